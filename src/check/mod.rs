@@ -1,0 +1,256 @@
+//! Stage 2: AST → checked IR. Names resolve across all files of a project; columns, types,
+//! units and judgement rules are checked; every problem is a diagnostic with a span.
+
+mod exprs;
+mod measures;
+mod rag;
+mod sources;
+mod test_blocks;
+
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, Diagnostics};
+use crate::ir::{self, Project};
+use crate::span::{FileId, SourceMap, Span};
+use crate::syntax::ast::{self, ItemKind, Module};
+use std::collections::HashMap;
+
+/// The result of checking: the IR when there were no errors, and every diagnostic.
+pub struct Checked {
+    pub project: Option<Project>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A measure as declared, with the theme of the block around it.
+struct MeasureDecl<'a> {
+    ast: &'a ast::Measure,
+    theme: Option<&'a ast::Str>,
+}
+
+pub(crate) struct Checker<'a> {
+    files: &'a SourceMap,
+    diags: Diagnostics,
+    sources: Vec<ir::Source>,
+    source_index: HashMap<String, usize>,
+    populations: HashMap<String, Span>,
+    measure_names: HashMap<String, Span>,
+}
+
+/// Checks a project: every parsed file, in project order.
+pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
+    let mut c = Checker {
+        files,
+        diags: Diagnostics::default(),
+        sources: Vec::new(),
+        source_index: HashMap::new(),
+        populations: HashMap::new(),
+        measure_names: HashMap::new(),
+    };
+
+    let mut global_names: HashMap<String, (Span, &'static str)> = HashMap::new();
+    let mut declare = |c: &mut Checker, name: &ast::Ident, what: &'static str| -> bool {
+        if let Some((first, first_what)) = global_names.get(&name.node) {
+            c.diags.push(
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    name.span,
+                    format!("`{}` is already the name of a {first_what}", name.node),
+                )
+                .label(format!("second {what} named `{}`", name.node))
+                .with_secondary(*first, "first declared here")
+                .help("names are shared by all files of a project; rename one of them"),
+            );
+            false
+        } else {
+            global_names.insert(name.node.clone(), (name.span, what));
+            true
+        }
+    };
+
+    // Declarations first, so that names resolve whatever the order of files.
+    let mut source_decls = Vec::new();
+    let mut population_decls = Vec::new();
+    let mut calendar_decls = Vec::new();
+    let mut measure_decls = Vec::new();
+    let mut test_decls = Vec::new();
+    for (file, module) in modules {
+        for item in &module.items {
+            match &item.kind {
+                ItemKind::Source(s) => {
+                    if declare(&mut c, &s.name, "source") {
+                        source_decls.push(s);
+                    }
+                }
+                ItemKind::Population(p) => {
+                    if declare(&mut c, &p.name, "population") {
+                        population_decls.push(p);
+                    }
+                }
+                ItemKind::Calendar(cal) => {
+                    if declare(&mut c, &cal.name, "calendar") {
+                        calendar_decls.push(cal);
+                    }
+                }
+                ItemKind::Theme(t) => {
+                    for m in &t.measures {
+                        if declare(&mut c, &m.name, "measure") {
+                            measure_decls.push(MeasureDecl {
+                                ast: m,
+                                theme: Some(&t.name),
+                            });
+                        }
+                    }
+                }
+                ItemKind::Measure(m) => {
+                    if declare(&mut c, &m.name, "measure") {
+                        measure_decls.push(MeasureDecl {
+                            ast: m,
+                            theme: None,
+                        });
+                    }
+                }
+                ItemKind::Test(t) => test_decls.push((t, *file)),
+            }
+        }
+    }
+
+    for s in source_decls {
+        let checked = c.source(s);
+        c.source_index.insert(checked.name.clone(), c.sources.len());
+        c.sources.push(checked);
+    }
+    let populations: Vec<ir::Population> = population_decls
+        .iter()
+        .filter_map(|p| c.population(p))
+        .collect();
+    for p in &populations {
+        c.populations.insert(p.name.clone(), p.span);
+    }
+    let calendar = c.calendar(&calendar_decls);
+    for m in &measure_decls {
+        c.measure_names
+            .insert(m.ast.name.node.clone(), m.ast.name.span);
+    }
+    let measures = c.measures(&measure_decls);
+    let tests: Vec<ir::Test> = test_decls
+        .iter()
+        .filter_map(|(t, file)| c.test_block(t, *file, &measures))
+        .collect();
+
+    let diagnostics = c.diags.sorted();
+    let project = (!diagnostics.iter().any(Diagnostic::is_error)).then_some(Project {
+        sources: c.sources,
+        populations,
+        calendar,
+        measures,
+        tests,
+    });
+    Checked {
+        project,
+        diagnostics,
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn source_named(&self, name: &str) -> Option<&ir::Source> {
+        self.source_index.get(name).map(|&i| &self.sources[i])
+    }
+
+    /// Resolves a source name or reports it (with a suggestion).
+    fn lookup_source(&mut self, name: &ast::Ident) -> Option<ir::Source> {
+        if let Some(s) = self.source_named(&name.node) {
+            return Some(s.clone());
+        }
+        let suggestion = did_you_mean(&name.node, self.source_index.keys().map(String::as_str));
+        self.error(unknown(
+            Code::UnknownSource,
+            name,
+            "source",
+            suggestion,
+            "declare it with `source NAME { ... }`",
+        ));
+        None
+    }
+
+    fn lookup_population(&mut self, name: &ast::Ident) -> bool {
+        if self.populations.contains_key(&name.node) {
+            return true;
+        }
+        let suggestion = did_you_mean(&name.node, self.populations.keys().map(String::as_str));
+        self.error(unknown(
+            Code::UnknownPopulation,
+            name,
+            "population",
+            suggestion,
+            "declare it with `population NAME from SOURCE where ...`",
+        ));
+        false
+    }
+
+    /// Reports an unknown column of `source`, with a suggestion.
+    fn unknown_column(&mut self, name: &ast::Ident, source: &ir::Source) {
+        let suggestion = did_you_mean(&name.node, source.columns.iter().map(|c| c.name.as_str()));
+        let help = match suggestion {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "`{}` has columns {}",
+                source.name,
+                source
+                    .columns
+                    .iter()
+                    .map(|c| format!("`{}`", c.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        self.error(
+            Diagnostic::new(
+                Code::UnknownColumn,
+                name.span,
+                format!("unknown column `{}` in source `{}`", name.node, source.name),
+            )
+            .label("no such column")
+            .help(help),
+        );
+    }
+}
+
+/// "unknown source `x`" with "did you mean `y`?" when one is close.
+fn unknown(
+    code: Code,
+    name: &ast::Ident,
+    what: &str,
+    suggestion: Option<String>,
+    otherwise: &str,
+) -> Diagnostic {
+    let d = Diagnostic::new(code, name.span, format!("unknown {what} `{}`", name.node))
+        .label(format!("no such {what}"));
+    match suggestion {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help(otherwise.to_string()),
+    }
+}
+
+/// "unknown value" for a word outside a fixed set.
+fn unknown_word(name: &ast::Ident, what: &str, allowed: &[&str]) -> Diagnostic {
+    let help = match did_you_mean(&name.node, allowed.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!(
+            "use one of {}",
+            allowed
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Diagnostic::new(
+        Code::UnknownValue,
+        name.span,
+        format!("`{}` is not a {what}", name.node),
+    )
+    .label(format!("unknown {what}"))
+    .help(help)
+}

@@ -1,0 +1,283 @@
+//! RAG rules against the measure's polarity: do they give every value a band, and do they
+//! never rate a worse value better? Answered by evaluating the rules over the values where
+//! their comparisons change (every threshold, just above and below it) and a wide grid.
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::{self, BinaryOp, ExprKind, Polarity, RagColour, RagOperand, Value};
+use crate::span::Span;
+
+/// The figures a rule may compare with, for one trial.
+#[derive(Clone, Copy)]
+struct Env {
+    value: f64,
+    target: f64,
+    benchmark: f64,
+    england: f64,
+    previous: f64,
+}
+
+enum Out {
+    Num(f64),
+    Bool(bool),
+}
+
+fn eval(e: &ir::Expr, env: &Env) -> Option<Out> {
+    Some(match &e.kind {
+        ExprKind::Literal(v) => match v {
+            Value::Int(i) => Out::Num(*i as f64),
+            Value::Decimal(d) => Out::Num(*d),
+            Value::Bool(b) => Out::Bool(*b),
+            _ => return None,
+        },
+        ExprKind::RagOperand(op) => Out::Num(match op {
+            RagOperand::Value => env.value,
+            RagOperand::Target => env.target,
+            RagOperand::Benchmark => env.benchmark,
+            RagOperand::England => env.england,
+            RagOperand::Previous => env.previous,
+        }),
+        ExprKind::Not(x) => Out::Bool(!as_bool(eval(x, env)?)?),
+        ExprKind::Neg(x) => Out::Num(-as_num(eval(x, env)?)?),
+        ExprKind::Call {
+            func: ir::Function::Abs,
+            args,
+        } => Out::Num(as_num(eval(&args[0], env)?)?.abs()),
+        ExprKind::IsMissing { negated, .. } => Out::Bool(*negated),
+        ExprKind::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let v = as_num(eval(expr, env)?)?;
+            let mut hit = false;
+            for item in list {
+                hit |= as_num(eval(item, env)?)? == v;
+            }
+            Out::Bool(hit != *negated)
+        }
+        ExprKind::Binary { op, left, right } => {
+            let (l, r) = (eval(left, env)?, eval(right, env)?);
+            match op {
+                BinaryOp::And => Out::Bool(as_bool(l)? && as_bool(r)?),
+                BinaryOp::Or => Out::Bool(as_bool(l)? || as_bool(r)?),
+                _ => {
+                    let (a, b) = (as_num(l)?, as_num(r)?);
+                    match op {
+                        BinaryOp::Eq => Out::Bool(a == b),
+                        BinaryOp::NotEq => Out::Bool(a != b),
+                        BinaryOp::Lt => Out::Bool(a < b),
+                        BinaryOp::LtEq => Out::Bool(a <= b),
+                        BinaryOp::Gt => Out::Bool(a > b),
+                        BinaryOp::GtEq => Out::Bool(a >= b),
+                        BinaryOp::Add => Out::Num(a + b),
+                        BinaryOp::Sub => Out::Num(a - b),
+                        BinaryOp::Mul => Out::Num(a * b),
+                        BinaryOp::Div => Out::Num(if b == 0.0 { return None } else { a / b }),
+                        BinaryOp::And | BinaryOp::Or => unreachable!("handled above"),
+                    }
+                }
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn as_num(o: Out) -> Option<f64> {
+    match o {
+        Out::Num(n) => Some(n),
+        Out::Bool(_) => None,
+    }
+}
+
+fn as_bool(o: Out) -> Option<bool> {
+    match o {
+        Out::Bool(b) => Some(b),
+        Out::Num(_) => None,
+    }
+}
+
+fn mentions_value(e: &ir::Expr) -> bool {
+    match &e.kind {
+        ExprKind::RagOperand(RagOperand::Value) => true,
+        ExprKind::Not(x) | ExprKind::Neg(x) => mentions_value(x),
+        ExprKind::Call { args, .. } => args.iter().any(mentions_value),
+        ExprKind::Binary { left, right, .. } => mentions_value(left) || mentions_value(right),
+        ExprKind::IsMissing { expr, .. } => mentions_value(expr),
+        ExprKind::InList { expr, list, .. } => {
+            mentions_value(expr) || list.iter().any(mentions_value)
+        }
+        _ => false,
+    }
+}
+
+/// Sides of comparisons that do not involve `value`: where the rules can change colour.
+fn thresholds(e: &ir::Expr, env: &Env, out: &mut Vec<f64>) {
+    match &e.kind {
+        ExprKind::Binary { op, left, right } => {
+            if op.is_comparison() {
+                for (side, other) in [(left, right), (right, left)] {
+                    if mentions_value(other) && !mentions_value(side) {
+                        if let Some(Out::Num(t)) = eval(side, env) {
+                            out.push(t);
+                        }
+                    }
+                }
+                // `abs(value - target) <= 5`: the thresholds sit either side of target.
+                if let (Some(Out::Num(t)), true) = (eval(right, env), mentions_value(left)) {
+                    out.extend([
+                        env.target - t,
+                        env.target + t,
+                        env.benchmark - t,
+                        env.benchmark + t,
+                    ]);
+                }
+            }
+            thresholds(left, env, out);
+            thresholds(right, env, out);
+        }
+        ExprKind::Not(x) | ExprKind::Neg(x) => thresholds(x, env, out),
+        ExprKind::InList { list, .. } => {
+            for item in list {
+                if let Some(Out::Num(t)) = eval(item, env) {
+                    out.push(t);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn colour_of(rules: &[ir::RagRule], env: &Env) -> Option<RagColour> {
+    rules.iter().find_map(|r| match &r.condition {
+        None => Some(r.colour),
+        Some(c) => matches!(eval(c, env), Some(Out::Bool(true))).then_some(r.colour),
+    })
+}
+
+fn rank(c: RagColour) -> u8 {
+    match c {
+        RagColour::Red => 0,
+        RagColour::Amber => 1,
+        RagColour::Green => 2,
+    }
+}
+
+fn show(v: f64) -> String {
+    let rounded = (v * 1e4).round() / 1e4;
+    if rounded == rounded.trunc() {
+        format!("{}", rounded as i64)
+    } else {
+        format!("{rounded}")
+    }
+}
+
+/// The first problem with a measure's RAG rules, if any.
+pub(super) fn analyse(
+    rules: &[ir::RagRule],
+    polarity: Polarity,
+    target: Option<&ir::Target>,
+    b: &ir::Benchmarks,
+    span: Span,
+) -> Option<Diagnostic> {
+    if rules.is_empty() {
+        return None;
+    }
+    let t = target.map_or(10.0, |t| t.value);
+    let bench = b.sn.unwrap_or(t);
+    let envs = [
+        Env {
+            value: 0.0,
+            target: t,
+            benchmark: bench,
+            england: b.england.unwrap_or(bench),
+            previous: t,
+        },
+        Env {
+            value: 0.0,
+            target: t,
+            benchmark: bench * 1.5 + 1.0,
+            england: bench * 0.5,
+            previous: t * 0.5 + 1.0,
+        },
+    ];
+    for base in envs {
+        let mut points = Vec::new();
+        for r in rules {
+            if let Some(c) = &r.condition {
+                thresholds(c, &base, &mut points);
+            }
+        }
+        points.extend([t, bench, base.previous]);
+        let lo = points.iter().copied().fold(0.0f64, f64::min) - 10.0;
+        let hi = points.iter().copied().fold(100.0f64, f64::max) + 10.0;
+        let mut values: Vec<f64> = Vec::new();
+        for p in &points {
+            values.extend([*p - 1e-6, *p, *p + 1e-6, *p - 0.5, *p + 0.5]);
+        }
+        let steps = 400;
+        values.extend((0..=steps).map(|i| lo + (hi - lo) * i as f64 / steps as f64));
+        values.extend([lo * 10.0 - 1e6, hi * 10.0 + 1e6]);
+        values.retain(|v| v.is_finite());
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+
+        let coloured: Vec<(f64, Option<RagColour>)> = values
+            .iter()
+            .map(|&v| (v, colour_of(rules, &Env { value: v, ..base })))
+            .collect();
+        if let Some((v, _)) = coloured.iter().find(|(_, c)| c.is_none()) {
+            let with_target = target
+                .map(|_| format!(" (with target {})", show(t)))
+                .unwrap_or_default();
+            return Some(
+                Diagnostic::new(Code::RagGap, span, format!("no RAG rule matches a value of {}{with_target}", show(*v)))
+                    .label("rules leave a gap")
+                    .help("end the rules with `otherwise COLOUR`, or make the comparisons meet (`>=` beside `<`)"),
+            );
+        }
+        let direction = match polarity {
+            Polarity::High => 1,
+            Polarity::Low => -1,
+            _ => continue,
+        };
+        // With polarity high, colour must never get worse as the value rises.
+        let mut best: Option<(f64, RagColour)> = None;
+        let ordered: Vec<_> = if direction == 1 {
+            coloured.clone()
+        } else {
+            coloured.iter().rev().cloned().collect()
+        };
+        for (v, c) in ordered {
+            let c = c.expect("gaps are reported above");
+            if let Some((bv, bc)) = best {
+                if rank(c) < rank(bc) {
+                    let word = if direction == 1 { "higher" } else { "lower" };
+                    return Some(
+                        Diagnostic::new(
+                            Code::RagContradictsPolarity,
+                            span,
+                            format!(
+                                "with polarity {}, a value of {} is {} but a {word} value of {} is {}",
+                                if direction == 1 { "high" } else { "low" },
+                                show(bv),
+                                bc.name(),
+                                show(v),
+                                c.name()
+                            ),
+                        )
+                        .label("rules contradict the polarity")
+                        .help(if direction == 1 {
+                            "for polarity high, better colours go to higher values (`green when value >= target`)"
+                        } else {
+                            "for polarity low, better colours go to lower values (`green when value <= target`)"
+                        }),
+                    );
+                }
+            }
+            if best.is_none_or(|(_, bc)| rank(c) > rank(bc)) {
+                best = Some((v, c));
+            }
+        }
+    }
+    None
+}

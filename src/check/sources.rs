@@ -1,0 +1,360 @@
+//! Sources, populations and the calendar.
+
+use super::{unknown_word, Checker};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::{self, ColumnType, Value};
+use crate::syntax::ast::{self, ColumnOptionKind, Literal, SourceEntryKind};
+
+/// Is `pattern` a date format the reader understands (`dd/mm/yyyy`, `yyyy-mm-dd`, ...)?
+pub(crate) fn valid_date_format(pattern: &str) -> bool {
+    let mut rest = pattern;
+    let (mut day, mut month, mut year) = (0, 0, 0);
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("yyyy") {
+            year += 1;
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("yy") {
+            year += 1;
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("dd") {
+            day += 1;
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("mm") {
+            month += 1;
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix(['/', '-', '.', ' ']) {
+            rest = r;
+        } else {
+            return false;
+        }
+    }
+    day == 1 && month == 1 && year == 1
+}
+
+/// A literal read as a value of the column type, if it fits.
+pub(crate) fn literal_as(lit: &Literal, ty: ColumnType) -> Option<Value> {
+    Some(match (lit, ty) {
+        (Literal::String(s), ColumnType::Text) => Value::Text(s.clone()),
+        (Literal::Bool(b), ColumnType::Bool) => Value::Bool(*b),
+        (Literal::Date(d), ColumnType::Date) => Value::Date(*d),
+        (Literal::Number(q), ColumnType::Int) if q.value.fract() == 0.0 && !q.percent => {
+            Value::Int(q.value as i64)
+        }
+        (Literal::Number(q), ColumnType::Decimal) => Value::Decimal(q.value),
+        _ => return None,
+    })
+}
+
+impl Checker<'_> {
+    pub(super) fn source(&mut self, s: &ast::SourceDecl) -> ir::Source {
+        let mut columns: Vec<ir::Column> = Vec::new();
+        let mut spans_decl = None;
+        let mut snapshot_decl = None;
+        for entry in &s.entries {
+            match &entry.kind {
+                SourceEntryKind::Column(c) => {
+                    if let Some(first) = columns.iter().find(|x| x.name == c.name.node) {
+                        let first_span = first.span;
+                        self.error(
+                            Diagnostic::new(
+                                Code::DuplicateColumn,
+                                c.name.span,
+                                format!(
+                                    "column `{}` is declared twice in source `{}`",
+                                    c.name.node, s.name.node
+                                ),
+                            )
+                            .label("second declaration")
+                            .with_secondary(first_span, "first declared here")
+                            .help("remove one of the declarations"),
+                        );
+                        continue;
+                    }
+                    columns.push(self.column(c));
+                }
+                SourceEntryKind::Spans { start, end } => {
+                    if spans_decl.is_some() {
+                        self.error(duplicate_entry(entry.span, "spans"));
+                    }
+                    spans_decl = Some((start, end));
+                }
+                SourceEntryKind::Snapshot(col) => {
+                    if snapshot_decl.is_some() {
+                        self.error(duplicate_entry(entry.span, "snapshot at"));
+                    }
+                    snapshot_decl = Some(col);
+                }
+            }
+        }
+        let mut source = ir::Source {
+            name: s.name.node.clone(),
+            description: s.description.as_ref().map(|d| d.node.clone()),
+            columns,
+            spans: None,
+            snapshot: None,
+            span: s.name.span,
+        };
+        if let Some((start, end)) = spans_decl {
+            let ok_start = self.date_column(&source, start, "spans");
+            let ok_end = self.date_column(&source, end, "spans");
+            if ok_start && ok_end {
+                source.spans = Some((start.node.clone(), end.node.clone()));
+            }
+        }
+        if let Some(col) = snapshot_decl {
+            if self.date_column(&source, col, "snapshot at") {
+                source.snapshot = Some(col.node.clone());
+            }
+        }
+        source
+    }
+
+    /// Checks that `name` is a date column of `source`, reporting it otherwise.
+    pub(super) fn date_column(
+        &mut self,
+        source: &ir::Source,
+        name: &ast::Ident,
+        clause: &str,
+    ) -> bool {
+        match source.column(&name.node) {
+            None => {
+                self.unknown_column(name, source);
+                false
+            }
+            Some(c) if c.ty != ColumnType::Date => {
+                let ty = c.ty.name();
+                self.error(
+                    Diagnostic::new(
+                        Code::NotADateColumn,
+                        name.span,
+                        format!(
+                            "`{clause}` needs a date column, and `{}` is {ty}",
+                            name.node
+                        ),
+                    )
+                    .label(format!("{ty} column"))
+                    .help("name a column declared as `date`"),
+                );
+                false
+            }
+            Some(_) => true,
+        }
+    }
+
+    fn column(&mut self, c: &ast::ColumnDecl) -> ir::Column {
+        let ty = match ColumnType::parse(&c.ty.node) {
+            Some(t) => t,
+            None => {
+                let d = unknown_word(&c.ty, "column type", ColumnType::NAMES);
+                self.error(Diagnostic {
+                    code: Code::UnknownType,
+                    message: format!("unknown column type `{}`", c.ty.node),
+                    ..d
+                });
+                ColumnType::Text
+            }
+        };
+        let mut col = ir::Column {
+            name: c.name.node.clone(),
+            ty,
+            optional: c.optional,
+            key: false,
+            header: None,
+            date_format: None,
+            missing_codes: Vec::new(),
+            value_map: Vec::new(),
+            span: c.name.span,
+        };
+        for opt in &c.options {
+            match &opt.kind {
+                ColumnOptionKind::Key => {
+                    if c.optional {
+                        self.error(
+                            Diagnostic::new(
+                                Code::OptionalKey,
+                                opt.span,
+                                format!("key column `{}` is declared optional", c.name.node),
+                            )
+                            .label("a key is never missing")
+                            .help(format!("remove the `?` after `{}`", c.ty.node)),
+                        );
+                    }
+                    col.key = true;
+                }
+                ColumnOptionKind::Header(h) => col.header = Some(h.node.clone()),
+                ColumnOptionKind::Format(f) => {
+                    if ty != ColumnType::Date {
+                        self.error(
+                            Diagnostic::new(
+                                Code::BadDateFormat,
+                                opt.span,
+                                format!(
+                                    "`format` applies to date columns, and `{}` is {}",
+                                    c.name.node,
+                                    ty.name()
+                                ),
+                            )
+                            .label("not a date column")
+                            .help("remove the format, or declare the column as `date`"),
+                        );
+                    } else if !valid_date_format(&f.node) {
+                        self.error(
+                            Diagnostic::new(Code::BadDateFormat, f.span, format!("`{}` is not a date format", f.node))
+                                .label("expected a pattern of dd, mm and yyyy")
+                                .help("write a pattern such as \"dd/mm/yyyy\", \"yyyy-mm-dd\" or \"dd.mm.yy\""),
+                        );
+                    } else {
+                        col.date_format = Some(f.node.clone());
+                    }
+                }
+                ColumnOptionKind::Missing(codes) => col
+                    .missing_codes
+                    .extend(codes.iter().map(|s| s.node.clone())),
+                ColumnOptionKind::Map(entries) => {
+                    for e in entries {
+                        match literal_as(&e.to, ty) {
+                            Some(v) => col.value_map.push((e.from.node.clone(), v)),
+                            None => self.error(
+                                Diagnostic::new(
+                                    Code::MapValueType,
+                                    e.span,
+                                    format!(
+                                        "`{}` is {} and cannot map to a value of this column",
+                                        e.from.node,
+                                        describe_literal(&e.to)
+                                    ),
+                                )
+                                .label(format!("column `{}` is {}", c.name.node, ty.name()))
+                                .help(format!(
+                                    "map to a {} value, for example {}",
+                                    ty.name(),
+                                    example_of(ty)
+                                )),
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        col
+    }
+
+    pub(super) fn population(&mut self, p: &ast::PopulationDecl) -> Option<ir::Population> {
+        let source = self.lookup_source(&p.source)?;
+        let mut ok = true;
+        for (col, types) in [
+            ("year", &[ColumnType::Int][..]),
+            ("population", &[ColumnType::Int, ColumnType::Decimal][..]),
+        ] {
+            match source.column(col) {
+                Some(c) if types.contains(&c.ty) => {}
+                found => {
+                    ok = false;
+                    let what = match found {
+                        Some(c) => format!("its `{col}` column is {}", c.ty.name()),
+                        None => format!("it has no `{col}` column"),
+                    };
+                    self.error(
+                        Diagnostic::new(
+                            Code::PopulationShape,
+                            p.source.span,
+                            format!("source `{}` cannot give a population: {what}", source.name),
+                        )
+                        .label("population source")
+                        .help("declare `year int` (the mid-year) and `population int` (use `from \"Header\"` to map raw headers)"),
+                    );
+                }
+            }
+        }
+        let filter = p
+            .filter
+            .as_ref()
+            .and_then(|f| self.condition(f, &exprs_row_scope(&source)));
+        ok.then(|| ir::Population {
+            name: p.name.node.clone(),
+            source: source.name.clone(),
+            filter,
+            span: p.name.span,
+        })
+    }
+
+    pub(super) fn calendar(&mut self, decls: &[&ast::CalendarDecl]) -> ir::Calendar {
+        for extra in decls.iter().skip(1) {
+            self.error(
+                Diagnostic::new(
+                    Code::TwoCalendars,
+                    extra.name.span,
+                    "a project has one working-day calendar",
+                )
+                .label("second calendar")
+                .with_secondary(decls[0].name.span, "first calendar")
+                .help("keep one `calendar` declaration"),
+            );
+        }
+        let Some(decl) = decls.first() else {
+            return ir::Calendar::default();
+        };
+        let holidays = decl.holidays.as_ref().and_then(|h| {
+            if ir::HOLIDAY_LISTS.contains(&h.node.as_str()) {
+                Some(h.node.clone())
+            } else {
+                let ident = ast::Ident::new(h.node.clone(), h.span);
+                self.error(unknown_word(&ident, "holiday list", ir::HOLIDAY_LISTS));
+                None
+            }
+        });
+        ir::Calendar {
+            name: decl.name.node.clone(),
+            holidays,
+        }
+    }
+}
+
+pub(super) fn exprs_row_scope(source: &ir::Source) -> super::exprs::Scope {
+    super::exprs::Scope::row(source.clone(), false)
+}
+
+fn duplicate_entry(span: crate::span::Span, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::DuplicateClause,
+        span,
+        format!("`{what}` is given twice in this source"),
+    )
+    .label("second declaration")
+    .help("keep one")
+}
+
+fn describe_literal(l: &Literal) -> &'static str {
+    match l {
+        Literal::Number(q) if q.percent => "a percentage",
+        Literal::Number(_) => "a number",
+        Literal::String(_) => "text",
+        Literal::Date(_) => "a date",
+        Literal::Bool(_) => "true/false",
+    }
+}
+
+pub(super) fn example_of(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Text => "\"M\"",
+        ColumnType::Int => "3",
+        ColumnType::Decimal => "2.5",
+        ColumnType::Bool => "true",
+        ColumnType::Date => "2013-04-01",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_formats() {
+        for ok in ["dd/mm/yyyy", "yyyy-mm-dd", "dd.mm.yy", "mm/dd/yyyy"] {
+            assert!(valid_date_format(ok), "{ok}");
+        }
+        for bad in ["dd/mm/yyy", "dd/mm", "yyyy-mm-dd-dd", "d/m/y", ""] {
+            assert!(!valid_date_format(bad), "{bad}");
+        }
+    }
+}

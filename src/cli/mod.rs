@@ -1,0 +1,57 @@
+//! The command line. It only parses arguments and glues the library's stages together.
+
+mod check;
+mod explain;
+mod fmt;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit codes: 0 clean, 1 problems found, 2 the tool itself failed.
+pub mod exit {
+    pub const CLEAN: u8 = 0;
+    pub const PROBLEMS: u8 = 1;
+    pub const FAILED: u8 = 2;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "scorebook",
+    version,
+    about = "Performance indicators defined as rules, checked, and computed over your data"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check rule files against their source declarations, without reading any data.
+    Check(check::Args),
+    /// Format rule files in the one canonical layout.
+    Fmt(fmt::Args),
+    /// Explain a diagnostic code (`scorebook explain SB201`), or list every code.
+    Explain(explain::Args),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Explain(args) => explain::run(args),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints a failure of the tool itself and returns exit code 2.
+pub(crate) fn failed(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    exit::FAILED
+}
+
+/// Colour on a terminal, unless NO_COLOR is set.
+pub(crate) fn use_colour(stream: &impl std::io::IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}

@@ -1,0 +1,341 @@
+//! Every diagnostic code, with its long explanation, in one place.
+//! `scorebook explain CODE` prints these; the docs are generated from the same table.
+
+use super::Severity;
+use serde::Serialize;
+
+/// The long explanation of a code, under fixed headings.
+#[derive(Clone, Copy, Debug)]
+pub struct Explanation {
+    pub title: &'static str,
+    pub meaning: &'static str,
+    pub example: &'static str,
+    pub fix: &'static str,
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $sev:ident, $title:literal,
+        meaning: $meaning:literal, example: $example:literal, fix: $fix:literal; )*) => {
+        /// A stable diagnostic code. Codes are never renumbered or reused.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        pub enum Code { $($variant),* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code),* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$sev),* }
+            }
+
+            pub fn explanation(self) -> Explanation {
+                match self {
+                    $(Code::$variant => Explanation {
+                        title: $title, meaning: $meaning, example: $example, fix: $fix,
+                    }),*
+                }
+            }
+        }
+    };
+}
+
+impl Code {
+    /// Looks a code up by its text, case-insensitively (`sb201`, `SB201`).
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// The explanation as `explain` prints it.
+    pub fn render_explanation(self) -> String {
+        let e = self.explanation();
+        format!(
+            "{code}: {title} ({severity})\n\n## What it means\n{meaning}\n\n## Example\n{example}\n\n## How to fix it\n{fix}\n",
+            code = self.as_str(),
+            title = e.title,
+            severity = match self.severity() {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            meaning = e.meaning.trim(),
+            example = e.example.trim_matches('\n'),
+            fix = e.fix.trim(),
+        )
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+codes! {
+    // ------------------------------------------------------------------ reading and syntax
+    Syntax = "SB100", Error, "syntax error",
+        meaning: "The file does not follow the grammar of the rules language at this point: the parser expected one thing and found another.",
+        example: "measure new_cafs {\n  count early_help\n  in period start_date      # `by` is missing\n}",
+        fix: "Write what the message says was expected. `in period by COLUMN` names the date column that places a row in a period.";
+    UnterminatedString = "SB101", Error, "unterminated string",
+        meaning: "A quoted string starts with `\"` but the line ends before the closing `\"`. Strings cannot span lines.",
+        example: "title \"Children in need per 10,000",
+        fix: "Close the string with `\"` on the same line. Write a quote inside a string as `\\\"`.";
+    UnknownClause = "SB102", Error, "unknown keyword",
+        meaning: "A word stands where a keyword of the language is expected (a measure clause, a column option, a top-level item), and it is not one.",
+        example: "measure cin_at_point {\n  polarty in_line_with_benchmark\n}",
+        fix: "Correct the spelling (`polarity`), or remove the line. `scorebook explain SB100` lists where each kind of item may stand.";
+    InvalidDate = "SB103", Error, "invalid date",
+        meaning: "A date literal is written as YYYY-MM-DD but is not a day of the calendar.",
+        example: "cumulative since 2013-02-30",
+        fix: "Write a real date, for example `2013-02-28`.";
+    InvalidNumber = "SB104", Error, "invalid number",
+        meaning: "A number is too large, or a count that must be whole is written with decimals.",
+        example: "precision 1.5",
+        fix: "Write a whole number where a count is expected (`precision 1`), and keep figures within 15 significant digits.";
+    NotUtf8 = "SB105", Error, "file is not UTF-8",
+        meaning: "Rule files are read as UTF-8 text. This file holds bytes that are not valid UTF-8, often because it was saved by a program using a Windows code page.",
+        example: "title \"Caf\\xE9 visits\"   # byte 0xE9 saved in Windows-1252",
+        fix: "Save the file as UTF-8 (in Excel or Notepad: Save As, encoding UTF-8).";
+    TooDeep = "SB106", Error, "nesting too deep",
+        meaning: "Parentheses or braces are nested more deeply than any rule needs (over 200 levels). The parser refuses such input rather than running out of stack.",
+        example: "where ((((((((((((... x = 1 ...))))))))))))",
+        fix: "Remove the redundant parentheses.";
+    ReadFailed = "SB107", Error, "file cannot be read",
+        meaning: "A rule file named on the command line, or found in a directory, could not be read.",
+        example: "scorebook check rules/missing.ind",
+        fix: "Check the path and the file's permissions.";
+
+    // ------------------------------------------------------------------ names
+    UnknownSource = "SB200", Error, "unknown source",
+        meaning: "A measure, population, test or `exists` names a source that no file of the project declares.",
+        example: "count referals\nin period by referral_date",
+        fix: "Correct the name, or declare the source with `source NAME { ... }` in one of the project's files.";
+    UnknownColumn = "SB201", Error, "unknown column",
+        meaning: "A name is used as a column, but the source it refers to does not declare a column of that name.",
+        example: "count referrals\nin period by referal_date",
+        fix: "Correct the spelling, or add the column to the source declaration.";
+    UnknownMeasure = "SB202", Error, "unknown measure",
+        meaning: "A derived measure, a rate or a test expectation refers to a measure that the project does not define.",
+        example: "rate of cin_at_pont per 10000 children_0_17",
+        fix: "Use the measure's name (the word after `measure`), not its ref or title.";
+    UnknownPopulation = "SB203", Error, "unknown population",
+        meaning: "A rate divides by a population that no file declares.",
+        example: "per 10000 children",
+        fix: "Declare it: `population children_0_17 from population where age_group = \"0-17\"`, or correct the name.";
+    UnknownFunction = "SB204", Error, "unknown function",
+        meaning: "An expression calls a function the language does not have. The functions are `add_days`, `add_months`, `working_days`, `abs` and `coalesce`.",
+        example: "where add_month(start_date, 15) < period_end",
+        fix: "Use one of the language's functions; `add_months(start_date, 15)` here.";
+    DuplicateName = "SB205", Error, "duplicate name",
+        meaning: "Two sources, populations, calendars or measures of the project share a name. Names are global across all files of a project.",
+        example: "measure new_cafs { ... }\nmeasure new_cafs { ... }",
+        fix: "Rename one of them.";
+    DuplicateRef = "SB206", Error, "duplicate ref",
+        meaning: "Two measures carry the same `ref`. The ref identifies a measure in the book and in every output, so it must be unique.",
+        example: "measure a { ref \"3.2\" ... }\nmeasure b { ref \"3.2\" ... }",
+        fix: "Give each measure its own ref.";
+    DuplicateColumn = "SB207", Error, "duplicate column",
+        meaning: "A source declares the same column twice.",
+        example: "source referrals {\n  team text\n  team text\n}",
+        fix: "Remove one of the declarations.";
+    UnknownType = "SB208", Error, "unknown column type",
+        meaning: "A column is declared with a type the language does not have. The types are `text`, `int`, `decimal`, `bool` and `date`, each optionally followed by `?` when values may be missing.",
+        example: "referral_date datetime",
+        fix: "Use one of the types, for example `date`.";
+    UnknownAlias = "SB209", Error, "unknown qualifier",
+        meaning: "A qualified name `x.column` uses a qualifier that is neither the alias of an enclosing `exists` nor the measure's own source.",
+        example: "exists referrals as earlier where erlier.child_id = child_id",
+        fix: "Use the alias given after `as`, or the source's name.";
+    UnknownValue = "SB210", Error, "unknown value",
+        meaning: "A clause takes one of a fixed set of words and this is not one of them: polarity (`high`, `low`, `in_line_with_benchmark`, `none`), unit (`count`, `percent`, `rate_per_10000`, `number`), RAG colours (`red`, `amber`, `green`), benchmark kinds (`sn`, `england`, `la`), statistical-neighbour averages (`mean`, `median`), holiday lists (`england_and_wales`), or a test's expected field.",
+        example: "polarity higher",
+        fix: "Use one of the listed words.";
+    NoRuleFiles = "SB211", Error, "no rule files",
+        meaning: "The paths given hold no `.ind` rule files.",
+        example: "scorebook check docs/",
+        fix: "Point the command at a rule file or a directory of them, for example `rules/`.";
+
+    // ------------------------------------------------------------------ types and units
+    TypeMismatch = "SB300", Error, "type mismatch",
+        meaning: "An operator is applied to values of types that do not go together: a date compared with a number, text added to a number, a percentage compared with a date.",
+        example: "where referral_date > 10",
+        fix: "Compare like with like: dates with dates (`referral_date > 2013-04-01`), numbers with numbers.";
+    NotACondition = "SB301", Error, "not a condition",
+        meaning: "A `where`, `excluding`, `meeting`, `exists ... where` or RAG `when` needs a true/false test, and this expression is a number, text or date.",
+        example: "where team",
+        fix: "Write a comparison, for example `where team = \"cat\"`, or test a bool column directly.";
+    WrongArity = "SB302", Error, "wrong number of arguments",
+        meaning: "A function is called with more or fewer arguments than it takes.",
+        example: "working_days(start_date)",
+        fix: "Give the function its arguments: `working_days(from, to)`, `add_months(date, n)`, `add_days(date, n)`.";
+    WrongArgumentType = "SB303", Error, "wrong argument type",
+        meaning: "A function argument has the wrong type, for example a text column passed where a date is needed.",
+        example: "add_months(team, 12)",
+        fix: "Pass a value of the type the message names.";
+    UnitMismatch = "SB304", Error, "unit mismatch",
+        meaning: "A figure's unit does not fit the measure: a percentage target on a count, a `unit` clause that contradicts the measure's form, a percentage compared with a count.",
+        example: "count early_help\nin period by start_date\ntarget 75%",
+        fix: "Write the figure in the measure's unit (`target 75` for a count), or correct the `unit` clause.";
+    LiteralType = "SB305", Error, "value does not fit the column",
+        meaning: "A literal is compared with, or listed against, a column of another type.",
+        example: "where disability = \"yes\"      # disability is bool",
+        fix: "Write the value in the column's type: `true`/`false` for bool, a date as YYYY-MM-DD, a number without quotes.";
+    NotAllowedHere = "SB306", Error, "name not allowed here",
+        meaning: "A name is used where it has no meaning: a column inside a RAG rule (which sees only `value`, `target`, `benchmark`, `england` and `previous`), `period_end` in a derived measure, or a measure name inside a row condition.",
+        example: "rag green when caseload <= 30, otherwise red",
+        fix: "Use the names the context offers: in RAG rules, `value` is the measure's value.";
+
+    // ------------------------------------------------------------------ measure structure
+    NoDefinition = "SB400", Error, "measure has no definition",
+        meaning: "A measure must say what it computes: `count`, `percent of`, `rate of`, an aggregate (`max`, `min`, `sum`, `mean`, `median`) or `calculate`.",
+        example: "measure new_cafs {\n  ref \"4.2\"\n  title \"Number of new CAFs\"\n}",
+        fix: "Add the definition, for example `count early_help` with `in period by start_date`.";
+    TwoDefinitions = "SB401", Error, "measure has two definitions",
+        meaning: "A measure holds more than one of `count`, `percent of`, `rate of`, an aggregate or `calculate`.",
+        example: "count referrals\npercent of referrals",
+        fix: "Keep one definition; make a second measure for the other.";
+    DuplicateClause = "SB402", Error, "clause given twice",
+        meaning: "A clause that may appear once in a measure (ref, title, polarity, target, a selection such as `in period by`) appears twice.",
+        example: "polarity high\npolarity low",
+        fix: "Remove one. Several `where` or `excluding` clauses are allowed: they all apply.";
+    ClauseNotAllowed = "SB403", Error, "clause does not fit this measure",
+        meaning: "The clause has no meaning for the measure's form: `meeting` belongs to `percent of`; `per` to a count; selections, filters and breakdowns to measures over a source, not to `calculate`.",
+        example: "count referrals\nin period by referral_date\nmeeting nfa",
+        fix: "Remove the clause, or change the measure's form (`percent of referrals` ... `meeting nfa`).";
+    NotADateColumn = "SB404", Error, "not a date column",
+        meaning: "`in period by`, `spans` and `snapshot at` need a column of type `date`.",
+        example: "in period by team",
+        fix: "Name a date column, for example `in period by referral_date`.";
+    NoSpans = "SB405", Error, "source cannot answer this selection",
+        meaning: "`open at period end` needs the source to declare `spans START .. END`; `latest snapshot` needs `snapshot at COLUMN`.",
+        example: "source cin_episodes { ... }   # no spans\ncount cin_episodes\nopen at period end",
+        fix: "Declare the columns in the source: `spans start_date .. end_date`, or `snapshot at snapshot_date`.";
+    Cycle = "SB406", Error, "cycle between measures",
+        meaning: "Derived measures and rates refer to each other in a loop, so none of them can be computed.",
+        example: "measure a { calculate b + 1 }\nmeasure b { calculate a * 2 }",
+        fix: "Break the loop: one of the measures must be defined from a source.";
+    RateOfNonCount = "SB407", Error, "rate of a measure that is not a count",
+        meaning: "`rate of M per N POPULATION` divides a count by a population; M here is a percentage, a rate or an aggregate.",
+        example: "rate of repeat_referrals per 10000 children_0_17",
+        fix: "Take the rate of a count measure, or write `per N POPULATION` under a `count`.";
+    WindowIgnored = "SB408", Warning, "window has no effect",
+        meaning: "`cumulative from fy start` widens the window of an event measure. A measure of what is open at period end, or of the latest snapshot, looks at one day, so only `cumulative since` (which leaves periods before its date empty) changes anything.",
+        example: "count cp_plans\nopen at period end\ncumulative from fy start",
+        fix: "Remove the clause.";
+    NoRef = "SB409", Warning, "measure has no ref",
+        meaning: "The book and every output identify a measure by its `ref`. Without one, the measure's name is used.",
+        example: "measure new_cafs {\n  count early_help\n  in period by start_date\n}",
+        fix: "Add `ref \"4.2\"` (and a `title`).";
+
+    // ------------------------------------------------------------------ judgement
+    TargetWithoutPolarity = "SB500", Error, "target without polarity",
+        meaning: "A target says where a measure should be, but without a polarity (`high` or `low`) the book cannot tell whether being above it is good.",
+        example: "count early_help\ntarget 700 per year",
+        fix: "Add `polarity high` or `polarity low`.";
+    RagContradictsPolarity = "SB501", Error, "RAG rules contradict polarity",
+        meaning: "With polarity `high` a higher value must never get a worse colour than a lower value (and the reverse for `low`). These rules rate some value better than a higher (or lower) one.",
+        example: "polarity low\nrag green when value >= target, otherwise red",
+        fix: "Turn the comparisons round (`green when value <= target` for `low`), or correct the polarity.";
+    RagGap = "SB502", Error, "RAG rules leave values with no band",
+        meaning: "For some values no RAG rule matches, so the book could show no colour for a value it has.",
+        example: "rag green when value > target, red when value < target   # value = target has no band",
+        fix: "End the rules with `otherwise COLOUR`, or make the comparisons meet (`>=`).";
+    RagUnreachable = "SB503", Error, "unreachable RAG rule",
+        meaning: "RAG rules are tried in order and the first match wins; a rule after `otherwise` can never match.",
+        example: "rag green when value >= 90, otherwise red, amber when value >= 80",
+        fix: "Put `otherwise` last.";
+    RagMissingOperand = "SB504", Error, "RAG rule uses a figure the measure lacks",
+        meaning: "A RAG rule compares with `target`, `benchmark` or `england`, but the measure declares no such figure.",
+        example: "polarity high\nrag green when value >= target, otherwise red   # no target",
+        fix: "Add the `target` or `benchmark` clause, or compare with a number.";
+    AnnualTargetNotCount = "SB505", Error, "annual target on a measure that is not an event count",
+        meaning: "`target N per year` is pro-rated over the months of a period, which only makes sense for a count of events in the period. A percentage, rate or point-in-time count is compared with its target as it stands.",
+        example: "percent of member_training\nmeeting trained_date <= period_end\ntarget 90 per year",
+        fix: "Write `target 90` (a percentage target holds in every period).";
+    NoBenchmark = "SB506", Warning, "polarity needs a benchmark",
+        meaning: "Polarity `in_line_with_benchmark` judges the direction of travel by the distance to the benchmark, but the measure has none, so its judgement will always be `not_comparable`.",
+        example: "polarity in_line_with_benchmark",
+        fix: "Add `benchmark sn FIGURE` or `benchmark published SOURCE.COLUMN`.";
+    DuplicateBenchmark = "SB507", Error, "benchmark given twice",
+        meaning: "A measure gives the same kind of benchmark (`sn`, `england`, `la`, or a published source) more than once.",
+        example: "benchmark sn 25%, sn 26%",
+        fix: "Keep one figure of each kind.";
+
+    // ------------------------------------------------------------------ sources
+    OptionalKey = "SB600", Error, "key column may be missing",
+        meaning: "A key column identifies a row and is never missing, so it cannot be declared optional with `?`.",
+        example: "referral_id text? key",
+        fix: "Remove the `?`; rows without the key are rejected as bad rows when the data is read.";
+    BadDateFormat = "SB601", Error, "bad date format",
+        meaning: "`format` applies to date columns and must be a pattern built from `dd`, `mm`, `yyyy` (and `yy`) with separators, such as `dd/mm/yyyy`.",
+        example: "referral_date date format \"dd/mm/yyy\"",
+        fix: "Use a pattern like `dd/mm/yyyy`, `yyyy-mm-dd` or `dd.mm.yyyy`, on a date column.";
+    MapValueType = "SB602", Error, "value map gives the wrong type",
+        meaning: "A value map turns raw export values into the column's values, so every value on the right of `->` must have the column's type.",
+        example: "nfa bool map \"a) Yes\" -> \"yes\"",
+        fix: "Map to a value of the column's type: `\"a) Yes\" -> true`.";
+    PopulationShape = "SB604", Error, "population source lacks a column",
+        meaning: "A population reads a source with a `year` (int, the mid-year) and a `population` (int or decimal) column, and optionally an `area_code` (text).",
+        example: "population children_0_17 from referrals",
+        fix: "Declare the population source with those columns (use `from \"Header\"` to map a raw header onto them).";
+    TwoCalendars = "SB606", Error, "more than one calendar",
+        meaning: "`working_days` counts against the project's one working-day calendar; a project declares at most one.",
+        example: "calendar a = weekdays\ncalendar b = weekdays except holidays(\"england_and_wales\")",
+        fix: "Keep one calendar declaration.";
+
+    // ------------------------------------------------------------------ tests
+    RowWidth = "SB700", Error, "table row has the wrong number of cells",
+        meaning: "Each row of a `given` table has one cell per column of the header row.",
+        example: "given referrals {\n  referral_id | child_id\n  r1          | c1 | extra\n}",
+        fix: "Add or remove cells; leave a cell empty for a missing value.";
+    BadCell = "SB701", Error, "table cell does not fit its column",
+        meaning: "A cell of a `given` table cannot be read as its column's declared type (a date that is not YYYY-MM-DD, a number with letters, a bool other than true/false).",
+        example: "referral_date\n2013-13-01",
+        fix: "Write the value as the column's type; leave the cell empty for a missing value.";
+    AsOf = "SB702", Error, "test needs one as-of date",
+        meaning: "A test runs the book as of a date, given once with `as of YYYY-MM-DD`.",
+        example: "test \"repeat referrals\" {\n  given referrals { ... }\n  expect repeat_referrals for month 2013-09 = 50%\n}",
+        fix: "Add `as of 2013-09-30` (once).";
+    BadPeriod = "SB703", Error, "invalid period",
+        meaning: "An expectation names a period that cannot exist, or that the run as of the test's date does not report (a month after the as-of date, a year other than the last complete one).",
+        example: "expect new_cafs for month 2013-13 = 4",
+        fix: "Name a month as YYYY-MM, a year as 2012-13, a quarter as `quarter 2013-14 Q2`, or `ytd`, within the test's as-of date.";
+    ExpectationType = "SB704", Error, "expected value has the wrong type",
+        meaning: "The value after `=` does not fit the field: `value`, `numerator` and `denominator` take numbers (or `missing`), `rag` takes red/amber/green, `direction` takes up/down/same.",
+        example: "expect repeat_referrals for ytd rag = 5",
+        fix: "Write a value of the field's kind.";
+    NoExpectations = "SB706", Warning, "test expects nothing",
+        meaning: "A test without `expect` lines cannot fail, so it proves nothing.",
+        example: "test \"empty\" {\n  as of 2013-09-30\n}",
+        fix: "Add `expect MEASURE for PERIOD = VALUE`.";
+    GivenFileMissing = "SB707", Error, "given file not found",
+        meaning: "`given SOURCE from \"file.csv\"` names a file (relative to the rule file) that does not exist.",
+        example: "given referrals from \"fixtures/referals.csv\"",
+        fix: "Correct the path; it is relative to the directory of the rule file.";
+    UnknownGivenColumn = "SB708", Error, "column not in source",
+        meaning: "A `given` table's header names a column its source does not declare.",
+        example: "given referrals {\n  referal_id | child_id\n}",
+        fix: "Use the source's column names (the contract's names, not raw export headers).";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_explained() {
+        let mut seen = HashSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{code} is listed twice");
+            let e = code.explanation();
+            assert!(!e.meaning.is_empty() && !e.example.is_empty() && !e.fix.is_empty());
+            assert_eq!(Code::parse(&code.as_str().to_lowercase()), Some(*code));
+        }
+    }
+}

@@ -1,0 +1,562 @@
+//! `fmt`: one canonical layout for rule files. Comments are kept: each one is attached to
+//! the line it was written on (trailing) or to the next line of code (leading). Formatting is
+//! idempotent and never changes what a file means (the tests check both).
+
+mod exprs;
+
+use crate::span::Span;
+use crate::syntax::ast::*;
+use exprs::{expr, literal, quantity, string};
+
+/// Lines longer than this are broken where the layout allows.
+pub const WIDTH: usize = 100;
+
+#[derive(Debug)]
+enum Line {
+    Code {
+        indent: usize,
+        text: String,
+        trailing: Option<String>,
+    },
+    Comment {
+        indent: usize,
+        text: String,
+    },
+    Blank,
+}
+
+struct Formatter<'a> {
+    source: &'a str,
+    comments: &'a [Comment],
+    next_comment: usize,
+    lines: Vec<Line>,
+}
+
+/// Formats one parsed file. `source` is the text it was parsed from.
+pub fn format_module(module: &Module, source: &str) -> String {
+    let mut f = Formatter {
+        source,
+        comments: &module.comments,
+        next_comment: 0,
+        lines: Vec::new(),
+    };
+    for (i, item) in module.items.iter().enumerate() {
+        if i > 0 {
+            f.blank();
+        }
+        f.leading(item.span.start, 0);
+        match &item.kind {
+            ItemKind::Source(s) => f.source_decl(s, item.span),
+            ItemKind::Population(p) => {
+                let mut text = format!("population {} from {}", p.name.node, p.source.node);
+                if let Some(filter) = &p.filter {
+                    text.push_str(" where ");
+                    text.push_str(&expr(filter, 4, text.len()));
+                }
+                f.code(0, text, item.span);
+            }
+            ItemKind::Calendar(c) => {
+                let mut text = format!("calendar {} = weekdays", c.name.node);
+                if let Some(h) = &c.holidays {
+                    text.push_str(&format!(" except holidays({})", string(&h.node)));
+                }
+                f.code(0, text, item.span);
+            }
+            ItemKind::Theme(t) => {
+                f.open(0, format!("theme {} {{", string(&t.name.node)), t.name.span);
+                for (j, m) in t.measures.iter().enumerate() {
+                    if j > 0 {
+                        f.blank();
+                    }
+                    f.leading(m.span.start, 2);
+                    f.measure(m, 2);
+                }
+                f.close(0, t.close);
+            }
+            ItemKind::Measure(m) => f.measure(m, 0),
+            ItemKind::Test(t) => f.test_block(t),
+        }
+    }
+    f.leading(source.len() + 1, 0);
+    f.render()
+}
+
+impl Formatter<'_> {
+    fn blank(&mut self) {
+        if !matches!(self.lines.last(), None | Some(Line::Blank)) {
+            self.lines.push(Line::Blank);
+        }
+    }
+
+    /// Own-line comments before `pos`, at `indent`; a blank line after a comment stays.
+    fn leading(&mut self, pos: usize, indent: usize) {
+        while let Some(c) = self.comments.get(self.next_comment) {
+            if c.span.start >= pos {
+                break;
+            }
+            self.next_comment += 1;
+            self.lines.push(Line::Comment {
+                indent,
+                text: c.text.clone(),
+            });
+            let len = self.source.len();
+            let next = self
+                .comments
+                .get(self.next_comment)
+                .map(|n| n.span.start)
+                .filter(|&s| s < pos)
+                .unwrap_or(pos)
+                .min(len);
+            let gap = &self.source[c.span.end.min(next)..next];
+            if gap.matches('\n').count() >= 2 {
+                self.blank();
+            }
+        }
+    }
+
+    /// A comment on the same source line as the end of `span`.
+    fn trailing(&mut self, span: Span) -> Option<String> {
+        let c = self.comments.get(self.next_comment)?;
+        let end = span.end.min(self.source.len());
+        if c.span.start < end || self.source[end..c.span.start].contains('\n') {
+            return None;
+        }
+        self.next_comment += 1;
+        Some(c.text.clone())
+    }
+
+    fn code(&mut self, indent: usize, text: String, span: Span) {
+        let trailing = self.trailing(span);
+        self.lines.push(Line::Code {
+            indent,
+            text,
+            trailing,
+        });
+    }
+
+    /// A line opening a block; a comment after `{` trails it.
+    fn open(&mut self, indent: usize, text: String, upto: Span) {
+        let brace = self.source[upto.end..]
+            .find('{')
+            .map_or(upto.end, |i| upto.end + i + 1);
+        self.code(indent, text, Span::new(upto.file, upto.start, brace));
+    }
+
+    fn close(&mut self, indent: usize, close: Span) {
+        self.leading(close.start, indent + 2);
+        if let Some(Line::Blank) = self.lines.last() {
+            self.lines.pop();
+        }
+        self.code(indent, "}".into(), close);
+    }
+
+    fn source_decl(&mut self, s: &SourceDecl, span: Span) {
+        let mut head = format!("source {}", s.name.node);
+        if let Some(d) = &s.description {
+            head.push(' ');
+            head.push_str(&string(&d.node));
+        }
+        head.push_str(" {");
+        let upto = s.description.as_ref().map_or(s.name.span, |d| d.span);
+        self.open(0, head, upto);
+        let name_w = column_widths(s, |c| c.name.node.len());
+        let type_w = column_widths(s, |c| c.ty.node.len() + usize::from(c.optional));
+        for e in &s.entries {
+            self.leading(e.span.start, 2);
+            let text = match &e.kind {
+                SourceEntryKind::Column(c) => {
+                    let ty = format!("{}{}", c.ty.node, if c.optional { "?" } else { "" });
+                    let mut line = format!("{:name_w$}  {:type_w$}", c.name.node, ty);
+                    for o in &c.options {
+                        line.push_str("  ");
+                        line.push_str(&column_option(o));
+                    }
+                    line.trim_end().to_string()
+                }
+                SourceEntryKind::Spans { start, end } => {
+                    format!("spans {} .. {}", start.node, end.node)
+                }
+                SourceEntryKind::Snapshot(c) => format!("snapshot at {}", c.node),
+            };
+            self.code(2, text, e.span);
+        }
+        self.close(
+            0,
+            Span::new(span.file, span.end.saturating_sub(1), span.end),
+        );
+    }
+
+    fn measure(&mut self, m: &Measure, indent: usize) {
+        self.open(indent, format!("measure {} {{", m.name.node), m.name.span);
+        let inner = indent + 2;
+        let width = m
+            .clauses
+            .iter()
+            .filter_map(|c| padded_keyword(&c.kind))
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        for c in &m.clauses {
+            self.leading(c.span.start, inner);
+            let text = clause(&c.kind, inner, width);
+            self.code(inner, text, c.span);
+        }
+        self.close(indent, m.close);
+    }
+
+    fn test_block(&mut self, t: &TestBlock) {
+        self.open(0, format!("test {} {{", string(&t.name.node)), t.name.span);
+        for e in &t.entries {
+            self.leading(e.span.start, 2);
+            match &e.kind {
+                TestEntryKind::GivenFile { source, path } => self.code(
+                    2,
+                    format!("given {} from {}", source.node, string(&path.node)),
+                    e.span,
+                ),
+                TestEntryKind::AsOf(d) => self.code(2, format!("as of {}", d.node), e.span),
+                TestEntryKind::Expect(x) => self.code(2, expectation(x), e.span),
+                TestEntryKind::GivenTable { source, table } => {
+                    self.open(2, format!("given {} {{", source.node), source.span);
+                    let header: Vec<String> = table.header.iter().map(|h| h.node.clone()).collect();
+                    let rows: Vec<Vec<String>> = table
+                        .rows
+                        .iter()
+                        .map(|r| r.cells.iter().map(cell).collect())
+                        .collect();
+                    let columns = header
+                        .len()
+                        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
+                    let widths: Vec<usize> = (0..columns)
+                        .map(|i| {
+                            let h = header.get(i).map_or(0, |s| s.chars().count());
+                            rows.iter()
+                                .filter_map(|r| r.get(i))
+                                .map(|s| s.chars().count())
+                                .max()
+                                .unwrap_or(0)
+                                .max(h)
+                        })
+                        .collect();
+                    self.leading(table.header_span.start, 4);
+                    self.code(4, table_line(&header, &widths), table.header_span);
+                    for (row, cells) in table.rows.iter().zip(&rows) {
+                        self.leading(row.span.start, 4);
+                        self.code(4, table_line(cells, &widths), row.span);
+                    }
+                    let close = Span::new(e.span.file, e.span.end.saturating_sub(1), e.span.end);
+                    self.close(2, close);
+                }
+            }
+        }
+        self.close(0, t.close);
+    }
+
+    fn render(self) -> String {
+        // Trailing comments line up within a run of code lines at one indent.
+        let mut out = String::new();
+        let lines = self.lines;
+        let mut i = 0;
+        while i < lines.len() {
+            let run_end = match &lines[i] {
+                Line::Code { indent, .. } => {
+                    let mut j = i;
+                    while let Some(Line::Code {
+                        indent: k, text, ..
+                    }) = lines.get(j)
+                    {
+                        if k != indent || text.ends_with('{') || text == "}" {
+                            break;
+                        }
+                        j += 1;
+                    }
+                    j.max(i + 1)
+                }
+                _ => i + 1,
+            };
+            let column = lines[i..run_end]
+                .iter()
+                .filter_map(|l| match l {
+                    Line::Code {
+                        indent,
+                        text,
+                        trailing: Some(_),
+                    } if !text.contains('\n') => Some(indent + text.chars().count()),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            for line in &lines[i..run_end] {
+                match line {
+                    Line::Blank => out.push('\n'),
+                    Line::Comment { indent, text } => {
+                        out.push_str(&" ".repeat(*indent));
+                        out.push('#');
+                        out.push_str(text.trim_end());
+                        out.push('\n');
+                    }
+                    Line::Code {
+                        indent,
+                        text,
+                        trailing,
+                    } => {
+                        let full = format!("{}{}", " ".repeat(*indent), text);
+                        out.push_str(&full);
+                        if let Some(c) = trailing {
+                            let last_len =
+                                full.rsplit('\n').next().map_or(0, |l| l.chars().count());
+                            let pad = if text.contains('\n') {
+                                2
+                            } else {
+                                column.saturating_sub(last_len) + 2
+                            };
+                            out.push_str(&" ".repeat(pad));
+                            out.push('#');
+                            out.push_str(c.trim_end());
+                        }
+                        out.push('\n');
+                    }
+                }
+            }
+            i = run_end;
+        }
+        while out.ends_with("\n\n") {
+            out.pop();
+        }
+        out
+    }
+}
+
+fn column_widths(s: &SourceDecl, f: impl Fn(&ColumnDecl) -> usize) -> usize {
+    s.entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            SourceEntryKind::Column(c) => Some(f(c)),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn column_option(o: &ColumnOption) -> String {
+    match &o.kind {
+        ColumnOptionKind::Key => "key".into(),
+        ColumnOptionKind::Header(h) => format!("from {}", string(&h.node)),
+        ColumnOptionKind::Format(f) => format!("format {}", string(&f.node)),
+        ColumnOptionKind::Missing(codes) => {
+            format!(
+                "missing {}",
+                codes
+                    .iter()
+                    .map(|c| string(&c.node))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        ColumnOptionKind::Map(entries) => format!(
+            "map {}",
+            entries
+                .iter()
+                .map(|e| format!("{} -> {}", string(&e.from.node), literal(&e.to)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Clauses whose keyword is followed by a value line up their values.
+fn padded_keyword(c: &ClauseKind) -> Option<&'static str> {
+    match c {
+        ClauseKind::Ref(_)
+        | ClauseKind::Title(_)
+        | ClauseKind::Description(_)
+        | ClauseKind::Theme(_)
+        | ClauseKind::Unit(_)
+        | ClauseKind::Precision(_)
+        | ClauseKind::Where(_)
+        | ClauseKind::Excluding(_)
+        | ClauseKind::Meeting(_)
+        | ClauseKind::Cumulative(_)
+        | ClauseKind::By(_)
+        | ClauseKind::Polarity(_)
+        | ClauseKind::Target { .. }
+        | ClauseKind::Rag(_)
+        | ClauseKind::Benchmark(_) => Some(c.keyword()),
+        _ => None,
+    }
+}
+
+fn per(p: &PerSpec) -> String {
+    format!("per {} {}", p.per.node, p.population.node)
+}
+
+fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
+    let keyed = |rest: &dyn Fn(usize) -> String| {
+        let kw = c.keyword();
+        let value_col = indent + width + 1;
+        format!("{kw:width$} {}", rest(value_col))
+    };
+    match c {
+        ClauseKind::Ref(s)
+        | ClauseKind::Title(s)
+        | ClauseKind::Description(s)
+        | ClauseKind::Theme(s) => keyed(&|_| string(&s.node)),
+        ClauseKind::Unit(u) | ClauseKind::Polarity(u) => keyed(&|_| u.node.clone()),
+        ClauseKind::Precision(p) => keyed(&|_| p.node.to_string()),
+        ClauseKind::Count { distinct, source } => match distinct {
+            Some(d) => format!("count distinct {} from {}", d.node, source.node),
+            None => format!("count {}", source.node),
+        },
+        ClauseKind::Percent { distinct, source } => match distinct {
+            Some(d) => format!("percent of distinct {} from {}", d.node, source.node),
+            None => format!("percent of {}", source.node),
+        },
+        ClauseKind::RateOf { measure, per: p } => format!("rate of {} {}", measure.node, per(p)),
+        ClauseKind::Aggregate {
+            func,
+            expr: e,
+            source,
+        } => {
+            let head = format!("{} ", func.node);
+            format!(
+                "{head}{} of {}",
+                expr(e, indent + 4, indent + head.len()),
+                source.node
+            )
+        }
+        ClauseKind::Calculate(e) => format!("calculate {}", expr(e, indent + 4, indent + 10)),
+        ClauseKind::InPeriod(col) => format!("in period by {}", col.node),
+        ClauseKind::OpenAtPeriodEnd => "open at period end".into(),
+        ClauseKind::LatestSnapshot => "latest snapshot".into(),
+        ClauseKind::Where(e) | ClauseKind::Excluding(e) | ClauseKind::Meeting(e) => {
+            keyed(&|col| expr(e, col, col))
+        }
+        ClauseKind::Per(p) => per(p),
+        ClauseKind::Cumulative(w) => keyed(&|_| match w {
+            WindowSpec::FromFyStart => "from fy start".into(),
+            WindowSpec::Since(d) => format!("since {}", d.node),
+        }),
+        ClauseKind::By(cols) => keyed(&|_| {
+            cols.iter()
+                .map(|c| c.node.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }),
+        ClauseKind::Target { figure, per_year } => keyed(&|_| {
+            format!(
+                "{}{}",
+                quantity(figure),
+                if *per_year { " per year" } else { "" }
+            )
+        }),
+        ClauseKind::Rag(rules) => keyed(&|col| {
+            let parts: Vec<String> = rules
+                .iter()
+                .map(|r| match &r.condition {
+                    None => format!("otherwise {}", r.colour.node),
+                    Some(e) => format!(
+                        "{} when {}",
+                        r.colour.node,
+                        expr(e, col + 4, col + r.colour.node.len() + 6)
+                    ),
+                })
+                .collect();
+            let flat = parts.join(", ");
+            if col + flat.len() <= WIDTH && !flat.contains('\n') {
+                flat
+            } else {
+                parts.join(&format!(",\n{}", " ".repeat(col)))
+            }
+        }),
+        ClauseKind::Benchmark(items) => keyed(&|col| {
+            items
+                .iter()
+                .map(|b| match &b.kind {
+                    BenchmarkKind::Figure { of, figure } => {
+                        format!("{} {}", of.node, quantity(figure))
+                    }
+                    BenchmarkKind::Method(m) => format!("sn {}", m.node),
+                    BenchmarkKind::Published {
+                        source,
+                        column,
+                        filter,
+                        per: p,
+                    } => {
+                        let mut s = format!("published {}.{}", source.node, column.node);
+                        if let Some(f) = filter {
+                            s.push_str(" where ");
+                            s.push_str(&expr(f, col + 4, col + s.len()));
+                        }
+                        if let Some(p) = p {
+                            s.push(' ');
+                            s.push_str(&per(p));
+                        }
+                        s
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }),
+    }
+}
+
+fn cell(c: &Cell) -> String {
+    match (&c.text, c.quoted) {
+        (None, _) => String::new(),
+        (Some(t), true) => string(t),
+        (Some(t), false) => t.clone(),
+    }
+}
+
+fn table_line(cells: &[String], widths: &[usize]) -> String {
+    let mut line = String::new();
+    for (i, c) in cells.iter().enumerate() {
+        if i > 0 {
+            line.push_str(" | ");
+        }
+        line.push_str(c);
+        let w = widths.get(i).copied().unwrap_or(0);
+        line.push_str(&" ".repeat(w.saturating_sub(c.chars().count())));
+    }
+    // A row whose first cell is empty must still start with a cell the parser sees.
+    line.trim_end().to_string()
+}
+
+fn expectation(x: &Expectation) -> String {
+    let period = match &x.period.kind {
+        PeriodSelectorKind::Year { label } => format!("year {label}"),
+        PeriodSelectorKind::Quarter { label, quarter } => format!("quarter {label} {quarter}"),
+        PeriodSelectorKind::Month { label } => format!("month {label}"),
+        PeriodSelectorKind::Ytd => "ytd".into(),
+    };
+    let mut s = format!("expect {} for {period}", x.measure.node);
+    if let Some((col, value)) = &x.breakdown {
+        let needs_quotes = value.node.is_empty()
+            || !value
+                .node
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || value.node.starts_with(|c: char| c.is_ascii_digit());
+        s.push_str(&format!(
+            " by {} {}",
+            col.node,
+            if needs_quotes {
+                string(&value.node)
+            } else {
+                value.node.clone()
+            }
+        ));
+    }
+    if let Some(f) = &x.field {
+        s.push(' ');
+        s.push_str(&f.node);
+    }
+    s.push_str(" = ");
+    s.push_str(&match &x.value.kind {
+        ExpectedValueKind::Missing => "missing".into(),
+        ExpectedValueKind::Number(q) => quantity(q),
+        ExpectedValueKind::Text(t) => string(t),
+        ExpectedValueKind::Word(w) => w.clone(),
+    });
+    s
+}

@@ -1,0 +1,635 @@
+//! The checked IR: a project whose names are resolved, types known and rules consistent.
+//! Later stages (compiling to DataFusion plans, running tests, the book) read only this.
+//! Spans are kept for messages but take no part in equality.
+
+use crate::span::Span;
+pub use crate::syntax::ast::BinaryOp;
+use chrono::NaiveDate;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Project {
+    pub sources: Vec<Source>,
+    pub populations: Vec<Population>,
+    pub calendar: Calendar,
+    /// In project order: files in path order, then position in the file.
+    pub measures: Vec<Measure>,
+    pub tests: Vec<Test>,
+}
+
+impl Project {
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+
+    pub fn measure(&self, name: &str) -> Option<&Measure> {
+        self.measures.iter().find(|m| m.name == name)
+    }
+
+    pub fn population(&self, name: &str) -> Option<&Population> {
+        self.populations.iter().find(|p| p.name == name)
+    }
+}
+
+// ------------------------------------------------------------------------------ sources
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    Text,
+    Int,
+    Decimal,
+    Bool,
+    Date,
+}
+
+impl ColumnType {
+    pub fn parse(name: &str) -> Option<ColumnType> {
+        Some(match name {
+            "text" => ColumnType::Text,
+            "int" => ColumnType::Int,
+            "decimal" => ColumnType::Decimal,
+            "bool" => ColumnType::Bool,
+            "date" => ColumnType::Date,
+            _ => return None,
+        })
+    }
+
+    pub const NAMES: &'static [&'static str] = &["text", "int", "decimal", "bool", "date"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Text => "text",
+            ColumnType::Int => "int",
+            ColumnType::Decimal => "decimal",
+            ColumnType::Bool => "bool",
+            ColumnType::Date => "date",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+    Decimal(f64),
+    Bool(bool),
+    Date(NaiveDate),
+}
+
+impl Value {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Decimal(d) => Some(*d),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+    pub optional: bool,
+    pub key: bool,
+    /// The header in a raw export, when it differs from the name.
+    pub header: Option<String>,
+    /// A date pattern such as `dd/mm/yyyy`; ISO dates when absent.
+    pub date_format: Option<String>,
+    /// Values that mean "missing, for this reason" (`c`, `x`, ...).
+    pub missing_codes: Vec<String>,
+    /// Raw values and what they mean (`"a) Yes" -> true`).
+    pub value_map: Vec<(String, Value)>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    pub name: String,
+    pub description: Option<String>,
+    pub columns: Vec<Column>,
+    /// Start and end columns of a row's span, for "open at period end".
+    pub spans: Option<(String, String)>,
+    /// The snapshot date column, for "latest snapshot".
+    pub snapshot: Option<String>,
+    pub span: Span,
+}
+
+impl Source {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Population {
+    pub name: String,
+    pub source: String,
+    pub filter: Option<Expr>,
+    pub span: Span,
+}
+
+/// The working-day calendar: Monday to Friday, less a list of holidays.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calendar {
+    pub name: String,
+    /// The holiday list (`england_and_wales`), or none for weekdays only.
+    pub holidays: Option<String>,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Calendar {
+            name: "working_days".into(),
+            holidays: Some(HOLIDAY_LISTS[0].into()),
+        }
+    }
+}
+
+/// Holiday lists the project ships.
+pub const HOLIDAY_LISTS: &[&str] = &["england_and_wales"];
+
+// ------------------------------------------------------------------------------ measures
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Count,
+    Percent,
+    /// A rate per N (10,000 in the council book).
+    RatePer(u32),
+    Number,
+}
+
+impl Unit {
+    pub fn name(self) -> String {
+        match self {
+            Unit::Count => "count".into(),
+            Unit::Percent => "percent".into(),
+            Unit::RatePer(n) => format!("rate_per_{n}"),
+            Unit::Number => "number".into(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Unit> {
+        Some(match text {
+            "count" => Unit::Count,
+            "percent" => Unit::Percent,
+            "number" => Unit::Number,
+            _ => Unit::RatePer(text.strip_prefix("rate_per_")?.parse().ok()?),
+        })
+    }
+
+    /// Decimal places shown in reports when the measure does not say.
+    pub fn default_precision(self) -> u8 {
+        match self {
+            Unit::Count => 0,
+            _ => 1,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Polarity {
+    High,
+    Low,
+    InLineWithBenchmark,
+    None,
+}
+
+impl Polarity {
+    pub const NAMES: &'static [&'static str] = &["high", "low", "in_line_with_benchmark", "none"];
+
+    pub fn parse(text: &str) -> Option<Polarity> {
+        Some(match text {
+            "high" => Polarity::High,
+            "low" => Polarity::Low,
+            "in_line_with_benchmark" => Polarity::InLineWithBenchmark,
+            "none" => Polarity::None,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Target {
+    pub value: f64,
+    /// `N per year`: pro-rated over the months of a period.
+    pub per_year: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RagColour {
+    Red,
+    Amber,
+    Green,
+}
+
+impl RagColour {
+    pub const NAMES: &'static [&'static str] = &["red", "amber", "green"];
+
+    pub fn parse(text: &str) -> Option<RagColour> {
+        Some(match text {
+            "red" => RagColour::Red,
+            "amber" => RagColour::Amber,
+            "green" => RagColour::Green,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RagColour::Red => "red",
+            RagColour::Amber => "amber",
+            RagColour::Green => "green",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RagRule {
+    pub colour: RagColour,
+    /// `None` for `otherwise`.
+    pub condition: Option<Expr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SnMethod {
+    #[default]
+    Mean,
+    Median,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PublishedBenchmark {
+    pub source: String,
+    pub column: String,
+    pub filter: Option<Expr>,
+    /// `per N POPULATION`: the published count is turned into a rate.
+    pub per: Option<(u32, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Benchmarks {
+    pub sn: Option<f64>,
+    pub england: Option<f64>,
+    pub la: Option<f64>,
+    /// How neighbours' published values are averaged; the project default when absent.
+    pub sn_method: Option<SnMethod>,
+    pub published: Option<PublishedBenchmark>,
+}
+
+impl Benchmarks {
+    pub fn is_empty(&self) -> bool {
+        self.sn.is_none() && self.england.is_none() && self.la.is_none() && self.published.is_none()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measure {
+    pub name: String,
+    pub reference: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub theme: Option<String>,
+    pub unit: Unit,
+    pub precision: u8,
+    pub definition: Definition,
+    pub window: Window,
+    pub breakdowns: Vec<String>,
+    pub polarity: Polarity,
+    pub target: Option<Target>,
+    pub rag: Vec<RagRule>,
+    pub benchmarks: Benchmarks,
+    pub span: Span,
+}
+
+/// Which dates a period's value looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Window {
+    /// The period itself.
+    Period,
+    /// From the start of the financial year holding the period's end.
+    FromFyStart,
+    /// From a fixed date; missing for periods ending before it.
+    Since(NaiveDate),
+}
+
+/// The rows a measure looks at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowSet {
+    pub source: String,
+    pub selection: Selection,
+    /// `where`: rows whose condition is true are kept.
+    pub filters: Vec<Expr>,
+    /// `excluding`: rows whose condition is true are dropped (a missing value survives).
+    pub exclusions: Vec<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Selection {
+    /// Every row, whatever its dates.
+    All,
+    /// Rows whose date column falls in the window.
+    EventIn(String),
+    /// Rows open at the period's end: start <= end of period, and end missing or after it.
+    OpenAtEnd { start: String, end: String },
+    /// Rows of the latest snapshot within the window.
+    LatestSnapshot(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggregateFn {
+    Max,
+    Min,
+    Sum,
+    Mean,
+    Median,
+}
+
+impl AggregateFn {
+    pub fn parse(text: &str) -> Option<AggregateFn> {
+        Some(match text {
+            "max" => AggregateFn::Max,
+            "min" => AggregateFn::Min,
+            "sum" => AggregateFn::Sum,
+            "mean" => AggregateFn::Mean,
+            "median" => AggregateFn::Median,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Definition {
+    /// Rows (or distinct values of a column) of a row set.
+    Count {
+        rows: RowSet,
+        distinct: Option<String>,
+    },
+    /// 100 × rows meeting a condition / rows.
+    Proportion {
+        rows: RowSet,
+        distinct: Option<String>,
+        numerator: Expr,
+    },
+    /// per × count / population. `of_measure` names the count measure it was taken from.
+    Rate {
+        rows: RowSet,
+        distinct: Option<String>,
+        per: u32,
+        population: String,
+        of_measure: Option<String>,
+    },
+    /// max/min/sum/mean/median of an expression over a row set.
+    Aggregate {
+        func: AggregateFn,
+        expr: Expr,
+        rows: RowSet,
+    },
+    /// Arithmetic over other measures' values.
+    Derived { expr: Expr },
+}
+
+impl Definition {
+    pub fn rows(&self) -> Option<&RowSet> {
+        match self {
+            Definition::Count { rows, .. }
+            | Definition::Proportion { rows, .. }
+            | Definition::Rate { rows, .. }
+            | Definition::Aggregate { rows, .. } => Some(rows),
+            Definition::Derived { .. } => None,
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ expressions
+
+/// The type of an expression's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Type {
+    Text,
+    Number(NumberKind),
+    Bool,
+    Date,
+}
+
+/// What a number measures, so that a percentage is not compared with a count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumberKind {
+    /// A plain number: a literal, a column, a count of working days.
+    Plain,
+    /// A percentage (`10%`, or the value of a percent measure).
+    Percent,
+    /// A count, rate or other figure of a measure.
+    Figure,
+}
+
+impl Type {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Type::Text => "text",
+            Type::Number(NumberKind::Percent) => "a percentage",
+            Type::Number(_) => "a number",
+            Type::Bool => "true/false",
+            Type::Date => "a date",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Literal(Value),
+    /// A column of the measure's row (`scope` None) or of an `exists` alias.
+    Column {
+        scope: Option<String>,
+        name: String,
+    },
+    /// The last day of the period being computed.
+    PeriodEnd,
+    /// The first day of the window (the period's start, or earlier for cumulative measures).
+    WindowStart,
+    /// Another measure's value, in `calculate`.
+    Measure(String),
+    /// `value`, `target`, `benchmark`, `england`, `previous` in RAG rules.
+    RagOperand(RagOperand),
+    Call {
+        func: Function,
+        args: Vec<Expr>,
+    },
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    IsMissing {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    /// A row of `source` (named `alias` inside) meets the condition.
+    Exists {
+        source: String,
+        alias: String,
+        condition: Option<Box<Expr>>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RagOperand {
+    Value,
+    Target,
+    Benchmark,
+    England,
+    Previous,
+}
+
+impl RagOperand {
+    pub const NAMES: &'static [&'static str] =
+        &["value", "target", "benchmark", "england", "previous"];
+
+    pub fn parse(text: &str) -> Option<RagOperand> {
+        Some(match text {
+            "value" => RagOperand::Value,
+            "target" => RagOperand::Target,
+            "benchmark" => RagOperand::Benchmark,
+            "england" => RagOperand::England,
+            "previous" => RagOperand::Previous,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Function {
+    AddDays,
+    AddMonths,
+    WorkingDays,
+    Abs,
+    Coalesce,
+}
+
+impl Function {
+    pub const NAMES: &'static [&'static str] =
+        &["add_days", "add_months", "working_days", "abs", "coalesce"];
+
+    pub fn parse(text: &str) -> Option<Function> {
+        Some(match text {
+            "add_days" => Function::AddDays,
+            "add_months" => Function::AddMonths,
+            "working_days" => Function::WorkingDays,
+            "abs" => Function::Abs,
+            "coalesce" => Function::Coalesce,
+            _ => return None,
+        })
+    }
+}
+
+// ------------------------------------------------------------------------------ tests
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Test {
+    pub name: String,
+    pub givens: Vec<Given>,
+    pub as_of: NaiveDate,
+    pub expectations: Vec<Expectation>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Given {
+    pub source: String,
+    pub data: GivenData,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum GivenData {
+    /// Inline rows; a column the table does not give is missing in every row.
+    Rows {
+        columns: Vec<String>,
+        rows: Vec<Vec<Option<Value>>>,
+    },
+    /// A CSV file, resolved against the rule file's directory.
+    File(std::path::PathBuf),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    pub measure: String,
+    pub period: PeriodRef,
+    pub breakdown: Option<(String, String)>,
+    pub field: Field,
+    pub expected: Expected,
+    pub span: Span,
+}
+
+/// A period named in a test, checked against the test's as-of date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeriodRef {
+    /// The financial year starting in April of this year.
+    Year(i32),
+    Quarter {
+        fy: i32,
+        quarter: u8,
+    },
+    Month {
+        year: i32,
+        month: u32,
+    },
+    Ytd,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Value,
+    Numerator,
+    Denominator,
+    Target,
+    Rag,
+    Direction,
+    Judgement,
+}
+
+impl Field {
+    pub const NAMES: &'static [&'static str] = &[
+        "value",
+        "numerator",
+        "denominator",
+        "target",
+        "rag",
+        "direction",
+        "judgement",
+    ];
+
+    pub fn parse(text: &str) -> Option<Field> {
+        Some(match text {
+            "value" => Field::Value,
+            "numerator" => Field::Numerator,
+            "denominator" => Field::Denominator,
+            "target" => Field::Target,
+            "rag" => Field::Rag,
+            "direction" => Field::Direction,
+            "judgement" => Field::Judgement,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expected {
+    Missing,
+    Number(f64),
+    Word(String),
+}

@@ -1,0 +1,13 @@
+//! scorebook: performance indicators defined in a rules language, checked against declared
+//! sources, and computed with DataFusion. See ARCHITECTURE.md for the stages.
+
+pub mod calendar;
+pub mod check;
+pub mod cli;
+pub mod diagnostics;
+pub mod format;
+pub mod fsutil;
+pub mod ir;
+pub mod project;
+pub mod span;
+pub mod syntax;

@@ -1,0 +1,481 @@
+//! The abstract syntax tree: what a rule file says, with a span on every node.
+//! It owns its data and knows nothing of pest or DataFusion.
+
+use crate::span::{Span, Spanned};
+use chrono::NaiveDate;
+
+pub type Ident = Spanned<String>;
+pub type Str = Spanned<String>;
+
+/// One parsed file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Module {
+    pub items: Vec<Item>,
+    /// Every comment of the file, in order; the formatter puts them back.
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comment {
+    /// The text after `#`, without the line ending.
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ItemKind {
+    Source(SourceDecl),
+    Population(PopulationDecl),
+    Calendar(CalendarDecl),
+    Theme(ThemeBlock),
+    Measure(Measure),
+    Test(TestBlock),
+}
+
+// ------------------------------------------------------------------------------ sources
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceDecl {
+    pub name: Ident,
+    pub description: Option<Str>,
+    pub entries: Vec<SourceEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceEntry {
+    pub kind: SourceEntryKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceEntryKind {
+    Column(ColumnDecl),
+    /// `spans start_date .. end_date`: what "open at period end" uses.
+    Spans {
+        start: Ident,
+        end: Ident,
+    },
+    /// `snapshot at snapshot_date`: what "latest snapshot" uses.
+    Snapshot(Ident),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnDecl {
+    pub name: Ident,
+    /// The type as written (`date`); the checker resolves it.
+    pub ty: Ident,
+    pub optional: bool,
+    pub options: Vec<ColumnOption>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnOption {
+    pub kind: ColumnOptionKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColumnOptionKind {
+    Key,
+    /// `from "Date of referral"`: the header in a raw export.
+    Header(Str),
+    /// `format "dd/mm/yyyy"`.
+    Format(Str),
+    /// `missing "c", "x"`: values that mean "missing, for this reason".
+    Missing(Vec<Str>),
+    /// `map "a) Yes" -> true, "b) No" -> false`.
+    Map(Vec<MapEntry>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapEntry {
+    pub from: Str,
+    pub to: Literal,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PopulationDecl {
+    pub name: Ident,
+    pub source: Ident,
+    pub filter: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalendarDecl {
+    pub name: Ident,
+    /// `holidays("england_and_wales")`, if any.
+    pub holidays: Option<Str>,
+}
+
+// ------------------------------------------------------------------------------ measures
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThemeBlock {
+    pub name: Str,
+    pub measures: Vec<Measure>,
+    /// The span of the closing brace, where comments after the last measure attach.
+    pub close: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measure {
+    pub name: Ident,
+    pub clauses: Vec<Clause>,
+    pub span: Span,
+    pub close: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Clause {
+    pub kind: ClauseKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClauseKind {
+    Ref(Str),
+    Title(Str),
+    Description(Str),
+    Theme(Str),
+    Unit(Ident),
+    Precision(Spanned<f64>),
+    /// `count [distinct COL from] SOURCE`
+    Count {
+        distinct: Option<Ident>,
+        source: Ident,
+    },
+    /// `percent of [distinct COL from] SOURCE`
+    Percent {
+        distinct: Option<Ident>,
+        source: Ident,
+    },
+    /// `rate of MEASURE per N POPULATION`
+    RateOf {
+        measure: Ident,
+        per: PerSpec,
+    },
+    /// `max EXPR of SOURCE` (and min, sum, mean, median)
+    Aggregate {
+        func: Ident,
+        expr: Expr,
+        source: Ident,
+    },
+    /// `calculate EXPR` over other measures.
+    Calculate(Expr),
+    /// `in period by DATE_COLUMN`
+    InPeriod(Ident),
+    OpenAtPeriodEnd,
+    LatestSnapshot,
+    Where(Expr),
+    Excluding(Expr),
+    Meeting(Expr),
+    /// `per N POPULATION` under a count: a rate.
+    Per(PerSpec),
+    Cumulative(WindowSpec),
+    By(Vec<Ident>),
+    Polarity(Ident),
+    Target {
+        figure: Quantity,
+        per_year: bool,
+    },
+    Rag(Vec<RagRule>),
+    Benchmark(Vec<BenchmarkItem>),
+}
+
+impl ClauseKind {
+    /// The clause's keyword, for messages.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            ClauseKind::Ref(_) => "ref",
+            ClauseKind::Title(_) => "title",
+            ClauseKind::Description(_) => "description",
+            ClauseKind::Theme(_) => "theme",
+            ClauseKind::Unit(_) => "unit",
+            ClauseKind::Precision(_) => "precision",
+            ClauseKind::Count { .. } => "count",
+            ClauseKind::Percent { .. } => "percent of",
+            ClauseKind::RateOf { .. } => "rate of",
+            ClauseKind::Aggregate { .. } => "aggregate",
+            ClauseKind::Calculate(_) => "calculate",
+            ClauseKind::InPeriod(_) => "in period by",
+            ClauseKind::OpenAtPeriodEnd => "open at period end",
+            ClauseKind::LatestSnapshot => "latest snapshot",
+            ClauseKind::Where(_) => "where",
+            ClauseKind::Excluding(_) => "excluding",
+            ClauseKind::Meeting(_) => "meeting",
+            ClauseKind::Per(_) => "per",
+            ClauseKind::Cumulative(_) => "cumulative",
+            ClauseKind::By(_) => "by",
+            ClauseKind::Polarity(_) => "polarity",
+            ClauseKind::Target { .. } => "target",
+            ClauseKind::Rag(_) => "rag",
+            ClauseKind::Benchmark(_) => "benchmark",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PerSpec {
+    pub per: Spanned<f64>,
+    pub population: Ident,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum WindowSpec {
+    FromFyStart,
+    Since(Spanned<NaiveDate>),
+}
+
+/// A figure as written: `10`, `75%`, `-1.5`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantity {
+    pub value: f64,
+    /// The digits as written, so the formatter keeps `10.50` as `10.50`.
+    pub text: String,
+    pub percent: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RagRule {
+    pub colour: Ident,
+    /// `None` for `otherwise`.
+    pub condition: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchmarkItem {
+    pub kind: BenchmarkKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BenchmarkKind {
+    /// `sn 25%`, `england 26%`, `la 12`.
+    Figure { of: Ident, figure: Quantity },
+    /// `sn mean` or `sn median`: how the neighbours' values are averaged.
+    Method(Ident),
+    /// `published dfe_b1.At31_episodes [where COND] [per 10000 POPULATION]`.
+    Published {
+        source: Ident,
+        column: Ident,
+        filter: Option<Expr>,
+        per: Option<PerSpec>,
+    },
+}
+
+// ------------------------------------------------------------------------------ expressions
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Literal(Literal),
+    /// `column`, or `alias.column`.
+    Path {
+        qualifier: Option<Ident>,
+        name: Ident,
+    },
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    IsMissing {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Exists {
+        source: Ident,
+        alias: Option<Ident>,
+        condition: Option<Box<Expr>>,
+    },
+    /// Parentheses the user wrote; kept so the formatter keeps them.
+    Paren(Box<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl BinaryOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "=",
+            BinaryOp::NotEq => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+        }
+    }
+
+    /// Binding strength: higher binds tighter.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinaryOp::Or => 1,
+            BinaryOp::And => 2,
+            BinaryOp::Eq
+            | BinaryOp::NotEq
+            | BinaryOp::Lt
+            | BinaryOp::LtEq
+            | BinaryOp::Gt
+            | BinaryOp::GtEq => 4,
+            BinaryOp::Add | BinaryOp::Sub => 5,
+            BinaryOp::Mul | BinaryOp::Div => 6,
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        self.precedence() == 4
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Number(Quantity),
+    String(String),
+    Date(NaiveDate),
+    Bool(bool),
+}
+
+// ------------------------------------------------------------------------------ tests
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestBlock {
+    pub name: Str,
+    pub entries: Vec<TestEntry>,
+    pub close: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestEntry {
+    pub kind: TestEntryKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TestEntryKind {
+    GivenTable { source: Ident, table: Box<Table> },
+    GivenFile { source: Ident, path: Str },
+    AsOf(Spanned<NaiveDate>),
+    Expect(Box<Expectation>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub header: Vec<Ident>,
+    pub rows: Vec<Row>,
+    pub header_span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub cells: Vec<Cell>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// `None` for an empty cell: a missing value.
+    pub text: Option<String>,
+    /// Written in quotes (so `"true"` is text, and spaces are kept).
+    pub quoted: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    pub measure: Ident,
+    pub period: PeriodSelector,
+    pub breakdown: Option<(Ident, Str)>,
+    pub field: Option<Ident>,
+    pub value: ExpectedValue,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodSelector {
+    pub kind: PeriodSelectorKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeriodSelectorKind {
+    /// `year 2012-13`: the financial year starting in the given year.
+    Year {
+        label: String,
+    },
+    /// `quarter 2013-14 Q2`
+    Quarter {
+        label: String,
+        quarter: String,
+    },
+    /// `month 2013-09`
+    Month {
+        label: String,
+    },
+    Ytd,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpectedValue {
+    pub kind: ExpectedValueKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpectedValueKind {
+    Missing,
+    Number(Quantity),
+    Text(String),
+    Word(String),
+}

@@ -1,0 +1,752 @@
+//! From pest pairs to the AST: one function per grammar rule, named after it.
+
+use super::ast::*;
+use super::grammar::Rule;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::span::{FileId, Span, Spanned};
+use chrono::NaiveDate;
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+type Result<T> = std::result::Result<T, Box<Diagnostic>>;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left)
+            | Op::postfix(Rule::is_missing)
+            | Op::postfix(Rule::is_not_missing)
+            | Op::postfix(Rule::in_list)
+            | Op::postfix(Rule::not_in_list))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg))
+});
+
+pub(super) struct AstBuilder<'t> {
+    pub file: FileId,
+    pub text: &'t str,
+    /// Comment spans from the lexical scan, in order.
+    pub comments: &'t [Comment],
+}
+
+/// The next child of a pair. Running out means the grammar and this code disagree.
+fn next<'i>(pairs: &mut Pairs<'i, Rule>) -> Pair<'i, Rule> {
+    pairs
+        .next()
+        .expect("grammar and parser disagree: a child is missing")
+}
+
+static KEYWORDS: LazyLock<HashSet<Rule>> = LazyLock::new(|| {
+    Rule::all_rules()
+        .iter()
+        .copied()
+        .filter(|r| format!("{r:?}").starts_with("kw_"))
+        .collect()
+});
+
+/// Keyword tokens carry no data; `children` skips them.
+fn is_keyword(rule: Rule) -> bool {
+    KEYWORDS.contains(&rule)
+}
+
+fn children(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl AstBuilder<'_> {
+    /// The span of a pair, without the whitespace and comments pest's implicit skipping
+    /// leaves at the end of rules that end in a repetition.
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        let (start, mut end) = (s.start(), s.end());
+        let bytes = self.text.as_bytes();
+        while end > start {
+            if bytes[end - 1].is_ascii_whitespace() {
+                end -= 1;
+            } else if let Ok(i) = self.comments.binary_search_by_key(&end, |c| c.span.end) {
+                end = self.comments[i].span.start.max(start);
+            } else {
+                break;
+            }
+        }
+        Span::new(self.file, start, end)
+    }
+
+    pub fn file(&self, pair: Pair<'_, Rule>) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        for p in pair.into_inner() {
+            let span = self.span(&p);
+            let kind = match p.as_rule() {
+                Rule::source_decl => ItemKind::Source(self.source_decl(p)?),
+                Rule::population_decl => ItemKind::Population(self.population_decl(p)?),
+                Rule::calendar_decl => ItemKind::Calendar(self.calendar_decl(p)),
+                Rule::theme_block => ItemKind::Theme(self.theme_block(p)?),
+                Rule::measure => ItemKind::Measure(self.measure(p)?),
+                Rule::test_block => ItemKind::Test(self.test_block(p)?),
+                Rule::EOI => continue,
+                other => unreachable!("grammar and parser disagree: item {other:?}"),
+            };
+            items.push(Item { kind, span });
+        }
+        Ok(items)
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Spanned::new(pair.as_str().to_string(), self.span(&pair))
+    }
+
+    fn string(&self, pair: Pair<'_, Rule>) -> Str {
+        let span = self.span(&pair);
+        let text = pair
+            .into_inner()
+            .next()
+            .map(|p| unescape(p.as_str()))
+            .unwrap_or_default();
+        Spanned::new(text, span)
+    }
+
+    fn date(&self, pair: Pair<'_, Rule>) -> Result<Spanned<NaiveDate>> {
+        let span = self.span(&pair);
+        NaiveDate::parse_from_str(pair.as_str(), "%Y-%m-%d")
+            .map(|d| Spanned::new(d, span))
+            .map_err(|_| {
+                Box::new(
+                    Diagnostic::new(
+                        Code::InvalidDate,
+                        span,
+                        format!("`{}` is not a date", pair.as_str()),
+                    )
+                    .label("no such day")
+                    .help("write a real date as YYYY-MM-DD, for example 2013-02-28"),
+                )
+            })
+    }
+
+    fn number_text(&self, text: &str, span: Span) -> Result<f64> {
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() && text.trim_start_matches('-').len() <= 20 => Ok(v),
+            _ => Err(Box::new(
+                Diagnostic::new(
+                    Code::InvalidNumber,
+                    span,
+                    format!("`{text}` is too large a number"),
+                )
+                .label("too large")
+                .help("keep figures within 15 significant digits"),
+            )),
+        }
+    }
+
+    fn unsigned(&self, pair: Pair<'_, Rule>) -> Result<Spanned<f64>> {
+        let span = self.span(&pair);
+        Ok(Spanned::new(self.number_text(pair.as_str(), span)?, span))
+    }
+
+    fn quantity(&self, pair: Pair<'_, Rule>) -> Result<Quantity> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let number = next(&mut inner);
+        let text = number.as_str().to_string();
+        let value = self.number_text(&text, span)?;
+        Ok(Quantity {
+            value,
+            text,
+            percent: inner.next().is_some(),
+            span,
+        })
+    }
+
+    fn literal(&self, pair: Pair<'_, Rule>) -> Result<Literal> {
+        let inner = next(&mut pair.into_inner());
+        Ok(match inner.as_rule() {
+            Rule::date => Literal::Date(self.date(inner)?.node),
+            Rule::quantity => Literal::Number(self.quantity(inner)?),
+            Rule::string => Literal::String(self.string(inner).node),
+            Rule::kw_true => Literal::Bool(true),
+            Rule::kw_false => Literal::Bool(false),
+            other => unreachable!("grammar and parser disagree: literal {other:?}"),
+        })
+    }
+
+    // -------------------------------------------------------------------------- sources
+
+    fn source_decl(&self, pair: Pair<'_, Rule>) -> Result<SourceDecl> {
+        let mut inner = children(pair);
+        let name = self.ident(inner.next().expect("source name"));
+        let mut description = None;
+        let mut entries = Vec::new();
+        for p in inner {
+            let span = self.span(&p);
+            let kind = match p.as_rule() {
+                Rule::string => {
+                    description = Some(self.string(p));
+                    continue;
+                }
+                Rule::column_decl => SourceEntryKind::Column(self.column_decl(p)?),
+                Rule::spans_decl => {
+                    let mut i = children(p);
+                    let start = self.ident(i.next().expect("spans start"));
+                    let end = self.ident(i.next().expect("spans end"));
+                    SourceEntryKind::Spans { start, end }
+                }
+                Rule::snapshot_decl => {
+                    SourceEntryKind::Snapshot(self.ident(children(p).next().expect("snapshot")))
+                }
+                other => unreachable!("grammar and parser disagree: source entry {other:?}"),
+            };
+            entries.push(SourceEntry { kind, span });
+        }
+        Ok(SourceDecl {
+            name,
+            description,
+            entries,
+        })
+    }
+
+    fn column_decl(&self, pair: Pair<'_, Rule>) -> Result<ColumnDecl> {
+        let mut inner = pair.into_inner();
+        let name = self.ident(next(&mut inner));
+        let mut ty_parts = next(&mut inner).into_inner();
+        let ty = self.ident(next(&mut ty_parts));
+        let optional = ty_parts.next().is_some();
+        let mut options = Vec::new();
+        for p in inner {
+            let span = self.span(&p);
+            let rule = p.as_rule();
+            let mut args = children(p);
+            let kind = match rule {
+                Rule::key_option => ColumnOptionKind::Key,
+                Rule::header_option => {
+                    ColumnOptionKind::Header(self.string(args.next().expect("header")))
+                }
+                Rule::format_option => {
+                    ColumnOptionKind::Format(self.string(args.next().expect("format")))
+                }
+                Rule::missing_option => {
+                    ColumnOptionKind::Missing(args.map(|s| self.string(s)).collect())
+                }
+                Rule::map_option => {
+                    ColumnOptionKind::Map(args.map(|e| self.map_entry(e)).collect::<Result<_>>()?)
+                }
+                other => unreachable!("grammar and parser disagree: column option {other:?}"),
+            };
+            options.push(ColumnOption { kind, span });
+        }
+        Ok(ColumnDecl {
+            name,
+            ty,
+            optional,
+            options,
+        })
+    }
+
+    fn map_entry(&self, pair: Pair<'_, Rule>) -> Result<MapEntry> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let from = self.string(next(&mut inner));
+        let to = self.literal(next(&mut inner))?;
+        Ok(MapEntry { from, to, span })
+    }
+
+    fn population_decl(&self, pair: Pair<'_, Rule>) -> Result<PopulationDecl> {
+        let mut inner = children(pair);
+        let name = self.ident(inner.next().expect("population name"));
+        let source = self.ident(inner.next().expect("population source"));
+        let filter = inner.next().map(|e| self.expr(e)).transpose()?;
+        Ok(PopulationDecl {
+            name,
+            source,
+            filter,
+        })
+    }
+
+    fn calendar_decl(&self, pair: Pair<'_, Rule>) -> CalendarDecl {
+        let mut inner = children(pair);
+        let name = self.ident(inner.next().expect("calendar name"));
+        let holidays = inner
+            .next()
+            .map(|h| self.string(children(h).next().expect("holiday list")));
+        CalendarDecl { name, holidays }
+    }
+
+    // -------------------------------------------------------------------------- measures
+
+    fn theme_block(&self, pair: Pair<'_, Rule>) -> Result<ThemeBlock> {
+        let close = self.close_brace(&pair);
+        let mut inner = children(pair);
+        let name = self.string(inner.next().expect("theme name"));
+        let measures = inner.map(|m| self.measure(m)).collect::<Result<_>>()?;
+        Ok(ThemeBlock {
+            name,
+            measures,
+            close,
+        })
+    }
+
+    /// The span of a block's closing `}` (its last byte).
+    fn close_brace(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = self.span(pair);
+        Span::new(self.file, s.end.saturating_sub(1), s.end)
+    }
+
+    fn measure(&self, pair: Pair<'_, Rule>) -> Result<Measure> {
+        let span = self.span(&pair);
+        let close = self.close_brace(&pair);
+        let mut inner = children(pair);
+        let name = self.ident(inner.next().expect("measure name"));
+        let clauses = inner.map(|c| self.clause(c)).collect::<Result<_>>()?;
+        Ok(Measure {
+            name,
+            clauses,
+            span,
+            close,
+        })
+    }
+
+    fn per_spec(&self, pair: Pair<'_, Rule>) -> Result<PerSpec> {
+        let mut inner = children(pair);
+        let per = self.unsigned(inner.next().expect("per figure"))?;
+        let population = self.ident(inner.next().expect("per population"));
+        Ok(PerSpec { per, population })
+    }
+
+    fn distinct_and_source<'i>(
+        &self,
+        mut inner: impl Iterator<Item = Pair<'i, Rule>>,
+    ) -> (Option<Ident>, Ident) {
+        let first = inner.next().expect("count target");
+        if first.as_rule() == Rule::distinct_of {
+            let col = self.ident(children(first).next().expect("distinct column"));
+            (Some(col), self.ident(inner.next().expect("count source")))
+        } else {
+            (None, self.ident(first))
+        }
+    }
+
+    fn clause(&self, pair: Pair<'_, Rule>) -> Result<Clause> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = children(pair);
+        let mut first = || {
+            inner
+                .next()
+                .expect("grammar and parser disagree: clause argument")
+        };
+        let kind = match rule {
+            Rule::ref_clause => ClauseKind::Ref(self.string(first())),
+            Rule::title_clause => ClauseKind::Title(self.string(first())),
+            Rule::description_clause => ClauseKind::Description(self.string(first())),
+            Rule::theme_clause => ClauseKind::Theme(self.string(first())),
+            Rule::unit_clause => ClauseKind::Unit(self.ident(first())),
+            Rule::precision_clause => ClauseKind::Precision(self.unsigned(first())?),
+            Rule::count_clause => {
+                let (distinct, source) = self.distinct_and_source(inner);
+                ClauseKind::Count { distinct, source }
+            }
+            Rule::percent_clause => {
+                let (distinct, source) = self.distinct_and_source(inner);
+                ClauseKind::Percent { distinct, source }
+            }
+            Rule::rate_clause => {
+                let measure = self.ident(first());
+                let per = self.per_spec(first())?;
+                ClauseKind::RateOf { measure, per }
+            }
+            Rule::aggregate_clause => {
+                let func = self.ident(first());
+                let expr = self.expr(first())?;
+                let source = self.ident(first());
+                ClauseKind::Aggregate { func, expr, source }
+            }
+            Rule::calculate_clause => ClauseKind::Calculate(self.expr(first())?),
+            Rule::in_period_clause => ClauseKind::InPeriod(self.ident(first())),
+            Rule::open_clause => ClauseKind::OpenAtPeriodEnd,
+            Rule::snapshot_clause => ClauseKind::LatestSnapshot,
+            Rule::where_clause => ClauseKind::Where(self.expr(first())?),
+            Rule::excluding_clause => ClauseKind::Excluding(self.expr(first())?),
+            Rule::meeting_clause => ClauseKind::Meeting(self.expr(first())?),
+            Rule::per_clause => ClauseKind::Per(self.per_spec(first())?),
+            Rule::cumulative_clause => {
+                let w = first();
+                ClauseKind::Cumulative(match w.as_rule() {
+                    Rule::from_fy_start => WindowSpec::FromFyStart,
+                    _ => WindowSpec::Since(self.date(children(w).next().expect("since date"))?),
+                })
+            }
+            Rule::by_clause => ClauseKind::By(inner.map(|i| self.ident(i)).collect()),
+            Rule::polarity_clause => ClauseKind::Polarity(self.ident(first())),
+            Rule::target_clause => {
+                let figure = self.quantity(first())?;
+                ClauseKind::Target {
+                    figure,
+                    per_year: inner.next().is_some(),
+                }
+            }
+            Rule::rag_clause => {
+                ClauseKind::Rag(inner.map(|r| self.rag_rule(r)).collect::<Result<_>>()?)
+            }
+            Rule::benchmark_clause => ClauseKind::Benchmark(
+                inner
+                    .map(|b| self.benchmark_item(b))
+                    .collect::<Result<_>>()?,
+            ),
+            other => unreachable!("grammar and parser disagree: clause {other:?}"),
+        };
+        Ok(Clause { kind, span })
+    }
+
+    fn rag_rule(&self, pair: Pair<'_, Rule>) -> Result<RagRule> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = children(pair);
+        let colour = self.ident(inner.next().expect("rag colour"));
+        let condition = match rule {
+            Rule::rag_when => Some(self.expr(inner.next().expect("rag condition"))?),
+            _ => None,
+        };
+        Ok(RagRule {
+            colour,
+            condition,
+            span,
+        })
+    }
+
+    fn benchmark_item(&self, pair: Pair<'_, Rule>) -> Result<BenchmarkItem> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = children(pair);
+        let kind = match rule {
+            Rule::benchmark_method => {
+                BenchmarkKind::Method(self.ident(inner.next().expect("method")))
+            }
+            Rule::benchmark_figure => {
+                let of = self.ident(inner.next().expect("benchmark kind"));
+                BenchmarkKind::Figure {
+                    of,
+                    figure: self.quantity(inner.next().expect("benchmark figure"))?,
+                }
+            }
+            Rule::benchmark_published => {
+                let source = self.ident(inner.next().expect("published source"));
+                let column = self.ident(inner.next().expect("published column"));
+                let mut filter = None;
+                let mut per = None;
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::expr => filter = Some(self.expr(p)?),
+                        _ => per = Some(self.per_spec(p)?),
+                    }
+                }
+                BenchmarkKind::Published {
+                    source,
+                    column,
+                    filter,
+                    per,
+                }
+            }
+            other => unreachable!("grammar and parser disagree: benchmark {other:?}"),
+        };
+        Ok(BenchmarkItem { kind, span })
+    }
+
+    // -------------------------------------------------------------------------- expressions
+
+    pub fn expr(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        PRATT
+            .map_primary(|p| self.primary(p))
+            .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                let span = self.span(&op).to(rhs.span);
+                let op = if op.as_rule() == Rule::op_not {
+                    UnaryOp::Not
+                } else {
+                    UnaryOp::Neg
+                };
+                Ok(Expr {
+                    kind: ExprKind::Unary {
+                        op,
+                        expr: Box::new(rhs),
+                    },
+                    span,
+                })
+            })
+            .map_postfix(|lhs, op| {
+                let lhs = lhs?;
+                let span = lhs.span.to(self.span(&op));
+                let kind = match op.as_rule() {
+                    Rule::is_missing => ExprKind::IsMissing {
+                        expr: Box::new(lhs),
+                        negated: false,
+                    },
+                    Rule::is_not_missing => ExprKind::IsMissing {
+                        expr: Box::new(lhs),
+                        negated: true,
+                    },
+                    rule => {
+                        let list = children(op).map(|e| self.expr(e)).collect::<Result<_>>()?;
+                        ExprKind::InList {
+                            expr: Box::new(lhs),
+                            list,
+                            negated: rule == Rule::not_in_list,
+                        }
+                    }
+                };
+                Ok(Expr { kind, span })
+            })
+            .map_infix(|lhs, op, rhs| {
+                let (lhs, rhs) = (lhs?, rhs?);
+                let op = match op.as_rule() {
+                    Rule::op_or => BinaryOp::Or,
+                    Rule::op_and => BinaryOp::And,
+                    Rule::op_eq => BinaryOp::Eq,
+                    Rule::op_ne => BinaryOp::NotEq,
+                    Rule::op_lt => BinaryOp::Lt,
+                    Rule::op_le => BinaryOp::LtEq,
+                    Rule::op_gt => BinaryOp::Gt,
+                    Rule::op_ge => BinaryOp::GtEq,
+                    Rule::op_add => BinaryOp::Add,
+                    Rule::op_sub => BinaryOp::Sub,
+                    Rule::op_mul => BinaryOp::Mul,
+                    Rule::op_div => BinaryOp::Div,
+                    other => unreachable!("grammar and parser disagree: operator {other:?}"),
+                };
+                let span = lhs.span.to(rhs.span);
+                Ok(Expr {
+                    kind: ExprKind::Binary {
+                        op,
+                        left: Box::new(lhs),
+                        right: Box::new(rhs),
+                    },
+                    span,
+                })
+            })
+            .parse(pair.into_inner())
+    }
+
+    fn primary(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::paren => ExprKind::Paren(Box::new(self.expr(next(&mut pair.into_inner()))?)),
+            Rule::literal => ExprKind::Literal(self.literal(pair)?),
+            Rule::path => {
+                let mut parts: Vec<Ident> = pair.into_inner().map(|p| self.ident(p)).collect();
+                let name = parts.pop().expect("path name");
+                ExprKind::Path {
+                    qualifier: parts.pop(),
+                    name,
+                }
+            }
+            Rule::call => {
+                let mut inner = pair.into_inner();
+                let func = self.ident(next(&mut inner));
+                let args = inner.map(|a| self.expr(a)).collect::<Result<_>>()?;
+                ExprKind::Call { func, args }
+            }
+            Rule::exists_expr => {
+                let mut source = None;
+                let mut alias = None;
+                let mut condition = None;
+                let mut saw_as = false;
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::kw_as => saw_as = true,
+                        Rule::ident if source.is_none() => source = Some(self.ident(p)),
+                        Rule::ident if saw_as => alias = Some(self.ident(p)),
+                        Rule::expr => condition = Some(Box::new(self.expr(p)?)),
+                        _ => {}
+                    }
+                }
+                ExprKind::Exists {
+                    source: source.expect("exists source"),
+                    alias,
+                    condition,
+                }
+            }
+            other => unreachable!("grammar and parser disagree: primary {other:?}"),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    // -------------------------------------------------------------------------- tests
+
+    fn test_block(&self, pair: Pair<'_, Rule>) -> Result<TestBlock> {
+        let close = self.close_brace(&pair);
+        let mut inner = children(pair);
+        let name = self.string(inner.next().expect("test name"));
+        let mut entries = Vec::new();
+        for p in inner {
+            let span = self.span(&p);
+            let rule = p.as_rule();
+            let mut args = children(p);
+            let kind = match rule {
+                Rule::given_file => {
+                    let source = self.ident(args.next().expect("given source"));
+                    TestEntryKind::GivenFile {
+                        source,
+                        path: self.string(args.next().expect("given path")),
+                    }
+                }
+                Rule::given_table => {
+                    let source = self.ident(args.next().expect("given source"));
+                    TestEntryKind::GivenTable {
+                        source,
+                        table: Box::new(self.table(args.next().expect("table"), span)),
+                    }
+                }
+                Rule::as_of => TestEntryKind::AsOf(self.date(args.next().expect("as-of date"))?),
+                Rule::expect => TestEntryKind::Expect(Box::new(self.expect(args)?)),
+                other => unreachable!("grammar and parser disagree: test entry {other:?}"),
+            };
+            entries.push(TestEntry { kind, span });
+        }
+        Ok(TestBlock {
+            name,
+            entries,
+            close,
+        })
+    }
+
+    fn expect<'i>(&self, mut args: impl Iterator<Item = Pair<'i, Rule>>) -> Result<Expectation> {
+        let measure = self.ident(args.next().expect("expect measure"));
+        let period = self.period_sel(args.next().expect("expect period"));
+        let mut breakdown = None;
+        let mut field = None;
+        let mut value = None;
+        for p in args {
+            match p.as_rule() {
+                Rule::breakdown_sel => {
+                    let mut i = children(p);
+                    let col = self.ident(i.next().expect("breakdown column"));
+                    let v = i.next().expect("breakdown value");
+                    let v = if v.as_rule() == Rule::string {
+                        self.string(v)
+                    } else {
+                        self.ident(v)
+                    };
+                    breakdown = Some((col, v));
+                }
+                Rule::expect_field => field = Some(self.ident(next(&mut p.into_inner()))),
+                Rule::expect_value => {
+                    let span = self.span(&p);
+                    let v = next(&mut p.into_inner());
+                    let kind = match v.as_rule() {
+                        Rule::kw_missing => ExpectedValueKind::Missing,
+                        Rule::quantity => ExpectedValueKind::Number(self.quantity(v)?),
+                        Rule::string => ExpectedValueKind::Text(self.string(v).node),
+                        _ => ExpectedValueKind::Word(v.as_str().to_string()),
+                    };
+                    value = Some(ExpectedValue { kind, span });
+                }
+                other => unreachable!("grammar and parser disagree: expectation {other:?}"),
+            }
+        }
+        Ok(Expectation {
+            measure,
+            period,
+            breakdown,
+            field,
+            value: value.expect("expected value"),
+        })
+    }
+
+    fn period_sel(&self, pair: Pair<'_, Rule>) -> PeriodSelector {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut parts = children(pair).map(|p| p.as_str().to_string());
+        let kind = match rule {
+            Rule::period_year => PeriodSelectorKind::Year {
+                label: parts.next().expect("year label"),
+            },
+            Rule::period_quarter => PeriodSelectorKind::Quarter {
+                label: parts.next().expect("quarter year"),
+                quarter: parts.next().expect("quarter number"),
+            },
+            Rule::period_month => PeriodSelectorKind::Month {
+                label: parts.next().expect("month label"),
+            },
+            _ => PeriodSelectorKind::Ytd,
+        };
+        PeriodSelector { kind, span }
+    }
+
+    fn table(&self, pair: Pair<'_, Rule>, entry_span: Span) -> Table {
+        let mut rows = pair.into_inner().map(|row| {
+            let span = self.span(&row);
+            let cells = row
+                .into_inner()
+                .map(|cell| {
+                    let cell_span = self.span(&cell);
+                    match cell.into_inner().next() {
+                        None => Cell {
+                            text: None,
+                            quoted: false,
+                            span: cell_span,
+                        },
+                        Some(v) if v.as_rule() == Rule::string => {
+                            let s = self.string(v);
+                            Cell {
+                                text: Some(s.node),
+                                quoted: true,
+                                span: s.span,
+                            }
+                        }
+                        Some(v) => Cell {
+                            text: Some(v.as_str().to_string()),
+                            quoted: false,
+                            span: self.span(&v),
+                        },
+                    }
+                })
+                .collect();
+            Row { cells, span }
+        });
+        match rows.next() {
+            Some(header) => {
+                let header_span = header.span;
+                let names = header
+                    .cells
+                    .into_iter()
+                    .map(|c| Spanned::new(c.text.unwrap_or_default(), c.span))
+                    .collect();
+                Table {
+                    header: names,
+                    rows: rows.collect(),
+                    header_span,
+                }
+            }
+            None => Table {
+                header: Vec::new(),
+                rows: Vec::new(),
+                header_span: entry_span,
+            },
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Human names for grammar rules, so a syntax error says "expected a column type" rather
+//! than "expected column_type".
+
+use super::grammar::Rule;
+
+/// Where in a file the parser was, judged by what it expected; each context has the words
+/// that may stand there, for "did you mean".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    TopLevel,
+    MeasureClause,
+    ColumnOption,
+    TestEntry,
+    Other,
+}
+
+pub const TOP_LEVEL_WORDS: &[&str] = &[
+    "source",
+    "population",
+    "calendar",
+    "theme",
+    "measure",
+    "test",
+];
+pub const CLAUSE_WORDS: &[&str] = &[
+    "ref",
+    "title",
+    "description",
+    "theme",
+    "unit",
+    "precision",
+    "count",
+    "percent",
+    "rate",
+    "max",
+    "min",
+    "sum",
+    "mean",
+    "median",
+    "calculate",
+    "in",
+    "open",
+    "latest",
+    "where",
+    "excluding",
+    "meeting",
+    "per",
+    "cumulative",
+    "by",
+    "polarity",
+    "target",
+    "rag",
+    "benchmark",
+];
+pub const COLUMN_OPTION_WORDS: &[&str] = &["key", "from", "format", "missing", "map"];
+pub const TEST_WORDS: &[&str] = &["given", "as", "expect"];
+
+pub fn context(positives: &[Rule]) -> Context {
+    let has = |r: Rule| positives.contains(&r);
+    // pest reports the innermost rules it tried, which are the keywords.
+    if has(Rule::kw_polarity) && has(Rule::kw_ref) {
+        Context::MeasureClause
+    } else if has(Rule::kw_source) && has(Rule::kw_measure) {
+        Context::TopLevel
+    } else if has(Rule::kw_key) && has(Rule::kw_map) {
+        Context::ColumnOption
+    } else if has(Rule::kw_expect) && has(Rule::kw_given) {
+        Context::TestEntry
+    } else {
+        Context::Other
+    }
+}
+
+impl Context {
+    pub fn words(self) -> &'static [&'static str] {
+        match self {
+            Context::TopLevel => TOP_LEVEL_WORDS,
+            Context::MeasureClause => CLAUSE_WORDS,
+            Context::ColumnOption => COLUMN_OPTION_WORDS,
+            Context::TestEntry => TEST_WORDS,
+            Context::Other => &[],
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Context::TopLevel => "a `source`, `population`, `calendar`, `theme`, `measure` or `test`",
+            Context::MeasureClause => "a measure clause (`ref`, `title`, `count`, `percent of`, `in period by`, `where`, `polarity`, `target`, `rag`, `benchmark`, ...) or `}`",
+            Context::ColumnOption => "a column option (`key`, `from`, `format`, `missing`, `map`), another column, or `}`",
+            Context::TestEntry => "`given`, `as of`, `expect` or `}`",
+            Context::Other => "",
+        }
+    }
+}
+
+/// The human name of one rule.
+pub fn human(rule: Rule) -> String {
+    let name = format!("{rule:?}");
+    if let Some(word) = name.strip_prefix("kw_") {
+        return format!("`{word}`");
+    }
+    let text = match rule {
+        Rule::ident => "a name",
+        Rule::string | Rule::string_text => "a quoted string",
+        Rule::date => "a date (YYYY-MM-DD)",
+        Rule::number | Rule::unsigned | Rule::quantity => "a number",
+        Rule::percent_sign => "`%`",
+        Rule::column_type => "a column type",
+        Rule::optional_mark => "`?`",
+        Rule::column_decl => "a column declaration",
+        Rule::spans_decl => "`spans`",
+        Rule::snapshot_decl => "`snapshot at`",
+        Rule::map_entry => "a value mapping (`\"raw\" -> value`)",
+        Rule::holidays_ref => "`holidays(\"...\")`",
+        Rule::measure => "a measure",
+        Rule::expr => "an expression",
+        Rule::literal => "a value",
+        Rule::path => "a column name",
+        Rule::call => "a function call",
+        Rule::paren => "`(`",
+        Rule::exists_expr => "`exists`",
+        Rule::op_or | Rule::op_and => "`and`/`or`",
+        Rule::op_eq | Rule::op_ne | Rule::op_lt | Rule::op_le | Rule::op_gt | Rule::op_ge => {
+            "a comparison"
+        }
+        Rule::op_add | Rule::op_sub | Rule::op_mul | Rule::op_div => "an operator",
+        Rule::op_not => "`not`",
+        Rule::op_neg => "`-`",
+        Rule::is_missing | Rule::is_not_missing => "`is missing`",
+        Rule::in_list | Rule::not_in_list => "`in (...)`",
+        Rule::per_spec | Rule::per_clause => "`per N POPULATION`",
+        Rule::per_year => "`per year`",
+        Rule::rag_when => "a RAG rule (`green when ...`)",
+        Rule::rag_otherwise => "`otherwise`",
+        Rule::benchmark_figure | Rule::benchmark_method | Rule::benchmark_published => {
+            "a benchmark (`sn 25%`, `england 26`, `published SOURCE.COLUMN`)"
+        }
+        Rule::from_fy_start => "`from fy start`",
+        Rule::since_date => "`since DATE`",
+        Rule::distinct_of => "`distinct COLUMN from`",
+        Rule::aggregate_fn => "`max`, `min`, `sum`, `mean` or `median`",
+        Rule::table | Rule::table_row | Rule::table_cell => "a table row",
+        Rule::fy_label => "a financial year (2013-14)",
+        Rule::month_label => "a month (2013-09)",
+        Rule::quarter_no => "a quarter (Q1 to Q4)",
+        Rule::breakdown_sel => "`by COLUMN VALUE`",
+        Rule::expect_field => "a field (`value`, `numerator`, `denominator`, `rag`, `direction`)",
+        Rule::expect_value => "an expected value",
+        Rule::EOI => "the end of the file",
+        _ => return name.replace('_', " "),
+    };
+    text.to_string()
+}
+
+/// "a name, `(` or a number": the expected things, deduplicated, in a readable list.
+pub fn describe_expected(positives: &[Rule]) -> String {
+    let ctx = context(positives);
+    if ctx != Context::Other {
+        return ctx.describe().to_string();
+    }
+    let mut names: Vec<String> = Vec::new();
+    for r in positives {
+        let h = human(*r);
+        if !names.contains(&h) {
+            names.push(h);
+        }
+    }
+    match names.len() {
+        0 => "something else".to_string(),
+        1 => names.remove(0),
+        _ => {
+            let last = names.pop().unwrap_or_default();
+            format!("{} or {}", names.join(", "), last)
+        }
+    }
+}
