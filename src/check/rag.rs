@@ -247,10 +247,18 @@ pub(super) fn analyse(
         } else {
             coloured.iter().rev().cloned().collect()
         };
-        for (v, c) in ordered {
+        for (j, &(v, c)) in ordered.iter().enumerate() {
             let c = c.expect("gaps are reported above");
             if let Some((bv, bc)) = best {
                 if rank(c) < rank(bc) {
+                    // Show a worse value a little away from the better one, so the two differ
+                    // when rounded for the message.
+                    let shown = ordered[j..]
+                        .iter()
+                        .take_while(|(_, k)| *k == Some(c))
+                        .map(|(w, _)| *w)
+                        .find(|w| (w - bv).abs() >= 0.5)
+                        .unwrap_or(v);
                     let word = if direction == 1 { "higher" } else { "lower" };
                     return Some(
                         Diagnostic::new(
@@ -261,7 +269,7 @@ pub(super) fn analyse(
                                 if direction == 1 { "high" } else { "low" },
                                 show(bv),
                                 bc.name(),
-                                show(v),
+                                show(shown),
                                 c.name()
                             ),
                         )
@@ -272,6 +280,9 @@ pub(super) fn analyse(
                             "for polarity low, better colours go to lower values (`green when value <= target`)"
                         }),
                     );
+                }
+                if rank(c) == rank(bc) {
+                    best = Some((v, c));
                 }
             }
             if best.is_none_or(|(_, bc)| rank(c) > rank(bc)) {

@@ -105,10 +105,6 @@ codes! {
         meaning: "Parentheses or braces are nested more deeply than any rule needs (over 200 levels). The parser refuses such input rather than running out of stack.",
         example: "where ((((((((((((... x = 1 ...))))))))))))",
         fix: "Remove the redundant parentheses.";
-    ReadFailed = "SB107", Error, "file cannot be read",
-        meaning: "A rule file named on the command line, or found in a directory, could not be read.",
-        example: "scorebook check rules/missing.ind",
-        fix: "Check the path and the file's permissions.";
 
     // ------------------------------------------------------------------ names
     UnknownSource = "SB200", Error, "unknown source",
@@ -155,10 +151,6 @@ codes! {
         meaning: "A clause takes one of a fixed set of words and this is not one of them: polarity (`high`, `low`, `in_line_with_benchmark`, `none`), unit (`count`, `percent`, `rate_per_10000`, `number`), RAG colours (`red`, `amber`, `green`), benchmark kinds (`sn`, `england`, `la`), statistical-neighbour averages (`mean`, `median`), holiday lists (`england_and_wales`), or a test's expected field.",
         example: "polarity higher",
         fix: "Use one of the listed words.";
-    NoRuleFiles = "SB211", Error, "no rule files",
-        meaning: "The paths given hold no `.ind` rule files.",
-        example: "scorebook check docs/",
-        fix: "Point the command at a rule file or a directory of them, for example `rules/`.";
 
     // ------------------------------------------------------------------ types and units
     TypeMismatch = "SB300", Error, "type mismatch",
@@ -279,11 +271,11 @@ codes! {
         meaning: "A value map turns raw export values into the column's values, so every value on the right of `->` must have the column's type.",
         example: "nfa bool map \"a) Yes\" -> \"yes\"",
         fix: "Map to a value of the column's type: `\"a) Yes\" -> true`.";
-    PopulationShape = "SB604", Error, "population source lacks a column",
+    PopulationShape = "SB603", Error, "population source lacks a column",
         meaning: "A population reads a source with a `year` (int, the mid-year) and a `population` (int or decimal) column, and optionally an `area_code` (text).",
         example: "population children_0_17 from referrals",
         fix: "Declare the population source with those columns (use `from \"Header\"` to map a raw header onto them).";
-    TwoCalendars = "SB606", Error, "more than one calendar",
+    TwoCalendars = "SB604", Error, "more than one calendar",
         meaning: "`working_days` counts against the project's one working-day calendar; a project declares at most one.",
         example: "calendar a = weekdays\ncalendar b = weekdays except holidays(\"england_and_wales\")",
         fix: "Keep one calendar declaration.";
@@ -309,15 +301,15 @@ codes! {
         meaning: "The value after `=` does not fit the field: `value`, `numerator` and `denominator` take numbers (or `missing`), `rag` takes red/amber/green, `direction` takes up/down/same.",
         example: "expect repeat_referrals for ytd rag = 5",
         fix: "Write a value of the field's kind.";
-    NoExpectations = "SB706", Warning, "test expects nothing",
+    NoExpectations = "SB705", Warning, "test expects nothing",
         meaning: "A test without `expect` lines cannot fail, so it proves nothing.",
         example: "test \"empty\" {\n  as of 2013-09-30\n}",
         fix: "Add `expect MEASURE for PERIOD = VALUE`.";
-    GivenFileMissing = "SB707", Error, "given file not found",
+    GivenFileMissing = "SB706", Error, "given file not found",
         meaning: "`given SOURCE from \"file.csv\"` names a file (relative to the rule file) that does not exist.",
         example: "given referrals from \"fixtures/referals.csv\"",
         fix: "Correct the path; it is relative to the directory of the rule file.";
-    UnknownGivenColumn = "SB708", Error, "column not in source",
+    UnknownGivenColumn = "SB707", Error, "column not in source",
         meaning: "A `given` table's header names a column its source does not declare.",
         example: "given referrals {\n  referal_id | child_id\n}",
         fix: "Use the source's column names (the contract's names, not raw export headers).";

@@ -196,6 +196,7 @@ pub fn render_all(diags: &[Diagnostic], files: &SourceMap, format: Format, color
         match format {
             Format::Human => {
                 out.push_str(&human(d, files, color));
+                out.push('\n');
             }
             Format::Json => {
                 out.push_str(&json(d, files));

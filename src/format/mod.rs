@@ -118,7 +118,8 @@ impl Formatter<'_> {
     fn trailing(&mut self, span: Span) -> Option<String> {
         let c = self.comments.get(self.next_comment)?;
         let end = span.end.min(self.source.len());
-        if c.span.start < end || self.source[end..c.span.start].contains('\n') {
+        let between = &self.source[end.min(c.span.start)..c.span.start];
+        if c.span.start < end || between.contains('\n') || !between.trim().is_empty() {
             return None;
         }
         self.next_comment += 1;

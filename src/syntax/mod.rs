@@ -61,6 +61,13 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
         pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
+    if positives.contains(&Rule::column_type)
+        || (positives == [Rule::ident] && in_source_block(text, pos))
+    {
+        if let Some(d) = stray_column_option(file, text, pos) {
+            return d;
+        }
+    }
     let (found, len) = token_at(text, pos);
     let span = Span::new(
         file,
@@ -87,11 +94,21 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
         .label("not a keyword here")
         .help(help);
     }
-    let found_text = if found == "end of file" {
-        found
-    } else {
-        format!("`{found}`")
-    };
+    if found == "end of file" {
+        let last = text.trim_end().len();
+        let at = text[..last]
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i);
+        return Diagnostic::new(
+            Code::Syntax,
+            Span::new(file, at, last),
+            format!("the file ends before a block is closed: expected {expected}"),
+        )
+        .label("the file ends here")
+        .help("close every `{` with `}`");
+    }
+    let found_text = format!("`{found}`");
     Diagnostic::new(
         Code::Syntax,
         span,
@@ -101,13 +118,96 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
     .help(help_for(&positives))
 }
 
+/// Is `pos` directly inside the braces of a `source` declaration?
+fn in_source_block(text: &str, pos: usize) -> bool {
+    let mut depth = 0i32;
+    for (i, c) in text[..pos].char_indices().rev() {
+        match c {
+            '}' => depth += 1,
+            '{' if depth == 0 => {
+                let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+                return text[line_start..i].trim_start().starts_with("source");
+            }
+            '{' => depth -= 1,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The first word in a source block, before `pos`, that stands where a column option
+/// should and is not one (`id text primary`). Columns read `name type option...`.
+fn stray_column_option(file: FileId, text: &str, pos: usize) -> Option<Diagnostic> {
+    let block = text[..pos].rfind('{')? + 1;
+    let mut offset = block;
+    for line in text[block..pos].split_inclusive('\n') {
+        let code = line.split('#').next().unwrap_or("");
+        let mut position = 0;
+        let mut after_arrow = false;
+        let mut rest = code;
+        let mut at = offset;
+        while !rest.is_empty() {
+            let skipped = rest.len() - rest.trim_start().len();
+            rest = rest.trim_start();
+            at += skipped;
+            if rest.is_empty() {
+                break;
+            }
+            let len = if let Some(inner) = rest.strip_prefix('"') {
+                inner.find('"').map_or(rest.len(), |i| i + 2)
+            } else {
+                rest.find(|c: char| c.is_whitespace() || c == ',')
+                    .unwrap_or(rest.len())
+                    .max(1)
+            };
+            let word = &rest[..len];
+            position += 1;
+            let is_word = word.starts_with(|c: char| c.is_ascii_alphabetic());
+            let known =
+                ["key", "from", "format", "missing", "map", "true", "false"].contains(&word);
+            let first = position == 1 && (word == "spans" || word == "snapshot");
+            if first {
+                break;
+            }
+            if position >= 3 && is_word && !known && !after_arrow {
+                return Some(unknown_column_option(
+                    file,
+                    word,
+                    Span::new(file, at, at + len),
+                ));
+            }
+            after_arrow = word == "->";
+            rest = &rest[len..];
+            at += len;
+        }
+        offset += line.len();
+    }
+    None
+}
+
+pub(crate) fn unknown_column_option(_file: FileId, word: &str, span: Span) -> Diagnostic {
+    let help = match did_you_mean(word, rule_names::COLUMN_OPTION_WORDS.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "a column's options are `key`, `from \"Header\"`, `format \"dd/mm/yyyy\"`, `missing \"c\", ...` and `map \"raw\" -> value`".to_string(),
+    };
+    Diagnostic::new(
+        Code::UnknownClause,
+        span,
+        format!("unknown column option `{word}`"),
+    )
+    .label("not a column option")
+    .help(help)
+}
+
 fn short(expected: &str) -> &str {
     expected.split(" (").next().unwrap_or(expected)
 }
 
 fn help_for(positives: &[Rule]) -> String {
     let has = |r: Rule| positives.contains(&r);
-    if has(Rule::kw_by) {
+    if rule_names::context(positives) == rule_names::Context::MeasureClause {
+        "each clause of a measure starts with its keyword; a measure ends with `}`".into()
+    } else if has(Rule::kw_by) {
         "a period selection reads `in period by DATE_COLUMN`".into()
     } else if has(Rule::column_type) {
         "a column reads `name type`, for example `referral_date date` or `end_date date?`".into()

@@ -236,6 +236,12 @@ impl AstBuilder<'_> {
         let name = self.ident(next(&mut inner));
         let mut ty_parts = next(&mut inner).into_inner();
         let ty = self.ident(next(&mut ty_parts));
+        // A name and type on different lines is an unknown option of the column above.
+        if self.text[name.span.end..ty.span.start].contains('\n') {
+            return Err(Box::new(super::unknown_column_option(
+                self.file, &name.node, name.span,
+            )));
+        }
         let optional = ty_parts.next().is_some();
         let mut options = Vec::new();
         for p in inner {
