@@ -36,16 +36,12 @@ pub fn run(args: Args) -> u8 {
     let warnings = diags.len() - errors;
     if args.format == Format::Human {
         let measures = checked.project.as_ref().map(|p| p.measures.len());
+        let checked = format!("checked {} file{}", files.len(), plural(files.len()));
         match (errors, warnings, measures) {
-            (0, 0, Some(m)) => {
-                eprintln!("checked {} files, {m} measures: no problems", files.len())
-            }
+            (0, 0, Some(m)) => eprintln!("{checked}, {m} measure{}: no problems", plural(m)),
             _ => eprintln!(
-                "checked {} files: {} error{}, {} warning{}",
-                files.len(),
-                errors,
+                "{checked}: {errors} error{}, {warnings} warning{}",
                 plural(errors),
-                warnings,
                 plural(warnings)
             ),
         }

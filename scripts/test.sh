@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every test. `.ci/run` calls this same script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# One warm build directory outside the clone, shared by sessions and CI runs.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/scorebook-target}"
+mkdir -p "$CARGO_TARGET_DIR"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "cargo test"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --quiet 2>&1 | tee "$log"
+
+step "scorebook check rules/ and fmt --check rules/"
+cargo run --quiet -- check --deny-warnings rules/
+cargo run --quiet -- fmt --check rules/
+
+# One closing line for the whole run.
+passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+echo
+echo "tests: $passed passed, $failed failed"
