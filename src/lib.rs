@@ -4,6 +4,8 @@
 pub mod calendar;
 pub mod check;
 pub mod cli;
+pub mod config;
+pub mod data;
 pub mod diagnostics;
 pub mod format;
 pub mod fsutil;

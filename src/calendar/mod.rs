@@ -1,6 +1,7 @@
 //! Dates: the reporting calendar (periods of a run) and, later, the working-day calendar.
 
 pub mod periods;
+pub mod working_days;
 
 pub use periods::{
     add_months, fy_label, fy_start, fy_start_year, periods_as_of, DateRange, PeriodKind,

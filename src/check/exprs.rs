@@ -188,6 +188,26 @@ impl Checker<'_> {
                     ));
                     return None;
                 };
+                if !aliases.is_empty() {
+                    self.error(not_here(
+                        e.span,
+                        "an `exists` inside another `exists` is not supported; join their conditions with `and` in one",
+                    ));
+                    return None;
+                }
+                if !row.columns.iter().any(|c| c.key) {
+                    self.error(
+                        Diagnostic::new(
+                            Code::ExistsNeedsKey,
+                            e.span,
+                            format!("`exists` needs each row of `{}` to be identified by a key, and the source declares none", row.name),
+                        )
+                        .label("needs a key on the measure's source")
+                        .with_secondary(row.span, "declared here")
+                        .help(format!("mark the column that identifies a row of `{}` with `key`", row.name)),
+                    );
+                    return None;
+                }
                 let inner_source = self.lookup_source(source)?;
                 let alias_name = alias
                     .as_ref()
@@ -471,6 +491,32 @@ impl Checker<'_> {
                 return None;
             }
         }
+        if matches!(f, Function::AddDays | Function::AddMonths)
+            && whole_number(&checked[1]).is_none()
+        {
+            let unit = if f == Function::AddDays {
+                "days"
+            } else {
+                "months"
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::WrongArgumentType,
+                    args[1].span,
+                    format!("the number of {unit} must be a whole number written in the rule"),
+                )
+                .label("not a whole number")
+                .help(format!(
+                    "write it as a number, for example `{}`",
+                    if f == Function::AddDays {
+                        "add_days(start_date, 10)"
+                    } else {
+                        "add_months(referral_date, -12)"
+                    }
+                )),
+            );
+            return None;
+        }
         let ty = match f {
             Function::AddDays | Function::AddMonths => Type::Date,
             Function::WorkingDays => Type::Number(NumberKind::Plain),
@@ -663,4 +709,13 @@ fn not_here(span: crate::span::Span, message: &str) -> Diagnostic {
     Diagnostic::new(Code::NotAllowedHere, span, message.to_string())
         .label("not allowed here")
         .help("see `scorebook explain SB306`")
+}
+
+/// The value of a whole-number literal, possibly negated (`12`, `-12`).
+pub(crate) fn whole_number(e: &ir::Expr) -> Option<i64> {
+    match &e.kind {
+        ExprKind::Literal(Value::Int(i)) => Some(*i),
+        ExprKind::Neg(inner) => whole_number(inner).map(|i| -i),
+        _ => None,
+    }
 }

@@ -223,6 +223,10 @@ codes! {
         meaning: "The book and every output identify a measure by its `ref`. Without one, the measure's name is used.",
         example: "measure new_cafs {\n  count early_help\n  in period by start_date\n}",
         fix: "Add `ref \"4.2\"` (and a `title`).";
+    ExistsNeedsKey = "SB410", Error, "exists needs a key",
+        meaning: "`exists` decides, for each row of the measure's source, whether some row of another source matches. Rows are told apart by the source's key, so the measure's source must declare one.",
+        example: "source workforce { snapshot_date date  post_id text ... }   # no key\npercent of workforce\nmeeting exists workforce as w where ...",
+        fix: "Mark the column (or columns) that identify a row with `key`.";
 
     // ------------------------------------------------------------------ judgement
     TargetWithoutPolarity = "SB500", Error, "target without polarity",

@@ -1,0 +1,159 @@
+//! `scorebook.toml`: where each source's data lives, the authority's area code, the
+//! working-day calendar and the default as-of date.
+//!
+//! ```toml
+//! [project]
+//! area_code = "E06000049"
+//! as_of = "2013-09-30"
+//! holidays = "my-holidays.csv"   # replaces the shipped England & Wales list
+//!
+//! [data]
+//! dir = "exports"                # each source from exports/<source>.csv or .parquet
+//!
+//! [sources.referrals]
+//! path = "exports/annex-a.xlsx"  # a file, a directory or a glob
+//! sheet = "List 3"               # for Excel workbooks
+//! ```
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const FILE_NAME: &str = "scorebook.toml";
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub project: ProjectSection,
+    #[serde(default)]
+    pub data: DataSection,
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceBinding>,
+    /// The directory paths in the file are relative to.
+    #[serde(skip)]
+    pub base: PathBuf,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSection {
+    /// The authority's area code, to pick its rows from a population file of many areas.
+    pub area_code: Option<String>,
+    /// The as-of date (YYYY-MM-DD) used when `run` is not given `--as-of`.
+    pub as_of: Option<String>,
+    /// A CSV of holidays (first column YYYY-MM-DD) replacing the shipped list.
+    pub holidays: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// A directory holding `<source>.csv` (or .parquet, .arrow, .ndjson) for each source.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceBinding {
+    /// A file, a directory of files, or a glob.
+    pub path: PathBuf,
+    /// The sheet of an Excel workbook.
+    pub sheet: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// Reads a config file; paths in it are taken relative to its directory.
+    pub fn read(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.display().to_string(),
+            message: e.to_string().trim_end().replace('\n', "\n  "),
+        })?;
+        config.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(config)
+    }
+
+    /// `scorebook.toml` in the current directory, if there is one.
+    pub fn discover() -> Result<Option<Config>, ConfigError> {
+        let path = Path::new(FILE_NAME);
+        if path.is_file() {
+            Config::read(path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The default as-of date, if the file gives one.
+    pub fn as_of(&self) -> Result<Option<NaiveDate>, ConfigError> {
+        self.project
+            .as_of
+            .as_deref()
+            .map(|s| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ConfigError::Invalid {
+                    path: self.base.join(FILE_NAME).display().to_string(),
+                    message: format!("as_of = \"{s}\" is not a date; write it as \"YYYY-MM-DD\""),
+                })
+            })
+            .transpose()
+    }
+
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(
+            &path,
+            "[project]\narea_code = \"E06000049\"\nas_of = \"2013-09-30\"\n\n[data]\ndir = \"exports\"\n\n[sources.referrals]\npath = \"a/*.csv\"\n",
+        )
+        .unwrap();
+        let c = Config::read(&path).unwrap();
+        assert_eq!(c.project.area_code.as_deref(), Some("E06000049"));
+        assert_eq!(c.as_of().unwrap(), NaiveDate::from_ymd_opt(2013, 9, 30));
+        assert_eq!(
+            c.resolve(c.data.dir.as_ref().unwrap()),
+            dir.path().join("exports")
+        );
+        assert_eq!(c.sources["referrals"].path, PathBuf::from("a/*.csv"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, "[project]\narea = \"x\"\n").unwrap();
+        let err = Config::read(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("scorebook.toml") && err.contains("unknown field `area`"),
+            "{err}"
+        );
+    }
+}

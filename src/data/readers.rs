@@ -1,0 +1,334 @@
+//! Readers for row-oriented files (CSV, NDJSON, Excel sheets): each row's cells go through the
+//! declared columns' builders, so every bad cell is known by its row and column.
+
+use super::columns::{arrow_type, Cell, CellProblem, ColumnBuilder};
+use super::{BadRow, DataError, FileReport, SchemaProblem};
+use crate::ir::Source;
+use datafusion::arrow::array::{BooleanArray, RecordBatch};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use std::path::Path;
+use std::sync::Arc;
+
+const BATCH_ROWS: usize = 64 * 1024;
+/// How many bad rows an error shows.
+pub const SHOWN_BAD_ROWS: usize = 10;
+
+/// The declared schema of a source as Arrow sees it, in declaration order.
+pub fn declared_schema(source: &Source) -> SchemaRef {
+    Arc::new(Schema::new(
+        source
+            .columns
+            .iter()
+            .map(|c| Field::new(&c.name, arrow_type(c.ty), c.optional || !c.key))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Matches a file's header to the declared columns: by the declared raw header, else by name.
+pub fn match_header(
+    path: &Path,
+    header: &[String],
+    source: &Source,
+) -> Result<Vec<usize>, Vec<SchemaProblem>> {
+    let clean: Vec<String> = header
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    let mut positions = Vec::new();
+    let mut problems = Vec::new();
+    for c in &source.columns {
+        let wanted = c.header.as_deref().unwrap_or(&c.name);
+        let found = clean
+            .iter()
+            .position(|h| h == wanted)
+            .or_else(|| clean.iter().position(|h| *h == c.name));
+        match found {
+            Some(i) => positions.push(i),
+            None => problems.push(SchemaProblem {
+                file: path.display().to_string(),
+                column: c.name.clone(),
+                expected: format!("a column headed `{wanted}` ({})", c.ty.name()),
+                found: "no such column in the header".into(),
+            }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(positions)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Builds batches row by row, keeping track of bad rows.
+pub struct RowSink {
+    schema: SchemaRef,
+    builders: Vec<ColumnBuilder>,
+    keep: Vec<bool>,
+    batches: Vec<RecordBatch>,
+    pub report: FileReport,
+    skip_bad_rows: bool,
+}
+
+impl RowSink {
+    pub fn new(source: &Source, path: &Path, skip_bad_rows: bool) -> Self {
+        RowSink {
+            schema: declared_schema(source),
+            builders: source
+                .columns
+                .iter()
+                .map(|c| ColumnBuilder::new(c, BATCH_ROWS))
+                .collect(),
+            keep: Vec::with_capacity(BATCH_ROWS),
+            batches: Vec::new(),
+            report: FileReport::new(path),
+            skip_bad_rows,
+        }
+    }
+
+    /// One row: `cell(i)` gives the cell of declared column i (and its text, for messages);
+    /// `line` is where the row starts in the file.
+    pub fn push_row<'c>(
+        &mut self,
+        line: u64,
+        mut cell: impl FnMut(usize) -> (Cell<'c>, Option<String>),
+    ) {
+        let mut first_problem: Option<BadRow> = None;
+        for (i, b) in self.builders.iter_mut().enumerate() {
+            let (value, shown) = cell(i);
+            if let Err(problem) = b.push(value) {
+                if first_problem.is_none() {
+                    first_problem = Some(describe(line, b.column(), problem, shown));
+                }
+            }
+        }
+        let ok = first_problem.is_none();
+        if let Some(bad) = first_problem {
+            self.report.bad_rows += 1;
+            if self.report.first_bad.len() < SHOWN_BAD_ROWS {
+                self.report.first_bad.push(bad);
+            }
+        }
+        self.keep.push(ok);
+        self.report.rows += 1;
+        if self.keep.len() == BATCH_ROWS {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.keep.is_empty() {
+            return;
+        }
+        let columns = self
+            .builders
+            .iter_mut()
+            .map(ColumnBuilder::finish)
+            .collect();
+        let batch = RecordBatch::try_new(self.schema.clone(), columns)
+            .expect("builders follow the declared schema");
+        let batch = if self.keep.iter().all(|k| *k) {
+            batch
+        } else {
+            filter_record_batch(&batch, &BooleanArray::from(std::mem::take(&mut self.keep)))
+                .expect("mask has the batch's length")
+        };
+        self.keep.clear();
+        if batch.num_rows() > 0 {
+            self.batches.push(batch);
+        }
+    }
+
+    pub fn finish(mut self) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
+        self.flush();
+        if self.report.bad_rows > 0 && !self.skip_bad_rows {
+            return Err(DataError::BadRows(Box::new(self.report)));
+        }
+        Ok((self.batches, self.report))
+    }
+}
+
+fn describe(
+    line: u64,
+    c: &crate::ir::Column,
+    problem: CellProblem,
+    shown: Option<String>,
+) -> BadRow {
+    let problem = match problem {
+        CellProblem::Missing => format!("is empty, and `{}` may not be missing", c.name),
+        CellProblem::NotA(ty) => {
+            let hint = match (&c.date_format, c.ty) {
+                (Some(f), crate::ir::ColumnType::Date) => format!(" in the format {f}"),
+                (None, crate::ir::ColumnType::Date) => " (expected YYYY-MM-DD)".to_string(),
+                (_, crate::ir::ColumnType::Bool) => " (expected true or false)".to_string(),
+                _ => String::new(),
+            };
+            format!("`{}` is not a {ty}{hint}", shown.unwrap_or_default())
+        }
+    };
+    BadRow {
+        line,
+        column: c.name.clone(),
+        problem,
+    }
+}
+
+pub fn read_csv(
+    path: &Path,
+    source: &Source,
+    skip_bad_rows: bool,
+) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
+        return Err(DataError::Empty {
+            path: path.display().to_string(),
+        });
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| DataError::csv(path, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let positions = match_header(path, &header, source).map_err(DataError::Schema)?;
+    let mut sink = RowSink::new(source, path, skip_bad_rows);
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(DataError::csv(path, e)),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let rec = &record;
+        sink.push_row(line, |i| {
+            let text = rec.get(positions[i]).unwrap_or("");
+            if text.is_empty() {
+                (Cell::Empty, None)
+            } else {
+                (Cell::Text(text), Some(text.to_string()))
+            }
+        });
+    }
+    sink.finish()
+}
+
+pub fn read_ndjson(
+    path: &Path,
+    source: &Source,
+    skip_bad_rows: bool,
+) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
+    let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+    let mut sink = RowSink::new(source, path, skip_bad_rows);
+    let mut header_checked = false;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| DataError::Malformed {
+                path: path.display().to_string(),
+                line: i as u64 + 1,
+                message: format!("not a JSON object: {e}"),
+            })?;
+        let Some(obj) = value.as_object() else {
+            return Err(DataError::Malformed {
+                path: path.display().to_string(),
+                line: i as u64 + 1,
+                message: "not a JSON object".into(),
+            });
+        };
+        if !header_checked {
+            let keys: Vec<String> = obj.keys().cloned().collect();
+            match_header(path, &keys, source).map_err(DataError::Schema)?;
+            header_checked = true;
+        }
+        let texts: Vec<Option<String>> = source
+            .columns
+            .iter()
+            .map(|c| {
+                let v = obj
+                    .get(c.header.as_deref().unwrap_or(&c.name))
+                    .or_else(|| obj.get(&c.name));
+                match v {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(serde_json::Value::String(s)) => Some(s.clone()),
+                    Some(other) => Some(other.to_string()),
+                }
+            })
+            .collect();
+        sink.push_row(i as u64 + 1, |c| match &texts[c] {
+            None => (Cell::Empty, None),
+            Some(t) => (Cell::Text(t), Some(t.clone())),
+        });
+    }
+    if !header_checked && text.trim().is_empty() {
+        return Err(DataError::Empty {
+            path: path.display().to_string(),
+        });
+    }
+    sink.finish()
+}
+
+pub fn read_excel(
+    path: &Path,
+    sheet: Option<&str>,
+    source: &Source,
+    skip_bad_rows: bool,
+) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
+    use calamine::{open_workbook_auto, Data, Reader};
+    let mut workbook = open_workbook_auto(path).map_err(|e| DataError::Malformed {
+        path: path.display().to_string(),
+        line: 0,
+        message: format!("cannot open the workbook: {e}"),
+    })?;
+    let names = workbook.sheet_names().to_vec();
+    let name = match sheet {
+        Some(s) => s.to_string(),
+        None => names.first().cloned().unwrap_or_default(),
+    };
+    let range = workbook
+        .worksheet_range(&name)
+        .map_err(|_| DataError::Malformed {
+            path: path.display().to_string(),
+            line: 0,
+            message: format!(
+                "no sheet named `{name}` (the sheets are {})",
+                names.join(", ")
+            ),
+        })?;
+    let mut rows = range.rows();
+    let Some(header) = rows.next() else {
+        return Err(DataError::Empty {
+            path: format!("{} [{name}]", path.display()),
+        });
+    };
+    let header: Vec<String> = header.iter().map(|c| c.to_string()).collect();
+    let shown_path = std::path::PathBuf::from(format!("{} [{name}]", path.display()));
+    let positions = match_header(&shown_path, &header, source).map_err(DataError::Schema)?;
+    let mut sink = RowSink::new(source, &shown_path, skip_bad_rows);
+    for (i, row) in rows.enumerate() {
+        let texts: Vec<String> = row.iter().map(|c| c.to_string()).collect();
+        sink.push_row(i as u64 + 2, |c| {
+            let idx = positions[c];
+            match row.get(idx) {
+                None | Some(Data::Empty) => (Cell::Empty, None),
+                Some(Data::String(s)) if s.is_empty() => (Cell::Empty, None),
+                Some(Data::String(s)) => (Cell::Text(s), Some(s.clone())),
+                Some(Data::Float(f)) => (Cell::Number(*f), Some(texts[idx].clone())),
+                Some(Data::Int(n)) => (Cell::Number(*n as f64), Some(texts[idx].clone())),
+                Some(Data::Bool(b)) => (Cell::Bool(*b), Some(texts[idx].clone())),
+                Some(Data::DateTime(dt)) => match dt.as_datetime() {
+                    Some(t) => (Cell::Date(t.date()), Some(texts[idx].clone())),
+                    None => (Cell::Text(&texts[idx]), Some(texts[idx].clone())),
+                },
+                Some(_) => (Cell::Text(&texts[idx]), Some(texts[idx].clone())),
+            }
+        });
+    }
+    sink.finish()
+}
