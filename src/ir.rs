@@ -442,6 +442,17 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// The value of a whole-number literal, possibly negated (`12`, `-12`).
+    pub fn whole_number(&self) -> Option<i64> {
+        match &self.kind {
+            ExprKind::Literal(Value::Int(i)) => Some(*i),
+            ExprKind::Neg(inner) => inner.whole_number().map(|i| -i),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Literal(Value),

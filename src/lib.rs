@@ -13,3 +13,6 @@ pub mod ir;
 pub mod project;
 pub mod span;
 pub mod syntax;
+pub mod compile;
+pub mod engine;
+pub mod results;

@@ -492,7 +492,7 @@ impl Checker<'_> {
             }
         }
         if matches!(f, Function::AddDays | Function::AddMonths)
-            && whole_number(&checked[1]).is_none()
+            && checked[1].whole_number().is_none()
         {
             let unit = if f == Function::AddDays {
                 "days"
@@ -709,13 +709,4 @@ fn not_here(span: crate::span::Span, message: &str) -> Diagnostic {
     Diagnostic::new(Code::NotAllowedHere, span, message.to_string())
         .label("not allowed here")
         .help("see `scorebook explain SB306`")
-}
-
-/// The value of a whole-number literal, possibly negated (`12`, `-12`).
-pub(crate) fn whole_number(e: &ir::Expr) -> Option<i64> {
-    match &e.kind {
-        ExprKind::Literal(Value::Int(i)) => Some(*i),
-        ExprKind::Neg(inner) => whole_number(inner).map(|i| -i),
-        _ => None,
-    }
 }

@@ -1,8 +1,11 @@
 //! The command line. It only parses arguments and glues the library's stages together.
 
 mod check;
+mod compile;
 mod explain;
 mod fmt;
+mod progress;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +34,10 @@ enum Command {
     Check(check::Args),
     /// Format rule files in the one canonical layout.
     Fmt(fmt::Args),
+    /// Compute the book over data and write the result table.
+    Run(run::Args),
+    /// Show the DataFusion plans (or their SQL) that compute the measures.
+    Compile(compile::Args),
     /// Explain a diagnostic code (`scorebook explain SB201`), or list every code.
     Explain(explain::Args),
 }
@@ -40,6 +47,8 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Compile(args) => compile::run(args),
         Command::Explain(args) => explain::run(args),
     };
     ExitCode::from(code)

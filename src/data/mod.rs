@@ -301,10 +301,10 @@ pub fn bind(
     Ok(out)
 }
 
-/// The sources a project's measures and populations read.
-pub fn sources_used(project: &Project) -> Vec<&Source> {
+/// The sources the given measures (indices into the project) and their populations read.
+pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
     let mut names = BTreeSet::new();
-    for m in &project.measures {
+    for m in measures.iter().map(|&i| &project.measures[i]) {
         if let Some(rows) = m.definition.rows() {
             names.insert(rows.source.clone());
             for e in rows.filters.iter().chain(&rows.exclusions) {
@@ -323,11 +323,7 @@ pub fn sources_used(project: &Project) -> Vec<&Source> {
             _ => {}
         }
     }
-    project
-        .sources
-        .iter()
-        .filter(|s| names.contains(&s.name))
-        .collect()
+    project.sources.iter().filter(|s| names.contains(&s.name)).map(|s| s.name.clone()).collect()
 }
 
 fn collect_exists_sources(e: &crate::ir::Expr, out: &mut BTreeSet<String>) {

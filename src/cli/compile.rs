@@ -1,0 +1,99 @@
+//! `scorebook compile`
+
+use super::{exit, failed, use_colour};
+use crate::calendar::periods_as_of;
+use crate::compile::{self, sql::Dialect, CompileError, PlanInputs, CALENDAR_TABLE};
+use crate::diagnostics::render::{render_all, Format};
+use crate::{data, engine, project};
+use chrono::NaiveDate;
+use datafusion::logical_expr::{builder::LogicalTableSource, TableSource};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Emit {
+    /// The logical plans, indented.
+    Plan,
+    /// SQL from DataFusion's unparser.
+    Sql,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Rule files, or directories searched for `.ind` files.
+    #[arg(default_value = "rules")]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum)]
+    emit: Emit,
+    /// The SQL dialect for `--emit sql`.
+    #[arg(long, value_enum, default_value = "datafusion")]
+    dialect: Dialect,
+    /// Compile only these measures (by ref or name); repeatable.
+    #[arg(long = "measure")]
+    measures: Vec<String>,
+    /// The as-of date the periods are taken from (default: scorebook.toml's, else today).
+    #[arg(long, value_parser = super::run::parse_date)]
+    as_of: Option<NaiveDate>,
+    /// The project file (default: scorebook.toml in the current directory, if any).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> u8 {
+    let (files, checked) = match project::check_paths(&args.paths) {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let Some(project) = checked.project else {
+        eprint!("{}", render_all(&checked.diagnostics, &files, Format::Human, use_colour(&std::io::stderr())));
+        eprintln!("the rules have errors; nothing was compiled");
+        return exit::PROBLEMS;
+    };
+    let config = match super::run::load_config(args.config.as_ref()) {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    let as_of = args
+        .as_of
+        .or_else(|| config.as_ref().and_then(|c| c.as_of().ok().flatten()))
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let holidays = match engine::holidays_for(&project, config.as_ref()) {
+        Ok(h) => h,
+        Err(e) => return failed(e),
+    };
+    let periods = periods_as_of(as_of);
+    let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
+        if name == CALENDAR_TABLE {
+            return Ok(Arc::new(LogicalTableSource::new(compile::calendar_schema())));
+        }
+        let source = project.source(name).ok_or_else(|| CompileError::unsupported(format!("table `{name}`")))?;
+        Ok(Arc::new(LogicalTableSource::new(data::readers::declared_schema(source))))
+    };
+    let chosen = match engine::chosen_measures(&project, &args.measures) {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    let inputs = PlanInputs {
+        project: &project,
+        periods: &periods,
+        holidays: &holidays,
+        area_code: config.as_ref().and_then(|c| c.project.area_code.as_deref()),
+        tables: &resolver,
+    };
+    let book = match compile::compile_book(&inputs, chosen.as_deref()) {
+        Ok(b) => b,
+        Err(e) => return failed(e),
+    };
+    let mut plans = vec![("totals".to_string(), &book.totals)];
+    plans.extend(book.breakdowns.iter().map(|b| (format!("breakdown by {} of {}", b.column, b.source), &b.plan)));
+    for (name, plan) in plans {
+        match args.emit {
+            Emit::Plan => println!("-- {name}, as of {as_of}\n{}\n", plan.display_indent()),
+            Emit::Sql => match compile::sql::to_sql(plan, args.dialect) {
+                Ok(sql) => println!("-- {name}, as of {as_of}\n{sql};\n"),
+                Err(e) => return failed(e),
+            },
+        }
+    }
+    exit::CLEAN
+}

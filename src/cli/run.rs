@@ -1,0 +1,160 @@
+//! `scorebook run`
+
+use super::{exit, failed, use_colour};
+use crate::config::Config;
+use crate::diagnostics::render::{render_all, Format};
+use crate::engine::{self, manifest, RunOptions};
+use crate::{fsutil, project, results};
+use chrono::NaiveDate;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    Parquet,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BadRows {
+    /// Stop with an error naming the first bad rows.
+    Stop,
+    /// Leave bad rows out, and report how many per file.
+    Skip,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Rule files, or directories searched for `.ind` files.
+    #[arg(default_value = "rules")]
+    paths: Vec<PathBuf>,
+    /// The as-of date of the book (YYYY-MM-DD); scorebook.toml may give a default.
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+    /// A directory holding each source as `<source>.csv` (or .parquet, .arrow, .ndjson, .xlsx).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The project file (default: scorebook.toml in the current directory, if any).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
+    /// Write the result here (atomically) instead of to standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Also write the run's manifest (JSON) here.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Compute only these measures (by ref or name); repeatable.
+    #[arg(long = "measure")]
+    measures: Vec<String>,
+    /// What to do with rows that cannot be read.
+    #[arg(long, value_enum, default_value = "stop")]
+    on_bad_rows: BadRows,
+}
+
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
+}
+
+pub fn load_config(path: Option<&PathBuf>) -> Result<Option<Config>, String> {
+    match path {
+        Some(p) => Config::read(p).map(Some).map_err(|e| e.to_string()),
+        None => Config::discover().map_err(|e| e.to_string()),
+    }
+}
+
+pub fn run(args: Args) -> u8 {
+    let (files, checked) = match project::check_paths(&args.paths) {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let Some(project) = checked.project else {
+        eprint!("{}", render_all(&checked.diagnostics, &files, Format::Human, use_colour(&std::io::stderr())));
+        eprintln!("the rules have errors; nothing was run");
+        return exit::PROBLEMS;
+    };
+    let config = match load_config(args.config.as_ref()) {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    if args.format == OutputFormat::Parquet && args.out.is_none() {
+        return failed("--format parquet writes a file: give it --out FILE");
+    }
+    let options = RunOptions {
+        as_of: args.as_of,
+        data_dir: args.data.clone(),
+        skip_bad_rows: args.on_bad_rows == BadRows::Skip,
+        measures: args.measures.clone(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let output = runtime.block_on(async {
+        let spinner = super::progress::Spinner::after_a_second("running the book");
+        let out = engine::run(&project, config.as_ref(), &options).await;
+        spinner.finish();
+        out
+    });
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
+    for w in &output.warnings {
+        eprintln!("warning: {w}");
+    }
+    for f in output.load.files.iter().filter(|f| f.bad_rows > 0) {
+        eprintln!("warning: {}: {} bad row{} left out", f.path, f.bad_rows, if f.bad_rows == 1 { "" } else { "s" });
+    }
+    let options_json = serde_json::json!({
+        "paths": args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "data": args.data.as_ref().map(|p| p.display().to_string()),
+        "format": format!("{:?}", args.format).to_lowercase(),
+        "measures": args.measures,
+        "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
+    });
+    let manifest = match manifest::build(&files, &output.bindings, &output.load, output.as_of, options_json) {
+        Ok(m) => m,
+        Err(e) => return failed(format!("reading the inputs for the manifest: {e}")),
+    };
+    let bytes = match args.format {
+        OutputFormat::Table => results::to_table(&output.rows).into_bytes(),
+        OutputFormat::Csv => results::to_csv(&output.rows).into_bytes(),
+        OutputFormat::Json => {
+            let doc = serde_json::json!({
+                "manifest": manifest,
+                "warnings": output.warnings,
+                "files": output.load.files,
+                "results": output.rows,
+            });
+            let mut s = serde_json::to_string_pretty(&doc).expect("results serialise");
+            s.push('\n');
+            s.into_bytes()
+        }
+        OutputFormat::Parquet => match results::to_parquet(&output.rows) {
+            Ok(b) => b,
+            Err(e) => return failed(e),
+        },
+    };
+    if let Some(path) = &args.manifest {
+        let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
+        if let Err(e) = fsutil::write_atomically(path, text.as_bytes()) {
+            return failed(format!("{}: {e}", path.display()));
+        }
+    }
+    match &args.out {
+        Some(path) => {
+            if let Err(e) = fsutil::write_atomically(path, &bytes) {
+                return failed(format!("{}: {e}", path.display()));
+            }
+            eprintln!("wrote {} rows to {}", output.rows.len(), path.display());
+        }
+        None => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&bytes);
+        }
+    }
+    exit::CLEAN
+}

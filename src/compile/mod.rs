@@ -1,0 +1,289 @@
+//! Stage 3: checked IR → DataFusion logical plans, built with `LogicalPlanBuilder`.
+//!
+//! Per source, one plan scans the rows once and computes every measure over it for every
+//! period as conditional aggregates (`count(...) FILTER (WHERE <period> AND <filters>)`).
+//! Working days join a calendar table; `exists` becomes a semi join whose keys flag the
+//! rows. The sources' one-row results, the populations and derived measures meet in one
+//! final projection: one row holding numerator, denominator and value of every measure for
+//! every period. Breakdowns are the same aggregates grouped by the breakdown column.
+
+pub mod exprs;
+mod population;
+mod source_plan;
+pub mod sql;
+
+use crate::calendar::{fy_start, working_days::HolidayList, ReportingPeriod};
+use crate::ir::{Definition, Measure, Project, Unit, Window};
+use chrono::NaiveDate;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, TableSource};
+use datafusion::prelude::{cast, lit, Expr};
+use exprs::{column, guarded_div, null_f64};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The calendar table plans join for working days: `date` (Date32) → `idx` (Int64).
+pub const CALENDAR_TABLE: &str = "scorebook_calendar";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("{0} is not supported yet")]
+    Unsupported(String),
+    #[error("measure `{measure}`: {source}")]
+    InMeasure { measure: String, source: Box<CompileError> },
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+}
+
+impl CompileError {
+    pub fn unsupported(what: String) -> Self {
+        CompileError::Unsupported(what)
+    }
+
+    fn in_measure(self, m: &Measure) -> Self {
+        match self {
+            e @ CompileError::InMeasure { .. } => e,
+            e => CompileError::InMeasure { measure: m.reference.clone(), source: Box::new(e) },
+        }
+    }
+}
+
+/// Resolves a table name (a source, or the calendar) to its plan-time description.
+pub type TableResolver<'a> = dyn Fn(&str) -> Result<Arc<dyn TableSource>, CompileError> + 'a;
+
+/// What compiling needs besides the project.
+pub struct PlanInputs<'a> {
+    pub project: &'a Project,
+    pub periods: &'a [ReportingPeriod],
+    pub holidays: &'a HolidayList,
+    /// The authority's area code, to pick its rows from a population of many areas.
+    pub area_code: Option<&'a str>,
+    pub tables: &'a TableResolver<'a>,
+}
+
+/// The schema of the calendar table.
+pub fn calendar_schema() -> Arc<Schema> {
+    Arc::new(Schema::new(vec![Field::new("date", DataType::Date32, false), Field::new("idx", DataType::Int64, false)]))
+}
+
+/// The window a measure looks at for a period, or `None` when the period ends before a
+/// `cumulative since` date (the value is then missing).
+pub fn window_of(m: &Measure, p: &ReportingPeriod) -> Option<(NaiveDate, NaiveDate)> {
+    let e = p.range.end;
+    match m.window {
+        Window::Period => Some((p.range.start, e)),
+        Window::FromFyStart => Some((fy_start(e), e)),
+        Window::Since(d) => (e >= d).then_some((d, e)),
+    }
+}
+
+/// Column names of a measure's cell in the book row.
+pub fn cell_name(measure: usize, period: usize, what: &str) -> String {
+    format!("m{measure}_p{period}_{what}")
+}
+
+/// A compiled book: one plan giving one row with every cell, and one plan per breakdown.
+pub struct BookPlan {
+    /// Indices (into `project.measures`) of the measures compiled, in project order.
+    pub measures: Vec<usize>,
+    pub totals: LogicalPlan,
+    pub breakdowns: Vec<BreakdownPlan>,
+}
+
+/// Rows of one breakdown: a `breakdown_value` column and the cells of its measures.
+pub struct BreakdownPlan {
+    pub column: String,
+    pub source: String,
+    pub measures: Vec<usize>,
+    pub plan: LogicalPlan,
+}
+
+/// The measures to compile: the chosen ones and what derived measures among them read.
+pub fn with_dependencies(project: &Project, chosen: &[usize]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    let mut stack: Vec<usize> = chosen.to_vec();
+    while let Some(i) = stack.pop() {
+        if out.contains(&i) {
+            continue;
+        }
+        out.push(i);
+        if let Definition::Derived { expr } = &project.measures[i].definition {
+            let mut names = Vec::new();
+            collect_refs(expr, &mut names);
+            for n in names {
+                if let Some(j) = project.measures.iter().position(|m| m.name == n) {
+                    stack.push(j);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn collect_refs(e: &crate::ir::Expr, out: &mut Vec<String>) {
+    use crate::ir::ExprKind::*;
+    match &e.kind {
+        Measure(n) => out.push(n.clone()),
+        Call { args, .. } => args.iter().for_each(|a| collect_refs(a, out)),
+        Not(x) | Neg(x) => collect_refs(x, out),
+        Binary { left, right, .. } => {
+            collect_refs(left, out);
+            collect_refs(right, out);
+        }
+        _ => {}
+    }
+}
+
+/// Compiles the chosen measures (all when `chosen` is `None`).
+pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result<BookPlan, CompileError> {
+    let project = inputs.project;
+    let all: Vec<usize> = (0..project.measures.len()).collect();
+    let measures = with_dependencies(project, chosen.unwrap_or(&all));
+
+    // Measures over each source, in project order.
+    let mut by_source: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in &measures {
+        if let Some(rows) = project.measures[i].definition.rows() {
+            by_source.entry(rows.source.as_str()).or_default().push(i);
+        }
+    }
+
+    let mut plans: Vec<LogicalPlan> = Vec::new();
+    for (source, ms) in &by_source {
+        plans.push(source_plan::aggregate(inputs, source, ms, None)?);
+    }
+    let populations: Vec<&str> = measures
+        .iter()
+        .filter_map(|&i| match &project.measures[i].definition {
+            Definition::Rate { population, .. } => Some(population.as_str()),
+            _ => None,
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for p in &populations {
+        plans.push(population::plan(inputs, p)?);
+    }
+
+    let mut builder = match plans.first() {
+        Some(first) => LogicalPlanBuilder::from(first.clone()),
+        None => LogicalPlanBuilder::empty(true),
+    };
+    for p in plans.into_iter().skip(1) {
+        builder = builder.cross_join(p)?;
+    }
+    let cells = final_cells(inputs, &measures)?;
+    let totals = builder.project(cells)?.build()?;
+
+    let mut breakdowns = Vec::new();
+    for (source, ms) in &by_source {
+        let mut columns: Vec<&str> = ms.iter().flat_map(|&i| project.measures[i].breakdowns.iter().map(String::as_str)).collect();
+        columns.sort();
+        columns.dedup();
+        for c in columns {
+            let with_c: Vec<usize> = ms.iter().copied().filter(|&i| project.measures[i].breakdowns.iter().any(|b| b == c)).collect();
+            let mut b = LogicalPlanBuilder::from(source_plan::aggregate(inputs, source, &with_c, Some(c))?);
+            for p in &populations {
+                b = b.cross_join(population::plan(inputs, p)?)?;
+            }
+            let mut cells = vec![cast(column(&source_plan::source_alias(source), c), DataType::Utf8).alias("breakdown_value")];
+            cells.extend(final_cells(inputs, &with_c)?);
+            breakdowns.push(BreakdownPlan { column: c.to_string(), source: source.to_string(), measures: with_c, plan: b.project(cells)?.build()? });
+        }
+    }
+    Ok(BookPlan { measures, totals, breakdowns })
+}
+
+/// Numerator, denominator and value of every (measure, period) from the aggregate columns.
+fn final_cells(inputs: &PlanInputs<'_>, measures: &[usize]) -> Result<Vec<Expr>, CompileError> {
+    let project = inputs.project;
+    let mut values: BTreeMap<(usize, usize), Expr> = BTreeMap::new();
+    let mut out = Vec::new();
+    for &i in measures {
+        let m = &project.measures[i];
+        for (pi, p) in inputs.periods.iter().enumerate() {
+            let (num, den, val) = cell(inputs, i, pi, p, &values).map_err(|e| e.in_measure(m))?;
+            values.insert((i, pi), val.clone());
+            out.push(num.alias(cell_name(i, pi, "num")));
+            out.push(den.alias(cell_name(i, pi, "den")));
+            out.push(val.alias(cell_name(i, pi, "val")));
+        }
+    }
+    Ok(out)
+}
+
+fn f64_of(e: Expr) -> Expr {
+    cast(e, DataType::Float64)
+}
+
+fn cell(
+    inputs: &PlanInputs<'_>,
+    i: usize,
+    pi: usize,
+    p: &ReportingPeriod,
+    values: &BTreeMap<(usize, usize), Expr>,
+) -> Result<(Expr, Expr, Expr), CompileError> {
+    let project = inputs.project;
+    let m = &project.measures[i];
+    if let Definition::Derived { expr } = &m.definition {
+        let val = derived(project, expr, pi, values)?;
+        return Ok((null_f64(), null_f64(), f64_of(val)));
+    }
+    if window_of(m, p).is_none() {
+        return Ok((null_f64(), null_f64(), null_f64()));
+    }
+    let source = m.definition.rows().map_or("", |r| r.source.as_str());
+    let agg = |what: &str| column(&source_plan::source_alias(source), &source_plan::aggregate_name(i, pi, what));
+    Ok(match &m.definition {
+        Definition::Count { .. } => (null_f64(), null_f64(), f64_of(agg("count"))),
+        Definition::Aggregate { .. } => (null_f64(), null_f64(), f64_of(agg("agg"))),
+        Definition::Proportion { .. } => {
+            let (num, den) = (f64_of(agg("num")), f64_of(agg("den")));
+            let val = guarded_div(lit(100.0) * num.clone(), den.clone());
+            (num, den, val)
+        }
+        Definition::Rate { per, population, .. } => {
+            let num = f64_of(agg("count"));
+            let den = f64_of(column(&population::alias(population), &population::value_name(pi)));
+            let val = datafusion::logical_expr::when(den.clone().is_null().or(den.clone().lt_eq(lit(0.0))), null_f64())
+                .otherwise(lit(f64::from(*per)) * num.clone() / den.clone())?;
+            (num, den, val)
+        }
+        Definition::Derived { .. } => unreachable!("handled above"),
+    })
+}
+
+/// A derived measure's value: its expression over the other measures' values.
+fn derived(project: &Project, e: &crate::ir::Expr, pi: usize, values: &BTreeMap<(usize, usize), Expr>) -> Result<Expr, CompileError> {
+    use crate::ir::{BinaryOp, ExprKind};
+    let d = |x: &crate::ir::Expr| derived(project, x, pi, values);
+    Ok(match &e.kind {
+        ExprKind::Literal(v) => exprs::value_lit(v),
+        ExprKind::Measure(name) => {
+            let j = project.measures.iter().position(|m| &m.name == name).ok_or_else(|| CompileError::unsupported(format!("unknown measure {name}")))?;
+            values.get(&(j, pi)).cloned().ok_or_else(|| CompileError::unsupported(format!("measure `{name}` computed after the measure that uses it")))?
+        }
+        ExprKind::Neg(x) => -d(x)?,
+        ExprKind::Call { func: crate::ir::Function::Abs, args } => datafusion::functions::expr_fn::abs(d(&args[0])?),
+        ExprKind::Call { func: crate::ir::Function::Coalesce, args } => {
+            datafusion::functions::expr_fn::coalesce(args.iter().map(d).collect::<Result<_, _>>()?)
+        }
+        ExprKind::Binary { op, left, right } => {
+            let (l, r) = (d(left)?, d(right)?);
+            match op {
+                BinaryOp::Add => l + r,
+                BinaryOp::Sub => l - r,
+                BinaryOp::Mul => l * r,
+                BinaryOp::Div => guarded_div(l, r),
+                _ => return Err(CompileError::unsupported("a comparison in a derived measure".into())),
+            }
+        }
+        _ => return Err(CompileError::unsupported("this expression in a derived measure".into())),
+    })
+}
+
+/// The unit's kind of number in outputs: counts are whole.
+pub fn is_whole(unit: Unit) -> bool {
+    unit == Unit::Count
+}

@@ -1,0 +1,71 @@
+//! A population's denominator for each period: the `0-17` estimate (or whatever the
+//! population's filter selects) of the project's area for mid-year P, where P is the calendar
+//! year in which the financial year holding the period's end starts; failing that, the latest
+//! earlier year with a positive population.
+
+use super::exprs::{column, compile, ExprCx, Needs};
+use super::{CompileError, PlanInputs};
+use crate::calendar::fy_start_year;
+use datafusion::functions_aggregate::expr_fn::{max, sum};
+use datafusion::logical_expr::{ExprFunctionExt, LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::lit;
+
+const ROWS: &str = "pop";
+const YEARS: &str = "pop_years";
+const PICKED: &str = "pop_picked";
+
+/// The alias of a population's one-row plan.
+pub fn alias(population: &str) -> String {
+    format!("population_{population}")
+}
+
+/// The column holding the population for period `pi`.
+pub fn value_name(pi: usize) -> String {
+    format!("pop_p{pi}")
+}
+
+pub fn plan(inputs: &PlanInputs<'_>, name: &str) -> Result<LogicalPlan, CompileError> {
+    let pop = inputs.project.population(name).ok_or_else(|| CompileError::unsupported(format!("population `{name}` without a declaration")))?;
+    let source = inputs.project.source(&pop.source).ok_or_else(|| CompileError::unsupported(format!("source `{}`", pop.source)))?;
+    let mut rows = LogicalPlanBuilder::scan(source.name.as_str(), (inputs.tables)(&source.name)?, None)?.alias(ROWS)?;
+    if let (Some(f), Some(p)) = (&pop.filter, inputs.periods.first()) {
+        let cx = ExprCx {
+            period_end: p.range.end,
+            window_start: p.range.start,
+            holidays: inputs.holidays,
+            row: ROWS,
+            inner: None,
+            keys: &[],
+        };
+        rows = rows.filter(compile(f, &cx, &mut Needs::default())?)?;
+    }
+    if let (Some(area), Some(_)) = (inputs.area_code, source.column("area_code")) {
+        rows = rows.filter(column(ROWS, "area_code").eq(lit(area)))?;
+    }
+    let years = rows
+        .aggregate(vec![column(ROWS, "year")], vec![sum(column(ROWS, "population")).alias("total")])?
+        .alias(YEARS)?
+        .build()?;
+    let picks = inputs
+        .periods
+        .iter()
+        .enumerate()
+        .map(|(pi, p)| {
+            let mid_year = i64::from(fy_start_year(p.range.end));
+            let usable = column(YEARS, "year").lt_eq(lit(mid_year)).and(column(YEARS, "total").gt(lit(0)));
+            Ok(max(column(YEARS, "year")).filter(usable).build()?.alias(format!("year_p{pi}")))
+        })
+        .collect::<Result<Vec<_>, CompileError>>()?;
+    let picked = LogicalPlanBuilder::from(years.clone()).aggregate(Vec::<datafusion::prelude::Expr>::new(), picks)?.alias(PICKED)?.build()?;
+    let values = (0..inputs.periods.len())
+        .map(|pi| {
+            let this_year = column(YEARS, "year").eq(column(PICKED, &format!("year_p{pi}")));
+            Ok(max(column(YEARS, "total")).filter(this_year).build()?.alias(value_name(pi)))
+        })
+        .collect::<Result<Vec<_>, CompileError>>()?;
+    Ok(LogicalPlanBuilder::from(years)
+        .cross_join(picked)?
+        .aggregate(Vec::<datafusion::prelude::Expr>::new(), values)?
+        .alias(alias(name))?
+        .build()?)
+}

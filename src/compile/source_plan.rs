@@ -1,0 +1,152 @@
+//! One source's plan: its rows scanned once, calendar and `exists` joins added, and every
+//! measure over it computed for every period as a filtered aggregate.
+
+use super::exprs::{column, compile, date_lit, ExprCx, Needs, INNER, ROW};
+use super::{window_of, CompileError, PlanInputs, CALENDAR_TABLE};
+use crate::ir::{AggregateFn, Definition, Selection};
+use datafusion::functions_aggregate::expr_fn::{avg, count, max, median, min, sum};
+use datafusion::logical_expr::{is_not_true, ExprFunctionExt, JoinType, LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::{is_null, lit, Expr};
+
+/// The alias of a source's aggregate row.
+pub fn source_alias(source: &str) -> String {
+    format!("agg_{source}")
+}
+
+/// The name of one aggregate column.
+pub fn aggregate_name(measure: usize, period: usize, what: &str) -> String {
+    format!("a{measure}_p{period}_{what}")
+}
+
+const LATEST: &str = "latest";
+const SNAPSHOTS: &str = "snap";
+
+/// The latest snapshot date of the whole table within a window, as a column of `latest`.
+struct LatestSnapshots {
+    column: String,
+    windows: Vec<(chrono::NaiveDate, chrono::NaiveDate)>,
+}
+
+impl LatestSnapshots {
+    fn name_for(&mut self, window: (chrono::NaiveDate, chrono::NaiveDate)) -> String {
+        let i = match self.windows.iter().position(|w| *w == window) {
+            Some(i) => i,
+            None => {
+                self.windows.push(window);
+                self.windows.len() - 1
+            }
+        };
+        format!("latest_{i}")
+    }
+}
+
+fn and_all(parts: Vec<Expr>) -> Expr {
+    parts.into_iter().reduce(Expr::and).unwrap_or_else(|| lit(true))
+}
+
+/// `count(1)`, or `count(DISTINCT column)`, with a FILTER.
+fn row_count(distinct: Option<&String>, filter: Expr) -> Result<Expr, CompileError> {
+    // The builder sets DISTINCT itself: it would drop the flag of `count_distinct`.
+    Ok(match distinct {
+        Some(c) => count(column(ROW, c)).distinct().filter(filter).build()?,
+        None => count(lit(1)).filter(filter).build()?,
+    })
+}
+
+/// The aggregate plan of `measures` (all over `source`), grouped by `group_by` if given.
+pub fn aggregate(inputs: &PlanInputs<'_>, source_name: &str, measures: &[usize], group_by: Option<&str>) -> Result<LogicalPlan, CompileError> {
+    let project = inputs.project;
+    let source = project.source(source_name).ok_or_else(|| CompileError::unsupported(format!("source `{source_name}` without a declaration")))?;
+    let keys: Vec<String> = source.columns.iter().filter(|c| c.key).map(|c| c.name.clone()).collect();
+    let mut needs = Needs::default();
+    let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
+    let mut aggregates = Vec::new();
+
+    for &i in measures {
+        let m = &project.measures[i];
+        let Some(rows) = m.definition.rows() else { continue };
+        let mut per_measure = || -> Result<Vec<Expr>, CompileError> {
+            let mut out = Vec::new();
+            for (pi, p) in inputs.periods.iter().enumerate() {
+                let Some((ws, e)) = window_of(m, p) else { continue };
+                let cx = ExprCx { period_end: e, window_start: ws, holidays: inputs.holidays, row: ROW, inner: None, keys: &keys };
+                let mut conds = vec![match &rows.selection {
+                    Selection::All => lit(true),
+                    Selection::EventIn(c) => column(ROW, c).between(date_lit(ws), date_lit(e)),
+                    Selection::OpenAtEnd { start, end } => column(ROW, start)
+                        .lt_eq(date_lit(e))
+                        .and(is_null(column(ROW, end)).or(column(ROW, end).gt(date_lit(e)))),
+                    Selection::LatestSnapshot(c) => {
+                        latest.column = c.clone();
+                        column(ROW, c).eq(column(LATEST, &latest.name_for((ws, e))))
+                    }
+                }];
+                for f in &rows.filters {
+                    conds.push(compile(f, &cx, &mut needs)?);
+                }
+                for x in &rows.exclusions {
+                    conds.push(is_not_true(compile(x, &cx, &mut needs)?));
+                }
+                let rows_cond = and_all(conds);
+                let name = |what: &str| aggregate_name(i, pi, what);
+                match &m.definition {
+                    Definition::Count { distinct, .. } | Definition::Rate { distinct, .. } => {
+                        out.push(row_count(distinct.as_ref(), rows_cond)?.alias(name("count")));
+                    }
+                    Definition::Proportion { distinct, numerator, .. } => {
+                        let meets = compile(numerator, &cx, &mut needs)?;
+                        out.push(row_count(distinct.as_ref(), rows_cond.clone())?.alias(name("den")));
+                        out.push(row_count(distinct.as_ref(), rows_cond.and(meets))?.alias(name("num")));
+                    }
+                    Definition::Aggregate { func, expr, .. } => {
+                        let x = compile(expr, &cx, &mut needs)?;
+                        let agg = match func {
+                            AggregateFn::Max => max(x),
+                            AggregateFn::Min => min(x),
+                            AggregateFn::Sum => sum(x),
+                            AggregateFn::Mean => avg(x),
+                            AggregateFn::Median => median(x),
+                        };
+                        out.push(agg.filter(rows_cond).build()?.alias(name("agg")));
+                    }
+                    Definition::Derived { .. } => {}
+                }
+            }
+            Ok(out)
+        };
+        aggregates.extend(per_measure().map_err(|e| e.in_measure(m))?);
+    }
+
+    let scan = |name: &str, alias: &str| -> Result<LogicalPlanBuilder, CompileError> {
+        Ok(LogicalPlanBuilder::scan(name, (inputs.tables)(name)?, None)?.alias(alias)?)
+    };
+    let mut base = scan(source_name, ROW)?;
+    for cal in &needs.calendars {
+        let calendar = scan(CALENDAR_TABLE, &cal.alias)?.build()?;
+        base = base.join_with_expr_keys(calendar, JoinType::Left, (vec![cal.date.clone()], vec![column(&cal.alias, "date")]), None)?;
+    }
+    for flag in &needs.flags {
+        let inner = scan(&flag.source, INNER)?.build()?;
+        let flagged = scan(source_name, ROW)?
+            .join_on(inner, JoinType::LeftSemi, vec![flag.condition.clone()])?
+            .project(keys.iter().map(|k| column(ROW, k)))?
+            .alias(flag.alias.as_str())?
+            .build()?;
+        let left: Vec<datafusion::common::Column> = keys.iter().map(|k| datafusion::common::Column::new(Some(ROW), k)).collect();
+        let right: Vec<datafusion::common::Column> = keys.iter().map(|k| datafusion::common::Column::new(Some(flag.alias.as_str()), k)).collect();
+        base = base.join(flagged, JoinType::Left, (left, right), None)?;
+    }
+    if !latest.windows.is_empty() {
+        let snap = column(SNAPSHOTS, &latest.column);
+        let latest_dates = latest
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(k, (ws, e))| Ok(max(snap.clone()).filter(snap.clone().between(date_lit(*ws), date_lit(*e))).build()?.alias(format!("latest_{k}"))))
+            .collect::<Result<Vec<_>, CompileError>>()?;
+        let one_row = scan(source_name, SNAPSHOTS)?.aggregate(Vec::<Expr>::new(), latest_dates)?.alias(LATEST)?.build()?;
+        base = base.cross_join(one_row)?;
+    }
+    let group: Vec<Expr> = group_by.map(|c| column(ROW, c)).into_iter().collect();
+    Ok(base.aggregate(group, aggregates)?.alias(source_alias(source_name))?.build()?)
+}

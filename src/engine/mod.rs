@@ -1,0 +1,293 @@
+//! Stage 4: running compiled plans over data. Binds and reads the sources, registers the
+//! working-day calendar, executes the book's plans and turns their wide rows into the long
+//! result table of council-book.md §5.
+
+pub mod manifest;
+
+use crate::calendar::{periods_as_of, working_days::calendar_days, working_days::HolidayList, ReportingPeriod};
+use crate::compile::{self, cell_name, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
+use crate::config::Config;
+use crate::data::{self, DataError, LoadOptions, LoadReport};
+use crate::ir::{Definition, Project};
+use crate::results::ResultRow;
+use chrono::NaiveDate;
+use datafusion::arrow::array::{Array, AsArray, Date32Array, Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::Float64Type;
+use datafusion::catalog::default_table_source::provider_as_source;
+use datafusion::datasource::MemTable;
+use datafusion::logical_expr::TableSource;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    #[error("{0}")]
+    Holidays(#[from] crate::calendar::working_days::HolidayError),
+    #[error("{0}")]
+    Population(String),
+    #[error("running the plans failed: {0}")]
+    Execution(#[from] datafusion::error::DataFusionError),
+}
+
+/// What a run is asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub as_of: Option<NaiveDate>,
+    pub data_dir: Option<PathBuf>,
+    pub skip_bad_rows: bool,
+    /// Refs of the measures to compute; all when empty.
+    pub measures: Vec<String>,
+}
+
+/// What a run produced.
+pub struct RunOutput {
+    pub rows: Vec<ResultRow>,
+    pub bindings: Vec<data::Binding>,
+    pub load: LoadReport,
+    pub warnings: Vec<String>,
+    pub as_of: NaiveDate,
+}
+
+/// The holiday list a project's calendar uses, or the one scorebook.toml names instead.
+pub fn holidays_for(project: &Project, config: Option<&Config>) -> Result<HolidayList, RunError> {
+    if let Some(path) = config.and_then(|c| c.project.holidays.as_ref().map(|h| c.resolve(h))) {
+        return Ok(HolidayList::from_file(&path)?);
+    }
+    Ok(match project.calendar.holidays.as_deref() {
+        Some(_) => HolidayList::england_and_wales(),
+        None => HolidayList::none(),
+    })
+}
+
+/// The calendar table: every day with its working-day index.
+pub fn calendar_table(holidays: &HolidayList) -> Result<MemTable, datafusion::error::DataFusionError> {
+    let (dates, index) = calendar_days(holidays);
+    let dates: Date32Array = dates.iter().map(|d| Some(crate::data::columns::date32(*d))).collect();
+    let batch = RecordBatch::try_new(compile::calendar_schema(), vec![Arc::new(dates), Arc::new(Int64Array::from(index))])?;
+    MemTable::try_new(compile::calendar_schema(), vec![vec![batch]])
+}
+
+/// A session configured for scorebook's plans.
+pub fn session() -> SessionContext {
+    let config = SessionConfig::new().with_information_schema(false);
+    SessionContext::new_with_config(config)
+}
+
+/// Resolves the tables a plan scans from the session.
+pub async fn table_sources(ctx: &SessionContext, names: &[String]) -> Result<HashMap<String, Arc<dyn TableSource>>, RunError> {
+    let mut out = HashMap::new();
+    for n in names {
+        out.insert(n.clone(), provider_as_source(ctx.table_provider(n.as_str()).await?));
+    }
+    Ok(out)
+}
+
+/// Indices of the measures whose refs were asked for (all when none were).
+pub fn chosen_measures(project: &Project, refs: &[String]) -> Result<Option<Vec<usize>>, RunError> {
+    if refs.is_empty() {
+        return Ok(None);
+    }
+    refs.iter()
+        .map(|r| {
+            project
+                .measures
+                .iter()
+                .position(|m| &m.reference == r || &m.name == r)
+                .ok_or_else(|| RunError::Compile(CompileError::unsupported(format!("no measure with ref or name `{r}`; measure refs are {}", project.measures.iter().map(|m| m.reference.as_str()).collect::<Vec<_>>().join(", ")))))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// Checks a population source before it divides anything: one row per area, year and age
+/// group, and one area unless the project names its own.
+async fn check_population(ctx: &SessionContext, project: &Project, area: Option<&str>) -> Result<(), RunError> {
+    for pop in &project.populations {
+        let Some(source) = project.source(&pop.source) else { continue };
+        let Ok(df) = ctx.table(source.name.as_str()).await else { continue };
+        let group: Vec<_> = ["area_code", "year", "age_group"]
+            .iter()
+            .filter(|c| source.column(c).is_some())
+            .map(|c| datafusion::prelude::ident(*c))
+            .collect();
+        let dupes = df
+            .clone()
+            .aggregate(group, vec![datafusion::functions_aggregate::expr_fn::count(datafusion::prelude::lit(1)).alias("n")])?
+            .filter(datafusion::prelude::col("n").gt(datafusion::prelude::lit(1)))?
+            .count()
+            .await?;
+        if dupes > 0 {
+            return Err(RunError::Population(format!(
+                "source `{}`: {dupes} area, year and age group combination{} appear on more than one row\n  help: keep one row for each area, year and age group",
+                source.name,
+                if dupes == 1 { "" } else { "s" }
+            )));
+        }
+        if area.is_none() && source.column("area_code").is_some() {
+            let areas = df.aggregate(vec![datafusion::prelude::ident("area_code")], vec![])?.count().await?;
+            if areas > 1 {
+                return Err(RunError::Population(format!(
+                    "source `{}` holds {areas} areas, and the project does not say which is its own\n  help: set area_code under [project] in scorebook.toml",
+                    source.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A session with the data read and the book compiled, ready to execute.
+pub struct Prepared {
+    pub ctx: SessionContext,
+    pub book: BookPlan,
+    pub periods: Vec<ReportingPeriod>,
+    pub as_of: NaiveDate,
+    pub chosen: Option<Vec<usize>>,
+    pub bindings: Vec<data::Binding>,
+    pub load: LoadReport,
+}
+
+/// Reads the data the chosen measures need and compiles them.
+pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<Prepared, RunError> {
+    let as_of = match options.as_of {
+        Some(d) => d,
+        None => config
+            .map(Config::as_of)
+            .transpose()
+            .map_err(|e| RunError::Population(e.to_string()))?
+            .flatten()
+            .ok_or_else(|| RunError::Population("no as-of date: pass --as-of YYYY-MM-DD, or set as_of under [project] in scorebook.toml".into()))?,
+    };
+    let periods = periods_as_of(as_of);
+    let holidays = holidays_for(project, config)?;
+    let ctx = session();
+    ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(&holidays)?))?;
+
+    let chosen = chosen_measures(project, &options.measures)?;
+    let all: Vec<usize> = (0..project.measures.len()).collect();
+    let needed = compile::with_dependencies(project, chosen.as_deref().unwrap_or(&all));
+    let used: Vec<&crate::ir::Source> = data::sources_used(project, &needed).into_iter().filter_map(|n| project.source(&n)).collect();
+    let bindings = data::bind(&used, config, options.data_dir.as_deref())?;
+    let load = data::load(&ctx, project, &bindings, LoadOptions { skip_bad_rows: options.skip_bad_rows }).await?;
+    let area = config.and_then(|c| c.project.area_code.as_deref());
+    check_population(&ctx, project, area).await?;
+
+    let mut names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
+    names.push(CALENDAR_TABLE.to_string());
+    let sources = table_sources(&ctx, &names).await?;
+    let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
+        sources.get(name).cloned().ok_or_else(|| CompileError::unsupported(format!("a table `{name}` with no data bound")))
+    };
+    let inputs = PlanInputs { project, periods: &periods, holidays: &holidays, area_code: area, tables: &resolver };
+    let book = compile::compile_book(&inputs, chosen.as_deref())?;
+    Ok(Prepared { ctx, book, periods, as_of, chosen, bindings, load })
+}
+
+/// Runs the book (or the chosen measures) as of a date.
+pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
+    let p = prepare(project, config, options).await?;
+    let (rows, warnings) = execute(&p.ctx, project, &p.book, &p.periods, p.as_of, p.chosen.as_deref()).await?;
+    Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, as_of: p.as_of })
+}
+
+fn f64_cell(batch: &RecordBatch, row: usize, name: &str) -> Option<f64> {
+    let col = batch.column_by_name(name)?;
+    let col = col.as_primitive_opt::<Float64Type>()?;
+    (!col.is_null(row)).then(|| col.value(row))
+}
+
+/// Executes a compiled book and lays its cells out as result rows.
+pub async fn execute(
+    ctx: &SessionContext,
+    project: &Project,
+    book: &BookPlan,
+    periods: &[ReportingPeriod],
+    as_of: NaiveDate,
+    chosen: Option<&[usize]>,
+) -> Result<(Vec<ResultRow>, Vec<String>), RunError> {
+    let totals = ctx.execute_logical_plan(book.totals.clone()).await?.collect().await?;
+    let totals = totals.into_iter().find(|b| b.num_rows() > 0).ok_or_else(|| RunError::Population("the book's plan returned no row".into()))?;
+    let mut by_breakdown: Vec<(usize, RecordBatch)> = Vec::new();
+    for (bi, b) in book.breakdowns.iter().enumerate() {
+        for batch in ctx.execute_logical_plan(b.plan.clone()).await?.collect().await? {
+            by_breakdown.push((bi, batch));
+        }
+    }
+    let mut rows = Vec::new();
+    let mut warnings = Vec::new();
+    let shown: Vec<usize> = match chosen {
+        Some(c) => c.to_vec(),
+        None => book.measures.clone(),
+    };
+    for &i in &book.measures {
+        if !shown.contains(&i) {
+            continue;
+        }
+        let m = &project.measures[i];
+        for (pi, p) in periods.iter().enumerate() {
+            let base = ResultRow {
+                reference: m.reference.clone(),
+                title: m.title.clone(),
+                theme: m.theme.clone(),
+                unit: m.unit.name(),
+                period_kind: p.kind,
+                period_label: p.label.clone(),
+                period_start: p.range.start,
+                period_end: p.range.end,
+                numerator: f64_cell(&totals, 0, &cell_name(i, pi, "num")),
+                denominator: f64_cell(&totals, 0, &cell_name(i, pi, "den")),
+                value: f64_cell(&totals, 0, &cell_name(i, pi, "val")),
+                target: None,
+                rag: None,
+                direction: None,
+                judgement: None,
+                benchmark_sn: m.benchmarks.sn,
+                benchmark_england: m.benchmarks.england,
+                breakdown: None,
+                breakdown_value: None,
+                as_of,
+                precision: m.precision,
+            };
+            if let Definition::Rate { population, .. } = &m.definition {
+                if base.denominator.is_none() && crate::compile::window_of(m, p).is_some() {
+                    warnings.push(format!(
+                        "measure {}: no positive population `{population}` for {} or an earlier year, so its rate for {} is missing",
+                        m.reference,
+                        crate::calendar::fy_start_year(p.range.end),
+                        p.label
+                    ));
+                }
+            }
+            let mut breakdown_rows: Vec<ResultRow> = Vec::new();
+            for (bi, batch) in &by_breakdown {
+                let b = &book.breakdowns[*bi];
+                if !b.measures.contains(&i) {
+                    continue;
+                }
+                let values = batch.column_by_name("breakdown_value").map(|c| c.as_string::<i32>().clone());
+                for r in 0..batch.num_rows() {
+                    let value = values.as_ref().and_then(|v| (!v.is_null(r)).then(|| v.value(r).to_string()));
+                    breakdown_rows.push(ResultRow {
+                        numerator: f64_cell(batch, r, &cell_name(i, pi, "num")),
+                        denominator: f64_cell(batch, r, &cell_name(i, pi, "den")),
+                        value: f64_cell(batch, r, &cell_name(i, pi, "val")),
+                        breakdown: Some(b.column.clone()),
+                        breakdown_value: value,
+                        ..base.clone()
+                    });
+                }
+            }
+            breakdown_rows.sort_by(|a, b| (&a.breakdown, &a.breakdown_value).cmp(&(&b.breakdown, &b.breakdown_value)));
+            rows.push(base);
+            rows.extend(breakdown_rows);
+        }
+    }
+    warnings.dedup();
+    Ok((rows, warnings))
+}
