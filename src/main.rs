@@ -1,3 +1,4 @@
 fn main() -> std::process::ExitCode {
-    scorebook::cli::main()
+    // Planning and unparsing a whole book recurse deeply: give them room.
+    scorebook::compile::sql::with_deep_stack(scorebook::cli::main)
 }

@@ -32,7 +32,10 @@ impl Spinner {
             }
             bar.finish_and_clear();
         });
-        Spinner { done, handle: Some(handle) }
+        Spinner {
+            done,
+            handle: Some(handle),
+        }
     }
 
     pub fn finish(mut self) {

@@ -30,7 +30,10 @@ pub enum CompileError {
     #[error("{0} is not supported yet")]
     Unsupported(String),
     #[error("measure `{measure}`: {source}")]
-    InMeasure { measure: String, source: Box<CompileError> },
+    InMeasure {
+        measure: String,
+        source: Box<CompileError>,
+    },
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
 }
@@ -43,7 +46,10 @@ impl CompileError {
     fn in_measure(self, m: &Measure) -> Self {
         match self {
             e @ CompileError::InMeasure { .. } => e,
-            e => CompileError::InMeasure { measure: m.reference.clone(), source: Box::new(e) },
+            e => CompileError::InMeasure {
+                measure: m.reference.clone(),
+                source: Box::new(e),
+            },
         }
     }
 }
@@ -63,7 +69,10 @@ pub struct PlanInputs<'a> {
 
 /// The schema of the calendar table.
 pub fn calendar_schema() -> Arc<Schema> {
-    Arc::new(Schema::new(vec![Field::new("date", DataType::Date32, false), Field::new("idx", DataType::Int64, false)]))
+    Arc::new(Schema::new(vec![
+        Field::new("date", DataType::Date32, false),
+        Field::new("idx", DataType::Int64, false),
+    ]))
 }
 
 /// The window a measure looks at for a period, or `None` when the period ends before a
@@ -136,7 +145,10 @@ fn collect_refs(e: &crate::ir::Expr, out: &mut Vec<String>) {
 }
 
 /// Compiles the chosen measures (all when `chosen` is `None`).
-pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result<BookPlan, CompileError> {
+pub fn compile_book(
+    inputs: &PlanInputs<'_>,
+    chosen: Option<&[usize]>,
+) -> Result<BookPlan, CompileError> {
     let project = inputs.project;
     let all: Vec<usize> = (0..project.measures.len()).collect();
     let measures = with_dependencies(project, chosen.unwrap_or(&all));
@@ -178,21 +190,42 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
 
     let mut breakdowns = Vec::new();
     for (source, ms) in &by_source {
-        let mut columns: Vec<&str> = ms.iter().flat_map(|&i| project.measures[i].breakdowns.iter().map(String::as_str)).collect();
+        let mut columns: Vec<&str> = ms
+            .iter()
+            .flat_map(|&i| project.measures[i].breakdowns.iter().map(String::as_str))
+            .collect();
         columns.sort();
         columns.dedup();
         for c in columns {
-            let with_c: Vec<usize> = ms.iter().copied().filter(|&i| project.measures[i].breakdowns.iter().any(|b| b == c)).collect();
-            let mut b = LogicalPlanBuilder::from(source_plan::aggregate(inputs, source, &with_c, Some(c))?);
+            let with_c: Vec<usize> = ms
+                .iter()
+                .copied()
+                .filter(|&i| project.measures[i].breakdowns.iter().any(|b| b == c))
+                .collect();
+            let mut b =
+                LogicalPlanBuilder::from(source_plan::aggregate(inputs, source, &with_c, Some(c))?);
             for p in &populations {
                 b = b.cross_join(population::plan(inputs, p)?)?;
             }
-            let mut cells = vec![cast(column(&source_plan::source_alias(source), c), DataType::Utf8).alias("breakdown_value")];
+            let mut cells = vec![cast(
+                column(&source_plan::source_alias(source), c),
+                DataType::Utf8,
+            )
+            .alias("breakdown_value")];
             cells.extend(final_cells(inputs, &with_c)?);
-            breakdowns.push(BreakdownPlan { column: c.to_string(), source: source.to_string(), measures: with_c, plan: b.project(cells)?.build()? });
+            breakdowns.push(BreakdownPlan {
+                column: c.to_string(),
+                source: source.to_string(),
+                measures: with_c,
+                plan: b.project(cells)?.build()?,
+            });
         }
     }
-    Ok(BookPlan { measures, totals, breakdowns })
+    Ok(BookPlan {
+        measures,
+        totals,
+        breakdowns,
+    })
 }
 
 /// Numerator, denominator and value of every (measure, period) from the aggregate columns.
@@ -234,7 +267,12 @@ fn cell(
         return Ok((null_f64(), null_f64(), null_f64()));
     }
     let source = m.definition.rows().map_or("", |r| r.source.as_str());
-    let agg = |what: &str| column(&source_plan::source_alias(source), &source_plan::aggregate_name(i, pi, what));
+    let agg = |what: &str| {
+        column(
+            &source_plan::source_alias(source),
+            &source_plan::aggregate_name(i, pi, what),
+        )
+    };
     Ok(match &m.definition {
         Definition::Count { .. } => (null_f64(), null_f64(), f64_of(agg("count"))),
         Definition::Aggregate { .. } => (null_f64(), null_f64(), f64_of(agg("agg"))),
@@ -243,11 +281,19 @@ fn cell(
             let val = guarded_div(lit(100.0) * num.clone(), den.clone());
             (num, den, val)
         }
-        Definition::Rate { per, population, .. } => {
+        Definition::Rate {
+            per, population, ..
+        } => {
             let num = f64_of(agg("count"));
-            let den = f64_of(column(&population::alias(population), &population::value_name(pi)));
-            let val = datafusion::logical_expr::when(den.clone().is_null().or(den.clone().lt_eq(lit(0.0))), null_f64())
-                .otherwise(lit(f64::from(*per)) * num.clone() / den.clone())?;
+            let den = f64_of(column(
+                &population::alias(population),
+                &population::value_name(pi),
+            ));
+            let val = datafusion::logical_expr::when(
+                den.clone().is_null().or(den.clone().lt_eq(lit(0.0))),
+                null_f64(),
+            )
+            .otherwise(lit(f64::from(*per)) * num.clone() / den.clone())?;
             (num, den, val)
         }
         Definition::Derived { .. } => unreachable!("handled above"),
@@ -255,18 +301,37 @@ fn cell(
 }
 
 /// A derived measure's value: its expression over the other measures' values.
-fn derived(project: &Project, e: &crate::ir::Expr, pi: usize, values: &BTreeMap<(usize, usize), Expr>) -> Result<Expr, CompileError> {
+fn derived(
+    project: &Project,
+    e: &crate::ir::Expr,
+    pi: usize,
+    values: &BTreeMap<(usize, usize), Expr>,
+) -> Result<Expr, CompileError> {
     use crate::ir::{BinaryOp, ExprKind};
     let d = |x: &crate::ir::Expr| derived(project, x, pi, values);
     Ok(match &e.kind {
         ExprKind::Literal(v) => exprs::value_lit(v),
         ExprKind::Measure(name) => {
-            let j = project.measures.iter().position(|m| &m.name == name).ok_or_else(|| CompileError::unsupported(format!("unknown measure {name}")))?;
-            values.get(&(j, pi)).cloned().ok_or_else(|| CompileError::unsupported(format!("measure `{name}` computed after the measure that uses it")))?
+            let j = project
+                .measures
+                .iter()
+                .position(|m| &m.name == name)
+                .ok_or_else(|| CompileError::unsupported(format!("unknown measure {name}")))?;
+            values.get(&(j, pi)).cloned().ok_or_else(|| {
+                CompileError::unsupported(format!(
+                    "measure `{name}` computed after the measure that uses it"
+                ))
+            })?
         }
         ExprKind::Neg(x) => -d(x)?,
-        ExprKind::Call { func: crate::ir::Function::Abs, args } => datafusion::functions::expr_fn::abs(d(&args[0])?),
-        ExprKind::Call { func: crate::ir::Function::Coalesce, args } => {
+        ExprKind::Call {
+            func: crate::ir::Function::Abs,
+            args,
+        } => datafusion::functions::expr_fn::abs(d(&args[0])?),
+        ExprKind::Call {
+            func: crate::ir::Function::Coalesce,
+            args,
+        } => {
             datafusion::functions::expr_fn::coalesce(args.iter().map(d).collect::<Result<_, _>>()?)
         }
         ExprKind::Binary { op, left, right } => {
@@ -276,10 +341,18 @@ fn derived(project: &Project, e: &crate::ir::Expr, pi: usize, values: &BTreeMap<
                 BinaryOp::Sub => l - r,
                 BinaryOp::Mul => l * r,
                 BinaryOp::Div => guarded_div(l, r),
-                _ => return Err(CompileError::unsupported("a comparison in a derived measure".into())),
+                _ => {
+                    return Err(CompileError::unsupported(
+                        "a comparison in a derived measure".into(),
+                    ))
+                }
             }
         }
-        _ => return Err(CompileError::unsupported("this expression in a derived measure".into())),
+        _ => {
+            return Err(CompileError::unsupported(
+                "this expression in a derived measure".into(),
+            ))
+        }
     })
 }
 

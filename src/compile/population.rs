@@ -25,9 +25,16 @@ pub fn value_name(pi: usize) -> String {
 }
 
 pub fn plan(inputs: &PlanInputs<'_>, name: &str) -> Result<LogicalPlan, CompileError> {
-    let pop = inputs.project.population(name).ok_or_else(|| CompileError::unsupported(format!("population `{name}` without a declaration")))?;
-    let source = inputs.project.source(&pop.source).ok_or_else(|| CompileError::unsupported(format!("source `{}`", pop.source)))?;
-    let mut rows = LogicalPlanBuilder::scan(source.name.as_str(), (inputs.tables)(&source.name)?, None)?.alias(ROWS)?;
+    let pop = inputs.project.population(name).ok_or_else(|| {
+        CompileError::unsupported(format!("population `{name}` without a declaration"))
+    })?;
+    let source = inputs
+        .project
+        .source(&pop.source)
+        .ok_or_else(|| CompileError::unsupported(format!("source `{}`", pop.source)))?;
+    let mut rows =
+        LogicalPlanBuilder::scan(source.name.as_str(), (inputs.tables)(&source.name)?, None)?
+            .alias(ROWS)?;
     if let (Some(f), Some(p)) = (&pop.filter, inputs.periods.first()) {
         let cx = ExprCx {
             period_end: p.range.end,
@@ -43,7 +50,10 @@ pub fn plan(inputs: &PlanInputs<'_>, name: &str) -> Result<LogicalPlan, CompileE
         rows = rows.filter(column(ROWS, "area_code").eq(lit(area)))?;
     }
     let years = rows
-        .aggregate(vec![column(ROWS, "year")], vec![sum(column(ROWS, "population")).alias("total")])?
+        .aggregate(
+            vec![column(ROWS, "year")],
+            vec![sum(column(ROWS, "population")).alias("total")],
+        )?
         .alias(YEARS)?
         .build()?;
     let picks = inputs
@@ -52,15 +62,26 @@ pub fn plan(inputs: &PlanInputs<'_>, name: &str) -> Result<LogicalPlan, CompileE
         .enumerate()
         .map(|(pi, p)| {
             let mid_year = i64::from(fy_start_year(p.range.end));
-            let usable = column(YEARS, "year").lt_eq(lit(mid_year)).and(column(YEARS, "total").gt(lit(0)));
-            Ok(max(column(YEARS, "year")).filter(usable).build()?.alias(format!("year_p{pi}")))
+            let usable = column(YEARS, "year")
+                .lt_eq(lit(mid_year))
+                .and(column(YEARS, "total").gt(lit(0)));
+            Ok(max(column(YEARS, "year"))
+                .filter(usable)
+                .build()?
+                .alias(format!("year_p{pi}")))
         })
         .collect::<Result<Vec<_>, CompileError>>()?;
-    let picked = LogicalPlanBuilder::from(years.clone()).aggregate(Vec::<datafusion::prelude::Expr>::new(), picks)?.alias(PICKED)?.build()?;
+    let picked = LogicalPlanBuilder::from(years.clone())
+        .aggregate(Vec::<datafusion::prelude::Expr>::new(), picks)?
+        .alias(PICKED)?
+        .build()?;
     let values = (0..inputs.periods.len())
         .map(|pi| {
             let this_year = column(YEARS, "year").eq(column(PICKED, &format!("year_p{pi}")));
-            Ok(max(column(YEARS, "total")).filter(this_year).build()?.alias(value_name(pi)))
+            Ok(max(column(YEARS, "total"))
+                .filter(this_year)
+                .build()?
+                .alias(value_name(pi)))
         })
         .collect::<Result<Vec<_>, CompileError>>()?;
     Ok(LogicalPlanBuilder::from(years)

@@ -5,7 +5,9 @@ use super::exprs::{column, compile, date_lit, ExprCx, Needs, INNER, ROW};
 use super::{window_of, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::ir::{AggregateFn, Definition, Selection};
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, median, min, sum};
-use datafusion::logical_expr::{is_not_true, ExprFunctionExt, JoinType, LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{
+    is_not_true, ExprFunctionExt, JoinType, LogicalPlan, LogicalPlanBuilder,
+};
 use datafusion::prelude::{is_null, lit, Expr};
 
 /// The alias of a source's aggregate row.
@@ -41,7 +43,10 @@ impl LatestSnapshots {
 }
 
 fn and_all(parts: Vec<Expr>) -> Expr {
-    parts.into_iter().reduce(Expr::and).unwrap_or_else(|| lit(true))
+    parts
+        .into_iter()
+        .reduce(Expr::and)
+        .unwrap_or_else(|| lit(true))
 }
 
 /// `count(1)`, or `count(DISTINCT column)`, with a FILTER.
@@ -54,22 +59,48 @@ fn row_count(distinct: Option<&String>, filter: Expr) -> Result<Expr, CompileErr
 }
 
 /// The aggregate plan of `measures` (all over `source`), grouped by `group_by` if given.
-pub fn aggregate(inputs: &PlanInputs<'_>, source_name: &str, measures: &[usize], group_by: Option<&str>) -> Result<LogicalPlan, CompileError> {
+pub fn aggregate(
+    inputs: &PlanInputs<'_>,
+    source_name: &str,
+    measures: &[usize],
+    group_by: Option<&str>,
+) -> Result<LogicalPlan, CompileError> {
     let project = inputs.project;
-    let source = project.source(source_name).ok_or_else(|| CompileError::unsupported(format!("source `{source_name}` without a declaration")))?;
-    let keys: Vec<String> = source.columns.iter().filter(|c| c.key).map(|c| c.name.clone()).collect();
+    let source = project.source(source_name).ok_or_else(|| {
+        CompileError::unsupported(format!("source `{source_name}` without a declaration"))
+    })?;
+    let keys: Vec<String> = source
+        .columns
+        .iter()
+        .filter(|c| c.key)
+        .map(|c| c.name.clone())
+        .collect();
     let mut needs = Needs::default();
-    let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
+    let mut latest = LatestSnapshots {
+        column: String::new(),
+        windows: Vec::new(),
+    };
     let mut aggregates = Vec::new();
 
     for &i in measures {
         let m = &project.measures[i];
-        let Some(rows) = m.definition.rows() else { continue };
+        let Some(rows) = m.definition.rows() else {
+            continue;
+        };
         let mut per_measure = || -> Result<Vec<Expr>, CompileError> {
             let mut out = Vec::new();
             for (pi, p) in inputs.periods.iter().enumerate() {
-                let Some((ws, e)) = window_of(m, p) else { continue };
-                let cx = ExprCx { period_end: e, window_start: ws, holidays: inputs.holidays, row: ROW, inner: None, keys: &keys };
+                let Some((ws, e)) = window_of(m, p) else {
+                    continue;
+                };
+                let cx = ExprCx {
+                    period_end: e,
+                    window_start: ws,
+                    holidays: inputs.holidays,
+                    row: ROW,
+                    inner: None,
+                    keys: &keys,
+                };
                 let mut conds = vec![match &rows.selection {
                     Selection::All => lit(true),
                     Selection::EventIn(c) => column(ROW, c).between(date_lit(ws), date_lit(e)),
@@ -93,10 +124,18 @@ pub fn aggregate(inputs: &PlanInputs<'_>, source_name: &str, measures: &[usize],
                     Definition::Count { distinct, .. } | Definition::Rate { distinct, .. } => {
                         out.push(row_count(distinct.as_ref(), rows_cond)?.alias(name("count")));
                     }
-                    Definition::Proportion { distinct, numerator, .. } => {
+                    Definition::Proportion {
+                        distinct,
+                        numerator,
+                        ..
+                    } => {
                         let meets = compile(numerator, &cx, &mut needs)?;
-                        out.push(row_count(distinct.as_ref(), rows_cond.clone())?.alias(name("den")));
-                        out.push(row_count(distinct.as_ref(), rows_cond.and(meets))?.alias(name("num")));
+                        out.push(
+                            row_count(distinct.as_ref(), rows_cond.clone())?.alias(name("den")),
+                        );
+                        out.push(
+                            row_count(distinct.as_ref(), rows_cond.and(meets))?.alias(name("num")),
+                        );
                     }
                     Definition::Aggregate { func, expr, .. } => {
                         let x = compile(expr, &cx, &mut needs)?;
@@ -123,7 +162,12 @@ pub fn aggregate(inputs: &PlanInputs<'_>, source_name: &str, measures: &[usize],
     let mut base = scan(source_name, ROW)?;
     for cal in &needs.calendars {
         let calendar = scan(CALENDAR_TABLE, &cal.alias)?.build()?;
-        base = base.join_with_expr_keys(calendar, JoinType::Left, (vec![cal.date.clone()], vec![column(&cal.alias, "date")]), None)?;
+        base = base.join_with_expr_keys(
+            calendar,
+            JoinType::Left,
+            (vec![cal.date.clone()], vec![column(&cal.alias, "date")]),
+            None,
+        )?;
     }
     for flag in &needs.flags {
         let inner = scan(&flag.source, INNER)?.build()?;
@@ -132,8 +176,14 @@ pub fn aggregate(inputs: &PlanInputs<'_>, source_name: &str, measures: &[usize],
             .project(keys.iter().map(|k| column(ROW, k)))?
             .alias(flag.alias.as_str())?
             .build()?;
-        let left: Vec<datafusion::common::Column> = keys.iter().map(|k| datafusion::common::Column::new(Some(ROW), k)).collect();
-        let right: Vec<datafusion::common::Column> = keys.iter().map(|k| datafusion::common::Column::new(Some(flag.alias.as_str()), k)).collect();
+        let left: Vec<datafusion::common::Column> = keys
+            .iter()
+            .map(|k| datafusion::common::Column::new(Some(ROW), k))
+            .collect();
+        let right: Vec<datafusion::common::Column> = keys
+            .iter()
+            .map(|k| datafusion::common::Column::new(Some(flag.alias.as_str()), k))
+            .collect();
         base = base.join(flagged, JoinType::Left, (left, right), None)?;
     }
     if !latest.windows.is_empty() {
@@ -142,11 +192,22 @@ pub fn aggregate(inputs: &PlanInputs<'_>, source_name: &str, measures: &[usize],
             .windows
             .iter()
             .enumerate()
-            .map(|(k, (ws, e))| Ok(max(snap.clone()).filter(snap.clone().between(date_lit(*ws), date_lit(*e))).build()?.alias(format!("latest_{k}"))))
+            .map(|(k, (ws, e))| {
+                Ok(max(snap.clone())
+                    .filter(snap.clone().between(date_lit(*ws), date_lit(*e)))
+                    .build()?
+                    .alias(format!("latest_{k}")))
+            })
             .collect::<Result<Vec<_>, CompileError>>()?;
-        let one_row = scan(source_name, SNAPSHOTS)?.aggregate(Vec::<Expr>::new(), latest_dates)?.alias(LATEST)?.build()?;
+        let one_row = scan(source_name, SNAPSHOTS)?
+            .aggregate(Vec::<Expr>::new(), latest_dates)?
+            .alias(LATEST)?
+            .build()?;
         base = base.cross_join(one_row)?;
     }
     let group: Vec<Expr> = group_by.map(|c| column(ROW, c)).into_iter().collect();
-    Ok(base.aggregate(group, aggregates)?.alias(source_alias(source_name))?.build()?)
+    Ok(base
+        .aggregate(group, aggregates)?
+        .alias(source_alias(source_name))?
+        .build()?)
 }

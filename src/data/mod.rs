@@ -323,7 +323,12 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
             _ => {}
         }
     }
-    project.sources.iter().filter(|s| names.contains(&s.name)).map(|s| s.name.clone()).collect()
+    project
+        .sources
+        .iter()
+        .filter(|s| names.contains(&s.name))
+        .map(|s| s.name.clone())
+        .collect()
 }
 
 fn collect_exists_sources(e: &crate::ir::Expr, out: &mut BTreeSet<String>) {

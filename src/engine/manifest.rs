@@ -57,14 +57,30 @@ pub fn rules_hash(files: &SourceMap) -> String {
     hex::encode(hasher.finalize())
 }
 
-pub fn build(files: &SourceMap, bindings: &[Binding], load: &LoadReport, as_of: NaiveDate, options: serde_json::Value) -> std::io::Result<Manifest> {
+pub fn build(
+    files: &SourceMap,
+    bindings: &[Binding],
+    load: &LoadReport,
+    as_of: NaiveDate,
+    options: serde_json::Value,
+) -> std::io::Result<Manifest> {
     let mut inputs = Vec::new();
     for b in bindings {
         for path in &b.files {
             let (bytes, sha256) = sha256_file(path)?;
             let shown = path.display().to_string();
-            let rows = load.files.iter().find(|r| r.path == shown || r.path.starts_with(&shown) || r.path.contains(&shown)).map_or(0, |r| r.rows);
-            inputs.push(InputFile { source: b.source.clone(), path: shown, bytes, rows, sha256 });
+            let rows = load
+                .files
+                .iter()
+                .find(|r| r.path == shown || r.path.starts_with(&shown) || r.path.contains(&shown))
+                .map_or(0, |r| r.rows);
+            inputs.push(InputFile {
+                source: b.source.clone(),
+                path: shown,
+                bytes,
+                rows,
+                sha256,
+            });
         }
     }
     Ok(Manifest {

@@ -4,7 +4,9 @@
 
 pub mod manifest;
 
-use crate::calendar::{periods_as_of, working_days::calendar_days, working_days::HolidayList, ReportingPeriod};
+use crate::calendar::{
+    periods_as_of, working_days::calendar_days, working_days::HolidayList, ReportingPeriod,
+};
 use crate::compile::{self, cell_name, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
 use crate::data::{self, DataError, LoadOptions, LoadReport};
@@ -66,10 +68,18 @@ pub fn holidays_for(project: &Project, config: Option<&Config>) -> Result<Holida
 }
 
 /// The calendar table: every day with its working-day index.
-pub fn calendar_table(holidays: &HolidayList) -> Result<MemTable, datafusion::error::DataFusionError> {
+pub fn calendar_table(
+    holidays: &HolidayList,
+) -> Result<MemTable, datafusion::error::DataFusionError> {
     let (dates, index) = calendar_days(holidays);
-    let dates: Date32Array = dates.iter().map(|d| Some(crate::data::columns::date32(*d))).collect();
-    let batch = RecordBatch::try_new(compile::calendar_schema(), vec![Arc::new(dates), Arc::new(Int64Array::from(index))])?;
+    let dates: Date32Array = dates
+        .iter()
+        .map(|d| Some(crate::data::columns::date32(*d)))
+        .collect();
+    let batch = RecordBatch::try_new(
+        compile::calendar_schema(),
+        vec![Arc::new(dates), Arc::new(Int64Array::from(index))],
+    )?;
     MemTable::try_new(compile::calendar_schema(), vec![vec![batch]])
 }
 
@@ -80,10 +90,16 @@ pub fn session() -> SessionContext {
 }
 
 /// Resolves the tables a plan scans from the session.
-pub async fn table_sources(ctx: &SessionContext, names: &[String]) -> Result<HashMap<String, Arc<dyn TableSource>>, RunError> {
+pub async fn table_sources(
+    ctx: &SessionContext,
+    names: &[String],
+) -> Result<HashMap<String, Arc<dyn TableSource>>, RunError> {
     let mut out = HashMap::new();
     for n in names {
-        out.insert(n.clone(), provider_as_source(ctx.table_provider(n.as_str()).await?));
+        out.insert(
+            n.clone(),
+            provider_as_source(ctx.table_provider(n.as_str()).await?),
+        );
     }
     Ok(out)
 }
@@ -99,7 +115,17 @@ pub fn chosen_measures(project: &Project, refs: &[String]) -> Result<Option<Vec<
                 .measures
                 .iter()
                 .position(|m| &m.reference == r || &m.name == r)
-                .ok_or_else(|| RunError::Compile(CompileError::unsupported(format!("no measure with ref or name `{r}`; measure refs are {}", project.measures.iter().map(|m| m.reference.as_str()).collect::<Vec<_>>().join(", ")))))
+                .ok_or_else(|| {
+                    RunError::Compile(CompileError::unsupported(format!(
+                        "no measure with ref or name `{r}`; measure refs are {}",
+                        project
+                            .measures
+                            .iter()
+                            .map(|m| m.reference.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )))
+                })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
@@ -107,10 +133,18 @@ pub fn chosen_measures(project: &Project, refs: &[String]) -> Result<Option<Vec<
 
 /// Checks a population source before it divides anything: one row per area, year and age
 /// group, and one area unless the project names its own.
-async fn check_population(ctx: &SessionContext, project: &Project, area: Option<&str>) -> Result<(), RunError> {
+async fn check_population(
+    ctx: &SessionContext,
+    project: &Project,
+    area: Option<&str>,
+) -> Result<(), RunError> {
     for pop in &project.populations {
-        let Some(source) = project.source(&pop.source) else { continue };
-        let Ok(df) = ctx.table(source.name.as_str()).await else { continue };
+        let Some(source) = project.source(&pop.source) else {
+            continue;
+        };
+        let Ok(df) = ctx.table(source.name.as_str()).await else {
+            continue;
+        };
         let group: Vec<_> = ["area_code", "year", "age_group"]
             .iter()
             .filter(|c| source.column(c).is_some())
@@ -118,7 +152,13 @@ async fn check_population(ctx: &SessionContext, project: &Project, area: Option<
             .collect();
         let dupes = df
             .clone()
-            .aggregate(group, vec![datafusion::functions_aggregate::expr_fn::count(datafusion::prelude::lit(1)).alias("n")])?
+            .aggregate(
+                group,
+                vec![
+                    datafusion::functions_aggregate::expr_fn::count(datafusion::prelude::lit(1))
+                        .alias("n"),
+                ],
+            )?
             .filter(datafusion::prelude::col("n").gt(datafusion::prelude::lit(1)))?
             .count()
             .await?;
@@ -130,7 +170,10 @@ async fn check_population(ctx: &SessionContext, project: &Project, area: Option<
             )));
         }
         if area.is_none() && source.column("area_code").is_some() {
-            let areas = df.aggregate(vec![datafusion::prelude::ident("area_code")], vec![])?.count().await?;
+            let areas = df
+                .aggregate(vec![datafusion::prelude::ident("area_code")], vec![])?
+                .count()
+                .await?;
             if areas > 1 {
                 return Err(RunError::Population(format!(
                     "source `{}` holds {areas} areas, and the project does not say which is its own\n  help: set area_code under [project] in scorebook.toml",
@@ -154,7 +197,11 @@ pub struct Prepared {
 }
 
 /// Reads the data the chosen measures need and compiles them.
-pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<Prepared, RunError> {
+pub async fn prepare(
+    project: &Project,
+    config: Option<&Config>,
+    options: &RunOptions,
+) -> Result<Prepared, RunError> {
     let as_of = match options.as_of {
         Some(d) => d,
         None => config
@@ -172,9 +219,20 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let chosen = chosen_measures(project, &options.measures)?;
     let all: Vec<usize> = (0..project.measures.len()).collect();
     let needed = compile::with_dependencies(project, chosen.as_deref().unwrap_or(&all));
-    let used: Vec<&crate::ir::Source> = data::sources_used(project, &needed).into_iter().filter_map(|n| project.source(&n)).collect();
+    let used: Vec<&crate::ir::Source> = data::sources_used(project, &needed)
+        .into_iter()
+        .filter_map(|n| project.source(&n))
+        .collect();
     let bindings = data::bind(&used, config, options.data_dir.as_deref())?;
-    let load = data::load(&ctx, project, &bindings, LoadOptions { skip_bad_rows: options.skip_bad_rows }).await?;
+    let load = data::load(
+        &ctx,
+        project,
+        &bindings,
+        LoadOptions {
+            skip_bad_rows: options.skip_bad_rows,
+        },
+    )
+    .await?;
     let area = config.and_then(|c| c.project.area_code.as_deref());
     check_population(&ctx, project, area).await?;
 
@@ -182,18 +240,52 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     names.push(CALENDAR_TABLE.to_string());
     let sources = table_sources(&ctx, &names).await?;
     let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
-        sources.get(name).cloned().ok_or_else(|| CompileError::unsupported(format!("a table `{name}` with no data bound")))
+        sources.get(name).cloned().ok_or_else(|| {
+            CompileError::unsupported(format!("a table `{name}` with no data bound"))
+        })
     };
-    let inputs = PlanInputs { project, periods: &periods, holidays: &holidays, area_code: area, tables: &resolver };
+    let inputs = PlanInputs {
+        project,
+        periods: &periods,
+        holidays: &holidays,
+        area_code: area,
+        tables: &resolver,
+    };
     let book = compile::compile_book(&inputs, chosen.as_deref())?;
-    Ok(Prepared { ctx, book, periods, as_of, chosen, bindings, load })
+    Ok(Prepared {
+        ctx,
+        book,
+        periods,
+        as_of,
+        chosen,
+        bindings,
+        load,
+    })
 }
 
 /// Runs the book (or the chosen measures) as of a date.
-pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
+pub async fn run(
+    project: &Project,
+    config: Option<&Config>,
+    options: &RunOptions,
+) -> Result<RunOutput, RunError> {
     let p = prepare(project, config, options).await?;
-    let (rows, warnings) = execute(&p.ctx, project, &p.book, &p.periods, p.as_of, p.chosen.as_deref()).await?;
-    Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, as_of: p.as_of })
+    let (rows, warnings) = execute(
+        &p.ctx,
+        project,
+        &p.book,
+        &p.periods,
+        p.as_of,
+        p.chosen.as_deref(),
+    )
+    .await?;
+    Ok(RunOutput {
+        rows,
+        bindings: p.bindings,
+        load: p.load,
+        warnings,
+        as_of: p.as_of,
+    })
 }
 
 fn f64_cell(batch: &RecordBatch, row: usize, name: &str) -> Option<f64> {
@@ -211,11 +303,23 @@ pub async fn execute(
     as_of: NaiveDate,
     chosen: Option<&[usize]>,
 ) -> Result<(Vec<ResultRow>, Vec<String>), RunError> {
-    let totals = ctx.execute_logical_plan(book.totals.clone()).await?.collect().await?;
-    let totals = totals.into_iter().find(|b| b.num_rows() > 0).ok_or_else(|| RunError::Population("the book's plan returned no row".into()))?;
+    let totals = ctx
+        .execute_logical_plan(book.totals.clone())
+        .await?
+        .collect()
+        .await?;
+    let totals = totals
+        .into_iter()
+        .find(|b| b.num_rows() > 0)
+        .ok_or_else(|| RunError::Population("the book's plan returned no row".into()))?;
     let mut by_breakdown: Vec<(usize, RecordBatch)> = Vec::new();
     for (bi, b) in book.breakdowns.iter().enumerate() {
-        for batch in ctx.execute_logical_plan(b.plan.clone()).await?.collect().await? {
+        for batch in ctx
+            .execute_logical_plan(b.plan.clone())
+            .await?
+            .collect()
+            .await?
+        {
             by_breakdown.push((bi, batch));
         }
     }
@@ -270,9 +374,13 @@ pub async fn execute(
                 if !b.measures.contains(&i) {
                     continue;
                 }
-                let values = batch.column_by_name("breakdown_value").map(|c| c.as_string::<i32>().clone());
+                let values = batch
+                    .column_by_name("breakdown_value")
+                    .map(|c| c.as_string::<i32>().clone());
                 for r in 0..batch.num_rows() {
-                    let value = values.as_ref().and_then(|v| (!v.is_null(r)).then(|| v.value(r).to_string()));
+                    let value = values
+                        .as_ref()
+                        .and_then(|v| (!v.is_null(r)).then(|| v.value(r).to_string()));
                     breakdown_rows.push(ResultRow {
                         numerator: f64_cell(batch, r, &cell_name(i, pi, "num")),
                         denominator: f64_cell(batch, r, &cell_name(i, pi, "den")),
@@ -283,7 +391,9 @@ pub async fn execute(
                     });
                 }
             }
-            breakdown_rows.sort_by(|a, b| (&a.breakdown, &a.breakdown_value).cmp(&(&b.breakdown, &b.breakdown_value)));
+            breakdown_rows.sort_by(|a, b| {
+                (&a.breakdown, &a.breakdown_value).cmp(&(&b.breakdown, &b.breakdown_value))
+            });
             rows.push(base);
             rows.extend(breakdown_rows);
         }

@@ -1,0 +1,287 @@
+//! `scorebook run` and `compile` as a data team runs them.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::Path;
+
+fn scorebook() -> Command {
+    let mut cmd = Command::cargo_bin("scorebook").unwrap();
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// A copy of the edge fixtures, to break.
+fn fixture_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir("tests/fixtures/edge").unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+fn run_args<'a>(data: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec!["run", "rules", "--data", data, "--as-of", "2013-09-30"];
+    a.extend_from_slice(extra);
+    a
+}
+
+#[test]
+fn csv_output_has_the_contract_columns() {
+    let out = scorebook()
+        .args(run_args("tests/fixtures/edge", &["--format", "csv"]))
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "ref,title,theme,unit,period_kind,period_label,period_start,period_end,numerator,denominator,value,target,rag,direction,judgement,benchmark_sn,benchmark_england,breakdown,breakdown_value,as_of"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "1.1a,Number of children in need at point in time,Setting the scene,count,year,2012-13,2012-04-01,2013-03-31,,,1,,,,,2711,,,,2013-09-30"
+    );
+    assert!(text.contains("\n2.1a,% initial assessments completed within 10 working days of referral,Quality of practice,percent,month,2013-09,2013-09-01,2013-09-30,2,3,66.66666666666667,"));
+    assert_eq!(text.lines().count(), 1 + 32 * 10);
+}
+
+#[test]
+fn json_output_carries_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("book.json");
+    let manifest = dir.path().join("manifest.json");
+    scorebook()
+        .args(run_args(
+            "tests/fixtures/edge",
+            &[
+                "--format",
+                "json",
+                "--out",
+                out.to_str().unwrap(),
+                "--manifest",
+                manifest.to_str().unwrap(),
+            ],
+        ))
+        .assert()
+        .code(0);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let m = &doc["manifest"];
+    assert_eq!(m["tool"], "scorebook");
+    assert_eq!(m["as_of"], "2013-09-30");
+    assert_eq!(m["rules_sha256"].as_str().unwrap().len(), 64);
+    let referrals = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "referrals")
+        .unwrap();
+    assert_eq!(referrals["rows"], 9);
+    assert_eq!(
+        referrals["bytes"],
+        std::fs::metadata("tests/fixtures/edge/referrals.csv")
+            .unwrap()
+            .len()
+    );
+    assert_eq!(doc["results"].as_array().unwrap().len(), 320);
+    assert_eq!(doc["results"][0]["numerator"], serde_json::Value::Null);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    assert_eq!(written["rules_sha256"], m["rules_sha256"]);
+}
+
+#[test]
+fn parquet_output_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("book.parquet");
+    scorebook()
+        .args(run_args(
+            "tests/fixtures/edge",
+            &["--format", "parquet", "--out", out.to_str().unwrap()],
+        ))
+        .assert()
+        .code(0);
+    let file = std::fs::File::open(&out).unwrap();
+    let reader =
+        datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+    let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(rows, 320);
+}
+
+#[test]
+fn a_missing_file_is_named_and_nothing_is_written() {
+    let dir = fixture_copy();
+    std::fs::remove_file(dir.path().join("referrals.csv")).unwrap();
+    let out = dir.path().join("book.csv");
+    std::fs::write(&out, "previous output\n").unwrap();
+    scorebook()
+        .args(run_args(
+            dir.path().to_str().unwrap(),
+            &["--format", "csv", "--out", out.to_str().unwrap()],
+        ))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no data for source `referrals`"))
+        .stderr(predicate::str::contains("referrals.csv"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous output\n");
+}
+
+#[test]
+fn every_schema_mismatch_is_reported_at_once() {
+    let dir = fixture_copy();
+    let edit = |name: &str, from: &str, to: &str| {
+        let p = dir.path().join(name);
+        let text = std::fs::read_to_string(&p).unwrap().replacen(from, to, 1);
+        std::fs::write(&p, text).unwrap();
+    };
+    edit("referrals.csv", "referral_date", "date_of_referral");
+    edit("cp_plans.csv", "previous_plans", "prev");
+    scorebook()
+        .args(run_args(dir.path().to_str().unwrap(), &[]))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("(2 problems)"))
+        .stderr(predicate::str::contains("referrals.csv: column `referral_date`: expected a column headed `referral_date` (date), found no such column"))
+        .stderr(predicate::str::contains("cp_plans.csv: column `previous_plans`"));
+}
+
+#[test]
+fn an_unparseable_value_names_file_line_and_column() {
+    let dir = fixture_copy();
+    let p = dir.path().join("referrals.csv");
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("r03,c2,2013-09-20", "r03,c2,20/09/2013");
+    std::fs::write(&p, text).unwrap();
+    scorebook()
+        .args(run_args(dir.path().to_str().unwrap(), &[]))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "referrals.csv: 1 row cannot be read:",
+        ))
+        .stderr(predicate::str::contains(
+            "line 4, column `referral_date`: `20/09/2013` is not a date (expected YYYY-MM-DD)",
+        ));
+    // Skipping the bad row runs the book and says so.
+    scorebook()
+        .args(run_args(
+            dir.path().to_str().unwrap(),
+            &["--on-bad-rows", "skip", "--format", "csv"],
+        ))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "referrals.csv: 1 bad row left out",
+        ));
+}
+
+#[test]
+fn rules_with_errors_are_not_run() {
+    scorebook()
+        .args([
+            "run",
+            "tests/corpus/invalid/SB201-unknown-column.ind",
+            "--data",
+            "tests/fixtures/edge",
+            "--as-of",
+            "2013-09-30",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing was run"));
+}
+
+#[test]
+fn one_measure_can_be_run_alone() {
+    let out = scorebook()
+        .args(run_args(
+            "tests/fixtures/edge",
+            &["--format", "csv", "--measure", "3.2"],
+        ))
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 11);
+    assert!(text.lines().skip(1).all(|l| l.starts_with("3.2,")));
+}
+
+#[test]
+fn compile_emits_plans_and_sql() {
+    scorebook()
+        .args(["compile", "rules", "--emit", "plan", "--as-of", "2013-09-30", "--measure", "3.2"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("LeftSemi Join"))
+        .stdout(predicate::str::contains("FILTER (WHERE row.referral_date BETWEEN Date32(\"2013-09-01\") AND Date32(\"2013-09-30\")"));
+    for dialect in [
+        "postgres",
+        "mysql",
+        "sqlite",
+        "duckdb",
+        "bigquery",
+        "snowflake",
+    ] {
+        scorebook()
+            .args([
+                "compile",
+                "rules",
+                "--emit",
+                "sql",
+                "--dialect",
+                dialect,
+                "--as-of",
+                "2013-09-30",
+            ])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("SELECT"));
+    }
+}
+
+#[test]
+fn the_data_can_be_bound_in_scorebook_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("scorebook.toml");
+    let data = std::fs::canonicalize("tests/fixtures/edge").unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "[project]\nas_of = \"2013-09-30\"\narea_code = \"E06000049\"\n\n[data]\ndir = {:?}\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = scorebook()
+        .args([
+            "run",
+            "rules",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--measure",
+            "1.1b",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(",2012-13,2012-04-01,2013-03-31,1,75000,0.13333333333333333,"),
+        "{text}"
+    );
+    assert!(Path::new(&config).exists());
+}
