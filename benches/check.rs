@@ -19,10 +19,7 @@ fn measure(i: usize) -> String {
 fn main() {
     let sources = std::fs::read_to_string("rules/sources.ind").expect("run from the project root");
     let measures: String = (0..1000).map(measure).collect();
-    let files = [
-        ("sources.ind", sources.as_str()),
-        ("measures.ind", measures.as_str()),
-    ];
+    let files = [("sources.ind", sources.as_str()), ("measures.ind", measures.as_str())];
 
     let (_, checked) = project::check_texts(&files);
     assert!(
@@ -30,10 +27,7 @@ fn main() {
         "the generated project must check clean: {:?}",
         checked.diagnostics.first()
     );
-    assert_eq!(
-        checked.project.as_ref().map(|p| p.measures.len()),
-        Some(1000)
-    );
+    assert_eq!(checked.project.as_ref().map(|p| p.measures.len()), Some(1000));
 
     let mut times: Vec<Duration> = (0..15)
         .map(|_| {

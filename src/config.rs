@@ -66,10 +66,7 @@ pub struct SourceBinding {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
 }
@@ -77,10 +74,8 @@ pub enum ConfigError {
 impl Config {
     /// Reads a config file; paths in it are taken relative to its directory.
     pub fn read(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Io { path: path.display().to_string(), source: e })?;
         let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
             path: path.display().to_string(),
             message: e.to_string().trim_end().replace('\n', "\n  "),
@@ -138,10 +133,7 @@ mod tests {
         let c = Config::read(&path).unwrap();
         assert_eq!(c.project.area_code.as_deref(), Some("E06000049"));
         assert_eq!(c.as_of().unwrap(), NaiveDate::from_ymd_opt(2013, 9, 30));
-        assert_eq!(
-            c.resolve(c.data.dir.as_ref().unwrap()),
-            dir.path().join("exports")
-        );
+        assert_eq!(c.resolve(c.data.dir.as_ref().unwrap()), dir.path().join("exports"));
         assert_eq!(c.sources["referrals"].path, PathBuf::from("a/*.csv"));
     }
 
@@ -151,9 +143,6 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, "[project]\narea = \"x\"\n").unwrap();
         let err = Config::read(&path).unwrap_err().to_string();
-        assert!(
-            err.contains("scorebook.toml") && err.contains("unknown field `area`"),
-            "{err}"
-        );
+        assert!(err.contains("scorebook.toml") && err.contains("unknown field `area`"), "{err}");
     }
 }

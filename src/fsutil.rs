@@ -31,10 +31,6 @@ mod tests {
         std::fs::write(&p, "old").unwrap();
         write_atomically(&p, b"new text").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new text");
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temporary file is left behind"
-        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left behind");
     }
 }

@@ -138,10 +138,7 @@ pub struct Calendar {
 
 impl Default for Calendar {
     fn default() -> Self {
-        Calendar {
-            name: "working_days".into(),
-            holidays: Some(HOLIDAY_LISTS[0].into()),
-        }
+        Calendar { name: "working_days".into(), holidays: Some(HOLIDAY_LISTS[0].into()) }
     }
 }
 
@@ -361,30 +358,13 @@ impl AggregateFn {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Definition {
     /// Rows (or distinct values of a column) of a row set.
-    Count {
-        rows: RowSet,
-        distinct: Option<String>,
-    },
+    Count { rows: RowSet, distinct: Option<String> },
     /// 100 × rows meeting a condition / rows.
-    Proportion {
-        rows: RowSet,
-        distinct: Option<String>,
-        numerator: Expr,
-    },
+    Proportion { rows: RowSet, distinct: Option<String>, numerator: Expr },
     /// per × count / population. `of_measure` names the count measure it was taken from.
-    Rate {
-        rows: RowSet,
-        distinct: Option<String>,
-        per: u32,
-        population: String,
-        of_measure: Option<String>,
-    },
+    Rate { rows: RowSet, distinct: Option<String>, per: u32, population: String, of_measure: Option<String> },
     /// max/min/sum/mean/median of an expression over a row set.
-    Aggregate {
-        func: AggregateFn,
-        expr: Expr,
-        rows: RowSet,
-    },
+    Aggregate { func: AggregateFn, expr: Expr, rows: RowSet },
     /// Arithmetic over other measures' values.
     Derived { expr: Expr },
 }
@@ -507,8 +487,7 @@ pub enum RagOperand {
 }
 
 impl RagOperand {
-    pub const NAMES: &'static [&'static str] =
-        &["value", "target", "benchmark", "england", "previous"];
+    pub const NAMES: &'static [&'static str] = &["value", "target", "benchmark", "england", "previous"];
 
     pub fn parse(text: &str) -> Option<RagOperand> {
         Some(match text {
@@ -532,8 +511,7 @@ pub enum Function {
 }
 
 impl Function {
-    pub const NAMES: &'static [&'static str] =
-        &["add_days", "add_months", "working_days", "abs", "coalesce"];
+    pub const NAMES: &'static [&'static str] = &["add_days", "add_months", "working_days", "abs", "coalesce"];
 
     pub fn parse(text: &str) -> Option<Function> {
         Some(match text {
@@ -568,10 +546,7 @@ pub struct Given {
 #[derive(Clone, Debug, PartialEq)]
 pub enum GivenData {
     /// Inline rows; a column the table does not give is missing in every row.
-    Rows {
-        columns: Vec<String>,
-        rows: Vec<Vec<Option<Value>>>,
-    },
+    Rows { columns: Vec<String>, rows: Vec<Vec<Option<Value>>> },
     /// A CSV file, resolved against the rule file's directory.
     File(std::path::PathBuf),
 }
@@ -614,15 +589,8 @@ pub enum Field {
 }
 
 impl Field {
-    pub const NAMES: &'static [&'static str] = &[
-        "value",
-        "numerator",
-        "denominator",
-        "target",
-        "rag",
-        "direction",
-        "judgement",
-    ];
+    pub const NAMES: &'static [&'static str] =
+        &["value", "numerator", "denominator", "target", "rag", "direction", "judgement"];
 
     pub fn parse(text: &str) -> Option<Field> {
         Some(match text {

@@ -14,10 +14,7 @@ pub const EXTENSION: &str = "ind";
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("no `.{EXTENSION}` rule files in {0}")]
     NoFiles(String),
 }
@@ -26,10 +23,7 @@ pub enum LoadError {
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut files = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| LoadError::Io {
-            path: p.clone(),
-            source: e,
-        })?;
+        let meta = std::fs::metadata(p).map_err(|e| LoadError::Io { path: p.clone(), source: e })?;
         if meta.is_dir() {
             walk(p, &mut files)?;
         } else {
@@ -46,15 +40,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| LoadError::Io {
-        path: dir.to_path_buf(),
-        source: e,
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| LoadError::Io { path: dir.to_path_buf(), source: e })?;
     for entry in entries {
-        let entry = entry.map_err(|e| LoadError::Io {
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
+        let entry = entry.map_err(|e| LoadError::Io { path: dir.to_path_buf(), source: e })?;
         let path = entry.path();
         let name = entry.file_name();
         if name.to_string_lossy().starts_with('.') {
@@ -77,14 +65,8 @@ pub struct Parsed {
 }
 
 /// Reads one file as UTF-8; anything else is a diagnostic at the first bad byte.
-fn read_text(
-    files: &mut SourceMap,
-    path: &Path,
-) -> Result<(FileId, Option<Diagnostic>), LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+fn read_text(files: &mut SourceMap, path: &Path) -> Result<(FileId, Option<Diagnostic>), LoadError> {
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Io { path: path.to_path_buf(), source: e })?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok((files.add(path, text), None)),
         Err(e) => {
@@ -121,24 +103,14 @@ pub fn parse_files(paths: &[PathBuf]) -> Result<Parsed, LoadError> {
             Err(ds) => diagnostics.extend(ds),
         }
     }
-    Ok(Parsed {
-        files,
-        modules,
-        diagnostics,
-    })
+    Ok(Parsed { files, modules, diagnostics })
 }
 
 /// Reads, parses and checks a project. Syntax errors stop before checking.
 pub fn check_paths(paths: &[PathBuf]) -> Result<(SourceMap, Checked), LoadError> {
     let parsed = parse_files(paths)?;
     if !parsed.diagnostics.is_empty() {
-        return Ok((
-            parsed.files,
-            Checked {
-                project: None,
-                diagnostics: parsed.diagnostics,
-            },
-        ));
+        return Ok((parsed.files, Checked { project: None, diagnostics: parsed.diagnostics }));
     }
     let checked = check::check(&parsed.files, &parsed.modules);
     Ok((parsed.files, checked))
@@ -157,13 +129,7 @@ pub fn check_texts(texts: &[(&str, &str)]) -> (SourceMap, Checked) {
         }
     }
     if !diagnostics.is_empty() {
-        return (
-            files,
-            Checked {
-                project: None,
-                diagnostics,
-            },
-        );
+        return (files, Checked { project: None, diagnostics });
     }
     let checked = check::check(&files, &modules);
     (files, checked)

@@ -111,13 +111,7 @@ pub fn to_csv(rows: &[ResultRow]) -> String {
     let mut out = COLUMNS.join(",");
     out.push('\n');
     for r in rows {
-        out.push_str(
-            &r.cells()
-                .iter()
-                .map(|c| csv_field(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+        out.push_str(&r.cells().iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
     out
@@ -125,27 +119,10 @@ pub fn to_csv(rows: &[ResultRow]) -> String {
 
 /// The rows as an Arrow batch (for Parquet): text columns, and numbers as Float64.
 pub fn to_batch(rows: &[ResultRow]) -> RecordBatch {
-    let numeric = [
-        "numerator",
-        "denominator",
-        "value",
-        "target",
-        "benchmark_sn",
-        "benchmark_england",
-    ];
+    let numeric = ["numerator", "denominator", "value", "target", "benchmark_sn", "benchmark_england"];
     let fields: Vec<Field> = COLUMNS
         .iter()
-        .map(|c| {
-            Field::new(
-                *c,
-                if numeric.contains(c) {
-                    DataType::Float64
-                } else {
-                    DataType::Utf8
-                },
-                true,
-            )
-        })
+        .map(|c| Field::new(*c, if numeric.contains(c) { DataType::Float64 } else { DataType::Utf8 }, true))
         .collect();
     let cells: Vec<Vec<String>> = rows.iter().map(ResultRow::cells).collect();
     let columns: Vec<ArrayRef> = COLUMNS
@@ -153,18 +130,10 @@ pub fn to_batch(rows: &[ResultRow]) -> RecordBatch {
         .enumerate()
         .map(|(i, c)| -> ArrayRef {
             if numeric.contains(c) {
-                Arc::new(Float64Array::from(
-                    cells
-                        .iter()
-                        .map(|r| r[i].parse::<f64>().ok())
-                        .collect::<Vec<_>>(),
-                ))
+                Arc::new(Float64Array::from(cells.iter().map(|r| r[i].parse::<f64>().ok()).collect::<Vec<_>>()))
             } else {
                 Arc::new(StringArray::from(
-                    cells
-                        .iter()
-                        .map(|r| (!r[i].is_empty()).then(|| r[i].clone()))
-                        .collect::<Vec<_>>(),
+                    cells.iter().map(|r| (!r[i].is_empty()).then(|| r[i].clone())).collect::<Vec<_>>(),
                 ))
             }
         })
@@ -172,9 +141,7 @@ pub fn to_batch(rows: &[ResultRow]) -> RecordBatch {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("columns follow the schema")
 }
 
-pub fn to_parquet(
-    rows: &[ResultRow],
-) -> Result<Vec<u8>, datafusion::parquet::errors::ParquetError> {
+pub fn to_parquet(rows: &[ResultRow]) -> Result<Vec<u8>, datafusion::parquet::errors::ParquetError> {
     let batch = to_batch(rows);
     let mut out = Vec::new();
     let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), None)?;
@@ -193,15 +160,7 @@ pub fn display_value(v: Option<f64>, precision: u8) -> String {
 
 /// The terminal table: one line per measure and period, values rounded for display.
 pub fn to_table(rows: &[ResultRow]) -> String {
-    let header = [
-        "ref",
-        "period",
-        "numerator",
-        "denominator",
-        "value",
-        "breakdown",
-        "title",
-    ];
+    let header = ["ref", "period", "numerator", "denominator", "value", "breakdown", "title"];
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -209,9 +168,7 @@ pub fn to_table(rows: &[ResultRow]) -> String {
                 r.reference.clone(),
                 r.period_label.clone(),
                 r.numerator.map(plain_number).unwrap_or_default(),
-                r.denominator
-                    .map(|d| display_value(Some(d), if d.fract() == 0.0 { 0 } else { 1 }))
-                    .unwrap_or_default(),
+                r.denominator.map(|d| display_value(Some(d), if d.fract() == 0.0 { 0 } else { 1 })).unwrap_or_default(),
                 display_value(r.value, r.precision),
                 match (&r.breakdown, &r.breakdown_value) {
                     (Some(b), v) => format!("{b}={}", v.as_deref().unwrap_or("(missing)")),
@@ -222,38 +179,20 @@ pub fn to_table(rows: &[ResultRow]) -> String {
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            body.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|i| body.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
         .collect();
     let right = [false, false, true, true, true, false, false];
     let line = |cells: &[String]| -> String {
         let parts: Vec<String> = cells
             .iter()
             .enumerate()
-            .map(|(i, c)| {
-                if right[i] {
-                    format!("{c:>w$}", w = widths[i])
-                } else {
-                    format!("{c:<w$}", w = widths[i])
-                }
-            })
+            .map(|(i, c)| if right[i] { format!("{c:>w$}", w = widths[i]) } else { format!("{c:<w$}", w = widths[i]) })
             .collect();
         parts.join("  ").trim_end().to_string()
     };
     let mut out = line(&header.map(String::from));
     out.push('\n');
-    out.push_str(
-        &widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("  "),
-    );
+    out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
     out.push('\n');
     for r in &body {
         out.push_str(&line(r));

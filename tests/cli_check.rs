@@ -17,9 +17,7 @@ fn check_clean_project_exits_zero() {
         .assert()
         .code(0)
         .stdout("")
-        .stderr(predicate::str::contains(
-            "checked 5 files, 32 measures: no problems",
-        ));
+        .stderr(predicate::str::contains("checked 5 files, 32 measures: no problems"));
 }
 
 #[test]
@@ -28,24 +26,15 @@ fn check_errors_exit_one_with_rendered_snippet() {
         .args(["check", "tests/corpus/invalid/SB201-unknown-column.ind"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains(
-            "unknown column `referal_date` in source `referrals`",
-        ))
-        .stdout(predicate::str::contains(
-            "help: did you mean `referral_date`?",
-        ))
+        .stdout(predicate::str::contains("unknown column `referal_date` in source `referrals`"))
+        .stdout(predicate::str::contains("help: did you mean `referral_date`?"))
         .stderr(predicate::str::contains("1 error, 0 warnings"));
 }
 
 #[test]
 fn check_json_gives_one_object_per_diagnostic() {
     let out = scorebook()
-        .args([
-            "check",
-            "--format",
-            "json",
-            "tests/corpus/invalid/SB201-unknown-column.ind",
-        ])
+        .args(["check", "--format", "json", "tests/corpus/invalid/SB201-unknown-column.ind"])
         .assert()
         .code(1)
         .get_output()
@@ -73,11 +62,7 @@ fn check_json_gives_one_object_per_diagnostic() {
 
 #[test]
 fn check_json_on_a_clean_project_prints_nothing() {
-    scorebook()
-        .args(["check", "--format", "json", "rules"])
-        .assert()
-        .code(0)
-        .stdout("");
+    scorebook().args(["check", "--format", "json", "rules"]).assert().code(0).stdout("");
 }
 
 #[test]
@@ -95,24 +80,13 @@ fn check_github_annotations() {
 #[test]
 fn warnings_fail_only_when_denied() {
     let file = "tests/corpus/invalid/SB409-no-ref.ind";
-    scorebook()
-        .args(["check", file])
-        .assert()
-        .code(0)
-        .stderr(predicate::str::contains("0 errors, 1 warning"));
-    scorebook()
-        .args(["check", "--deny-warnings", file])
-        .assert()
-        .code(1);
+    scorebook().args(["check", file]).assert().code(0).stderr(predicate::str::contains("0 errors, 1 warning"));
+    scorebook().args(["check", "--deny-warnings", file]).assert().code(1);
 }
 
 #[test]
 fn missing_path_is_a_tool_failure() {
-    scorebook()
-        .args(["check", "no/such/rules"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no/such/rules"));
+    scorebook().args(["check", "no/such/rules"]).assert().code(2).stderr(predicate::str::contains("no/such/rules"));
 }
 
 #[test]
@@ -131,21 +105,13 @@ fn fmt_check_lists_unformatted_files_and_fmt_fixes_them() {
     let file = dir.path().join("messy.ind");
     std::fs::copy("tests/corpus/valid/messy.ind", &file).unwrap();
     let path = file.to_str().unwrap();
-    scorebook()
-        .args(["fmt", "--check", path])
-        .assert()
-        .code(1)
-        .stdout(format!("{path}\n"));
+    scorebook().args(["fmt", "--check", path]).assert().code(1).stdout(format!("{path}\n"));
     let before = std::fs::read_to_string(&file).unwrap();
     scorebook().args(["fmt", path]).assert().code(0);
     let after = std::fs::read_to_string(&file).unwrap();
     assert_ne!(before, after);
     assert!(after.contains("  in period by referral_date  # trailing\n"));
-    scorebook()
-        .args(["fmt", "--check", path])
-        .assert()
-        .code(0)
-        .stdout("");
+    scorebook().args(["fmt", "--check", path]).assert().code(0).stdout("");
 }
 
 #[test]
@@ -165,18 +131,9 @@ fn fmt_leaves_a_file_with_syntax_errors_alone() {
 #[test]
 fn explain_every_code() {
     for code in Code::ALL {
-        let out = scorebook()
-            .args(["explain", code.as_str()])
-            .assert()
-            .code(0)
-            .get_output()
-            .stdout
-            .clone();
+        let out = scorebook().args(["explain", code.as_str()]).assert().code(0).get_output().stdout.clone();
         let text = String::from_utf8(out).unwrap();
-        assert!(
-            text.starts_with(&format!("{}: {}", code.as_str(), code.explanation().title)),
-            "{text}"
-        );
+        assert!(text.starts_with(&format!("{}: {}", code.as_str(), code.explanation().title)), "{text}");
         for heading in ["## What it means", "## Example", "## How to fix it"] {
             assert!(text.contains(heading), "{code}: no {heading}");
         }
@@ -190,13 +147,7 @@ fn explain_is_case_insensitive_and_lists_codes() {
         .assert()
         .code(0)
         .stdout(predicate::str::starts_with("SB201: unknown column"));
-    let out = scorebook()
-        .arg("explain")
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scorebook().arg("explain").assert().code(0).get_output().stdout.clone();
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text.lines().count(), Code::ALL.len());
     assert!(text.contains("SB409  warning  measure has no ref"));
@@ -204,9 +155,5 @@ fn explain_is_case_insensitive_and_lists_codes() {
 
 #[test]
 fn explain_unknown_code_fails() {
-    scorebook()
-        .args(["explain", "SB999"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("not a diagnostic code"));
+    scorebook().args(["explain", "SB999"]).assert().code(2).stderr(predicate::str::contains("not a diagnostic code"));
 }

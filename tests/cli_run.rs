@@ -57,40 +57,21 @@ fn json_output_carries_a_manifest() {
     scorebook()
         .args(run_args(
             "tests/fixtures/edge",
-            &[
-                "--format",
-                "json",
-                "--out",
-                out.to_str().unwrap(),
-                "--manifest",
-                manifest.to_str().unwrap(),
-            ],
+            &["--format", "json", "--out", out.to_str().unwrap(), "--manifest", manifest.to_str().unwrap()],
         ))
         .assert()
         .code(0);
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let m = &doc["manifest"];
     assert_eq!(m["tool"], "scorebook");
     assert_eq!(m["as_of"], "2013-09-30");
     assert_eq!(m["rules_sha256"].as_str().unwrap().len(), 64);
-    let referrals = m["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["source"] == "referrals")
-        .unwrap();
+    let referrals = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "referrals").unwrap();
     assert_eq!(referrals["rows"], 9);
-    assert_eq!(
-        referrals["bytes"],
-        std::fs::metadata("tests/fixtures/edge/referrals.csv")
-            .unwrap()
-            .len()
-    );
+    assert_eq!(referrals["bytes"], std::fs::metadata("tests/fixtures/edge/referrals.csv").unwrap().len());
     assert_eq!(doc["results"].as_array().unwrap().len(), 320);
     assert_eq!(doc["results"][0]["numerator"], serde_json::Value::Null);
-    let written: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
     assert_eq!(written["rules_sha256"], m["rules_sha256"]);
 }
 
@@ -99,18 +80,14 @@ fn parquet_output_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("book.parquet");
     scorebook()
-        .args(run_args(
-            "tests/fixtures/edge",
-            &["--format", "parquet", "--out", out.to_str().unwrap()],
-        ))
+        .args(run_args("tests/fixtures/edge", &["--format", "parquet", "--out", out.to_str().unwrap()]))
         .assert()
         .code(0);
     let file = std::fs::File::open(&out).unwrap();
-    let reader =
-        datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap();
+    let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
     let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(rows, 320);
 }
@@ -122,10 +99,7 @@ fn a_missing_file_is_named_and_nothing_is_written() {
     let out = dir.path().join("book.csv");
     std::fs::write(&out, "previous output\n").unwrap();
     scorebook()
-        .args(run_args(
-            dir.path().to_str().unwrap(),
-            &["--format", "csv", "--out", out.to_str().unwrap()],
-        ))
+        .args(run_args(dir.path().to_str().unwrap(), &["--format", "csv", "--out", out.to_str().unwrap()]))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no data for source `referrals`"))
@@ -156,31 +130,22 @@ fn every_schema_mismatch_is_reported_at_once() {
 fn an_unparseable_value_names_file_line_and_column() {
     let dir = fixture_copy();
     let p = dir.path().join("referrals.csv");
-    let text = std::fs::read_to_string(&p)
-        .unwrap()
-        .replace("r03,c2,2013-09-20", "r03,c2,20/09/2013");
+    let text = std::fs::read_to_string(&p).unwrap().replace("r03,c2,2013-09-20", "r03,c2,20/09/2013");
     std::fs::write(&p, text).unwrap();
     scorebook()
         .args(run_args(dir.path().to_str().unwrap(), &[]))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "referrals.csv: 1 row cannot be read:",
-        ))
+        .stderr(predicate::str::contains("referrals.csv: 1 row cannot be read:"))
         .stderr(predicate::str::contains(
             "line 4, column `referral_date`: `20/09/2013` is not a date (expected YYYY-MM-DD)",
         ));
     // Skipping the bad row runs the book and says so.
     scorebook()
-        .args(run_args(
-            dir.path().to_str().unwrap(),
-            &["--on-bad-rows", "skip", "--format", "csv"],
-        ))
+        .args(run_args(dir.path().to_str().unwrap(), &["--on-bad-rows", "skip", "--format", "csv"]))
         .assert()
         .code(0)
-        .stderr(predicate::str::contains(
-            "referrals.csv: 1 bad row left out",
-        ));
+        .stderr(predicate::str::contains("referrals.csv: 1 bad row left out"));
 }
 
 #[test]
@@ -202,10 +167,7 @@ fn rules_with_errors_are_not_run() {
 #[test]
 fn one_measure_can_be_run_alone() {
     let out = scorebook()
-        .args(run_args(
-            "tests/fixtures/edge",
-            &["--format", "csv", "--measure", "3.2"],
-        ))
+        .args(run_args("tests/fixtures/edge", &["--format", "csv", "--measure", "3.2"]))
         .assert()
         .code(0)
         .get_output()
@@ -223,26 +185,12 @@ fn compile_emits_plans_and_sql() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("LeftSemi Join"))
-        .stdout(predicate::str::contains("FILTER (WHERE row.referral_date BETWEEN Date32(\"2013-09-01\") AND Date32(\"2013-09-30\")"));
-    for dialect in [
-        "postgres",
-        "mysql",
-        "sqlite",
-        "duckdb",
-        "bigquery",
-        "snowflake",
-    ] {
+        .stdout(predicate::str::contains(
+            "FILTER (WHERE row.referral_date BETWEEN Date32(\"2013-09-01\") AND Date32(\"2013-09-30\")",
+        ));
+    for dialect in ["postgres", "mysql", "sqlite", "duckdb", "bigquery", "snowflake"] {
         scorebook()
-            .args([
-                "compile",
-                "rules",
-                "--emit",
-                "sql",
-                "--dialect",
-                dialect,
-                "--as-of",
-                "2013-09-30",
-            ])
+            .args(["compile", "rules", "--emit", "sql", "--dialect", dialect, "--as-of", "2013-09-30"])
             .assert()
             .code(0)
             .stdout(predicate::str::contains("SELECT"));
@@ -263,25 +211,13 @@ fn the_data_can_be_bound_in_scorebook_toml() {
     )
     .unwrap();
     let out = scorebook()
-        .args([
-            "run",
-            "rules",
-            "--config",
-            config.to_str().unwrap(),
-            "--format",
-            "csv",
-            "--measure",
-            "1.1b",
-        ])
+        .args(["run", "rules", "--config", config.to_str().unwrap(), "--format", "csv", "--measure", "1.1b"])
         .assert()
         .code(0)
         .get_output()
         .stdout
         .clone();
     let text = String::from_utf8(out).unwrap();
-    assert!(
-        text.contains(",2012-13,2012-04-01,2013-03-31,1,75000,0.13333333333333333,"),
-        "{text}"
-    );
+    assert!(text.contains(",2012-13,2012-04-01,2013-03-31,1,75000,0.13333333333333333,"), "{text}");
     assert!(Path::new(&config).exists());
 }

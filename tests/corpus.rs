@@ -18,10 +18,7 @@ fn files_in(dir: &str) -> Vec<PathBuf> {
 
 /// Each valid example is a project of its own; the shipped rules are one project.
 fn valid_projects() -> Vec<Vec<PathBuf>> {
-    let mut projects: Vec<Vec<PathBuf>> = files_in("tests/corpus/valid")
-        .into_iter()
-        .map(|f| vec![f])
-        .collect();
+    let mut projects: Vec<Vec<PathBuf>> = files_in("tests/corpus/valid").into_iter().map(|f| vec![f]).collect();
     projects.push(files_in("rules"));
     projects
 }
@@ -31,8 +28,8 @@ fn read(path: &Path) -> String {
 }
 
 fn format_text(path: &Path, text: &str) -> String {
-    let module = syntax::parse(scorebook::span::FileId(0), text)
-        .unwrap_or_else(|d| panic!("{}: {d:?}", path.display()));
+    let module =
+        syntax::parse(scorebook::span::FileId(0), text).unwrap_or_else(|d| panic!("{}: {d:?}", path.display()));
     format::format_module(&module, text)
 }
 
@@ -40,8 +37,7 @@ fn format_text(path: &Path, text: &str) -> String {
 fn valid_files_check_without_problems() {
     for files in valid_projects() {
         let (sources, checked) = project::check_paths(&files).unwrap();
-        let shown =
-            render::render_all(&checked.diagnostics, &sources, render::Format::Human, false);
+        let shown = render::render_all(&checked.diagnostics, &sources, render::Format::Human, false);
         assert!(checked.diagnostics.is_empty(), "{files:?}:\n{shown}");
         assert!(checked.project.is_some());
     }
@@ -55,18 +51,9 @@ fn formatting_keeps_the_ast_and_is_idempotent() {
             let before = syntax::parse(scorebook::span::FileId(0), &text).unwrap();
             let once = format_text(&path, &text);
             let after = syntax::parse(scorebook::span::FileId(0), &once).unwrap();
-            assert_eq!(
-                before.items,
-                after.items,
-                "{}: formatting changed the AST",
-                path.display()
-            );
-            let comments = |m: &syntax::ast::Module| {
-                m.comments
-                    .iter()
-                    .map(|c| c.text.trim_end().to_string())
-                    .collect::<Vec<_>>()
-            };
+            assert_eq!(before.items, after.items, "{}: formatting changed the AST", path.display());
+            let comments =
+                |m: &syntax::ast::Module| m.comments.iter().map(|c| c.text.trim_end().to_string()).collect::<Vec<_>>();
             assert_eq!(
                 comments(&before),
                 comments(&after),
@@ -74,12 +61,7 @@ fn formatting_keeps_the_ast_and_is_idempotent() {
                 path.display()
             );
             let twice = format_text(&path, &once);
-            assert_eq!(
-                once,
-                twice,
-                "{}: formatting is not idempotent",
-                path.display()
-            );
+            assert_eq!(once, twice, "{}: formatting is not idempotent", path.display());
         }
     }
 }
@@ -91,25 +73,13 @@ fn as_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
 #[test]
 fn formatting_keeps_the_checked_ir() {
     for files in valid_projects() {
-        let originals: Vec<(String, String)> = files
-            .iter()
-            .map(|p| (p.display().to_string(), read(p)))
-            .collect();
-        let formatted: Vec<(String, String)> = files
-            .iter()
-            .zip(&originals)
-            .map(|(p, (_, t))| (p.display().to_string(), format_text(p, t)))
-            .collect();
+        let originals: Vec<(String, String)> = files.iter().map(|p| (p.display().to_string(), read(p))).collect();
+        let formatted: Vec<(String, String)> =
+            files.iter().zip(&originals).map(|(p, (_, t))| (p.display().to_string(), format_text(p, t))).collect();
         let (_, before) = project::check_texts(&as_refs(&originals));
         let (_, after) = project::check_texts(&as_refs(&formatted));
-        let (before, after) = (
-            before.project.expect("valid"),
-            after.project.expect("valid"),
-        );
-        assert_eq!(
-            before, after,
-            "{files:?}: formatting changed the checked IR"
-        );
+        let (before, after) = (before.project.expect("valid"), after.project.expect("valid"));
+        assert_eq!(before, after, "{files:?}: formatting changed the checked IR");
     }
 }
 
@@ -117,20 +87,14 @@ fn formatting_keeps_the_checked_ir() {
 fn shipped_rules_are_formatted() {
     for path in files_in("rules") {
         let text = read(&path);
-        assert_eq!(
-            format_text(&path, &text),
-            text,
-            "{} is not formatted; run `scorebook fmt rules`",
-            path.display()
-        );
+        assert_eq!(format_text(&path, &text), text, "{} is not formatted; run `scorebook fmt rules`", path.display());
     }
 }
 
 fn expected_code(path: &Path) -> Code {
     let stem = path.file_stem().unwrap().to_string_lossy();
     let code = stem.split('-').next().unwrap();
-    Code::parse(code)
-        .unwrap_or_else(|| panic!("{}: name must start with a diagnostic code", path.display()))
+    Code::parse(code).unwrap_or_else(|| panic!("{}: name must start with a diagnostic code", path.display()))
 }
 
 #[test]
@@ -139,13 +103,8 @@ fn invalid_files_raise_their_diagnostic() {
         let code = expected_code(&path);
         let (sources, checked) = project::check_paths(std::slice::from_ref(&path)).unwrap();
         let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
-        assert!(
-            codes.contains(&code),
-            "{}: expected {code}, got {codes:?}",
-            path.display()
-        );
-        let rendered =
-            render::render_all(&checked.diagnostics, &sources, render::Format::Human, false);
+        assert!(codes.contains(&code), "{}: expected {code}, got {codes:?}", path.display());
+        let rendered = render::render_all(&checked.diagnostics, &sources, render::Format::Human, false);
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         insta::assert_snapshot!(name, rendered);
     }
@@ -153,17 +112,7 @@ fn invalid_files_raise_their_diagnostic() {
 
 #[test]
 fn every_code_has_an_invalid_example() {
-    let covered: Vec<Code> = files_in("tests/corpus/invalid")
-        .iter()
-        .map(|p| expected_code(p))
-        .collect();
-    let missing: Vec<&str> = Code::ALL
-        .iter()
-        .filter(|c| !covered.contains(c))
-        .map(|c| c.as_str())
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "codes without an example in tests/corpus/invalid: {missing:?}"
-    );
+    let covered: Vec<Code> = files_in("tests/corpus/invalid").iter().map(|p| expected_code(p)).collect();
+    let missing: Vec<&str> = Code::ALL.iter().filter(|c| !covered.contains(c)).map(|c| c.as_str()).collect();
+    assert!(missing.is_empty(), "codes without an example in tests/corpus/invalid: {missing:?}");
 }

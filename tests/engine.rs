@@ -11,11 +11,8 @@ use scorebook::results::ResultRow;
 use std::path::PathBuf;
 
 fn project() -> Project {
-    let (_, checked) = project::check_paths(&[
-        PathBuf::from("rules"),
-        PathBuf::from("tests/fixtures/extra.ind"),
-    ])
-    .unwrap();
+    let (_, checked) =
+        project::check_paths(&[PathBuf::from("rules"), PathBuf::from("tests/fixtures/extra.ind")]).unwrap();
     checked.project.expect("the rules check clean")
 }
 
@@ -29,9 +26,7 @@ fn options(as_of: &str) -> RunOptions {
 
 fn run(as_of: &str) -> (Vec<ResultRow>, Vec<String>) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let out = rt
-        .block_on(engine::run(&project(), None, &options(as_of)))
-        .unwrap();
+    let out = rt.block_on(engine::run(&project(), None, &options(as_of))).unwrap();
     (out.rows, out.warnings)
 }
 
@@ -70,10 +65,7 @@ fn close(a: Option<f64>, b: f64) -> bool {
 fn rows_are_in_project_order_then_period_order() {
     let b = book();
     let first: Vec<(&str, &str)> =
-        b.0.iter()
-            .take(10)
-            .map(|r| (r.reference.as_str(), r.period_label.as_str()))
-            .collect();
+        b.0.iter().take(10).map(|r| (r.reference.as_str(), r.period_label.as_str())).collect();
     assert_eq!(
         first,
         [
@@ -93,10 +85,7 @@ fn rows_are_in_project_order_then_period_order() {
     let mut order: Vec<&str> = refs.clone();
     order.dedup();
     assert_eq!(&order[..4], ["1.1a", "1.1b", "1.2a", "1.2b"]);
-    assert_eq!(
-        order.iter().position(|r| *r == "4.5").unwrap() + 1,
-        order.iter().position(|r| *r == "T1").unwrap()
-    );
+    assert_eq!(order.iter().position(|r| *r == "4.5").unwrap() + 1, order.iter().position(|r| *r == "T1").unwrap());
     assert!(b.0.iter().all(|r| r.as_of.to_string() == "2013-09-30"));
 }
 
@@ -126,19 +115,10 @@ fn short_breaks_are_excluded_and_a_missing_status_is_kept() {
 fn a_referral_exactly_12_months_after_another_is_a_repeat() {
     let b = book();
     // r02 is 12 months after r01 (repeat); r05 is 12 months and a day after r04 (not).
-    assert_eq!(
-        b.cell("3.2", "2013-09"),
-        (Some(1.0), Some(3.0), Some(100.0 / 3.0))
-    );
+    assert_eq!(b.cell("3.2", "2013-09"), (Some(1.0), Some(3.0), Some(100.0 / 3.0)));
     // r07 (2013-02-28) looks back to 2012-02-28, so r06 (2012-02-29) makes it a repeat.
-    assert_eq!(
-        b.cell("3.2", "2012-13"),
-        (Some(1.0), Some(3.0), Some(100.0 / 3.0))
-    );
-    assert_eq!(
-        b.cell("3.2", "2013-14 Q2"),
-        (Some(1.0), Some(5.0), Some(20.0))
-    );
+    assert_eq!(b.cell("3.2", "2012-13"), (Some(1.0), Some(3.0), Some(100.0 / 3.0)));
+    assert_eq!(b.cell("3.2", "2013-14 Q2"), (Some(1.0), Some(5.0), Some(20.0)));
 }
 
 #[test]
@@ -152,24 +132,12 @@ fn an_assessment_started_the_friday_before_a_bank_holiday_monday() {
     let b = book();
     // Started 2013-08-23; 2013-08-26 was a bank holiday. Completed 09-06 (9 working days),
     // 09-09 (10) and 09-10 (11).
-    assert_eq!(
-        b.cell("2.1a", "2013-09"),
-        (Some(2.0), Some(3.0), Some(200.0 / 3.0))
-    );
+    assert_eq!(b.cell("2.1a", "2013-09"), (Some(2.0), Some(3.0), Some(200.0 / 3.0)));
     // Core assessments from 2013-05-01 (two May bank holidays): 35 and 36 working days.
-    assert_eq!(
-        b.cell("2.2a", "2013-06"),
-        (Some(1.0), Some(2.0), Some(50.0))
-    );
+    assert_eq!(b.cell("2.2a", "2013-06"), (Some(1.0), Some(2.0), Some(50.0)));
     // Combined: 35 working days (in 35), and 45 (in 45, not in 35).
-    assert_eq!(
-        b.cell("2.4a", "2013-09"),
-        (Some(1.0), Some(2.0), Some(50.0))
-    );
-    assert_eq!(
-        b.cell("2.4b", "2013-09"),
-        (Some(2.0), Some(2.0), Some(100.0))
-    );
+    assert_eq!(b.cell("2.4a", "2013-09"), (Some(1.0), Some(2.0), Some(50.0)));
+    assert_eq!(b.cell("2.4b", "2013-09"), (Some(2.0), Some(2.0), Some(100.0)));
 }
 
 #[test]
@@ -183,19 +151,13 @@ fn a_zero_denominator_is_a_missing_value() {
 fn cumulative_windows() {
     let b = book();
     // 2.1b and 2.2b run from April; 2.2b's June figure carries into September.
-    assert_eq!(
-        b.cell("2.2b", "2013-09"),
-        (Some(1.0), Some(2.0), Some(50.0))
-    );
+    assert_eq!(b.cell("2.2b", "2013-09"), (Some(1.0), Some(2.0), Some(50.0)));
     // `cumulative since 2013-07-01`: periods ending before it have no value at all.
     for period in ["2012-13", "2013-04", "2013-06", "2013-14 Q1"] {
         assert_eq!(b.cell("2.3", period), (None, None, None), "{period}");
     }
     // Seen within 10 working days and by the period's end: a09 was seen 2013-10-02.
-    assert_eq!(
-        b.cell("2.3", "2013-07"),
-        (Some(1.0), Some(3.0), Some(100.0 / 3.0))
-    );
+    assert_eq!(b.cell("2.3", "2013-07"), (Some(1.0), Some(3.0), Some(100.0 / 3.0)));
     assert_eq!(b.cell("2.3", "2013-09"), (Some(2.0), Some(4.0), Some(50.0)));
     // A cumulative median from 2013-09-01.
     assert_eq!(b.value("T6", "2013-08"), None);
@@ -206,18 +168,9 @@ fn cumulative_windows() {
 fn rates_use_the_right_mid_year_and_fall_back_to_an_earlier_positive_one() {
     let b = book();
     // Year 2012-13 uses mid-2012 (75,000); 2013-14 would use mid-2013, which is 0, so 2012.
-    assert_eq!(
-        b.cell("1.1b", "2012-13"),
-        (Some(1.0), Some(75000.0), Some(10000.0 / 75000.0))
-    );
-    assert_eq!(
-        b.cell("1.1b", "2013-09"),
-        (Some(2.0), Some(75000.0), Some(20000.0 / 75000.0))
-    );
-    assert_eq!(
-        b.cell("4.1", "2013-09"),
-        (Some(3.0), Some(75000.0), Some(30000.0 / 75000.0))
-    );
+    assert_eq!(b.cell("1.1b", "2012-13"), (Some(1.0), Some(75000.0), Some(10000.0 / 75000.0)));
+    assert_eq!(b.cell("1.1b", "2013-09"), (Some(2.0), Some(75000.0), Some(20000.0 / 75000.0)));
+    assert_eq!(b.cell("4.1", "2013-09"), (Some(3.0), Some(75000.0), Some(30000.0 / 75000.0)));
 }
 
 #[test]
@@ -226,12 +179,7 @@ fn a_missing_population_year_leaves_the_rate_missing_with_a_warning() {
     let b = Book(rows);
     // Year 2010-11 needs mid-2010 or earlier: there is none.
     assert_eq!(b.cell("1.1b", "2010-11"), (Some(0.0), None, None));
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.contains("1.1b") && w.contains("2010-11")),
-        "{warnings:?}"
-    );
+    assert!(warnings.iter().any(|w| w.contains("1.1b") && w.contains("2010-11")), "{warnings:?}");
     // April 2011 uses mid-2011.
     assert_eq!(b.row("1.1b", "2011-04").denominator, Some(70000.0));
 }
@@ -250,14 +198,8 @@ fn latest_snapshot_and_aggregates() {
 fn look_backs_and_look_aheads_stop_at_the_period_end() {
     let b = book();
     // r09's initial assessment starts 2013-10-01, after both periods' ends.
-    assert_eq!(
-        b.cell("3.5", "2013-08"),
-        (Some(1.0), Some(1.0), Some(100.0))
-    );
-    assert_eq!(
-        b.cell("3.5", "2013-14 Q2"),
-        (Some(4.0), Some(5.0), Some(80.0))
-    );
+    assert_eq!(b.cell("3.5", "2013-08"), (Some(1.0), Some(1.0), Some(100.0)));
+    assert_eq!(b.cell("3.5", "2013-14 Q2"), (Some(4.0), Some(5.0), Some(80.0)));
     // A CAF starting the same day as the referral is not a previous CAF.
     assert_eq!(b.cell("4.4", "2013-08"), (Some(0.0), Some(1.0), Some(0.0)));
     // A member trained after the period's end is not yet trained.
@@ -269,15 +211,9 @@ fn look_backs_and_look_aheads_stop_at_the_period_end() {
 fn exclusions_keep_missing_values_and_filters_drop_them() {
     let b = book();
     // k3 is from an individual (excluded); k4 has no source (kept).
-    assert_eq!(
-        b.cell("3.3", "2013-09"),
-        (Some(2.0), Some(3.0), Some(200.0 / 3.0))
-    );
+    assert_eq!(b.cell("3.3", "2013-09"), (Some(2.0), Some(3.0), Some(200.0 / 3.0)));
     // A CAF with no lead agency is not "other than the LA".
-    assert_eq!(
-        b.cell("4.3", "2013-09"),
-        (Some(1.0), Some(3.0), Some(100.0 / 3.0))
-    );
+    assert_eq!(b.cell("4.3", "2013-09"), (Some(1.0), Some(3.0), Some(100.0 / 3.0)));
 }
 
 #[test]
@@ -299,28 +235,13 @@ fn breakdowns_add_a_row_per_value_beside_the_total() {
             .filter(|r| r.reference == "T2" && r.period_label == "2013-14 Q2")
             .map(|r| (r.breakdown_value.as_deref(), r.value))
             .collect();
-    assert_eq!(
-        rows,
-        [
-            (None, Some(5.0)),
-            (None, Some(1.0)),
-            (Some("cat"), Some(3.0)),
-            (Some("checs"), Some(1.0))
-        ]
-    );
-    let by_team =
-        b.0.iter()
-            .filter(|r| r.reference == "T2" && r.breakdown.is_some())
-            .count();
+    assert_eq!(rows, [(None, Some(5.0)), (None, Some(1.0)), (Some("cat"), Some(3.0)), (Some("checs"), Some(1.0))]);
+    let by_team = b.0.iter().filter(|r| r.reference == "T2" && r.breakdown.is_some()).count();
     assert_eq!(by_team, 3 * 10);
     // A rate of a broken-down count keeps the breakdown.
     let cat =
         b.0.iter()
-            .find(|r| {
-                r.reference == "T3"
-                    && r.period_label == "2013-09"
-                    && r.breakdown_value.as_deref() == Some("cat")
-            })
+            .find(|r| r.reference == "T3" && r.period_label == "2013-09" && r.breakdown_value.as_deref() == Some("cat"))
             .unwrap();
     assert_eq!((cat.numerator, cat.denominator), (Some(2.0), Some(75000.0)));
 }
@@ -336,10 +257,7 @@ fn same_batches(a: &[RecordBatch], b: &[RecordBatch]) {
     for i in 0..a.num_columns() {
         let name = a.schema().field(i).name().clone();
         let (x, y) = (a.column(i), b.column(i));
-        match (
-            x.as_primitive_opt::<Float64Type>(),
-            y.as_primitive_opt::<Float64Type>(),
-        ) {
+        match (x.as_primitive_opt::<Float64Type>(), y.as_primitive_opt::<Float64Type>()) {
             (Some(x), Some(y)) => {
                 for r in 0..x.len() {
                     assert_eq!(x.is_null(r), y.is_null(r), "{name} row {r}");
@@ -355,11 +273,7 @@ fn same_batches(a: &[RecordBatch], b: &[RecordBatch]) {
             }
             _ => {
                 let text = |c: &datafusion::arrow::array::ArrayRef| {
-                    datafusion::arrow::compute::cast(
-                        c,
-                        &datafusion::arrow::datatypes::DataType::Utf8,
-                    )
-                    .unwrap()
+                    datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8).unwrap()
                 };
                 assert_eq!(text(x).to_data(), text(y).to_data(), "{name}");
             }
@@ -376,29 +290,14 @@ fn emitted_sql_check() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let project = project();
-        let prepared = engine::prepare(&project, None, &options("2013-09-30"))
-            .await
-            .unwrap();
+        let prepared = engine::prepare(&project, None, &options("2013-09-30")).await.unwrap();
         let mut plans = vec![prepared.book.totals.clone()];
         plans.extend(prepared.book.breakdowns.iter().map(|b| b.plan.clone()));
         for plan in plans {
-            let direct = prepared
-                .ctx
-                .execute_logical_plan(plan.clone())
-                .await
-                .unwrap()
-                .collect()
-                .await
-                .unwrap();
+            let direct = prepared.ctx.execute_logical_plan(plan.clone()).await.unwrap().collect().await.unwrap();
             let sql = to_sql(&plan, Dialect::Datafusion).unwrap();
-            let via_sql = prepared
-                .ctx
-                .sql(&sql)
-                .await
-                .unwrap_or_else(|e| panic!("{e}\n{sql}"))
-                .collect()
-                .await
-                .unwrap();
+            let via_sql =
+                prepared.ctx.sql(&sql).await.unwrap_or_else(|e| panic!("{e}\n{sql}")).collect().await.unwrap();
             same_batches(&direct, &via_sql);
         }
     });
@@ -407,9 +306,7 @@ fn emitted_sql_check() {
 #[test]
 fn every_shipped_measure_compiles_to_sql_in_every_dialect() {
     use datafusion::logical_expr::{builder::LogicalTableSource, TableSource};
-    use scorebook::compile::{
-        calendar_schema, compile_book, CompileError, PlanInputs, CALENDAR_TABLE,
-    };
+    use scorebook::compile::{calendar_schema, compile_book, CompileError, PlanInputs, CALENDAR_TABLE};
     use std::sync::Arc;
     let (_, checked) = project::check_paths(&[PathBuf::from("rules")]).unwrap();
     let project = checked.project.unwrap();
@@ -419,17 +316,10 @@ fn every_shipped_measure_compiles_to_sql_in_every_dialect() {
         if name == CALENDAR_TABLE {
             return Ok(Arc::new(LogicalTableSource::new(calendar_schema())));
         }
-        Ok(Arc::new(LogicalTableSource::new(
-            scorebook::data::readers::declared_schema(project.source(name).unwrap()),
-        )))
+        Ok(Arc::new(LogicalTableSource::new(scorebook::data::readers::declared_schema(project.source(name).unwrap()))))
     };
-    let inputs = PlanInputs {
-        project: &project,
-        periods: &periods,
-        holidays: &holidays,
-        area_code: None,
-        tables: &resolver,
-    };
+    let inputs =
+        PlanInputs { project: &project, periods: &periods, holidays: &holidays, area_code: None, tables: &resolver };
     let dialects = [
         Dialect::Datafusion,
         Dialect::Postgres,
@@ -440,11 +330,9 @@ fn every_shipped_measure_compiles_to_sql_in_every_dialect() {
         Dialect::Snowflake,
     ];
     for (i, m) in project.measures.iter().enumerate() {
-        let book =
-            compile_book(&inputs, Some(&[i])).unwrap_or_else(|e| panic!("{}: {e}", m.reference));
+        let book = compile_book(&inputs, Some(&[i])).unwrap_or_else(|e| panic!("{}: {e}", m.reference));
         for d in dialects {
-            let sql =
-                to_sql(&book.totals, d).unwrap_or_else(|e| panic!("{} in {d:?}: {e}", m.reference));
+            let sql = to_sql(&book.totals, d).unwrap_or_else(|e| panic!("{} in {d:?}: {e}", m.reference));
             assert!(sql.starts_with("SELECT"), "{}: {sql}", m.reference);
         }
     }

@@ -76,15 +76,9 @@ fn run_all_stages(text: &str) {
             "formatting changed the AST\n--- input\n{text}\n--- formatted\n{once}"
         );
         let twice = format::format_module(&reparsed, &once);
-        assert_eq!(
-            once, twice,
-            "formatting is not idempotent\n--- input\n{text}"
-        );
+        assert_eq!(once, twice, "formatting is not idempotent\n--- input\n{text}");
         let (_, after) = project::check_texts(&[("fuzz.ind", &once)]);
-        assert_eq!(
-            checked.project, after.project,
-            "formatting changed the checked IR\n--- input\n{text}"
-        );
+        assert_eq!(checked.project, after.project, "formatting changed the checked IR\n--- input\n{text}");
     }
 }
 

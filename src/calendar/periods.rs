@@ -74,16 +74,11 @@ pub fn fy_label(start_year: i32) -> String {
 }
 
 fn last_day_of_month(y: i32, m: u32) -> NaiveDate {
-    add_months(ymd(y, m, 1), 1)
-        .pred_opt()
-        .expect("a month has a last day")
+    add_months(ymd(y, m, 1), 1).pred_opt().expect("a month has a last day")
 }
 
 fn fy_range(start_year: i32) -> DateRange {
-    DateRange {
-        start: ymd(start_year, 4, 1),
-        end: ymd(start_year + 1, 3, 31),
-    }
+    DateRange { start: ymd(start_year, 4, 1), end: ymd(start_year + 1, 3, 31) }
 }
 
 /// Every period of a run as of `as_of`, in the order of the result table: the year, the
@@ -103,14 +98,8 @@ pub fn periods_as_of(as_of: NaiveDate) -> Vec<ReportingPeriod> {
         out.push(ReportingPeriod {
             kind: PeriodKind::Month,
             label: format!("{}-{:02}", month_start.year(), month_start.month()),
-            range: DateRange {
-                start: month_start,
-                end: full_end.min(as_of),
-            },
-            previous: DateRange {
-                start: prev_start,
-                end: month_start.pred_opt().expect("day before"),
-            },
+            range: DateRange { start: month_start, end: full_end.min(as_of) },
+            previous: DateRange { start: prev_start, end: month_start.pred_opt().expect("day before") },
         });
         month_start = add_months(month_start, 1);
     }
@@ -123,27 +112,15 @@ pub fn periods_as_of(as_of: NaiveDate) -> Vec<ReportingPeriod> {
         out.push(ReportingPeriod {
             kind: PeriodKind::Quarter,
             label: format!("{} Q{}", fy_label(fy), q + 1),
-            range: DateRange {
-                start,
-                end: full_end.min(as_of),
-            },
-            previous: DateRange {
-                start: add_months(start, -3),
-                end: start.pred_opt().expect("day before"),
-            },
+            range: DateRange { start, end: full_end.min(as_of) },
+            previous: DateRange { start: add_months(start, -3), end: start.pred_opt().expect("day before") },
         });
     }
     out.push(ReportingPeriod {
         kind: PeriodKind::Ytd,
         label: format!("{} YTD", fy_label(fy)),
-        range: DateRange {
-            start: ymd(fy, 4, 1),
-            end: as_of,
-        },
-        previous: DateRange {
-            start: ymd(fy - 1, 4, 1),
-            end: add_months(as_of, -12),
-        },
+        range: DateRange { start: ymd(fy, 4, 1), end: as_of },
+        previous: DateRange { start: ymd(fy - 1, 4, 1), end: add_months(as_of, -12) },
     });
     out
 }
@@ -175,36 +152,12 @@ mod tests {
                 "2013-14 YTD"
             ]
         );
-        assert_eq!(
-            p[0].range,
-            DateRange {
-                start: d("2012-04-01"),
-                end: d("2013-03-31")
-            }
-        );
+        assert_eq!(p[0].range, DateRange { start: d("2012-04-01"), end: d("2013-03-31") });
         assert_eq!(p[0].previous.start, d("2011-04-01"));
         // April's previous period is March of the previous financial year.
-        assert_eq!(
-            p[1].previous,
-            DateRange {
-                start: d("2013-03-01"),
-                end: d("2013-03-31")
-            }
-        );
-        assert_eq!(
-            p[7].previous,
-            DateRange {
-                start: d("2013-01-01"),
-                end: d("2013-03-31")
-            }
-        );
-        assert_eq!(
-            p[9].previous,
-            DateRange {
-                start: d("2012-04-01"),
-                end: d("2012-09-30")
-            }
-        );
+        assert_eq!(p[1].previous, DateRange { start: d("2013-03-01"), end: d("2013-03-31") });
+        assert_eq!(p[7].previous, DateRange { start: d("2013-01-01"), end: d("2013-03-31") });
+        assert_eq!(p[9].previous, DateRange { start: d("2012-04-01"), end: d("2012-09-30") });
     }
 
     #[test]
@@ -212,21 +165,9 @@ mod tests {
         let p = periods_as_of(d("2013-10-07"));
         let oct = p.iter().find(|p| p.label == "2013-10").unwrap();
         assert_eq!(oct.range.end, d("2013-10-07"));
-        assert_eq!(
-            oct.previous,
-            DateRange {
-                start: d("2013-09-01"),
-                end: d("2013-09-30")
-            }
-        );
+        assert_eq!(oct.previous, DateRange { start: d("2013-09-01"), end: d("2013-09-30") });
         let q3 = p.iter().find(|p| p.label == "2013-14 Q3").unwrap();
-        assert_eq!(
-            q3.range,
-            DateRange {
-                start: d("2013-10-01"),
-                end: d("2013-10-07")
-            }
-        );
+        assert_eq!(q3.range, DateRange { start: d("2013-10-01"), end: d("2013-10-07") });
     }
 
     #[test]

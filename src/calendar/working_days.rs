@@ -25,19 +25,10 @@ pub struct HolidayList {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HolidayError {
-    #[error(
-        "{file}: line {line}: `{value}` is not a date (expected YYYY-MM-DD in the first column)"
-    )]
-    BadDate {
-        file: String,
-        line: usize,
-        value: String,
-    },
+    #[error("{file}: line {line}: `{value}` is not a date (expected YYYY-MM-DD in the first column)")]
+    BadDate { file: String, line: usize, value: String },
     #[error("{file}: {source}")]
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
+    Io { file: String, source: std::io::Error },
 }
 
 impl HolidayList {
@@ -46,49 +37,32 @@ impl HolidayList {
         let mut days = BTreeSet::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim_start_matches('\u{feff}').trim();
-            let first = line
-                .split(',')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_matches('"');
-            if line.is_empty() || (i == 0 && NaiveDate::parse_from_str(first, "%Y-%m-%d").is_err())
-            {
+            let first = line.split(',').next().unwrap_or("").trim().trim_matches('"');
+            if line.is_empty() || (i == 0 && NaiveDate::parse_from_str(first, "%Y-%m-%d").is_err()) {
                 continue; // blank lines and the header
             }
-            let day = NaiveDate::parse_from_str(first, "%Y-%m-%d").map_err(|_| {
-                HolidayError::BadDate {
-                    file: name.to_string(),
-                    line: i + 1,
-                    value: first.to_string(),
-                }
+            let day = NaiveDate::parse_from_str(first, "%Y-%m-%d").map_err(|_| HolidayError::BadDate {
+                file: name.to_string(),
+                line: i + 1,
+                value: first.to_string(),
             })?;
             days.insert(day);
         }
-        Ok(HolidayList {
-            name: name.to_string(),
-            days,
-        })
+        Ok(HolidayList { name: name.to_string(), days })
     }
 
     pub fn england_and_wales() -> HolidayList {
-        HolidayList::parse("england_and_wales", ENGLAND_AND_WALES)
-            .expect("the shipped holiday list parses")
+        HolidayList::parse("england_and_wales", ENGLAND_AND_WALES).expect("the shipped holiday list parses")
     }
 
     pub fn from_file(path: &Path) -> Result<HolidayList, HolidayError> {
-        let text = std::fs::read_to_string(path).map_err(|e| HolidayError::Io {
-            file: path.display().to_string(),
-            source: e,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| HolidayError::Io { file: path.display().to_string(), source: e })?;
         HolidayList::parse(&path.display().to_string(), &text)
     }
 
     pub fn none() -> HolidayList {
-        HolidayList {
-            name: "none".into(),
-            days: BTreeSet::new(),
-        }
+        HolidayList { name: "none".into(), days: BTreeSet::new() }
     }
 
     /// The calendar years the list covers (from its first to its last holiday's year).
@@ -153,28 +127,13 @@ mod tests {
     #[test]
     fn working_days_follow_the_definition() {
         let h = HolidayList::england_and_wales();
-        assert_eq!(
-            working_days_between(d("2013-09-02"), d("2013-09-02"), &h),
-            0
-        );
+        assert_eq!(working_days_between(d("2013-09-02"), d("2013-09-02"), &h), 0);
         // Friday to Monday is one working day.
-        assert_eq!(
-            working_days_between(d("2013-09-06"), d("2013-09-09"), &h),
-            1
-        );
+        assert_eq!(working_days_between(d("2013-09-06"), d("2013-09-09"), &h), 1);
         // Friday before the bank-holiday Monday 2013-08-26: Tuesday is the first working day.
-        assert_eq!(
-            working_days_between(d("2013-08-23"), d("2013-08-27"), &h),
-            1
-        );
-        assert_eq!(
-            working_days_between(d("2013-08-23"), d("2013-09-06"), &h),
-            9
-        );
-        assert_eq!(
-            working_days_between(d("2013-09-06"), d("2013-08-23"), &h),
-            -9
-        );
+        assert_eq!(working_days_between(d("2013-08-23"), d("2013-08-27"), &h), 1);
+        assert_eq!(working_days_between(d("2013-08-23"), d("2013-09-06"), &h), 9);
+        assert_eq!(working_days_between(d("2013-09-06"), d("2013-08-23"), &h), -9);
     }
 
     #[test]
@@ -182,24 +141,15 @@ mod tests {
         let h = HolidayList::england_and_wales();
         let (dates, index) = calendar_days(&h);
         let pos = |x: NaiveDate| (x - dates[0]).num_days() as usize;
-        for (a, b) in [
-            ("2013-08-23", "2013-09-10"),
-            ("2012-12-21", "2013-01-07"),
-            ("2013-03-28", "2013-03-27"),
-        ] {
+        for (a, b) in [("2013-08-23", "2013-09-10"), ("2012-12-21", "2013-01-07"), ("2013-03-28", "2013-03-27")] {
             let (a, b) = (d(a), d(b));
-            assert_eq!(
-                index[pos(b)] - index[pos(a)],
-                working_days_between(a, b, &h),
-                "{a} {b}"
-            );
+            assert_eq!(index[pos(b)] - index[pos(a)], working_days_between(a, b, &h), "{a} {b}");
         }
     }
 
     #[test]
     fn bad_holiday_file_names_the_line() {
-        let err =
-            HolidayList::parse("h.csv", "date,title\n2013-01-01,x\n2013-13-01,y\n").unwrap_err();
+        let err = HolidayList::parse("h.csv", "date,title\n2013-01-01,x\n2013-13-01,y\n").unwrap_err();
         assert_eq!(
             err.to_string(),
             "h.csv: line 3: `2013-13-01` is not a date (expected YYYY-MM-DD in the first column)"

@@ -10,29 +10,16 @@ use std::collections::HashMap;
 #[derive(Clone)]
 pub(crate) enum Scope {
     /// A row of `source`; `exists` adds aliases; `period_end` and `window_start` when allowed.
-    Row {
-        source: ir::Source,
-        aliases: Vec<(String, ir::Source)>,
-        period_names: bool,
-    },
+    Row { source: ir::Source, aliases: Vec<(String, ir::Source)>, period_names: bool },
     /// `calculate`: names are other measures.
     Derived { units: HashMap<String, Unit> },
     /// A RAG rule: `value`, `target`, `benchmark`, `england`, `previous`.
-    Rag {
-        unit: Unit,
-        has_target: bool,
-        has_benchmark: bool,
-        has_england: bool,
-    },
+    Rag { unit: Unit, has_target: bool, has_benchmark: bool, has_england: bool },
 }
 
 impl Scope {
     pub fn row(source: ir::Source, period_names: bool) -> Scope {
-        Scope::Row {
-            source,
-            aliases: Vec::new(),
-            period_names,
-        }
+        Scope::Row { source, aliases: Vec::new(), period_names }
     }
 }
 
@@ -55,9 +42,7 @@ pub(crate) fn column_type(ty: ColumnType) -> Type {
 
 pub(crate) fn literal_value(lit: &Literal) -> (Value, Type) {
     match lit {
-        Literal::Number(q) if q.percent => {
-            (Value::Decimal(q.value), Type::Number(NumberKind::Percent))
-        }
+        Literal::Number(q) if q.percent => (Value::Decimal(q.value), Type::Number(NumberKind::Percent)),
         Literal::Number(q) if !q.text.contains('.') && q.value.abs() < 9.0e15 => {
             (Value::Int(q.value as i64), Type::Number(NumberKind::Plain))
         }
@@ -90,10 +75,7 @@ impl Checker<'_> {
                 Diagnostic::new(
                     Code::NotACondition,
                     e.span,
-                    format!(
-                        "this is {}, not a true/false condition",
-                        checked.ty.describe()
-                    ),
+                    format!("this is {}, not a true/false condition", checked.ty.describe()),
                 )
                 .label("not a condition")
                 .help("write a comparison, such as `team = \"cat\"` or `end_date is missing`"),
@@ -110,49 +92,26 @@ impl Checker<'_> {
                 let (v, ty) = literal_value(lit);
                 (ExprKind::Literal(v), ty)
             }
-            ast::ExprKind::Path { qualifier, name } => {
-                return self.path(qualifier.as_ref(), name, e, scope)
-            }
+            ast::ExprKind::Path { qualifier, name } => return self.path(qualifier.as_ref(), name, e, scope),
             ast::ExprKind::Call { func, args } => return self.call(func, args, e, scope),
-            ast::ExprKind::Unary {
-                op: UnaryOp::Not,
-                expr,
-            } => {
+            ast::ExprKind::Unary { op: UnaryOp::Not, expr } => {
                 let inner = self.condition(expr, scope)?;
                 (ExprKind::Not(Box::new(inner)), Type::Bool)
             }
-            ast::ExprKind::Unary {
-                op: UnaryOp::Neg,
-                expr,
-            } => {
+            ast::ExprKind::Unary { op: UnaryOp::Neg, expr } => {
                 let inner = self.expr(expr, scope)?;
                 let Type::Number(k) = inner.ty else {
-                    self.error(mismatch(
-                        expr.span,
-                        format!("`-` needs a number, and this is {}", inner.ty.describe()),
-                    ));
+                    self.error(mismatch(expr.span, format!("`-` needs a number, and this is {}", inner.ty.describe())));
                     return None;
                 };
                 (ExprKind::Neg(Box::new(inner)), Type::Number(k))
             }
-            ast::ExprKind::Binary { op, left, right } => {
-                return self.binary(*op, left, right, e, scope)
-            }
+            ast::ExprKind::Binary { op, left, right } => return self.binary(*op, left, right, e, scope),
             ast::ExprKind::IsMissing { expr, negated } => {
                 let inner = self.expr(expr, scope)?;
-                (
-                    ExprKind::IsMissing {
-                        expr: Box::new(inner),
-                        negated: *negated,
-                    },
-                    Type::Bool,
-                )
+                (ExprKind::IsMissing { expr: Box::new(inner), negated: *negated }, Type::Bool)
             }
-            ast::ExprKind::InList {
-                expr,
-                list,
-                negated,
-            } => {
+            ast::ExprKind::InList { expr, list, negated } => {
                 let inner = self.expr(expr, scope)?;
                 let mut items = Vec::new();
                 for item in list {
@@ -162,30 +121,11 @@ impl Checker<'_> {
                     }
                     items.push(checked);
                 }
-                (
-                    ExprKind::InList {
-                        expr: Box::new(inner),
-                        list: items,
-                        negated: *negated,
-                    },
-                    Type::Bool,
-                )
+                (ExprKind::InList { expr: Box::new(inner), list: items, negated: *negated }, Type::Bool)
             }
-            ast::ExprKind::Exists {
-                source,
-                alias,
-                condition,
-            } => {
-                let Scope::Row {
-                    source: row,
-                    aliases,
-                    period_names,
-                } = scope
-                else {
-                    self.error(not_here(
-                        e.span,
-                        "`exists` looks at rows, and there are no rows here",
-                    ));
+            ast::ExprKind::Exists { source, alias, condition } => {
+                let Scope::Row { source: row, aliases, period_names } = scope else {
+                    self.error(not_here(e.span, "`exists` looks at rows, and there are no rows here"));
                     return None;
                 };
                 if !aliases.is_empty() {
@@ -209,35 +149,19 @@ impl Checker<'_> {
                     return None;
                 }
                 let inner_source = self.lookup_source(source)?;
-                let alias_name = alias
-                    .as_ref()
-                    .map_or_else(|| source.node.clone(), |a| a.node.clone());
+                let alias_name = alias.as_ref().map_or_else(|| source.node.clone(), |a| a.node.clone());
                 let mut inner_aliases = aliases.clone();
                 inner_aliases.push((alias_name.clone(), inner_source.clone()));
-                let inner_scope = Scope::Row {
-                    source: row.clone(),
-                    aliases: inner_aliases,
-                    period_names: *period_names,
-                };
+                let inner_scope =
+                    Scope::Row { source: row.clone(), aliases: inner_aliases, period_names: *period_names };
                 let cond = match condition {
                     Some(c) => Some(Box::new(self.condition(c, &inner_scope)?)),
                     None => None,
                 };
-                (
-                    ExprKind::Exists {
-                        source: inner_source.name.clone(),
-                        alias: alias_name,
-                        condition: cond,
-                    },
-                    Type::Bool,
-                )
+                (ExprKind::Exists { source: inner_source.name.clone(), alias: alias_name, condition: cond }, Type::Bool)
             }
         };
-        Some(ir::Expr {
-            kind,
-            ty,
-            span: e.span,
-        })
+        Some(ir::Expr { kind, ty, span: e.span })
     }
 
     fn path(
@@ -248,29 +172,20 @@ impl Checker<'_> {
         scope: &Scope,
     ) -> Option<ir::Expr> {
         let (kind, ty) = match scope {
-            Scope::Row {
-                source,
-                aliases,
-                period_names,
-            } => {
+            Scope::Row { source, aliases, period_names } => {
                 if let Some(q) = qualifier {
                     let found = aliases.iter().rev().find(|(a, _)| *a == q.node);
                     let (scope_name, src) = match found {
                         Some((a, s)) => (Some(a.clone()), s),
                         None if q.node == source.name => (None, source),
                         None => {
-                            let mut known: Vec<&str> =
-                                aliases.iter().map(|(a, _)| a.as_str()).collect();
+                            let mut known: Vec<&str> = aliases.iter().map(|(a, _)| a.as_str()).collect();
                             known.push(&source.name);
                             let help = match did_you_mean(&q.node, known.iter().copied()) {
                                 Some(s) => format!("did you mean `{s}`?"),
                                 None => format!(
                                     "qualify with {}",
-                                    known
-                                        .iter()
-                                        .map(|k| format!("`{k}`"))
-                                        .collect::<Vec<_>>()
-                                        .join(" or ")
+                                    known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or ")
                                 ),
                             };
                             self.error(
@@ -290,21 +205,9 @@ impl Checker<'_> {
                         self.unknown_column(name, &src);
                         return None;
                     };
-                    (
-                        ExprKind::Column {
-                            scope: scope_name,
-                            name: name.node.clone(),
-                        },
-                        column_type(col.ty),
-                    )
+                    (ExprKind::Column { scope: scope_name, name: name.node.clone() }, column_type(col.ty))
                 } else if let Some(col) = source.column(&name.node) {
-                    (
-                        ExprKind::Column {
-                            scope: None,
-                            name: name.node.clone(),
-                        },
-                        column_type(col.ty),
-                    )
+                    (ExprKind::Column { scope: None, name: name.node.clone() }, column_type(col.ty))
                 } else if *period_names && name.node == "period_end" {
                     (ExprKind::PeriodEnd, Type::Date)
                 } else if *period_names && name.node == "window_start" {
@@ -317,17 +220,11 @@ impl Checker<'_> {
             }
             Scope::Derived { units } => {
                 if let Some(q) = qualifier {
-                    self.error(not_here(
-                        q.span,
-                        "a derived measure refers to other measures by name, not to columns",
-                    ));
+                    self.error(not_here(q.span, "a derived measure refers to other measures by name, not to columns"));
                     return None;
                 }
                 match units.get(&name.node) {
-                    Some(unit) => (
-                        ExprKind::Measure(name.node.clone()),
-                        Type::Number(number_kind_of(*unit)),
-                    ),
+                    Some(unit) => (ExprKind::Measure(name.node.clone()), Type::Number(number_kind_of(*unit))),
                     None => {
                         let suggestion = did_you_mean(&name.node, units.keys().map(String::as_str));
                         self.error(super::unknown(
@@ -341,20 +238,15 @@ impl Checker<'_> {
                     }
                 }
             }
-            Scope::Rag {
-                unit,
-                has_target,
-                has_benchmark,
-                has_england,
-            } => {
-                let operand = qualifier
-                    .is_none()
-                    .then(|| RagOperand::parse(&name.node))
-                    .flatten();
+            Scope::Rag { unit, has_target, has_benchmark, has_england } => {
+                let operand = qualifier.is_none().then(|| RagOperand::parse(&name.node)).flatten();
                 let Some(operand) = operand else {
                     let help = match did_you_mean(&name.node, RagOperand::NAMES.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => "RAG rules compare `value` with `target`, `benchmark`, `england`, `previous` or a number".to_string(),
+                        None => {
+                            "RAG rules compare `value` with `target`, `benchmark`, `england`, `previous` or a number"
+                                .to_string()
+                        }
                     };
                     self.error(
                         Diagnostic::new(
@@ -383,34 +275,18 @@ impl Checker<'_> {
                         .label(format!("no {what}"))
                         .help(format!(
                             "add a `{}` clause to the measure, or compare with a number",
-                            what.split(' ')
-                                .next_back()
-                                .unwrap_or(what)
-                                .replace("england", "benchmark")
+                            what.split(' ').next_back().unwrap_or(what).replace("england", "benchmark")
                         )),
                     );
                     return None;
                 }
-                (
-                    ExprKind::RagOperand(operand),
-                    Type::Number(number_kind_of(*unit)),
-                )
+                (ExprKind::RagOperand(operand), Type::Number(number_kind_of(*unit)))
             }
         };
-        Some(ir::Expr {
-            kind,
-            ty,
-            span: e.span,
-        })
+        Some(ir::Expr { kind, ty, span: e.span })
     }
 
-    fn call(
-        &mut self,
-        func: &ast::Ident,
-        args: &[ast::Expr],
-        e: &ast::Expr,
-        scope: &Scope,
-    ) -> Option<ir::Expr> {
+    fn call(&mut self, func: &ast::Ident, args: &[ast::Expr], e: &ast::Expr, scope: &Scope) -> Option<ir::Expr> {
         let Some(f) = Function::parse(&func.node) else {
             let suggestion = did_you_mean(&func.node, Function::NAMES.iter().copied());
             self.error(super::unknown(
@@ -422,14 +298,9 @@ impl Checker<'_> {
             ));
             return None;
         };
-        let checked: Vec<ir::Expr> = args
-            .iter()
-            .map(|a| self.expr(a, scope))
-            .collect::<Option<_>>()?;
+        let checked: Vec<ir::Expr> = args.iter().map(|a| self.expr(a, scope)).collect::<Option<_>>()?;
         let signature: &[Type] = match f {
-            Function::AddDays | Function::AddMonths => {
-                &[Type::Date, Type::Number(NumberKind::Plain)]
-            }
+            Function::AddDays | Function::AddMonths => &[Type::Date, Type::Number(NumberKind::Plain)],
             Function::WorkingDays => &[Type::Date, Type::Date],
             Function::Abs => &[Type::Number(NumberKind::Plain)],
             Function::Coalesce => &[],
@@ -441,11 +312,7 @@ impl Checker<'_> {
             Function::Abs => "abs(number)",
             Function::Coalesce => "coalesce(value, fallback, ...)",
         };
-        let arity_ok = if f == Function::Coalesce {
-            checked.len() >= 2
-        } else {
-            checked.len() == signature.len()
-        };
+        let arity_ok = if f == Function::Coalesce { checked.len() >= 2 } else { checked.len() == signature.len() };
         if !arity_ok {
             self.error(
                 Diagnostic::new(
@@ -454,11 +321,7 @@ impl Checker<'_> {
                     format!(
                         "`{}` takes {} arguments, and {} are given",
                         func.node,
-                        if f == Function::Coalesce {
-                            "two or more".to_string()
-                        } else {
-                            signature.len().to_string()
-                        },
+                        if f == Function::Coalesce { "two or more".to_string() } else { signature.len().to_string() },
                         checked.len()
                     ),
                 )
@@ -491,14 +354,8 @@ impl Checker<'_> {
                 return None;
             }
         }
-        if matches!(f, Function::AddDays | Function::AddMonths)
-            && checked[1].whole_number().is_none()
-        {
-            let unit = if f == Function::AddDays {
-                "days"
-            } else {
-                "months"
-            };
+        if matches!(f, Function::AddDays | Function::AddMonths) && checked[1].whole_number().is_none() {
+            let unit = if f == Function::AddDays { "days" } else { "months" };
             self.error(
                 Diagnostic::new(
                     Code::WrongArgumentType,
@@ -508,11 +365,7 @@ impl Checker<'_> {
                 .label("not a whole number")
                 .help(format!(
                     "write it as a number, for example `{}`",
-                    if f == Function::AddDays {
-                        "add_days(start_date, 10)"
-                    } else {
-                        "add_months(referral_date, -12)"
-                    }
+                    if f == Function::AddDays { "add_days(start_date, 10)" } else { "add_months(referral_date, -12)" }
                 )),
             );
             return None;
@@ -531,51 +384,39 @@ impl Checker<'_> {
                 first.ty
             }
         };
-        Some(ir::Expr {
-            kind: ExprKind::Call {
-                func: f,
-                args: checked,
-            },
-            ty,
-            span: e.span,
-        })
+        Some(ir::Expr { kind: ExprKind::Call { func: f, args: checked }, ty, span: e.span })
     }
 
     /// Can these two be compared? Reports why not.
-    fn comparable(
-        &mut self,
-        l: &ir::Expr,
-        r: &ir::Expr,
-        l_ast: &ast::Expr,
-        r_ast: &ast::Expr,
-    ) -> bool {
+    fn comparable(&mut self, l: &ir::Expr, r: &ir::Expr, l_ast: &ast::Expr, r_ast: &ast::Expr) -> bool {
         match (l.ty, r.ty) {
             (Type::Number(a), Type::Number(b)) => {
                 if numbers_agree(a, b) {
                     true
                 } else {
                     self.error(
-                        Diagnostic::new(Code::UnitMismatch, l_ast.span.to(r_ast.span), format!("{} is compared with {}", describe_number(a), describe_number(b)))
-                            .label("different units")
-                            .help("compare a percentage with a percentage (`10%`), and a count or rate with a plain number"),
+                        Diagnostic::new(
+                            Code::UnitMismatch,
+                            l_ast.span.to(r_ast.span),
+                            format!("{} is compared with {}", describe_number(a), describe_number(b)),
+                        )
+                        .label("different units")
+                        .help(
+                            "compare a percentage with a percentage (`10%`), and a count or rate with a plain number",
+                        ),
                     );
                     false
                 }
             }
             (a, b) if a == b => true,
             (a, b) => {
-                let literal_side = [(r, r_ast, a), (l, l_ast, b)]
-                    .into_iter()
-                    .find(|(e, _, _)| matches!(e.kind, ExprKind::Literal(_)));
+                let literal_side =
+                    [(r, r_ast, a), (l, l_ast, b)].into_iter().find(|(e, _, _)| matches!(e.kind, ExprKind::Literal(_)));
                 let d = match literal_side {
                     Some((lit, lit_ast, other_ty)) => Diagnostic::new(
                         Code::LiteralType,
                         lit_ast.span,
-                        format!(
-                            "{} is compared with {}",
-                            lit.ty.describe(),
-                            other_ty.describe()
-                        ),
+                        format!("{} is compared with {}", lit.ty.describe(), other_ty.describe()),
                     )
                     .label(format!("expected {}", other_ty.describe()))
                     .help(literal_help(other_ty)),
@@ -603,11 +444,7 @@ impl Checker<'_> {
             let r = self.condition(right, scope);
             let (l, r) = (l?, r?);
             return Some(ir::Expr {
-                kind: ExprKind::Binary {
-                    op,
-                    left: Box::new(l),
-                    right: Box::new(r),
-                },
+                kind: ExprKind::Binary { op, left: Box::new(l), right: Box::new(r) },
                 ty: Type::Bool,
                 span: e.span,
             });
@@ -640,13 +477,11 @@ impl Checker<'_> {
                         );
                         return None;
                     }
-                    Type::Number(
-                        if additive || a == NumberKind::Plain || b == NumberKind::Plain {
-                            merge_kinds(a, b)
-                        } else {
-                            NumberKind::Figure
-                        },
-                    )
+                    Type::Number(if additive || a == NumberKind::Plain || b == NumberKind::Plain {
+                        merge_kinds(a, b)
+                    } else {
+                        NumberKind::Figure
+                    })
                 }
                 (Type::Date, Type::Number(_)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => {
                     self.error(
@@ -670,15 +505,7 @@ impl Checker<'_> {
                 }
             }
         };
-        Some(ir::Expr {
-            kind: ExprKind::Binary {
-                op,
-                left: Box::new(l),
-                right: Box::new(r),
-            },
-            ty,
-            span: e.span,
-        })
+        Some(ir::Expr { kind: ExprKind::Binary { op, left: Box::new(l), right: Box::new(r) }, ty, span: e.span })
     }
 }
 

@@ -3,9 +3,7 @@
 use super::exprs::Scope;
 use super::{unknown_word, Checker, MeasureDecl};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
-use crate::ir::{
-    self, AggregateFn, Definition, NumberKind, Polarity, RowSet, Selection, Type, Unit, Window,
-};
+use crate::ir::{self, AggregateFn, Definition, NumberKind, Polarity, RowSet, Selection, Type, Unit, Window};
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{self, BenchmarkKind, ClauseKind, WindowSpec};
 use std::collections::HashMap;
@@ -58,29 +56,18 @@ fn form_unit(m: &ast::Measure) -> Unit {
 }
 
 fn twice(span: Span, keyword: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::DuplicateClause,
-        span,
-        format!("`{keyword}` is given twice in this measure"),
-    )
-    .label("second one")
-    .help("keep one; only `where` and `excluding` may repeat")
+    Diagnostic::new(Code::DuplicateClause, span, format!("`{keyword}` is given twice in this measure"))
+        .label("second one")
+        .help("keep one; only `where` and `excluding` may repeat")
 }
 
 impl Checker<'_> {
     pub(super) fn measures(&mut self, decls: &[MeasureDecl<'_>]) -> Vec<ir::Measure> {
-        let units: HashMap<String, Unit> = decls
-            .iter()
-            .map(|d| (d.ast.name.node.clone(), form_unit(d.ast)))
-            .collect();
+        let units: HashMap<String, Unit> = decls.iter().map(|d| (d.ast.name.node.clone(), form_unit(d.ast))).collect();
         let mut built: Vec<Option<ir::Measure>> = Vec::new();
         let mut rate_of: Vec<(usize, &ast::Measure)> = Vec::new();
         for d in decls {
-            let is_rate_of = d
-                .ast
-                .clauses
-                .iter()
-                .any(|c| matches!(c.kind, ClauseKind::RateOf { .. }));
+            let is_rate_of = d.ast.clauses.iter().any(|c| matches!(c.kind, ClauseKind::RateOf { .. }));
             let m = self.measure(d, &units);
             if is_rate_of {
                 rate_of.push((built.len(), d.ast));
@@ -137,9 +124,7 @@ impl Checker<'_> {
                         p.form = Some(c);
                     }
                 }
-                ClauseKind::InPeriod(_)
-                | ClauseKind::OpenAtPeriodEnd
-                | ClauseKind::LatestSnapshot => {
+                ClauseKind::InPeriod(_) | ClauseKind::OpenAtPeriodEnd | ClauseKind::LatestSnapshot => {
                     if let Some(first) = p.selection {
                         self.error(
                             Diagnostic::new(Code::DuplicateClause, c.span, "this measure already selects its rows")
@@ -178,11 +163,7 @@ impl Checker<'_> {
         );
     }
 
-    fn measure(
-        &mut self,
-        d: &MeasureDecl<'_>,
-        units: &HashMap<String, Unit>,
-    ) -> Option<ir::Measure> {
+    fn measure(&mut self, d: &MeasureDecl<'_>, units: &HashMap<String, Unit>) -> Option<ir::Measure> {
         let m = d.ast;
         let parts = self.split(m);
         let Some(form) = parts.form else {
@@ -196,44 +177,23 @@ impl Checker<'_> {
 
         let (definition, window, breakdowns) = match &form.kind {
             ClauseKind::Calculate(expr) => {
-                for c in [
-                    parts.selection,
-                    parts.meeting,
-                    parts.per,
-                    parts.cumulative,
-                    parts.by,
-                ]
-                .into_iter()
-                .flatten()
-                {
+                for c in [parts.selection, parts.meeting, parts.per, parts.cumulative, parts.by].into_iter().flatten() {
                     self.not_allowed(c, "a derived measure", "a derived measure combines other measures' values; put selections and filters on those measures");
                 }
                 for e in parts.wheres.iter().chain(&parts.excludings) {
                     self.error(
-                        Diagnostic::new(
-                            Code::ClauseNotAllowed,
-                            e.span,
-                            "a derived measure has no rows to filter",
-                        )
-                        .label("not for this measure")
-                        .help("put `where` and `excluding` on the measures it is calculated from"),
+                        Diagnostic::new(Code::ClauseNotAllowed, e.span, "a derived measure has no rows to filter")
+                            .label("not for this measure")
+                            .help("put `where` and `excluding` on the measures it is calculated from"),
                     );
                 }
-                let expr = self.expr(
-                    expr,
-                    &Scope::Derived {
-                        units: units.clone(),
-                    },
-                )?;
+                let expr = self.expr(expr, &Scope::Derived { units: units.clone() })?;
                 if !matches!(expr.ty, Type::Number(_)) {
                     self.error(
                         Diagnostic::new(
                             Code::TypeMismatch,
                             expr.span,
-                            format!(
-                                "a derived measure must be a number, and this is {}",
-                                expr.ty.describe()
-                            ),
+                            format!("a derived measure must be a number, and this is {}", expr.ty.describe()),
                         )
                         .label("not a number")
                         .help("combine measures with + - * /"),
@@ -243,17 +203,12 @@ impl Checker<'_> {
                 (Definition::Derived { expr }, Window::Period, Vec::new())
             }
             ClauseKind::RateOf { .. } => {
-                for c in [
-                    parts.selection,
-                    parts.meeting,
-                    parts.per,
-                    parts.cumulative,
-                    parts.by,
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    self.not_allowed(c, "`rate of`", "a rate takes its rows, window and breakdowns from the counted measure; put the clause there");
+                for c in [parts.selection, parts.meeting, parts.per, parts.cumulative, parts.by].into_iter().flatten() {
+                    self.not_allowed(
+                        c,
+                        "`rate of`",
+                        "a rate takes its rows, window and breakdowns from the counted measure; put the clause there",
+                    );
                 }
                 for e in parts.wheres.iter().chain(&parts.excludings) {
                     self.error(
@@ -267,13 +222,7 @@ impl Checker<'_> {
                     );
                 }
                 // Resolved once every count is built; a placeholder keeps the measure's place.
-                (
-                    Definition::Derived {
-                        expr: placeholder(form.span),
-                    },
-                    Window::Period,
-                    Vec::new(),
-                )
+                (Definition::Derived { expr: placeholder(form.span) }, Window::Period, Vec::new())
             }
             _ => self.row_form(m, &parts, form)?,
         };
@@ -297,10 +246,7 @@ impl Checker<'_> {
                 Diagnostic::new(
                     Code::NoBenchmark,
                     span,
-                    format!(
-                        "measure `{}` is judged against a benchmark it does not have",
-                        m.name.node
-                    ),
+                    format!("measure `{}` is judged against a benchmark it does not have", m.name.node),
                 )
                 .label("needs a benchmark")
                 .help("add `benchmark sn FIGURE` or `benchmark published SOURCE.COLUMN`"),
@@ -312,13 +258,9 @@ impl Checker<'_> {
             Some(r) => r.node.clone(),
             None => {
                 self.error(
-                    Diagnostic::new(
-                        Code::NoRef,
-                        m.name.span,
-                        format!("measure `{}` has no `ref`", m.name.node),
-                    )
-                    .label("no ref")
-                    .help("add `ref \"4.2\"`; until then the measure's name stands for its ref"),
+                    Diagnostic::new(Code::NoRef, m.name.span, format!("measure `{}` has no `ref`", m.name.node))
+                        .label("no ref")
+                        .help("add `ref \"4.2\"`; until then the measure's name stands for its ref"),
                 );
                 m.name.node.clone()
             }
@@ -342,9 +284,7 @@ impl Checker<'_> {
         Some(ir::Measure {
             name: m.name.node.clone(),
             reference,
-            title: parts
-                .title
-                .map_or_else(|| m.name.node.clone(), |t| t.node.clone()),
+            title: parts.title.map_or_else(|| m.name.node.clone(), |t| t.node.clone()),
             description: parts.description.map(|s| s.node.clone()),
             theme: parts.theme.or(d.theme).map(|t| t.node.clone()),
             unit,
@@ -391,10 +331,7 @@ impl Checker<'_> {
                 Selection::EventIn(col.node.clone())
             }
             Some(ClauseKind::OpenAtPeriodEnd) => match &source.spans {
-                Some((s, e)) => Selection::OpenAtEnd {
-                    start: s.clone(),
-                    end: e.clone(),
-                },
+                Some((s, e)) => Selection::OpenAtEnd { start: s.clone(), end: e.clone() },
                 None => {
                     self.no_spans(
                         parts.selection.expect("selection"),
@@ -419,16 +356,8 @@ impl Checker<'_> {
             },
             Some(_) => unreachable!("selections are sorted by split"),
         };
-        let filters: Vec<_> = parts
-            .wheres
-            .iter()
-            .map(|e| self.condition(e, &scope))
-            .collect();
-        let exclusions: Vec<_> = parts
-            .excludings
-            .iter()
-            .map(|e| self.condition(e, &scope))
-            .collect();
+        let filters: Vec<_> = parts.wheres.iter().map(|e| self.condition(e, &scope)).collect();
+        let exclusions: Vec<_> = parts.excludings.iter().map(|e| self.condition(e, &scope)).collect();
         let rows = RowSet {
             source: source.name.clone(),
             selection,
@@ -444,15 +373,16 @@ impl Checker<'_> {
                     WindowSpec::Since(d) => Window::Since(d.node),
                 };
                 if window == Window::FromFyStart
-                    && matches!(
-                        rows.selection,
-                        Selection::OpenAtEnd { .. } | Selection::LatestSnapshot(_)
-                    )
+                    && matches!(rows.selection, Selection::OpenAtEnd { .. } | Selection::LatestSnapshot(_))
                 {
                     self.error(
-                        Diagnostic::new(Code::WindowIgnored, span, "`cumulative from fy start` changes nothing for a measure taken at one day")
-                            .label("no effect")
-                            .help("remove the clause"),
+                        Diagnostic::new(
+                            Code::WindowIgnored,
+                            span,
+                            "`cumulative from fy start` changes nothing for a measure taken at one day",
+                        )
+                        .label("no effect")
+                        .help("remove the clause"),
                     );
                 }
                 window
@@ -475,7 +405,11 @@ impl Checker<'_> {
         let definition = match &form.kind {
             ClauseKind::Count { .. } => {
                 if let Some(c) = parts.meeting {
-                    self.not_allowed(c, "a count", "`meeting` gives the numerator of `percent of`; to count only some rows use `where`");
+                    self.not_allowed(
+                        c,
+                        "a count",
+                        "`meeting` gives the numerator of `percent of`; to count only some rows use `where`",
+                    );
                     return None;
                 }
                 match parts.per.map(|c| &c.kind) {
@@ -489,46 +423,39 @@ impl Checker<'_> {
                             of_measure: None,
                         }
                     }
-                    _ => Definition::Count {
-                        rows,
-                        distinct: distinct.map(|d| d.node.clone()),
-                    },
+                    _ => Definition::Count { rows, distinct: distinct.map(|d| d.node.clone()) },
                 }
             }
             ClauseKind::Percent { .. } => {
                 if let Some(c) = parts.per {
-                    self.not_allowed(c, "a percentage", "a rate counts rows per population; make a separate `count` measure with `per`");
+                    self.not_allowed(
+                        c,
+                        "a percentage",
+                        "a rate counts rows per population; make a separate `count` measure with `per`",
+                    );
                     return None;
                 }
                 let Some(ClauseKind::Meeting(num)) = parts.meeting.map(|c| &c.kind) else {
                     self.error(
-                        Diagnostic::new(Code::NoDefinition, form.span, format!("`percent of` in `{}` has no numerator", m.name.node))
-                            .label("needs `meeting CONDITION`")
-                            .help("add `meeting CONDITION`: the rows of the denominator that count in the numerator"),
+                        Diagnostic::new(
+                            Code::NoDefinition,
+                            form.span,
+                            format!("`percent of` in `{}` has no numerator", m.name.node),
+                        )
+                        .label("needs `meeting CONDITION`")
+                        .help("add `meeting CONDITION`: the rows of the denominator that count in the numerator"),
                     );
                     return None;
                 };
                 let numerator = self.condition(num, &scope)?;
-                Definition::Proportion {
-                    rows,
-                    distinct: distinct.map(|d| d.node.clone()),
-                    numerator,
-                }
+                Definition::Proportion { rows, distinct: distinct.map(|d| d.node.clone()), numerator }
             }
             ClauseKind::Aggregate { func, expr, .. } => {
                 for c in [parts.meeting, parts.per].into_iter().flatten() {
-                    self.not_allowed(
-                        c,
-                        "an aggregate",
-                        "aggregates take `where` and `excluding` to choose rows",
-                    );
+                    self.not_allowed(c, "an aggregate", "aggregates take `where` and `excluding` to choose rows");
                 }
                 let Some(f) = AggregateFn::parse(&func.node) else {
-                    self.error(unknown_word(
-                        func,
-                        "aggregate",
-                        &["max", "min", "sum", "mean", "median"],
-                    ));
+                    self.error(unknown_word(func, "aggregate", &["max", "min", "sum", "mean", "median"]));
                     return None;
                 };
                 let expr = self.expr(expr, &scope)?;
@@ -537,22 +464,14 @@ impl Checker<'_> {
                         Diagnostic::new(
                             Code::TypeMismatch,
                             expr.span,
-                            format!(
-                                "`{}` needs numbers, and this is {}",
-                                func.node,
-                                expr.ty.describe()
-                            ),
+                            format!("`{}` needs numbers, and this is {}", func.node, expr.ty.describe()),
                         )
                         .label("not a number")
                         .help("aggregate a numeric column, such as `max caseload of workforce`"),
                     );
                     return None;
                 }
-                Definition::Aggregate {
-                    func: f,
-                    expr,
-                    rows,
-                }
+                Definition::Aggregate { func: f, expr, rows }
             }
             _ => unreachable!("row_form is called for row forms"),
         };
@@ -564,10 +483,7 @@ impl Checker<'_> {
             Diagnostic::new(
                 Code::NoSpans,
                 clause.span,
-                format!(
-                    "source `{}` does not say which columns `{what}` uses",
-                    source.name
-                ),
+                format!("source `{}` does not say which columns `{what}` uses", source.name),
             )
             .label(format!("`{}` cannot answer this", source.name))
             .with_secondary(source.span, "declared here")
@@ -589,8 +505,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        self.lookup_population(&per.population)
-            .then(|| (n as u32, per.population.node.clone()))
+        self.lookup_population(&per.population).then(|| (n as u32, per.population.node.clone()))
     }
 
     fn unit(&mut self, parts: &Parts<'_>, definition: &Definition, form: &ast::Clause) -> Unit {
@@ -603,33 +518,20 @@ impl Checker<'_> {
         };
         let Some(u) = parts.unit else { return inferred };
         let Some(explicit) = Unit::parse(&u.node) else {
-            self.error(unknown_word(
-                u,
-                "unit",
-                &["count", "percent", "rate_per_10000", "number"],
-            ));
+            self.error(unknown_word(u, "unit", &["count", "percent", "rate_per_10000", "number"]));
             return inferred;
         };
-        let free = matches!(
-            definition,
-            Definition::Derived { .. } | Definition::Aggregate { .. }
-        ) && !matches!(form.kind, ClauseKind::RateOf { .. });
+        let free = matches!(definition, Definition::Derived { .. } | Definition::Aggregate { .. })
+            && !matches!(form.kind, ClauseKind::RateOf { .. });
         if explicit != inferred && !free {
             self.error(
                 Diagnostic::new(
                     Code::UnitMismatch,
                     u.span,
-                    format!(
-                        "this measure's form gives a {}, not a {}",
-                        inferred.name(),
-                        explicit.name()
-                    ),
+                    format!("this measure's form gives a {}, not a {}", inferred.name(), explicit.name()),
                 )
                 .label("contradicts the form")
-                .help(format!(
-                    "remove the `unit` clause, or write `unit {}`",
-                    inferred.name()
-                )),
+                .help(format!("remove the `unit` clause, or write `unit {}`", inferred.name())),
             );
             return inferred;
         }
@@ -664,28 +566,14 @@ impl Checker<'_> {
                 Diagnostic::new(
                     Code::UnitMismatch,
                     figure.span,
-                    format!(
-                        "a percentage target on a measure whose unit is {}",
-                        unit.name()
-                    ),
+                    format!("a percentage target on a measure whose unit is {}", unit.name()),
                 )
                 .label("percentage")
-                .help(format!(
-                    "write the target without `%`: `target {}`",
-                    figure.text
-                )),
+                .help(format!("write the target without `%`: `target {}`", figure.text)),
             );
         }
-        let event_count = matches!(
-            def,
-            Definition::Count {
-                rows: RowSet {
-                    selection: Selection::EventIn(_),
-                    ..
-                },
-                ..
-            }
-        );
+        let event_count =
+            matches!(def, Definition::Count { rows: RowSet { selection: Selection::EventIn(_), .. }, .. });
         if *per_year && !event_count {
             self.error(
                 Diagnostic::new(
@@ -701,10 +589,7 @@ impl Checker<'_> {
                 )),
             );
         }
-        Some(ir::Target {
-            value: figure.value,
-            per_year: *per_year,
-        })
+        Some(ir::Target { value: figure.value, per_year: *per_year })
     }
 
     fn benchmarks(&mut self, parts: &Parts<'_>, unit: Unit) -> ir::Benchmarks {
@@ -721,14 +606,10 @@ impl Checker<'_> {
             };
             if let Some(first) = seen.insert(key.clone(), item.span) {
                 self.error(
-                    Diagnostic::new(
-                        Code::DuplicateBenchmark,
-                        item.span,
-                        format!("the {key} benchmark is given twice"),
-                    )
-                    .label("second one")
-                    .with_secondary(first, "first one")
-                    .help("keep one"),
+                    Diagnostic::new(Code::DuplicateBenchmark, item.span, format!("the {key} benchmark is given twice"))
+                        .label("second one")
+                        .with_secondary(first, "first one")
+                        .help("keep one"),
                 );
                 continue;
             }
@@ -739,10 +620,7 @@ impl Checker<'_> {
                             Diagnostic::new(
                                 Code::UnitMismatch,
                                 figure.span,
-                                format!(
-                                    "a percentage benchmark for a measure whose unit is {}",
-                                    unit.name()
-                                ),
+                                format!("a percentage benchmark for a measure whose unit is {}", unit.name()),
                             )
                             .label("percentage")
                             .help(format!("write the figure without `%`: `{}`", figure.text)),
@@ -752,26 +630,15 @@ impl Checker<'_> {
                         "sn" => b.sn = Some(figure.value),
                         "england" => b.england = Some(figure.value),
                         "la" => b.la = Some(figure.value),
-                        _ => {
-                            self.error(unknown_word(of, "benchmark kind", &["sn", "england", "la"]))
-                        }
+                        _ => self.error(unknown_word(of, "benchmark kind", &["sn", "england", "la"])),
                     }
                 }
                 BenchmarkKind::Method(m) => match m.node.as_str() {
                     "mean" => b.sn_method = Some(ir::SnMethod::Mean),
                     "median" => b.sn_method = Some(ir::SnMethod::Median),
-                    _ => self.error(unknown_word(
-                        m,
-                        "statistical-neighbour average",
-                        &["mean", "median"],
-                    )),
+                    _ => self.error(unknown_word(m, "statistical-neighbour average", &["mean", "median"])),
                 },
-                BenchmarkKind::Published {
-                    source,
-                    column,
-                    filter,
-                    per,
-                } => {
+                BenchmarkKind::Published { source, column, filter, per } => {
                     let Some(src) = self.lookup_source(source) else {
                         continue;
                     };
@@ -780,9 +647,7 @@ impl Checker<'_> {
                             self.unknown_column(column, &src);
                             continue;
                         }
-                        Some(c)
-                            if !matches!(c.ty, ir::ColumnType::Int | ir::ColumnType::Decimal) =>
-                        {
+                        Some(c) if !matches!(c.ty, ir::ColumnType::Int | ir::ColumnType::Decimal) => {
                             let ty = c.ty.name();
                             self.error(
                                 Diagnostic::new(Code::TypeMismatch, column.span, format!("a published benchmark needs a numeric column, and `{}` is {ty}", column.node))
@@ -891,11 +756,8 @@ impl Checker<'_> {
         ast_measure: &ast::Measure,
         built: &[Option<ir::Measure>],
     ) -> Option<ir::Measure> {
-        let Some(ClauseKind::RateOf { measure, per }) = ast_measure
-            .clauses
-            .iter()
-            .map(|c| &c.kind)
-            .find(|k| matches!(k, ClauseKind::RateOf { .. }))
+        let Some(ClauseKind::RateOf { measure, per }) =
+            ast_measure.clauses.iter().map(|c| &c.kind).find(|k| matches!(k, ClauseKind::RateOf { .. }))
         else {
             return None;
         };
@@ -904,8 +766,7 @@ impl Checker<'_> {
             if self.measure_names.contains_key(&measure.node) {
                 return None; // It had errors of its own.
             }
-            let suggestion =
-                did_you_mean(&measure.node, self.measure_names.keys().map(String::as_str));
+            let suggestion = did_you_mean(&measure.node, self.measure_names.keys().map(String::as_str));
             self.error(super::unknown(
                 Code::UnknownMeasure,
                 measure,
@@ -920,11 +781,7 @@ impl Checker<'_> {
                 Diagnostic::new(
                     Code::RateOfNonCount,
                     measure.span,
-                    format!(
-                        "`{}` is a {}, and a rate divides a count",
-                        measure.node,
-                        counted.unit.name()
-                    ),
+                    format!("`{}` is a {}, and a rate divides a count", measure.node, counted.unit.name()),
                 )
                 .label("not a count")
                 .with_secondary(counted.span, "defined here")
@@ -966,20 +823,14 @@ impl Checker<'_> {
                     continue;
                 }
                 reported.push(key);
-                let span = decls
-                    .iter()
-                    .find(|d| d.ast.name.node == m.name)
-                    .map_or(m.span, |d| d.ast.name.span);
+                let span = decls.iter().find(|d| d.ast.name.node == m.name).map_or(m.span, |d| d.ast.name.span);
                 let mut names = cycle.clone();
                 names.push(cycle[0].clone());
                 self.error(
                     Diagnostic::new(
                         Code::Cycle,
                         span,
-                        format!(
-                            "measures refer to each other in a loop: {}",
-                            names.join(" → ")
-                        ),
+                        format!("measures refer to each other in a loop: {}", names.join(" → ")),
                     )
                     .label("part of the loop")
                     .help("define one of these measures from a source instead of from the others"),
@@ -1010,11 +861,7 @@ impl Checker<'_> {
 }
 
 fn placeholder(span: Span) -> ir::Expr {
-    ir::Expr {
-        kind: ir::ExprKind::Literal(ir::Value::Int(0)),
-        ty: Type::Number(NumberKind::Plain),
-        span,
-    }
+    ir::Expr { kind: ir::ExprKind::Literal(ir::Value::Int(0)), ty: Type::Number(NumberKind::Plain), span }
 }
 
 fn collect_measure_refs(e: &ir::Expr, out: &mut Vec<String>) {
@@ -1037,11 +884,7 @@ fn collect_measure_refs(e: &ir::Expr, out: &mut Vec<String>) {
 }
 
 /// A loop back to `path[0]`, as the list of measures in it.
-fn find_cycle(
-    start: &str,
-    deps: &HashMap<&str, Vec<String>>,
-    path: &mut Vec<String>,
-) -> Option<Vec<String>> {
+fn find_cycle(start: &str, deps: &HashMap<&str, Vec<String>>, path: &mut Vec<String>) -> Option<Vec<String>> {
     let current = path.last().cloned()?;
     for next in deps.get(current.as_str()).into_iter().flatten() {
         if next == start {

@@ -92,19 +92,13 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
                 ItemKind::Theme(t) => {
                     for m in &t.measures {
                         if declare(&mut c, &m.name, "measure") {
-                            measure_decls.push(MeasureDecl {
-                                ast: m,
-                                theme: Some(&t.name),
-                            });
+                            measure_decls.push(MeasureDecl { ast: m, theme: Some(&t.name) });
                         }
                     }
                 }
                 ItemKind::Measure(m) => {
                     if declare(&mut c, &m.name, "measure") {
-                        measure_decls.push(MeasureDecl {
-                            ast: m,
-                            theme: None,
-                        });
+                        measure_decls.push(MeasureDecl { ast: m, theme: None });
                     }
                 }
                 ItemKind::Test(t) => test_decls.push((t, *file)),
@@ -117,23 +111,16 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
         c.source_index.insert(checked.name.clone(), c.sources.len());
         c.sources.push(checked);
     }
-    let populations: Vec<ir::Population> = population_decls
-        .iter()
-        .filter_map(|p| c.population(p))
-        .collect();
+    let populations: Vec<ir::Population> = population_decls.iter().filter_map(|p| c.population(p)).collect();
     for p in &populations {
         c.populations.insert(p.name.clone(), p.span);
     }
     let calendar = c.calendar(&calendar_decls);
     for m in &measure_decls {
-        c.measure_names
-            .insert(m.ast.name.node.clone(), m.ast.name.span);
+        c.measure_names.insert(m.ast.name.node.clone(), m.ast.name.span);
     }
     let measures = c.measures(&measure_decls);
-    let tests: Vec<ir::Test> = test_decls
-        .iter()
-        .filter_map(|(t, file)| c.test_block(t, *file, &measures))
-        .collect();
+    let tests: Vec<ir::Test> = test_decls.iter().filter_map(|(t, file)| c.test_block(t, *file, &measures)).collect();
 
     let diagnostics = c.diags.sorted();
     let project = (!diagnostics.iter().any(Diagnostic::is_error)).then_some(Project {
@@ -143,10 +130,7 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
         measures,
         tests,
     });
-    Checked {
-        project,
-        diagnostics,
-    }
+    Checked { project, diagnostics }
 }
 
 impl<'a> Checker<'a> {
@@ -164,13 +148,7 @@ impl<'a> Checker<'a> {
             return Some(s.clone());
         }
         let suggestion = did_you_mean(&name.node, self.source_index.keys().map(String::as_str));
-        self.error(unknown(
-            Code::UnknownSource,
-            name,
-            "source",
-            suggestion,
-            "declare it with `source NAME { ... }`",
-        ));
+        self.error(unknown(Code::UnknownSource, name, "source", suggestion, "declare it with `source NAME { ... }`"));
         None
     }
 
@@ -197,12 +175,7 @@ impl<'a> Checker<'a> {
             None => format!(
                 "`{}` has columns {}",
                 source.name,
-                source
-                    .columns
-                    .iter()
-                    .map(|c| format!("`{}`", c.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                source.columns.iter().map(|c| format!("`{}`", c.name)).collect::<Vec<_>>().join(", ")
             ),
         };
         self.error(
@@ -218,15 +191,9 @@ impl<'a> Checker<'a> {
 }
 
 /// "unknown source `x`" with "did you mean `y`?" when one is close.
-fn unknown(
-    code: Code,
-    name: &ast::Ident,
-    what: &str,
-    suggestion: Option<String>,
-    otherwise: &str,
-) -> Diagnostic {
-    let d = Diagnostic::new(code, name.span, format!("unknown {what} `{}`", name.node))
-        .label(format!("no such {what}"));
+fn unknown(code: Code, name: &ast::Ident, what: &str, suggestion: Option<String>, otherwise: &str) -> Diagnostic {
+    let d =
+        Diagnostic::new(code, name.span, format!("unknown {what} `{}`", name.node)).label(format!("no such {what}"));
     match suggestion {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None => d.help(otherwise.to_string()),
@@ -237,20 +204,9 @@ fn unknown(
 fn unknown_word(name: &ast::Ident, what: &str, allowed: &[&str]) -> Diagnostic {
     let help = match did_you_mean(&name.node, allowed.iter().copied()) {
         Some(s) => format!("did you mean `{s}`?"),
-        None => format!(
-            "use one of {}",
-            allowed
-                .iter()
-                .map(|a| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        None => format!("use one of {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")),
     };
-    Diagnostic::new(
-        Code::UnknownValue,
-        name.span,
-        format!("`{}` is not a {what}", name.node),
-    )
-    .label(format!("unknown {what}"))
-    .help(help)
+    Diagnostic::new(Code::UnknownValue, name.span, format!("`{}` is not a {what}", name.node))
+        .label(format!("unknown {what}"))
+        .help(help)
 }

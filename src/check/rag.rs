@@ -38,16 +38,9 @@ fn eval(e: &ir::Expr, env: &Env) -> Option<Out> {
         }),
         ExprKind::Not(x) => Out::Bool(!as_bool(eval(x, env)?)?),
         ExprKind::Neg(x) => Out::Num(-as_num(eval(x, env)?)?),
-        ExprKind::Call {
-            func: ir::Function::Abs,
-            args,
-        } => Out::Num(as_num(eval(&args[0], env)?)?.abs()),
+        ExprKind::Call { func: ir::Function::Abs, args } => Out::Num(as_num(eval(&args[0], env)?)?.abs()),
         ExprKind::IsMissing { negated, .. } => Out::Bool(*negated),
-        ExprKind::InList {
-            expr,
-            list,
-            negated,
-        } => {
+        ExprKind::InList { expr, list, negated } => {
             let v = as_num(eval(expr, env)?)?;
             let mut hit = false;
             for item in list {
@@ -103,9 +96,7 @@ fn mentions_value(e: &ir::Expr) -> bool {
         ExprKind::Call { args, .. } => args.iter().any(mentions_value),
         ExprKind::Binary { left, right, .. } => mentions_value(left) || mentions_value(right),
         ExprKind::IsMissing { expr, .. } => mentions_value(expr),
-        ExprKind::InList { expr, list, .. } => {
-            mentions_value(expr) || list.iter().any(mentions_value)
-        }
+        ExprKind::InList { expr, list, .. } => mentions_value(expr) || list.iter().any(mentions_value),
         _ => false,
     }
 }
@@ -124,12 +115,7 @@ fn thresholds(e: &ir::Expr, env: &Env, out: &mut Vec<f64>) {
                 }
                 // `abs(value - target) <= 5`: the thresholds sit either side of target.
                 if let (Some(Out::Num(t)), true) = (eval(right, env), mentions_value(left)) {
-                    out.extend([
-                        env.target - t,
-                        env.target + t,
-                        env.benchmark - t,
-                        env.benchmark + t,
-                    ]);
+                    out.extend([env.target - t, env.target + t, env.benchmark - t, env.benchmark + t]);
                 }
             }
             thresholds(left, env, out);
@@ -185,20 +171,8 @@ pub(super) fn analyse(
     let t = target.map_or(10.0, |t| t.value);
     let bench = b.sn.unwrap_or(t);
     let envs = [
-        Env {
-            value: 0.0,
-            target: t,
-            benchmark: bench,
-            england: b.england.unwrap_or(bench),
-            previous: t,
-        },
-        Env {
-            value: 0.0,
-            target: t,
-            benchmark: bench * 1.5 + 1.0,
-            england: bench * 0.5,
-            previous: t * 0.5 + 1.0,
-        },
+        Env { value: 0.0, target: t, benchmark: bench, england: b.england.unwrap_or(bench), previous: t },
+        Env { value: 0.0, target: t, benchmark: bench * 1.5 + 1.0, england: bench * 0.5, previous: t * 0.5 + 1.0 },
     ];
     for base in envs {
         let mut points = Vec::new();
@@ -221,18 +195,18 @@ pub(super) fn analyse(
         values.sort_by(f64::total_cmp);
         values.dedup();
 
-        let coloured: Vec<(f64, Option<RagColour>)> = values
-            .iter()
-            .map(|&v| (v, colour_of(rules, &Env { value: v, ..base })))
-            .collect();
+        let coloured: Vec<(f64, Option<RagColour>)> =
+            values.iter().map(|&v| (v, colour_of(rules, &Env { value: v, ..base }))).collect();
         if let Some((v, _)) = coloured.iter().find(|(_, c)| c.is_none()) {
-            let with_target = target
-                .map(|_| format!(" (with target {})", show(t)))
-                .unwrap_or_default();
+            let with_target = target.map(|_| format!(" (with target {})", show(t))).unwrap_or_default();
             return Some(
-                Diagnostic::new(Code::RagGap, span, format!("no RAG rule matches a value of {}{with_target}", show(*v)))
-                    .label("rules leave a gap")
-                    .help("end the rules with `otherwise COLOUR`, or make the comparisons meet (`>=` beside `<`)"),
+                Diagnostic::new(
+                    Code::RagGap,
+                    span,
+                    format!("no RAG rule matches a value of {}{with_target}", show(*v)),
+                )
+                .label("rules leave a gap")
+                .help("end the rules with `otherwise COLOUR`, or make the comparisons meet (`>=` beside `<`)"),
             );
         }
         let direction = match polarity {
@@ -242,11 +216,7 @@ pub(super) fn analyse(
         };
         // With polarity high, colour must never get worse as the value rises.
         let mut best: Option<(f64, RagColour)> = None;
-        let ordered: Vec<_> = if direction == 1 {
-            coloured.clone()
-        } else {
-            coloured.iter().rev().cloned().collect()
-        };
+        let ordered: Vec<_> = if direction == 1 { coloured.clone() } else { coloured.iter().rev().cloned().collect() };
         for (j, &(v, c)) in ordered.iter().enumerate() {
             let c = c.expect("gaps are reported above");
             if let Some((bv, bc)) = best {

@@ -37,9 +37,7 @@ pub(crate) fn literal_as(lit: &Literal, ty: ColumnType) -> Option<Value> {
         (Literal::String(s), ColumnType::Text) => Value::Text(s.clone()),
         (Literal::Bool(b), ColumnType::Bool) => Value::Bool(*b),
         (Literal::Date(d), ColumnType::Date) => Value::Date(*d),
-        (Literal::Number(q), ColumnType::Int) if q.value.fract() == 0.0 && !q.percent => {
-            Value::Int(q.value as i64)
-        }
+        (Literal::Number(q), ColumnType::Int) if q.value.fract() == 0.0 && !q.percent => Value::Int(q.value as i64),
         (Literal::Number(q), ColumnType::Decimal) => Value::Decimal(q.value),
         _ => return None,
     })
@@ -59,10 +57,7 @@ impl Checker<'_> {
                             Diagnostic::new(
                                 Code::DuplicateColumn,
                                 c.name.span,
-                                format!(
-                                    "column `{}` is declared twice in source `{}`",
-                                    c.name.node, s.name.node
-                                ),
+                                format!("column `{}` is declared twice in source `{}`", c.name.node, s.name.node),
                             )
                             .label("second declaration")
                             .with_secondary(first_span, "first declared here")
@@ -110,12 +105,7 @@ impl Checker<'_> {
     }
 
     /// Checks that `name` is a date column of `source`, reporting it otherwise.
-    pub(super) fn date_column(
-        &mut self,
-        source: &ir::Source,
-        name: &ast::Ident,
-        clause: &str,
-    ) -> bool {
+    pub(super) fn date_column(&mut self, source: &ir::Source, name: &ast::Ident, clause: &str) -> bool {
         match source.column(&name.node) {
             None => {
                 self.unknown_column(name, source);
@@ -127,10 +117,7 @@ impl Checker<'_> {
                     Diagnostic::new(
                         Code::NotADateColumn,
                         name.span,
-                        format!(
-                            "`{clause}` needs a date column, and `{}` is {ty}",
-                            name.node
-                        ),
+                        format!("`{clause}` needs a date column, and `{}` is {ty}", name.node),
                     )
                     .label(format!("{ty} column"))
                     .help("name a column declared as `date`"),
@@ -188,11 +175,7 @@ impl Checker<'_> {
                             Diagnostic::new(
                                 Code::BadDateFormat,
                                 opt.span,
-                                format!(
-                                    "`format` applies to date columns, and `{}` is {}",
-                                    c.name.node,
-                                    ty.name()
-                                ),
+                                format!("`format` applies to date columns, and `{}` is {}", c.name.node, ty.name()),
                             )
                             .label("not a date column")
                             .help("remove the format, or declare the column as `date`"),
@@ -207,9 +190,7 @@ impl Checker<'_> {
                         col.date_format = Some(f.node.clone());
                     }
                 }
-                ColumnOptionKind::Missing(codes) => col
-                    .missing_codes
-                    .extend(codes.iter().map(|s| s.node.clone())),
+                ColumnOptionKind::Missing(codes) => col.missing_codes.extend(codes.iter().map(|s| s.node.clone())),
                 ColumnOptionKind::Map(entries) => {
                     for e in entries {
                         match literal_as(&e.to, ty) {
@@ -242,10 +223,9 @@ impl Checker<'_> {
     pub(super) fn population(&mut self, p: &ast::PopulationDecl) -> Option<ir::Population> {
         let source = self.lookup_source(&p.source)?;
         let mut ok = true;
-        for (col, types) in [
-            ("year", &[ColumnType::Int][..]),
-            ("population", &[ColumnType::Int, ColumnType::Decimal][..]),
-        ] {
+        for (col, types) in
+            [("year", &[ColumnType::Int][..]), ("population", &[ColumnType::Int, ColumnType::Decimal][..])]
+        {
             match source.column(col) {
                 Some(c) if types.contains(&c.ty) => {}
                 found => {
@@ -266,29 +246,17 @@ impl Checker<'_> {
                 }
             }
         }
-        let filter = p
-            .filter
-            .as_ref()
-            .and_then(|f| self.condition(f, &exprs_row_scope(&source)));
-        ok.then(|| ir::Population {
-            name: p.name.node.clone(),
-            source: source.name.clone(),
-            filter,
-            span: p.name.span,
-        })
+        let filter = p.filter.as_ref().and_then(|f| self.condition(f, &exprs_row_scope(&source)));
+        ok.then(|| ir::Population { name: p.name.node.clone(), source: source.name.clone(), filter, span: p.name.span })
     }
 
     pub(super) fn calendar(&mut self, decls: &[&ast::CalendarDecl]) -> ir::Calendar {
         for extra in decls.iter().skip(1) {
             self.error(
-                Diagnostic::new(
-                    Code::TwoCalendars,
-                    extra.name.span,
-                    "a project has one working-day calendar",
-                )
-                .label("second calendar")
-                .with_secondary(decls[0].name.span, "first calendar")
-                .help("keep one `calendar` declaration"),
+                Diagnostic::new(Code::TwoCalendars, extra.name.span, "a project has one working-day calendar")
+                    .label("second calendar")
+                    .with_secondary(decls[0].name.span, "first calendar")
+                    .help("keep one `calendar` declaration"),
             );
         }
         let Some(decl) = decls.first() else {
@@ -303,10 +271,7 @@ impl Checker<'_> {
                 None
             }
         });
-        ir::Calendar {
-            name: decl.name.node.clone(),
-            holidays,
-        }
+        ir::Calendar { name: decl.name.node.clone(), holidays }
     }
 }
 
@@ -315,13 +280,9 @@ pub(super) fn exprs_row_scope(source: &ir::Source) -> super::exprs::Scope {
 }
 
 fn duplicate_entry(span: crate::span::Span, what: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::DuplicateClause,
-        span,
-        format!("`{what}` is given twice in this source"),
-    )
-    .label("second declaration")
-    .help("keep one")
+    Diagnostic::new(Code::DuplicateClause, span, format!("`{what}` is given twice in this source"))
+        .label("second declaration")
+        .help("keep one")
 }
 
 fn describe_literal(l: &Literal) -> &'static str {

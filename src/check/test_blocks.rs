@@ -46,14 +46,10 @@ impl Checker<'_> {
                 TestEntryKind::AsOf(d) => {
                     if let Some((_, first)) = as_of {
                         self.error(
-                            Diagnostic::new(
-                                Code::AsOf,
-                                entry.span,
-                                "this test gives its as-of date twice",
-                            )
-                            .label("second as-of date")
-                            .with_secondary(first, "first one")
-                            .help("keep one `as of` line"),
+                            Diagnostic::new(Code::AsOf, entry.span, "this test gives its as-of date twice")
+                                .label("second as-of date")
+                                .with_secondary(first, "first one")
+                                .help("keep one `as of` line"),
                         );
                         ok = false;
                     }
@@ -87,28 +83,18 @@ impl Checker<'_> {
                         span: entry.span,
                     });
                 }
-                TestEntryKind::GivenTable { source, table } => {
-                    match self.given_table(source, table) {
-                        Some(data) => givens.push(ir::Given {
-                            source: source.node.clone(),
-                            data,
-                            span: entry.span,
-                        }),
-                        None => ok = false,
-                    }
-                }
+                TestEntryKind::GivenTable { source, table } => match self.given_table(source, table) {
+                    Some(data) => givens.push(ir::Given { source: source.node.clone(), data, span: entry.span }),
+                    None => ok = false,
+                },
                 TestEntryKind::Expect(_) => {}
             }
         }
         let Some((as_of, _)) = as_of else {
             self.error(
-                Diagnostic::new(
-                    Code::AsOf,
-                    t.name.span,
-                    format!("test \"{}\" has no as-of date", t.name.node),
-                )
-                .label("needs `as of YYYY-MM-DD`")
-                .help("add `as of 2013-09-30` (the date the book is run as of)"),
+                Diagnostic::new(Code::AsOf, t.name.span, format!("test \"{}\" has no as-of date", t.name.node))
+                    .label("needs `as of YYYY-MM-DD`")
+                    .help("add `as of 2013-09-30` (the date the book is run as of)"),
             );
             return None;
         };
@@ -122,22 +108,12 @@ impl Checker<'_> {
         }
         if expectations.is_empty() && ok {
             self.error(
-                Diagnostic::new(
-                    Code::NoExpectations,
-                    t.name.span,
-                    format!("test \"{}\" expects nothing", t.name.node),
-                )
-                .label("no `expect`")
-                .help("add `expect MEASURE for PERIOD = VALUE`"),
+                Diagnostic::new(Code::NoExpectations, t.name.span, format!("test \"{}\" expects nothing", t.name.node))
+                    .label("no `expect`")
+                    .help("add `expect MEASURE for PERIOD = VALUE`"),
             );
         }
-        ok.then(|| ir::Test {
-            name: t.name.node.clone(),
-            givens,
-            as_of,
-            expectations,
-            span: t.name.span,
-        })
+        ok.then(|| ir::Test { name: t.name.node.clone(), givens, as_of, expectations, span: t.name.span })
     }
 
     fn given_table(&mut self, source: &ast::Ident, table: &ast::Table) -> Option<ir::GivenData> {
@@ -148,19 +124,14 @@ impl Checker<'_> {
             match src.column(&h.node) {
                 Some(c) => types.push(c.ty),
                 None => {
-                    let help =
-                        match did_you_mean(&h.node, src.columns.iter().map(|c| c.name.as_str())) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!(
-                                "`{}` has columns {}",
-                                src.name,
-                                src.columns
-                                    .iter()
-                                    .map(|c| c.name.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        };
+                    let help = match did_you_mean(&h.node, src.columns.iter().map(|c| c.name.as_str())) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!(
+                            "`{}` has columns {}",
+                            src.name,
+                            src.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    };
                     self.error(
                         Diagnostic::new(
                             Code::UnknownGivenColumn,
@@ -182,7 +153,11 @@ impl Checker<'_> {
                     Diagnostic::new(
                         Code::RowWidth,
                         row.span,
-                        format!("this row has {} cells and the header has {} columns", row.cells.len(), table.header.len()),
+                        format!(
+                            "this row has {} cells and the header has {} columns",
+                            row.cells.len(),
+                            table.header.len()
+                        ),
                     )
                     .label("wrong number of cells")
                     .help("give one cell per column, separated by `|`; leave a cell empty for a missing value"),
@@ -203,11 +178,7 @@ impl Checker<'_> {
                             Diagnostic::new(
                                 Code::BadCell,
                                 cell.span,
-                                format!(
-                                    "`{text}` is not a {} value for column `{}`",
-                                    ty.name(),
-                                    name.node
-                                ),
+                                format!("`{text}` is not a {} value for column `{}`", ty.name(), name.node),
                             )
                             .label(format!("expected {}", ty.name()))
                             .help(format!(
@@ -222,10 +193,7 @@ impl Checker<'_> {
             }
             rows.push(values);
         }
-        ok.then(|| ir::GivenData::Rows {
-            columns: table.header.iter().map(|h| h.node.clone()).collect(),
-            rows,
-        })
+        ok.then(|| ir::GivenData::Rows { columns: table.header.iter().map(|h| h.node.clone()).collect(), rows })
     }
 
     fn expectation(
@@ -237,10 +205,7 @@ impl Checker<'_> {
     ) -> Option<ir::Expectation> {
         let Some(measure) = measures.iter().find(|m| m.name == e.measure.node) else {
             if !self.measure_names.contains_key(&e.measure.node) {
-                let suggestion = did_you_mean(
-                    &e.measure.node,
-                    self.measure_names.keys().map(String::as_str),
-                );
+                let suggestion = did_you_mean(&e.measure.node, self.measure_names.keys().map(String::as_str));
                 self.error(super::unknown(
                     Code::UnknownMeasure,
                     &e.measure,
@@ -267,13 +232,17 @@ impl Checker<'_> {
             Some((col, value)) => {
                 if !measure.breakdowns.contains(&col.node) {
                     self.error(
-                        Diagnostic::new(Code::UnknownColumn, col.span, format!("measure `{}` has no breakdown by `{}`", measure.name, col.node))
-                            .label("not a breakdown of this measure")
-                            .help(if measure.breakdowns.is_empty() {
-                                "add `by COLUMN` to the measure, or remove `by ...` from the expectation".to_string()
-                            } else {
-                                format!("its breakdowns are {}", measure.breakdowns.join(", "))
-                            }),
+                        Diagnostic::new(
+                            Code::UnknownColumn,
+                            col.span,
+                            format!("measure `{}` has no breakdown by `{}`", measure.name, col.node),
+                        )
+                        .label("not a breakdown of this measure")
+                        .help(if measure.breakdowns.is_empty() {
+                            "add `by COLUMN` to the measure, or remove `by ...` from the expectation".to_string()
+                        } else {
+                            format!("its breakdowns are {}", measure.breakdowns.join(", "))
+                        }),
                     );
                     return None;
                 }
@@ -282,10 +251,7 @@ impl Checker<'_> {
         };
         let expected = match (&e.value.kind, field) {
             (ExpectedValueKind::Missing, _) => Expected::Missing,
-            (
-                ExpectedValueKind::Number(q),
-                Field::Value | Field::Numerator | Field::Denominator | Field::Target,
-            ) => {
+            (ExpectedValueKind::Number(q), Field::Value | Field::Numerator | Field::Denominator | Field::Target) => {
                 if q.percent && !(field == Field::Value || field == Field::Target) {
                     self.error(expectation_type(
                         e.value.span,
@@ -296,17 +262,12 @@ impl Checker<'_> {
                 }
                 Expected::Number(q.value)
             }
-            (ExpectedValueKind::Word(w), Field::Rag) if ir::RagColour::parse(w).is_some() => {
-                Expected::Word(w.clone())
-            }
-            (ExpectedValueKind::Word(w), Field::Direction)
-                if ["up", "down", "same"].contains(&w.as_str()) =>
-            {
+            (ExpectedValueKind::Word(w), Field::Rag) if ir::RagColour::parse(w).is_some() => Expected::Word(w.clone()),
+            (ExpectedValueKind::Word(w), Field::Direction) if ["up", "down", "same"].contains(&w.as_str()) => {
                 Expected::Word(w.clone())
             }
             (ExpectedValueKind::Word(w), Field::Judgement)
-                if ["improving", "worsening", "no_change", "not_comparable"]
-                    .contains(&w.as_str()) =>
+                if ["improving", "worsening", "no_change", "not_comparable"].contains(&w.as_str()) =>
             {
                 Expected::Word(w.clone())
             }
@@ -325,14 +286,7 @@ impl Checker<'_> {
                 return None;
             }
         };
-        Some(ir::Expectation {
-            measure: measure.name.clone(),
-            period,
-            breakdown,
-            field,
-            expected,
-            span,
-        })
+        Some(ir::Expectation { measure: measure.name.clone(), period, breakdown, field, expected, span })
     }
 
     fn period_ref(&mut self, p: &ast::PeriodSelector, as_of: NaiveDate) -> Option<ir::PeriodRef> {
@@ -347,15 +301,11 @@ impl Checker<'_> {
             PeriodSelectorKind::Year { label } => fy_of(label).map(PeriodRef::Year),
             PeriodSelectorKind::Quarter { label, quarter } => {
                 let q: u8 = quarter.trim_start_matches('Q').parse().ok()?;
-                fy_of(label)
-                    .filter(|_| (1..=4).contains(&q))
-                    .map(|fy| PeriodRef::Quarter { fy, quarter: q })
+                fy_of(label).filter(|_| (1..=4).contains(&q)).map(|fy| PeriodRef::Quarter { fy, quarter: q })
             }
             PeriodSelectorKind::Month { label } => label.split_once('-').and_then(|(y, m)| {
                 let (year, month): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
-                (1..=12)
-                    .contains(&month)
-                    .then_some(PeriodRef::Month { year, month })
+                (1..=12).contains(&month).then_some(PeriodRef::Month { year, month })
             }),
         };
         let Some(parsed) = parsed else {
@@ -375,10 +325,7 @@ impl Checker<'_> {
             }
             PeriodRef::Month { year, month } => format!("{year}-{month:02}"),
         };
-        if periods
-            .iter()
-            .any(|r| r.label == label && r.kind != PeriodKind::Ytd)
-        {
+        if periods.iter().any(|r| r.label == label && r.kind != PeriodKind::Ytd) {
             return Some(parsed);
         }
         let fy = fy_start_year(as_of);

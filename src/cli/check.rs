@@ -25,25 +25,15 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return failed(e),
     };
     let diags = &checked.diagnostics;
-    print!(
-        "{}",
-        render_all(diags, &files, args.format, use_colour(&std::io::stdout()))
-    );
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    print!("{}", render_all(diags, &files, args.format, use_colour(&std::io::stdout())));
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = diags.len() - errors;
     if args.format == Format::Human {
         let measures = checked.project.as_ref().map(|p| p.measures.len());
         let checked = format!("checked {} file{}", files.len(), plural(files.len()));
         match (errors, warnings, measures) {
             (0, 0, Some(m)) => eprintln!("{checked}, {m} measure{}: no problems", plural(m)),
-            _ => eprintln!(
-                "{checked}: {errors} error{}, {warnings} warning{}",
-                plural(errors),
-                plural(warnings)
-            ),
+            _ => eprintln!("{checked}: {errors} error{}, {warnings} warning{}", plural(errors), plural(warnings)),
         }
     }
     if errors > 0 || (args.deny_warnings && warnings > 0) {

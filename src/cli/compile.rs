@@ -45,15 +45,7 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return failed(e),
     };
     let Some(project) = checked.project else {
-        eprint!(
-            "{}",
-            render_all(
-                &checked.diagnostics,
-                &files,
-                Format::Human,
-                use_colour(&std::io::stderr())
-            )
-        );
+        eprint!("{}", render_all(&checked.diagnostics, &files, Format::Human, use_colour(&std::io::stderr())));
         eprintln!("the rules have errors; nothing was compiled");
         return exit::PROBLEMS;
     };
@@ -72,16 +64,10 @@ pub fn run(args: Args) -> u8 {
     let periods = periods_as_of(as_of);
     let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
         if name == CALENDAR_TABLE {
-            return Ok(Arc::new(
-                LogicalTableSource::new(compile::calendar_schema()),
-            ));
+            return Ok(Arc::new(LogicalTableSource::new(compile::calendar_schema())));
         }
-        let source = project
-            .source(name)
-            .ok_or_else(|| CompileError::unsupported(format!("table `{name}`")))?;
-        Ok(Arc::new(LogicalTableSource::new(
-            data::readers::declared_schema(source),
-        )))
+        let source = project.source(name).ok_or_else(|| CompileError::unsupported(format!("table `{name}`")))?;
+        Ok(Arc::new(LogicalTableSource::new(data::readers::declared_schema(source))))
     };
     let chosen = match engine::chosen_measures(&project, &args.measures) {
         Ok(c) => c,
@@ -99,12 +85,7 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return failed(e),
     };
     let mut plans = vec![("totals".to_string(), &book.totals)];
-    plans.extend(book.breakdowns.iter().map(|b| {
-        (
-            format!("breakdown by {} of {}", b.column, b.source),
-            &b.plan,
-        )
-    }));
+    plans.extend(book.breakdowns.iter().map(|b| (format!("breakdown by {} of {}", b.column, b.source), &b.plan)));
     for (name, plan) in plans {
         match args.emit {
             Emit::Plan => println!("-- {name}, as of {as_of}\n{}\n", plan.display_indent()),

@@ -27,9 +27,7 @@ pub fn run(args: Args) -> u8 {
                 print!("{}", code.render_explanation());
                 exit::CLEAN
             }
-            None => failed(format!(
-                "`{text}` is not a diagnostic code; `scorebook explain` lists them"
-            )),
+            None => failed(format!("`{text}` is not a diagnostic code; `scorebook explain` lists them")),
         },
     }
 }

@@ -21,15 +21,7 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return failed(e),
     };
     if !parsed.diagnostics.is_empty() {
-        eprint!(
-            "{}",
-            render_all(
-                &parsed.diagnostics,
-                &parsed.files,
-                Format::Human,
-                use_colour(&std::io::stderr())
-            )
-        );
+        eprint!("{}", render_all(&parsed.diagnostics, &parsed.files, Format::Human, use_colour(&std::io::stderr())));
         eprintln!("nothing was formatted: fix the syntax errors first");
         return exit::PROBLEMS;
     }

@@ -32,10 +32,7 @@ impl Spinner {
             }
             bar.finish_and_clear();
         });
-        Spinner {
-            done,
-            handle: Some(handle),
-        }
+        Spinner { done, handle: Some(handle) }
     }
 
     pub fn finish(mut self) {

@@ -55,8 +55,7 @@ pub struct Args {
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
 }
 
 pub fn load_config(path: Option<&PathBuf>) -> Result<Option<Config>, String> {
@@ -72,15 +71,7 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return failed(e),
     };
     let Some(project) = checked.project else {
-        eprint!(
-            "{}",
-            render_all(
-                &checked.diagnostics,
-                &files,
-                Format::Human,
-                use_colour(&std::io::stderr())
-            )
-        );
+        eprint!("{}", render_all(&checked.diagnostics, &files, Format::Human, use_colour(&std::io::stderr())));
         eprintln!("the rules have errors; nothing was run");
         return exit::PROBLEMS;
     };
@@ -97,10 +88,7 @@ pub fn run(args: Args) -> u8 {
         skip_bad_rows: args.on_bad_rows == BadRows::Skip,
         measures: args.measures.clone(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => return failed(e),
     };
@@ -118,12 +106,7 @@ pub fn run(args: Args) -> u8 {
         eprintln!("warning: {w}");
     }
     for f in output.load.files.iter().filter(|f| f.bad_rows > 0) {
-        eprintln!(
-            "warning: {}: {} bad row{} left out",
-            f.path,
-            f.bad_rows,
-            if f.bad_rows == 1 { "" } else { "s" }
-        );
+        eprintln!("warning: {}: {} bad row{} left out", f.path, f.bad_rows, if f.bad_rows == 1 { "" } else { "s" });
     }
     let options_json = serde_json::json!({
         "paths": args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
@@ -132,13 +115,7 @@ pub fn run(args: Args) -> u8 {
         "measures": args.measures,
         "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
     });
-    let manifest = match manifest::build(
-        &files,
-        &output.bindings,
-        &output.load,
-        output.as_of,
-        options_json,
-    ) {
+    let manifest = match manifest::build(&files, &output.bindings, &output.load, output.as_of, options_json) {
         Ok(m) => m,
         Err(e) => return failed(format!("reading the inputs for the manifest: {e}")),
     };

@@ -22,10 +22,7 @@ pub fn column(qualifier: &str, name: &str) -> Expr {
 
 /// A missing number, typed, so that it stays a DOUBLE when unparsed to SQL.
 pub fn null_f64() -> Expr {
-    datafusion::prelude::cast(
-        lit(ScalarValue::Null),
-        datafusion::arrow::datatypes::DataType::Float64,
-    )
+    datafusion::prelude::cast(lit(ScalarValue::Null), datafusion::arrow::datatypes::DataType::Float64)
 }
 
 pub fn date_lit(d: NaiveDate) -> Expr {
@@ -46,9 +43,7 @@ pub fn value_lit(v: &Value) -> Expr {
 pub fn guarded_div(l: Expr, r: Expr) -> Expr {
     let l = datafusion::prelude::cast(l, datafusion::arrow::datatypes::DataType::Float64);
     let r = datafusion::prelude::cast(r, datafusion::arrow::datatypes::DataType::Float64);
-    when(r.clone().eq(lit(0.0)), null_f64())
-        .otherwise(l / r)
-        .expect("a CASE with one branch and an ELSE builds")
+    when(r.clone().eq(lit(0.0)), null_f64()).otherwise(l / r).expect("a CASE with one branch and an ELSE builds")
 }
 
 /// A calendar join the source's plan needs: `alias.idx` is the working-day index of `date`.
@@ -81,28 +76,17 @@ impl Needs {
             return c.alias.clone();
         }
         let alias = format!("wd{}", self.calendars.len());
-        self.calendars.push(CalendarJoin {
-            alias: alias.clone(),
-            date,
-        });
+        self.calendars.push(CalendarJoin { alias: alias.clone(), date });
         alias
     }
 
     fn flag_for(&mut self, source: &str, condition: Expr) -> String {
         let key = (source.to_string(), condition.to_string());
-        if let Some(f) = self
-            .flags
-            .iter()
-            .find(|f| (f.source.clone(), f.condition.to_string()) == key)
-        {
+        if let Some(f) = self.flags.iter().find(|f| (f.source.clone(), f.condition.to_string()) == key) {
             return f.alias.clone();
         }
         let alias = format!("ex{}", self.flags.len());
-        self.flags.push(ExistsFlag {
-            alias: alias.clone(),
-            source: source.to_string(),
-            condition,
-        });
+        self.flags.push(ExistsFlag { alias: alias.clone(), source: source.to_string(), condition });
         alias
     }
 }
@@ -128,9 +112,7 @@ pub fn working_day_index(d: NaiveDate, holidays: &HolidayList) -> i64 {
         return 0;
     }
     crate::calendar::working_days::working_days_between(first, d, holidays)
-        + i64::from(crate::calendar::working_days::is_working_day(
-            first, holidays,
-        ))
+        + i64::from(crate::calendar::working_days::is_working_day(first, holidays))
 }
 
 /// The value of an expression that reads no column, if it is a date.
@@ -139,18 +121,12 @@ fn const_date(e: &ir::Expr, cx: &ExprCx<'_>) -> Option<NaiveDate> {
         ExprKind::Literal(Value::Date(d)) => Some(*d),
         ExprKind::PeriodEnd => Some(cx.period_end),
         ExprKind::WindowStart => Some(cx.window_start),
-        ExprKind::Call {
-            func: Function::AddMonths,
-            args,
-        } => Some(add_months(
-            const_date(&args[0], cx)?,
-            args[1].whole_number()? as i32,
-        )),
-        ExprKind::Call {
-            func: Function::AddDays,
-            args,
-        } => const_date(&args[0], cx)?
-            .checked_add_signed(chrono::Duration::days(args[1].whole_number()?)),
+        ExprKind::Call { func: Function::AddMonths, args } => {
+            Some(add_months(const_date(&args[0], cx)?, args[1].whole_number()? as i32))
+        }
+        ExprKind::Call { func: Function::AddDays, args } => {
+            const_date(&args[0], cx)?.checked_add_signed(chrono::Duration::days(args[1].whole_number()?))
+        }
         _ => None,
     }
 }
@@ -171,35 +147,20 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
     Ok(match &e.kind {
         ExprKind::Literal(v) => value_lit(v),
         ExprKind::Column { scope: None, name } => column(cx.row, name),
-        ExprKind::Column {
-            scope: Some(alias),
-            name,
-        } => match cx.inner {
+        ExprKind::Column { scope: Some(alias), name } => match cx.inner {
             Some((user, plan_alias)) if user == alias => column(plan_alias, name),
-            _ => {
-                return Err(CompileError::unsupported(format!(
-                    "the alias `{alias}` is used outside its `exists`"
-                )))
-            }
+            _ => return Err(CompileError::unsupported(format!("the alias `{alias}` is used outside its `exists`"))),
         },
         ExprKind::PeriodEnd => date_lit(cx.period_end),
         ExprKind::WindowStart => date_lit(cx.window_start),
         ExprKind::Measure(name) => {
-            return Err(CompileError::unsupported(format!(
-                "measure `{name}` inside a row condition"
-            )))
+            return Err(CompileError::unsupported(format!("measure `{name}` inside a row condition")))
         }
-        ExprKind::RagOperand(_) => {
-            return Err(CompileError::unsupported(
-                "a RAG operand inside a plan".into(),
-            ))
-        }
+        ExprKind::RagOperand(_) => return Err(CompileError::unsupported("a RAG operand inside a plan".into())),
         ExprKind::Call { func, args } => match func {
             Function::AddMonths | Function::AddDays => {
                 let n = args[1].whole_number().ok_or_else(|| {
-                    CompileError::unsupported(
-                        "a month or day count that is not a whole number".into(),
-                    )
+                    CompileError::unsupported("a month or day count that is not a whole number".into())
                 })?;
                 let interval = if *func == Function::AddMonths {
                     ScalarValue::IntervalYearMonth(Some(n as i32))
@@ -231,11 +192,7 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
                 b - a
             }
             Function::Abs => abs(compile(&args[0], cx, needs)?),
-            Function::Coalesce => coalesce(
-                args.iter()
-                    .map(|a| compile(a, cx, needs))
-                    .collect::<Result<_, _>>()?,
-            ),
+            Function::Coalesce => coalesce(args.iter().map(|a| compile(a, cx, needs)).collect::<Result<_, _>>()?),
         },
         ExprKind::Not(x) => !compile(x, cx, needs)?,
         ExprKind::Neg(x) => -compile(x, cx, needs)?,
@@ -265,38 +222,25 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
                 is_null(x)
             }
         }
-        ExprKind::InList {
-            expr,
-            list,
-            negated,
-        } => {
+        ExprKind::InList { expr, list, negated } => {
             let x = compile(expr, cx, needs)?;
-            let items = list
-                .iter()
-                .map(|i| compile(i, cx, needs))
-                .collect::<Result<Vec<_>, _>>()?;
+            let items = list.iter().map(|i| compile(i, cx, needs)).collect::<Result<Vec<_>, _>>()?;
             x.in_list(items, *negated)
         }
-        ExprKind::Exists {
-            source,
-            alias,
-            condition,
-        } => {
+        ExprKind::Exists { source, alias, condition } => {
             if cx.inner.is_some() {
                 return Err(CompileError::unsupported("`exists` inside `exists`".into()));
             }
-            let inner_cx = ExprCx {
-                inner: Some((alias.as_str(), INNER)),
-                ..*cx
-            };
+            let inner_cx = ExprCx { inner: Some((alias.as_str(), INNER)), ..*cx };
             let cond = match condition {
                 Some(c) => compile(c, &inner_cx, needs)?,
                 None => lit(true),
             };
             let flag = needs.flag_for(source, cond);
-            let key = cx.keys.first().ok_or_else(|| {
-                CompileError::unsupported("`exists` over a source without a key".into())
-            })?;
+            let key = cx
+                .keys
+                .first()
+                .ok_or_else(|| CompileError::unsupported("`exists` over a source without a key".into()))?;
             column(&flag, key).is_not_null()
         }
     })
@@ -310,13 +254,7 @@ mod tests {
     fn index_differences_are_working_days() {
         let h = HolidayList::england_and_wales();
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert_eq!(
-            working_day_index(d("2013-09-06"), &h) - working_day_index(d("2013-08-23"), &h),
-            9
-        );
-        assert_eq!(
-            working_day_index(d("2013-09-07"), &h) - working_day_index(d("2013-09-06"), &h),
-            0
-        );
+        assert_eq!(working_day_index(d("2013-09-06"), &h) - working_day_index(d("2013-08-23"), &h), 9);
+        assert_eq!(working_day_index(d("2013-09-07"), &h) - working_day_index(d("2013-09-06"), &h), 0);
     }
 }

@@ -30,10 +30,7 @@ pub enum CompileError {
     #[error("{0} is not supported yet")]
     Unsupported(String),
     #[error("measure `{measure}`: {source}")]
-    InMeasure {
-        measure: String,
-        source: Box<CompileError>,
-    },
+    InMeasure { measure: String, source: Box<CompileError> },
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
 }
@@ -46,10 +43,7 @@ impl CompileError {
     fn in_measure(self, m: &Measure) -> Self {
         match self {
             e @ CompileError::InMeasure { .. } => e,
-            e => CompileError::InMeasure {
-                measure: m.reference.clone(),
-                source: Box::new(e),
-            },
+            e => CompileError::InMeasure { measure: m.reference.clone(), source: Box::new(e) },
         }
     }
 }
@@ -69,10 +63,7 @@ pub struct PlanInputs<'a> {
 
 /// The schema of the calendar table.
 pub fn calendar_schema() -> Arc<Schema> {
-    Arc::new(Schema::new(vec![
-        Field::new("date", DataType::Date32, false),
-        Field::new("idx", DataType::Int64, false),
-    ]))
+    Arc::new(Schema::new(vec![Field::new("date", DataType::Date32, false), Field::new("idx", DataType::Int64, false)]))
 }
 
 /// The window a measure looks at for a period, or `None` when the period ends before a
@@ -145,10 +136,7 @@ fn collect_refs(e: &crate::ir::Expr, out: &mut Vec<String>) {
 }
 
 /// Compiles the chosen measures (all when `chosen` is `None`).
-pub fn compile_book(
-    inputs: &PlanInputs<'_>,
-    chosen: Option<&[usize]>,
-) -> Result<BookPlan, CompileError> {
+pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result<BookPlan, CompileError> {
     let project = inputs.project;
     let all: Vec<usize> = (0..project.measures.len()).collect();
     let measures = with_dependencies(project, chosen.unwrap_or(&all));
@@ -185,34 +173,33 @@ pub fn compile_book(
     for p in plans.into_iter().skip(1) {
         builder = builder.cross_join(p)?;
     }
-    let cells = final_cells(inputs, &measures)?;
+    let cells = final_cells(inputs, &measures, false)?;
     let totals = builder.project(cells)?.build()?;
 
     let mut breakdowns = Vec::new();
     for (source, ms) in &by_source {
-        let mut columns: Vec<&str> = ms
-            .iter()
-            .flat_map(|&i| project.measures[i].breakdowns.iter().map(String::as_str))
-            .collect();
+        let mut columns: Vec<&str> =
+            ms.iter().flat_map(|&i| project.measures[i].breakdowns.iter().map(String::as_str)).collect();
         columns.sort();
         columns.dedup();
         for c in columns {
-            let with_c: Vec<usize> = ms
-                .iter()
-                .copied()
-                .filter(|&i| project.measures[i].breakdowns.iter().any(|b| b == c))
-                .collect();
-            let mut b =
-                LogicalPlanBuilder::from(source_plan::aggregate(inputs, source, &with_c, Some(c))?);
+            let with_c: Vec<usize> =
+                ms.iter().copied().filter(|&i| project.measures[i].breakdowns.iter().any(|b| b == c)).collect();
+            let agg_alias = source_plan::source_alias(source);
+            let mut b = LogicalPlanBuilder::from(source_plan::aggregate(inputs, source, &with_c, Some(c))?);
+            // A breakdown by area divides each area's count by its own population.
+            let by_area = c == population::AREA_COLUMN;
             for p in &populations {
-                b = b.cross_join(population::plan(inputs, p)?)?;
+                if by_area && population::has_areas(inputs, p) {
+                    let per_area = population::plan_by_area(inputs, p)?;
+                    let on = column(&agg_alias, c).eq(column(&population::area_alias(p), population::AREA_COLUMN));
+                    b = b.join_on(per_area, datafusion::logical_expr::JoinType::Left, vec![on])?;
+                } else {
+                    b = b.cross_join(population::plan(inputs, p)?)?;
+                }
             }
-            let mut cells = vec![cast(
-                column(&source_plan::source_alias(source), c),
-                DataType::Utf8,
-            )
-            .alias("breakdown_value")];
-            cells.extend(final_cells(inputs, &with_c)?);
+            let mut cells = vec![cast(column(&agg_alias, c), DataType::Utf8).alias("breakdown_value")];
+            cells.extend(final_cells(inputs, &with_c, by_area)?);
             breakdowns.push(BreakdownPlan {
                 column: c.to_string(),
                 source: source.to_string(),
@@ -221,22 +208,19 @@ pub fn compile_book(
             });
         }
     }
-    Ok(BookPlan {
-        measures,
-        totals,
-        breakdowns,
-    })
+    Ok(BookPlan { measures, totals, breakdowns })
 }
 
 /// Numerator, denominator and value of every (measure, period) from the aggregate columns.
-fn final_cells(inputs: &PlanInputs<'_>, measures: &[usize]) -> Result<Vec<Expr>, CompileError> {
+/// `by_area`: cells of a breakdown by area, whose rates use each area's population.
+fn final_cells(inputs: &PlanInputs<'_>, measures: &[usize], by_area: bool) -> Result<Vec<Expr>, CompileError> {
     let project = inputs.project;
     let mut values: BTreeMap<(usize, usize), Expr> = BTreeMap::new();
     let mut out = Vec::new();
     for &i in measures {
         let m = &project.measures[i];
         for (pi, p) in inputs.periods.iter().enumerate() {
-            let (num, den, val) = cell(inputs, i, pi, p, &values).map_err(|e| e.in_measure(m))?;
+            let (num, den, val) = cell(inputs, i, pi, p, &values, by_area).map_err(|e| e.in_measure(m))?;
             values.insert((i, pi), val.clone());
             out.push(num.alias(cell_name(i, pi, "num")));
             out.push(den.alias(cell_name(i, pi, "den")));
@@ -256,6 +240,7 @@ fn cell(
     pi: usize,
     p: &ReportingPeriod,
     values: &BTreeMap<(usize, usize), Expr>,
+    by_area: bool,
 ) -> Result<(Expr, Expr, Expr), CompileError> {
     let project = inputs.project;
     let m = &project.measures[i];
@@ -267,12 +252,7 @@ fn cell(
         return Ok((null_f64(), null_f64(), null_f64()));
     }
     let source = m.definition.rows().map_or("", |r| r.source.as_str());
-    let agg = |what: &str| {
-        column(
-            &source_plan::source_alias(source),
-            &source_plan::aggregate_name(i, pi, what),
-        )
-    };
+    let agg = |what: &str| column(&source_plan::source_alias(source), &source_plan::aggregate_name(i, pi, what));
     Ok(match &m.definition {
         Definition::Count { .. } => (null_f64(), null_f64(), f64_of(agg("count"))),
         Definition::Aggregate { .. } => (null_f64(), null_f64(), f64_of(agg("agg"))),
@@ -281,19 +261,16 @@ fn cell(
             let val = guarded_div(lit(100.0) * num.clone(), den.clone());
             (num, den, val)
         }
-        Definition::Rate {
-            per, population, ..
-        } => {
+        Definition::Rate { per, population, .. } => {
             let num = f64_of(agg("count"));
-            let den = f64_of(column(
-                &population::alias(population),
-                &population::value_name(pi),
-            ));
-            let val = datafusion::logical_expr::when(
-                den.clone().is_null().or(den.clone().lt_eq(lit(0.0))),
-                null_f64(),
-            )
-            .otherwise(lit(f64::from(*per)) * num.clone() / den.clone())?;
+            let alias = if by_area && population::has_areas(inputs, population) {
+                population::area_alias(population)
+            } else {
+                population::alias(population)
+            };
+            let den = f64_of(column(&alias, &population::value_name(pi)));
+            let val = datafusion::logical_expr::when(den.clone().is_null().or(den.clone().lt_eq(lit(0.0))), null_f64())
+                .otherwise(lit(f64::from(*per)) * num.clone() / den.clone())?;
             (num, den, val)
         }
         Definition::Derived { .. } => unreachable!("handled above"),
@@ -318,20 +295,12 @@ fn derived(
                 .position(|m| &m.name == name)
                 .ok_or_else(|| CompileError::unsupported(format!("unknown measure {name}")))?;
             values.get(&(j, pi)).cloned().ok_or_else(|| {
-                CompileError::unsupported(format!(
-                    "measure `{name}` computed after the measure that uses it"
-                ))
+                CompileError::unsupported(format!("measure `{name}` computed after the measure that uses it"))
             })?
         }
         ExprKind::Neg(x) => -d(x)?,
-        ExprKind::Call {
-            func: crate::ir::Function::Abs,
-            args,
-        } => datafusion::functions::expr_fn::abs(d(&args[0])?),
-        ExprKind::Call {
-            func: crate::ir::Function::Coalesce,
-            args,
-        } => {
+        ExprKind::Call { func: crate::ir::Function::Abs, args } => datafusion::functions::expr_fn::abs(d(&args[0])?),
+        ExprKind::Call { func: crate::ir::Function::Coalesce, args } => {
             datafusion::functions::expr_fn::coalesce(args.iter().map(d).collect::<Result<_, _>>()?)
         }
         ExprKind::Binary { op, left, right } => {
@@ -341,18 +310,10 @@ fn derived(
                 BinaryOp::Sub => l - r,
                 BinaryOp::Mul => l * r,
                 BinaryOp::Div => guarded_div(l, r),
-                _ => {
-                    return Err(CompileError::unsupported(
-                        "a comparison in a derived measure".into(),
-                    ))
-                }
+                _ => return Err(CompileError::unsupported("a comparison in a derived measure".into())),
             }
         }
-        _ => {
-            return Err(CompileError::unsupported(
-                "this expression in a derived measure".into(),
-            ))
-        }
+        _ => return Err(CompileError::unsupported("this expression in a derived measure".into())),
     })
 }
 

@@ -24,17 +24,43 @@ pub fn value_name(pi: usize) -> String {
     format!("pop_p{pi}")
 }
 
+/// The alias of a population's per-area plan.
+pub fn area_alias(population: &str) -> String {
+    format!("population_{population}_by_area")
+}
+
+/// The column naming an area, in sources and in populations.
+pub const AREA_COLUMN: &str = "area_code";
+
+/// Does this population give each area its own figures?
+pub fn has_areas(inputs: &PlanInputs<'_>, name: &str) -> bool {
+    inputs
+        .project
+        .population(name)
+        .and_then(|p| inputs.project.source(&p.source))
+        .is_some_and(|s| s.column(AREA_COLUMN).is_some())
+}
+
 pub fn plan(inputs: &PlanInputs<'_>, name: &str) -> Result<LogicalPlan, CompileError> {
-    let pop = inputs.project.population(name).ok_or_else(|| {
-        CompileError::unsupported(format!("population `{name}` without a declaration"))
-    })?;
+    build(inputs, name, false)
+}
+
+/// One row per area: `area_code` and the population of each period, each area's figures
+/// chosen by the same mid-year rule.
+pub fn plan_by_area(inputs: &PlanInputs<'_>, name: &str) -> Result<LogicalPlan, CompileError> {
+    build(inputs, name, true)
+}
+
+fn build(inputs: &PlanInputs<'_>, name: &str, by_area: bool) -> Result<LogicalPlan, CompileError> {
+    let pop = inputs
+        .project
+        .population(name)
+        .ok_or_else(|| CompileError::unsupported(format!("population `{name}` without a declaration")))?;
     let source = inputs
         .project
         .source(&pop.source)
         .ok_or_else(|| CompileError::unsupported(format!("source `{}`", pop.source)))?;
-    let mut rows =
-        LogicalPlanBuilder::scan(source.name.as_str(), (inputs.tables)(&source.name)?, None)?
-            .alias(ROWS)?;
+    let mut rows = LogicalPlanBuilder::scan(source.name.as_str(), (inputs.tables)(&source.name)?, None)?.alias(ROWS)?;
     if let (Some(f), Some(p)) = (&pop.filter, inputs.periods.first()) {
         let cx = ExprCx {
             period_end: p.range.end,
@@ -46,47 +72,39 @@ pub fn plan(inputs: &PlanInputs<'_>, name: &str) -> Result<LogicalPlan, CompileE
         };
         rows = rows.filter(compile(f, &cx, &mut Needs::default())?)?;
     }
-    if let (Some(area), Some(_)) = (inputs.area_code, source.column("area_code")) {
-        rows = rows.filter(column(ROWS, "area_code").eq(lit(area)))?;
+    if let (Some(area), Some(_), false) = (inputs.area_code, source.column(AREA_COLUMN), by_area) {
+        rows = rows.filter(column(ROWS, AREA_COLUMN).eq(lit(area)))?;
     }
-    let years = rows
-        .aggregate(
-            vec![column(ROWS, "year")],
-            vec![sum(column(ROWS, "population")).alias("total")],
-        )?
-        .alias(YEARS)?
-        .build()?;
+    let area_group = |q: &str| if by_area { vec![column(q, AREA_COLUMN)] } else { Vec::new() };
+    let mut group = vec![column(ROWS, "year")];
+    group.extend(area_group(ROWS));
+    let years = rows.aggregate(group, vec![sum(column(ROWS, "population")).alias("total")])?.alias(YEARS)?.build()?;
     let picks = inputs
         .periods
         .iter()
         .enumerate()
         .map(|(pi, p)| {
             let mid_year = i64::from(fy_start_year(p.range.end));
-            let usable = column(YEARS, "year")
-                .lt_eq(lit(mid_year))
-                .and(column(YEARS, "total").gt(lit(0)));
-            Ok(max(column(YEARS, "year"))
-                .filter(usable)
-                .build()?
-                .alias(format!("year_p{pi}")))
+            let usable = column(YEARS, "year").lt_eq(lit(mid_year)).and(column(YEARS, "total").gt(lit(0)));
+            Ok(max(column(YEARS, "year")).filter(usable).build()?.alias(format!("year_p{pi}")))
         })
         .collect::<Result<Vec<_>, CompileError>>()?;
-    let picked = LogicalPlanBuilder::from(years.clone())
-        .aggregate(Vec::<datafusion::prelude::Expr>::new(), picks)?
-        .alias(PICKED)?
-        .build()?;
+    let picked = LogicalPlanBuilder::from(years.clone()).aggregate(area_group(YEARS), picks)?.alias(PICKED)?.build()?;
     let values = (0..inputs.periods.len())
         .map(|pi| {
             let this_year = column(YEARS, "year").eq(column(PICKED, &format!("year_p{pi}")));
-            Ok(max(column(YEARS, "total"))
-                .filter(this_year)
-                .build()?
-                .alias(value_name(pi)))
+            Ok(max(column(YEARS, "total")).filter(this_year).build()?.alias(value_name(pi)))
         })
         .collect::<Result<Vec<_>, CompileError>>()?;
-    Ok(LogicalPlanBuilder::from(years)
-        .cross_join(picked)?
-        .aggregate(Vec::<datafusion::prelude::Expr>::new(), values)?
-        .alias(alias(name))?
-        .build()?)
+    let joined = if by_area {
+        LogicalPlanBuilder::from(years).join_on(
+            picked,
+            datafusion::logical_expr::JoinType::Inner,
+            vec![column(YEARS, AREA_COLUMN).eq(column(PICKED, AREA_COLUMN))],
+        )?
+    } else {
+        LogicalPlanBuilder::from(years).cross_join(picked)?
+    };
+    let out_alias = if by_area { area_alias(name) } else { alias(name) };
+    Ok(joined.aggregate(area_group(PICKED), values)?.alias(out_alias)?.build()?)
 }

@@ -5,9 +5,7 @@ use super::exprs::{column, compile, date_lit, ExprCx, Needs, INNER, ROW};
 use super::{window_of, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::ir::{AggregateFn, Definition, Selection};
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, median, min, sum};
-use datafusion::logical_expr::{
-    is_not_true, ExprFunctionExt, JoinType, LogicalPlan, LogicalPlanBuilder,
-};
+use datafusion::logical_expr::{is_not_true, ExprFunctionExt, JoinType, LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::{is_null, lit, Expr};
 
 /// The alias of a source's aggregate row.
@@ -43,10 +41,7 @@ impl LatestSnapshots {
 }
 
 fn and_all(parts: Vec<Expr>) -> Expr {
-    parts
-        .into_iter()
-        .reduce(Expr::and)
-        .unwrap_or_else(|| lit(true))
+    parts.into_iter().reduce(Expr::and).unwrap_or_else(|| lit(true))
 }
 
 /// `count(1)`, or `count(DISTINCT column)`, with a FILTER.
@@ -66,20 +61,12 @@ pub fn aggregate(
     group_by: Option<&str>,
 ) -> Result<LogicalPlan, CompileError> {
     let project = inputs.project;
-    let source = project.source(source_name).ok_or_else(|| {
-        CompileError::unsupported(format!("source `{source_name}` without a declaration"))
-    })?;
-    let keys: Vec<String> = source
-        .columns
-        .iter()
-        .filter(|c| c.key)
-        .map(|c| c.name.clone())
-        .collect();
+    let source = project
+        .source(source_name)
+        .ok_or_else(|| CompileError::unsupported(format!("source `{source_name}` without a declaration")))?;
+    let keys: Vec<String> = source.columns.iter().filter(|c| c.key).map(|c| c.name.clone()).collect();
     let mut needs = Needs::default();
-    let mut latest = LatestSnapshots {
-        column: String::new(),
-        windows: Vec::new(),
-    };
+    let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
     let mut aggregates = Vec::new();
 
     for &i in measures {
@@ -124,18 +111,10 @@ pub fn aggregate(
                     Definition::Count { distinct, .. } | Definition::Rate { distinct, .. } => {
                         out.push(row_count(distinct.as_ref(), rows_cond)?.alias(name("count")));
                     }
-                    Definition::Proportion {
-                        distinct,
-                        numerator,
-                        ..
-                    } => {
+                    Definition::Proportion { distinct, numerator, .. } => {
                         let meets = compile(numerator, &cx, &mut needs)?;
-                        out.push(
-                            row_count(distinct.as_ref(), rows_cond.clone())?.alias(name("den")),
-                        );
-                        out.push(
-                            row_count(distinct.as_ref(), rows_cond.and(meets))?.alias(name("num")),
-                        );
+                        out.push(row_count(distinct.as_ref(), rows_cond.clone())?.alias(name("den")));
+                        out.push(row_count(distinct.as_ref(), rows_cond.and(meets))?.alias(name("num")));
                     }
                     Definition::Aggregate { func, expr, .. } => {
                         let x = compile(expr, &cx, &mut needs)?;
@@ -176,14 +155,10 @@ pub fn aggregate(
             .project(keys.iter().map(|k| column(ROW, k)))?
             .alias(flag.alias.as_str())?
             .build()?;
-        let left: Vec<datafusion::common::Column> = keys
-            .iter()
-            .map(|k| datafusion::common::Column::new(Some(ROW), k))
-            .collect();
-        let right: Vec<datafusion::common::Column> = keys
-            .iter()
-            .map(|k| datafusion::common::Column::new(Some(flag.alias.as_str()), k))
-            .collect();
+        let left: Vec<datafusion::common::Column> =
+            keys.iter().map(|k| datafusion::common::Column::new(Some(ROW), k)).collect();
+        let right: Vec<datafusion::common::Column> =
+            keys.iter().map(|k| datafusion::common::Column::new(Some(flag.alias.as_str()), k)).collect();
         base = base.join(flagged, JoinType::Left, (left, right), None)?;
     }
     if !latest.windows.is_empty() {
@@ -199,15 +174,10 @@ pub fn aggregate(
                     .alias(format!("latest_{k}")))
             })
             .collect::<Result<Vec<_>, CompileError>>()?;
-        let one_row = scan(source_name, SNAPSHOTS)?
-            .aggregate(Vec::<Expr>::new(), latest_dates)?
-            .alias(LATEST)?
-            .build()?;
+        let one_row =
+            scan(source_name, SNAPSHOTS)?.aggregate(Vec::<Expr>::new(), latest_dates)?.alias(LATEST)?.build()?;
         base = base.cross_join(one_row)?;
     }
     let group: Vec<Expr> = group_by.map(|c| column(ROW, c)).into_iter().collect();
-    Ok(base
-        .aggregate(group, aggregates)?
-        .alias(source_alias(source_name))?
-        .build()?)
+    Ok(base.aggregate(group, aggregates)?.alias(source_alias(source_name))?.build()?)
 }

@@ -3,8 +3,8 @@
 use super::CompileError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::unparser::dialect::{
-    BigQueryDialect, DefaultDialect, Dialect as UnparserDialect, DuckDBDialect, MySqlDialect,
-    PostgreSqlDialect, SnowflakeDialect, SqliteDialect,
+    BigQueryDialect, DefaultDialect, Dialect as UnparserDialect, DuckDBDialect, MySqlDialect, PostgreSqlDialect,
+    SnowflakeDialect, SqliteDialect,
 };
 use datafusion::sql::unparser::Unparser;
 
@@ -49,8 +49,6 @@ fn unparse(plan: &LogicalPlan, dialect: Dialect) -> Result<String, CompileError>
         Dialect::Bigquery => Box::new(BigQueryDialect {}),
         Dialect::Snowflake => Box::new(SnowflakeDialect::new()),
     };
-    let statement = Unparser::new(d.as_ref())
-        .with_pretty(true)
-        .plan_to_sql(plan)?;
+    let statement = Unparser::new(d.as_ref()).with_pretty(true).plan_to_sql(plan)?;
     Ok(statement.to_string())
 }

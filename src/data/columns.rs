@@ -4,9 +4,7 @@
 
 use crate::ir::{Column, ColumnType, Value};
 use chrono::NaiveDate;
-use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
-};
+use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use std::sync::Arc;
 
@@ -38,11 +36,7 @@ pub fn date32(d: NaiveDate) -> i32 {
 
 /// A declared date pattern (`dd/mm/yyyy`) as a chrono format (`%d/%m/%Y`).
 pub fn chrono_format(pattern: &str) -> String {
-    pattern
-        .replace("yyyy", "%Y")
-        .replace("yy", "%y")
-        .replace("dd", "%d")
-        .replace("mm", "%m")
+    pattern.replace("yyyy", "%Y").replace("yy", "%y").replace("dd", "%d").replace("mm", "%m")
 }
 
 enum Builder {
@@ -74,9 +68,7 @@ fn parse_iso_date(s: &str) -> Option<NaiveDate> {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
+        b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
     };
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
@@ -91,11 +83,7 @@ impl ColumnBuilder {
             ColumnType::Date => Builder::Date(Date32Builder::with_capacity(capacity)),
         };
         ColumnBuilder {
-            chrono_format: column
-                .date_format
-                .as_deref()
-                .map(chrono_format)
-                .unwrap_or_default(),
+            chrono_format: column.date_format.as_deref().map(chrono_format).unwrap_or_default(),
             column: column.clone(),
             builder,
         }
@@ -109,9 +97,7 @@ impl ColumnBuilder {
         match (&mut self.builder, v) {
             (Builder::Text(b), Value::Text(s)) => b.append_value(s),
             (Builder::Int(b), Value::Int(i)) => b.append_value(*i),
-            (Builder::Decimal(b), v) if v.as_f64().is_some() => {
-                b.append_value(v.as_f64().unwrap_or_default())
-            }
+            (Builder::Decimal(b), v) if v.as_f64().is_some() => b.append_value(v.as_f64().unwrap_or_default()),
             (Builder::Bool(b), Value::Bool(x)) => b.append_value(*x),
             (Builder::Date(b), Value::Date(d)) => b.append_value(date32(*d)),
             _ => return Err(CellProblem::NotA(self.column.ty.name())),
@@ -144,9 +130,7 @@ impl ColumnBuilder {
             Cell::Text(t) => t,
             Cell::Number(n) => {
                 return match self.column.ty {
-                    ColumnType::Int if n.fract() == 0.0 && n.abs() < 9.0e15 => {
-                        self.push_value(&Value::Int(n as i64))
-                    }
+                    ColumnType::Int if n.fract() == 0.0 && n.abs() < 9.0e15 => self.push_value(&Value::Int(n as i64)),
                     ColumnType::Decimal => self.push_value(&Value::Decimal(n)),
                     ColumnType::Text => self.push_text(&format_number(n)),
                     _ => Err(CellProblem::NotA(self.column.ty.name())),
@@ -173,11 +157,7 @@ impl ColumnBuilder {
         if trimmed.is_empty() || self.column.missing_codes.iter().any(|c| c == trimmed) {
             return self.missing();
         }
-        self.push_text(if self.column.ty == ColumnType::Text {
-            text
-        } else {
-            trimmed
-        })
+        self.push_text(if self.column.ty == ColumnType::Text { text } else { trimmed })
     }
 
     fn missing(&mut self) -> Result<(), CellProblem> {
@@ -280,21 +260,12 @@ mod tests {
     fn dates_iso_and_formatted() {
         let mut b = ColumnBuilder::new(&column(ColumnType::Date, true), 4);
         assert!(b.push(Cell::Text("2013-02-28")).is_ok());
-        assert_eq!(
-            b.push(Cell::Text("2013-02-30")),
-            Err(CellProblem::NotA("date"))
-        );
-        assert_eq!(
-            b.push(Cell::Text("28/02/2013")),
-            Err(CellProblem::NotA("date"))
-        );
+        assert_eq!(b.push(Cell::Text("2013-02-30")), Err(CellProblem::NotA("date")));
+        assert_eq!(b.push(Cell::Text("28/02/2013")), Err(CellProblem::NotA("date")));
         assert!(b.push(Cell::Text("")).is_ok());
         let a = b.finish();
         let a = a.as_primitive::<Date32Type>();
-        assert_eq!(
-            a.value(0),
-            date32(NaiveDate::from_ymd_opt(2013, 2, 28).unwrap())
-        );
+        assert_eq!(a.value(0), date32(NaiveDate::from_ymd_opt(2013, 2, 28).unwrap()));
         assert_eq!(a.null_count(), 3);
 
         let mut c = column(ColumnType::Date, false);
@@ -307,10 +278,7 @@ mod tests {
     #[test]
     fn codes_and_maps() {
         let mut c = column(ColumnType::Bool, true);
-        c.value_map = vec![
-            ("a) Yes".into(), Value::Bool(true)),
-            ("b) No".into(), Value::Bool(false)),
-        ];
+        c.value_map = vec![("a) Yes".into(), Value::Bool(true)), ("b) No".into(), Value::Bool(false))];
         let mut b = ColumnBuilder::new(&c, 4);
         for cell in ["a) Yes", "b) No", "x", "maybe"] {
             let _ = b.push(Cell::Text(cell));

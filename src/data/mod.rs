@@ -42,10 +42,7 @@ impl FileKind {
 
     pub fn of(path: &Path) -> Option<FileKind> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        FileKind::EXTENSIONS
-            .iter()
-            .find(|(e, _)| *e == ext)
-            .map(|(_, k)| *k)
+        FileKind::EXTENSIONS.iter().find(|(e, _)| *e == ext).map(|(_, k)| *k)
     }
 }
 
@@ -76,12 +73,7 @@ pub struct FileReport {
 
 impl FileReport {
     pub fn new(path: &Path) -> Self {
-        FileReport {
-            path: path.display().to_string(),
-            rows: 0,
-            bad_rows: 0,
-            first_bad: Vec::new(),
-        }
+        FileReport { path: path.display().to_string(), rows: 0, bad_rows: 0, first_bad: Vec::new() }
     }
 }
 
@@ -96,62 +88,32 @@ pub struct SchemaProblem {
 
 #[derive(Debug)]
 pub enum DataError {
-    NoData {
-        source: String,
-        looked_for: Vec<PathBuf>,
-    },
-    NoFiles {
-        source: String,
-        path: String,
-    },
-    Io {
-        path: String,
-        error: std::io::Error,
-    },
-    Empty {
-        path: String,
-    },
-    Malformed {
-        path: String,
-        line: u64,
-        message: String,
-    },
+    NoData { source: String, looked_for: Vec<PathBuf> },
+    NoFiles { source: String, path: String },
+    Io { path: String, error: std::io::Error },
+    Empty { path: String },
+    Malformed { path: String, line: u64, message: String },
     Schema(Vec<SchemaProblem>),
     BadRows(Box<FileReport>),
-    DuplicateKeys {
-        source: String,
-        columns: Vec<String>,
-        count: u64,
-    },
+    DuplicateKeys { source: String, columns: Vec<String>, count: u64 },
     Engine(datafusion::error::DataFusionError),
 }
 
 impl DataError {
     pub fn io(path: &Path, error: std::io::Error) -> Self {
-        DataError::Io {
-            path: path.display().to_string(),
-            error,
-        }
+        DataError::Io { path: path.display().to_string(), error }
     }
 
     pub fn csv(path: &Path, e: csv::Error) -> Self {
         let line = e.position().map_or(0, |p| p.line());
         let message = match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            } => {
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
                 format!("this row has {len} fields and the header has {expected_len}; quote fields that contain commas")
             }
-            csv::ErrorKind::Utf8 { .. } => {
-                "the file is not UTF-8; save it as UTF-8 (CSV UTF-8 in Excel)".to_string()
-            }
+            csv::ErrorKind::Utf8 { .. } => "the file is not UTF-8; save it as UTF-8 (CSV UTF-8 in Excel)".to_string(),
             _ => e.to_string(),
         };
-        DataError::Malformed {
-            path: path.display().to_string(),
-            line,
-            message,
-        }
+        DataError::Malformed { path: path.display().to_string(), line, message }
     }
 }
 
@@ -228,75 +190,46 @@ fn expand(path: &Path) -> Vec<PathBuf> {
         files.sort();
         return files;
     }
-    let mut files: Vec<PathBuf> = glob::glob(&path.display().to_string())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|p| p.is_file())
-        .collect();
+    let mut files: Vec<PathBuf> =
+        glob::glob(&path.display().to_string()).into_iter().flatten().flatten().filter(|p| p.is_file()).collect();
     files.sort();
     files
 }
 
 /// Where each source's data is: `--data DIR`, then `[sources.NAME]`, then `[data] dir`.
-pub fn bind(
-    sources: &[&Source],
-    config: Option<&Config>,
-    data_dir: Option<&Path>,
-) -> Result<Vec<Binding>, DataError> {
+pub fn bind(sources: &[&Source], config: Option<&Config>, data_dir: Option<&Path>) -> Result<Vec<Binding>, DataError> {
     let mut out = Vec::new();
     for s in sources {
         let mut looked_for = Vec::new();
         let mut in_dir = |dir: &Path| -> Option<PathBuf> {
-            FileKind::EXTENSIONS
-                .iter()
-                .map(|(ext, _)| dir.join(format!("{}.{ext}", s.name)))
-                .find(|p| {
-                    looked_for.push(p.clone());
-                    p.is_file()
-                })
+            FileKind::EXTENSIONS.iter().map(|(ext, _)| dir.join(format!("{}.{ext}", s.name))).find(|p| {
+                looked_for.push(p.clone());
+                p.is_file()
+            })
         };
         if let Some(file) = data_dir.and_then(&mut in_dir) {
-            out.push(Binding {
-                source: s.name.clone(),
-                files: vec![file],
-                sheet: None,
-            });
+            out.push(Binding { source: s.name.clone(), files: vec![file], sheet: None });
             continue;
         }
         if let Some((c, b)) = config.and_then(|c| c.sources.get(&s.name).map(|b| (c, b))) {
             let path = c.resolve(&b.path);
             let files = expand(&path);
             if files.is_empty() {
-                return Err(DataError::NoFiles {
-                    source: s.name.clone(),
-                    path: path.display().to_string(),
-                });
+                return Err(DataError::NoFiles { source: s.name.clone(), path: path.display().to_string() });
             }
-            out.push(Binding {
-                source: s.name.clone(),
-                files,
-                sheet: b.sheet.clone(),
-            });
+            out.push(Binding { source: s.name.clone(), files, sheet: b.sheet.clone() });
             continue;
         }
         let config_dir = config.and_then(|c| c.data.dir.as_ref().map(|d| c.resolve(d)));
         if let Some(file) = config_dir.as_deref().and_then(&mut in_dir) {
-            out.push(Binding {
-                source: s.name.clone(),
-                files: vec![file],
-                sheet: None,
-            });
+            out.push(Binding { source: s.name.clone(), files: vec![file], sheet: None });
             continue;
         }
         if looked_for.is_empty() {
             looked_for.push(PathBuf::from(format!("{}.csv", s.name)));
         }
         looked_for.truncate(2);
-        return Err(DataError::NoData {
-            source: s.name.clone(),
-            looked_for,
-        });
+        return Err(DataError::NoData { source: s.name.clone(), looked_for });
     }
     Ok(out)
 }
@@ -312,9 +245,7 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
             }
         }
         match &m.definition {
-            crate::ir::Definition::Proportion { numerator, .. } => {
-                collect_exists_sources(numerator, &mut names)
-            }
+            crate::ir::Definition::Proportion { numerator, .. } => collect_exists_sources(numerator, &mut names),
             crate::ir::Definition::Rate { population, .. } => {
                 if let Some(p) = project.population(population) {
                     names.insert(p.source.clone());
@@ -323,20 +254,13 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
             _ => {}
         }
     }
-    project
-        .sources
-        .iter()
-        .filter(|s| names.contains(&s.name))
-        .map(|s| s.name.clone())
-        .collect()
+    project.sources.iter().filter(|s| names.contains(&s.name)).map(|s| s.name.clone()).collect()
 }
 
 fn collect_exists_sources(e: &crate::ir::Expr, out: &mut BTreeSet<String>) {
     use crate::ir::ExprKind::*;
     match &e.kind {
-        Exists {
-            source, condition, ..
-        } => {
+        Exists { source, condition, .. } => {
             out.insert(source.clone());
             if let Some(c) = condition {
                 collect_exists_sources(c, out);
@@ -368,10 +292,7 @@ fn compatible(declared: ColumnType, found: &DataType) -> bool {
     use DataType::*;
     match declared {
         ColumnType::Text => matches!(found, Utf8 | LargeUtf8 | Utf8View | Dictionary(..)),
-        ColumnType::Int => matches!(
-            found,
-            Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32
-        ),
+        ColumnType::Int => matches!(found, Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32),
         ColumnType::Decimal => {
             matches!(
                 found,
@@ -402,16 +323,9 @@ async fn register_columnar(
     binding: &Binding,
     kind: FileKind,
 ) -> Result<FileReport, DataError> {
-    let paths: Vec<String> = binding
-        .files
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
+    let paths: Vec<String> = binding.files.iter().map(|p| p.display().to_string()).collect();
     let df = match kind {
-        FileKind::Parquet => {
-            ctx.read_parquet(paths.clone(), ParquetReadOptions::default())
-                .await?
-        }
+        FileKind::Parquet => ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?,
         _ => ctx.read_arrow(paths.clone(), Default::default()).await?,
     };
     let schema = df.schema().clone();
@@ -440,11 +354,7 @@ async fn register_columnar(
             Some(f) => {
                 let target = columns::arrow_type(c.ty);
                 let e = ident(f.name());
-                let e = if *f.data_type() == target {
-                    e
-                } else {
-                    datafusion::prelude::cast(e, target)
-                };
+                let e = if *f.data_type() == target { e } else { datafusion::prelude::cast(e, target) };
                 select.push(e.alias(&c.name));
             }
         }
@@ -455,12 +365,7 @@ async fn register_columnar(
     let view = df.select(select)?;
     let rows = view.clone().count().await? as u64;
     ctx.register_table(source.name.as_str(), view.into_view())?;
-    Ok(FileReport {
-        path: paths.join(", "),
-        rows,
-        bad_rows: 0,
-        first_bad: Vec::new(),
-    })
+    Ok(FileReport { path: paths.join(", "), rows, bad_rows: 0, first_bad: Vec::new() })
 }
 
 /// Options for reading data.
@@ -480,14 +385,8 @@ pub async fn load(
     let mut report = LoadReport::default();
     let mut schema_problems = Vec::new();
     for binding in bindings {
-        let source = project
-            .source(&binding.source)
-            .expect("bindings are made for declared sources");
-        let kind = binding
-            .files
-            .first()
-            .and_then(|f| FileKind::of(f))
-            .unwrap_or(FileKind::Csv);
+        let source = project.source(&binding.source).expect("bindings are made for declared sources");
+        let kind = binding.files.first().and_then(|f| FileKind::of(f)).unwrap_or(FileKind::Csv);
         if matches!(kind, FileKind::Parquet | FileKind::ArrowIpc) {
             match register_columnar(ctx, source, binding, kind).await {
                 Ok(r) => report.files.push(r),
@@ -500,12 +399,7 @@ pub async fn load(
         for file in &binding.files {
             let read = match FileKind::of(file).unwrap_or(FileKind::Csv) {
                 FileKind::NdJson => readers::read_ndjson(file, source, options.skip_bad_rows),
-                FileKind::Excel => readers::read_excel(
-                    file,
-                    binding.sheet.as_deref(),
-                    source,
-                    options.skip_bad_rows,
-                ),
+                FileKind::Excel => readers::read_excel(file, binding.sheet.as_deref(), source, options.skip_bad_rows),
                 _ => readers::read_csv(file, source, options.skip_bad_rows),
             };
             match read {
@@ -532,12 +426,7 @@ pub async fn load(
 
 /// A key identifies a row: the same key on two rows is a data error.
 async fn check_keys(ctx: &SessionContext, source: &Source) -> Result<(), DataError> {
-    let keys: Vec<&str> = source
-        .columns
-        .iter()
-        .filter(|c| c.key)
-        .map(|c| c.name.as_str())
-        .collect();
+    let keys: Vec<&str> = source.columns.iter().filter(|c| c.key).map(|c| c.name.as_str()).collect();
     if keys.is_empty() {
         return Ok(());
     }
@@ -546,10 +435,7 @@ async fn check_keys(ctx: &SessionContext, source: &Source) -> Result<(), DataErr
     let dupes = df
         .aggregate(
             group,
-            vec![
-                datafusion::functions_aggregate::expr_fn::count(datafusion::prelude::lit(1))
-                    .alias("n"),
-            ],
+            vec![datafusion::functions_aggregate::expr_fn::count(datafusion::prelude::lit(1)).alias("n")],
         )?
         .filter(col("n").gt(datafusion::prelude::lit(1)))?
         .count()

@@ -17,32 +17,18 @@ pub const SHOWN_BAD_ROWS: usize = 10;
 /// The declared schema of a source as Arrow sees it, in declaration order.
 pub fn declared_schema(source: &Source) -> SchemaRef {
     Arc::new(Schema::new(
-        source
-            .columns
-            .iter()
-            .map(|c| Field::new(&c.name, arrow_type(c.ty), c.optional || !c.key))
-            .collect::<Vec<_>>(),
+        source.columns.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), c.optional || !c.key)).collect::<Vec<_>>(),
     ))
 }
 
 /// Matches a file's header to the declared columns: by the declared raw header, else by name.
-pub fn match_header(
-    path: &Path,
-    header: &[String],
-    source: &Source,
-) -> Result<Vec<usize>, Vec<SchemaProblem>> {
-    let clean: Vec<String> = header
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect();
+pub fn match_header(path: &Path, header: &[String], source: &Source) -> Result<Vec<usize>, Vec<SchemaProblem>> {
+    let clean: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
     let mut positions = Vec::new();
     let mut problems = Vec::new();
     for c in &source.columns {
         let wanted = c.header.as_deref().unwrap_or(&c.name);
-        let found = clean
-            .iter()
-            .position(|h| h == wanted)
-            .or_else(|| clean.iter().position(|h| *h == c.name));
+        let found = clean.iter().position(|h| h == wanted).or_else(|| clean.iter().position(|h| *h == c.name));
         match found {
             Some(i) => positions.push(i),
             None => problems.push(SchemaProblem {
@@ -74,11 +60,7 @@ impl RowSink {
     pub fn new(source: &Source, path: &Path, skip_bad_rows: bool) -> Self {
         RowSink {
             schema: declared_schema(source),
-            builders: source
-                .columns
-                .iter()
-                .map(|c| ColumnBuilder::new(c, BATCH_ROWS))
-                .collect(),
+            builders: source.columns.iter().map(|c| ColumnBuilder::new(c, BATCH_ROWS)).collect(),
             keep: Vec::with_capacity(BATCH_ROWS),
             batches: Vec::new(),
             report: FileReport::new(path),
@@ -88,11 +70,7 @@ impl RowSink {
 
     /// One row: `cell(i)` gives the cell of declared column i (and its text, for messages);
     /// `line` is where the row starts in the file.
-    pub fn push_row<'c>(
-        &mut self,
-        line: u64,
-        mut cell: impl FnMut(usize) -> (Cell<'c>, Option<String>),
-    ) {
+    pub fn push_row<'c>(&mut self, line: u64, mut cell: impl FnMut(usize) -> (Cell<'c>, Option<String>)) {
         let mut first_problem: Option<BadRow> = None;
         for (i, b) in self.builders.iter_mut().enumerate() {
             let (value, shown) = cell(i);
@@ -120,13 +98,8 @@ impl RowSink {
         if self.keep.is_empty() {
             return;
         }
-        let columns = self
-            .builders
-            .iter_mut()
-            .map(ColumnBuilder::finish)
-            .collect();
-        let batch = RecordBatch::try_new(self.schema.clone(), columns)
-            .expect("builders follow the declared schema");
+        let columns = self.builders.iter_mut().map(ColumnBuilder::finish).collect();
+        let batch = RecordBatch::try_new(self.schema.clone(), columns).expect("builders follow the declared schema");
         let batch = if self.keep.iter().all(|k| *k) {
             batch
         } else {
@@ -148,12 +121,7 @@ impl RowSink {
     }
 }
 
-fn describe(
-    line: u64,
-    c: &crate::ir::Column,
-    problem: CellProblem,
-    shown: Option<String>,
-) -> BadRow {
+fn describe(line: u64, c: &crate::ir::Column, problem: CellProblem, shown: Option<String>) -> BadRow {
     let problem = match problem {
         CellProblem::Missing => format!("is empty, and `{}` may not be missing", c.name),
         CellProblem::NotA(ty) => {
@@ -166,11 +134,7 @@ fn describe(
             format!("`{}` is not a {ty}{hint}", shown.unwrap_or_default())
         }
     };
-    BadRow {
-        line,
-        column: c.name.clone(),
-        problem,
-    }
+    BadRow { line, column: c.name.clone(), problem }
 }
 
 pub fn read_csv(
@@ -180,20 +144,14 @@ pub fn read_csv(
 ) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
-        return Err(DataError::Empty {
-            path: path.display().to_string(),
-        });
+        return Err(DataError::Empty { path: path.display().to_string() });
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
         .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| DataError::csv(path, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let header: Vec<String> =
+        reader.headers().map_err(|e| DataError::csv(path, e))?.iter().map(str::to_string).collect();
     let positions = match_header(path, &header, source).map_err(DataError::Schema)?;
     let mut sink = RowSink::new(source, path, skip_bad_rows);
     let mut record = csv::StringRecord::new();
@@ -229,12 +187,11 @@ pub fn read_ndjson(
         if line.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| DataError::Malformed {
-                path: path.display().to_string(),
-                line: i as u64 + 1,
-                message: format!("not a JSON object: {e}"),
-            })?;
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| DataError::Malformed {
+            path: path.display().to_string(),
+            line: i as u64 + 1,
+            message: format!("not a JSON object: {e}"),
+        })?;
         let Some(obj) = value.as_object() else {
             return Err(DataError::Malformed {
                 path: path.display().to_string(),
@@ -251,9 +208,7 @@ pub fn read_ndjson(
             .columns
             .iter()
             .map(|c| {
-                let v = obj
-                    .get(c.header.as_deref().unwrap_or(&c.name))
-                    .or_else(|| obj.get(&c.name));
+                let v = obj.get(c.header.as_deref().unwrap_or(&c.name)).or_else(|| obj.get(&c.name));
                 match v {
                     None | Some(serde_json::Value::Null) => None,
                     Some(serde_json::Value::String(s)) => Some(s.clone()),
@@ -267,9 +222,7 @@ pub fn read_ndjson(
         });
     }
     if !header_checked && text.trim().is_empty() {
-        return Err(DataError::Empty {
-            path: path.display().to_string(),
-        });
+        return Err(DataError::Empty { path: path.display().to_string() });
     }
     sink.finish()
 }
@@ -291,21 +244,14 @@ pub fn read_excel(
         Some(s) => s.to_string(),
         None => names.first().cloned().unwrap_or_default(),
     };
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|_| DataError::Malformed {
-            path: path.display().to_string(),
-            line: 0,
-            message: format!(
-                "no sheet named `{name}` (the sheets are {})",
-                names.join(", ")
-            ),
-        })?;
+    let range = workbook.worksheet_range(&name).map_err(|_| DataError::Malformed {
+        path: path.display().to_string(),
+        line: 0,
+        message: format!("no sheet named `{name}` (the sheets are {})", names.join(", ")),
+    })?;
     let mut rows = range.rows();
     let Some(header) = rows.next() else {
-        return Err(DataError::Empty {
-            path: format!("{} [{name}]", path.display()),
-        });
+        return Err(DataError::Empty { path: format!("{} [{name}]", path.display()) });
     };
     let header: Vec<String> = header.iter().map(|c| c.to_string()).collect();
     let shown_path = std::path::PathBuf::from(format!("{} [{name}]", path.display()));

@@ -45,10 +45,7 @@ macro_rules! codes {
 impl Code {
     /// Looks a code up by its text, case-insensitively (`sb201`, `SB201`).
     pub fn parse(text: &str) -> Option<Code> {
-        Code::ALL
-            .iter()
-            .copied()
-            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+        Code::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
     }
 
     /// The explanation as `explain` prints it.

@@ -40,10 +40,7 @@ impl Diagnostic {
             code,
             severity: code.severity(),
             message: message.into(),
-            primary: Label {
-                span,
-                text: String::new(),
-            },
+            primary: Label { span, text: String::new() },
             secondary: Vec::new(),
             help: None,
         }
@@ -55,10 +52,7 @@ impl Diagnostic {
     }
 
     pub fn with_secondary(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.secondary.push(Label {
-            span,
-            text: text.into(),
-        });
+        self.secondary.push(Label { span, text: text.into() });
         self
     }
 
@@ -91,17 +85,13 @@ impl Diagnostics {
 
     /// In file order, then position, so output is stable.
     pub fn sorted(mut self) -> Vec<Diagnostic> {
-        self.0
-            .sort_by_key(|d| (d.primary.span.file.0, d.primary.span.start, d.code));
+        self.0.sort_by_key(|d| (d.primary.span.file.0, d.primary.span.start, d.code));
         self.0
     }
 }
 
 /// "did you mean `x`?" for a misspelt name, when a close candidate exists.
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let lower = name.to_lowercase();
     candidates
         .into_iter()
@@ -118,10 +108,7 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         let cols = ["referral_id", "referral_date", "team"];
-        assert_eq!(
-            did_you_mean("referal_date", cols).as_deref(),
-            Some("referral_date")
-        );
+        assert_eq!(did_you_mean("referal_date", cols).as_deref(), Some("referral_date"));
         assert_eq!(did_you_mean("Team", cols).as_deref(), Some("team"));
         assert_eq!(did_you_mean("outcome", cols), None);
     }

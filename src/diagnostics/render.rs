@@ -50,10 +50,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        self.diag
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -86,34 +83,16 @@ pub fn human(diag: &Diagnostic, files: &SourceMap, color: bool) -> String {
             .filter(|l| l.span.file == diag.primary.span.file)
             .map(|l| labeled(l.span, &l.text, false)),
     );
-    let report = Report {
-        diag,
-        source: NamedSource::new(file.display_path(), file.text.clone()),
-        labels,
-    };
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
+    let report = Report { diag, source: NamedSource::new(file.display_path(), file.text.clone()), labels };
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     // Rendering into a String cannot fail.
     let _ = handler.render_report(&mut out, &report);
-    for label in diag
-        .secondary
-        .iter()
-        .filter(|l| l.span.file != diag.primary.span.file)
-    {
+    for label in diag.secondary.iter().filter(|l| l.span.file != diag.primary.span.file) {
         let other = files.get(label.span.file);
         let (line, col) = other.line_col(label.span.start);
-        out.push_str(&format!(
-            "  note: {} ({}:{}:{})\n",
-            label.text,
-            other.display_path(),
-            line,
-            col
-        ));
+        out.push_str(&format!("  note: {} ({}:{}:{})\n", label.text, other.display_path(), line, col));
     }
     out
 }
@@ -180,9 +159,7 @@ pub fn github(diag: &Diagnostic, files: &SourceMap) -> String {
 
 // GitHub's escaping rules for workflow commands.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {

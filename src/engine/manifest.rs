@@ -74,13 +74,7 @@ pub fn build(
                 .iter()
                 .find(|r| r.path == shown || r.path.starts_with(&shown) || r.path.contains(&shown))
                 .map_or(0, |r| r.rows);
-            inputs.push(InputFile {
-                source: b.source.clone(),
-                path: shown,
-                bytes,
-                rows,
-                sha256,
-            });
+            inputs.push(InputFile { source: b.source.clone(), path: shown, bytes, rows, sha256 });
         }
     }
     Ok(Manifest {

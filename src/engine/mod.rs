@@ -4,9 +4,7 @@
 
 pub mod manifest;
 
-use crate::calendar::{
-    periods_as_of, working_days::calendar_days, working_days::HolidayList, ReportingPeriod,
-};
+use crate::calendar::{periods_as_of, working_days::calendar_days, working_days::HolidayList, ReportingPeriod};
 use crate::compile::{self, cell_name, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
 use crate::data::{self, DataError, LoadOptions, LoadReport};
@@ -68,18 +66,11 @@ pub fn holidays_for(project: &Project, config: Option<&Config>) -> Result<Holida
 }
 
 /// The calendar table: every day with its working-day index.
-pub fn calendar_table(
-    holidays: &HolidayList,
-) -> Result<MemTable, datafusion::error::DataFusionError> {
+pub fn calendar_table(holidays: &HolidayList) -> Result<MemTable, datafusion::error::DataFusionError> {
     let (dates, index) = calendar_days(holidays);
-    let dates: Date32Array = dates
-        .iter()
-        .map(|d| Some(crate::data::columns::date32(*d)))
-        .collect();
-    let batch = RecordBatch::try_new(
-        compile::calendar_schema(),
-        vec![Arc::new(dates), Arc::new(Int64Array::from(index))],
-    )?;
+    let dates: Date32Array = dates.iter().map(|d| Some(crate::data::columns::date32(*d))).collect();
+    let batch =
+        RecordBatch::try_new(compile::calendar_schema(), vec![Arc::new(dates), Arc::new(Int64Array::from(index))])?;
     MemTable::try_new(compile::calendar_schema(), vec![vec![batch]])
 }
 
@@ -96,10 +87,7 @@ pub async fn table_sources(
 ) -> Result<HashMap<String, Arc<dyn TableSource>>, RunError> {
     let mut out = HashMap::new();
     for n in names {
-        out.insert(
-            n.clone(),
-            provider_as_source(ctx.table_provider(n.as_str()).await?),
-        );
+        out.insert(n.clone(), provider_as_source(ctx.table_provider(n.as_str()).await?));
     }
     Ok(out)
 }
@@ -111,21 +99,12 @@ pub fn chosen_measures(project: &Project, refs: &[String]) -> Result<Option<Vec<
     }
     refs.iter()
         .map(|r| {
-            project
-                .measures
-                .iter()
-                .position(|m| &m.reference == r || &m.name == r)
-                .ok_or_else(|| {
-                    RunError::Compile(CompileError::unsupported(format!(
-                        "no measure with ref or name `{r}`; measure refs are {}",
-                        project
-                            .measures
-                            .iter()
-                            .map(|m| m.reference.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )))
-                })
+            project.measures.iter().position(|m| &m.reference == r || &m.name == r).ok_or_else(|| {
+                RunError::Compile(CompileError::unsupported(format!(
+                    "no measure with ref or name `{r}`; measure refs are {}",
+                    project.measures.iter().map(|m| m.reference.as_str()).collect::<Vec<_>>().join(", ")
+                )))
+            })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
@@ -137,7 +116,8 @@ async fn check_population(
     ctx: &SessionContext,
     project: &Project,
     area: Option<&str>,
-) -> Result<(), RunError> {
+) -> Result<Vec<String>, RunError> {
+    let mut warnings = Vec::new();
     for pop in &project.populations {
         let Some(source) = project.source(&pop.source) else {
             continue;
@@ -154,10 +134,7 @@ async fn check_population(
             .clone()
             .aggregate(
                 group,
-                vec![
-                    datafusion::functions_aggregate::expr_fn::count(datafusion::prelude::lit(1))
-                        .alias("n"),
-                ],
+                vec![datafusion::functions_aggregate::expr_fn::count(datafusion::prelude::lit(1)).alias("n")],
             )?
             .filter(datafusion::prelude::col("n").gt(datafusion::prelude::lit(1)))?
             .count()
@@ -170,19 +147,108 @@ async fn check_population(
             )));
         }
         if area.is_none() && source.column("area_code").is_some() {
-            let areas = df
-                .aggregate(vec![datafusion::prelude::ident("area_code")], vec![])?
-                .count()
-                .await?;
+            let areas = df.aggregate(vec![datafusion::prelude::ident("area_code")], vec![])?.count().await?;
             if areas > 1 {
-                return Err(RunError::Population(format!(
-                    "source `{}` holds {areas} areas, and the project does not say which is its own\n  help: set area_code under [project] in scorebook.toml",
+                warnings.push(format!(
+                    "source `{}` holds {areas} areas and scorebook.toml names none as the project's own, so rates of totals divide by their sum (set area_code under [project] to use one area)",
                     source.name
-                )));
+                ));
             }
         }
     }
-    Ok(())
+    Ok(warnings)
+}
+
+/// Working days in years the holiday list does not cover count weekdays only: say which.
+async fn holiday_coverage(
+    ctx: &SessionContext,
+    project: &Project,
+    measures: &[usize],
+    holidays: &HolidayList,
+) -> Result<Vec<String>, RunError> {
+    let Some((first, last)) = holidays.covered_years() else { return Ok(Vec::new()) };
+    let mut columns: Vec<(String, String)> = Vec::new();
+    for &i in measures {
+        let m = &project.measures[i];
+        let Some(rows) = m.definition.rows() else { continue };
+        let mut exprs: Vec<&crate::ir::Expr> = rows.filters.iter().chain(&rows.exclusions).collect();
+        if let Definition::Proportion { numerator, .. } = &m.definition {
+            exprs.push(numerator);
+        }
+        for e in exprs {
+            working_day_columns(e, &mut |c| {
+                let pair = (rows.source.clone(), c.to_string());
+                if !columns.contains(&pair) {
+                    columns.push(pair);
+                }
+            });
+        }
+    }
+    let mut outside = std::collections::BTreeSet::new();
+    for (source, column) in columns {
+        let df = ctx.table(source.as_str()).await?;
+        let c = datafusion::prelude::ident(column.as_str());
+        let batches = df
+            .aggregate(
+                vec![],
+                vec![
+                    datafusion::functions_aggregate::expr_fn::min(c.clone()).alias("lo"),
+                    datafusion::functions_aggregate::expr_fn::max(c).alias("hi"),
+                ],
+            )?
+            .collect()
+            .await?;
+        for b in batches {
+            let (Some(lo), Some(hi)) = (
+                b.column(0).as_primitive_opt::<datafusion::arrow::datatypes::Date32Type>(),
+                b.column(1).as_primitive_opt::<datafusion::arrow::datatypes::Date32Type>(),
+            ) else {
+                continue;
+            };
+            if lo.is_null(0) || hi.is_null(0) {
+                continue;
+            }
+            let year = |days: i32| {
+                chrono::Datelike::year(
+                    &(NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(i64::from(days))),
+                )
+            };
+            for y in year(lo.value(0))..=year(hi.value(0)) {
+                if y < first || y > last {
+                    outside.insert(y);
+                }
+            }
+        }
+    }
+    if outside.is_empty() {
+        return Ok(Vec::new());
+    }
+    let years: Vec<String> = outside.iter().map(i32::to_string).collect();
+    Ok(vec![format!(
+        "working days in {} count weekdays only: the holiday list covers {first} to {last} (give a longer list with `holidays` under [project] in scorebook.toml)",
+        years.join(", ")
+    )])
+}
+
+/// Columns of the measure's row that `working_days` reads.
+fn working_day_columns(e: &crate::ir::Expr, found: &mut impl FnMut(&str)) {
+    use crate::ir::ExprKind::*;
+    match &e.kind {
+        Call { func: crate::ir::Function::WorkingDays, args } => {
+            for a in args {
+                if let Column { scope: None, name } = &a.kind {
+                    found(name);
+                }
+            }
+        }
+        Call { args, .. } => args.iter().for_each(|a| working_day_columns(a, found)),
+        Not(x) | Neg(x) => working_day_columns(x, found),
+        Binary { left, right, .. } => {
+            working_day_columns(left, found);
+            working_day_columns(right, found);
+        }
+        _ => {}
+    }
 }
 
 /// A session with the data read and the book compiled, ready to execute.
@@ -194,14 +260,12 @@ pub struct Prepared {
     pub chosen: Option<Vec<usize>>,
     pub bindings: Vec<data::Binding>,
     pub load: LoadReport,
+    /// Warnings found while reading the data.
+    pub warnings: Vec<String>,
 }
 
 /// Reads the data the chosen measures need and compiles them.
-pub async fn prepare(
-    project: &Project,
-    config: Option<&Config>,
-    options: &RunOptions,
-) -> Result<Prepared, RunError> {
+pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<Prepared, RunError> {
     let as_of = match options.as_of {
         Some(d) => d,
         None => config
@@ -209,7 +273,11 @@ pub async fn prepare(
             .transpose()
             .map_err(|e| RunError::Population(e.to_string()))?
             .flatten()
-            .ok_or_else(|| RunError::Population("no as-of date: pass --as-of YYYY-MM-DD, or set as_of under [project] in scorebook.toml".into()))?,
+            .ok_or_else(|| {
+                RunError::Population(
+                    "no as-of date: pass --as-of YYYY-MM-DD, or set as_of under [project] in scorebook.toml".into(),
+                )
+            })?,
     };
     let periods = periods_as_of(as_of);
     let holidays = holidays_for(project, config)?;
@@ -219,73 +287,33 @@ pub async fn prepare(
     let chosen = chosen_measures(project, &options.measures)?;
     let all: Vec<usize> = (0..project.measures.len()).collect();
     let needed = compile::with_dependencies(project, chosen.as_deref().unwrap_or(&all));
-    let used: Vec<&crate::ir::Source> = data::sources_used(project, &needed)
-        .into_iter()
-        .filter_map(|n| project.source(&n))
-        .collect();
+    let used: Vec<&crate::ir::Source> =
+        data::sources_used(project, &needed).into_iter().filter_map(|n| project.source(&n)).collect();
     let bindings = data::bind(&used, config, options.data_dir.as_deref())?;
-    let load = data::load(
-        &ctx,
-        project,
-        &bindings,
-        LoadOptions {
-            skip_bad_rows: options.skip_bad_rows,
-        },
-    )
-    .await?;
+    let load = data::load(&ctx, project, &bindings, LoadOptions { skip_bad_rows: options.skip_bad_rows }).await?;
     let area = config.and_then(|c| c.project.area_code.as_deref());
-    check_population(&ctx, project, area).await?;
+    let mut warnings = check_population(&ctx, project, area).await?;
+    warnings.extend(holiday_coverage(&ctx, project, &needed, &holidays).await?);
 
     let mut names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
     names.push(CALENDAR_TABLE.to_string());
     let sources = table_sources(&ctx, &names).await?;
     let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
-        sources.get(name).cloned().ok_or_else(|| {
-            CompileError::unsupported(format!("a table `{name}` with no data bound"))
-        })
+        sources
+            .get(name)
+            .cloned()
+            .ok_or_else(|| CompileError::unsupported(format!("a table `{name}` with no data bound")))
     };
-    let inputs = PlanInputs {
-        project,
-        periods: &periods,
-        holidays: &holidays,
-        area_code: area,
-        tables: &resolver,
-    };
+    let inputs = PlanInputs { project, periods: &periods, holidays: &holidays, area_code: area, tables: &resolver };
     let book = compile::compile_book(&inputs, chosen.as_deref())?;
-    Ok(Prepared {
-        ctx,
-        book,
-        periods,
-        as_of,
-        chosen,
-        bindings,
-        load,
-    })
+    Ok(Prepared { ctx, book, periods, as_of, chosen, bindings, load, warnings })
 }
 
 /// Runs the book (or the chosen measures) as of a date.
-pub async fn run(
-    project: &Project,
-    config: Option<&Config>,
-    options: &RunOptions,
-) -> Result<RunOutput, RunError> {
+pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
     let p = prepare(project, config, options).await?;
-    let (rows, warnings) = execute(
-        &p.ctx,
-        project,
-        &p.book,
-        &p.periods,
-        p.as_of,
-        p.chosen.as_deref(),
-    )
-    .await?;
-    Ok(RunOutput {
-        rows,
-        bindings: p.bindings,
-        load: p.load,
-        warnings,
-        as_of: p.as_of,
-    })
+    let (rows, warnings) = execute(&p.ctx, project, &p.book, &p.periods, p.as_of, p.chosen.as_deref()).await?;
+    Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, as_of: p.as_of })
 }
 
 fn f64_cell(batch: &RecordBatch, row: usize, name: &str) -> Option<f64> {
@@ -303,23 +331,14 @@ pub async fn execute(
     as_of: NaiveDate,
     chosen: Option<&[usize]>,
 ) -> Result<(Vec<ResultRow>, Vec<String>), RunError> {
-    let totals = ctx
-        .execute_logical_plan(book.totals.clone())
-        .await?
-        .collect()
-        .await?;
+    let totals = ctx.execute_logical_plan(book.totals.clone()).await?.collect().await?;
     let totals = totals
         .into_iter()
         .find(|b| b.num_rows() > 0)
         .ok_or_else(|| RunError::Population("the book's plan returned no row".into()))?;
     let mut by_breakdown: Vec<(usize, RecordBatch)> = Vec::new();
     for (bi, b) in book.breakdowns.iter().enumerate() {
-        for batch in ctx
-            .execute_logical_plan(b.plan.clone())
-            .await?
-            .collect()
-            .await?
-        {
+        for batch in ctx.execute_logical_plan(b.plan.clone()).await?.collect().await? {
             by_breakdown.push((bi, batch));
         }
     }
@@ -374,13 +393,9 @@ pub async fn execute(
                 if !b.measures.contains(&i) {
                     continue;
                 }
-                let values = batch
-                    .column_by_name("breakdown_value")
-                    .map(|c| c.as_string::<i32>().clone());
+                let values = batch.column_by_name("breakdown_value").map(|c| c.as_string::<i32>().clone());
                 for r in 0..batch.num_rows() {
-                    let value = values
-                        .as_ref()
-                        .and_then(|v| (!v.is_null(r)).then(|| v.value(r).to_string()));
+                    let value = values.as_ref().and_then(|v| (!v.is_null(r)).then(|| v.value(r).to_string()));
                     breakdown_rows.push(ResultRow {
                         numerator: f64_cell(batch, r, &cell_name(i, pi, "num")),
                         denominator: f64_cell(batch, r, &cell_name(i, pi, "den")),
@@ -391,9 +406,7 @@ pub async fn execute(
                     });
                 }
             }
-            breakdown_rows.sort_by(|a, b| {
-                (&a.breakdown, &a.breakdown_value).cmp(&(&b.breakdown, &b.breakdown_value))
-            });
+            breakdown_rows.sort_by(|a, b| (&a.breakdown, &a.breakdown_value).cmp(&(&b.breakdown, &b.breakdown_value)));
             rows.push(base);
             rows.extend(breakdown_rows);
         }

@@ -37,54 +37,26 @@ pub fn literal(l: &Literal) -> String {
 pub fn flat(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Literal(l) => literal(l),
-        ExprKind::Path {
-            qualifier: Some(q),
-            name,
-        } => format!("{}.{}", q.node, name.node),
-        ExprKind::Path {
-            qualifier: None,
-            name,
-        } => name.node.clone(),
+        ExprKind::Path { qualifier: Some(q), name } => format!("{}.{}", q.node, name.node),
+        ExprKind::Path { qualifier: None, name } => name.node.clone(),
         ExprKind::Call { func, args } => {
-            format!(
-                "{}({})",
-                func.node,
-                args.iter().map(flat).collect::<Vec<_>>().join(", ")
-            )
+            format!("{}({})", func.node, args.iter().map(flat).collect::<Vec<_>>().join(", "))
         }
-        ExprKind::Unary {
-            op: UnaryOp::Not,
-            expr,
-        } => format!("not {}", flat(expr)),
-        ExprKind::Unary {
-            op: UnaryOp::Neg,
-            expr,
-        } => format!("-{}", flat(expr)),
+        ExprKind::Unary { op: UnaryOp::Not, expr } => format!("not {}", flat(expr)),
+        ExprKind::Unary { op: UnaryOp::Neg, expr } => format!("-{}", flat(expr)),
         ExprKind::Binary { op, left, right } => {
             format!("{} {} {}", flat(left), op.symbol(), flat(right))
         }
         ExprKind::IsMissing { expr, negated } => {
-            format!(
-                "{} is {}missing",
-                flat(expr),
-                if *negated { "not " } else { "" }
-            )
+            format!("{} is {}missing", flat(expr), if *negated { "not " } else { "" })
         }
-        ExprKind::InList {
-            expr,
-            list,
-            negated,
-        } => format!(
+        ExprKind::InList { expr, list, negated } => format!(
             "{} {}in ({})",
             flat(expr),
             if *negated { "not " } else { "" },
             list.iter().map(flat).collect::<Vec<_>>().join(", ")
         ),
-        ExprKind::Exists {
-            source,
-            alias,
-            condition,
-        } => {
+        ExprKind::Exists { source, alias, condition } => {
             let mut s = format!("exists {}", source.node);
             if let Some(a) = alias {
                 s.push_str(&format!(" as {}", a.node));
@@ -117,10 +89,7 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
         return one_line;
     }
     match &e.kind {
-        ExprKind::Binary {
-            op: op @ (BinaryOp::And | BinaryOp::Or),
-            ..
-        } => {
+        ExprKind::Binary { op: op @ (BinaryOp::And | BinaryOp::Or), .. } => {
             let mut parts = Vec::new();
             chain(e, *op, &mut parts);
             let sym = op.symbol();
@@ -134,11 +103,7 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
             }
             out
         }
-        ExprKind::Exists {
-            source,
-            alias,
-            condition: Some(c),
-        } => {
+        ExprKind::Exists { source, alias, condition: Some(c) } => {
             let mut out = format!("exists {}", source.node);
             if let Some(a) = alias {
                 out.push_str(&format!(" as {}", a.node));
@@ -149,10 +114,7 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
             out.push_str(&expr(c, indent + 4, indent + 8));
             out
         }
-        ExprKind::Unary {
-            op: UnaryOp::Not,
-            expr: inner,
-        } => format!("not {}", expr(inner, indent, col + 4)),
+        ExprKind::Unary { op: UnaryOp::Not, expr: inner } => format!("not {}", expr(inner, indent, col + 4)),
         _ => one_line,
     }
 }

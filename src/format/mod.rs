@@ -13,15 +13,8 @@ pub const WIDTH: usize = 100;
 
 #[derive(Debug)]
 enum Line {
-    Code {
-        indent: usize,
-        text: String,
-        trailing: Option<String>,
-    },
-    Comment {
-        indent: usize,
-        text: String,
-    },
+    Code { indent: usize, text: String, trailing: Option<String> },
+    Comment { indent: usize, text: String },
     Blank,
 }
 
@@ -34,12 +27,7 @@ struct Formatter<'a> {
 
 /// Formats one parsed file. `source` is the text it was parsed from.
 pub fn format_module(module: &Module, source: &str) -> String {
-    let mut f = Formatter {
-        source,
-        comments: &module.comments,
-        next_comment: 0,
-        lines: Vec::new(),
-    };
+    let mut f = Formatter { source, comments: &module.comments, next_comment: 0, lines: Vec::new() };
     for (i, item) in module.items.iter().enumerate() {
         if i > 0 {
             f.blank();
@@ -95,18 +83,10 @@ impl Formatter<'_> {
                 break;
             }
             self.next_comment += 1;
-            self.lines.push(Line::Comment {
-                indent,
-                text: c.text.clone(),
-            });
+            self.lines.push(Line::Comment { indent, text: c.text.clone() });
             let len = self.source.len();
-            let next = self
-                .comments
-                .get(self.next_comment)
-                .map(|n| n.span.start)
-                .filter(|&s| s < pos)
-                .unwrap_or(pos)
-                .min(len);
+            let next =
+                self.comments.get(self.next_comment).map(|n| n.span.start).filter(|&s| s < pos).unwrap_or(pos).min(len);
             let gap = &self.source[c.span.end.min(next)..next];
             if gap.matches('\n').count() >= 2 {
                 self.blank();
@@ -128,18 +108,12 @@ impl Formatter<'_> {
 
     fn code(&mut self, indent: usize, text: String, span: Span) {
         let trailing = self.trailing(span);
-        self.lines.push(Line::Code {
-            indent,
-            text,
-            trailing,
-        });
+        self.lines.push(Line::Code { indent, text, trailing });
     }
 
     /// A line opening a block; a comment after `{` trails it.
     fn open(&mut self, indent: usize, text: String, upto: Span) {
-        let brace = self.source[upto.end..]
-            .find('{')
-            .map_or(upto.end, |i| upto.end + i + 1);
+        let brace = self.source[upto.end..].find('{').map_or(upto.end, |i| upto.end + i + 1);
         self.code(indent, text, Span::new(upto.file, upto.start, brace));
     }
 
@@ -181,22 +155,13 @@ impl Formatter<'_> {
             };
             self.code(2, text, e.span);
         }
-        self.close(
-            0,
-            Span::new(span.file, span.end.saturating_sub(1), span.end),
-        );
+        self.close(0, Span::new(span.file, span.end.saturating_sub(1), span.end));
     }
 
     fn measure(&mut self, m: &Measure, indent: usize) {
         self.open(indent, format!("measure {} {{", m.name.node), m.name.span);
         let inner = indent + 2;
-        let width = m
-            .clauses
-            .iter()
-            .filter_map(|c| padded_keyword(&c.kind))
-            .map(str::len)
-            .max()
-            .unwrap_or(0);
+        let width = m.clauses.iter().filter_map(|c| padded_keyword(&c.kind)).map(str::len).max().unwrap_or(0);
         for c in &m.clauses {
             self.leading(c.span.start, inner);
             let text = clause(&c.kind, inner, width);
@@ -210,33 +175,21 @@ impl Formatter<'_> {
         for e in &t.entries {
             self.leading(e.span.start, 2);
             match &e.kind {
-                TestEntryKind::GivenFile { source, path } => self.code(
-                    2,
-                    format!("given {} from {}", source.node, string(&path.node)),
-                    e.span,
-                ),
+                TestEntryKind::GivenFile { source, path } => {
+                    self.code(2, format!("given {} from {}", source.node, string(&path.node)), e.span)
+                }
                 TestEntryKind::AsOf(d) => self.code(2, format!("as of {}", d.node), e.span),
                 TestEntryKind::Expect(x) => self.code(2, expectation(x), e.span),
                 TestEntryKind::GivenTable { source, table } => {
                     self.open(2, format!("given {} {{", source.node), source.span);
                     let header: Vec<String> = table.header.iter().map(|h| h.node.clone()).collect();
-                    let rows: Vec<Vec<String>> = table
-                        .rows
-                        .iter()
-                        .map(|r| r.cells.iter().map(cell).collect())
-                        .collect();
-                    let columns = header
-                        .len()
-                        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
+                    let rows: Vec<Vec<String>> =
+                        table.rows.iter().map(|r| r.cells.iter().map(cell).collect()).collect();
+                    let columns = header.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
                     let widths: Vec<usize> = (0..columns)
                         .map(|i| {
                             let h = header.get(i).map_or(0, |s| s.chars().count());
-                            rows.iter()
-                                .filter_map(|r| r.get(i))
-                                .map(|s| s.chars().count())
-                                .max()
-                                .unwrap_or(0)
-                                .max(h)
+                            rows.iter().filter_map(|r| r.get(i)).map(|s| s.chars().count()).max().unwrap_or(0).max(h)
                         })
                         .collect();
                     self.leading(table.header_span.start, 4);
@@ -262,10 +215,7 @@ impl Formatter<'_> {
             let run_end = match &lines[i] {
                 Line::Code { indent, .. } => {
                     let mut j = i;
-                    while let Some(Line::Code {
-                        indent: k, text, ..
-                    }) = lines.get(j)
-                    {
+                    while let Some(Line::Code { indent: k, text, .. }) = lines.get(j) {
                         if k != indent || text.ends_with('{') || text == "}" {
                             break;
                         }
@@ -278,11 +228,9 @@ impl Formatter<'_> {
             let column = lines[i..run_end]
                 .iter()
                 .filter_map(|l| match l {
-                    Line::Code {
-                        indent,
-                        text,
-                        trailing: Some(_),
-                    } if !text.contains('\n') => Some(indent + text.chars().count()),
+                    Line::Code { indent, text, trailing: Some(_) } if !text.contains('\n') => {
+                        Some(indent + text.chars().count())
+                    }
                     _ => None,
                 })
                 .max()
@@ -296,21 +244,12 @@ impl Formatter<'_> {
                         out.push_str(text.trim_end());
                         out.push('\n');
                     }
-                    Line::Code {
-                        indent,
-                        text,
-                        trailing,
-                    } => {
+                    Line::Code { indent, text, trailing } => {
                         let full = format!("{}{}", " ".repeat(*indent), text);
                         out.push_str(&full);
                         if let Some(c) = trailing {
-                            let last_len =
-                                full.rsplit('\n').next().map_or(0, |l| l.chars().count());
-                            let pad = if text.contains('\n') {
-                                2
-                            } else {
-                                column.saturating_sub(last_len) + 2
-                            };
+                            let last_len = full.rsplit('\n').next().map_or(0, |l| l.chars().count());
+                            let pad = if text.contains('\n') { 2 } else { column.saturating_sub(last_len) + 2 };
                             out.push_str(&" ".repeat(pad));
                             out.push('#');
                             out.push_str(c.trim_end());
@@ -345,14 +284,7 @@ fn column_option(o: &ColumnOption) -> String {
         ColumnOptionKind::Header(h) => format!("from {}", string(&h.node)),
         ColumnOptionKind::Format(f) => format!("format {}", string(&f.node)),
         ColumnOptionKind::Missing(codes) => {
-            format!(
-                "missing {}",
-                codes
-                    .iter()
-                    .map(|c| string(&c.node))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("missing {}", codes.iter().map(|c| string(&c.node)).collect::<Vec<_>>().join(", "))
         }
         ColumnOptionKind::Map(entries) => format!(
             "map {}",
@@ -398,10 +330,9 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
         format!("{kw:width$} {}", rest(value_col))
     };
     match c {
-        ClauseKind::Ref(s)
-        | ClauseKind::Title(s)
-        | ClauseKind::Description(s)
-        | ClauseKind::Theme(s) => keyed(&|_| string(&s.node)),
+        ClauseKind::Ref(s) | ClauseKind::Title(s) | ClauseKind::Description(s) | ClauseKind::Theme(s) => {
+            keyed(&|_| string(&s.node))
+        }
         ClauseKind::Unit(u) | ClauseKind::Polarity(u) => keyed(&|_| u.node.clone()),
         ClauseKind::Precision(p) => keyed(&|_| p.node.to_string()),
         ClauseKind::Count { distinct, source } => match distinct {
@@ -413,53 +344,30 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
             None => format!("percent of {}", source.node),
         },
         ClauseKind::RateOf { measure, per: p } => format!("rate of {} {}", measure.node, per(p)),
-        ClauseKind::Aggregate {
-            func,
-            expr: e,
-            source,
-        } => {
+        ClauseKind::Aggregate { func, expr: e, source } => {
             let head = format!("{} ", func.node);
-            format!(
-                "{head}{} of {}",
-                expr(e, indent + 4, indent + head.len()),
-                source.node
-            )
+            format!("{head}{} of {}", expr(e, indent + 4, indent + head.len()), source.node)
         }
         ClauseKind::Calculate(e) => format!("calculate {}", expr(e, indent + 4, indent + 10)),
         ClauseKind::InPeriod(col) => format!("in period by {}", col.node),
         ClauseKind::OpenAtPeriodEnd => "open at period end".into(),
         ClauseKind::LatestSnapshot => "latest snapshot".into(),
-        ClauseKind::Where(e) | ClauseKind::Excluding(e) | ClauseKind::Meeting(e) => {
-            keyed(&|col| expr(e, col, col))
-        }
+        ClauseKind::Where(e) | ClauseKind::Excluding(e) | ClauseKind::Meeting(e) => keyed(&|col| expr(e, col, col)),
         ClauseKind::Per(p) => per(p),
         ClauseKind::Cumulative(w) => keyed(&|_| match w {
             WindowSpec::FromFyStart => "from fy start".into(),
             WindowSpec::Since(d) => format!("since {}", d.node),
         }),
-        ClauseKind::By(cols) => keyed(&|_| {
-            cols.iter()
-                .map(|c| c.node.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        }),
-        ClauseKind::Target { figure, per_year } => keyed(&|_| {
-            format!(
-                "{}{}",
-                quantity(figure),
-                if *per_year { " per year" } else { "" }
-            )
-        }),
+        ClauseKind::By(cols) => keyed(&|_| cols.iter().map(|c| c.node.as_str()).collect::<Vec<_>>().join(", ")),
+        ClauseKind::Target { figure, per_year } => {
+            keyed(&|_| format!("{}{}", quantity(figure), if *per_year { " per year" } else { "" }))
+        }
         ClauseKind::Rag(rules) => keyed(&|col| {
             let parts: Vec<String> = rules
                 .iter()
                 .map(|r| match &r.condition {
                     None => format!("otherwise {}", r.colour.node),
-                    Some(e) => format!(
-                        "{} when {}",
-                        r.colour.node,
-                        expr(e, col + 4, col + r.colour.node.len() + 6)
-                    ),
+                    Some(e) => format!("{} when {}", r.colour.node, expr(e, col + 4, col + r.colour.node.len() + 6)),
                 })
                 .collect();
             let flat = parts.join(", ");
@@ -477,12 +385,7 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
                         format!("{} {}", of.node, quantity(figure))
                     }
                     BenchmarkKind::Method(m) => format!("sn {}", m.node),
-                    BenchmarkKind::Published {
-                        source,
-                        column,
-                        filter,
-                        per: p,
-                    } => {
+                    BenchmarkKind::Published { source, column, filter, per: p } => {
                         let mut s = format!("published {}.{}", source.node, column.node);
                         if let Some(f) = filter {
                             s.push_str(" where ");
@@ -533,19 +436,12 @@ fn expectation(x: &Expectation) -> String {
     let mut s = format!("expect {} for {period}", x.measure.node);
     if let Some((col, value)) = &x.breakdown {
         let needs_quotes = value.node.is_empty()
-            || !value
-                .node
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || !value.node.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             || value.node.starts_with(|c: char| c.is_ascii_digit());
         s.push_str(&format!(
             " by {} {}",
             col.node,
-            if needs_quotes {
-                string(&value.node)
-            } else {
-                value.node.clone()
-            }
+            if needs_quotes { string(&value.node) } else { value.node.clone() }
         ));
     }
     if let Some(f) = &x.field {

@@ -264,12 +264,7 @@ pub enum BenchmarkKind {
     /// `sn mean` or `sn median`: how the neighbours' values are averaged.
     Method(Ident),
     /// `published dfe_b1.At31_episodes [where COND] [per 10000 POPULATION]`.
-    Published {
-        source: Ident,
-        column: Ident,
-        filter: Option<Expr>,
-        per: Option<PerSpec>,
-    },
+    Published { source: Ident, column: Ident, filter: Option<Expr>, per: Option<PerSpec> },
 }
 
 // ------------------------------------------------------------------------------ expressions
@@ -364,12 +359,7 @@ impl BinaryOp {
         match self {
             BinaryOp::Or => 1,
             BinaryOp::And => 2,
-            BinaryOp::Eq
-            | BinaryOp::NotEq
-            | BinaryOp::Lt
-            | BinaryOp::LtEq
-            | BinaryOp::Gt
-            | BinaryOp::GtEq => 4,
+            BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => 4,
             BinaryOp::Add | BinaryOp::Sub => 5,
             BinaryOp::Mul | BinaryOp::Div => 6,
         }

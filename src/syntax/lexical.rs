@@ -26,10 +26,7 @@ pub fn scan(file: FileId, text: &str) -> LexicalScan {
             b'#' => {
                 let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
                 let body = text[i + 1..end].trim_end_matches('\r');
-                comments.push(Comment {
-                    text: body.to_string(),
-                    span: Span::new(file, i, i + 1 + body.len()),
-                });
+                comments.push(Comment { text: body.to_string(), span: Span::new(file, i, i + 1 + body.len()) });
                 i = end;
             }
             b'"' => {

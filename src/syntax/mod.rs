@@ -18,20 +18,10 @@ pub fn parse(file: FileId, text: &str) -> Result<Module, Vec<Diagnostic>> {
     if !scan.problems.is_empty() {
         return Err(scan.problems);
     }
-    let mut pairs =
-        RulesParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(file, text, e)])?;
+    let mut pairs = RulesParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(file, text, e)])?;
     let root = pairs.next().expect("grammar and parser disagree: no file");
-    let items = parser::AstBuilder {
-        file,
-        text,
-        comments: &scan.comments,
-    }
-    .file(root)
-    .map_err(|d| vec![*d])?;
-    Ok(Module {
-        items,
-        comments: scan.comments,
-    })
+    let items = parser::AstBuilder { file, text, comments: &scan.comments }.file(root).map_err(|d| vec![*d])?;
+    Ok(Module { items, comments: scan.comments })
 }
 
 /// The word (or character) at a byte offset, for "found ..." in messages.
@@ -41,10 +31,7 @@ fn token_at(text: &str, pos: usize) -> (String, usize) {
         return ("end of file".to_string(), 0);
     };
     if first.is_ascii_alphanumeric() || first == '_' {
-        let word: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
+        let word: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
         let len = word.len();
         (word, len)
     } else {
@@ -61,45 +48,28 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
         pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
-    if positives.contains(&Rule::column_type)
-        || (positives == [Rule::ident] && in_source_block(text, pos))
-    {
+    if positives.contains(&Rule::column_type) || (positives == [Rule::ident] && in_source_block(text, pos)) {
         if let Some(d) = stray_column_option(file, text, pos) {
             return d;
         }
     }
     let (found, len) = token_at(text, pos);
-    let span = Span::new(
-        file,
-        pos,
-        pos + len.max(if pos < text.len() { 1 } else { 0 }),
-    );
+    let span = Span::new(file, pos, pos + len.max(if pos < text.len() { 1 } else { 0 }));
     let ctx = rule_names::context(&positives);
     let expected = rule_names::describe_expected(&positives);
-    let is_word = found
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && found != "end of file";
+    let is_word = found.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && found != "end of file";
     if is_word && !ctx.words().is_empty() && !ctx.words().contains(&found.as_str()) {
         let help = match did_you_mean(&found, ctx.words().iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("expected {expected}"),
         };
-        return Diagnostic::new(
-            Code::UnknownClause,
-            span,
-            format!("unknown keyword `{found}`"),
-        )
-        .label("not a keyword here")
-        .help(help);
+        return Diagnostic::new(Code::UnknownClause, span, format!("unknown keyword `{found}`"))
+            .label("not a keyword here")
+            .help(help);
     }
     if found == "end of file" {
         let last = text.trim_end().len();
-        let at = text[..last]
-            .char_indices()
-            .next_back()
-            .map_or(0, |(i, _)| i);
+        let at = text[..last].char_indices().next_back().map_or(0, |(i, _)| i);
         return Diagnostic::new(
             Code::Syntax,
             Span::new(file, at, last),
@@ -109,13 +79,9 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
         .help("close every `{` with `}`");
     }
     let found_text = format!("`{found}`");
-    Diagnostic::new(
-        Code::Syntax,
-        span,
-        format!("expected {expected}, found {found_text}"),
-    )
-    .label(format!("expected {}", short(&expected)))
-    .help(help_for(&positives))
+    Diagnostic::new(Code::Syntax, span, format!("expected {expected}, found {found_text}"))
+        .label(format!("expected {}", short(&expected)))
+        .help(help_for(&positives))
 }
 
 /// Is `pos` directly inside the braces of a `source` declaration?
@@ -156,25 +122,18 @@ fn stray_column_option(file: FileId, text: &str, pos: usize) -> Option<Diagnosti
             let len = if let Some(inner) = rest.strip_prefix('"') {
                 inner.find('"').map_or(rest.len(), |i| i + 2)
             } else {
-                rest.find(|c: char| c.is_whitespace() || c == ',')
-                    .unwrap_or(rest.len())
-                    .max(1)
+                rest.find(|c: char| c.is_whitespace() || c == ',').unwrap_or(rest.len()).max(1)
             };
             let word = &rest[..len];
             position += 1;
             let is_word = word.starts_with(|c: char| c.is_ascii_alphabetic());
-            let known =
-                ["key", "from", "format", "missing", "map", "true", "false"].contains(&word);
+            let known = ["key", "from", "format", "missing", "map", "true", "false"].contains(&word);
             let first = position == 1 && (word == "spans" || word == "snapshot");
             if first {
                 break;
             }
             if position >= 3 && is_word && !known && !after_arrow {
-                return Some(unknown_column_option(
-                    file,
-                    word,
-                    Span::new(file, at, at + len),
-                ));
+                return Some(unknown_column_option(file, word, Span::new(file, at, at + len)));
             }
             after_arrow = word == "->";
             rest = &rest[len..];
@@ -190,13 +149,9 @@ pub(crate) fn unknown_column_option(_file: FileId, word: &str, span: Span) -> Di
         Some(s) => format!("did you mean `{s}`?"),
         None => "a column's options are `key`, `from \"Header\"`, `format \"dd/mm/yyyy\"`, `missing \"c\", ...` and `map \"raw\" -> value`".to_string(),
     };
-    Diagnostic::new(
-        Code::UnknownClause,
-        span,
-        format!("unknown column option `{word}`"),
-    )
-    .label("not a column option")
-    .help(help)
+    Diagnostic::new(Code::UnknownClause, span, format!("unknown column option `{word}`"))
+        .label("not a column option")
+        .help(help)
 }
 
 fn short(expected: &str) -> &str {
@@ -233,9 +188,7 @@ mod tests {
     }
 
     fn parse_err(text: &str) -> Diagnostic {
-        parse(FileId(0), text)
-            .expect_err("should not parse")
-            .remove(0)
+        parse(FileId(0), text).expect_err("should not parse").remove(0)
     }
 
     #[test]
@@ -249,80 +202,28 @@ mod tests {
                  spans referral_date .. end_date
                }"#,
         );
-        let ItemKind::Source(s) = &m.items[0].kind else {
-            panic!()
-        };
+        let ItemKind::Source(s) = &m.items[0].kind else { panic!() };
         assert_eq!(s.name.node, "referrals");
         assert_eq!(s.entries.len(), 5);
-        let SourceEntryKind::Column(c) = &s.entries[3].kind else {
-            panic!()
-        };
+        let SourceEntryKind::Column(c) = &s.entries[3].kind else { panic!() };
         assert!(c.optional);
-        let SourceEntryKind::Column(nfa) = &s.entries[2].kind else {
-            panic!()
-        };
-        let ColumnOptionKind::Map(entries) = &nfa.options[0].kind else {
-            panic!()
-        };
+        let SourceEntryKind::Column(nfa) = &s.entries[2].kind else { panic!() };
+        let ColumnOptionKind::Map(entries) = &nfa.options[0].kind else { panic!() };
         assert_eq!(entries[1].to, Literal::Bool(false));
     }
 
     #[test]
     fn operator_precedence() {
         let m = parse_ok("measure m { where not a = 1 or b < 2 + 3 * 4 and c is missing }");
-        let ItemKind::Measure(me) = &m.items[0].kind else {
-            panic!()
-        };
-        let ClauseKind::Where(e) = &me.clauses[0].kind else {
-            panic!()
-        };
+        let ItemKind::Measure(me) = &m.items[0].kind else { panic!() };
+        let ClauseKind::Where(e) = &me.clauses[0].kind else { panic!() };
         // or at the top; `not` binds looser than `=`
-        let ExprKind::Binary {
-            op: BinaryOp::Or,
-            left,
-            right,
-        } = &e.kind
-        else {
-            panic!("{e:?}")
-        };
-        assert!(matches!(
-            left.kind,
-            ExprKind::Unary {
-                op: UnaryOp::Not,
-                ..
-            }
-        ));
-        let ExprKind::Binary {
-            op: BinaryOp::And,
-            left: lt,
-            ..
-        } = &right.kind
-        else {
-            panic!()
-        };
-        let ExprKind::Binary {
-            op: BinaryOp::Lt,
-            right: sum,
-            ..
-        } = &lt.kind
-        else {
-            panic!()
-        };
-        let ExprKind::Binary {
-            op: BinaryOp::Add,
-            right: prod,
-            ..
-        } = &sum.kind
-        else {
-            panic!()
-        };
-        assert!(matches!(
-            prod.kind,
-            ExprKind::Binary {
-                op: BinaryOp::Mul,
-                ..
-            }
-        ));
+        let ExprKind::Binary { op: BinaryOp::Or, left, right } = &e.kind else { panic!("{e:?}") };
+        assert!(matches!(left.kind, ExprKind::Unary { op: UnaryOp::Not, .. }));
+        let ExprKind::Binary { op: BinaryOp::And, left: lt, .. } = &right.kind else { panic!() };
+        let ExprKind::Binary { op: BinaryOp::Lt, right: sum, .. } = &lt.kind else { panic!() };
+        let ExprKind::Binary { op: BinaryOp::Add, right: prod, .. } = &sum.kind else { panic!() };
+        assert!(matches!(prod.kind, ExprKind::Binary { op: BinaryOp::Mul, .. }));
     }
 
     #[test]
@@ -330,27 +231,17 @@ mod tests {
         let m = parse_ok(
             "test \"t\" {\n given referrals {\n  referral_id | child_id | team\n  r1 | c1 |\n  \"r 2\" | | cat # note\n }\n as of 2013-09-30\n expect m for month 2013-09 numerator = 1\n}",
         );
-        let ItemKind::Test(t) = &m.items[0].kind else {
-            panic!()
-        };
-        let TestEntryKind::GivenTable { table, .. } = &t.entries[0].kind else {
-            panic!()
-        };
+        let ItemKind::Test(t) = &m.items[0].kind else { panic!() };
+        let TestEntryKind::GivenTable { table, .. } = &t.entries[0].kind else { panic!() };
         assert_eq!(
-            table
-                .header
-                .iter()
-                .map(|h| h.node.as_str())
-                .collect::<Vec<_>>(),
+            table.header.iter().map(|h| h.node.as_str()).collect::<Vec<_>>(),
             ["referral_id", "child_id", "team"]
         );
         assert_eq!(table.rows[0].cells[2].text, None);
         assert_eq!(table.rows[1].cells[0].text.as_deref(), Some("r 2"));
         assert!(table.rows[1].cells[0].quoted);
         assert_eq!(table.rows[1].cells[1].text, None);
-        let TestEntryKind::Expect(e) = &t.entries[2].kind else {
-            panic!()
-        };
+        let TestEntryKind::Expect(e) = &t.entries[2].kind else { panic!() };
         assert_eq!(e.field.as_ref().unwrap().node, "numerator");
     }
 

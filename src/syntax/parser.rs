@@ -41,18 +41,11 @@ pub(super) struct AstBuilder<'t> {
 
 /// The next child of a pair. Running out means the grammar and this code disagree.
 fn next<'i>(pairs: &mut Pairs<'i, Rule>) -> Pair<'i, Rule> {
-    pairs
-        .next()
-        .expect("grammar and parser disagree: a child is missing")
+    pairs.next().expect("grammar and parser disagree: a child is missing")
 }
 
-static KEYWORDS: LazyLock<HashSet<Rule>> = LazyLock::new(|| {
-    Rule::all_rules()
-        .iter()
-        .copied()
-        .filter(|r| format!("{r:?}").starts_with("kw_"))
-        .collect()
-});
+static KEYWORDS: LazyLock<HashSet<Rule>> =
+    LazyLock::new(|| Rule::all_rules().iter().copied().filter(|r| format!("{r:?}").starts_with("kw_")).collect());
 
 /// Keyword tokens carry no data; `children` skips them.
 fn is_keyword(rule: Rule) -> bool {
@@ -125,42 +118,28 @@ impl AstBuilder<'_> {
 
     fn string(&self, pair: Pair<'_, Rule>) -> Str {
         let span = self.span(&pair);
-        let text = pair
-            .into_inner()
-            .next()
-            .map(|p| unescape(p.as_str()))
-            .unwrap_or_default();
+        let text = pair.into_inner().next().map(|p| unescape(p.as_str())).unwrap_or_default();
         Spanned::new(text, span)
     }
 
     fn date(&self, pair: Pair<'_, Rule>) -> Result<Spanned<NaiveDate>> {
         let span = self.span(&pair);
-        NaiveDate::parse_from_str(pair.as_str(), "%Y-%m-%d")
-            .map(|d| Spanned::new(d, span))
-            .map_err(|_| {
-                Box::new(
-                    Diagnostic::new(
-                        Code::InvalidDate,
-                        span,
-                        format!("`{}` is not a date", pair.as_str()),
-                    )
+        NaiveDate::parse_from_str(pair.as_str(), "%Y-%m-%d").map(|d| Spanned::new(d, span)).map_err(|_| {
+            Box::new(
+                Diagnostic::new(Code::InvalidDate, span, format!("`{}` is not a date", pair.as_str()))
                     .label("no such day")
                     .help("write a real date as YYYY-MM-DD, for example 2013-02-28"),
-                )
-            })
+            )
+        })
     }
 
     fn number_text(&self, text: &str, span: Span) -> Result<f64> {
         match text.parse::<f64>() {
             Ok(v) if v.is_finite() && text.trim_start_matches('-').len() <= 20 => Ok(v),
             _ => Err(Box::new(
-                Diagnostic::new(
-                    Code::InvalidNumber,
-                    span,
-                    format!("`{text}` is too large a number"),
-                )
-                .label("too large")
-                .help("keep figures within 15 significant digits"),
+                Diagnostic::new(Code::InvalidNumber, span, format!("`{text}` is too large a number"))
+                    .label("too large")
+                    .help("keep figures within 15 significant digits"),
             )),
         }
     }
@@ -176,12 +155,7 @@ impl AstBuilder<'_> {
         let number = next(&mut inner);
         let text = number.as_str().to_string();
         let value = self.number_text(&text, span)?;
-        Ok(Quantity {
-            value,
-            text,
-            percent: inner.next().is_some(),
-            span,
-        })
+        Ok(Quantity { value, text, percent: inner.next().is_some(), span })
     }
 
     fn literal(&self, pair: Pair<'_, Rule>) -> Result<Literal> {
@@ -217,18 +191,12 @@ impl AstBuilder<'_> {
                     let end = self.ident(i.next().expect("spans end"));
                     SourceEntryKind::Spans { start, end }
                 }
-                Rule::snapshot_decl => {
-                    SourceEntryKind::Snapshot(self.ident(children(p).next().expect("snapshot")))
-                }
+                Rule::snapshot_decl => SourceEntryKind::Snapshot(self.ident(children(p).next().expect("snapshot"))),
                 other => unreachable!("grammar and parser disagree: source entry {other:?}"),
             };
             entries.push(SourceEntry { kind, span });
         }
-        Ok(SourceDecl {
-            name,
-            description,
-            entries,
-        })
+        Ok(SourceDecl { name, description, entries })
     }
 
     fn column_decl(&self, pair: Pair<'_, Rule>) -> Result<ColumnDecl> {
@@ -238,9 +206,7 @@ impl AstBuilder<'_> {
         let ty = self.ident(next(&mut ty_parts));
         // A name and type on different lines is an unknown option of the column above.
         if self.text[name.span.end..ty.span.start].contains('\n') {
-            return Err(Box::new(super::unknown_column_option(
-                self.file, &name.node, name.span,
-            )));
+            return Err(Box::new(super::unknown_column_option(self.file, &name.node, name.span)));
         }
         let optional = ty_parts.next().is_some();
         let mut options = Vec::new();
@@ -250,28 +216,15 @@ impl AstBuilder<'_> {
             let mut args = children(p);
             let kind = match rule {
                 Rule::key_option => ColumnOptionKind::Key,
-                Rule::header_option => {
-                    ColumnOptionKind::Header(self.string(args.next().expect("header")))
-                }
-                Rule::format_option => {
-                    ColumnOptionKind::Format(self.string(args.next().expect("format")))
-                }
-                Rule::missing_option => {
-                    ColumnOptionKind::Missing(args.map(|s| self.string(s)).collect())
-                }
-                Rule::map_option => {
-                    ColumnOptionKind::Map(args.map(|e| self.map_entry(e)).collect::<Result<_>>()?)
-                }
+                Rule::header_option => ColumnOptionKind::Header(self.string(args.next().expect("header"))),
+                Rule::format_option => ColumnOptionKind::Format(self.string(args.next().expect("format"))),
+                Rule::missing_option => ColumnOptionKind::Missing(args.map(|s| self.string(s)).collect()),
+                Rule::map_option => ColumnOptionKind::Map(args.map(|e| self.map_entry(e)).collect::<Result<_>>()?),
                 other => unreachable!("grammar and parser disagree: column option {other:?}"),
             };
             options.push(ColumnOption { kind, span });
         }
-        Ok(ColumnDecl {
-            name,
-            ty,
-            optional,
-            options,
-        })
+        Ok(ColumnDecl { name, ty, optional, options })
     }
 
     fn map_entry(&self, pair: Pair<'_, Rule>) -> Result<MapEntry> {
@@ -287,19 +240,13 @@ impl AstBuilder<'_> {
         let name = self.ident(inner.next().expect("population name"));
         let source = self.ident(inner.next().expect("population source"));
         let filter = inner.next().map(|e| self.expr(e)).transpose()?;
-        Ok(PopulationDecl {
-            name,
-            source,
-            filter,
-        })
+        Ok(PopulationDecl { name, source, filter })
     }
 
     fn calendar_decl(&self, pair: Pair<'_, Rule>) -> CalendarDecl {
         let mut inner = children(pair);
         let name = self.ident(inner.next().expect("calendar name"));
-        let holidays = inner
-            .next()
-            .map(|h| self.string(children(h).next().expect("holiday list")));
+        let holidays = inner.next().map(|h| self.string(children(h).next().expect("holiday list")));
         CalendarDecl { name, holidays }
     }
 
@@ -310,11 +257,7 @@ impl AstBuilder<'_> {
         let mut inner = children(pair);
         let name = self.string(inner.next().expect("theme name"));
         let measures = inner.map(|m| self.measure(m)).collect::<Result<_>>()?;
-        Ok(ThemeBlock {
-            name,
-            measures,
-            close,
-        })
+        Ok(ThemeBlock { name, measures, close })
     }
 
     /// The span of a block's closing `}` (its last byte).
@@ -329,12 +272,7 @@ impl AstBuilder<'_> {
         let mut inner = children(pair);
         let name = self.ident(inner.next().expect("measure name"));
         let clauses = inner.map(|c| self.clause(c)).collect::<Result<_>>()?;
-        Ok(Measure {
-            name,
-            clauses,
-            span,
-            close,
-        })
+        Ok(Measure { name, clauses, span, close })
     }
 
     fn per_spec(&self, pair: Pair<'_, Rule>) -> Result<PerSpec> {
@@ -344,10 +282,7 @@ impl AstBuilder<'_> {
         Ok(PerSpec { per, population })
     }
 
-    fn distinct_and_source<'i>(
-        &self,
-        mut inner: impl Iterator<Item = Pair<'i, Rule>>,
-    ) -> (Option<Ident>, Ident) {
+    fn distinct_and_source<'i>(&self, mut inner: impl Iterator<Item = Pair<'i, Rule>>) -> (Option<Ident>, Ident) {
         let first = inner.next().expect("count target");
         if first.as_rule() == Rule::distinct_of {
             let col = self.ident(children(first).next().expect("distinct column"));
@@ -361,11 +296,7 @@ impl AstBuilder<'_> {
         let span = self.span(&pair);
         let rule = pair.as_rule();
         let mut inner = children(pair);
-        let mut first = || {
-            inner
-                .next()
-                .expect("grammar and parser disagree: clause argument")
-        };
+        let mut first = || inner.next().expect("grammar and parser disagree: clause argument");
         let kind = match rule {
             Rule::ref_clause => ClauseKind::Ref(self.string(first())),
             Rule::title_clause => ClauseKind::Title(self.string(first())),
@@ -411,19 +342,12 @@ impl AstBuilder<'_> {
             Rule::polarity_clause => ClauseKind::Polarity(self.ident(first())),
             Rule::target_clause => {
                 let figure = self.quantity(first())?;
-                ClauseKind::Target {
-                    figure,
-                    per_year: inner.next().is_some(),
-                }
+                ClauseKind::Target { figure, per_year: inner.next().is_some() }
             }
-            Rule::rag_clause => {
-                ClauseKind::Rag(inner.map(|r| self.rag_rule(r)).collect::<Result<_>>()?)
+            Rule::rag_clause => ClauseKind::Rag(inner.map(|r| self.rag_rule(r)).collect::<Result<_>>()?),
+            Rule::benchmark_clause => {
+                ClauseKind::Benchmark(inner.map(|b| self.benchmark_item(b)).collect::<Result<_>>()?)
             }
-            Rule::benchmark_clause => ClauseKind::Benchmark(
-                inner
-                    .map(|b| self.benchmark_item(b))
-                    .collect::<Result<_>>()?,
-            ),
             other => unreachable!("grammar and parser disagree: clause {other:?}"),
         };
         Ok(Clause { kind, span })
@@ -438,11 +362,7 @@ impl AstBuilder<'_> {
             Rule::rag_when => Some(self.expr(inner.next().expect("rag condition"))?),
             _ => None,
         };
-        Ok(RagRule {
-            colour,
-            condition,
-            span,
-        })
+        Ok(RagRule { colour, condition, span })
     }
 
     fn benchmark_item(&self, pair: Pair<'_, Rule>) -> Result<BenchmarkItem> {
@@ -450,15 +370,10 @@ impl AstBuilder<'_> {
         let rule = pair.as_rule();
         let mut inner = children(pair);
         let kind = match rule {
-            Rule::benchmark_method => {
-                BenchmarkKind::Method(self.ident(inner.next().expect("method")))
-            }
+            Rule::benchmark_method => BenchmarkKind::Method(self.ident(inner.next().expect("method"))),
             Rule::benchmark_figure => {
                 let of = self.ident(inner.next().expect("benchmark kind"));
-                BenchmarkKind::Figure {
-                    of,
-                    figure: self.quantity(inner.next().expect("benchmark figure"))?,
-                }
+                BenchmarkKind::Figure { of, figure: self.quantity(inner.next().expect("benchmark figure"))? }
             }
             Rule::benchmark_published => {
                 let source = self.ident(inner.next().expect("published source"));
@@ -471,12 +386,7 @@ impl AstBuilder<'_> {
                         _ => per = Some(self.per_spec(p)?),
                     }
                 }
-                BenchmarkKind::Published {
-                    source,
-                    column,
-                    filter,
-                    per,
-                }
+                BenchmarkKind::Published { source, column, filter, per }
             }
             other => unreachable!("grammar and parser disagree: benchmark {other:?}"),
         };
@@ -491,38 +401,18 @@ impl AstBuilder<'_> {
             .map_prefix(|op, rhs| {
                 let rhs = rhs?;
                 let span = self.span(&op).to(rhs.span);
-                let op = if op.as_rule() == Rule::op_not {
-                    UnaryOp::Not
-                } else {
-                    UnaryOp::Neg
-                };
-                Ok(Expr {
-                    kind: ExprKind::Unary {
-                        op,
-                        expr: Box::new(rhs),
-                    },
-                    span,
-                })
+                let op = if op.as_rule() == Rule::op_not { UnaryOp::Not } else { UnaryOp::Neg };
+                Ok(Expr { kind: ExprKind::Unary { op, expr: Box::new(rhs) }, span })
             })
             .map_postfix(|lhs, op| {
                 let lhs = lhs?;
                 let span = lhs.span.to(self.span(&op));
                 let kind = match op.as_rule() {
-                    Rule::is_missing => ExprKind::IsMissing {
-                        expr: Box::new(lhs),
-                        negated: false,
-                    },
-                    Rule::is_not_missing => ExprKind::IsMissing {
-                        expr: Box::new(lhs),
-                        negated: true,
-                    },
+                    Rule::is_missing => ExprKind::IsMissing { expr: Box::new(lhs), negated: false },
+                    Rule::is_not_missing => ExprKind::IsMissing { expr: Box::new(lhs), negated: true },
                     rule => {
                         let list = children(op).map(|e| self.expr(e)).collect::<Result<_>>()?;
-                        ExprKind::InList {
-                            expr: Box::new(lhs),
-                            list,
-                            negated: rule == Rule::not_in_list,
-                        }
+                        ExprKind::InList { expr: Box::new(lhs), list, negated: rule == Rule::not_in_list }
                     }
                 };
                 Ok(Expr { kind, span })
@@ -545,14 +435,7 @@ impl AstBuilder<'_> {
                     other => unreachable!("grammar and parser disagree: operator {other:?}"),
                 };
                 let span = lhs.span.to(rhs.span);
-                Ok(Expr {
-                    kind: ExprKind::Binary {
-                        op,
-                        left: Box::new(lhs),
-                        right: Box::new(rhs),
-                    },
-                    span,
-                })
+                Ok(Expr { kind: ExprKind::Binary { op, left: Box::new(lhs), right: Box::new(rhs) }, span })
             })
             .parse(pair.into_inner())
     }
@@ -565,10 +448,7 @@ impl AstBuilder<'_> {
             Rule::path => {
                 let mut parts: Vec<Ident> = pair.into_inner().map(|p| self.ident(p)).collect();
                 let name = parts.pop().expect("path name");
-                ExprKind::Path {
-                    qualifier: parts.pop(),
-                    name,
-                }
+                ExprKind::Path { qualifier: parts.pop(), name }
             }
             Rule::call => {
                 let mut inner = pair.into_inner();
@@ -590,11 +470,7 @@ impl AstBuilder<'_> {
                         _ => {}
                     }
                 }
-                ExprKind::Exists {
-                    source: source.expect("exists source"),
-                    alias,
-                    condition,
-                }
+                ExprKind::Exists { source: source.expect("exists source"), alias, condition }
             }
             other => unreachable!("grammar and parser disagree: primary {other:?}"),
         };
@@ -615,17 +491,11 @@ impl AstBuilder<'_> {
             let kind = match rule {
                 Rule::given_file => {
                     let source = self.ident(args.next().expect("given source"));
-                    TestEntryKind::GivenFile {
-                        source,
-                        path: self.string(args.next().expect("given path")),
-                    }
+                    TestEntryKind::GivenFile { source, path: self.string(args.next().expect("given path")) }
                 }
                 Rule::given_table => {
                     let source = self.ident(args.next().expect("given source"));
-                    TestEntryKind::GivenTable {
-                        source,
-                        table: Box::new(self.table(args.next().expect("table"), span)),
-                    }
+                    TestEntryKind::GivenTable { source, table: Box::new(self.table(args.next().expect("table"), span)) }
                 }
                 Rule::as_of => TestEntryKind::AsOf(self.date(args.next().expect("as-of date"))?),
                 Rule::expect => TestEntryKind::Expect(Box::new(self.expect(args)?)),
@@ -633,11 +503,7 @@ impl AstBuilder<'_> {
             };
             entries.push(TestEntry { kind, span });
         }
-        Ok(TestBlock {
-            name,
-            entries,
-            close,
-        })
+        Ok(TestBlock { name, entries, close })
     }
 
     fn expect<'i>(&self, mut args: impl Iterator<Item = Pair<'i, Rule>>) -> Result<Expectation> {
@@ -652,11 +518,7 @@ impl AstBuilder<'_> {
                     let mut i = children(p);
                     let col = self.ident(i.next().expect("breakdown column"));
                     let v = i.next().expect("breakdown value");
-                    let v = if v.as_rule() == Rule::string {
-                        self.string(v)
-                    } else {
-                        self.ident(v)
-                    };
+                    let v = if v.as_rule() == Rule::string { self.string(v) } else { self.ident(v) };
                     breakdown = Some((col, v));
                 }
                 Rule::expect_field => field = Some(self.ident(next(&mut p.into_inner()))),
@@ -674,13 +536,7 @@ impl AstBuilder<'_> {
                 other => unreachable!("grammar and parser disagree: expectation {other:?}"),
             }
         }
-        Ok(Expectation {
-            measure,
-            period,
-            breakdown,
-            field,
-            value: value.expect("expected value"),
-        })
+        Ok(Expectation { measure, period, breakdown, field, value: value.expect("expected value") })
     }
 
     fn period_sel(&self, pair: Pair<'_, Rule>) -> PeriodSelector {
@@ -688,16 +544,12 @@ impl AstBuilder<'_> {
         let rule = pair.as_rule();
         let mut parts = children(pair).map(|p| p.as_str().to_string());
         let kind = match rule {
-            Rule::period_year => PeriodSelectorKind::Year {
-                label: parts.next().expect("year label"),
-            },
+            Rule::period_year => PeriodSelectorKind::Year { label: parts.next().expect("year label") },
             Rule::period_quarter => PeriodSelectorKind::Quarter {
                 label: parts.next().expect("quarter year"),
                 quarter: parts.next().expect("quarter number"),
             },
-            Rule::period_month => PeriodSelectorKind::Month {
-                label: parts.next().expect("month label"),
-            },
+            Rule::period_month => PeriodSelectorKind::Month { label: parts.next().expect("month label") },
             _ => PeriodSelectorKind::Ytd,
         };
         PeriodSelector { kind, span }
@@ -711,24 +563,12 @@ impl AstBuilder<'_> {
                 .map(|cell| {
                     let cell_span = self.span(&cell);
                     match cell.into_inner().next() {
-                        None => Cell {
-                            text: None,
-                            quoted: false,
-                            span: cell_span,
-                        },
+                        None => Cell { text: None, quoted: false, span: cell_span },
                         Some(v) if v.as_rule() == Rule::string => {
                             let s = self.string(v);
-                            Cell {
-                                text: Some(s.node),
-                                quoted: true,
-                                span: s.span,
-                            }
+                            Cell { text: Some(s.node), quoted: true, span: s.span }
                         }
-                        Some(v) => Cell {
-                            text: Some(v.as_str().to_string()),
-                            quoted: false,
-                            span: self.span(&v),
-                        },
+                        Some(v) => Cell { text: Some(v.as_str().to_string()), quoted: false, span: self.span(&v) },
                     }
                 })
                 .collect();
@@ -737,22 +577,11 @@ impl AstBuilder<'_> {
         match rows.next() {
             Some(header) => {
                 let header_span = header.span;
-                let names = header
-                    .cells
-                    .into_iter()
-                    .map(|c| Spanned::new(c.text.unwrap_or_default(), c.span))
-                    .collect();
-                Table {
-                    header: names,
-                    rows: rows.collect(),
-                    header_span,
-                }
+                let names =
+                    header.cells.into_iter().map(|c| Spanned::new(c.text.unwrap_or_default(), c.span)).collect();
+                Table { header: names, rows: rows.collect(), header_span }
             }
-            None => Table {
-                header: Vec::new(),
-                rows: Vec::new(),
-                header_span: entry_span,
-            },
+            None => Table { header: Vec::new(), rows: Vec::new(), header_span: entry_span },
         }
     }
 }

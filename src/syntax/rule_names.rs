@@ -14,14 +14,7 @@ pub enum Context {
     Other,
 }
 
-pub const TOP_LEVEL_WORDS: &[&str] = &[
-    "source",
-    "population",
-    "calendar",
-    "theme",
-    "measure",
-    "test",
-];
+pub const TOP_LEVEL_WORDS: &[&str] = &["source", "population", "calendar", "theme", "measure", "test"];
 pub const CLAUSE_WORDS: &[&str] = &[
     "ref",
     "title",
@@ -120,9 +113,7 @@ pub fn human(rule: Rule) -> String {
         Rule::paren => "`(`",
         Rule::exists_expr => "`exists`",
         Rule::op_or | Rule::op_and => "`and`/`or`",
-        Rule::op_eq | Rule::op_ne | Rule::op_lt | Rule::op_le | Rule::op_gt | Rule::op_ge => {
-            "a comparison"
-        }
+        Rule::op_eq | Rule::op_ne | Rule::op_lt | Rule::op_le | Rule::op_gt | Rule::op_ge => "a comparison",
         Rule::op_add | Rule::op_sub | Rule::op_mul | Rule::op_div => "an operator",
         Rule::op_not => "`not`",
         Rule::op_neg => "`-`",
