@@ -312,7 +312,9 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
 /// Runs the book (or the chosen measures) as of a date.
 pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
     let p = prepare(project, config, options).await?;
-    let (rows, warnings) = execute(&p.ctx, project, &p.book, &p.periods, p.as_of, p.chosen.as_deref()).await?;
+    let (rows, more) = execute(&p.ctx, project, &p.book, &p.periods, p.as_of, p.chosen.as_deref()).await?;
+    let mut warnings = p.warnings;
+    warnings.extend(more);
     Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, as_of: p.as_of })
 }
 
