@@ -31,7 +31,10 @@ fn run(
     (out.rows, out.warnings)
 }
 
-fn values(rows: &[ResultRow]) -> Vec<(String, String, Option<f64>, Option<f64>, Option<f64>)> {
+/// (ref, period, numerator, denominator, value)
+type Cell = (String, String, Option<f64>, Option<f64>, Option<f64>);
+
+fn values(rows: &[ResultRow]) -> Vec<Cell> {
     rows.iter().map(|r| (r.reference.clone(), r.period_label.clone(), r.numerator, r.denominator, r.value)).collect()
 }
 
