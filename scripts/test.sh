@@ -20,9 +20,10 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 cargo test --quiet 2>&1 | tee "$log"
 
-step "scorebook check rules/ and fmt --check rules/"
+step "scorebook check, fmt --check and test on rules/"
 cargo run --quiet -- check --deny-warnings rules/
 cargo run --quiet -- fmt --check rules/
+cargo run --quiet -- test rules/ | tee -a "$log"
 
 # One closing line for the whole run.
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')

@@ -609,6 +609,11 @@ impl Field {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expected {
     Missing,
-    Number(f64),
+    /// A figure as written: it matches a value that rounds to it at `decimals` places.
+    Number {
+        value: f64,
+        decimals: u8,
+        text: String,
+    },
     Word(String),
 }

@@ -16,3 +16,4 @@ pub mod project;
 pub mod results;
 pub mod span;
 pub mod syntax;
+pub mod testing;

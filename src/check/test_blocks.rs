@@ -260,7 +260,9 @@ impl Checker<'_> {
                     ));
                     return None;
                 }
-                Expected::Number(q.value)
+                let decimals = q.text.split_once('.').map_or(0, |(_, d)| d.len().min(12) as u8);
+                let text = format!("{}{}", q.text, if q.percent { "%" } else { "" });
+                Expected::Number { value: q.value, decimals, text }
             }
             (ExpectedValueKind::Word(w), Field::Rag) if ir::RagColour::parse(w).is_some() => Expected::Word(w.clone()),
             (ExpectedValueKind::Word(w), Field::Direction) if ["up", "down", "same"].contains(&w.as_str()) => {

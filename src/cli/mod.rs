@@ -6,6 +6,7 @@ mod explain;
 mod fmt;
 mod progress;
 mod run;
+mod test;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ enum Command {
     Check(check::Args),
     /// Format rule files in the one canonical layout.
     Fmt(fmt::Args),
+    /// Run the test blocks of the rule files.
+    Test(test::Args),
     /// Compute the book over data and write the result table.
     Run(run::Args),
     /// Show the DataFusion plans (or their SQL) that compute the measures.
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Run(args) => run::run(args),
+        Command::Test(args) => test::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Explain(args) => explain::run(args),
     };

@@ -14,10 +14,11 @@ const BATCH_ROWS: usize = 64 * 1024;
 /// How many bad rows an error shows.
 pub const SHOWN_BAD_ROWS: usize = 10;
 
-/// The declared schema of a source as Arrow sees it, in declaration order.
+/// The declared schema of a source as Arrow sees it, in declaration order. Every field is
+/// nullable: required columns are enforced when files are read, not by the schema.
 pub fn declared_schema(source: &Source) -> SchemaRef {
     Arc::new(Schema::new(
-        source.columns.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), c.optional || !c.key)).collect::<Vec<_>>(),
+        source.columns.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>(),
     ))
 }
 

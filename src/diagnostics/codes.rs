@@ -48,6 +48,12 @@ impl Code {
         Code::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
     }
 
+    /// Raised by `check` (every such code has an example in the invalid corpus); the others
+    /// are raised when tests run.
+    pub fn raised_by_check(self) -> bool {
+        self != Code::TestFailed
+    }
+
     /// The explanation as `explain` prints it.
     pub fn render_explanation(self) -> String {
         let e = self.explanation();
@@ -302,6 +308,10 @@ codes! {
         meaning: "The value after `=` does not fit the field: `value`, `numerator` and `denominator` take numbers (or `missing`), `rag` takes red/amber/green, `direction` takes up/down/same.",
         example: "expect repeat_referrals for ytd rag = 5",
         fix: "Write a value of the field's kind.";
+    TestFailed = "SB708", Error, "test expectation not met",
+        meaning: "`scorebook test` ran a test block and the measure's figure for the period is not the one the test expects. A figure matches when the value rounds to it at the places written: `66.7%` matches 66.66..., `67%` does too, `50` matches 50.4 but `50.0` does not.",
+        example: "test \"repeat referrals\" {\n  given referrals { ... }\n  as of 2013-09-30\n  expect repeat_referrals for month 2013-09 = 50%   # the run gives 33.3\n}",
+        fix: "Decide which is right. If the definition changed on purpose, update the expectation; otherwise correct the measure. `missing` expects no value at all.";
     NoExpectations = "SB705", Warning, "test expects nothing",
         meaning: "A test without `expect` lines cannot fail, so it proves nothing.",
         example: "test \"empty\" {\n  as of 2013-09-30\n}",

@@ -292,21 +292,65 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let bindings = data::bind(&used, config, options.data_dir.as_deref())?;
     let load = data::load(&ctx, project, &bindings, LoadOptions { skip_bad_rows: options.skip_bad_rows }).await?;
     let area = config.and_then(|c| c.project.area_code.as_deref());
-    let mut warnings = check_population(&ctx, project, area).await?;
-    warnings.extend(holiday_coverage(&ctx, project, &needed, &holidays).await?);
+    let names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
+    let (book, warnings) =
+        compile_loaded(&ctx, project, &periods, &holidays, area, chosen.as_deref(), &needed, &names).await?;
+    Ok(Prepared { ctx, book, periods, as_of, chosen, bindings, load, warnings })
+}
 
-    let mut names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
+/// Checks the loaded data and compiles the book against the session's tables.
+#[allow(clippy::too_many_arguments)]
+async fn compile_loaded(
+    ctx: &SessionContext,
+    project: &Project,
+    periods: &[ReportingPeriod],
+    holidays: &HolidayList,
+    area: Option<&str>,
+    chosen: Option<&[usize]>,
+    needed: &[usize],
+    tables: &[String],
+) -> Result<(BookPlan, Vec<String>), RunError> {
+    let mut warnings = check_population(ctx, project, area).await?;
+    warnings.extend(holiday_coverage(ctx, project, needed, holidays).await?);
+    let mut names = tables.to_vec();
     names.push(CALENDAR_TABLE.to_string());
-    let sources = table_sources(&ctx, &names).await?;
+    let sources = table_sources(ctx, &names).await?;
     let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
         sources
             .get(name)
             .cloned()
             .ok_or_else(|| CompileError::unsupported(format!("a table `{name}` with no data bound")))
     };
-    let inputs = PlanInputs { project, periods: &periods, holidays: &holidays, area_code: area, tables: &resolver };
-    let book = compile::compile_book(&inputs, chosen.as_deref())?;
-    Ok(Prepared { ctx, book, periods, as_of, chosen, bindings, load, warnings })
+    let inputs = PlanInputs { project, periods, holidays, area_code: area, tables: &resolver };
+    let book = compile::compile_book(&inputs, chosen)?;
+    Ok((book, warnings))
+}
+
+/// Runs the chosen measures over tables held in memory (a test's given rows): each used
+/// source is a table; a source given no rows is empty.
+pub async fn run_given(
+    project: &Project,
+    as_of: NaiveDate,
+    chosen: &[usize],
+    given: Vec<(String, Vec<RecordBatch>)>,
+) -> Result<RunOutput, RunError> {
+    let periods = periods_as_of(as_of);
+    let holidays = holidays_for(project, None)?;
+    let ctx = session();
+    ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(&holidays)?))?;
+    let needed = compile::with_dependencies(project, chosen);
+    let used = data::sources_used(project, &needed);
+    for name in &used {
+        let source = project.source(name).expect("used sources are declared");
+        let schema = data::readers::declared_schema(source);
+        let batches: Vec<RecordBatch> = given.iter().filter(|(s, _)| s == name).flat_map(|(_, b)| b.clone()).collect();
+        ctx.register_table(name.as_str(), Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+    }
+    let (book, mut warnings) =
+        compile_loaded(&ctx, project, &periods, &holidays, None, Some(chosen), &needed, &used).await?;
+    let (rows, more) = execute(&ctx, project, &book, &periods, as_of, Some(chosen)).await?;
+    warnings.extend(more);
+    Ok(RunOutput { rows, bindings: Vec::new(), load: LoadReport::default(), warnings, as_of })
 }
 
 /// Runs the book (or the chosen measures) as of a date.

@@ -1,0 +1,160 @@
+//! `scorebook test`
+
+use super::{exit, failed, use_colour};
+use crate::diagnostics::render::{human, render_all, Format};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::project;
+use crate::testing::{self, Outcome};
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestFormat {
+    /// One line per test, failures with the expectation's snippet.
+    Human,
+    /// One JSON document with every test.
+    Json,
+    /// JUnit XML, for CI systems.
+    Junit,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Rule files, or directories searched for `.ind` files.
+    #[arg(default_value = "rules")]
+    paths: Vec<PathBuf>,
+    /// Run only the tests whose name contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: TestFormat,
+    /// Also show, per measure, how many tests expect something of it and the RAG bands hit.
+    #[arg(long)]
+    coverage: bool,
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+pub fn run(args: Args) -> u8 {
+    let (files, checked) = match project::check_paths(&args.paths) {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let Some(project) = checked.project else {
+        eprint!("{}", render_all(&checked.diagnostics, &files, Format::Human, use_colour(&std::io::stderr())));
+        eprintln!("the rules have errors; no test was run");
+        return exit::PROBLEMS;
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let outcomes: Vec<Outcome> = runtime.block_on(testing::run_all(&project, args.filter.as_deref()));
+    let passed = outcomes.iter().filter(|o| o.passed()).count();
+    let failed_count = outcomes.len() - passed;
+    let place = |o: &Outcome| {
+        let f = files.get(o.span.file);
+        let (line, col) = f.line_col(o.span.start);
+        (f.display_path(), line, col)
+    };
+    let colour = use_colour(&std::io::stdout());
+    match args.format {
+        TestFormat::Human => {
+            for o in &outcomes {
+                let (file, line, _) = place(o);
+                println!("{} {file}:{line} {}", if o.passed() { "PASS" } else { "FAIL" }, o.name);
+                if let Some(e) = &o.error {
+                    println!("  error: {}", e.replace('\n', "\n  "));
+                }
+                for f in &o.failures {
+                    let d = Diagnostic::new(
+                        Code::TestFailed,
+                        f.span,
+                        format!("expected {} = {}, got {}", f.what, f.expected, f.actual),
+                    )
+                    .label(format!("the run gives {}", f.actual))
+                    .help(
+                        "if the definition changed on purpose, update the expectation; otherwise correct the measure",
+                    );
+                    print!("{}", human(&d, &files, colour));
+                }
+            }
+            if args.coverage {
+                println!();
+                println!("{:<6} {:<40} {:>5}  rag bands hit", "ref", "measure", "tests");
+                for c in testing::coverage(&project, &outcomes) {
+                    let bands = if c.rag_bands.is_empty() { "-".to_string() } else { c.rag_bands.join(", ") };
+                    println!("{:<6} {:<40} {:>5}  {bands}", c.reference, c.measure, c.tests);
+                }
+                let covered = testing::coverage(&project, &outcomes).iter().filter(|c| c.tests > 0).count();
+                println!("{covered} of {} measures tested", project.measures.len());
+            }
+            println!("\n{passed} passed, {failed_count} failed");
+        }
+        TestFormat::Json => {
+            let tests: Vec<serde_json::Value> = outcomes
+                .iter()
+                .map(|o| {
+                    let (file, line, column) = place(o);
+                    let failures: Vec<serde_json::Value> = o
+                        .failures
+                        .iter()
+                        .map(|f| {
+                            let (l, c) = files.get(f.span.file).line_col(f.span.start);
+                            serde_json::json!({"expectation": f.what, "expected": f.expected, "actual": f.actual, "line": l, "column": c})
+                        })
+                        .collect();
+                    serde_json::json!({"name": o.name, "file": file, "line": line, "column": column, "passed": o.passed(), "error": o.error, "failures": failures})
+                })
+                .collect();
+            let mut doc = serde_json::json!({"passed": passed, "failed": failed_count, "tests": tests});
+            if args.coverage {
+                doc["coverage"] =
+                    serde_json::to_value(testing::coverage(&project, &outcomes)).expect("coverage serialises");
+            }
+            println!("{}", serde_json::to_string_pretty(&doc).expect("results serialise"));
+        }
+        TestFormat::Junit => {
+            let mut out = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"{}\" failures=\"{failed_count}\">\n  <testsuite name=\"scorebook\" tests=\"{}\" failures=\"{failed_count}\">\n",
+                outcomes.len(),
+                outcomes.len()
+            );
+            for o in &outcomes {
+                let (file, line, _) = place(o);
+                out.push_str(&format!(
+                    "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{line}\"",
+                    xml(&o.name),
+                    xml(&file),
+                    xml(&file)
+                ));
+                if o.passed() {
+                    out.push_str("/>\n");
+                    continue;
+                }
+                out.push_str(">\n");
+                if let Some(e) = &o.error {
+                    out.push_str(&format!("      <error message=\"{}\"/>\n", xml(e)));
+                }
+                for f in &o.failures {
+                    let (l, _) = files.get(f.span.file).line_col(f.span.start);
+                    let message = format!("expected {} = {}, got {}", f.what, f.expected, f.actual);
+                    out.push_str(&format!(
+                        "      <failure message=\"{}\">{}:{l}</failure>\n",
+                        xml(&message),
+                        xml(&file)
+                    ));
+                }
+                out.push_str("    </testcase>\n");
+            }
+            out.push_str("  </testsuite>\n</testsuites>\n");
+            print!("{out}");
+        }
+    }
+    if failed_count > 0 {
+        exit::PROBLEMS
+    } else {
+        exit::CLEAN
+    }
+}

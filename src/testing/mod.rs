@@ -1,0 +1,255 @@
+//! `scorebook test`: the test blocks of a project, run through the same compiler and engine
+//! as `run`, each over its own given rows.
+
+use crate::calendar::{fy_label, PeriodKind};
+use crate::data::columns::{Cell, ColumnBuilder};
+use crate::engine;
+use crate::ir::{Column, Expectation, Expected, Field, GivenData, PeriodRef, Project, Test, Value};
+use crate::results::{plain_number, ResultRow};
+use crate::span::Span;
+use datafusion::arrow::array::RecordBatch;
+use serde::Serialize;
+
+/// One expectation that did not hold.
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    #[serde(skip)]
+    pub span: Span,
+    /// `repeat_referrals for month 2013-09 numerator`
+    pub what: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// What running one test found.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub name: String,
+    pub span: Span,
+    pub failures: Vec<Failure>,
+    /// The test could not run at all (its given file could not be read, say).
+    pub error: Option<String>,
+    /// Every row the test's run produced, for coverage.
+    pub rows: Vec<ResultRow>,
+    /// The measures the test expects something of.
+    pub measures: Vec<String>,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty() && self.error.is_none()
+    }
+}
+
+fn cell_of(v: &Value) -> Cell<'_> {
+    match v {
+        Value::Text(s) => Cell::Text(s),
+        Value::Int(i) => Cell::Number(*i as f64),
+        Value::Decimal(d) => Cell::Number(*d),
+        Value::Bool(b) => Cell::Bool(*b),
+        Value::Date(d) => Cell::Date(*d),
+    }
+}
+
+/// A test's given rows as batches with each source's declared schema; columns a table does
+/// not give are missing.
+pub fn given_batches(project: &Project, test: &Test) -> Result<Vec<(String, Vec<RecordBatch>)>, String> {
+    let mut out = Vec::new();
+    for g in &test.givens {
+        let source = project.source(&g.source).ok_or_else(|| format!("no source `{}`", g.source))?;
+        match &g.data {
+            GivenData::File(path) => {
+                let (batches, _) = crate::data::readers::read_csv(path, source, false).map_err(|e| e.to_string())?;
+                out.push((g.source.clone(), batches));
+            }
+            GivenData::Rows { columns, rows } => {
+                let mut builders: Vec<ColumnBuilder> = source
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        ColumnBuilder::new(
+                            &Column { optional: true, value_map: Vec::new(), missing_codes: Vec::new(), ..c.clone() },
+                            rows.len(),
+                        )
+                    })
+                    .collect();
+                for row in rows {
+                    for (c, b) in source.columns.iter().zip(builders.iter_mut()) {
+                        let value = columns.iter().position(|n| *n == c.name).and_then(|i| row[i].as_ref());
+                        b.push(value.map_or(Cell::Empty, cell_of))
+                            .map_err(|_| format!("a value of column `{}` does not fit its type", c.name))?;
+                    }
+                }
+                let arrays = builders.iter_mut().map(ColumnBuilder::finish).collect();
+                let batch = RecordBatch::try_new(crate::data::readers::declared_schema(source), arrays)
+                    .map_err(|e| e.to_string())?;
+                out.push((g.source.clone(), vec![batch]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The period label an expectation names.
+fn label(p: &PeriodRef) -> Option<String> {
+    Some(match p {
+        PeriodRef::Year(fy) => fy_label(*fy),
+        PeriodRef::Quarter { fy, quarter } => format!("{} Q{quarter}", fy_label(*fy)),
+        PeriodRef::Month { year, month } => format!("{year}-{month:02}"),
+        PeriodRef::Ytd => return None,
+    })
+}
+
+fn describe(e: &Expectation) -> String {
+    let period = match &e.period {
+        PeriodRef::Year(fy) => format!("year {}", fy_label(*fy)),
+        PeriodRef::Quarter { fy, quarter } => format!("quarter {} Q{quarter}", fy_label(*fy)),
+        PeriodRef::Month { year, month } => format!("month {year}-{month:02}"),
+        PeriodRef::Ytd => "ytd".into(),
+    };
+    let field = match e.field {
+        Field::Value => String::new(),
+        f => format!(" {}", format!("{f:?}").to_lowercase()),
+    };
+    let by = e.breakdown.as_ref().map(|(c, v)| format!(" by {c} {v}")).unwrap_or_default();
+    format!("{} for {period}{by}{field}", e.measure)
+}
+
+fn shown(v: Option<f64>) -> String {
+    v.map(plain_number).unwrap_or_else(|| "missing".into())
+}
+
+/// Does the run's row hold what the expectation says?
+pub fn check(project: &Project, rows: &[ResultRow], e: &Expectation) -> Option<Failure> {
+    let reference = &project.measure(&e.measure)?.reference;
+    let wanted = label(&e.period);
+    let row = rows.iter().find(|r| {
+        &r.reference == reference
+            && match &wanted {
+                Some(l) => &r.period_label == l,
+                None => r.period_kind == PeriodKind::Ytd,
+            }
+            && match &e.breakdown {
+                None => r.breakdown.is_none(),
+                Some((c, v)) => r.breakdown.as_deref() == Some(c) && r.breakdown_value.as_deref() == Some(v),
+            }
+    });
+    let failure = |expected: String, actual: String| Failure { span: e.span, what: describe(e), expected, actual };
+    let Some(row) = row else {
+        return Some(failure(expected_text(&e.expected), "no such row in the run".into()));
+    };
+    let actual_number = match e.field {
+        Field::Value => Some(row.value),
+        Field::Numerator => Some(row.numerator),
+        Field::Denominator => Some(row.denominator),
+        Field::Target => Some(row.target),
+        _ => None,
+    };
+    let actual_word = match e.field {
+        Field::Rag => row.rag.clone(),
+        Field::Direction => row.direction.clone(),
+        Field::Judgement => row.judgement.clone(),
+        _ => None,
+    };
+    let ok = match (&e.expected, actual_number) {
+        (Expected::Missing, Some(n)) => n.is_none(),
+        (Expected::Missing, None) => actual_word.is_none(),
+        (Expected::Number { value, decimals, .. }, Some(Some(a))) => {
+            (a - value).abs() <= 0.5 * 10f64.powi(-i32::from(*decimals)) + 1e-9
+        }
+        (Expected::Number { .. }, _) => false,
+        (Expected::Word(w), None) => actual_word.as_deref() == Some(w.as_str()),
+        (Expected::Word(_), Some(_)) => false,
+    };
+    if ok {
+        return None;
+    }
+    let percent =
+        e.field == Field::Value && project.measure(&e.measure).is_some_and(|m| m.unit == crate::ir::Unit::Percent);
+    let actual = match actual_number {
+        Some(Some(n)) if percent => format!("{}%", plain_number(n)),
+        Some(n) => shown(n),
+        None => actual_word.unwrap_or_else(|| "missing".into()),
+    };
+    Some(failure(expected_text(&e.expected), actual))
+}
+
+fn expected_text(e: &Expected) -> String {
+    match e {
+        Expected::Missing => "missing".into(),
+        Expected::Number { text, .. } => text.clone(),
+        Expected::Word(w) => w.clone(),
+    }
+}
+
+/// Runs one test.
+pub async fn run_test(project: &Project, test: &Test) -> Outcome {
+    let measures: Vec<String> = {
+        let mut m: Vec<String> = test.expectations.iter().map(|e| e.measure.clone()).collect();
+        m.dedup();
+        m
+    };
+    let mut outcome = Outcome {
+        name: test.name.clone(),
+        span: test.span,
+        failures: Vec::new(),
+        error: None,
+        rows: Vec::new(),
+        measures: measures.clone(),
+    };
+    let chosen: Vec<usize> =
+        project.measures.iter().enumerate().filter(|(_, m)| measures.contains(&m.name)).map(|(i, _)| i).collect();
+    let given = match given_batches(project, test) {
+        Ok(g) => g,
+        Err(e) => {
+            outcome.error = Some(e);
+            return outcome;
+        }
+    };
+    match engine::run_given(project, test.as_of, &chosen, given).await {
+        Ok(out) => {
+            outcome.failures = test.expectations.iter().filter_map(|e| check(project, &out.rows, e)).collect();
+            outcome.rows = out.rows;
+        }
+        Err(e) => outcome.error = Some(e.to_string()),
+    }
+    outcome
+}
+
+/// Runs every test whose name contains `filter`.
+pub async fn run_all(project: &Project, filter: Option<&str>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for t in project.tests.iter().filter(|t| filter.is_none_or(|f| t.name.contains(f))) {
+        out.push(run_test(project, t).await);
+    }
+    out
+}
+
+/// Per measure: whether a test expects something of it, and the RAG bands its tests' runs hit.
+#[derive(Clone, Debug, Serialize)]
+pub struct Coverage {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub measure: String,
+    pub tests: usize,
+    pub rag_bands: Vec<String>,
+}
+
+pub fn coverage(project: &Project, outcomes: &[Outcome]) -> Vec<Coverage> {
+    project
+        .measures
+        .iter()
+        .map(|m| {
+            let tests = outcomes.iter().filter(|o| o.measures.contains(&m.name)).count();
+            let mut bands: Vec<String> = outcomes
+                .iter()
+                .flat_map(|o| o.rows.iter())
+                .filter(|r| r.reference == m.reference)
+                .filter_map(|r| r.rag.clone())
+                .collect();
+            bands.sort();
+            bands.dedup();
+            Coverage { reference: m.reference.clone(), measure: m.name.clone(), tests, rag_bands: bands }
+        })
+        .collect()
+}

@@ -1,0 +1,71 @@
+//! `scorebook test`: a line per test, failures pointing at their expectation, JSON, JUnit and
+//! coverage.
+
+use assert_cmd::Command;
+
+fn scorebook() -> Command {
+    let mut cmd = Command::cargo_bin("scorebook").unwrap();
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn stdout(args: &[&str], code: i32) -> String {
+    String::from_utf8(scorebook().args(args).assert().code(code).get_output().stdout.clone()).unwrap()
+}
+
+#[test]
+fn shipped_rule_tests_pass() {
+    let out = stdout(&["test", "rules"], 0);
+    assert!(out.lines().filter(|l| l.starts_with("PASS ")).count() >= 7, "{out}");
+    assert!(!out.contains("FAIL "));
+    assert!(out.trim_end().ends_with(" passed, 0 failed"));
+}
+
+#[test]
+fn a_failing_test_shows_expected_against_actual_at_the_expectation() {
+    let out = stdout(&["test", "tests/fixtures/failing-test.ind"], 1);
+    insta::assert_snapshot!("failing_test_report", out);
+}
+
+#[test]
+fn filter_runs_matching_tests_only() {
+    let out = stdout(&["test", "tests/fixtures/failing-test.ind", "--filter", "pass"], 0);
+    assert!(out.contains("PASS tests/fixtures/failing-test.ind:21 passes"));
+    assert!(out.trim_end().ends_with("1 passed, 0 failed"));
+}
+
+#[test]
+fn json_report() {
+    let out = stdout(&["test", "tests/fixtures/failing-test.ind", "--format", "json"], 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["passed"], 1);
+    assert_eq!(doc["failed"], 1);
+    let failing = &doc["tests"][1];
+    assert_eq!(failing["name"], "fails");
+    assert_eq!(failing["passed"], false);
+    assert_eq!(
+        failing["failures"][0],
+        serde_json::json!({"expectation": "repeat_referrals for month 2013-09", "expected": "50%", "actual": "0%", "line": 42, "column": 3})
+    );
+    assert_eq!(failing["failures"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn junit_report() {
+    let out = stdout(&["test", "tests/fixtures/failing-test.ind", "--format", "junit"], 1);
+    assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"2\" failures=\"1\">"));
+    assert!(out.contains("<testcase name=\"passes\" classname=\"tests/fixtures/failing-test.ind\" file=\"tests/fixtures/failing-test.ind\" line=\"21\"/>"));
+    assert!(out.contains("<failure message=\"expected repeat_referrals for ytd numerator = 1, got 0\">tests/fixtures/failing-test.ind:44</failure>"));
+}
+
+#[test]
+fn coverage_lists_every_measure() {
+    let out = stdout(&["test", "rules", "--coverage"], 0);
+    assert!(out.contains("3.2    repeat_referrals                             1  -"), "{out}");
+    assert!(out.lines().any(|l| l.ends_with(" of 32 measures tested")));
+    let json = stdout(&["test", "rules", "--coverage", "--format", "json"], 0);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let cov = doc["coverage"].as_array().unwrap();
+    assert_eq!(cov.len(), 32);
+    assert_eq!(cov[0]["ref"], "1.1a");
+}
