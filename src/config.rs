@@ -7,6 +7,9 @@
 //! as_of = "2013-09-30"
 //! holidays = "my-holidays.csv"   # replaces the shipped England & Wales list
 //!
+//! [judgement]
+//! amber_within_percent = 10      # targets without RAG rules: amber within 10% of the target
+//!
 //! [data]
 //! dir = "exports"                # each source from exports/<source>.csv or .parquet
 //!
@@ -31,6 +34,8 @@ pub struct Config {
     pub data: DataSection,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceBinding>,
+    #[serde(default)]
+    pub judgement: JudgementSection,
     /// The directory paths in the file are relative to.
     #[serde(skip)]
     pub base: PathBuf,
@@ -45,6 +50,15 @@ pub struct ProjectSection {
     pub as_of: Option<String>,
     /// A CSV of holidays (first column YYYY-MM-DD) replacing the shipped list.
     pub holidays: Option<PathBuf>,
+}
+
+/// How the book judges measures that say less than everything.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgementSection {
+    /// For a measure with a target and no RAG rules: amber within this percentage of the
+    /// target (green when met, red beyond). 10 when not given.
+    pub amber_within_percent: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -92,6 +106,15 @@ impl Config {
         } else {
             Ok(None)
         }
+    }
+
+    /// The RAG rating of measures with a target and no rules of their own.
+    pub fn default_rag(&self) -> crate::judgement::DefaultRag {
+        let mut rag = crate::judgement::DefaultRag::default();
+        if let Some(p) = self.judgement.amber_within_percent {
+            rag.amber_within_percent = p;
+        }
+        rag
     }
 
     /// The default as-of date, if the file gives one.

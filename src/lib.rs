@@ -12,6 +12,7 @@ pub mod engine;
 pub mod format;
 pub mod fsutil;
 pub mod ir;
+pub mod judgement;
 pub mod project;
 pub mod results;
 pub mod span;

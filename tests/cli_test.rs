@@ -61,7 +61,8 @@ fn junit_report() {
 #[test]
 fn coverage_lists_every_measure() {
     let out = stdout(&["test", "rules", "--coverage"], 0);
-    assert!(out.contains("3.2    repeat_referrals                             1  -"), "{out}");
+    assert!(out.contains("3.2    repeat_referrals                             1  green, red"), "{out}");
+    assert!(out.contains("1.1a   cin_at_point                                 1  -"), "{out}");
     assert!(out.lines().any(|l| l.ends_with(" of 32 measures tested")));
     let json = stdout(&["test", "rules", "--coverage", "--format", "json"], 0);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();

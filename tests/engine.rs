@@ -337,3 +337,33 @@ fn every_shipped_measure_compiles_to_sql_in_every_dialect() {
         }
     }
 }
+
+#[test]
+fn targets_rag_direction_and_judgement() {
+    let b = book();
+    let row = |r: &str, p: &str| b.row(r, p);
+    fn words(r: &ResultRow) -> (Option<&str>, Option<&str>, Option<&str>) {
+        (r.rag.as_deref(), r.direction.as_deref(), r.judgement.as_deref())
+    }
+    // 700 new CAFs a year, pro-rated by months.
+    assert!(close(row("4.2", "2013-09").target, 700.0 / 12.0));
+    assert_eq!(row("4.2", "2013-14 Q2").target, Some(175.0));
+    assert_eq!(row("4.2", "2013-14 YTD").target, Some(350.0));
+    assert_eq!(row("4.2", "2012-13").target, Some(700.0));
+    // A percentage target holds in every period.
+    assert_eq!(row("4.5", "2013-05").target, Some(90.0));
+    // Repeat referrals (low, target 10, no rules: amber within 10% of the target).
+    assert_eq!(words(row("3.2", "2013-07")), (Some("green"), None, Some("not_comparable")));
+    assert_eq!(words(row("3.2", "2013-08")), (Some("green"), Some("same"), Some("no_change")));
+    assert_eq!(words(row("3.2", "2013-09")), (Some("red"), Some("up"), Some("worsening")));
+    // No value, no rating; no target, no rating.
+    assert_eq!(words(row("3.2", "2013-04")), (None, None, Some("not_comparable")));
+    assert_eq!(row("1.3", "2013-09").rag, None);
+    // In line with the benchmark (SN 2711): moving towards it is improving.
+    assert_eq!(words(row("1.1a", "2013-05")), (None, Some("up"), Some("improving")));
+    // April is compared with March of the previous year, which the run computes too.
+    assert_eq!(row("1.6", "2013-04").direction.as_deref(), Some("same"));
+    assert_eq!(row("1.6", "2013-04").judgement.as_deref(), Some("not_comparable")); // polarity none
+                                                                                    // Direction compares values at display precision (one place for percentages).
+    assert_eq!(words(row("2.4b", "2013-09")), (None, Some("same"), Some("no_change")));
+}

@@ -4,5 +4,6 @@ pub mod periods;
 pub mod working_days;
 
 pub use periods::{
-    add_months, fy_label, fy_start, fy_start_year, periods_as_of, DateRange, PeriodKind, ReportingPeriod,
+    add_months, book_periods, fy_label, fy_start, fy_start_year, periods_as_of, BookPeriods, DateRange, PeriodKind,
+    ReportingPeriod,
 };

@@ -125,6 +125,41 @@ pub fn periods_as_of(as_of: NaiveDate) -> Vec<ReportingPeriod> {
     out
 }
 
+/// The periods a run computes: the reported ones, then any previous period that is not
+/// itself reported (March for April, last year's span for the year to date).
+#[derive(Clone, Debug)]
+pub struct BookPeriods {
+    pub all: Vec<ReportingPeriod>,
+    /// How many of `all`, from the start, are reported.
+    pub reported: usize,
+    /// For each reported period, the index in `all` of its previous period.
+    pub previous: Vec<usize>,
+}
+
+pub fn book_periods(as_of: NaiveDate) -> BookPeriods {
+    let mut all = periods_as_of(as_of);
+    let reported = all.len();
+    let mut previous = Vec::with_capacity(reported);
+    for i in 0..reported {
+        let wanted = all[i].previous;
+        let j = match all.iter().position(|p| p.range == wanted) {
+            Some(j) => j,
+            None => {
+                let hidden = ReportingPeriod {
+                    kind: all[i].kind,
+                    label: format!("before {}", all[i].label),
+                    range: wanted,
+                    previous: wanted,
+                };
+                all.push(hidden);
+                all.len() - 1
+            }
+        };
+        previous.push(j);
+    }
+    BookPeriods { all, reported, previous }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +211,22 @@ mod tests {
         assert_eq!(p[0].label, "2012-13");
         assert_eq!(p.iter().filter(|p| p.kind == PeriodKind::Month).count(), 10);
         assert_eq!(p.last().unwrap().label, "2013-14 YTD");
+    }
+
+    #[test]
+    fn previous_periods_are_computed_alongside() {
+        let b = book_periods(d("2013-09-30"));
+        assert_eq!(b.reported, 10);
+        let prev = |label: &str| {
+            let i = b.all.iter().position(|p| p.label == label).unwrap();
+            b.all[b.previous[i]].range
+        };
+        assert_eq!(prev("2013-05"), DateRange { start: d("2013-04-01"), end: d("2013-04-30") });
+        assert_eq!(prev("2013-04"), DateRange { start: d("2013-03-01"), end: d("2013-03-31") });
+        assert_eq!(prev("2012-13"), DateRange { start: d("2011-04-01"), end: d("2012-03-31") });
+        assert_eq!(prev("2013-14 Q2"), DateRange { start: d("2013-04-01"), end: d("2013-06-30") });
+        // March, Q4 of 2012-13, 2011-12 and last year's April to September are computed too.
+        assert_eq!(b.all.len(), 14);
     }
 
     #[test]

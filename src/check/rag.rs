@@ -3,10 +3,11 @@
 //! their comparisons change (every threshold, just above and below it) and a wide grid.
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{self, BinaryOp, ExprKind, Polarity, RagColour, RagOperand, Value};
+use crate::ir::{self, ExprKind, Polarity, RagColour, RagOperand};
+use crate::judgement::{first_match, number, RagInputs};
 use crate::span::Span;
 
-/// The figures a rule may compare with, for one trial.
+/// The figures of one trial: every operand present.
 #[derive(Clone, Copy)]
 struct Env {
     value: f64,
@@ -16,77 +17,20 @@ struct Env {
     previous: f64,
 }
 
-enum Out {
-    Num(f64),
-    Bool(bool),
-}
-
-fn eval(e: &ir::Expr, env: &Env) -> Option<Out> {
-    Some(match &e.kind {
-        ExprKind::Literal(v) => match v {
-            Value::Int(i) => Out::Num(*i as f64),
-            Value::Decimal(d) => Out::Num(*d),
-            Value::Bool(b) => Out::Bool(*b),
-            _ => return None,
-        },
-        ExprKind::RagOperand(op) => Out::Num(match op {
-            RagOperand::Value => env.value,
-            RagOperand::Target => env.target,
-            RagOperand::Benchmark => env.benchmark,
-            RagOperand::England => env.england,
-            RagOperand::Previous => env.previous,
-        }),
-        ExprKind::Not(x) => Out::Bool(!as_bool(eval(x, env)?)?),
-        ExprKind::Neg(x) => Out::Num(-as_num(eval(x, env)?)?),
-        ExprKind::Call { func: ir::Function::Abs, args } => Out::Num(as_num(eval(&args[0], env)?)?.abs()),
-        ExprKind::IsMissing { negated, .. } => Out::Bool(*negated),
-        ExprKind::InList { expr, list, negated } => {
-            let v = as_num(eval(expr, env)?)?;
-            let mut hit = false;
-            for item in list {
-                hit |= as_num(eval(item, env)?)? == v;
-            }
-            Out::Bool(hit != *negated)
+impl Env {
+    fn inputs(&self) -> RagInputs {
+        RagInputs {
+            value: Some(self.value),
+            target: Some(self.target),
+            benchmark: Some(self.benchmark),
+            england: Some(self.england),
+            previous: Some(self.previous),
         }
-        ExprKind::Binary { op, left, right } => {
-            let (l, r) = (eval(left, env)?, eval(right, env)?);
-            match op {
-                BinaryOp::And => Out::Bool(as_bool(l)? && as_bool(r)?),
-                BinaryOp::Or => Out::Bool(as_bool(l)? || as_bool(r)?),
-                _ => {
-                    let (a, b) = (as_num(l)?, as_num(r)?);
-                    match op {
-                        BinaryOp::Eq => Out::Bool(a == b),
-                        BinaryOp::NotEq => Out::Bool(a != b),
-                        BinaryOp::Lt => Out::Bool(a < b),
-                        BinaryOp::LtEq => Out::Bool(a <= b),
-                        BinaryOp::Gt => Out::Bool(a > b),
-                        BinaryOp::GtEq => Out::Bool(a >= b),
-                        BinaryOp::Add => Out::Num(a + b),
-                        BinaryOp::Sub => Out::Num(a - b),
-                        BinaryOp::Mul => Out::Num(a * b),
-                        BinaryOp::Div => Out::Num(if b == 0.0 { return None } else { a / b }),
-                        BinaryOp::And | BinaryOp::Or => unreachable!("handled above"),
-                    }
-                }
-            }
-        }
-        _ => return None,
-    })
-}
-
-fn as_num(o: Out) -> Option<f64> {
-    match o {
-        Out::Num(n) => Some(n),
-        Out::Bool(_) => None,
     }
 }
 
-fn as_bool(o: Out) -> Option<bool> {
-    match o {
-        Out::Bool(b) => Some(b),
-        Out::Num(_) => None,
-    }
+fn eval_number(e: &ir::Expr, env: &Env) -> Option<f64> {
+    number(e, &env.inputs())
 }
 
 fn mentions_value(e: &ir::Expr) -> bool {
@@ -108,13 +52,13 @@ fn thresholds(e: &ir::Expr, env: &Env, out: &mut Vec<f64>) {
             if op.is_comparison() {
                 for (side, other) in [(left, right), (right, left)] {
                     if mentions_value(other) && !mentions_value(side) {
-                        if let Some(Out::Num(t)) = eval(side, env) {
+                        if let Some(t) = eval_number(side, env) {
                             out.push(t);
                         }
                     }
                 }
                 // `abs(value - target) <= 5`: the thresholds sit either side of target.
-                if let (Some(Out::Num(t)), true) = (eval(right, env), mentions_value(left)) {
+                if let (Some(t), true) = (eval_number(right, env), mentions_value(left)) {
                     out.extend([env.target - t, env.target + t, env.benchmark - t, env.benchmark + t]);
                 }
             }
@@ -124,7 +68,7 @@ fn thresholds(e: &ir::Expr, env: &Env, out: &mut Vec<f64>) {
         ExprKind::Not(x) | ExprKind::Neg(x) => thresholds(x, env, out),
         ExprKind::InList { list, .. } => {
             for item in list {
-                if let Some(Out::Num(t)) = eval(item, env) {
+                if let Some(t) = eval_number(item, env) {
                     out.push(t);
                 }
             }
@@ -134,10 +78,7 @@ fn thresholds(e: &ir::Expr, env: &Env, out: &mut Vec<f64>) {
 }
 
 fn colour_of(rules: &[ir::RagRule], env: &Env) -> Option<RagColour> {
-    rules.iter().find_map(|r| match &r.condition {
-        None => Some(r.colour),
-        Some(c) => matches!(eval(c, env), Some(Out::Bool(true))).then_some(r.colour),
-    })
+    first_match(rules, &env.inputs())
 }
 
 fn rank(c: RagColour) -> u8 {

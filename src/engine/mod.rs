@@ -4,11 +4,14 @@
 
 pub mod manifest;
 
-use crate::calendar::{periods_as_of, working_days::calendar_days, working_days::HolidayList, ReportingPeriod};
+use crate::calendar::{
+    book_periods, working_days::calendar_days, working_days::HolidayList, BookPeriods, ReportingPeriod,
+};
 use crate::compile::{self, cell_name, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
 use crate::data::{self, DataError, LoadOptions, LoadReport};
 use crate::ir::{Definition, Project};
+use crate::judgement::{self, DefaultRag, RagInputs};
 use crate::results::ResultRow;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, Date32Array, Int64Array, RecordBatch};
@@ -255,7 +258,8 @@ fn working_day_columns(e: &crate::ir::Expr, found: &mut impl FnMut(&str)) {
 pub struct Prepared {
     pub ctx: SessionContext,
     pub book: BookPlan,
-    pub periods: Vec<ReportingPeriod>,
+    pub periods: BookPeriods,
+    pub default_rag: DefaultRag,
     pub as_of: NaiveDate,
     pub chosen: Option<Vec<usize>>,
     pub bindings: Vec<data::Binding>,
@@ -279,7 +283,7 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
                 )
             })?,
     };
-    let periods = periods_as_of(as_of);
+    let periods = book_periods(as_of);
     let holidays = holidays_for(project, config)?;
     let ctx = session();
     ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(&holidays)?))?;
@@ -294,8 +298,9 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let area = config.and_then(|c| c.project.area_code.as_deref());
     let names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
     let (book, warnings) =
-        compile_loaded(&ctx, project, &periods, &holidays, area, chosen.as_deref(), &needed, &names).await?;
-    Ok(Prepared { ctx, book, periods, as_of, chosen, bindings, load, warnings })
+        compile_loaded(&ctx, project, &periods.all, &holidays, area, chosen.as_deref(), &needed, &names).await?;
+    let default_rag = config.map_or_else(DefaultRag::default, Config::default_rag);
+    Ok(Prepared { ctx, book, periods, default_rag, as_of, chosen, bindings, load, warnings })
 }
 
 /// Checks the loaded data and compiles the book against the session's tables.
@@ -334,7 +339,7 @@ pub async fn run_given(
     chosen: &[usize],
     given: Vec<(String, Vec<RecordBatch>)>,
 ) -> Result<RunOutput, RunError> {
-    let periods = periods_as_of(as_of);
+    let periods = book_periods(as_of);
     let holidays = holidays_for(project, None)?;
     let ctx = session();
     ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(&holidays)?))?;
@@ -347,8 +352,8 @@ pub async fn run_given(
         ctx.register_table(name.as_str(), Arc::new(MemTable::try_new(schema, vec![batches])?))?;
     }
     let (book, mut warnings) =
-        compile_loaded(&ctx, project, &periods, &holidays, None, Some(chosen), &needed, &used).await?;
-    let (rows, more) = execute(&ctx, project, &book, &periods, as_of, Some(chosen)).await?;
+        compile_loaded(&ctx, project, &periods.all, &holidays, None, Some(chosen), &needed, &used).await?;
+    let (rows, more) = execute(&ctx, project, &book, &periods, &DefaultRag::default(), as_of, Some(chosen)).await?;
     warnings.extend(more);
     Ok(RunOutput { rows, bindings: Vec::new(), load: LoadReport::default(), warnings, as_of })
 }
@@ -356,7 +361,8 @@ pub async fn run_given(
 /// Runs the book (or the chosen measures) as of a date.
 pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
     let p = prepare(project, config, options).await?;
-    let (rows, more) = execute(&p.ctx, project, &p.book, &p.periods, p.as_of, p.chosen.as_deref()).await?;
+    let (rows, more) =
+        execute(&p.ctx, project, &p.book, &p.periods, &p.default_rag, p.as_of, p.chosen.as_deref()).await?;
     let mut warnings = p.warnings;
     warnings.extend(more);
     Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, as_of: p.as_of })
@@ -368,12 +374,39 @@ fn f64_cell(batch: &RecordBatch, row: usize, name: &str) -> Option<f64> {
     (!col.is_null(row)).then(|| col.value(row))
 }
 
+/// Fills a row's target, RAG rating, direction of travel and judgement.
+fn judge(m: &crate::ir::Measure, row: &mut ResultRow, previous: Option<f64>, default_rag: &DefaultRag) {
+    let range = crate::calendar::DateRange { start: row.period_start, end: row.period_end };
+    row.target = judgement::target_for(m, range);
+    let rag = row.value.and_then(|value| {
+        if !m.rag.is_empty() {
+            let inputs = RagInputs {
+                value: Some(value),
+                target: row.target,
+                benchmark: row.benchmark_sn,
+                england: row.benchmark_england,
+                previous,
+            };
+            judgement::first_match(&m.rag, &inputs)
+        } else {
+            default_rag.rate(m.polarity, value, row.target?)
+        }
+    });
+    let direction = judgement::direction(row.value, previous, m.precision);
+    let benchmark = row.benchmark_sn.or(row.benchmark_england);
+    let judged = judgement::judgement(m.polarity, direction, row.value, previous, benchmark, m.precision);
+    row.rag = rag.map(|c| c.name().to_string());
+    row.direction = direction.map(|d| d.name().to_string());
+    row.judgement = Some(judged.name().to_string());
+}
+
 /// Executes a compiled book and lays its cells out as result rows.
 pub async fn execute(
     ctx: &SessionContext,
     project: &Project,
     book: &BookPlan,
-    periods: &[ReportingPeriod],
+    periods: &BookPeriods,
+    default_rag: &DefaultRag,
     as_of: NaiveDate,
     chosen: Option<&[usize]>,
 ) -> Result<(Vec<ResultRow>, Vec<String>), RunError> {
@@ -399,8 +432,9 @@ pub async fn execute(
             continue;
         }
         let m = &project.measures[i];
-        for (pi, p) in periods.iter().enumerate() {
-            let base = ResultRow {
+        for (pi, p) in periods.all.iter().enumerate().take(periods.reported) {
+            let prev = periods.previous[pi];
+            let mut base = ResultRow {
                 reference: m.reference.clone(),
                 title: m.title.clone(),
                 theme: m.theme.clone(),
@@ -423,6 +457,7 @@ pub async fn execute(
                 as_of,
                 precision: m.precision,
             };
+            judge(m, &mut base, f64_cell(&totals, 0, &cell_name(i, prev, "val")), default_rag);
             if let Definition::Rate { population, .. } = &m.definition {
                 if base.denominator.is_none() && crate::compile::window_of(m, p).is_some() {
                     warnings.push(format!(
@@ -442,14 +477,16 @@ pub async fn execute(
                 let values = batch.column_by_name("breakdown_value").map(|c| c.as_string::<i32>().clone());
                 for r in 0..batch.num_rows() {
                     let value = values.as_ref().and_then(|v| (!v.is_null(r)).then(|| v.value(r).to_string()));
-                    breakdown_rows.push(ResultRow {
+                    let mut row = ResultRow {
                         numerator: f64_cell(batch, r, &cell_name(i, pi, "num")),
                         denominator: f64_cell(batch, r, &cell_name(i, pi, "den")),
                         value: f64_cell(batch, r, &cell_name(i, pi, "val")),
                         breakdown: Some(b.column.clone()),
                         breakdown_value: value,
                         ..base.clone()
-                    });
+                    };
+                    judge(m, &mut row, f64_cell(batch, r, &cell_name(i, prev, "val")), default_rag);
+                    breakdown_rows.push(row);
                 }
             }
             breakdown_rows.sort_by(|a, b| (&a.breakdown, &a.breakdown_value).cmp(&(&b.breakdown, &b.breakdown_value)));

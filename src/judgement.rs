@@ -1,0 +1,394 @@
+//! Judging a measure's value for a period (council-book.md §4–§5): its target (pro-rated for
+//! `N per year`), its RAG rating, the direction of travel against the previous period, and
+//! whether that direction is an improvement given the measure's polarity.
+
+use crate::calendar::DateRange;
+use crate::ir::{self, BinaryOp, Definition, ExprKind, Polarity, RagColour, RagOperand, Selection, Value};
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+/// The figures a RAG rule may compare with; any may be missing.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RagInputs {
+    pub value: Option<f64>,
+    pub target: Option<f64>,
+    pub benchmark: Option<f64>,
+    pub england: Option<f64>,
+    pub previous: Option<f64>,
+}
+
+/// A value while evaluating a rule: a number, a truth, or missing (SQL's NULL).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Eval {
+    Num(f64),
+    Bool(bool),
+    Missing,
+}
+
+fn eval(e: &ir::Expr, x: &RagInputs) -> Eval {
+    use Eval::*;
+    let num = |v: Option<f64>| v.map_or(Missing, Num);
+    match &e.kind {
+        ExprKind::Literal(Value::Int(i)) => Num(*i as f64),
+        ExprKind::Literal(Value::Decimal(d)) => Num(*d),
+        ExprKind::Literal(Value::Bool(b)) => Bool(*b),
+        ExprKind::RagOperand(op) => num(match op {
+            RagOperand::Value => x.value,
+            RagOperand::Target => x.target,
+            RagOperand::Benchmark => x.benchmark,
+            RagOperand::England => x.england,
+            RagOperand::Previous => x.previous,
+        }),
+        ExprKind::Not(inner) => match eval(inner, x) {
+            Bool(b) => Bool(!b),
+            _ => Missing,
+        },
+        ExprKind::Neg(inner) => match eval(inner, x) {
+            Num(n) => Num(-n),
+            _ => Missing,
+        },
+        ExprKind::Call { func: ir::Function::Abs, args } => match eval(&args[0], x) {
+            Num(n) => Num(n.abs()),
+            _ => Missing,
+        },
+        ExprKind::Call { func: ir::Function::Coalesce, args } => {
+            args.iter().map(|a| eval(a, x)).find(|v| *v != Missing).unwrap_or(Missing)
+        }
+        ExprKind::IsMissing { expr, negated } => Bool((eval(expr, x) == Missing) != *negated),
+        ExprKind::InList { expr, list, negated } => match eval(expr, x) {
+            Num(v) => {
+                let items: Vec<Eval> = list.iter().map(|i| eval(i, x)).collect();
+                if items.contains(&Num(v)) {
+                    Bool(!negated)
+                } else if items.contains(&Missing) {
+                    Missing
+                } else {
+                    Bool(*negated)
+                }
+            }
+            _ => Missing,
+        },
+        ExprKind::Binary { op: BinaryOp::And, left, right } => match (eval(left, x), eval(right, x)) {
+            (Bool(false), _) | (_, Bool(false)) => Bool(false),
+            (Bool(true), Bool(true)) => Bool(true),
+            _ => Missing,
+        },
+        ExprKind::Binary { op: BinaryOp::Or, left, right } => match (eval(left, x), eval(right, x)) {
+            (Bool(true), _) | (_, Bool(true)) => Bool(true),
+            (Bool(false), Bool(false)) => Bool(false),
+            _ => Missing,
+        },
+        ExprKind::Binary { op, left, right } => {
+            let (Num(a), Num(b)) = (eval(left, x), eval(right, x)) else { return Missing };
+            match op {
+                BinaryOp::Eq => Bool(a == b),
+                BinaryOp::NotEq => Bool(a != b),
+                BinaryOp::Lt => Bool(a < b),
+                BinaryOp::LtEq => Bool(a <= b),
+                BinaryOp::Gt => Bool(a > b),
+                BinaryOp::GtEq => Bool(a >= b),
+                BinaryOp::Add => Num(a + b),
+                BinaryOp::Sub => Num(a - b),
+                BinaryOp::Mul => Num(a * b),
+                BinaryOp::Div if b == 0.0 => Missing,
+                BinaryOp::Div => Num(a / b),
+                BinaryOp::And | BinaryOp::Or => unreachable!("handled above"),
+            }
+        }
+        _ => Missing,
+    }
+}
+
+/// Is a rule's condition true for these figures? A comparison with a missing figure is not.
+pub fn holds(condition: &ir::Expr, inputs: &RagInputs) -> bool {
+    eval(condition, inputs) == Eval::Bool(true)
+}
+
+/// The number a rule's operand or arithmetic gives, if any (for the checker's analysis).
+pub fn number(e: &ir::Expr, inputs: &RagInputs) -> Option<f64> {
+    match eval(e, inputs) {
+        Eval::Num(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// The first rule that matches wins; `otherwise` matches anything.
+pub fn first_match(rules: &[ir::RagRule], inputs: &RagInputs) -> Option<RagColour> {
+    rules.iter().find_map(|r| match &r.condition {
+        None => Some(r.colour),
+        Some(c) => holds(c, inputs).then_some(r.colour),
+    })
+}
+
+/// The RAG rating used when a measure has a target and no rules of its own:
+/// green when the target is met, amber within `amber_within_percent` of it, red beyond.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DefaultRag {
+    pub amber_within_percent: f64,
+}
+
+impl Default for DefaultRag {
+    fn default() -> Self {
+        DefaultRag { amber_within_percent: 10.0 }
+    }
+}
+
+impl DefaultRag {
+    pub fn rate(&self, polarity: Polarity, value: f64, target: f64) -> Option<RagColour> {
+        let margin = target.abs() * self.amber_within_percent / 100.0;
+        let (met, near) = match polarity {
+            Polarity::High => (value >= target, value >= target - margin),
+            Polarity::Low => (value <= target, value <= target + margin),
+            Polarity::InLineWithBenchmark | Polarity::None => return None,
+        };
+        Some(if met {
+            RagColour::Green
+        } else if near {
+            RagColour::Amber
+        } else {
+            RagColour::Red
+        })
+    }
+}
+
+/// Calendar months a range covers, a part month counting as the share of its days covered:
+/// April–June is 3; 2013-10-01..2013-10-07 is 7/31.
+pub fn months_covered(range: DateRange) -> f64 {
+    let mut months = 0.0;
+    let mut start = range.start;
+    while start <= range.end {
+        let month_start = NaiveDate::from_ymd_opt(start.year(), start.month(), 1).expect("a month's first day");
+        let next = crate::calendar::add_months(month_start, 1);
+        let days_in_month = (next - month_start).num_days() as f64;
+        let end = range.end.min(next.pred_opt().expect("a day before"));
+        months += ((end - start).num_days() + 1) as f64 / days_in_month;
+        start = next;
+    }
+    months
+}
+
+/// The target for a period: the figure, or `N per year` pro-rated over the period's months.
+pub fn target_for(measure: &ir::Measure, range: DateRange) -> Option<f64> {
+    let t = measure.target?;
+    if t.per_year {
+        Some(t.value * months_covered(range) / 12.0)
+    } else {
+        Some(t.value)
+    }
+}
+
+/// Is this an event count (the only kind of measure whose annual target is pro-rated)?
+pub fn is_event_count(measure: &ir::Measure) -> bool {
+    matches!(&measure.definition, Definition::Count { rows, .. } if matches!(rows.selection, Selection::EventIn(_)))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Up,
+    Down,
+    Same,
+}
+
+impl Direction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+            Direction::Same => "same",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judgement {
+    Improving,
+    Worsening,
+    NoChange,
+    NotComparable,
+}
+
+impl Judgement {
+    pub fn name(self) -> &'static str {
+        match self {
+            Judgement::Improving => "improving",
+            Judgement::Worsening => "worsening",
+            Judgement::NoChange => "no_change",
+            Judgement::NotComparable => "not_comparable",
+        }
+    }
+}
+
+/// A value rounded to its display precision.
+pub fn rounded(v: f64, precision: u8) -> f64 {
+    let f = 10f64.powi(i32::from(precision));
+    (v * f).round() / f
+}
+
+/// Up, down or the same, comparing both values at display precision.
+pub fn direction(value: Option<f64>, previous: Option<f64>, precision: u8) -> Option<Direction> {
+    let (v, p) = (rounded(value?, precision), rounded(previous?, precision));
+    Some(if v > p {
+        Direction::Up
+    } else if v < p {
+        Direction::Down
+    } else {
+        Direction::Same
+    })
+}
+
+/// Whether the direction is good news, given the polarity. For `in_line_with_benchmark`,
+/// moving closer to the benchmark (SN, else England) is improving.
+pub fn judgement(
+    polarity: Polarity,
+    direction: Option<Direction>,
+    value: Option<f64>,
+    previous: Option<f64>,
+    benchmark: Option<f64>,
+    precision: u8,
+) -> Judgement {
+    let Some(d) = direction else { return Judgement::NotComparable };
+    match (polarity, d) {
+        (Polarity::None, _) => Judgement::NotComparable,
+        (_, Direction::Same) => Judgement::NoChange,
+        (Polarity::High, Direction::Up) | (Polarity::Low, Direction::Down) => Judgement::Improving,
+        (Polarity::High, Direction::Down) | (Polarity::Low, Direction::Up) => Judgement::Worsening,
+        (Polarity::InLineWithBenchmark, _) => {
+            let (Some(v), Some(p), Some(b)) = (value, previous, benchmark) else { return Judgement::NotComparable };
+            let now = (rounded(v, precision) - b).abs();
+            let before = (rounded(p, precision) - b).abs();
+            if now < before {
+                Judgement::Improving
+            } else if now > before {
+                Judgement::Worsening
+            } else {
+                Judgement::NoChange
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::check_texts;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn range(a: &str, b: &str) -> DateRange {
+        DateRange { start: d(a), end: d(b) }
+    }
+
+    #[test]
+    fn months_covered_counts_part_months_by_days() {
+        assert_eq!(months_covered(range("2013-04-01", "2013-04-30")), 1.0);
+        assert_eq!(months_covered(range("2013-07-01", "2013-09-30")), 3.0);
+        assert_eq!(months_covered(range("2013-04-01", "2013-09-30")), 6.0);
+        assert_eq!(months_covered(range("2012-04-01", "2013-03-31")), 12.0);
+        assert!((months_covered(range("2013-10-01", "2013-10-07")) - 7.0 / 31.0).abs() < 1e-12);
+    }
+
+    fn measure(rules: &str) -> ir::Measure {
+        let text = format!(
+            "source s {{\n id text key\n d date\n}}\nmeasure m {{\n ref \"1\"\n count s\n in period by d\n{rules}\n}}\n"
+        );
+        let (_, checked) = check_texts(&[("m.ind", &text)]);
+        checked.project.unwrap_or_else(|| panic!("{:?}", checked.diagnostics)).measures.remove(0)
+    }
+
+    #[test]
+    fn annual_targets_are_pro_rated() {
+        let m = measure(" polarity high\n target 700 per year");
+        let t = |a, b| target_for(&m, range(a, b)).unwrap();
+        assert!((t("2013-09-01", "2013-09-30") - 58.333333333333336).abs() < 1e-9);
+        assert_eq!(t("2013-07-01", "2013-09-30"), 175.0);
+        assert_eq!(t("2013-04-01", "2013-09-30"), 350.0);
+        assert_eq!(t("2012-04-01", "2013-03-31"), 700.0);
+        let fixed = measure(" polarity high\n target 90");
+        assert_eq!(target_for(&fixed, range("2013-09-01", "2013-09-30")), Some(90.0));
+        assert!(is_event_count(&m));
+    }
+
+    #[test]
+    fn rules_first_match_wins_and_missing_figures_match_nothing() {
+        let m = measure(
+            " polarity low\n target 10\n rag green when value <= target, amber when value <= target + 5, otherwise red",
+        );
+        let r =
+            |v: Option<f64>| first_match(&m.rag, &RagInputs { value: v, target: Some(10.0), ..RagInputs::default() });
+        assert_eq!(r(Some(10.0)), Some(RagColour::Green));
+        assert_eq!(r(Some(15.0)), Some(RagColour::Amber));
+        assert_eq!(r(Some(15.1)), Some(RagColour::Red));
+        // A missing value makes every comparison untrue: `otherwise` catches it.
+        assert_eq!(r(None), Some(RagColour::Red));
+    }
+
+    #[test]
+    fn rules_on_previous_and_benchmarks() {
+        let m = measure(" polarity in_line_with_benchmark\n benchmark sn 20, england 30\n rag green when value >= benchmark and value >= previous, amber when abs(value - england) <= 2, otherwise red");
+        let r = |v, p| {
+            first_match(
+                &m.rag,
+                &RagInputs {
+                    value: Some(v),
+                    previous: p,
+                    benchmark: Some(20.0),
+                    england: Some(30.0),
+                    ..RagInputs::default()
+                },
+            )
+        };
+        assert_eq!(r(25.0, Some(24.0)), Some(RagColour::Green));
+        assert_eq!(r(25.0, Some(26.0)), Some(RagColour::Red));
+        assert_eq!(r(28.0, None), Some(RagColour::Amber));
+    }
+
+    #[test]
+    fn default_rag_by_polarity() {
+        let rag = DefaultRag::default();
+        assert_eq!(rag.rate(Polarity::High, 75.0, 75.0), Some(RagColour::Green));
+        assert_eq!(rag.rate(Polarity::High, 67.5, 75.0), Some(RagColour::Amber));
+        assert_eq!(rag.rate(Polarity::High, 67.4, 75.0), Some(RagColour::Red));
+        assert_eq!(rag.rate(Polarity::Low, 10.0, 10.0), Some(RagColour::Green));
+        assert_eq!(rag.rate(Polarity::Low, 11.0, 10.0), Some(RagColour::Amber));
+        assert_eq!(rag.rate(Polarity::Low, 11.5, 10.0), Some(RagColour::Red));
+        assert_eq!(rag.rate(Polarity::None, 11.5, 10.0), None);
+        assert_eq!(DefaultRag { amber_within_percent: 20.0 }.rate(Polarity::High, 61.0, 75.0), Some(RagColour::Amber));
+    }
+
+    #[test]
+    fn direction_compares_at_display_precision() {
+        assert_eq!(direction(Some(66.66), Some(66.7), 1), Some(Direction::Same));
+        assert_eq!(direction(Some(66.76), Some(66.7), 1), Some(Direction::Up));
+        assert_eq!(direction(Some(1071.0), Some(1111.0), 0), Some(Direction::Down));
+        assert_eq!(direction(Some(1.4), Some(1.0), 0), Some(Direction::Same));
+        assert_eq!(direction(None, Some(1.0), 0), None);
+        assert_eq!(direction(Some(1.0), None, 0), None);
+    }
+
+    #[test]
+    fn judgement_by_polarity() {
+        use Direction::*;
+        use Judgement::*;
+        let j = |p, d| judgement(p, d, Some(5.0), Some(4.0), None, 0);
+        assert_eq!(j(Polarity::High, Some(Up)), Improving);
+        assert_eq!(j(Polarity::High, Some(Down)), Worsening);
+        assert_eq!(j(Polarity::Low, Some(Down)), Improving);
+        assert_eq!(j(Polarity::Low, Some(Up)), Worsening);
+        assert_eq!(j(Polarity::High, Some(Same)), NoChange);
+        assert_eq!(j(Polarity::None, Some(Up)), NotComparable);
+        assert_eq!(j(Polarity::High, None), NotComparable);
+        // In line with the benchmark: closer is better, whichever way.
+        let inline =
+            |v, p, b| judgement(Polarity::InLineWithBenchmark, direction(Some(v), Some(p), 0), Some(v), Some(p), b, 0);
+        assert_eq!(inline(150.0, 140.0, Some(259.0)), Improving);
+        assert_eq!(inline(150.0, 160.0, Some(259.0)), Worsening);
+        assert_eq!(inline(270.0, 240.0, Some(259.0)), Improving);
+        assert_eq!(inline(270.0, 248.0, Some(259.0)), NoChange);
+        assert_eq!(inline(150.0, 140.0, None), NotComparable);
+        assert_eq!(inline(150.0, 150.0, Some(259.0)), NoChange);
+    }
+}
