@@ -17,4 +17,5 @@ pub mod project;
 pub mod results;
 pub mod span;
 pub mod syntax;
+pub mod synth;
 pub mod testing;

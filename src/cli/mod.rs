@@ -6,6 +6,7 @@ mod explain;
 mod fmt;
 mod progress;
 mod run;
+mod synth;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,8 @@ enum Command {
     Run(run::Args),
     /// Show the DataFusion plans (or their SQL) that compute the measures.
     Compile(compile::Args),
+    /// Generate realistic case-level data for the council book's sources.
+    Synth(synth::Args),
     /// Explain a diagnostic code (`scorebook explain SB201`), or list every code.
     Explain(explain::Args),
 }
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Test(args) => test::run(args),
         Command::Compile(args) => compile::run(args),
+        Command::Synth(args) => synth::run(args),
         Command::Explain(args) => explain::run(args),
     };
     ExitCode::from(code)

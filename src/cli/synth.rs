@@ -1,0 +1,49 @@
+//! `scorebook synth`
+
+use super::{exit, failed};
+use crate::synth::{self, OutputFormat, SynthOptions};
+use chrono::NaiveDate;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Children in the authority's population (80,000 gives the 2013 book's magnitudes).
+    #[arg(long, default_value_t = 80_000)]
+    children: u64,
+    /// The random seed: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// First day of the data (two years of history before it are included).
+    #[arg(long, value_parser = super::run::parse_date, default_value = "2012-04-01")]
+    from: NaiveDate,
+    /// Last day of the data: nothing is dated after it, and cases open then stay open.
+    #[arg(long, value_parser = super::run::parse_date, default_value = "2013-09-30")]
+    to: NaiveDate,
+    /// The directory to write one file per table into.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value = "csv")]
+    format: OutputFormat,
+}
+
+pub fn run(args: Args) -> u8 {
+    if args.to < args.from {
+        return failed(format!("--to {} is before --from {}", args.to, args.from));
+    }
+    let started = std::time::Instant::now();
+    let tables =
+        synth::generate(&SynthOptions { children: args.children, seed: args.seed, from: args.from, to: args.to });
+    match synth::write_tables(&tables, &args.out, args.format) {
+        Ok(files) => {
+            let rows: usize = tables.iter().map(|t| t.rows.len()).sum();
+            eprintln!(
+                "wrote {} tables, {rows} rows, to {} in {:.1}s",
+                files.len(),
+                args.out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            exit::CLEAN
+        }
+        Err(e) => failed(format!("{}: {e}", args.out.display())),
+    }
+}

@@ -1,0 +1,86 @@
+//! Writing generated tables: CSV, or Parquet typed by the contract's source declarations.
+
+use super::Table;
+use crate::data::columns::{Cell, ColumnBuilder};
+use crate::ir::Source;
+use datafusion::arrow::array::RecordBatch;
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Csv,
+    Parquet,
+}
+
+/// The contract's source declarations, as shipped in `rules/sources.ind`.
+pub fn contract_sources() -> Vec<Source> {
+    let text = include_str!("../../rules/sources.ind");
+    let (_, checked) = crate::project::check_texts(&[("rules/sources.ind", text)]);
+    checked.project.expect("the shipped source declarations check").sources
+}
+
+fn write_csv(table: &Table, path: &Path) -> std::io::Result<()> {
+    let tmp = tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))?;
+    {
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, tmp.as_file()));
+        w.write_record(&table.columns)?;
+        for row in &table.rows {
+            w.write_record(row)?;
+        }
+        w.flush()?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn write_parquet(table: &Table, source: &Source, path: &Path) -> std::io::Result<()> {
+    let io = |e: &dyn std::fmt::Display| std::io::Error::other(e.to_string());
+    let positions: Vec<Option<usize>> =
+        source.columns.iter().map(|c| table.columns.iter().position(|n| *n == c.name)).collect();
+    let schema = crate::data::readers::declared_schema(source);
+    let tmp = tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))?;
+    let mut writer =
+        datafusion::parquet::arrow::ArrowWriter::try_new(tmp.as_file(), schema.clone(), None).map_err(|e| io(&e))?;
+    for chunk in table.rows.chunks(64 * 1024) {
+        let mut builders: Vec<ColumnBuilder> =
+            source.columns.iter().map(|c| ColumnBuilder::new(c, chunk.len())).collect();
+        for row in chunk {
+            for (b, pos) in builders.iter_mut().zip(&positions) {
+                let text = pos.map_or("", |p| row[p].as_str());
+                b.push(if text.is_empty() { Cell::Empty } else { Cell::Text(text) })
+                    .map_err(|p| io(&format!("{}: a generated value does not fit the contract ({p:?})", table.name)))?;
+            }
+        }
+        let arrays = builders.iter_mut().map(ColumnBuilder::finish).collect();
+        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| io(&e))?;
+        writer.write(&batch).map_err(|e| io(&e))?;
+    }
+    writer.close().map_err(|e| io(&e))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Writes each table as `<dir>/<table>.csv` (or `.parquet`), each file atomically.
+pub fn write_tables(tables: &[Table], dir: &Path, format: OutputFormat) -> std::io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let sources = contract_sources();
+    let mut written = Vec::new();
+    for t in tables {
+        let path = match format {
+            OutputFormat::Csv => {
+                let p = dir.join(format!("{}.csv", t.name));
+                write_csv(t, &p)?;
+                p
+            }
+            OutputFormat::Parquet => {
+                let source =
+                    sources.iter().find(|s| s.name == t.name).expect("every generated table is a contract source");
+                let p = dir.join(format!("{}.parquet", t.name));
+                write_parquet(t, source, &p)?;
+                p
+            }
+        };
+        written.push(path);
+    }
+    Ok(written)
+}
