@@ -9,6 +9,14 @@ mkdir -p "$CARGO_TARGET_DIR"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Headless Chromium renders the HTML book in tests/book.rs.
+if ! command -v chromium >/dev/null 2>&1; then
+    step "installing Debian's chromium"
+    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 step "cargo fmt --check"
 cargo fmt --check
 

@@ -1,12 +1,14 @@
 //! scorebook: performance indicators defined in a rules language, checked against declared
 //! sources, and computed with DataFusion. See ARCHITECTURE.md for the stages.
 
+pub mod book;
 pub mod calendar;
 pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod data;
+pub mod demo;
 pub mod diagnostics;
 pub mod engine;
 pub mod format;

@@ -2,6 +2,7 @@
 
 mod check;
 mod compile;
+mod demo;
 mod explain;
 mod fmt;
 mod progress;
@@ -32,6 +33,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Generate the demo authority's data, run its book as of 2013-09-30, and write the reports.
+    Demo(demo::Args),
     /// Check rule files against their source declarations, without reading any data.
     Check(check::Args),
     /// Format rule files in the one canonical layout.
@@ -51,6 +54,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Check(args) => check::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Run(args) => run::run(args),

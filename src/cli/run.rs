@@ -4,7 +4,7 @@ use super::{exit, failed, use_colour};
 use crate::config::Config;
 use crate::diagnostics::render::{render_all, Format};
 use crate::engine::{self, manifest, RunOptions};
-use crate::{fsutil, project, results};
+use crate::{book, fsutil, project, results};
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
@@ -14,6 +14,12 @@ pub enum OutputFormat {
     Csv,
     Json,
     Parquet,
+    /// The performance book and target tracker as one self-contained page.
+    Html,
+    /// The performance book and target tracker as an Excel workbook.
+    Xlsx,
+    /// The performance book as a Markdown table.
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -54,6 +60,23 @@ pub struct Args {
     on_bad_rows: BadRows,
 }
 
+/// The book's layout of a run's rows, with each measure's polarity.
+pub fn book_of(project: &crate::ir::Project, rows: &[results::ResultRow]) -> book::Book {
+    let polarity = |reference: &str| {
+        project
+            .measures
+            .iter()
+            .find(|m| m.reference == reference)
+            .map(|m| format!("{:?}", m.polarity))
+            .map(|p| match p.as_str() {
+                "InLineWithBenchmark" => "in_line_with_benchmark".to_string(),
+                other => other.to_lowercase(),
+            })
+            .unwrap_or_default()
+    };
+    book::layout(rows, &polarity)
+}
+
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
 }
@@ -79,8 +102,8 @@ pub fn run(args: Args) -> u8 {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    if args.format == OutputFormat::Parquet && args.out.is_none() {
-        return failed("--format parquet writes a file: give it --out FILE");
+    if matches!(args.format, OutputFormat::Parquet | OutputFormat::Xlsx) && args.out.is_none() {
+        return failed(format!("--format {:?} writes a file: give it --out FILE", args.format).to_lowercase());
     }
     let options = RunOptions {
         as_of: args.as_of,
@@ -137,6 +160,17 @@ pub fn run(args: Args) -> u8 {
             Ok(b) => b,
             Err(e) => return failed(e),
         },
+        OutputFormat::Html | OutputFormat::Xlsx | OutputFormat::Markdown => {
+            let book = book_of(&project, &output.rows);
+            match args.format {
+                OutputFormat::Html => book::to_html(&book, "Improvement Board Performance Book").into_bytes(),
+                OutputFormat::Markdown => book::to_markdown(&book).into_bytes(),
+                _ => match book::to_xlsx(&book) {
+                    Ok(b) => b,
+                    Err(e) => return failed(e),
+                },
+            }
+        }
     };
     if let Some(path) = &args.manifest {
         let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";

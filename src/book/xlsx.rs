@@ -1,0 +1,124 @@
+//! The book as an Excel workbook: the Performance Book and Target Tracker sheets, RAG as
+//! fills and as text.
+
+use super::{arrow, column_label, Book};
+use crate::calendar::PeriodKind;
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+
+fn rag_format(rag: Option<&str>) -> Format {
+    let base = Format::new().set_bold().set_align(FormatAlign::Center).set_border(FormatBorder::Thin);
+    match rag {
+        Some("green") => base.set_background_color(Color::RGB(0x66bd63)),
+        Some("amber") => base.set_background_color(Color::RGB(0xfdae61)),
+        Some("red") => base.set_background_color(Color::RGB(0xd7301f)).set_font_color(Color::White),
+        _ => base,
+    }
+}
+
+fn write_rag(ws: &mut Worksheet, row: u32, col: u16, rag: Option<&str>) -> Result<(), XlsxError> {
+    let text = rag.map(|r| {
+        let mut c = r.chars();
+        c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    });
+    ws.write_string_with_format(row, col, text.unwrap_or_default(), &rag_format(rag))?;
+    Ok(())
+}
+
+fn write_value(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: Option<f64>,
+    precision: u8,
+    percent: bool,
+    f: &Format,
+) -> Result<(), XlsxError> {
+    match value {
+        Some(v) => {
+            let shown = crate::judgement::rounded(v, precision);
+            let pattern = format!(
+                "0{}{}",
+                if precision > 0 { format!(".{}", "0".repeat(precision as usize)) } else { String::new() },
+                if percent { "\"%\"" } else { "" }
+            );
+            ws.write_number_with_format(row, col, shown, &f.clone().set_num_format(pattern))?;
+        }
+        None => {
+            ws.write_blank(row, col, f)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let header = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xdde3ea))
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap();
+    let plain = Format::new().set_border(FormatBorder::Thin);
+    let ws = wb.add_worksheet().set_name("Performance Book")?;
+    let mut heads = vec!["Theme".to_string(), "Ref".into(), "Measure".into(), "Polarity".into(), "RAG".into()];
+    heads.extend(book.periods.iter().map(|(k, l)| column_label(*k, l)));
+    heads.extend(["Direction".to_string(), "Judgement".into(), "SN Av".into(), "England Av".into()]);
+    for (c, h) in heads.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, &header)?;
+    }
+    ws.set_column_width(2, 60)?;
+    for (i, line) in book.lines.iter().enumerate() {
+        let r = i as u32 + 1;
+        let latest = line.latest();
+        ws.write_string_with_format(r, 0, &line.theme, &plain)?;
+        ws.write_string_with_format(r, 1, &line.reference, &plain)?;
+        ws.write_string_with_format(r, 2, &line.title, &plain)?;
+        ws.write_string_with_format(r, 3, line.polarity.replace('_', " "), &plain)?;
+        write_rag(ws, r, 4, latest.and_then(|x| x.rag.as_deref()))?;
+        for (j, (_, label)) in book.periods.iter().enumerate() {
+            let v = line.cells.iter().find(|x| &x.period_label == label).and_then(|x| x.value);
+            write_value(ws, r, 5 + j as u16, v, line.precision, line.unit == "percent", &plain)?;
+        }
+        let c = 5 + book.periods.len() as u16;
+        ws.write_string_with_format(r, c, arrow(latest.and_then(|x| x.direction.as_deref())), &plain)?;
+        ws.write_string_with_format(
+            r,
+            c + 1,
+            latest.and_then(|x| x.judgement.as_deref()).unwrap_or("").replace('_', " "),
+            &plain,
+        )?;
+        write_value(ws, r, c + 2, latest.and_then(|x| x.benchmark_sn), 1, false, &plain)?;
+        write_value(ws, r, c + 3, latest.and_then(|x| x.benchmark_england), 1, false, &plain)?;
+    }
+
+    let tracker = wb.add_worksheet().set_name("Target Tracker")?;
+    let months: Vec<&String> =
+        book.periods.iter().filter(|(k, _)| *k == PeriodKind::Month).map(|(_, l)| l).rev().take(2).collect();
+    let mut heads = vec!["Theme".to_string(), "Ref".into(), "Measure".into(), "Target".into()];
+    for m in months.iter().rev() {
+        heads.push(column_label(PeriodKind::Month, m));
+        heads.push("RAG".into());
+    }
+    heads.extend(["YTD".to_string(), "RAG".into()]);
+    for (c, h) in heads.iter().enumerate() {
+        tracker.write_string_with_format(0, c as u16, h, &header)?;
+    }
+    tracker.set_column_width(2, 60)?;
+    for (i, line) in book.lines.iter().filter(|l| l.target().is_some()).enumerate() {
+        let r = i as u32 + 1;
+        tracker.write_string_with_format(r, 0, &line.theme, &plain)?;
+        tracker.write_string_with_format(r, 1, &line.reference, &plain)?;
+        tracker.write_string_with_format(r, 2, &line.title, &plain)?;
+        let target =
+            line.cells.iter().find(|x| x.period_kind == PeriodKind::Year).and_then(|x| x.target).or(line.target());
+        write_value(tracker, r, 3, target, line.precision.min(1), false, &plain)?;
+        let mut cells: Vec<Option<&crate::results::ResultRow>> =
+            months.iter().rev().map(|l| line.cells.iter().find(|x| &&x.period_label == l)).collect();
+        cells.push(line.cells.iter().find(|x| x.period_kind == PeriodKind::Ytd));
+        for (k, cell) in cells.iter().enumerate() {
+            let col = 4 + 2 * k as u16;
+            write_value(tracker, r, col, cell.and_then(|x| x.value), line.precision, line.unit == "percent", &plain)?;
+            write_rag(tracker, r, col + 1, cell.and_then(|x| x.rag.as_deref()))?;
+        }
+    }
+    wb.save_to_buffer()
+}
