@@ -15,7 +15,8 @@ fn main() {
     let started = Instant::now();
     let tables = synth::generate(&opts);
     let generated = started.elapsed();
-    synth::write_tables(&tables, dir.path(), OutputFormat::Csv).expect("the tables are written");
+    synth::write_tables(&tables, dir.path(), OutputFormat::Csv, synth::Layout::Contract)
+        .expect("the tables are written");
     let total = started.elapsed();
     let rows: usize = tables.iter().map(|t| t.rows.len()).sum();
     let bytes: u64 = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();

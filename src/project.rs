@@ -4,7 +4,7 @@
 use crate::check::{self, Checked};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{FileId, SourceMap, Span};
-use crate::syntax::{self, ast::Module};
+use crate::syntax::{self, ast::ItemKind, ast::Module};
 use std::path::{Path, PathBuf};
 
 /// The extension of rule files.
@@ -108,9 +108,38 @@ pub fn parse_files(paths: &[PathBuf]) -> Result<Parsed, LoadError> {
 
 /// Reads, parses and checks a project. Syntax errors stop before checking.
 pub fn check_paths(paths: &[PathBuf]) -> Result<(SourceMap, Checked), LoadError> {
-    let parsed = parse_files(paths)?;
+    check_with_profile(paths, None)
+}
+
+/// Reads a project with a profile: the profile's source declarations (a directory or file of
+/// `.ind` files holding `source` items) replace the project's declarations of the same names,
+/// so the same measures read another layout of the data (a raw Annex A export, say).
+pub fn check_with_profile(paths: &[PathBuf], profile: Option<&Path>) -> Result<(SourceMap, Checked), LoadError> {
+    let mut all = paths.to_vec();
+    let profile_files = match profile {
+        Some(p) => discover(&[p.to_path_buf()])?,
+        None => Vec::new(),
+    };
+    all.extend(profile_files.iter().cloned());
+    let mut parsed = parse_files(&all)?;
     if !parsed.diagnostics.is_empty() {
         return Ok((parsed.files, Checked { project: None, diagnostics: parsed.diagnostics }));
+    }
+    let is_profile = |files: &SourceMap, id: FileId| profile_files.iter().any(|p| *p == files.get(id).path);
+    let replaced: Vec<String> = parsed
+        .modules
+        .iter()
+        .filter(|(id, _)| is_profile(&parsed.files, *id))
+        .flat_map(|(_, m)| m.items.iter())
+        .filter_map(|i| match &i.kind {
+            ItemKind::Source(s) => Some(s.name.node.clone()),
+            _ => None,
+        })
+        .collect();
+    for (id, module) in parsed.modules.iter_mut() {
+        if !is_profile(&parsed.files, *id) {
+            module.items.retain(|i| !matches!(&i.kind, ItemKind::Source(s) if replaced.contains(&s.name.node)));
+        }
     }
     let checked = check::check(&parsed.files, &parsed.modules);
     Ok((parsed.files, checked))

@@ -305,3 +305,32 @@ measure quick {
         out.warnings
     );
 }
+
+#[test]
+fn an_annex_a_export_read_with_its_profile_gives_the_same_book() {
+    use scorebook::synth::{self, Layout, OutputFormat, SynthOptions};
+    let opts = SynthOptions {
+        children: 6_000,
+        seed: 11,
+        from: "2012-04-01".parse().unwrap(),
+        to: "2013-09-30".parse().unwrap(),
+    };
+    let tables = synth::generate(&opts);
+    let (contract, raw) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    synth::write_tables(&tables, contract.path(), OutputFormat::Csv, Layout::Contract).unwrap();
+    synth::write_tables(&tables, raw.path(), OutputFormat::Csv, Layout::AnnexA).unwrap();
+    let header = std::fs::read_to_string(raw.path().join("referrals.csv")).unwrap();
+    assert!(header.starts_with("Referral ID,Child Unique ID,Date of referral,"), "{header}");
+    assert!(header.lines().nth(1).unwrap().contains("/20"), "dates are dd/mm/yyyy");
+
+    let plain = council_project();
+    let profiled = project::check_with_profile(&[PathBuf::from("rules")], Some(Path::new("profiles/annex-a")))
+        .unwrap()
+        .1
+        .project
+        .unwrap();
+    let (a, _) = run(&plain, None, Some(contract.path()), &[]);
+    let (b, _) = run(&profiled, None, Some(raw.path()), &[]);
+    assert_eq!(values(&a), values(&b));
+    assert!(a.iter().any(|r| r.reference == "3.2" && r.value.is_some_and(|v| v > 0.0)));
+}

@@ -269,7 +269,7 @@ fn the_book_over_generated_data_matches_an_independent_calculation() {
     let dir = tempfile::tempdir().unwrap();
     let to: NaiveDate = "2013-10-15".parse().unwrap();
     let opts = SynthOptions { children: 12_000, seed: 42, from: "2012-04-01".parse().unwrap(), to };
-    synth::write_tables(&synth::generate(&opts), dir.path(), OutputFormat::Csv).unwrap();
+    synth::write_tables(&synth::generate(&opts), dir.path(), OutputFormat::Csv, synth::Layout::Contract).unwrap();
 
     let project = project::check_paths(&[PathBuf::from("rules")]).unwrap().1.project.unwrap();
     let mut checked = 0;

@@ -11,6 +11,10 @@ pub struct Args {
     /// Rule files, or directories searched for `.ind` files.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
+    /// Source declarations (a directory or file) that replace the project's of the same
+    /// names, for another layout of the data: `--profile profiles/annex-a`.
+    #[arg(long)]
+    profile: Option<PathBuf>,
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
@@ -20,7 +24,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (files, checked) = match project::check_paths(&args.paths) {
+    let (files, checked) = match project::check_with_profile(&args.paths, args.profile.as_deref()) {
         Ok(r) => r,
         Err(e) => return failed(e),
     };

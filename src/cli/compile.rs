@@ -23,6 +23,10 @@ pub struct Args {
     /// Rule files, or directories searched for `.ind` files.
     #[arg(default_value = "rules")]
     paths: Vec<PathBuf>,
+    /// Source declarations (a directory or file) that replace the project's of the same
+    /// names, for another layout of the data: `--profile profiles/annex-a`.
+    #[arg(long)]
+    profile: Option<PathBuf>,
     #[arg(long, value_enum)]
     emit: Emit,
     /// The SQL dialect for `--emit sql`.
@@ -40,7 +44,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (files, checked) = match project::check_paths(&args.paths) {
+    let (files, checked) = match project::check_with_profile(&args.paths, args.profile.as_deref()) {
         Ok(r) => r,
         Err(e) => return failed(e),
     };

@@ -22,7 +22,7 @@ pub fn run(args: Args) -> u8 {
     };
     let data = args.out.join("data");
     let options = SynthOptions { children: 80_000, seed: 2013, from: "2012-04-01".parse().expect("a date"), to: as_of };
-    if let Err(e) = synth::write_tables(&synth::generate(&options), &data, OutputFormat::Csv) {
+    if let Err(e) = synth::write_tables(&synth::generate(&options), &data, OutputFormat::Csv, synth::Layout::Contract) {
         return failed(format!("{}: {e}", data.display()));
     }
     let (_, checked) = match project::check_paths(std::slice::from_ref(&rules)) {

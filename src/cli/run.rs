@@ -35,6 +35,10 @@ pub struct Args {
     /// Rule files, or directories searched for `.ind` files.
     #[arg(default_value = "rules")]
     paths: Vec<PathBuf>,
+    /// Source declarations (a directory or file) that replace the project's of the same
+    /// names, for another layout of the data: `--profile profiles/annex-a`.
+    #[arg(long)]
+    profile: Option<PathBuf>,
     /// The as-of date of the book (YYYY-MM-DD); scorebook.toml may give a default.
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
@@ -89,7 +93,7 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<Option<Config>, String> {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (files, checked) = match project::check_paths(&args.paths) {
+    let (files, checked) = match project::check_with_profile(&args.paths, args.profile.as_deref()) {
         Ok(r) => r,
         Err(e) => return failed(e),
     };

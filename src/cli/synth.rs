@@ -24,16 +24,23 @@ pub struct Args {
     out: PathBuf,
     #[arg(long, value_enum, default_value = "csv")]
     format: OutputFormat,
+    /// `annex-a` writes referrals, assessments, section 47 enquiries and CP plans as raw Annex A
+    /// lists, read with `--profile profiles/annex-a`.
+    #[arg(long, value_enum, default_value = "contract")]
+    layout: synth::Layout,
 }
 
 pub fn run(args: Args) -> u8 {
+    if args.layout == synth::Layout::AnnexA && args.format != OutputFormat::Csv {
+        return failed("the Annex A layout is a CSV export: use --format csv");
+    }
     if args.to < args.from {
         return failed(format!("--to {} is before --from {}", args.to, args.from));
     }
     let started = std::time::Instant::now();
     let tables =
         synth::generate(&SynthOptions { children: args.children, seed: args.seed, from: args.from, to: args.to });
-    match synth::write_tables(&tables, &args.out, args.format) {
+    match synth::write_tables(&tables, &args.out, args.format, args.layout) {
         Ok(files) => {
             let rows: usize = tables.iter().map(|t| t.rows.len()).sum();
             eprintln!(

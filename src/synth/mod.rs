@@ -13,7 +13,7 @@
 mod flows;
 mod write;
 
-pub use write::{write_tables, OutputFormat};
+pub use write::{write_tables, Layout, OutputFormat};
 
 use crate::calendar::working_days::{is_working_day, HolidayList};
 use chrono::{Duration, NaiveDate};
@@ -35,13 +35,13 @@ pub struct SynthOptions {
 #[derive(Clone, Debug, Default)]
 pub struct Table {
     pub name: &'static str,
-    pub columns: Vec<&'static str>,
+    pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
 impl Table {
     fn new(name: &'static str, columns: &[&'static str]) -> Self {
-        Table { name, columns: columns.to_vec(), rows: Vec::new() }
+        Table { name, columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new() }
     }
 
     fn push(&mut self, row: Vec<String>) {

@@ -12,6 +12,62 @@ pub enum OutputFormat {
     Parquet,
 }
 
+/// How the files are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Layout {
+    /// The data contract's tables and columns (council-book.md §1).
+    Contract,
+    /// Referrals, assessments, section 47 enquiries and CP plans as raw Annex A style lists
+    /// (headers such as "Date of referral", dd/mm/yyyy dates, values such as `a) Yes`), read
+    /// with `--profile profiles/annex-a`; the other tables as the contract has them.
+    AnnexA,
+}
+
+/// The Annex A profile's declarations, as shipped in `profiles/annex-a/sources.ind`.
+pub fn annex_a_sources() -> Vec<Source> {
+    let text = include_str!("../../profiles/annex-a/sources.ind");
+    let (_, checked) = crate::project::check_texts(&[("profiles/annex-a/sources.ind", text)]);
+    checked.project.expect("the shipped Annex A declarations check").sources
+}
+
+/// A contract table rewritten as a raw export declared by `source`: its headers, date formats
+/// and coded values.
+pub fn as_raw_export(table: &Table, source: &Source) -> Table {
+    let headers: Vec<String> =
+        source.columns.iter().map(|c| c.header.clone().unwrap_or_else(|| c.name.clone())).collect();
+    let positions: Vec<Option<usize>> =
+        source.columns.iter().map(|c| table.columns.iter().position(|n| *n == c.name)).collect();
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| {
+            source
+                .columns
+                .iter()
+                .zip(&positions)
+                .map(|(c, pos)| {
+                    let value = pos.map_or("", |p| row[p].as_str());
+                    if value.is_empty() {
+                        return String::new();
+                    }
+                    if let Some(format) = &c.date_format {
+                        if let Ok(d) = value.parse::<chrono::NaiveDate>() {
+                            return d.format(&crate::data::columns::chrono_format(format)).to_string();
+                        }
+                    }
+                    let raw = c.value_map.iter().find(|(_, v)| match v {
+                        crate::ir::Value::Text(t) => t == value,
+                        crate::ir::Value::Bool(b) => b.to_string() == value,
+                        _ => false,
+                    });
+                    raw.map_or_else(|| value.to_string(), |(r, _)| r.clone())
+                })
+                .collect()
+        })
+        .collect();
+    Table { name: table.name, columns: headers, rows }
+}
+
 /// The contract's source declarations, as shipped in `rules/sources.ind`.
 pub fn contract_sources() -> Vec<Source> {
     let text = include_str!("../../rules/sources.ind");
@@ -60,12 +116,25 @@ fn write_parquet(table: &Table, source: &Source, path: &Path) -> std::io::Result
     Ok(())
 }
 
-/// Writes each table as `<dir>/<table>.csv` (or `.parquet`), each file atomically.
-pub fn write_tables(tables: &[Table], dir: &Path, format: OutputFormat) -> std::io::Result<Vec<std::path::PathBuf>> {
+/// Writes each table as `<dir>/<table>.csv` (or `.parquet`), each file atomically; with the
+/// Annex A layout, the lists it covers as raw CSV exports.
+pub fn write_tables(
+    tables: &[Table],
+    dir: &Path,
+    format: OutputFormat,
+    layout: Layout,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let sources = contract_sources();
+    let raw = if layout == Layout::AnnexA { annex_a_sources() } else { Vec::new() };
     let mut written = Vec::new();
     for t in tables {
+        if let Some(source) = raw.iter().find(|s| s.name == t.name) {
+            let p = dir.join(format!("{}.csv", t.name));
+            write_csv(&as_raw_export(t, source), &p)?;
+            written.push(p);
+            continue;
+        }
         let path = match format {
             OutputFormat::Csv => {
                 let p = dir.join(format!("{}.csv", t.name));
