@@ -8,7 +8,7 @@ use rand::Rng;
 /// Volumes a year for 80,000 children (the 2013 book's authority).
 const CONTACTS_A_YEAR: f64 = 7_000.0;
 const CAFS_A_YEAR: f64 = 640.0;
-const EXTRA_CARE_STARTS_A_YEAR: f64 = 75.0;
+const EXTRA_CARE_STARTS_A_YEAR: f64 = 100.0;
 const FOSTERING_A_YEAR: f64 = 3.0;
 const CSE_A_YEAR: f64 = 12.0;
 const POSTS: f64 = 107.0;
@@ -92,7 +92,7 @@ pub(super) fn simulate(opts: &SynthOptions, d: &mut Draw) -> Vec<Table> {
     };
 
     // Children already in care when the simulation starts.
-    let stock = (260.0 * scale).round() as u64;
+    let stock = (300.0 * scale).round() as u64;
     for _ in 0..stock {
         let c = pick_child(d, &mut known, &mut children);
         let began = start - Duration::days(d.int(30, 6 * 365));
@@ -335,7 +335,7 @@ fn assess(
             let earlier = plans_of.entry(c).or_insert(0);
             let previous = if *earlier > 0 { *earlier } else { *d.pick(&[(0u32, 0.86), (1, 0.11), (2, 0.03)]) };
             *earlier = previous + 1;
-            let months = if d.chance(0.06) { 24.0 } else { 13.0 };
+            let months = if d.chance(0.06) { 24.0 } else { 15.0 };
             let ended = d.months_after(icpc, months);
             let category = *d.pick(&[("NEG", 0.45), ("EMO", 0.35), ("PHY", 0.1), ("SAB", 0.04), ("MUL", 0.06)]);
             cp.push(vec![
