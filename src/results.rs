@@ -58,6 +58,34 @@ pub struct ResultRow {
     /// Decimal places for display.
     #[serde(skip)]
     pub precision: u8,
+    /// Disclosure control withheld the value (and the counts it is built on): they read `c`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
+}
+
+/// Disclosure control for published outputs: a count from 1 to `n`, and a percentage or rate
+/// built on one, is withheld (read `c`), with the judgement that would reveal it.
+pub fn suppress(rows: &mut [ResultRow], n: f64) {
+    let small = |v: Option<f64>| v.is_some_and(|v| (1.0..=n).contains(&v));
+    for r in rows.iter_mut() {
+        let hit = match r.unit.as_str() {
+            "count" => small(r.value),
+            "percent" => small(r.numerator) || small(r.denominator),
+            u if u.starts_with("rate_per_") => small(r.numerator),
+            _ => false,
+        };
+        if hit {
+            r.suppressed = true;
+            r.numerator = None;
+            if r.unit == "percent" {
+                r.denominator = None;
+            }
+            r.value = None;
+            r.rag = None;
+            r.direction = None;
+            r.judgement = None;
+        }
+    }
 }
 
 /// A number as the CSV writes it: whole numbers without a decimal point, others unrounded.
@@ -81,6 +109,7 @@ impl ResultRow {
     /// The row's cells as text, in the order of [`COLUMNS`]; missing values are empty.
     pub fn cells(&self) -> Vec<String> {
         let num = |v: Option<f64>| v.map(plain_number).unwrap_or_default();
+        let withheld = |v: Option<f64>, hidden: bool| if self.suppressed && hidden { "c".to_string() } else { num(v) };
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         vec![
             self.reference.clone(),
@@ -91,9 +120,9 @@ impl ResultRow {
             self.period_label.clone(),
             self.period_start.to_string(),
             self.period_end.to_string(),
-            num(self.numerator),
-            num(self.denominator),
-            num(self.value),
+            withheld(self.numerator, self.unit == "percent" || self.unit.starts_with("rate_per_")),
+            withheld(self.denominator, self.unit == "percent"),
+            withheld(self.value, true),
             num(self.target),
             text(&self.rag),
             text(&self.direction),
@@ -169,7 +198,7 @@ pub fn to_table(rows: &[ResultRow]) -> String {
                 r.period_label.clone(),
                 r.numerator.map(plain_number).unwrap_or_default(),
                 r.denominator.map(|d| display_value(Some(d), if d.fract() == 0.0 { 0 } else { 1 })).unwrap_or_default(),
-                display_value(r.value, r.precision),
+                if r.suppressed { "c".to_string() } else { display_value(r.value, r.precision) },
                 match (&r.breakdown, &r.breakdown_value) {
                     (Some(b), v) => format!("{b}={}", v.as_deref().unwrap_or("(missing)")),
                     _ => String::new(),
@@ -211,6 +240,61 @@ mod tests {
         assert_eq!(plain_number(66.66666666666667), "66.66666666666667");
         assert_eq!(plain_number(0.5), "0.5");
         assert_eq!(plain_number(-3.0), "-3");
+    }
+
+    fn row(unit: &str, numerator: Option<f64>, denominator: Option<f64>, value: Option<f64>) -> ResultRow {
+        let d: NaiveDate = "2013-09-30".parse().unwrap();
+        ResultRow {
+            reference: "1".into(),
+            title: "t".into(),
+            theme: None,
+            unit: unit.into(),
+            period_kind: PeriodKind::Month,
+            period_label: "2013-09".into(),
+            period_start: d,
+            period_end: d,
+            numerator,
+            denominator,
+            value,
+            target: None,
+            rag: Some("red".into()),
+            direction: Some("up".into()),
+            judgement: Some("worsening".into()),
+            benchmark_sn: None,
+            benchmark_england: None,
+            breakdown: None,
+            breakdown_value: None,
+            as_of: d,
+            precision: 1,
+            suppressed: false,
+        }
+    }
+
+    #[test]
+    fn suppression_withholds_small_counts_and_what_is_built_on_them() {
+        let mut rows = vec![
+            row("count", None, None, Some(3.0)),
+            row("count", None, None, Some(0.0)),
+            row("count", None, None, Some(6.0)),
+            row("percent", Some(2.0), Some(40.0), Some(5.0)),
+            row("percent", Some(20.0), Some(40.0), Some(50.0)),
+            row("rate_per_10000", Some(4.0), Some(80000.0), Some(0.5)),
+            row("number", None, None, Some(2.0)),
+        ];
+        suppress(&mut rows, 5.0);
+        let cells: Vec<String> = rows.iter().map(|r| r.cells()[8..15].join(",")).collect();
+        assert_eq!(
+            cells,
+            [
+                ",,c,,,,",
+                ",,0,,red,up,worsening",
+                ",,6,,red,up,worsening",
+                "c,c,c,,,,",
+                "20,40,50,,red,up,worsening",
+                "c,80000,c,,,,",
+                ",,2,,red,up,worsening",
+            ]
+        );
     }
 
     #[test]

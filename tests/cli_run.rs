@@ -221,3 +221,23 @@ fn the_data_can_be_bound_in_scorebook_toml() {
     assert!(text.contains(",2012-13,2012-04-01,2013-03-31,1,75000,0.13333333333333333,"), "{text}");
     assert!(Path::new(&config).exists());
 }
+
+#[test]
+fn suppression_shows_small_numbers_as_c() {
+    let out = scorebook()
+        .args(run_args(
+            "tests/fixtures/edge",
+            &["--format", "csv", "--suppress", "5", "--measure", "3.3", "--measure", "3.4"],
+        ))
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let sept: Vec<&str> = text.lines().filter(|l| l.contains(",2013-09,")).collect();
+    assert!(sept[0].starts_with("3.3,") && sept[0].contains(",2013-09-30,c,c,c,80,"), "{}", sept[0]);
+    assert!(sept[1].starts_with("3.4,") && sept[1].contains(",2013-09-30,,,c,"), "{}", sept[1]);
+    // Zero is not withheld.
+    assert!(text.lines().any(|l| l.starts_with("3.4,") && l.contains(",2013-08,") && l.contains(",2013-08-31,,,0,")));
+}

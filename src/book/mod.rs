@@ -39,6 +39,9 @@ impl BookLine {
     }
 
     pub fn shown(&self, r: &ResultRow) -> String {
+        if r.suppressed {
+            return "c".into();
+        }
         let v = display_value(r.value, self.precision);
         if v.is_empty() || self.unit != "percent" {
             v

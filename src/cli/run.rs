@@ -59,6 +59,9 @@ pub struct Args {
     /// Compute only these measures (by ref or name); repeatable.
     #[arg(long = "measure")]
     measures: Vec<String>,
+    /// Disclosure control: show counts from 1 to N, and percentages and rates built on them, as `c`.
+    #[arg(long, value_name = "N")]
+    suppress: Option<u32>,
     /// What to do with rows that cannot be read.
     #[arg(long, value_enum, default_value = "stop")]
     on_bad_rows: BadRows,
@@ -125,10 +128,13 @@ pub fn run(args: Args) -> u8 {
         spinner.finish();
         out
     });
-    let output = match output {
+    let mut output = match output {
         Ok(o) => o,
         Err(e) => return failed(e),
     };
+    if let Some(n) = args.suppress {
+        results::suppress(&mut output.rows, f64::from(n));
+    }
     for w in &output.warnings {
         eprintln!("warning: {w}");
     }
@@ -141,6 +147,7 @@ pub fn run(args: Args) -> u8 {
         "format": format!("{:?}", args.format).to_lowercase(),
         "measures": args.measures,
         "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
+        "suppress": args.suppress,
     });
     let manifest = match manifest::build(&files, &output.bindings, &output.load, output.as_of, options_json) {
         Ok(m) => m,

@@ -456,6 +456,7 @@ pub async fn execute(
                 breakdown_value: None,
                 as_of,
                 precision: m.precision,
+                suppressed: false,
             };
             judge(m, &mut base, f64_cell(&totals, 0, &cell_name(i, prev, "val")), default_rag);
             if let Definition::Rate { population, .. } = &m.definition {
