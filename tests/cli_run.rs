@@ -241,3 +241,46 @@ fn suppression_shows_small_numbers_as_c() {
     // Zero is not withheld.
     assert!(text.lines().any(|l| l.starts_with("3.4,") && l.contains(",2013-08,") && l.contains(",2013-08-31,,,0,")));
 }
+
+#[test]
+fn drill_writes_the_cases_behind_a_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cases.csv");
+    scorebook()
+        .args([
+            "drill",
+            "3.2",
+            "--period",
+            "2013-09",
+            "--data",
+            "tests/fixtures/edge",
+            "--as-of",
+            "2013-09-30",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(predicate::str::contains("wrote 3 rows behind 3.2 for 2013-09, 1 of them in the numerator"));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "referral_id,child_id,referral_date,in_numerator\nr02,c1,2013-09-14,true\nr03,c2,2013-09-20,false\nr05,c3,2013-09-14,false\n"
+    );
+    scorebook()
+        .args([
+            "drill",
+            "3.2",
+            "--period",
+            "2013-10",
+            "--data",
+            "tests/fixtures/edge",
+            "--as-of",
+            "2013-09-30",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no period `2013-10`"));
+}

@@ -3,6 +3,7 @@
 mod check;
 mod compile;
 mod demo;
+mod drill;
 mod explain;
 mod fmt;
 mod progress;
@@ -39,6 +40,8 @@ enum Command {
     Check(check::Args),
     /// Format rule files in the one canonical layout.
     Fmt(fmt::Args),
+    /// Write the cases behind a figure (ids and the dates the definition used) to a CSV file.
+    Drill(drill::Args),
     /// Run the test blocks of the rule files.
     Test(test::Args),
     /// Compute the book over data and write the result table.
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args),
         Command::Run(args) => run::run(args),
         Command::Test(args) => test::run(args),
+        Command::Drill(args) => drill::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Explain(args) => explain::run(args),

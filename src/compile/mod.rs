@@ -317,6 +317,11 @@ fn derived(
     })
 }
 
+/// The rows behind a measure's figure for a period (see `source_plan::drill`).
+pub fn drill_plan(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<LogicalPlan, CompileError> {
+    source_plan::drill(inputs, measure, period).map_err(|e| e.in_measure(&inputs.project.measures[measure]))
+}
+
 /// The unit's kind of number in outputs: counts are whole.
 pub fn is_whole(unit: Unit) -> bool {
     unit == Unit::Count

@@ -53,6 +53,61 @@ fn row_count(distinct: Option<&String>, filter: Expr) -> Result<Expr, CompileErr
     })
 }
 
+/// What one measure asks of one period's rows.
+struct PeriodConditions {
+    /// The rows the measure looks at (the denominator, for a proportion).
+    rows: Expr,
+    /// A proportion's numerator condition, over those rows.
+    meets: Option<Expr>,
+    /// An aggregate's expression.
+    value: Option<Expr>,
+}
+
+/// Compiles a measure's selection, filters and exclusions (and numerator or aggregated
+/// expression) for one period, registering the joins they need.
+fn period_conditions(
+    inputs: &PlanInputs<'_>,
+    m: &crate::ir::Measure,
+    p: &crate::calendar::ReportingPeriod,
+    keys: &[String],
+    needs: &mut Needs,
+    latest: &mut LatestSnapshots,
+) -> Result<Option<PeriodConditions>, CompileError> {
+    let Some(rows) = m.definition.rows() else { return Ok(None) };
+    let Some((ws, e)) = window_of(m, p) else { return Ok(None) };
+    let cx = ExprCx { period_end: e, window_start: ws, holidays: inputs.holidays, row: ROW, inner: None, keys };
+    let mut conds = vec![match &rows.selection {
+        Selection::All => lit(true),
+        Selection::EventIn(c) => column(ROW, c).between(date_lit(ws), date_lit(e)),
+        Selection::OpenAtEnd { start, end } => {
+            column(ROW, start).lt_eq(date_lit(e)).and(is_null(column(ROW, end)).or(column(ROW, end).gt(date_lit(e))))
+        }
+        Selection::LatestSnapshot(c) => {
+            latest.column = c.clone();
+            column(ROW, c).eq(column(LATEST, &latest.name_for((ws, e))))
+        }
+    }];
+    for f in &rows.filters {
+        conds.push(compile(f, &cx, needs)?);
+    }
+    for x in &rows.exclusions {
+        conds.push(is_not_true(compile(x, &cx, needs)?));
+    }
+    let meets = match &m.definition {
+        Definition::Proportion { numerator, .. } => Some(compile(numerator, &cx, needs)?),
+        _ => None,
+    };
+    let value = match &m.definition {
+        Definition::Aggregate { expr, .. } => Some(compile(expr, &cx, needs)?),
+        _ => None,
+    };
+    Ok(Some(PeriodConditions { rows: and_all(conds), meets, value }))
+}
+
+fn key_columns(source: &crate::ir::Source) -> Vec<String> {
+    source.columns.iter().filter(|c| c.key).map(|c| c.name.clone()).collect()
+}
+
 /// The aggregate plan of `measures` (all over `source`), grouped by `group_by` if given.
 pub fn aggregate(
     inputs: &PlanInputs<'_>,
@@ -64,60 +119,29 @@ pub fn aggregate(
     let source = project
         .source(source_name)
         .ok_or_else(|| CompileError::unsupported(format!("source `{source_name}` without a declaration")))?;
-    let keys: Vec<String> = source.columns.iter().filter(|c| c.key).map(|c| c.name.clone()).collect();
+    let keys = key_columns(source);
     let mut needs = Needs::default();
     let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
     let mut aggregates = Vec::new();
 
     for &i in measures {
         let m = &project.measures[i];
-        let Some(rows) = m.definition.rows() else {
-            continue;
-        };
         let mut per_measure = || -> Result<Vec<Expr>, CompileError> {
             let mut out = Vec::new();
             for (pi, p) in inputs.periods.iter().enumerate() {
-                let Some((ws, e)) = window_of(m, p) else {
-                    continue;
-                };
-                let cx = ExprCx {
-                    period_end: e,
-                    window_start: ws,
-                    holidays: inputs.holidays,
-                    row: ROW,
-                    inner: None,
-                    keys: &keys,
-                };
-                let mut conds = vec![match &rows.selection {
-                    Selection::All => lit(true),
-                    Selection::EventIn(c) => column(ROW, c).between(date_lit(ws), date_lit(e)),
-                    Selection::OpenAtEnd { start, end } => column(ROW, start)
-                        .lt_eq(date_lit(e))
-                        .and(is_null(column(ROW, end)).or(column(ROW, end).gt(date_lit(e)))),
-                    Selection::LatestSnapshot(c) => {
-                        latest.column = c.clone();
-                        column(ROW, c).eq(column(LATEST, &latest.name_for((ws, e))))
-                    }
-                }];
-                for f in &rows.filters {
-                    conds.push(compile(f, &cx, &mut needs)?);
-                }
-                for x in &rows.exclusions {
-                    conds.push(is_not_true(compile(x, &cx, &mut needs)?));
-                }
-                let rows_cond = and_all(conds);
+                let Some(c) = period_conditions(inputs, m, p, &keys, &mut needs, &mut latest)? else { continue };
                 let name = |what: &str| aggregate_name(i, pi, what);
                 match &m.definition {
                     Definition::Count { distinct, .. } | Definition::Rate { distinct, .. } => {
-                        out.push(row_count(distinct.as_ref(), rows_cond)?.alias(name("count")));
+                        out.push(row_count(distinct.as_ref(), c.rows)?.alias(name("count")));
                     }
-                    Definition::Proportion { distinct, numerator, .. } => {
-                        let meets = compile(numerator, &cx, &mut needs)?;
-                        out.push(row_count(distinct.as_ref(), rows_cond.clone())?.alias(name("den")));
-                        out.push(row_count(distinct.as_ref(), rows_cond.and(meets))?.alias(name("num")));
+                    Definition::Proportion { distinct, .. } => {
+                        let meets = c.meets.expect("a proportion has a numerator");
+                        out.push(row_count(distinct.as_ref(), c.rows.clone())?.alias(name("den")));
+                        out.push(row_count(distinct.as_ref(), c.rows.and(meets))?.alias(name("num")));
                     }
-                    Definition::Aggregate { func, expr, .. } => {
-                        let x = compile(expr, &cx, &mut needs)?;
+                    Definition::Aggregate { func, .. } => {
+                        let x = c.value.expect("an aggregate has an expression");
                         let agg = match func {
                             AggregateFn::Max => max(x),
                             AggregateFn::Min => min(x),
@@ -125,7 +149,7 @@ pub fn aggregate(
                             AggregateFn::Mean => avg(x),
                             AggregateFn::Median => median(x),
                         };
-                        out.push(agg.filter(rows_cond).build()?.alias(name("agg")));
+                        out.push(agg.filter(c.rows).build()?.alias(name("agg")));
                     }
                     Definition::Derived { .. } => {}
                 }
@@ -134,7 +158,65 @@ pub fn aggregate(
         };
         aggregates.extend(per_measure().map_err(|e| e.in_measure(m))?);
     }
+    let base = base_rows(inputs, source_name, &keys, &needs, &latest)?;
+    let group: Vec<Expr> = group_by.map(|c| column(ROW, c)).into_iter().collect();
+    Ok(base.aggregate(group, aggregates)?.alias(source_alias(source_name))?.build()?)
+}
 
+/// The rows behind one measure's figure for one period: the source's keys, `child_id`, its
+/// date columns, whether each row counts in the denominator (all do) and in the numerator.
+pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<LogicalPlan, CompileError> {
+    let m = &inputs.project.measures[measure];
+    let rows = m
+        .definition
+        .rows()
+        .ok_or_else(|| CompileError::unsupported(format!("drilling into the derived measure {}", m.reference)))?;
+    let source = inputs
+        .project
+        .source(&rows.source)
+        .ok_or_else(|| CompileError::unsupported(format!("source `{}`", rows.source)))?;
+    let keys = key_columns(source);
+    let mut needs = Needs::default();
+    let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
+    let Some(c) = period_conditions(inputs, m, &inputs.periods[period], &keys, &mut needs, &mut latest)? else {
+        return Err(CompileError::unsupported(format!(
+            "drilling into {} for a period before its window starts",
+            m.reference
+        )));
+    };
+    let mut shown: Vec<Expr> = source
+        .columns
+        .iter()
+        .filter(|col| {
+            let id = col.key || col.name == "child_id" || (keys.is_empty() && col.name.ends_with("_id"));
+            id || col.ty == crate::ir::ColumnType::Date
+        })
+        .map(|col| column(ROW, &col.name).alias(col.name.as_str()))
+        .collect();
+    if let Some(meets) = c.meets {
+        shown.push(datafusion::logical_expr::is_true(meets).alias("in_numerator"));
+    }
+    if let Some(v) = c.value {
+        shown.push(v.alias("value"));
+    }
+    // In the order of the first column shown (the source's key).
+    let order = source.columns.iter().find(|col| col.key || col.name == "child_id").map(|col| col.name.clone());
+    let base = base_rows(inputs, &rows.source, &keys, &needs, &latest)?.filter(c.rows)?.project(shown)?;
+    let base = match order {
+        Some(col) => base.sort(vec![datafusion::prelude::ident(col).sort(true, true)])?,
+        None => base,
+    };
+    Ok(base.build()?)
+}
+
+/// A source's rows with the calendar, `exists` and latest-snapshot joins its conditions need.
+fn base_rows(
+    inputs: &PlanInputs<'_>,
+    source_name: &str,
+    keys: &[String],
+    needs: &Needs,
+    latest: &LatestSnapshots,
+) -> Result<LogicalPlanBuilder, CompileError> {
     let scan = |name: &str, alias: &str| -> Result<LogicalPlanBuilder, CompileError> {
         Ok(LogicalPlanBuilder::scan(name, (inputs.tables)(name)?, None)?.alias(alias)?)
     };
@@ -178,6 +260,5 @@ pub fn aggregate(
             scan(source_name, SNAPSHOTS)?.aggregate(Vec::<Expr>::new(), latest_dates)?.alias(LATEST)?.build()?;
         base = base.cross_join(one_row)?;
     }
-    let group: Vec<Expr> = group_by.map(|c| column(ROW, c)).into_iter().collect();
-    Ok(base.aggregate(group, aggregates)?.alias(source_alias(source_name))?.build()?)
+    Ok(base)
 }

@@ -358,6 +358,45 @@ pub async fn run_given(
     Ok(RunOutput { rows, bindings: Vec::new(), load: LoadReport::default(), warnings, as_of })
 }
 
+/// The rows behind one measure's figure for one period (by label: `2013-09`, `2013-14 Q2`,
+/// `2013-14 YTD`, `2012-13`).
+pub async fn drill(
+    project: &Project,
+    config: Option<&Config>,
+    options: &RunOptions,
+    period_label: &str,
+) -> Result<Vec<RecordBatch>, RunError> {
+    let p = prepare(project, config, options).await?;
+    let measure = *p
+        .chosen
+        .as_ref()
+        .and_then(|c| c.first())
+        .ok_or_else(|| RunError::Population("drill needs one measure".into()))?;
+    let period = p.periods.all[..p.periods.reported].iter().position(|x| x.label == period_label).ok_or_else(|| {
+        let labels: Vec<&str> = p.periods.all[..p.periods.reported].iter().map(|x| x.label.as_str()).collect();
+        RunError::Population(format!(
+            "no period `{period_label}` in a book as of {}; the periods are {}",
+            p.as_of,
+            labels.join(", ")
+        ))
+    })?;
+    let holidays = holidays_for(project, config)?;
+    let mut names: Vec<String> = p.bindings.iter().map(|b| b.source.clone()).collect();
+    names.push(CALENDAR_TABLE.to_string());
+    let sources = table_sources(&p.ctx, &names).await?;
+    let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
+        sources
+            .get(name)
+            .cloned()
+            .ok_or_else(|| CompileError::unsupported(format!("a table `{name}` with no data bound")))
+    };
+    let area = config.and_then(|c| c.project.area_code.as_deref());
+    let inputs =
+        PlanInputs { project, periods: &p.periods.all, holidays: &holidays, area_code: area, tables: &resolver };
+    let plan = compile::drill_plan(&inputs, measure, period)?;
+    Ok(p.ctx.execute_logical_plan(plan).await?.collect().await?)
+}
+
 /// Runs the book (or the chosen measures) as of a date.
 pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
     let p = prepare(project, config, options).await?;
