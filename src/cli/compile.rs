@@ -1,10 +1,9 @@
 //! `scorebook compile`
 
-use super::{exit, failed, use_colour};
+use super::{exit, failed};
 use crate::calendar::periods_as_of;
 use crate::compile::{self, sql::Dialect, CompileError, PlanInputs, CALENDAR_TABLE};
-use crate::diagnostics::render::{render_all, Format};
-use crate::{data, engine, project};
+use crate::{data, engine};
 use chrono::NaiveDate;
 use datafusion::logical_expr::{builder::LogicalTableSource, TableSource};
 use std::path::PathBuf;
@@ -20,13 +19,8 @@ pub enum Emit {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Rule files, or directories searched for `.ind` files.
-    #[arg(default_value = "rules")]
-    paths: Vec<PathBuf>,
-    /// Source declarations (a directory or file) that replace the project's of the same
-    /// names, for another layout of the data: `--profile profiles/annex-a`.
-    #[arg(long)]
-    profile: Option<PathBuf>,
+    #[command(flatten)]
+    project: super::ProjectArgs,
     #[arg(long, value_enum)]
     emit: Emit,
     /// The SQL dialect for `--emit sql`.
@@ -44,14 +38,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (files, checked) = match project::check_with_profile(&args.paths, args.profile.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
-    let Some(project) = checked.project else {
-        eprint!("{}", render_all(&checked.diagnostics, &files, Format::Human, use_colour(&std::io::stderr())));
-        eprintln!("the rules have errors; nothing was compiled");
-        return exit::PROBLEMS;
+    let (_, project) = match args.project.checked("nothing was compiled") {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let config = match super::run::load_config(args.config.as_ref()) {
         Ok(c) => c,

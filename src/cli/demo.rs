@@ -33,9 +33,9 @@ pub fn run(args: Args) -> u8 {
         return failed("the shipped rules do not check; this is a bug in scorebook");
     };
     let run_options = RunOptions { as_of: Some(as_of), data_dir: Some(data.clone()), ..RunOptions::default() };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => return failed(e),
+        Err(code) => return code,
     };
     let output = match runtime.block_on(engine::run(&project, None, &run_options)) {
         Ok(o) => o,

@@ -1,9 +1,8 @@
 //! `scorebook drill`: the cases behind a figure, for case audits.
 
-use super::{exit, failed, use_colour};
-use crate::diagnostics::render::{render_all, Format};
+use super::{exit, failed};
 use crate::engine::{self, RunOptions};
-use crate::{fsutil, project};
+use crate::fsutil;
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
@@ -32,13 +31,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (files, checked) = match project::check_with_profile(&args.paths, args.profile.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
-    let Some(project) = checked.project else {
-        eprint!("{}", render_all(&checked.diagnostics, &files, Format::Human, use_colour(&std::io::stderr())));
-        return exit::PROBLEMS;
+    let (_, project) = match super::checked_project(&args.paths, args.profile.as_deref(), "nothing was written") {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let config = match super::run::load_config(args.config.as_ref()) {
         Ok(c) => c,
@@ -50,9 +45,9 @@ pub fn run(args: Args) -> u8 {
         measures: vec![args.reference.clone()],
         ..RunOptions::default()
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => return failed(e),
+        Err(code) => return code,
     };
     let batches = match runtime.block_on(engine::drill(&project, config.as_ref(), &options, &args.period)) {
         Ok(b) => b,

@@ -70,6 +70,53 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// The rule files a command reads, and the profile that may replace their sources.
+#[derive(clap::Args)]
+pub struct ProjectArgs {
+    /// Rule files, or directories searched for `.ind` files.
+    #[arg(default_value = "rules")]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Source declarations (a directory or file) that replace the project's of the same
+    /// names, for another layout of the data: `--profile profiles/annex-a`.
+    #[arg(long)]
+    pub profile: Option<std::path::PathBuf>,
+}
+
+impl ProjectArgs {
+    /// The checked project, or the exit code after printing why there is none.
+    pub fn checked(&self, nothing_done: &str) -> Result<(crate::span::SourceMap, crate::ir::Project), u8> {
+        checked_project(&self.paths, self.profile.as_deref(), nothing_done)
+    }
+}
+
+/// Reads and checks a project; on errors, prints them and says what was not done.
+pub(crate) fn checked_project(
+    paths: &[std::path::PathBuf],
+    profile: Option<&std::path::Path>,
+    nothing_done: &str,
+) -> Result<(crate::span::SourceMap, crate::ir::Project), u8> {
+    let (files, checked) = crate::project::check_with_profile(paths, profile).map_err(failed)?;
+    match checked.project {
+        Some(p) => Ok((files, p)),
+        None => Err({
+            let shown = crate::diagnostics::render::render_all(
+                &checked.diagnostics,
+                &files,
+                crate::diagnostics::render::Format::Human,
+                use_colour(&std::io::stderr()),
+            );
+            eprint!("{shown}");
+            eprintln!("the rules have errors; {nothing_done}");
+            exit::PROBLEMS
+        }),
+    }
+}
+
+/// A runtime for the engine's async work.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(failed)
+}
+
 /// Prints a failure of the tool itself and returns exit code 2.
 pub(crate) fn failed(message: impl std::fmt::Display) -> u8 {
     eprintln!("error: {message}");

@@ -1,10 +1,9 @@
 //! `scorebook run`
 
-use super::{exit, failed, use_colour};
+use super::{exit, failed};
 use crate::config::Config;
-use crate::diagnostics::render::{render_all, Format};
 use crate::engine::{self, manifest, RunOptions};
-use crate::{book, fsutil, project, results};
+use crate::{book, fsutil, results};
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
@@ -32,13 +31,8 @@ pub enum BadRows {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Rule files, or directories searched for `.ind` files.
-    #[arg(default_value = "rules")]
-    paths: Vec<PathBuf>,
-    /// Source declarations (a directory or file) that replace the project's of the same
-    /// names, for another layout of the data: `--profile profiles/annex-a`.
-    #[arg(long)]
-    profile: Option<PathBuf>,
+    #[command(flatten)]
+    project: super::ProjectArgs,
     /// The as-of date of the book (YYYY-MM-DD); scorebook.toml may give a default.
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
@@ -96,14 +90,9 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<Option<Config>, String> {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (files, checked) = match project::check_with_profile(&args.paths, args.profile.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
-    let Some(project) = checked.project else {
-        eprint!("{}", render_all(&checked.diagnostics, &files, Format::Human, use_colour(&std::io::stderr())));
-        eprintln!("the rules have errors; nothing was run");
-        return exit::PROBLEMS;
+    let (files, project) = match args.project.checked("nothing was run") {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let config = match load_config(args.config.as_ref()) {
         Ok(c) => c,
@@ -118,9 +107,9 @@ pub fn run(args: Args) -> u8 {
         skip_bad_rows: args.on_bad_rows == BadRows::Skip,
         measures: args.measures.clone(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => return failed(e),
+        Err(code) => return code,
     };
     let output = runtime.block_on(async {
         let spinner = super::progress::Spinner::after_a_second("running the book");
@@ -142,7 +131,7 @@ pub fn run(args: Args) -> u8 {
         eprintln!("warning: {}: {} bad row{} left out", f.path, f.bad_rows, if f.bad_rows == 1 { "" } else { "s" });
     }
     let options_json = serde_json::json!({
-        "paths": args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "paths": args.project.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "data": args.data.as_ref().map(|p| p.display().to_string()),
         "format": format!("{:?}", args.format).to_lowercase(),
         "measures": args.measures,

@@ -1,11 +1,9 @@
 //! `scorebook test`
 
-use super::{exit, failed, use_colour};
-use crate::diagnostics::render::{human, render_all, Format};
+use super::{exit, use_colour};
+use crate::diagnostics::render::human;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::project;
 use crate::testing::{self, Outcome};
-use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum TestFormat {
@@ -19,13 +17,8 @@ pub enum TestFormat {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Rule files, or directories searched for `.ind` files.
-    #[arg(default_value = "rules")]
-    paths: Vec<PathBuf>,
-    /// Source declarations (a directory or file) that replace the project's of the same
-    /// names, for another layout of the data: `--profile profiles/annex-a`.
-    #[arg(long)]
-    profile: Option<PathBuf>,
+    #[command(flatten)]
+    project: super::ProjectArgs,
     /// Run only the tests whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
@@ -41,18 +34,13 @@ fn xml(s: &str) -> String {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (files, checked) = match project::check_with_profile(&args.paths, args.profile.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return failed(e),
+    let (files, project) = match args.project.checked("no test was run") {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let Some(project) = checked.project else {
-        eprint!("{}", render_all(&checked.diagnostics, &files, Format::Human, use_colour(&std::io::stderr())));
-        eprintln!("the rules have errors; no test was run");
-        return exit::PROBLEMS;
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => return failed(e),
+        Err(code) => return code,
     };
     let outcomes: Vec<Outcome> = runtime.block_on(testing::run_all(&project, args.filter.as_deref()));
     let passed = outcomes.iter().filter(|o| o.passed()).count();
