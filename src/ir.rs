@@ -423,6 +423,43 @@ pub struct Expr {
 }
 
 impl Expr {
+    /// The expressions directly inside this one, an `exists` condition included.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Call { args, .. } => args.iter().collect(),
+            ExprKind::Not(x) | ExprKind::Neg(x) => vec![x],
+            ExprKind::Binary { left, right, .. } => vec![left, right],
+            ExprKind::IsMissing { expr, .. } => vec![expr],
+            ExprKind::InList { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
+            ExprKind::Exists { condition, .. } => condition.iter().map(|c| &**c).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Visits this expression and every one inside it, parents first.
+    pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Expr)) {
+        visit(self);
+        for c in self.children() {
+            c.walk(visit);
+        }
+    }
+
+    /// Does this expression, or one inside it, satisfy `test`?
+    pub fn any(&self, test: &impl Fn(&Expr) -> bool) -> bool {
+        test(self) || self.children().into_iter().any(|c| c.any(test))
+    }
+
+    /// The other measures a derived measure's expression names.
+    pub fn measure_refs(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.walk(&mut |x| {
+            if let ExprKind::Measure(name) = &x.kind {
+                out.push(name.clone());
+            }
+        });
+        out
+    }
+
     /// The value of a whole-number literal, possibly negated (`12`, `-12`).
     pub fn whole_number(&self) -> Option<i64> {
         match &self.kind {

@@ -805,10 +805,10 @@ impl Checker<'_> {
         let deps: HashMap<&str, Vec<String>> = measures
             .iter()
             .map(|m| {
-                let mut refs = Vec::new();
-                if let Definition::Derived { expr } = &m.definition {
-                    collect_measure_refs(expr, &mut refs);
-                }
+                let refs = match &m.definition {
+                    Definition::Derived { expr } => expr.measure_refs(),
+                    _ => Vec::new(),
+                };
                 (m.name.as_str(), refs)
             })
             .collect();
@@ -862,25 +862,6 @@ impl Checker<'_> {
 
 fn placeholder(span: Span) -> ir::Expr {
     ir::Expr { kind: ir::ExprKind::Literal(ir::Value::Int(0)), ty: Type::Number(NumberKind::Plain), span }
-}
-
-fn collect_measure_refs(e: &ir::Expr, out: &mut Vec<String>) {
-    use ir::ExprKind::*;
-    match &e.kind {
-        Measure(name) => out.push(name.clone()),
-        Call { args, .. } => args.iter().for_each(|a| collect_measure_refs(a, out)),
-        Not(x) | Neg(x) => collect_measure_refs(x, out),
-        Binary { left, right, .. } => {
-            collect_measure_refs(left, out);
-            collect_measure_refs(right, out);
-        }
-        IsMissing { expr, .. } => collect_measure_refs(expr, out),
-        InList { expr, list, .. } => {
-            collect_measure_refs(expr, out);
-            list.iter().for_each(|a| collect_measure_refs(a, out));
-        }
-        _ => {}
-    }
 }
 
 /// A loop back to `path[0]`, as the list of measures in it.

@@ -34,15 +34,7 @@ fn eval_number(e: &ir::Expr, env: &Env) -> Option<f64> {
 }
 
 fn mentions_value(e: &ir::Expr) -> bool {
-    match &e.kind {
-        ExprKind::RagOperand(RagOperand::Value) => true,
-        ExprKind::Not(x) | ExprKind::Neg(x) => mentions_value(x),
-        ExprKind::Call { args, .. } => args.iter().any(mentions_value),
-        ExprKind::Binary { left, right, .. } => mentions_value(left) || mentions_value(right),
-        ExprKind::IsMissing { expr, .. } => mentions_value(expr),
-        ExprKind::InList { expr, list, .. } => mentions_value(expr) || list.iter().any(mentions_value),
-        _ => false,
-    }
+    e.any(&|x| matches!(x.kind, ExprKind::RagOperand(RagOperand::Value)))
 }
 
 /// Sides of comparisons that do not involve `value`: where the rules can change colour.

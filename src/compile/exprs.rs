@@ -131,16 +131,9 @@ fn const_date(e: &ir::Expr, cx: &ExprCx<'_>) -> Option<NaiveDate> {
     }
 }
 
+/// Does the expression read a column of an `exists` source?
 fn reads_inner(e: &ir::Expr) -> bool {
-    match &e.kind {
-        ExprKind::Column { scope: Some(_), .. } => true,
-        ExprKind::Call { args, .. } => args.iter().any(reads_inner),
-        ExprKind::Not(x) | ExprKind::Neg(x) => reads_inner(x),
-        ExprKind::Binary { left, right, .. } => reads_inner(left) || reads_inner(right),
-        ExprKind::IsMissing { expr, .. } => reads_inner(expr),
-        ExprKind::InList { expr, list, .. } => reads_inner(expr) || list.iter().any(reads_inner),
-        _ => false,
-    }
+    e.any(&|x| matches!(x.kind, ExprKind::Column { scope: Some(_), .. }))
 }
 
 pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr, CompileError> {

@@ -108,9 +108,7 @@ pub fn with_dependencies(project: &Project, chosen: &[usize]) -> Vec<usize> {
         }
         out.push(i);
         if let Definition::Derived { expr } = &project.measures[i].definition {
-            let mut names = Vec::new();
-            collect_refs(expr, &mut names);
-            for n in names {
+            for n in expr.measure_refs() {
                 if let Some(j) = project.measures.iter().position(|m| m.name == n) {
                     stack.push(j);
                 }
@@ -119,20 +117,6 @@ pub fn with_dependencies(project: &Project, chosen: &[usize]) -> Vec<usize> {
     }
     out.sort();
     out
-}
-
-fn collect_refs(e: &crate::ir::Expr, out: &mut Vec<String>) {
-    use crate::ir::ExprKind::*;
-    match &e.kind {
-        Measure(n) => out.push(n.clone()),
-        Call { args, .. } => args.iter().for_each(|a| collect_refs(a, out)),
-        Not(x) | Neg(x) => collect_refs(x, out),
-        Binary { left, right, .. } => {
-            collect_refs(left, out);
-            collect_refs(right, out);
-        }
-        _ => {}
-    }
 }
 
 /// Compiles the chosen measures (all when `chosen` is `None`).

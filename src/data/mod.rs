@@ -257,28 +257,13 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
     project.sources.iter().filter(|s| names.contains(&s.name)).map(|s| s.name.clone()).collect()
 }
 
+/// Sources that `exists` reads in an expression.
 fn collect_exists_sources(e: &crate::ir::Expr, out: &mut BTreeSet<String>) {
-    use crate::ir::ExprKind::*;
-    match &e.kind {
-        Exists { source, condition, .. } => {
+    e.walk(&mut |x| {
+        if let crate::ir::ExprKind::Exists { source, .. } = &x.kind {
             out.insert(source.clone());
-            if let Some(c) = condition {
-                collect_exists_sources(c, out);
-            }
         }
-        Not(x) | Neg(x) => collect_exists_sources(x, out),
-        Binary { left, right, .. } => {
-            collect_exists_sources(left, out);
-            collect_exists_sources(right, out);
-        }
-        Call { args, .. } => args.iter().for_each(|a| collect_exists_sources(a, out)),
-        IsMissing { expr, .. } => collect_exists_sources(expr, out),
-        InList { expr, list, .. } => {
-            collect_exists_sources(expr, out);
-            list.iter().for_each(|a| collect_exists_sources(a, out));
-        }
-        _ => {}
-    }
+    });
 }
 
 /// What loading found, for the manifest and for warnings.

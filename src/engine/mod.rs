@@ -235,23 +235,15 @@ async fn holiday_coverage(
 
 /// Columns of the measure's row that `working_days` reads.
 fn working_day_columns(e: &crate::ir::Expr, found: &mut impl FnMut(&str)) {
-    use crate::ir::ExprKind::*;
-    match &e.kind {
-        Call { func: crate::ir::Function::WorkingDays, args } => {
+    e.walk(&mut |x| {
+        if let crate::ir::ExprKind::Call { func: crate::ir::Function::WorkingDays, args } = &x.kind {
             for a in args {
-                if let Column { scope: None, name } = &a.kind {
+                if let crate::ir::ExprKind::Column { scope: None, name } = &a.kind {
                     found(name);
                 }
             }
         }
-        Call { args, .. } => args.iter().for_each(|a| working_day_columns(a, found)),
-        Not(x) | Neg(x) => working_day_columns(x, found),
-        Binary { left, right, .. } => {
-            working_day_columns(left, found);
-            working_day_columns(right, found);
-        }
-        _ => {}
-    }
+    });
 }
 
 /// A session with the data read and the book compiled, ready to execute.
