@@ -36,6 +36,8 @@ pub struct Config {
     pub sources: BTreeMap<String, SourceBinding>,
     #[serde(default)]
     pub judgement: JudgementSection,
+    #[serde(default)]
+    pub benchmarks: BenchmarksSection,
     /// The directory paths in the file are relative to.
     #[serde(skip)]
     pub base: PathBuf,
@@ -59,6 +61,19 @@ pub struct JudgementSection {
     /// For a measure with a target and no RAG rules: amber within this percentage of the
     /// target (green when met, red beyond). 10 when not given.
     pub amber_within_percent: Option<f64>,
+}
+
+/// Where published benchmarks come from.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarksSection {
+    /// The authority's old LA code in DfE's published files.
+    pub la_code: Option<String>,
+    /// Its statistical neighbours: DfE's groupings file, or a list with `la_old_code` and
+    /// `neighbour_old_code` columns.
+    pub neighbours: Option<PathBuf>,
+    /// `mean` (the default, as LAIT) or `median` (as DfE's dashboard).
+    pub sn_average: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -106,6 +121,28 @@ impl Config {
         } else {
             Ok(None)
         }
+    }
+
+    /// The settings of published benchmarks, with the neighbour list read.
+    pub fn benchmark_settings(&self) -> Result<crate::benchmarks::BenchmarkSettings, ConfigError> {
+        let b = &self.benchmarks;
+        let invalid =
+            |message: String| ConfigError::Invalid { path: self.base.join(FILE_NAME).display().to_string(), message };
+        let sn_average = match b.sn_average.as_deref() {
+            None | Some("mean") => crate::ir::SnMethod::Mean,
+            Some("median") => crate::ir::SnMethod::Median,
+            Some(other) => return Err(invalid(format!("sn_average = \"{other}\": use \"mean\" or \"median\""))),
+        };
+        let neighbours = match (&b.neighbours, &b.la_code) {
+            (Some(path), Some(code)) => {
+                crate::benchmarks::read_neighbours(&self.resolve(path), code).map_err(invalid)?
+            }
+            (Some(_), None) => {
+                return Err(invalid("[benchmarks] neighbours needs la_code, the authority's old LA code".into()))
+            }
+            (None, _) => Vec::new(),
+        };
+        Ok(crate::benchmarks::BenchmarkSettings { la_code: b.la_code.clone(), neighbours, sn_average })
     }
 
     /// The RAG rating of measures with a target and no rules of their own.

@@ -1,6 +1,7 @@
 //! scorebook: performance indicators defined in a rules language, checked against declared
 //! sources, and computed with DataFusion. See ARCHITECTURE.md for the stages.
 
+pub mod benchmarks;
 pub mod book;
 pub mod calendar;
 pub mod check;

@@ -30,6 +30,8 @@ pub const COLUMNS: &[&str] = &[
     "breakdown",
     "breakdown_value",
     "as_of",
+    "benchmark_la",
+    "benchmark_sn_neighbours",
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -55,6 +57,10 @@ pub struct ResultRow {
     pub breakdown: Option<String>,
     pub breakdown_value: Option<String>,
     pub as_of: NaiveDate,
+    /// The authority's own published value, from the same year as the benchmarks.
+    pub benchmark_la: Option<f64>,
+    /// How many statistical neighbours had a published value for the SN benchmark.
+    pub benchmark_sn_neighbours: Option<f64>,
     /// Decimal places for display.
     #[serde(skip)]
     pub precision: u8,
@@ -132,6 +138,8 @@ impl ResultRow {
             text(&self.breakdown),
             text(&self.breakdown_value),
             self.as_of.to_string(),
+            num(self.benchmark_la),
+            num(self.benchmark_sn_neighbours),
         ]
     }
 }
@@ -148,7 +156,16 @@ pub fn to_csv(rows: &[ResultRow]) -> String {
 
 /// The rows as an Arrow batch (for Parquet): text columns, and numbers as Float64.
 pub fn to_batch(rows: &[ResultRow]) -> RecordBatch {
-    let numeric = ["numerator", "denominator", "value", "target", "benchmark_sn", "benchmark_england"];
+    let numeric = [
+        "numerator",
+        "denominator",
+        "value",
+        "target",
+        "benchmark_sn",
+        "benchmark_england",
+        "benchmark_la",
+        "benchmark_sn_neighbours",
+    ];
     let fields: Vec<Field> = COLUMNS
         .iter()
         .map(|c| Field::new(*c, if numeric.contains(c) { DataType::Float64 } else { DataType::Utf8 }, true))
@@ -265,6 +282,8 @@ mod tests {
             breakdown: None,
             breakdown_value: None,
             as_of: d,
+            benchmark_la: None,
+            benchmark_sn_neighbours: None,
             precision: 1,
             suppressed: false,
         }

@@ -244,6 +244,9 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
                 collect_exists_sources(e, &mut names);
             }
         }
+        if let Some(p) = &m.benchmarks.published {
+            names.insert(p.source.clone());
+        }
         match &m.definition {
             crate::ir::Definition::Proportion { numerator, .. } => collect_exists_sources(numerator, &mut names),
             crate::ir::Definition::Rate { population, .. } => {

@@ -4,6 +4,7 @@
 
 pub mod manifest;
 
+use crate::benchmarks::{self, BenchmarkSettings, PublishedRow};
 use crate::calendar::{
     book_periods, working_days::calendar_days, working_days::HolidayList, BookPeriods, ReportingPeriod,
 };
@@ -251,7 +252,7 @@ pub struct Prepared {
     pub ctx: SessionContext,
     pub book: BookPlan,
     pub periods: BookPeriods,
-    pub default_rag: DefaultRag,
+    pub judging: Judging,
     pub as_of: NaiveDate,
     pub chosen: Option<Vec<usize>>,
     pub bindings: Vec<data::Binding>,
@@ -291,8 +292,15 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
     let (book, warnings) =
         compile_loaded(&ctx, project, &periods.all, &holidays, area, chosen.as_deref(), &needed, &names).await?;
-    let default_rag = config.map_or_else(DefaultRag::default, Config::default_rag);
-    Ok(Prepared { ctx, book, periods, default_rag, as_of, chosen, bindings, load, warnings })
+    let judging = Judging {
+        default_rag: config.map_or_else(DefaultRag::default, Config::default_rag),
+        benchmarks: config
+            .map(Config::benchmark_settings)
+            .transpose()
+            .map_err(|e| RunError::Population(e.to_string()))?
+            .unwrap_or_default(),
+    };
+    Ok(Prepared { ctx, book, periods, judging, as_of, chosen, bindings, load, warnings })
 }
 
 /// Checks the loaded data and compiles the book against the session's tables.
@@ -345,7 +353,7 @@ pub async fn run_given(
     }
     let (book, mut warnings) =
         compile_loaded(&ctx, project, &periods.all, &holidays, None, Some(chosen), &needed, &used).await?;
-    let (rows, more) = execute(&ctx, project, &book, &periods, &DefaultRag::default(), as_of, Some(chosen)).await?;
+    let (rows, more) = execute(&ctx, project, &book, &periods, &Judging::default(), as_of, Some(chosen)).await?;
     warnings.extend(more);
     Ok(RunOutput { rows, bindings: Vec::new(), load: LoadReport::default(), warnings, as_of })
 }
@@ -392,8 +400,7 @@ pub async fn drill(
 /// Runs the book (or the chosen measures) as of a date.
 pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
     let p = prepare(project, config, options).await?;
-    let (rows, more) =
-        execute(&p.ctx, project, &p.book, &p.periods, &p.default_rag, p.as_of, p.chosen.as_deref()).await?;
+    let (rows, more) = execute(&p.ctx, project, &p.book, &p.periods, &p.judging, p.as_of, p.chosen.as_deref()).await?;
     let mut warnings = p.warnings;
     warnings.extend(more);
     Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, as_of: p.as_of })
@@ -403,6 +410,75 @@ fn f64_cell(batch: &RecordBatch, row: usize, name: &str) -> Option<f64> {
     let col = batch.column_by_name(name)?;
     let col = col.as_primitive_opt::<Float64Type>()?;
     (!col.is_null(row)).then(|| col.value(row))
+}
+
+/// How a run judges figures: the default RAG banding and where published benchmarks come from.
+#[derive(Clone, Debug, Default)]
+pub struct Judging {
+    pub default_rag: DefaultRag,
+    pub benchmarks: BenchmarkSettings,
+}
+
+/// A published benchmark's rows: year, geography and value of every LA-year the filter keeps.
+async fn published_rows(
+    ctx: &SessionContext,
+    project: &Project,
+    pb: &crate::ir::PublishedBenchmark,
+    as_of: NaiveDate,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<PublishedRow>, RunError> {
+    use crate::compile::exprs::{column, compile, ExprCx, Needs, ROW};
+    use datafusion::arrow::datatypes::DataType;
+    if pb.per.is_some() {
+        warnings.push(format!(
+            "benchmarks from `{}.{}` per head of a population are not computed yet; the benchmark is left empty",
+            pb.source, pb.column
+        ));
+        return Ok(Vec::new());
+    }
+    let source = project.source(&pb.source).expect("published sources are declared");
+    for needed in ["time_period", "geographic_level", "old_la_code"] {
+        if source.column(needed).is_none() {
+            return Err(RunError::Population(format!(
+                "source `{}` gives published benchmarks but has no `{needed}` column; declare the columns of DfE's files (time_period, geographic_level, old_la_code)",
+                source.name
+            )));
+        }
+    }
+    let table = provider_as_source(ctx.table_provider(source.name.as_str()).await?);
+    let mut plan = datafusion::logical_expr::LogicalPlanBuilder::scan(source.name.as_str(), table, None)?.alias(ROW)?;
+    if let Some(f) = &pb.filter {
+        let holidays = HolidayList::none();
+        let cx =
+            ExprCx { period_end: as_of, window_start: as_of, holidays: &holidays, row: ROW, inner: None, keys: &[] };
+        plan = plan.filter(compile(f, &cx, &mut Needs::default())?)?;
+    }
+    let plan = plan
+        .project(vec![
+            datafusion::prelude::cast(column(ROW, "time_period"), DataType::Int64).alias("t"),
+            datafusion::prelude::cast(column(ROW, "geographic_level"), DataType::Utf8).alias("g"),
+            datafusion::prelude::cast(column(ROW, "old_la_code"), DataType::Utf8).alias("la"),
+            datafusion::prelude::cast(column(ROW, &pb.column), DataType::Float64).alias("v"),
+        ])?
+        .build()?;
+    let mut out = Vec::new();
+    for b in ctx.execute_logical_plan(plan).await?.collect().await? {
+        let t = b.column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let (g, la) = (b.column(1).as_string::<i32>(), b.column(2).as_string::<i32>());
+        let v = b.column(3).as_primitive::<Float64Type>();
+        for r in 0..b.num_rows() {
+            if t.is_null(r) {
+                continue;
+            }
+            out.push(PublishedRow {
+                time_period: t.value(r) as i32,
+                national: !g.is_null(r) && g.value(r).eq_ignore_ascii_case("national"),
+                la_code: (!la.is_null(r)).then(|| la.value(r).trim().to_string()).filter(|s| !s.is_empty()),
+                value: (!v.is_null(r)).then(|| v.value(r)),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Fills a row's target, RAG rating, direction of travel and judgement.
@@ -437,7 +513,7 @@ pub async fn execute(
     project: &Project,
     book: &BookPlan,
     periods: &BookPeriods,
-    default_rag: &DefaultRag,
+    judging: &Judging,
     as_of: NaiveDate,
     chosen: Option<&[usize]>,
 ) -> Result<(Vec<ResultRow>, Vec<String>), RunError> {
@@ -454,6 +530,12 @@ pub async fn execute(
     }
     let mut rows = Vec::new();
     let mut warnings = Vec::new();
+    let mut published: HashMap<usize, Vec<PublishedRow>> = HashMap::new();
+    for &i in &book.measures {
+        if let Some(pb) = &project.measures[i].benchmarks.published {
+            published.insert(i, published_rows(ctx, project, pb, as_of, &mut warnings).await?);
+        }
+    }
     let shown: Vec<usize> = match chosen {
         Some(c) => c.to_vec(),
         None => book.measures.clone(),
@@ -465,6 +547,9 @@ pub async fn execute(
         let m = &project.measures[i];
         for (pi, p) in periods.all.iter().enumerate().take(periods.reported) {
             let prev = periods.previous[pi];
+            let method = m.benchmarks.sn_method.unwrap_or(judging.benchmarks.sn_average);
+            let from_data =
+                published.get(&i).map(|rows| benchmarks::for_period(rows, p.range.end, &judging.benchmarks, method));
             let mut base = ResultRow {
                 reference: m.reference.clone(),
                 title: m.title.clone(),
@@ -481,15 +566,17 @@ pub async fn execute(
                 rag: None,
                 direction: None,
                 judgement: None,
-                benchmark_sn: m.benchmarks.sn,
-                benchmark_england: m.benchmarks.england,
+                benchmark_sn: m.benchmarks.sn.or(from_data.as_ref().and_then(|b| b.sn)),
+                benchmark_england: m.benchmarks.england.or(from_data.as_ref().and_then(|b| b.england)),
                 breakdown: None,
                 breakdown_value: None,
                 as_of,
+                benchmark_la: m.benchmarks.la.or(from_data.as_ref().and_then(|b| b.la)),
+                benchmark_sn_neighbours: from_data.as_ref().map(|b| b.neighbours_used as f64),
                 precision: m.precision,
                 suppressed: false,
             };
-            judge(m, &mut base, f64_cell(&totals, 0, &cell_name(i, prev, "val")), default_rag);
+            judge(m, &mut base, f64_cell(&totals, 0, &cell_name(i, prev, "val")), &judging.default_rag);
             if let Definition::Rate { population, .. } = &m.definition {
                 if base.denominator.is_none() && crate::compile::window_of(m, p).is_some() {
                     warnings.push(format!(
@@ -517,7 +604,7 @@ pub async fn execute(
                         breakdown_value: value,
                         ..base.clone()
                     };
-                    judge(m, &mut row, f64_cell(batch, r, &cell_name(i, prev, "val")), default_rag);
+                    judge(m, &mut row, f64_cell(batch, r, &cell_name(i, prev, "val")), &judging.default_rag);
                     breakdown_rows.push(row);
                 }
             }
