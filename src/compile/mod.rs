@@ -13,7 +13,7 @@ mod source_plan;
 pub mod sql;
 
 use crate::calendar::{fy_start, working_days::HolidayList, ReportingPeriod};
-use crate::ir::{Definition, Measure, Project, Unit, Window};
+use crate::ir::{Definition, Measure, Project, Window};
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, TableSource};
@@ -304,9 +304,4 @@ fn derived(
 /// The rows behind a measure's figure for a period (see `source_plan::drill`).
 pub fn drill_plan(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<LogicalPlan, CompileError> {
     source_plan::drill(inputs, measure, period).map_err(|e| e.in_measure(&inputs.project.measures[measure]))
-}
-
-/// The unit's kind of number in outputs: counts are whole.
-pub fn is_whole(unit: Unit) -> bool {
-    unit == Unit::Count
 }
