@@ -20,6 +20,11 @@ fn fixture_copy() -> tempfile::TempDir {
     dir
 }
 
+/// Runs scorebook, expects success, and returns what it printed.
+fn stdout_of<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(args: I) -> String {
+    String::from_utf8(scorebook().args(args).assert().code(0).get_output().stdout.clone()).unwrap()
+}
+
 fn run_args<'a>(data: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut a = vec!["run", "rules", "--data", data, "--as-of", "2013-09-30"];
     a.extend_from_slice(extra);
@@ -28,14 +33,7 @@ fn run_args<'a>(data: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 
 #[test]
 fn csv_output_has_the_contract_columns() {
-    let out = scorebook()
-        .args(run_args("tests/fixtures/edge", &["--format", "csv"]))
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = stdout_of(run_args("tests/fixtures/edge", &["--format", "csv"]));
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
@@ -166,14 +164,7 @@ fn rules_with_errors_are_not_run() {
 
 #[test]
 fn one_measure_can_be_run_alone() {
-    let out = scorebook()
-        .args(run_args("tests/fixtures/edge", &["--format", "csv", "--measure", "3.2"]))
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = stdout_of(run_args("tests/fixtures/edge", &["--format", "csv", "--measure", "3.2"]));
     assert_eq!(text.lines().count(), 11);
     assert!(text.lines().skip(1).all(|l| l.starts_with("3.2,")));
 }
@@ -210,31 +201,18 @@ fn the_data_can_be_bound_in_scorebook_toml() {
         ),
     )
     .unwrap();
-    let out = scorebook()
-        .args(["run", "rules", "--config", config.to_str().unwrap(), "--format", "csv", "--measure", "1.1b"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text =
+        stdout_of(["run", "rules", "--config", config.to_str().unwrap(), "--format", "csv", "--measure", "1.1b"]);
     assert!(text.contains(",2012-13,2012-04-01,2013-03-31,1,75000,0.13333333333333333,"), "{text}");
     assert!(Path::new(&config).exists());
 }
 
 #[test]
 fn suppression_shows_small_numbers_as_c() {
-    let out = scorebook()
-        .args(run_args(
-            "tests/fixtures/edge",
-            &["--format", "csv", "--suppress", "5", "--measure", "3.3", "--measure", "3.4"],
-        ))
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = stdout_of(run_args(
+        "tests/fixtures/edge",
+        &["--format", "csv", "--suppress", "5", "--measure", "3.3", "--measure", "3.4"],
+    ));
     let sept: Vec<&str> = text.lines().filter(|l| l.contains(",2013-09,")).collect();
     assert!(sept[0].starts_with("3.3,") && sept[0].contains(",2013-09-30,c,c,c,80,"), "{}", sept[0]);
     assert!(sept[1].starts_with("3.4,") && sept[1].contains(",2013-09-30,,,c,"), "{}", sept[1]);
