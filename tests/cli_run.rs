@@ -220,23 +220,17 @@ fn suppression_shows_small_numbers_as_c() {
     assert!(text.lines().any(|l| l.starts_with("3.4,") && l.contains(",2013-08,") && l.contains(",2013-08-31,,,0,")));
 }
 
+fn drill_args<'a>(period: &'a str, out: &'a Path) -> [&'a str; 10] {
+    let out = out.to_str().unwrap();
+    ["drill", "3.2", "--period", period, "--data", "tests/fixtures/edge", "--as-of", "2013-09-30", "--out", out]
+}
+
 #[test]
 fn drill_writes_the_cases_behind_a_figure() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cases.csv");
     scorebook()
-        .args([
-            "drill",
-            "3.2",
-            "--period",
-            "2013-09",
-            "--data",
-            "tests/fixtures/edge",
-            "--as-of",
-            "2013-09-30",
-            "--out",
-            out.to_str().unwrap(),
-        ])
+        .args(drill_args("2013-09", &out))
         .assert()
         .code(0)
         .stdout("")
@@ -246,18 +240,7 @@ fn drill_writes_the_cases_behind_a_figure() {
         "referral_id,child_id,referral_date,in_numerator\nr02,c1,2013-09-14,true\nr03,c2,2013-09-20,false\nr05,c3,2013-09-14,false\n"
     );
     scorebook()
-        .args([
-            "drill",
-            "3.2",
-            "--period",
-            "2013-10",
-            "--data",
-            "tests/fixtures/edge",
-            "--as-of",
-            "2013-09-30",
-            "--out",
-            out.to_str().unwrap(),
-        ])
+        .args(drill_args("2013-10", &out))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no period `2013-10`"));

@@ -94,6 +94,16 @@ pub fn calendar_days(holidays: &HolidayList) -> (Vec<NaiveDate>, Vec<i64>) {
     (dates, index)
 }
 
+/// The working-day index of a day, as the calendar table gives it: the working days from the
+/// table's first day up to and including it. Plans use it for dates known when compiling.
+pub fn working_day_index(d: NaiveDate, holidays: &HolidayList) -> i64 {
+    let first = NaiveDate::from_ymd_opt(FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2).expect("first day");
+    if d < first {
+        return 0;
+    }
+    working_days_between(first, d, holidays) + i64::from(is_working_day(first, holidays))
+}
+
 /// `working_days(a, b)` computed directly, for tests and independent checks.
 pub fn working_days_between(a: NaiveDate, b: NaiveDate, holidays: &HolidayList) -> i64 {
     let (lo, hi, sign) = if a <= b { (a, b, 1) } else { (b, a, -1) };
@@ -144,6 +154,7 @@ mod tests {
         for (a, b) in [("2013-08-23", "2013-09-10"), ("2012-12-21", "2013-01-07"), ("2013-03-28", "2013-03-27")] {
             let (a, b) = (d(a), d(b));
             assert_eq!(index[pos(b)] - index[pos(a)], working_days_between(a, b, &h), "{a} {b}");
+            assert_eq!(working_day_index(b, &h), index[pos(b)], "{b}");
         }
     }
 

@@ -62,9 +62,6 @@ pub fn run(args: Args) -> u8 {
             }
         }
     }
-    if batches.is_empty() {
-        bytes.clear();
-    }
     if let Err(e) = fsutil::write_atomically(&args.out, &bytes) {
         return failed(format!("{}: {e}", args.out.display()));
     }

@@ -104,17 +104,6 @@ pub struct ExprCx<'a> {
     pub keys: &'a [String],
 }
 
-/// The working-day index of a day: working days from the calendar's first day up to it.
-pub fn working_day_index(d: NaiveDate, holidays: &HolidayList) -> i64 {
-    let (y, m, dd) = crate::calendar::working_days::FIRST_DAY;
-    let first = NaiveDate::from_ymd_opt(y, m, dd).expect("first day");
-    if d < first {
-        return 0;
-    }
-    crate::calendar::working_days::working_days_between(first, d, holidays)
-        + i64::from(crate::calendar::working_days::is_working_day(first, holidays))
-}
-
 /// The value of an expression that reads no column, if it is a date.
 fn const_date(e: &ir::Expr, cx: &ExprCx<'_>) -> Option<NaiveDate> {
     match &e.kind {
@@ -169,7 +158,7 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
             Function::WorkingDays => {
                 let index = |arg: &ir::Expr, needs: &mut Needs| -> Result<Expr, CompileError> {
                     if let Some(d) = const_date(arg, cx) {
-                        return Ok(lit(working_day_index(d, cx.holidays)));
+                        return Ok(lit(crate::calendar::working_days::working_day_index(d, cx.holidays)));
                     }
                     if reads_inner(arg) {
                         return Err(CompileError::unsupported(
@@ -237,17 +226,4 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
             column(&flag, key).is_not_null()
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn index_differences_are_working_days() {
-        let h = HolidayList::england_and_wales();
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert_eq!(working_day_index(d("2013-09-06"), &h) - working_day_index(d("2013-08-23"), &h), 9);
-        assert_eq!(working_day_index(d("2013-09-07"), &h) - working_day_index(d("2013-09-06"), &h), 0);
-    }
 }

@@ -33,8 +33,9 @@ pub enum RunError {
     Compile(#[from] CompileError),
     #[error("{0}")]
     Holidays(#[from] crate::calendar::working_days::HolidayError),
+    /// The run cannot go on as asked: the message says why and what to do.
     #[error("{0}")]
-    Population(String),
+    Invalid(String),
     #[error("running the plans failed: {0}")]
     Execution(#[from] datafusion::error::DataFusionError),
 }
@@ -144,7 +145,7 @@ async fn check_population(
             .count()
             .await?;
         if dupes > 0 {
-            return Err(RunError::Population(format!(
+            return Err(RunError::Invalid(format!(
                 "source `{}`: {dupes} area, year and age group combination{} appear on more than one row\n  help: keep one row for each area, year and age group",
                 source.name,
                 if dupes == 1 { "" } else { "s" }
@@ -265,16 +266,15 @@ pub struct Prepared {
 pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<Prepared, RunError> {
     let as_of = match options.as_of {
         Some(d) => d,
-        None => config
-            .map(Config::as_of)
-            .transpose()
-            .map_err(|e| RunError::Population(e.to_string()))?
-            .flatten()
-            .ok_or_else(|| {
-                RunError::Population(
-                    "no as-of date: pass --as-of YYYY-MM-DD, or set as_of under [project] in scorebook.toml".into(),
-                )
-            })?,
+        None => {
+            config.map(Config::as_of).transpose().map_err(|e| RunError::Invalid(e.to_string()))?.flatten().ok_or_else(
+                || {
+                    RunError::Invalid(
+                        "no as-of date: pass --as-of YYYY-MM-DD, or set as_of under [project] in scorebook.toml".into(),
+                    )
+                },
+            )?
+        }
     };
     let periods = book_periods(as_of);
     let holidays = holidays_for(project, config)?;
@@ -297,7 +297,7 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
         benchmarks: config
             .map(Config::benchmark_settings)
             .transpose()
-            .map_err(|e| RunError::Population(e.to_string()))?
+            .map_err(|e| RunError::Invalid(e.to_string()))?
             .unwrap_or_default(),
     };
     Ok(Prepared { ctx, book, periods, judging, as_of, chosen, bindings, load, warnings })
@@ -371,10 +371,10 @@ pub async fn drill(
         .chosen
         .as_ref()
         .and_then(|c| c.first())
-        .ok_or_else(|| RunError::Population("drill needs one measure".into()))?;
+        .ok_or_else(|| RunError::Invalid("drill needs one measure".into()))?;
     let period = p.periods.all[..p.periods.reported].iter().position(|x| x.label == period_label).ok_or_else(|| {
         let labels: Vec<&str> = p.periods.all[..p.periods.reported].iter().map(|x| x.label.as_str()).collect();
-        RunError::Population(format!(
+        RunError::Invalid(format!(
             "no period `{period_label}` in a book as of {}; the periods are {}",
             p.as_of,
             labels.join(", ")
@@ -439,7 +439,7 @@ async fn published_rows(
     let source = project.source(&pb.source).expect("published sources are declared");
     for needed in ["time_period", "geographic_level", "old_la_code"] {
         if source.column(needed).is_none() {
-            return Err(RunError::Population(format!(
+            return Err(RunError::Invalid(format!(
                 "source `{}` gives published benchmarks but has no `{needed}` column; declare the columns of DfE's files (time_period, geographic_level, old_la_code)",
                 source.name
             )));
@@ -521,7 +521,7 @@ pub async fn execute(
     let totals = totals
         .into_iter()
         .find(|b| b.num_rows() > 0)
-        .ok_or_else(|| RunError::Population("the book's plan returned no row".into()))?;
+        .ok_or_else(|| RunError::Invalid("the book's plan returned no row".into()))?;
     let mut by_breakdown: Vec<(usize, RecordBatch)> = Vec::new();
     for (bi, b) in book.breakdowns.iter().enumerate() {
         for batch in ctx.execute_logical_plan(b.plan.clone()).await?.collect().await? {
