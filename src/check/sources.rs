@@ -5,32 +5,6 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{self, ColumnType, Value};
 use crate::syntax::ast::{self, ColumnOptionKind, Literal, SourceEntryKind};
 
-/// Is `pattern` a date format the reader understands (`dd/mm/yyyy`, `yyyy-mm-dd`, ...)?
-pub(crate) fn valid_date_format(pattern: &str) -> bool {
-    let mut rest = pattern;
-    let (mut day, mut month, mut year) = (0, 0, 0);
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix("yyyy") {
-            year += 1;
-            rest = r;
-        } else if let Some(r) = rest.strip_prefix("yy") {
-            year += 1;
-            rest = r;
-        } else if let Some(r) = rest.strip_prefix("dd") {
-            day += 1;
-            rest = r;
-        } else if let Some(r) = rest.strip_prefix("mm") {
-            month += 1;
-            rest = r;
-        } else if let Some(r) = rest.strip_prefix(['/', '-', '.', ' ']) {
-            rest = r;
-        } else {
-            return false;
-        }
-    }
-    day == 1 && month == 1 && year == 1
-}
-
 /// A literal read as a value of the column type, if it fits.
 pub(crate) fn literal_as(lit: &Literal, ty: ColumnType) -> Option<Value> {
     Some(match (lit, ty) {
@@ -180,11 +154,11 @@ impl Checker<'_> {
                             .label("not a date column")
                             .help("remove the format, or declare the column as `date`"),
                         );
-                    } else if !valid_date_format(&f.node) {
+                    } else if crate::data::date_format::DateFormat::parse(&f.node).is_none() {
                         self.error(
                             Diagnostic::new(Code::BadDateFormat, f.span, format!("`{}` is not a date format", f.node))
-                                .label("expected a pattern of dd, mm and yyyy")
-                                .help("write a pattern such as \"dd/mm/yyyy\", \"yyyy-mm-dd\" or \"dd.mm.yy\""),
+                                .label("expected a pattern of dd, mm and yyyy, or `year ending DAY MONTH`")
+                                .help("write a pattern such as \"dd/mm/yyyy\", \"yyyy-mm-dd\" or \"dd.mm.yy\", or \"year ending 31 March\" for a column of reporting years"),
                         );
                     } else {
                         col.date_format = Some(f.node.clone());
@@ -302,20 +276,5 @@ pub(super) fn example_of(ty: ColumnType) -> &'static str {
         ColumnType::Decimal => "2.5",
         ColumnType::Bool => "true",
         ColumnType::Date => "2013-04-01",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn date_formats() {
-        for ok in ["dd/mm/yyyy", "yyyy-mm-dd", "dd.mm.yy", "mm/dd/yyyy"] {
-            assert!(valid_date_format(ok), "{ok}");
-        }
-        for bad in ["dd/mm/yyy", "dd/mm", "yyyy-mm-dd-dd", "d/m/y", ""] {
-            assert!(!valid_date_format(bad), "{bad}");
-        }
     }
 }

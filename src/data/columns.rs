@@ -2,6 +2,7 @@
 //! formats and types, exactly as the source declaration says. Nothing is coerced silently:
 //! a cell that cannot be read is reported with its row.
 
+use super::date_format::DateFormat;
 use crate::ir::{Column, ColumnType, Value};
 use chrono::NaiveDate;
 use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder};
@@ -34,11 +35,6 @@ pub fn date32(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
-/// A declared date pattern (`dd/mm/yyyy`) as a chrono format (`%d/%m/%Y`).
-pub fn chrono_format(pattern: &str) -> String {
-    pattern.replace("yyyy", "%Y").replace("yy", "%y").replace("dd", "%d").replace("mm", "%m")
-}
-
 enum Builder {
     Text(StringBuilder),
     Int(Int64Builder),
@@ -58,7 +54,7 @@ pub enum CellProblem {
 
 pub struct ColumnBuilder {
     column: Column,
-    chrono_format: String,
+    date_format: Option<DateFormat>,
     builder: Builder,
 }
 
@@ -83,7 +79,7 @@ impl ColumnBuilder {
             ColumnType::Date => Builder::Date(Date32Builder::with_capacity(capacity)),
         };
         ColumnBuilder {
-            chrono_format: column.date_format.as_deref().map(chrono_format).unwrap_or_default(),
+            date_format: column.date_format.as_deref().and_then(DateFormat::parse),
             column: column.clone(),
             builder,
         }
@@ -133,6 +129,10 @@ impl ColumnBuilder {
                     ColumnType::Int if n.fract() == 0.0 && n.abs() < 9.0e15 => self.push_value(&Value::Int(n as i64)),
                     ColumnType::Decimal => self.push_value(&Value::Decimal(n)),
                     ColumnType::Text => self.push_text(&format_number(n)),
+                    // A spreadsheet's reporting year (2025) read as the day that year ends.
+                    ColumnType::Date if matches!(self.date_format, Some(DateFormat::YearEnding { .. })) => {
+                        self.push_text(&format_number(n))
+                    }
                     _ => Err(CellProblem::NotA(self.column.ty.name())),
                 };
             }
@@ -195,10 +195,9 @@ impl ColumnBuilder {
                 _ => false,
             },
             Builder::Date(b) => {
-                let parsed = if self.chrono_format.is_empty() {
-                    parse_iso_date(t)
-                } else {
-                    NaiveDate::parse_from_str(t, &self.chrono_format).ok()
+                let parsed = match &self.date_format {
+                    Some(f) => f.read(t),
+                    None => parse_iso_date(t),
                 };
                 match parsed {
                     Some(d) => {

@@ -3,6 +3,7 @@
 //! names and types; every problem names the file, the row and the column.
 
 pub mod columns;
+pub mod date_format;
 pub mod readers;
 
 use crate::config::Config;
@@ -246,6 +247,9 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
         }
         if let Some(p) = &m.benchmarks.published {
             names.insert(p.source.clone());
+            if let Some(pop) = p.per.as_ref().and_then(|(_, name)| project.population(name)) {
+                names.insert(pop.source.clone());
+            }
         }
         match &m.definition {
             crate::ir::Definition::Proportion { numerator, .. } => collect_exists_sources(numerator, &mut names),

@@ -50,9 +50,10 @@ pub fn as_raw_export(table: &Table, source: &Source) -> Table {
                     if value.is_empty() {
                         return String::new();
                     }
-                    if let Some(format) = &c.date_format {
+                    if let Some(format) = c.date_format.as_deref().and_then(crate::data::date_format::DateFormat::parse)
+                    {
                         if let Ok(d) = value.parse::<chrono::NaiveDate>() {
-                            return d.format(&crate::data::columns::chrono_format(format)).to_string();
+                            return format.write(d);
                         }
                     }
                     let raw = c.value_map.iter().find(|(_, v)| match v {
