@@ -361,8 +361,17 @@ pub enum Definition {
     Count { rows: RowSet, distinct: Option<String> },
     /// 100 × rows meeting a condition / rows.
     Proportion { rows: RowSet, distinct: Option<String>, numerator: Expr },
-    /// per × count / population. `of_measure` names the count measure it was taken from.
-    Rate { rows: RowSet, distinct: Option<String>, per: u32, population: String, of_measure: Option<String> },
+    /// per × count / population, or per × the sum of `summed` / population (a rate of a
+    /// `sum` measure, such as a published count per LA). `of_measure` names the measure it
+    /// was taken from.
+    Rate {
+        rows: RowSet,
+        distinct: Option<String>,
+        summed: Option<Expr>,
+        per: u32,
+        population: String,
+        of_measure: Option<String>,
+    },
     /// max/min/sum/mean/median of an expression over a row set.
     Aggregate { func: AggregateFn, expr: Expr, rows: RowSet },
     /// Arithmetic over other measures' values.

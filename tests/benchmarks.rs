@@ -6,17 +6,23 @@ use scorebook::engine::{self, RunOptions};
 use scorebook::project;
 use std::path::{Path, PathBuf};
 
-#[test]
-fn published_benchmarks_from_the_latest_year_ending_by_the_period_end() {
+/// The published-benchmark fixture's measures, as of 30 September 2013.
+fn run_fixture(measures: &[&str]) -> engine::RunOutput {
     let dir = Path::new("tests/fixtures/published");
     let project = project::check_paths(&[dir.join("book.ind")]).unwrap().1.project.unwrap();
     let config = Config::read(&dir.join("scorebook.toml")).unwrap();
     let options = RunOptions {
         as_of: Some("2013-09-30".parse().unwrap()),
         data_dir: Some(PathBuf::from(dir)),
+        measures: measures.iter().map(|m| m.to_string()).collect(),
         ..RunOptions::default()
     };
-    let out = tokio::runtime::Runtime::new().unwrap().block_on(engine::run(&project, Some(&config), &options)).unwrap();
+    tokio::runtime::Runtime::new().unwrap().block_on(engine::run(&project, Some(&config), &options)).unwrap()
+}
+
+#[test]
+fn published_benchmarks_from_the_latest_year_ending_by_the_period_end() {
+    let out = run_fixture(&["1.1a", "1.1a-median"]);
     let row = |r: &str, p: &str| out.rows.iter().find(|x| x.reference == r && x.period_label == p).unwrap();
 
     // Year ending 31 March 2013 serves 2012-13 and every period of 2013-14 up to September.
@@ -35,6 +41,28 @@ fn published_benchmarks_from_the_latest_year_ending_by_the_period_end() {
         (sept.value, sept.direction.as_deref(), sept.judgement.as_deref()),
         (Some(2.0), Some("down"), Some("worsening"))
     );
+}
+
+#[test]
+fn published_counts_per_head_of_the_previous_mid_year_population() {
+    let out = run_fixture(&["1.1b"]);
+    let row = |p: &str| out.rows.iter().find(|x| x.reference == "1.1b" && x.period_label == p).unwrap();
+    let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
+    for p in ["2012-13", "2013-09"] {
+        let r = row(p);
+        // Year ending March 2013 divides by mid-2012: England's own row (no area code).
+        assert!(close(r.benchmark_england, 378_600.0 / 11_000_000.0 * 1e4), "{p}: {:?}", r.benchmark_england);
+        assert!(close(r.benchmark_la, 1569.0 / 80_000.0 * 1e4), "{p}: {:?}", r.benchmark_la);
+        // Neighbours: 300 (896), 200 (850), 164 (919, whose mid-2012 is `x`, so mid-2011);
+        // Central Bedfordshire's count is suppressed. The median of three is 200.
+        assert!(close(r.benchmark_sn, 200.0), "{p}: {:?}", r.benchmark_sn);
+        assert_eq!(r.benchmark_sn_neighbours, Some(3.0), "{p}");
+    }
+    // The authority's own rate: mid-2013 for 2013-14's periods, mid-2012 for 2012-13.
+    assert_eq!(row("2012-13").denominator, Some(80_000.0));
+    assert_eq!(row("2013-09").denominator, Some(81_000.0));
+    // Year ending 2012 needs mid-2011, which only Hertfordshire has.
+    assert!(out.warnings.iter().any(|w| w.contains("3 published figures had no population")), "{:?}", out.warnings);
 }
 
 #[test]

@@ -418,6 +418,7 @@ impl Checker<'_> {
                         Definition::Rate {
                             rows,
                             distinct: distinct.map(|d| d.node.clone()),
+                            summed: None,
                             per,
                             population,
                             of_measure: None,
@@ -776,22 +777,27 @@ impl Checker<'_> {
             ));
             return None;
         };
-        let Definition::Count { rows, distinct } = &counted.definition else {
-            self.error(
-                Diagnostic::new(
-                    Code::RateOfNonCount,
-                    measure.span,
-                    format!("`{}` is a {}, and a rate divides a count", measure.node, counted.unit.name()),
-                )
-                .label("not a count")
-                .with_secondary(counted.span, "defined here")
-                .help("take the rate of a `count` measure"),
-            );
-            return None;
+        let (rows, distinct, summed) = match &counted.definition {
+            Definition::Count { rows, distinct } => (rows, distinct.clone(), None),
+            Definition::Aggregate { func: ir::AggregateFn::Sum, expr, rows } => (rows, None, Some(expr.clone())),
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::RateOfNonCount,
+                        measure.span,
+                        format!("`{}` is a {}, and a rate divides a count or a sum", measure.node, counted.unit.name()),
+                    )
+                    .label("not a count or a sum")
+                    .with_secondary(counted.span, "defined here")
+                    .help("take the rate of a `count` or `sum` measure"),
+                );
+                return None;
+            }
         };
         m.definition = Definition::Rate {
             rows: rows.clone(),
-            distinct: distinct.clone(),
+            distinct,
+            summed,
             per,
             population,
             of_measure: Some(counted.name.clone()),

@@ -10,6 +10,8 @@
 pub mod exprs;
 mod population;
 mod source_plan;
+
+pub use population::AREA_COLUMN;
 pub mod sql;
 
 use crate::calendar::{fy_start, working_days::HolidayList, ReportingPeriod};

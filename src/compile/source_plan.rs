@@ -98,7 +98,9 @@ fn period_conditions(
         _ => None,
     };
     let value = match &m.definition {
-        Definition::Aggregate { expr, .. } => Some(compile(expr, &cx, needs)?),
+        Definition::Aggregate { expr, .. } | Definition::Rate { summed: Some(expr), .. } => {
+            Some(compile(expr, &cx, needs)?)
+        }
         _ => None,
     };
     Ok(Some(PeriodConditions { rows: and_all(conds), meets, value }))
@@ -132,6 +134,10 @@ pub fn aggregate(
                 let Some(c) = period_conditions(inputs, m, p, &keys, &mut needs, &mut latest)? else { continue };
                 let name = |what: &str| aggregate_name(i, pi, what);
                 match &m.definition {
+                    Definition::Rate { summed: Some(_), .. } => {
+                        let x = c.value.expect("a rate of a sum has an expression");
+                        out.push(sum(x).filter(c.rows).build()?.alias(name("count")));
+                    }
                     Definition::Count { distinct, .. } | Definition::Rate { distinct, .. } => {
                         out.push(row_count(distinct.as_ref(), c.rows)?.alias(name("count")));
                     }

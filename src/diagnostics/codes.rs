@@ -214,10 +214,10 @@ codes! {
         meaning: "Derived measures and rates refer to each other in a loop, so none of them can be computed.",
         example: "measure a { calculate b + 1 }\nmeasure b { calculate a * 2 }",
         fix: "Break the loop: one of the measures must be defined from a source.";
-    RateOfNonCount = "SB407", Error, "rate of a measure that is not a count",
-        meaning: "`rate of M per N POPULATION` divides a count by a population; M here is a percentage, a rate or an aggregate.",
+    RateOfNonCount = "SB407", Error, "rate of a measure that is not a count or a sum",
+        meaning: "`rate of M per N POPULATION` divides a count or a sum by a population; M here is a percentage, a rate, or an aggregate other than `sum`.",
         example: "rate of repeat_referrals per 10000 children_0_17",
-        fix: "Take the rate of a count measure, or write `per N POPULATION` under a `count`.";
+        fix: "Take the rate of a `count` or `sum` measure, or write `per N POPULATION` under a `count`.";
     WindowIgnored = "SB408", Warning, "window has no effect",
         meaning: "`cumulative from fy start` widens the window of an event measure. A measure of what is open at period end, or of the latest snapshot, looks at one day, so only `cumulative since` (which leaves periods before its date empty) changes anything.",
         example: "count cp_plans\nopen at period end\ncumulative from fy start",

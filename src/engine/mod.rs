@@ -3,10 +3,11 @@
 //! result table of council-book.md §5.
 
 pub mod manifest;
+mod published;
 
 use crate::benchmarks::{self, BenchmarkSettings, PublishedRow};
 use crate::calendar::{
-    book_periods, working_days::calendar_days, working_days::HolidayList, BookPeriods, ReportingPeriod,
+    book_periods, working_days::calendar_days, working_days::HolidayList, year_periods, BookPeriods, ReportingPeriod,
 };
 use crate::compile::{self, cell_name, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
@@ -48,6 +49,9 @@ pub struct RunOptions {
     pub skip_bad_rows: bool,
     /// Refs of the measures to compute; all when empty.
     pub measures: Vec<String>,
+    /// Whole financial years instead of the as-of date's book: the first and last year they
+    /// end in (`2013..=2025`). The as-of date defaults to the last year's end.
+    pub years: Option<(i32, i32)>,
 }
 
 /// What a run produced.
@@ -127,13 +131,16 @@ async fn check_population(
         let Some(source) = project.source(&pop.source) else {
             continue;
         };
-        let Ok(df) = ctx.table(source.name.as_str()).await else {
+        if ctx.table_provider(source.name.as_str()).await.is_err() {
             continue;
-        };
+        }
+        // The rows the population's own filter keeps: other rows may repeat its keys.
+        let rows = published::rows_where(ctx, &source.name, pop.filter.as_ref(), NaiveDate::default()).await?;
+        let df = datafusion::dataframe::DataFrame::new(ctx.state(), rows.build()?);
         let group: Vec<_> = ["area_code", "year", "age_group"]
             .iter()
             .filter(|c| source.column(c).is_some())
-            .map(|c| datafusion::prelude::ident(*c))
+            .map(|c| compile::exprs::column(compile::exprs::ROW, c))
             .collect();
         let dupes = df
             .clone()
@@ -152,7 +159,8 @@ async fn check_population(
             )));
         }
         if area.is_none() && source.column("area_code").is_some() {
-            let areas = df.aggregate(vec![datafusion::prelude::ident("area_code")], vec![])?.count().await?;
+            let areas =
+                df.aggregate(vec![compile::exprs::column(compile::exprs::ROW, "area_code")], vec![])?.count().await?;
             if areas > 1 {
                 warnings.push(format!(
                     "source `{}` holds {areas} areas and scorebook.toml names none as the project's own, so rates of totals divide by their sum (set area_code under [project] to use one area)",
@@ -264,7 +272,8 @@ pub struct Prepared {
 
 /// Reads the data the chosen measures need and compiles them.
 pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<Prepared, RunError> {
-    let as_of = match options.as_of {
+    let last_year_end = options.years.and_then(|(a, b)| NaiveDate::from_ymd_opt(a.max(b), 3, 31));
+    let as_of = match options.as_of.or(last_year_end) {
         Some(d) => d,
         None => {
             config.map(Config::as_of).transpose().map_err(|e| RunError::Invalid(e.to_string()))?.flatten().ok_or_else(
@@ -276,7 +285,10 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
             )?
         }
     };
-    let periods = book_periods(as_of);
+    let periods = match options.years {
+        Some((first, last)) => year_periods(first, last),
+        None => book_periods(as_of),
+    };
     let holidays = holidays_for(project, config)?;
     let ctx = session();
     ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(&holidays)?))?;
@@ -419,68 +431,6 @@ pub struct Judging {
     pub benchmarks: BenchmarkSettings,
 }
 
-/// A published benchmark's rows: year, geography and value of every LA-year the filter keeps.
-async fn published_rows(
-    ctx: &SessionContext,
-    project: &Project,
-    pb: &crate::ir::PublishedBenchmark,
-    as_of: NaiveDate,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<PublishedRow>, RunError> {
-    use crate::compile::exprs::{column, compile, ExprCx, Needs, ROW};
-    use datafusion::arrow::datatypes::DataType;
-    if pb.per.is_some() {
-        warnings.push(format!(
-            "benchmarks from `{}.{}` per head of a population are not computed yet; the benchmark is left empty",
-            pb.source, pb.column
-        ));
-        return Ok(Vec::new());
-    }
-    let source = project.source(&pb.source).expect("published sources are declared");
-    for needed in ["time_period", "geographic_level", "old_la_code"] {
-        if source.column(needed).is_none() {
-            return Err(RunError::Invalid(format!(
-                "source `{}` gives published benchmarks but has no `{needed}` column; declare the columns of DfE's files (time_period, geographic_level, old_la_code)",
-                source.name
-            )));
-        }
-    }
-    let table = provider_as_source(ctx.table_provider(source.name.as_str()).await?);
-    let mut plan = datafusion::logical_expr::LogicalPlanBuilder::scan(source.name.as_str(), table, None)?.alias(ROW)?;
-    if let Some(f) = &pb.filter {
-        let holidays = HolidayList::none();
-        let cx =
-            ExprCx { period_end: as_of, window_start: as_of, holidays: &holidays, row: ROW, inner: None, keys: &[] };
-        plan = plan.filter(compile(f, &cx, &mut Needs::default())?)?;
-    }
-    let plan = plan
-        .project(vec![
-            datafusion::prelude::cast(column(ROW, "time_period"), DataType::Int64).alias("t"),
-            datafusion::prelude::cast(column(ROW, "geographic_level"), DataType::Utf8).alias("g"),
-            datafusion::prelude::cast(column(ROW, "old_la_code"), DataType::Utf8).alias("la"),
-            datafusion::prelude::cast(column(ROW, &pb.column), DataType::Float64).alias("v"),
-        ])?
-        .build()?;
-    let mut out = Vec::new();
-    for b in ctx.execute_logical_plan(plan).await?.collect().await? {
-        let t = b.column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-        let (g, la) = (b.column(1).as_string::<i32>(), b.column(2).as_string::<i32>());
-        let v = b.column(3).as_primitive::<Float64Type>();
-        for r in 0..b.num_rows() {
-            if t.is_null(r) {
-                continue;
-            }
-            out.push(PublishedRow {
-                time_period: t.value(r) as i32,
-                national: !g.is_null(r) && g.value(r).eq_ignore_ascii_case("national"),
-                la_code: (!la.is_null(r)).then(|| la.value(r).trim().to_string()).filter(|s| !s.is_empty()),
-                value: (!v.is_null(r)).then(|| v.value(r)),
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// Fills a row's target, RAG rating, direction of travel and judgement.
 fn judge(m: &crate::ir::Measure, row: &mut ResultRow, previous: Option<f64>, default_rag: &DefaultRag) {
     let range = crate::calendar::DateRange { start: row.period_start, end: row.period_end };
@@ -533,7 +483,7 @@ pub async fn execute(
     let mut published: HashMap<usize, Vec<PublishedRow>> = HashMap::new();
     for &i in &book.measures {
         if let Some(pb) = &project.measures[i].benchmarks.published {
-            published.insert(i, published_rows(ctx, project, pb, as_of, &mut warnings).await?);
+            published.insert(i, published::published_rows(ctx, project, pb, as_of, &mut warnings).await?);
         }
     }
     let shown: Vec<usize> = match chosen {
