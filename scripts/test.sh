@@ -28,9 +28,13 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 cargo test --quiet 2>&1 | tee "$log"
 
-step "scorebook check, fmt --check and test on rules/"
+step "scorebook check, fmt --check and test on rules/ and examples/"
 cargo run --quiet -- check --deny-warnings rules/
 cargo run --quiet -- fmt --check rules/
+for example in examples/*/; do
+  cargo run --quiet -- check --deny-warnings "$example"
+  cargo run --quiet -- fmt --check "$example"
+done
 cargo run --quiet -- test rules/ | tee -a "$log"
 
 # One closing line for the whole run.

@@ -245,3 +245,22 @@ fn drill_writes_the_cases_behind_a_figure() {
         .code(2)
         .stderr(predicate::str::contains("no period `2013-10`"));
 }
+
+#[test]
+fn years_run_whole_financial_years_of_a_published_table() {
+    let example = ["run", "examples/dfe-benchmarks", "--config", "examples/dfe-benchmarks/scorebook.toml"];
+    let text = stdout_of(example.iter().chain(&["--years", "2024..2025", "--measure", "CLA-rate", "--format", "csv"]));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let labels: std::collections::BTreeSet<&str> = rows.iter().map(|r| &r[5]).collect();
+    assert_eq!(labels.into_iter().collect::<Vec<_>>(), ["2023-24", "2024-25"]);
+    // Cheshire East (895), year ending March 2025: DfE publishes 66 per 10,000 (550 children, mid-2024 population 83,041).
+    let ce = rows.iter().find(|r| &r[5] == "2024-25" && &r[18] == "895").unwrap();
+    assert_eq!(ce[10].parse::<f64>().unwrap().round(), 66.0, "{ce:?}");
+
+    scorebook()
+        .args(example.iter().chain(&["--years", "2025..2013"]))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("runs backwards; write the earlier year first (2013..2025)"));
+}

@@ -20,6 +20,7 @@ fn files_in(dir: &str) -> Vec<PathBuf> {
 fn valid_projects() -> Vec<Vec<PathBuf>> {
     let mut projects: Vec<Vec<PathBuf>> = files_in("tests/corpus/valid").into_iter().map(|f| vec![f]).collect();
     projects.push(files_in("rules"));
+    projects.push(files_in("examples/dfe-benchmarks"));
     projects
 }
 

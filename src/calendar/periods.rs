@@ -137,7 +137,25 @@ pub struct BookPeriods {
 }
 
 pub fn book_periods(as_of: NaiveDate) -> BookPeriods {
-    let mut all = periods_as_of(as_of);
+    with_previous(periods_as_of(as_of))
+}
+
+/// Whole financial years, one period each, for a run over many years (published LA-year
+/// tables, trends): `first` and `last` are the years they end in (`2025` is 2024-25).
+pub fn year_periods(first: i32, last: i32) -> BookPeriods {
+    let years = (first.min(last)..=first.max(last))
+        .map(|end_year| ReportingPeriod {
+            kind: PeriodKind::Year,
+            label: fy_label(end_year - 1),
+            range: fy_range(end_year - 1),
+            previous: fy_range(end_year - 2),
+        })
+        .collect();
+    with_previous(years)
+}
+
+/// The reported periods, then each previous period that is not itself reported.
+fn with_previous(mut all: Vec<ReportingPeriod>) -> BookPeriods {
     let reported = all.len();
     let mut previous = Vec::with_capacity(reported);
     for i in 0..reported {
@@ -166,6 +184,17 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn year_periods_end_in_march_and_compare_with_the_year_before() {
+        let b = year_periods(2025, 2023);
+        let labels: Vec<&str> = b.all.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(labels, ["2022-23", "2023-24", "2024-25", "before 2022-23"]);
+        assert_eq!(b.reported, 3);
+        assert_eq!(b.previous, [3, 0, 1]);
+        assert_eq!(b.all[2].range, DateRange { start: d("2024-04-01"), end: d("2025-03-31") });
+        assert_eq!(b.all[3].range, DateRange { start: d("2021-04-01"), end: d("2022-03-31") });
     }
 
     #[test]

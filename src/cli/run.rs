@@ -36,6 +36,10 @@ pub struct Args {
     /// The as-of date of the book (YYYY-MM-DD); scorebook.toml may give a default.
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
+    /// Whole financial years instead of one as-of date's book, named by the year they end in:
+    /// `2013..2025` gives 2012-13 to 2024-25 (for tables of LA-years, or trends).
+    #[arg(long, value_name = "FIRST..LAST", value_parser = parse_years)]
+    years: Option<(i32, i32)>,
     /// A directory holding each source as `<source>.csv` (or .parquet, .arrow, .ndjson, .xlsx).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -82,6 +86,23 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
 }
 
+/// `2013..2025` (or a single year, `2025`): the first and last year the financial years end in.
+pub fn parse_years(s: &str) -> Result<(i32, i32), String> {
+    let year = |t: &str| {
+        t.trim().parse::<i32>().ok().filter(|y| (1900..=2200).contains(y)).ok_or_else(|| {
+            format!("`{s}` is not a range of years; write FIRST..LAST, such as 2013..2025 (the years ending 31 March)")
+        })
+    };
+    let (first, last) = match s.split_once("..") {
+        Some((a, b)) => (year(a)?, year(b)?),
+        None => (year(s)?, year(s)?),
+    };
+    if first > last {
+        return Err(format!("`{s}` runs backwards; write the earlier year first ({last}..{first})"));
+    }
+    Ok((first, last))
+}
+
 pub fn load_config(path: Option<&PathBuf>) -> Result<Option<Config>, String> {
     match path {
         Some(p) => Config::read(p).map(Some).map_err(|e| e.to_string()),
@@ -106,6 +127,7 @@ pub fn run(args: Args) -> u8 {
         data_dir: args.data.clone(),
         skip_bad_rows: args.on_bad_rows == BadRows::Skip,
         measures: args.measures.clone(),
+        years: args.years,
     };
     let runtime = match super::runtime() {
         Ok(r) => r,
@@ -135,6 +157,7 @@ pub fn run(args: Args) -> u8 {
         "data": args.data.as_ref().map(|p| p.display().to_string()),
         "format": format!("{:?}", args.format).to_lowercase(),
         "measures": args.measures,
+        "years": args.years.map(|(a, b)| format!("{a}..{b}")),
         "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
         "suppress": args.suppress,
     });
