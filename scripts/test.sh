@@ -23,6 +23,9 @@ cargo fmt --check
 step "cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
 
+step "the language alone builds without the engine (what fuzz/ links)"
+cargo check --quiet --lib --no-default-features
+
 step "cargo test"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -1,24 +1,38 @@
 //! scorebook: performance indicators defined in a rules language, checked against declared
 //! sources, and computed with DataFusion. See ARCHITECTURE.md for the stages.
+//!
+//! Without the default `engine` feature the crate is the language alone (parsing, checking,
+//! formatting, diagnostics): what a fuzzer or an editor integration links.
 
+#[cfg(feature = "engine")]
 pub mod benchmarks;
+#[cfg(feature = "engine")]
 pub mod book;
 pub mod calendar;
 pub mod check;
+#[cfg(feature = "engine")]
 pub mod cli;
+#[cfg(feature = "engine")]
 pub mod compile;
+#[cfg(feature = "engine")]
 pub mod config;
 pub mod data;
+#[cfg(feature = "engine")]
 pub mod demo;
 pub mod diagnostics;
+#[cfg(feature = "engine")]
 pub mod engine;
 pub mod format;
+#[cfg(feature = "engine")]
 pub mod fsutil;
 pub mod ir;
 pub mod judgement;
 pub mod project;
+#[cfg(feature = "engine")]
 pub mod results;
 pub mod span;
 pub mod syntax;
+#[cfg(feature = "engine")]
 pub mod synth;
+#[cfg(feature = "engine")]
 pub mod testing;

@@ -6,7 +6,8 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, S
 use serde::Serialize;
 
 /// How `check` and friends print diagnostics.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "engine", derive(clap::ValueEnum))]
 pub enum Format {
     /// Snippets with underlines and help, for people.
     Human,

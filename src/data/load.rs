@@ -1,0 +1,441 @@
+//! Binding sources to files, and loading them as session tables.
+
+use super::{columns, readers};
+use crate::config::Config;
+use crate::ir::{ColumnType, Project, Source};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{col, ident, ParquetReadOptions, SessionContext};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// File kinds scorebook reads, by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Csv,
+    Parquet,
+    ArrowIpc,
+    NdJson,
+    Excel,
+}
+
+impl FileKind {
+    pub const EXTENSIONS: &'static [(&'static str, FileKind)] = &[
+        ("csv", FileKind::Csv),
+        ("parquet", FileKind::Parquet),
+        ("arrow", FileKind::ArrowIpc),
+        ("ipc", FileKind::ArrowIpc),
+        ("feather", FileKind::ArrowIpc),
+        ("ndjson", FileKind::NdJson),
+        ("jsonl", FileKind::NdJson),
+        ("xlsx", FileKind::Excel),
+        ("xls", FileKind::Excel),
+        ("ods", FileKind::Excel),
+    ];
+
+    pub fn of(path: &Path) -> Option<FileKind> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        FileKind::EXTENSIONS.iter().find(|(e, _)| *e == ext).map(|(_, k)| *k)
+    }
+}
+
+/// Where one source's data is.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub source: String,
+    pub files: Vec<PathBuf>,
+    pub sheet: Option<String>,
+}
+
+/// A row that could not be read, and why (never the row's other values).
+#[derive(Clone, Debug, Serialize)]
+pub struct BadRow {
+    pub line: u64,
+    pub column: String,
+    pub problem: String,
+}
+
+/// What reading one file found.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub rows: u64,
+    pub bad_rows: u64,
+    pub first_bad: Vec<BadRow>,
+}
+
+impl FileReport {
+    pub fn new(path: &Path) -> Self {
+        FileReport { path: path.display().to_string(), rows: 0, bad_rows: 0, first_bad: Vec::new() }
+    }
+}
+
+/// A declared column that a file does not provide as declared.
+#[derive(Clone, Debug, Serialize)]
+pub struct SchemaProblem {
+    pub file: String,
+    pub column: String,
+    pub expected: String,
+    pub found: String,
+}
+
+#[derive(Debug)]
+pub enum DataError {
+    NoData { source: String, looked_for: Vec<PathBuf> },
+    NoFiles { source: String, path: String },
+    Io { path: String, error: std::io::Error },
+    Empty { path: String },
+    Malformed { path: String, line: u64, message: String },
+    Schema(Vec<SchemaProblem>),
+    BadRows(Box<FileReport>),
+    DuplicateKeys { source: String, columns: Vec<String>, count: u64 },
+    Engine(datafusion::error::DataFusionError),
+}
+
+impl DataError {
+    pub fn io(path: &Path, error: std::io::Error) -> Self {
+        DataError::Io { path: path.display().to_string(), error }
+    }
+
+    pub fn csv(path: &Path, e: csv::Error) -> Self {
+        let line = e.position().map_or(0, |p| p.line());
+        let message = match e.kind() {
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                format!("this row has {len} fields and the header has {expected_len}; quote fields that contain commas")
+            }
+            csv::ErrorKind::Utf8 { err, .. } => {
+                format!("field {} is not UTF-8 text; save the file as UTF-8 (CSV UTF-8 in Excel)", err.field() + 1)
+            }
+            _ => e.to_string(),
+        };
+        DataError::Malformed { path: path.display().to_string(), line, message }
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DataError::NoData { source, looked_for } => {
+                write!(f, "no data for source `{source}`: looked for ")?;
+                let shown: Vec<String> = looked_for.iter().map(|p| p.display().to_string()).collect();
+                write!(f, "{}", shown.join(", "))?;
+                write!(f, "\n  help: pass --data DIR holding {source}.csv (or .parquet), or bind it in scorebook.toml under [sources.{source}]")
+            }
+            DataError::NoFiles { source, path } => {
+                write!(f, "no data files for source `{source}` at {path}\n  help: the path is a file, a directory of .csv/.parquet files, or a glob")
+            }
+            DataError::Io { path, error } => write!(f, "{path}: {error}"),
+            DataError::Empty { path } => write!(f, "{path}: the file is empty; it needs at least a header row"),
+            DataError::Malformed { path, line, message } => {
+                if *line > 0 {
+                    write!(f, "{path}:{line}: {message}")
+                } else {
+                    write!(f, "{path}: {message}")
+                }
+            }
+            DataError::Schema(problems) => {
+                writeln!(f, "the data does not match the source declarations ({} problem{}):", problems.len(), if problems.len() == 1 { "" } else { "s" })?;
+                for p in problems {
+                    writeln!(f, "  {}: column `{}`: expected {}, found {}", p.file, p.column, p.expected, p.found)?;
+                }
+                write!(f, "  help: rename the columns in the file, or declare their headers with `from \"Header\"` in the source")
+            }
+            DataError::BadRows(r) => {
+                writeln!(f, "{}: {} row{} cannot be read:", r.path, r.bad_rows, if r.bad_rows == 1 { "" } else { "s" })?;
+                for b in &r.first_bad {
+                    writeln!(f, "  line {}, column `{}`: {}", b.line, b.column, b.problem)?;
+                }
+                if r.bad_rows > r.first_bad.len() as u64 {
+                    writeln!(f, "  ... and {} more", r.bad_rows - r.first_bad.len() as u64)?;
+                }
+                write!(f, "  help: correct the file, or pass --on-bad-rows skip to leave these rows out (they are counted in the output)")
+            }
+            DataError::DuplicateKeys { source, columns, count } => write!(
+                f,
+                "source `{source}`: {count} value{} of the key ({}) {} on more than one row\n  help: each row needs its own key; remove the duplicated rows from the export",
+                if *count == 1 { "" } else { "s" },
+                columns.join(", "),
+                if *count == 1 { "appears" } else { "appear" }
+            ),
+            DataError::Engine(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for DataError {}
+
+impl From<datafusion::error::DataFusionError> for DataError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        DataError::Engine(e)
+    }
+}
+
+/// Files for a path that is a file, a directory of data files, or a glob.
+fn expand(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && FileKind::of(p).is_some())
+            .collect();
+        files.sort();
+        return files;
+    }
+    let mut files: Vec<PathBuf> =
+        glob::glob(&path.display().to_string()).into_iter().flatten().flatten().filter(|p| p.is_file()).collect();
+    files.sort();
+    files
+}
+
+/// Where each source's data is: `--data DIR`, then `[sources.NAME]`, then `[data] dir`.
+pub fn bind(sources: &[&Source], config: Option<&Config>, data_dir: Option<&Path>) -> Result<Vec<Binding>, DataError> {
+    let mut out = Vec::new();
+    for s in sources {
+        let mut looked_for = Vec::new();
+        let mut in_dir = |dir: &Path| -> Option<PathBuf> {
+            FileKind::EXTENSIONS.iter().map(|(ext, _)| dir.join(format!("{}.{ext}", s.name))).find(|p| {
+                looked_for.push(p.clone());
+                p.is_file()
+            })
+        };
+        if let Some(file) = data_dir.and_then(&mut in_dir) {
+            out.push(Binding { source: s.name.clone(), files: vec![file], sheet: None });
+            continue;
+        }
+        if let Some((c, b)) = config.and_then(|c| c.sources.get(&s.name).map(|b| (c, b))) {
+            let path = c.resolve(&b.path);
+            let files = expand(&path);
+            if files.is_empty() {
+                return Err(DataError::NoFiles { source: s.name.clone(), path: path.display().to_string() });
+            }
+            out.push(Binding { source: s.name.clone(), files, sheet: b.sheet.clone() });
+            continue;
+        }
+        let config_dir = config.and_then(|c| c.data.dir.as_ref().map(|d| c.resolve(d)));
+        if let Some(file) = config_dir.as_deref().and_then(&mut in_dir) {
+            out.push(Binding { source: s.name.clone(), files: vec![file], sheet: None });
+            continue;
+        }
+        if looked_for.is_empty() {
+            looked_for.push(PathBuf::from(format!("{}.csv", s.name)));
+        }
+        looked_for.truncate(2);
+        return Err(DataError::NoData { source: s.name.clone(), looked_for });
+    }
+    Ok(out)
+}
+
+/// The sources the given measures (indices into the project) and their populations read.
+pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
+    let mut names = BTreeSet::new();
+    for m in measures.iter().map(|&i| &project.measures[i]) {
+        if let Some(rows) = m.definition.rows() {
+            names.insert(rows.source.clone());
+            for e in rows.filters.iter().chain(&rows.exclusions) {
+                collect_exists_sources(e, &mut names);
+            }
+        }
+        if let Some(p) = &m.benchmarks.published {
+            names.insert(p.source.clone());
+            if let Some(pop) = p.per.as_ref().and_then(|(_, name)| project.population(name)) {
+                names.insert(pop.source.clone());
+            }
+        }
+        match &m.definition {
+            crate::ir::Definition::Proportion { numerator, .. } => collect_exists_sources(numerator, &mut names),
+            crate::ir::Definition::Rate { population, .. } => {
+                if let Some(p) = project.population(population) {
+                    names.insert(p.source.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    project.sources.iter().filter(|s| names.contains(&s.name)).map(|s| s.name.clone()).collect()
+}
+
+/// Sources that `exists` reads in an expression.
+fn collect_exists_sources(e: &crate::ir::Expr, out: &mut BTreeSet<String>) {
+    e.walk(&mut |x| {
+        if let crate::ir::ExprKind::Exists { source, .. } = &x.kind {
+            out.insert(source.clone());
+        }
+    });
+}
+
+/// What loading found, for the manifest and for warnings.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LoadReport {
+    pub files: Vec<FileReport>,
+}
+
+/// Does a file's Arrow type carry a declared type without loss?
+fn compatible(declared: ColumnType, found: &DataType) -> bool {
+    use DataType::*;
+    match declared {
+        ColumnType::Text => matches!(found, Utf8 | LargeUtf8 | Utf8View | Dictionary(..)),
+        ColumnType::Int => matches!(found, Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32),
+        ColumnType::Decimal => {
+            matches!(
+                found,
+                Float16
+                    | Float32
+                    | Float64
+                    | Decimal128(..)
+                    | Decimal256(..)
+                    | Int8
+                    | Int16
+                    | Int32
+                    | Int64
+                    | UInt8
+                    | UInt16
+                    | UInt32
+                    | UInt64
+            )
+        }
+        ColumnType::Bool => matches!(found, Boolean),
+        ColumnType::Date => matches!(found, Date32 | Date64 | Timestamp(..)),
+    }
+}
+
+/// Registers a columnar file set (Parquet or Arrow IPC) as a view with the declared names and types.
+async fn register_columnar(
+    ctx: &SessionContext,
+    source: &Source,
+    binding: &Binding,
+    kind: FileKind,
+) -> Result<FileReport, DataError> {
+    let paths: Vec<String> = binding.files.iter().map(|p| p.display().to_string()).collect();
+    let df = match kind {
+        FileKind::Parquet => ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?,
+        _ => ctx.read_arrow(paths.clone(), Default::default()).await?,
+    };
+    let schema = df.schema().clone();
+    let mut problems = Vec::new();
+    let mut select = Vec::new();
+    for c in &source.columns {
+        let wanted = c.header.as_deref().unwrap_or(&c.name);
+        let field = schema
+            .fields()
+            .iter()
+            .find(|f| f.name() == wanted)
+            .or_else(|| schema.fields().iter().find(|f| *f.name() == c.name));
+        match field {
+            None => problems.push(SchemaProblem {
+                file: paths.join(", "),
+                column: c.name.clone(),
+                expected: format!("a column named `{wanted}` ({})", c.ty.name()),
+                found: "no such column".into(),
+            }),
+            Some(f) if !compatible(c.ty, f.data_type()) => problems.push(SchemaProblem {
+                file: paths.join(", "),
+                column: c.name.clone(),
+                expected: c.ty.name().to_string(),
+                found: f.data_type().to_string(),
+            }),
+            Some(f) => {
+                let target = columns::arrow_type(c.ty);
+                let e = ident(f.name());
+                let e = if *f.data_type() == target { e } else { datafusion::prelude::cast(e, target) };
+                select.push(e.alias(&c.name));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(DataError::Schema(problems));
+    }
+    let view = df.select(select)?;
+    let rows = view.clone().count().await? as u64;
+    ctx.register_table(source.name.as_str(), view.into_view())?;
+    Ok(FileReport { path: paths.join(", "), rows, bad_rows: 0, first_bad: Vec::new() })
+}
+
+/// Options for reading data.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Leave out rows that cannot be read (counted in the report) instead of stopping.
+    pub skip_bad_rows: bool,
+}
+
+/// Reads every bound source into the session. Schema problems of all files are reported together.
+pub async fn load(
+    ctx: &SessionContext,
+    project: &Project,
+    bindings: &[Binding],
+    options: LoadOptions,
+) -> Result<LoadReport, DataError> {
+    let mut report = LoadReport::default();
+    let mut schema_problems = Vec::new();
+    for binding in bindings {
+        let source = project.source(&binding.source).expect("bindings are made for declared sources");
+        let kind = binding.files.first().and_then(|f| FileKind::of(f)).unwrap_or(FileKind::Csv);
+        if matches!(kind, FileKind::Parquet | FileKind::ArrowIpc) {
+            match register_columnar(ctx, source, binding, kind).await {
+                Ok(r) => report.files.push(r),
+                Err(DataError::Schema(p)) => schema_problems.extend(p),
+                Err(e) => return Err(e),
+            }
+            continue;
+        }
+        let mut batches = Vec::new();
+        for file in &binding.files {
+            let read = match FileKind::of(file).unwrap_or(FileKind::Csv) {
+                FileKind::NdJson => readers::read_ndjson(file, source, options.skip_bad_rows),
+                FileKind::Excel => readers::read_excel(file, binding.sheet.as_deref(), source, options.skip_bad_rows),
+                _ => readers::read_csv(file, source, options.skip_bad_rows),
+            };
+            match read {
+                Ok((b, r)) => {
+                    batches.extend(b);
+                    report.files.push(r);
+                }
+                Err(DataError::Schema(p)) => schema_problems.extend(p),
+                Err(e) => return Err(e),
+            }
+        }
+        let table = MemTable::try_new(readers::declared_schema(source), vec![batches])?;
+        ctx.register_table(source.name.as_str(), Arc::new(table))?;
+    }
+    if !schema_problems.is_empty() {
+        return Err(DataError::Schema(schema_problems));
+    }
+    for binding in bindings {
+        let source = project.source(&binding.source).expect("declared");
+        check_keys(ctx, source).await?;
+    }
+    Ok(report)
+}
+
+/// A key identifies a row: the same key on two rows is a data error.
+async fn check_keys(ctx: &SessionContext, source: &Source) -> Result<(), DataError> {
+    let keys: Vec<&str> = source.columns.iter().filter(|c| c.key).map(|c| c.name.as_str()).collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let df = ctx.table(source.name.as_str()).await?;
+    let group: Vec<_> = keys.iter().map(|k| ident(*k)).collect();
+    let dupes = df
+        .aggregate(
+            group,
+            vec![datafusion::functions_aggregate::expr_fn::count(datafusion::prelude::lit(1)).alias("n")],
+        )?
+        .filter(col("n").gt(datafusion::prelude::lit(1)))?
+        .count()
+        .await? as u64;
+    if dupes > 0 {
+        return Err(DataError::DuplicateKeys {
+            source: source.name.clone(),
+            columns: keys.iter().map(|k| k.to_string()).collect(),
+            count: dupes,
+        });
+    }
+    Ok(())
+}
