@@ -159,3 +159,18 @@ proptest! {
         run_all_stages(&text);
     }
 }
+
+/// Inputs the fuzzers (fuzz/) once crashed on, kept so the fixes stay fixed.
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir("tests/fuzz_regressions/rules").unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            run_all_stages(text);
+        }
+        seen += 1;
+    }
+    assert!(seen > 0);
+}

@@ -182,7 +182,7 @@ impl Formatter<'_> {
                 TestEntryKind::Expect(x) => self.code(2, expectation(x), e.span),
                 TestEntryKind::GivenTable { source, table } => {
                     self.open(2, format!("given {} {{", source.node), source.span);
-                    let header: Vec<String> = table.header.iter().map(|h| h.node.clone()).collect();
+                    let header: Vec<String> = table.header.iter().map(|h| header_cell(&h.node)).collect();
                     let rows: Vec<Vec<String>> =
                         table.rows.iter().map(|r| r.cells.iter().map(cell).collect()).collect();
                     let columns = header.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
@@ -401,6 +401,19 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         }),
+    }
+}
+
+/// A header name as a cell: bare when it reads back as itself, else quoted (`"|"`).
+fn header_cell(name: &str) -> String {
+    let bare = !name.is_empty()
+        && !name.starts_with([' ', '\t'])
+        && !name.ends_with([' ', '\t'])
+        && !name.chars().any(|c| matches!(c, '|' | '#' | '"' | '}' | '\r' | '\n'));
+    if bare {
+        name.to_string()
+    } else {
+        string(name)
     }
 }
 
