@@ -367,3 +367,43 @@ fn targets_rag_direction_and_judgement() {
                                                                                     // Direction compares values at display precision (one place for percentages).
     assert_eq!(words(row("2.4b", "2013-09")), (None, Some("same"), Some("no_change")));
 }
+
+#[test]
+fn hostile_text_literals_stay_literals_in_emitted_sql() {
+    scorebook::compile::sql::with_deep_stack(hostile_literals_check);
+}
+
+fn hostile_literals_check() {
+    let dir = std::path::Path::new("tests/fixtures/hostile");
+    let project = project::check_paths(&[dir.join("hostile.ind")]).unwrap().1.project.unwrap();
+    let options = RunOptions {
+        as_of: Some("2013-09-30".parse().unwrap()),
+        data_dir: Some(dir.to_path_buf()),
+        ..RunOptions::default()
+    };
+    let totals = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let prepared = engine::prepare(&project, None, &options).await.unwrap();
+        let sql = to_sql(&prepared.book.totals, Dialect::Datafusion).unwrap();
+        let batches = prepared.ctx.sql(&sql).await.unwrap_or_else(|e| panic!("{e}\n{sql}")).collect().await.unwrap();
+        let direct =
+            prepared.ctx.execute_logical_plan(prepared.book.totals.clone()).await.unwrap().collect().await.unwrap();
+        same_batches(&direct, &batches);
+        // September: the three teams named in the rule, and not `back\slash` or `other`.
+        let september = prepared.periods.all.iter().position(|p| p.label == "2013-09").unwrap();
+        let cell = scorebook::compile::cell_name(0, september, "val");
+        let value = batches[0].column_by_name(&cell).unwrap().as_primitive::<Float64Type>().value(0);
+        assert_eq!(value, 3.0, "{sql}");
+        prepared.book.totals
+    });
+    let dialect_sql = |d| to_sql(&totals, d).unwrap();
+    // Standard SQL doubles the quote and leaves the backslash alone ...
+    for d in [Dialect::Postgres, Dialect::Sqlite, Dialect::Duckdb] {
+        let sql = dialect_sql(d);
+        assert!(sql.contains(r"'''; DROP TABLE x; --'") && sql.contains(r"'back\''slash'"), "{d:?}:\n{sql}");
+    }
+    // ... where MySQL, BigQuery and Snowflake escape both with a backslash.
+    for d in [Dialect::Mysql, Dialect::Bigquery, Dialect::Snowflake] {
+        let sql = dialect_sql(d);
+        assert!(sql.contains(r"'\'; DROP TABLE x; --'") && sql.contains(r"'back\\\'slash'"), "{d:?}:\n{sql}");
+    }
+}
