@@ -136,7 +136,7 @@ fn an_unparseable_value_names_file_line_and_column() {
         .code(2)
         .stderr(predicate::str::contains("referrals.csv: 1 row cannot be read:"))
         .stderr(predicate::str::contains(
-            "line 4, column `referral_date`: `20/09/2013` is not a date (expected YYYY-MM-DD)",
+            "line 4, column `referral_date`: `20/09/2013` is not a date written YYYY-MM-DD",
         ));
     // Skipping the bad row runs the book and says so.
     scorebook()
@@ -263,4 +263,61 @@ fn years_run_whole_financial_years_of_a_published_table() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("runs backwards; write the earlier year first (2013..2025)"));
+}
+
+/// The rows of a complete CSV result, or a panic if the file is cut short or garbled.
+fn complete_csv(path: &Path) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.starts_with("ref,title,") && text.ends_with('\n'), "not a whole result: {} bytes", text.len());
+    let records: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(text.as_bytes()).records().map(|r| r.expect("every record whole")).collect();
+    records.len()
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_the_previous_output_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("book.csv");
+    std::fs::write(&out, "previous book\n").unwrap();
+    for delay_ms in [0u64, 50, 150, 300, 600] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scorebook"))
+            .args(run_args("tests/fixtures/edge", &["--format", "csv", "--out"]))
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        child.wait().unwrap();
+        let text = std::fs::read_to_string(&out).unwrap();
+        if text != "previous book\n" {
+            assert!(complete_csv(&out) > 0, "after {delay_ms} ms");
+        }
+    }
+}
+
+#[test]
+fn two_runs_writing_one_file_leave_one_whole_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("book.csv");
+    let args = |as_of| ["run", "rules", "--data", "tests/fixtures/edge", "--as-of", as_of, "--format", "csv"];
+    let spawn = |as_of| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_scorebook"))
+            .args(args(as_of))
+            .arg("--out")
+            .arg(&out)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn("2013-09-30"), spawn("2013-06-30"));
+    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    let rows = complete_csv(&out);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let whole = |as_of| stdout_of(args(as_of));
+    assert!(text == whole("2013-09-30") || text == whole("2013-06-30"), "{rows} rows, neither run's result");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }

@@ -149,6 +149,19 @@ pub fn run(args: Args) -> u8 {
     for w in &output.warnings {
         eprintln!("warning: {w}");
     }
+    if !output.quality.is_empty() {
+        eprintln!(
+            "data quality ({} finding{}):",
+            output.quality.len(),
+            if output.quality.len() == 1 { "" } else { "s" }
+        );
+        for q in &output.quality {
+            eprintln!("  {q}");
+        }
+    }
+    for f in output.load.files.iter().filter(|f| f.rows == 0 && f.bad_rows == 0) {
+        eprintln!("warning: {}: a header and no rows, so every figure from it is zero or missing", f.path);
+    }
     for f in output.load.files.iter().filter(|f| f.bad_rows > 0) {
         eprintln!("warning: {}: {} bad row{} left out", f.path, f.bad_rows, if f.bad_rows == 1 { "" } else { "s" });
     }
@@ -172,6 +185,7 @@ pub fn run(args: Args) -> u8 {
             let doc = serde_json::json!({
                 "manifest": manifest,
                 "warnings": output.warnings,
+                "data_quality": output.quality,
                 "files": output.load.files,
                 "results": output.rows,
             });

@@ -123,19 +123,53 @@ impl RowSink {
 }
 
 fn describe(line: u64, c: &crate::ir::Column, problem: CellProblem, shown: Option<String>) -> BadRow {
+    use crate::ir::ColumnType;
     let problem = match problem {
-        CellProblem::Missing => format!("is empty, and `{}` may not be missing", c.name),
-        CellProblem::NotA(ty) => {
-            let hint = match (&c.date_format, c.ty) {
-                (Some(f), crate::ir::ColumnType::Date) => format!(" in the format {f}"),
-                (None, crate::ir::ColumnType::Date) => " (expected YYYY-MM-DD)".to_string(),
-                (_, crate::ir::ColumnType::Bool) => " (expected true or false)".to_string(),
+        CellProblem::Missing => {
+            format!("is empty, and `{}` may not be missing (declare it `{}?` if it may)", c.name, c.ty.name())
+        }
+        CellProblem::NotA(_) => {
+            let value = shown.unwrap_or_default();
+            let expected = match c.ty {
+                ColumnType::Int => "a whole number".to_string(),
+                ColumnType::Decimal => "a number".to_string(),
+                ColumnType::Bool => "true or false".to_string(),
+                ColumnType::Date => match &c.date_format {
+                    Some(f) => format!("a date in the format {f}"),
+                    None => "a date written YYYY-MM-DD".to_string(),
+                },
+                ColumnType::Text => "text".to_string(),
+            };
+            let hint = match c.ty {
+                ColumnType::Date => month_first_hint(c.date_format.as_deref(), &value),
+                ColumnType::Int | ColumnType::Decimal | ColumnType::Bool
+                    if !value.trim().is_empty()
+                        && value.trim().chars().all(|ch| ch.is_ascii_alphabetic() || ch == ':') =>
+                {
+                    format!(
+                        "; if `{}` marks a missing value, add it to the column's codes: missing \"{}\"",
+                        value.trim(),
+                        value.trim()
+                    )
+                }
                 _ => String::new(),
             };
-            format!("`{}` is not a {ty}{hint}", shown.unwrap_or_default())
+            format!("`{value}` is not {expected}{hint}")
         }
     };
     BadRow { line, column: c.name.clone(), problem }
+}
+
+/// For a day-first date that only reads month first (`09/13/2013`), say so.
+fn month_first_hint(declared: Option<&str>, value: &str) -> String {
+    let Some(declared) = declared.filter(|d| d.contains("dd") && d.contains("mm")) else { return String::new() };
+    let swapped = declared.replace("dd", "\u{0}").replace("mm", "dd").replace('\u{0}', "mm");
+    match super::date_format::DateFormat::parse(&swapped).and_then(|f| f.read(value.trim())) {
+        Some(_) => format!(
+            "; it reads as {swapped}: if the file writes dates that way, declare the column `format \"{swapped}\"`"
+        ),
+        None => String::new(),
+    }
 }
 
 pub fn read_csv(
@@ -147,10 +181,17 @@ pub fn read_csv(
     if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(DataError::Empty { path: path.display().to_string() });
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    read_csv_from(std::io::BufReader::with_capacity(1 << 20, file), path, source, skip_bad_rows)
+}
+
+/// Reads CSV text from any reader; `path` names it in errors.
+pub fn read_csv_from<R: std::io::Read>(
+    input: R,
+    path: &Path,
+    source: &Source,
+    skip_bad_rows: bool,
+) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input);
     let header: Vec<String> =
         reader.headers().map_err(|e| DataError::csv(path, e))?.iter().map(str::to_string).collect();
     let positions = match_header(path, &header, source).map_err(DataError::Schema)?;

@@ -4,6 +4,7 @@
 
 pub mod manifest;
 mod published;
+pub mod quality;
 
 use crate::benchmarks::{self, BenchmarkSettings, PublishedRow};
 use crate::calendar::{
@@ -60,6 +61,8 @@ pub struct RunOutput {
     pub bindings: Vec<data::Binding>,
     pub load: LoadReport,
     pub warnings: Vec<String>,
+    /// Data-quality findings for the measures run.
+    pub quality: Vec<quality::QualityIssue>,
     pub as_of: NaiveDate,
 }
 
@@ -268,6 +271,7 @@ pub struct Prepared {
     pub load: LoadReport,
     /// Warnings found while reading the data.
     pub warnings: Vec<String>,
+    pub quality: Vec<quality::QualityIssue>,
 }
 
 /// Reads the data the chosen measures need and compiles them.
@@ -312,7 +316,8 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
             .map_err(|e| RunError::Invalid(e.to_string()))?
             .unwrap_or_default(),
     };
-    Ok(Prepared { ctx, book, periods, judging, as_of, chosen, bindings, load, warnings })
+    let quality = quality::findings(&ctx, project, &needed, as_of).await?;
+    Ok(Prepared { ctx, book, periods, judging, as_of, chosen, bindings, load, warnings, quality })
 }
 
 /// Checks the loaded data and compiles the book against the session's tables.
@@ -367,7 +372,7 @@ pub async fn run_given(
         compile_loaded(&ctx, project, &periods.all, &holidays, None, Some(chosen), &needed, &used).await?;
     let (rows, more) = execute(&ctx, project, &book, &periods, &Judging::default(), as_of, Some(chosen)).await?;
     warnings.extend(more);
-    Ok(RunOutput { rows, bindings: Vec::new(), load: LoadReport::default(), warnings, as_of })
+    Ok(RunOutput { rows, bindings: Vec::new(), load: LoadReport::default(), warnings, quality: Vec::new(), as_of })
 }
 
 /// The rows behind one measure's figure for one period (by label: `2013-09`, `2013-14 Q2`,
@@ -415,7 +420,7 @@ pub async fn run(project: &Project, config: Option<&Config>, options: &RunOption
     let (rows, more) = execute(&p.ctx, project, &p.book, &p.periods, &p.judging, p.as_of, p.chosen.as_deref()).await?;
     let mut warnings = p.warnings;
     warnings.extend(more);
-    Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, as_of: p.as_of })
+    Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, quality: p.quality, as_of: p.as_of })
 }
 
 fn f64_cell(batch: &RecordBatch, row: usize, name: &str) -> Option<f64> {
