@@ -177,6 +177,36 @@ fn a_missing_required_value_says_how_to_allow_it() {
 }
 
 #[test]
+fn crlf_files_give_true_line_numbers() {
+    let out = run_data_file("crlf-bad-row.csv");
+    assert_eq!(out.code, 2);
+    says(&out.stderr, &["1 row cannot be read", "line 3, column `age`: `seven` is not a whole number"]);
+}
+
+/// Inputs the data fuzzer (fuzz/) found problems with, read against its source.
+#[test]
+fn data_fuzz_regressions_stay_fixed() {
+    let rules = std::fs::read_to_string("fuzz/data_source.ind").unwrap();
+    let (_, checked) = scorebook::project::check_texts(&[("data_source.ind", rules.as_str())]);
+    let source = checked.project.unwrap().sources.remove(0);
+    let mut seen = 0;
+    for entry in std::fs::read_dir("tests/fuzz_regressions/data").unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        for skip in [false, true] {
+            if let Ok((batches, report)) =
+                scorebook::data::readers::read_csv_from(&bytes[..], Path::new("fuzz.csv"), &source, skip)
+            {
+                let kept: usize = batches.iter().map(|b| b.num_rows()).sum();
+                assert_eq!(kept as u64 + report.bad_rows, report.rows);
+                assert!(report.first_bad.iter().all(|b| b.line >= 2), "{:?}", report.first_bad);
+            }
+        }
+        seen += 1;
+    }
+    assert!(seen >= 2);
+}
+
+#[test]
 fn ragged_rows_and_non_utf8_name_the_line() {
     let out = run_data_file("short-row.csv");
     assert_eq!(out.code, 2);

@@ -8,17 +8,7 @@ use scorebook::data::readers;
 use std::path::Path;
 use std::sync::OnceLock;
 
-const RULES: &str = r#"
-source referrals {
-  referral_id    text  key
-  child_id       text
-  referral_date  date  from "Date of referral"  format "dd/mm/yyyy"
-  year_end       date? format "year ending 31 March"
-  age            int?  missing "c", "x"
-  score          decimal?
-  nfa            bool? map "a) Yes" -> true, "b) No" -> false
-}
-"#;
+const RULES: &str = include_str!("../data_source.ind");
 
 fn source() -> &'static scorebook::ir::Source {
     static SOURCE: OnceLock<scorebook::ir::Source> = OnceLock::new();
@@ -33,11 +23,17 @@ fuzz_target!(|data: &[u8]| {
     for skip in [false, true] {
         match readers::read_csv_from(data, Path::new("fuzz.csv"), source, skip) {
             Ok((batches, report)) => {
-                let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-                assert_eq!(rows as u64, report.rows, "rows read and rows reported differ");
+                // `rows` counts every data row read; `bad_rows` those left out.
+                let kept: usize = batches.iter().map(|b| b.num_rows()).sum();
+                assert_eq!(kept as u64 + report.bad_rows, report.rows, "rows kept and rows reported differ");
+                assert!(skip || report.bad_rows == 0, "bad rows without --on-bad-rows skip must be an error");
+                for b in &report.first_bad {
+                    assert!(b.line >= 2, "a bad row is on a line after the header");
+                    assert!(source.column(&b.column).is_some(), "a bad row names a declared column");
+                }
             }
             Err(e) => {
-                let _ = e.to_string();
+                assert!(!e.to_string().is_empty());
             }
         }
     }

@@ -191,9 +191,20 @@ pub fn read_csv_from<R: std::io::Read>(
     source: &Source,
     skip_bad_rows: bool,
 ) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input);
+    // Records end at `\n` and a trailing `\r` is dropped below: with CRLF as the terminator,
+    // the csv crate places each record at the `\n` ending the line before, so every line
+    // number in a Windows export would be one short.
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(input);
     let header: Vec<String> =
         reader.headers().map_err(|e| DataError::csv(path, e))?.iter().map(str::to_string).collect();
+    let header: Vec<String> = match header.split_last() {
+        Some((last, rest)) => rest.iter().cloned().chain([without_cr(last).to_string()]).collect(),
+        None => header,
+    };
     let positions = match_header(path, &header, source).map_err(DataError::Schema)?;
     let mut sink = RowSink::new(source, path, skip_bad_rows);
     let mut record = csv::StringRecord::new();
@@ -204,9 +215,26 @@ pub fn read_csv_from<R: std::io::Read>(
             Err(e) => return Err(DataError::csv(path, e)),
         }
         let line = record.position().map_or(0, |p| p.line());
+        // A blank line (or one holding only the `\r` of a CRLF) is no row.
+        if record.len() == 1 && without_cr(&record[0]).is_empty() {
+            continue;
+        }
+        if record.len() != header.len() {
+            return Err(DataError::Malformed {
+                path: path.display().to_string(),
+                line,
+                message: format!(
+                    "this row has {} fields and the header has {}; quote fields that contain commas",
+                    record.len(),
+                    header.len()
+                ),
+            });
+        }
         let rec = &record;
+        let last = header.len().saturating_sub(1);
         sink.push_row(line, |i| {
-            let text = rec.get(positions[i]).unwrap_or("");
+            let raw = rec.get(positions[i]).unwrap_or("");
+            let text = if positions[i] == last { without_cr(raw) } else { raw };
             if text.is_empty() {
                 (Cell::Empty, None)
             } else {
@@ -215,6 +243,11 @@ pub fn read_csv_from<R: std::io::Read>(
         });
     }
     sink.finish()
+}
+
+/// A line's last field without the `\r` of a CRLF ending.
+fn without_cr(field: &str) -> &str {
+    field.strip_suffix('\r').unwrap_or(field)
 }
 
 pub fn read_ndjson(

@@ -146,7 +146,7 @@ impl Formatter<'_> {
                         line.push_str("  ");
                         line.push_str(&column_option(o));
                     }
-                    line.trim_end().to_string()
+                    line.trim_end_matches(' ').to_string()
                 }
                 SourceEntryKind::Spans { start, end } => {
                     format!("spans {} .. {}", start.node, end.node)
@@ -436,7 +436,7 @@ fn table_line(cells: &[String], widths: &[usize]) -> String {
         line.push_str(&" ".repeat(w.saturating_sub(c.chars().count())));
     }
     // A row whose first cell is empty must still start with a cell the parser sees.
-    line.trim_end().to_string()
+    line.trim_end_matches(' ').to_string()
 }
 
 fn expectation(x: &Expectation) -> String {
