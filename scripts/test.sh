@@ -17,6 +17,13 @@ if ! command -v chromium >/dev/null 2>&1; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# The warehouse tests run the emitted SQL on DuckDB and SQLite (through Python) and on a
+# PostgreSQL server started here on loopback and stopped when the tests end.
+step "Python packages and a PostgreSQL server for tests/warehouse.rs"
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore duckdb "psycopg[binary]"
+eval "$(bash scripts/postgres.sh start)"
+export SCOREBOOK_ENGINES=duckdb,sqlite,postgres
+
 step "cargo fmt --check"
 cargo fmt --check
 
@@ -28,7 +35,7 @@ cargo check --quiet --lib --no-default-features
 
 step "cargo test"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; bash scripts/postgres.sh stop' EXIT
 cargo test --quiet 2>&1 | tee "$log"
 
 step "scorebook check, fmt --check and test on rules/ and examples/"

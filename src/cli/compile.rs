@@ -1,7 +1,7 @@
 //! `scorebook compile`
 
 use super::{exit, failed};
-use crate::calendar::periods_as_of;
+use crate::calendar::book_periods;
 use crate::compile::{self, sql::Dialect, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::{data, engine};
 use chrono::NaiveDate;
@@ -13,8 +13,11 @@ use std::sync::Arc;
 pub enum Emit {
     /// The logical plans, indented.
     Plan,
-    /// SQL from DataFusion's unparser.
+    /// SQL from DataFusion's unparser, one statement per plan.
     Sql,
+    /// One self-contained SQL script that builds the working-day calendar and returns the
+    /// result table, to run in a warehouse next to the source tables.
+    Script,
 }
 
 #[derive(clap::Args)]
@@ -23,9 +26,12 @@ pub struct Args {
     project: super::ProjectArgs,
     #[arg(long, value_enum)]
     emit: Emit,
-    /// The SQL dialect for `--emit sql`.
+    /// The SQL dialect for `--emit sql` and `--emit script`.
     #[arg(long, value_enum, default_value = "datafusion")]
     dialect: Dialect,
+    /// The schema holding the source tables, for `--emit script` (default: the search path).
+    #[arg(long)]
+    schema: Option<String>,
     /// Compile only these measures (by ref or name); repeatable.
     #[arg(long = "measure")]
     measures: Vec<String>,
@@ -54,7 +60,7 @@ pub fn run(args: Args) -> u8 {
         Ok(h) => h,
         Err(e) => return failed(e),
     };
-    let periods = periods_as_of(as_of);
+    let periods = book_periods(as_of);
     let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
         if name == CALENDAR_TABLE {
             return Ok(Arc::new(LogicalTableSource::new(compile::calendar_schema())));
@@ -66,9 +72,24 @@ pub fn run(args: Args) -> u8 {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
+    if args.emit == Emit::Script {
+        let request = engine::warehouse::ScriptRequest {
+            as_of,
+            chosen: chosen.as_deref(),
+            dialect: args.dialect,
+            schema: args.schema.as_deref(),
+        };
+        return match engine::warehouse::script_for(&project, config.as_ref(), &request) {
+            Ok(script) => {
+                print!("{script}");
+                exit::CLEAN
+            }
+            Err(e) => failed(e),
+        };
+    }
     let inputs = PlanInputs {
         project: &project,
-        periods: &periods,
+        periods: &periods.all,
         holidays: &holidays,
         area_code: config.as_ref().and_then(|c| c.project.area_code.as_deref()),
         tables: &resolver,
@@ -82,7 +103,7 @@ pub fn run(args: Args) -> u8 {
     for (name, plan) in plans {
         match args.emit {
             Emit::Plan => println!("-- {name}, as of {as_of}\n{}\n", plan.display_indent()),
-            Emit::Sql => match compile::sql::to_sql(plan, args.dialect) {
+            Emit::Sql | Emit::Script => match compile::sql::to_sql(plan, args.dialect) {
                 Ok(sql) => println!("-- {name}, as of {as_of}\n{sql};\n"),
                 Err(e) => return failed(e),
             },

@@ -63,6 +63,13 @@ pub struct Args {
     /// What to do with rows that cannot be read.
     #[arg(long, value_enum, default_value = "stop")]
     on_bad_rows: BadRows,
+    /// Where to compute the book: `local` (DataFusion over the files), or a PostgreSQL server,
+    /// `postgres://USER@HOST[:PORT]/DATABASE`, whose tables hold the sources by name.
+    #[arg(long, default_value = "local", value_name = "local|postgres://...")]
+    engine: String,
+    /// With `--engine postgres://...`: the schema holding the source tables.
+    #[arg(long)]
+    schema: Option<String>,
 }
 
 /// The book's layout of a run's rows, with each measure's polarity.
@@ -84,6 +91,45 @@ pub fn book_of(project: &crate::ir::Project, rows: &[results::ResultRow]) -> boo
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
+}
+
+/// The book computed by a PostgreSQL server from its own tables, laid out as a local run's.
+async fn on_postgres(
+    project: &crate::ir::Project,
+    config: Option<&Config>,
+    options: &RunOptions,
+    url: &str,
+    schema: Option<&str>,
+) -> Result<engine::RunOutput, engine::RunError> {
+    use crate::compile::sql::Dialect;
+    if options.years.is_some() || options.data_dir.is_some() {
+        return Err(engine::RunError::Invalid(
+            "--engine postgres reads the sources from the server's tables: drop --data and --years".into(),
+        ));
+    }
+    let as_of = match options.as_of {
+        Some(d) => d,
+        None => config.and_then(|c| c.as_of().ok().flatten()).ok_or_else(|| {
+            engine::RunError::Invalid("no as-of date: pass --as-of YYYY-MM-DD, or set as_of in scorebook.toml".into())
+        })?,
+    };
+    let chosen = engine::chosen_measures(project, &options.measures)?;
+    let request =
+        engine::warehouse::ScriptRequest { as_of, chosen: chosen.as_deref(), dialect: Dialect::Postgres, schema };
+    let script = engine::warehouse::script_for(project, config, &request)?;
+    let rows = engine::warehouse::run_on_postgres(project, url, &script).await?;
+    let warnings = project
+        .measures
+        .iter()
+        .filter(|m| m.benchmarks.published.is_some())
+        .map(|m| {
+            format!(
+                "measure {}: benchmarks from published data are computed by local runs only; left empty",
+                m.reference
+            )
+        })
+        .collect();
+    Ok(engine::RunOutput { rows, bindings: Vec::new(), load: Default::default(), warnings, quality: Vec::new(), as_of })
 }
 
 /// `2013..2025` (or a single year, `2025`): the first and last year the financial years end in.
@@ -135,7 +181,15 @@ pub fn run(args: Args) -> u8 {
     };
     let output = runtime.block_on(async {
         let spinner = super::progress::Spinner::after_a_second("running the book");
-        let out = engine::run(&project, config.as_ref(), &options).await;
+        let out = match args.engine.as_str() {
+            "local" => engine::run(&project, config.as_ref(), &options).await,
+            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                on_postgres(&project, config.as_ref(), &options, url, args.schema.as_deref()).await
+            }
+            other => Err(engine::RunError::Invalid(format!(
+                "--engine {other}: expected `local` or a PostgreSQL URL such as postgres://analyst@warehouse/social_care"
+            ))),
+        };
         spinner.finish();
         out
     });
@@ -171,6 +225,7 @@ pub fn run(args: Args) -> u8 {
         "format": format!("{:?}", args.format).to_lowercase(),
         "measures": args.measures,
         "years": args.years.map(|(a, b)| format!("{a}..{b}")),
+        "engine": crate::engine::warehouse::without_password(&args.engine),
         "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
         "suppress": args.suppress,
     });

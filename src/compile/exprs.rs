@@ -46,6 +46,25 @@ pub fn guarded_div(l: Expr, r: Expr) -> Expr {
     when(r.clone().eq(lit(0.0)), null_f64()).otherwise(l / r).expect("a CASE with one branch and an ELSE builds")
 }
 
+/// `l op r` with the language's meaning: SQL's truth for `and`/`or` and comparisons, and a
+/// division by zero that is a missing value.
+pub fn binary(op: BinaryOp, l: Expr, r: Expr) -> Expr {
+    match op {
+        BinaryOp::Or => l.or(r),
+        BinaryOp::And => l.and(r),
+        BinaryOp::Eq => l.eq(r),
+        BinaryOp::NotEq => l.not_eq(r),
+        BinaryOp::Lt => l.lt(r),
+        BinaryOp::LtEq => l.lt_eq(r),
+        BinaryOp::Gt => l.gt(r),
+        BinaryOp::GtEq => l.gt_eq(r),
+        BinaryOp::Add => l + r,
+        BinaryOp::Sub => l - r,
+        BinaryOp::Mul => l * r,
+        BinaryOp::Div => guarded_div(l, r),
+    }
+}
+
 /// A calendar join the source's plan needs: `alias.idx` is the working-day index of `date`.
 #[derive(Clone, Debug)]
 pub struct CalendarJoin {
@@ -178,24 +197,7 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
         },
         ExprKind::Not(x) => !compile(x, cx, needs)?,
         ExprKind::Neg(x) => -compile(x, cx, needs)?,
-        ExprKind::Binary { op, left, right } => {
-            let l = compile(left, cx, needs)?;
-            let r = compile(right, cx, needs)?;
-            match op {
-                BinaryOp::Or => l.or(r),
-                BinaryOp::And => l.and(r),
-                BinaryOp::Eq => l.eq(r),
-                BinaryOp::NotEq => l.not_eq(r),
-                BinaryOp::Lt => l.lt(r),
-                BinaryOp::LtEq => l.lt_eq(r),
-                BinaryOp::Gt => l.gt(r),
-                BinaryOp::GtEq => l.gt_eq(r),
-                BinaryOp::Add => l + r,
-                BinaryOp::Sub => l - r,
-                BinaryOp::Mul => l * r,
-                BinaryOp::Div => guarded_div(l, r),
-            }
-        }
+        ExprKind::Binary { op, left, right } => binary(*op, compile(left, cx, needs)?, compile(right, cx, needs)?),
         ExprKind::IsMissing { expr, negated } => {
             let x = compile(expr, cx, needs)?;
             if *negated {

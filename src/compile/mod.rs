@@ -9,6 +9,7 @@
 
 pub mod exprs;
 mod population;
+pub mod script;
 mod source_plan;
 
 pub use population::AREA_COLUMN;

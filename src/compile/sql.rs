@@ -2,7 +2,13 @@
 
 use super::CompileError;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::sql::sqlparser::ast::{visit_expressions_mut, Expr as SqlExpr, Statement, Value};
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
+use datafusion::sql::sqlparser::ast::{
+    visit_expressions_mut, visit_relations_mut, BinaryOperator, CaseWhen, DataType as SqlType, DateTimeField,
+    Expr as SqlExpr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName, Statement, Value,
+};
+use datafusion::sql::sqlparser::dialect::SQLiteDialect;
+use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::unparser::dialect::{
     BigQueryDialect, DefaultDialect, Dialect as UnparserDialect, DuckDBDialect, MySqlDialect, PostgreSqlDialect,
     SnowflakeDialect, SqliteDialect,
@@ -38,10 +44,25 @@ pub fn with_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 pub fn to_sql(plan: &LogicalPlan, dialect: Dialect) -> Result<String, CompileError> {
-    with_deep_stack(|| unparse(plan, dialect))
+    with_deep_stack(|| unparse(plan, dialect, None))
 }
 
-fn unparse(plan: &LogicalPlan, dialect: Dialect) -> Result<String, CompileError> {
+/// Tables a plan reads, and the schema they live in.
+pub struct InSchema<'a> {
+    pub schema: &'a str,
+    pub tables: &'a [String],
+}
+
+/// SQL for `plan` whose source tables are read from `in_schema` when given.
+pub fn to_sql_in(
+    plan: &LogicalPlan,
+    dialect: Dialect,
+    in_schema: Option<&InSchema<'_>>,
+) -> Result<String, CompileError> {
+    with_deep_stack(|| unparse(plan, dialect, in_schema))
+}
+
+fn unparse(plan: &LogicalPlan, dialect: Dialect, in_schema: Option<&InSchema<'_>>) -> Result<String, CompileError> {
     let d: Box<dyn UnparserDialect> = match dialect {
         Dialect::Datafusion => Box::new(DefaultDialect {}),
         Dialect::Postgres => Box::new(PostgreSqlDialect {}),
@@ -52,8 +73,171 @@ fn unparse(plan: &LogicalPlan, dialect: Dialect) -> Result<String, CompileError>
         Dialect::Snowflake => Box::new(SnowflakeDialect::new()),
     };
     let mut statement = Unparser::new(d.as_ref()).with_pretty(true).plan_to_sql(plan)?;
+    if let Some(s) = in_schema {
+        qualify_tables(&mut statement, s);
+    }
+    match dialect {
+        Dialect::Sqlite => sqlite_dates(&mut statement)?,
+        Dialect::Mysql | Dialect::Bigquery | Dialect::Snowflake => {
+            filters_as_case(&mut statement);
+            unit_intervals(&mut statement, dialect)?;
+        }
+        Dialect::Datafusion | Dialect::Postgres | Dialect::Duckdb => {}
+    }
     quote_literals(&mut statement, dialect);
     Ok(statement.to_string())
+}
+
+/// Source tables as `schema.table`.
+fn qualify_tables(statement: &mut Statement, in_schema: &InSchema<'_>) {
+    let _ = visit_relations_mut(statement, |name| {
+        if let [only] = name.0.as_slice() {
+            if let Some(ident) = only.as_ident() {
+                if in_schema.tables.contains(&ident.value) {
+                    let table = ident.clone();
+                    let schema = Ident::with_quote('"', in_schema.schema);
+                    *name = ObjectName::from(vec![schema, table]);
+                }
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// SQLite has no date type and no interval arithmetic: dates stay ISO text, which compares in
+/// date order, and `d + INTERVAL` becomes `date(d, ...)`, with months clamped to the month's
+/// last day as in the other engines (SQLite's own `date('2012-02-29', '+12 months')` is
+/// 1 March; scorebook's is 28 February).
+fn sqlite_dates(statement: &mut Statement) -> Result<(), CompileError> {
+    let mut problem = None;
+    let _ = visit_expressions_mut(statement, |e| {
+        if let SqlExpr::Cast { expr, data_type: SqlType::Date, .. } = e {
+            *e = (**expr).clone();
+            return ControlFlow::Continue(());
+        }
+        if let SqlExpr::BinaryOp { left, op, right } = e {
+            let sign = match op {
+                BinaryOperator::Plus => 1,
+                BinaryOperator::Minus => -1,
+                _ => return ControlFlow::Continue(()),
+            };
+            let SqlExpr::Interval(interval) = &**right else { return ControlFlow::Continue(()) };
+            let Some((months, days)) = interval_parts(&interval.value.to_string()) else {
+                problem = Some(format!("the interval {interval} in SQLite"));
+                return ControlFlow::Break(());
+            };
+            let d = left.to_string();
+            let text = match (months * sign, days * sign) {
+                (0, n) => format!("date({d}, '{n:+} days')"),
+                (m, 0) => format!(
+                    "CASE WHEN strftime('%d', date({d}, '{m:+} months')) = strftime('%d', {d}) THEN date({d}, '{m:+} months') ELSE date({d}, '{m:+} months', 'start of month', '-1 day') END"
+                ),
+                _ => {
+                    problem = Some(format!("the interval {interval}, of months and days at once, in SQLite"));
+                    return ControlFlow::Break(());
+                }
+            };
+            match Parser::new(&SQLiteDialect {}).try_with_sql(&text).and_then(|mut p| p.parse_expr()) {
+                Ok(x) => *e = x,
+                Err(err) => {
+                    problem = Some(format!("rewriting {text} for SQLite: {err}"));
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    match problem {
+        Some(p) => Err(CompileError::unsupported(p)),
+        None => Ok(()),
+    }
+}
+
+/// `agg(x) FILTER (WHERE c)` as `agg(CASE WHEN c THEN x END)`, for engines without FILTER:
+/// the aggregate skips the NULLs the CASE gives other rows, so the result is the same
+/// (`count(*)` counts `CASE WHEN c THEN 1 END`).
+fn filters_as_case(statement: &mut Statement) {
+    let _ = visit_expressions_mut(statement, |e| {
+        let SqlExpr::Function(f) = e else { return ControlFlow::<()>::Continue(()) };
+        let Some(condition) = f.filter.take() else { return ControlFlow::Continue(()) };
+        let when = |result: SqlExpr| SqlExpr::Case {
+            case_token: AttachedToken::empty(),
+            end_token: AttachedToken::empty(),
+            operand: None,
+            conditions: vec![CaseWhen { condition: (*condition).clone(), result }],
+            else_result: None,
+        };
+        if let FunctionArguments::List(list) = &mut f.args {
+            for arg in &mut list.args {
+                if let FunctionArg::Unnamed(a) = arg {
+                    *a = match std::mem::replace(a, FunctionArgExpr::Wildcard) {
+                        FunctionArgExpr::Expr(x) => FunctionArgExpr::Expr(when(x)),
+                        _ => FunctionArgExpr::Expr(when(number(1))),
+                    };
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    });
+}
+
+fn number(n: i64) -> SqlExpr {
+    SqlExpr::Value(Value::Number(n.to_string().parse().expect("an integer is a number"), false).with_empty_span())
+}
+
+/// `INTERVAL '1 YEARS 3 MONS'` as `INTERVAL 15 MONTH` (MySQL, BigQuery) or
+/// `INTERVAL '15 MONTH'` (Snowflake): month arithmetic these engines clamp to the month's end.
+fn unit_intervals(statement: &mut Statement, dialect: Dialect) -> Result<(), CompileError> {
+    let mut problem = None;
+    let _ = visit_expressions_mut(statement, |e| {
+        let SqlExpr::Interval(interval) = e else { return ControlFlow::Continue(()) };
+        if interval.leading_field.is_some() {
+            return ControlFlow::Continue(()); // already in the dialect's own style
+        }
+        let Some((months, days)) = interval_parts(&interval.value.to_string()) else {
+            problem = Some(format!("the interval {interval} in {dialect:?}"));
+            return ControlFlow::Break(());
+        };
+        let (n, field, name) = match (months, days) {
+            (m, 0) => (m, DateTimeField::Month, "MONTH"),
+            (0, d) => (d, DateTimeField::Day, "DAY"),
+            _ => {
+                problem = Some(format!("the interval {interval}, of months and days at once, in {dialect:?}"));
+                return ControlFlow::Break(());
+            }
+        };
+        let (value, leading_field) = if dialect == Dialect::Snowflake {
+            (SqlExpr::Value(Value::SingleQuotedString(format!("{n} {name}")).with_empty_span()), None)
+        } else {
+            (number(n), Some(field))
+        };
+        *interval.value = value;
+        interval.leading_field = leading_field;
+        ControlFlow::Continue(())
+    });
+    match problem {
+        Some(p) => Err(CompileError::unsupported(p)),
+        None => Ok(()),
+    }
+}
+
+/// Months and days of an unparsed interval such as `'1 YEARS 3 MONS'` or
+/// `'0 YEARS 0 MONS 30 DAYS 0 HOURS 0 MINS 0.000000000 SECS'`; `None` if it holds time.
+fn interval_parts(text: &str) -> Option<(i64, i64)> {
+    let words: Vec<&str> = text.trim_matches(|c| c == '\'' || c == ' ').split_whitespace().collect();
+    let (mut months, mut days) = (0i64, 0i64);
+    for pair in words.chunks(2) {
+        let [n, unit] = pair else { return None };
+        let n: f64 = n.parse().ok()?;
+        match unit.to_ascii_uppercase().trim_end_matches('S') {
+            "YEAR" => months += 12 * n as i64,
+            "MON" | "MONTH" => months += n as i64,
+            "DAY" => days += n as i64,
+            "HOUR" | "MIN" | "MINUTE" | "SEC" | "SECOND" if n == 0.0 => {}
+            _ => return None,
+        }
+    }
+    Some((months, days))
 }
 
 /// Writes every text literal as the dialect reads it back, whatever it holds. The parser

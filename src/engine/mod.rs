@@ -5,6 +5,7 @@
 pub mod manifest;
 mod published;
 pub mod quality;
+pub mod warehouse;
 
 use crate::benchmarks::{self, BenchmarkSettings, PublishedRow};
 use crate::calendar::{

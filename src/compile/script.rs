@@ -1,0 +1,435 @@
+//! A self-contained SQL script for a warehouse: it builds the working-day calendar, computes
+//! every cell of the book from the source tables by name, and returns the long result table of
+//! council-book.md §5 (targets, RAG, direction and judgement included), so the book can be
+//! computed next to the data. Benchmarks are the figures written in the rules; benchmarks from
+//! published data need the published files and come from `scorebook run`.
+
+use super::exprs::{binary, date_lit, null_f64};
+use super::sql::{self, Dialect};
+use super::{cell_name, BookPlan, CompileError, CALENDAR_TABLE};
+use crate::calendar::working_days::{HolidayList, FIRST_DAY, LAST_DAY};
+use crate::calendar::{BookPeriods, DateRange};
+use crate::ir::{self, ExprKind, Measure, Polarity, RagOperand, Value};
+use crate::judgement::{self, DefaultRag};
+use chrono::NaiveDate;
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::logical_expr::builder::LogicalTableSource;
+use datafusion::logical_expr::{when, Expr, LogicalPlanBuilder};
+use datafusion::prelude::{cast, col, lit};
+use datafusion::scalar::ScalarValue;
+use std::sync::Arc;
+
+/// The CTE holding a part's totals row, and each of its breakdowns' rows.
+fn totals_name(part: usize) -> String {
+    if part == 0 {
+        "scorebook_totals".into()
+    } else {
+        format!("scorebook_totals_{part}")
+    }
+}
+fn breakdown_name(part: usize, k: usize) -> String {
+    format!("scorebook_breakdown_{part}_{k}")
+}
+
+/// Columns one SELECT may have: PostgreSQL allows 1,664.
+const MAX_COLUMNS: usize = 1500;
+
+/// The measures (in order, dependencies included) split into parts whose totals row stays
+/// within `MAX_COLUMNS`: three cells (numerator, denominator, value) per measure and period.
+pub fn parts(project: &ir::Project, measures: &[usize], periods: usize) -> Vec<Vec<usize>> {
+    let per_part = (MAX_COLUMNS / (3 * periods.max(1))).max(1);
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for &i in measures {
+        let fits = out.last().is_some_and(|last| {
+            let mut with = last.clone();
+            with.push(i);
+            super::with_dependencies(project, &with).len() <= per_part
+        });
+        match out.last_mut() {
+            Some(last) if fits => last.push(i),
+            _ => out.push(vec![i]),
+        }
+    }
+    out
+}
+
+/// What the script needs besides the compiled book.
+pub struct ScriptInputs<'a> {
+    pub project: &'a ir::Project,
+    /// The book compiled in parts (see `parts`), each a plan of its own.
+    pub books: &'a [BookPlan],
+    pub periods: &'a BookPeriods,
+    pub holidays: &'a HolidayList,
+    pub default_rag: DefaultRag,
+    pub as_of: NaiveDate,
+    /// The measures to report (indices into the project); all the book's when `None`.
+    pub chosen: Option<&'a [usize]>,
+    pub dialect: Dialect,
+    /// Where the source tables live (`--schema`).
+    pub schema: Option<&'a str>,
+}
+
+/// The whole script: the calendar, then one query returning the result table.
+pub fn book_script(x: &ScriptInputs<'_>) -> Result<String, CompileError> {
+    let sources: Vec<String> = x.project.sources.iter().map(|s| s.name.clone()).collect();
+    let in_schema = x.schema.map(|schema| sql::InSchema { schema, tables: &sources });
+    let mut ctes = Vec::new();
+    for (part, book) in x.books.iter().enumerate() {
+        ctes.push((totals_name(part), sql::to_sql_in(&book.totals, x.dialect, in_schema.as_ref())?));
+        for (k, b) in book.breakdowns.iter().enumerate() {
+            ctes.push((breakdown_name(part, k), sql::to_sql_in(&b.plan, x.dialect, in_schema.as_ref())?));
+        }
+    }
+    let result = sql::to_sql(&long_plan(x)?, x.dialect)?;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "-- scorebook {}: the performance book as of {}, for {:?}.\n-- Reads the tables {}{}.\n\n",
+        env!("CARGO_PKG_VERSION"),
+        x.as_of,
+        x.dialect,
+        sources.join(", "),
+        x.schema.map(|s| format!(" in schema {s}")).unwrap_or_default(),
+    ));
+    out.push_str("-- The working-day calendar: each day and the working days up to and including it.\n");
+    out.push_str(&calendar_statement(x.holidays, x.dialect)?);
+    out.push_str(";\n");
+    // Without an index and statistics, engines such as PostgreSQL plan the calendar joins as
+    // nested loops over all 55,000 days: seconds per measure instead of milliseconds.
+    if matches!(x.dialect, Dialect::Postgres | Dialect::Duckdb | Dialect::Sqlite | Dialect::Datafusion) {
+        out.push_str(&format!("CREATE UNIQUE INDEX {CALENDAR_TABLE}_date ON {CALENDAR_TABLE} (date);\n"));
+        if x.dialect != Dialect::Datafusion {
+            out.push_str(&format!("ANALYZE {CALENDAR_TABLE};\n"));
+        }
+    }
+    out.push_str("\n-- The book.\n");
+    out.push_str(RESULT_MARKER);
+    out.push_str("\nWITH ");
+    let ctes: Vec<String> = ctes.into_iter().map(|(name, body)| format!("{name} AS (\n{body}\n)")).collect();
+    out.push_str(&ctes.join(",\n"));
+    out.push('\n');
+    out.push_str(&result);
+    out.push_str(";\n");
+    Ok(out)
+}
+
+/// The line before the query that returns the result table (tools split the script there).
+pub const RESULT_MARKER: &str = "-- scorebook: result";
+
+/// Creates the calendar table the plans join: `date` and `idx`, the working days from the
+/// calendar's first day up to and including `date`.
+fn calendar_statement(holidays: &HolidayList, dialect: Dialect) -> Result<String, CompileError> {
+    let first = format!("{:04}-{:02}-{:02}", FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2);
+    let last = format!("{:04}-{:02}-{:02}", LAST_DAY.0, LAST_DAY.1, LAST_DAY.2);
+    let days: Vec<String> = holidays.days.iter().map(|d| format!("'{d}'")).collect();
+    let holiday_list = if days.is_empty() { "'0001-01-01'".to_string() } else { days.join(", ") };
+    let t = CALENDAR_TABLE;
+    Ok(match dialect {
+        Dialect::Postgres => format!(
+            "CREATE TEMPORARY TABLE {t} AS\nSELECT CAST(d AS DATE) AS date,\n  SUM(CASE WHEN EXTRACT(ISODOW FROM d) < 6 AND CAST(d AS DATE) NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM generate_series(DATE '{first}', DATE '{last}', INTERVAL '1 day') AS g(d)",
+            h = dated(&holiday_list, "DATE ")
+        ),
+        Dialect::Duckdb | Dialect::Datafusion => format!(
+            "CREATE TEMPORARY TABLE {t} AS\nSELECT CAST(d AS DATE) AS date,\n  SUM(CASE WHEN isodow(d) < 6 AND CAST(d AS DATE) NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM generate_series(DATE '{first}', DATE '{last}', INTERVAL 1 DAY) AS g(d)",
+            h = dated(&holiday_list, "DATE ")
+        ),
+        Dialect::Sqlite => format!(
+            "CREATE TEMPORARY TABLE {t} AS\nWITH RECURSIVE days(d) AS (SELECT '{first}' UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < '{last}')\nSELECT d AS date,\n  SUM(CASE WHEN strftime('%w', d) NOT IN ('0', '6') AND d NOT IN ({holiday_list}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM days"
+        ),
+        Dialect::Bigquery => format!(
+            "CREATE TEMP TABLE {t} AS\nSELECT d AS date,\n  SUM(CASE WHEN EXTRACT(DAYOFWEEK FROM d) NOT IN (1, 7) AND d NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM UNNEST(GENERATE_DATE_ARRAY(DATE '{first}', DATE '{last}')) AS d",
+            h = dated(&holiday_list, "DATE ")
+        ),
+        Dialect::Snowflake => format!(
+            "CREATE TEMPORARY TABLE {t} AS\nWITH days AS (SELECT DATEADD(day, SEQ4(), DATE '{first}') AS d FROM TABLE(GENERATOR(ROWCOUNT => 60000)))\nSELECT d AS date,\n  SUM(CASE WHEN DAYOFWEEKISO(d) < 6 AND d NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM days WHERE d <= DATE '{last}'",
+            h = dated(&holiday_list, "DATE ")
+        ),
+        // MySQL cannot open a temporary table twice in one query, and the plans join the
+        // calendar once per date they count working days from: a plain table, replaced.
+        Dialect::Mysql => format!(
+            "DROP TABLE IF EXISTS {t};\nSET SESSION cte_max_recursion_depth = 60000;\nCREATE TABLE {t} AS\nWITH RECURSIVE days(d) AS (SELECT DATE '{first}' UNION ALL SELECT d + INTERVAL 1 DAY FROM days WHERE d < DATE '{last}')\nSELECT d AS date,\n  SUM(CASE WHEN WEEKDAY(d) < 5 AND d NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM days",
+            h = dated(&holiday_list, "DATE ")
+        ),
+    })
+}
+
+/// `'2013-04-01', ...` as `DATE '2013-04-01', ...`.
+fn dated(list: &str, prefix: &str) -> String {
+    list.split(", ").map(|d| format!("{prefix}{d}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The result table as a plan over the CTEs: one SELECT per measure and period (and per
+/// breakdown), unioned, in the book's order.
+fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPlan, CompileError> {
+    let mut measures: Vec<(usize, usize)> = Vec::new(); // (measure, part computing it)
+    for (part, book) in x.books.iter().enumerate() {
+        for &i in &book.measures {
+            let wanted = x.chosen.is_none_or(|c| c.contains(&i));
+            if wanted && !measures.iter().any(|(j, _)| *j == i) {
+                measures.push((i, part));
+            }
+        }
+    }
+    measures.sort_by_key(|(i, _)| *i);
+    // One union per measure, each a derived table: SQLite allows 500 terms in one compound
+    // SELECT, and a book has more rows than that.
+    let mut per_measure: Vec<LogicalPlanBuilder> = Vec::new();
+    for (order, &(i, part)) in measures.iter().enumerate() {
+        let m = &x.project.measures[i];
+        let book = &x.books[part];
+        let totals = totals_name(part);
+        let totals_schema: Arc<Schema> = Arc::new(book.totals.schema().as_arrow().clone());
+        let mut branches: Vec<LogicalPlanBuilder> = Vec::new();
+        for (pi, p) in x.periods.all.iter().enumerate().take(x.periods.reported) {
+            let prev = x.periods.previous[pi];
+            let key = Ordering { measure: order, period: pi };
+            let total = Cells { table: &totals, breakdown: None };
+            branches
+                .push(scan(&totals, totals_schema.clone())?.project(row_exprs(x, m, i, pi, prev, p, &total, key)?)?);
+            for (k, b) in book.breakdowns.iter().enumerate() {
+                if !b.measures.contains(&i) {
+                    continue;
+                }
+                let name = breakdown_name(part, k);
+                let schema = Arc::new(b.plan.schema().as_arrow().clone());
+                let cells = Cells { table: &name, breakdown: Some(&b.column) };
+                branches.push(scan(&name, schema)?.project(row_exprs(x, m, i, pi, prev, p, &cells, key)?)?);
+            }
+        }
+        per_measure.push(union_all(branches)?);
+    }
+    if per_measure.len() > 1 {
+        per_measure = per_measure
+            .into_iter()
+            .enumerate()
+            .map(|(k, m)| m.alias(format!("measure_{k}")))
+            .collect::<Result<_, _>>()?;
+    }
+    let sort = ["ord_measure", "ord_period", "breakdown", "breakdown_value"]
+        .iter()
+        .map(|c| col(*c).sort(true, true))
+        .collect::<Vec<_>>();
+    let columns: Vec<Expr> = crate::results::COLUMNS.iter().map(|c| col(*c)).collect();
+    Ok(union_all(per_measure)?.sort(sort)?.project(columns)?.build()?)
+}
+
+fn union_all(plans: Vec<LogicalPlanBuilder>) -> Result<LogicalPlanBuilder, CompileError> {
+    let mut plans = plans.into_iter();
+    let mut out = plans.next().ok_or_else(|| CompileError::unsupported("a book with no measures".into()))?;
+    for p in plans {
+        out = out.union(p.build()?)?;
+    }
+    Ok(out)
+}
+
+fn scan(name: &str, schema: Arc<Schema>) -> Result<LogicalPlanBuilder, CompileError> {
+    Ok(LogicalPlanBuilder::scan(name, Arc::new(LogicalTableSource::new(schema)), None)?)
+}
+
+#[derive(Clone, Copy)]
+struct Ordering {
+    measure: usize,
+    period: usize,
+}
+
+/// Where a row's cells come from: the totals, or a breakdown's rows.
+struct Cells<'a> {
+    table: &'a str,
+    breakdown: Option<&'a str>,
+}
+
+fn text(s: &str) -> Expr {
+    lit(s.to_string())
+}
+
+fn null_text() -> Expr {
+    cast(lit(ScalarValue::Null), DataType::Utf8)
+}
+
+fn number(v: Option<f64>) -> Expr {
+    v.map_or_else(null_f64, lit)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row_exprs(
+    x: &ScriptInputs<'_>,
+    m: &Measure,
+    i: usize,
+    pi: usize,
+    prev: usize,
+    p: &crate::calendar::ReportingPeriod,
+    cells: &Cells<'_>,
+    key: Ordering,
+) -> Result<Vec<Expr>, CompileError> {
+    let cell = |period: usize, what: &str| {
+        cast(col(format!("{}.{}", cells.table, cell_name(i, period, what))), DataType::Float64)
+    };
+    let value = cell(pi, "val");
+    let previous = cell(prev, "val");
+    let range = DateRange { start: p.range.start, end: p.range.end };
+    let target = judgement::target_for(m, range);
+    let figures = Figures {
+        value: value.clone(),
+        previous: previous.clone(),
+        target,
+        benchmark: m.benchmarks.sn,
+        england: m.benchmarks.england,
+    };
+    let rag = rag_expr(m, &figures, x.default_rag)?;
+    let direction = direction_expr(&value, &previous, m.precision)?;
+    let judgement = judgement_expr(m, &figures, direction.clone())?;
+    let (breakdown, breakdown_value) = match cells.breakdown {
+        Some(c) => (text(c), cast(col(format!("{}.breakdown_value", cells.table)), DataType::Utf8)),
+        None => (null_text(), null_text()),
+    };
+    Ok(vec![
+        text(&m.reference).alias("ref"),
+        text(&m.title).alias("title"),
+        m.theme.as_deref().map_or_else(null_text, text).alias("theme"),
+        text(&m.unit.name()).alias("unit"),
+        text(p.kind.name()).alias("period_kind"),
+        text(&p.label).alias("period_label"),
+        date_lit(p.range.start).alias("period_start"),
+        date_lit(p.range.end).alias("period_end"),
+        cell(pi, "num").alias("numerator"),
+        cell(pi, "den").alias("denominator"),
+        value.alias("value"),
+        number(target).alias("target"),
+        rag.alias("rag"),
+        direction.alias("direction"),
+        judgement.alias("judgement"),
+        number(m.benchmarks.sn).alias("benchmark_sn"),
+        number(m.benchmarks.england).alias("benchmark_england"),
+        breakdown.alias("breakdown"),
+        breakdown_value.alias("breakdown_value"),
+        date_lit(x.as_of).alias("as_of"),
+        number(m.benchmarks.la).alias("benchmark_la"),
+        null_f64().alias("benchmark_sn_neighbours"),
+        lit(key.measure as i64).alias("ord_measure"),
+        lit(key.period as i64).alias("ord_period"),
+    ])
+}
+
+/// The figures a row is judged on.
+struct Figures {
+    value: Expr,
+    previous: Expr,
+    target: Option<f64>,
+    benchmark: Option<f64>,
+    england: Option<f64>,
+}
+
+/// The RAG rating: the measure's rules, first match first, or the project's default banding
+/// around the target; missing when the value is.
+fn rag_expr(m: &Measure, f: &Figures, default: DefaultRag) -> Result<Expr, CompileError> {
+    let value_missing = f.value.clone().is_null();
+    let mut case = when(value_missing, null_text());
+    if !m.rag.is_empty() {
+        let mut otherwise = null_text();
+        for r in &m.rag {
+            match &r.condition {
+                Some(c) => case = case.when(rag_condition(c, f)?, text(r.colour.name())),
+                None => {
+                    otherwise = text(r.colour.name());
+                    break;
+                }
+            }
+        }
+        return Ok(case.otherwise(otherwise)?);
+    }
+    let Some(target) = f.target else { return Ok(null_text()) };
+    let margin = target.abs() * default.amber_within_percent / 100.0;
+    let v = f.value.clone();
+    let (met, near) = match m.polarity {
+        Polarity::High => (v.clone().gt_eq(lit(target)), v.gt_eq(lit(target - margin))),
+        Polarity::Low => (v.clone().lt_eq(lit(target)), v.lt_eq(lit(target + margin))),
+        Polarity::InLineWithBenchmark | Polarity::None => return Ok(null_text()),
+    };
+    Ok(case.when(met, text("green")).when(near, text("amber")).otherwise(text("red"))?)
+}
+
+/// A RAG rule's condition as SQL over the row's figures (SQL's truth rule: a comparison with a
+/// missing figure is not true, as in `judgement::holds`).
+fn rag_condition(e: &ir::Expr, f: &Figures) -> Result<Expr, CompileError> {
+    let c = |x: &ir::Expr| rag_condition(x, f);
+    Ok(match &e.kind {
+        ExprKind::Literal(Value::Int(i)) => lit(*i as f64),
+        ExprKind::Literal(Value::Decimal(d)) => lit(*d),
+        ExprKind::Literal(Value::Bool(b)) => lit(*b),
+        ExprKind::RagOperand(op) => match op {
+            RagOperand::Value => f.value.clone(),
+            RagOperand::Previous => f.previous.clone(),
+            RagOperand::Target => number(f.target),
+            RagOperand::Benchmark => number(f.benchmark),
+            RagOperand::England => number(f.england),
+        },
+        ExprKind::Not(x) => !c(x)?,
+        ExprKind::Neg(x) => -c(x)?,
+        ExprKind::Call { func: ir::Function::Abs, args } => datafusion::functions::expr_fn::abs(c(&args[0])?),
+        ExprKind::Call { func: ir::Function::Coalesce, args } => {
+            datafusion::functions::expr_fn::coalesce(args.iter().map(c).collect::<Result<_, _>>()?)
+        }
+        ExprKind::IsMissing { expr, negated } => {
+            let x = c(expr)?;
+            if *negated {
+                x.is_not_null()
+            } else {
+                x.is_null()
+            }
+        }
+        ExprKind::InList { expr, list, negated } => {
+            c(expr)?.in_list(list.iter().map(c).collect::<Result<_, _>>()?, *negated)
+        }
+        ExprKind::Binary { op, left, right } => binary(*op, c(left)?, c(right)?),
+        _ => return Err(CompileError::unsupported("this expression in a RAG rule".into())),
+    })
+}
+
+/// `x` rounded to `precision` decimals, halves away from zero (as `judgement::rounded`):
+/// written with floor and ceiling, which every engine has and rounds the same way.
+fn rounded(x: &Expr, precision: u8) -> Expr {
+    use datafusion::functions::expr_fn::{ceil, floor};
+    let f = 10f64.powi(i32::from(precision));
+    let scaled = x.clone() * lit(f);
+    when(scaled.clone().gt_eq(lit(0.0)), floor(scaled.clone() + lit(0.5)))
+        .otherwise(ceil(scaled - lit(0.5)))
+        .expect("a CASE with one branch and an ELSE builds")
+        / lit(f)
+}
+
+fn direction_expr(value: &Expr, previous: &Expr, precision: u8) -> Result<Expr, CompileError> {
+    let (v, p) = (rounded(value, precision), rounded(previous, precision));
+    Ok(when(value.clone().is_null().or(previous.clone().is_null()), null_text())
+        .when(v.clone().gt(p.clone()), text("up"))
+        .when(v.lt(p), text("down"))
+        .otherwise(text("same"))?)
+}
+
+fn judgement_expr(m: &Measure, f: &Figures, direction: Expr) -> Result<Expr, CompileError> {
+    let not_comparable = text("not_comparable");
+    let is = |d: &str| direction.clone().eq(text(d));
+    let missing = direction.clone().is_null();
+    Ok(match m.polarity {
+        Polarity::None => not_comparable,
+        Polarity::High | Polarity::Low => {
+            let (good, bad) = if m.polarity == Polarity::High { ("up", "down") } else { ("down", "up") };
+            when(missing, not_comparable.clone())
+                .when(is("same"), text("no_change"))
+                .when(is(good), text("improving"))
+                .when(is(bad), text("worsening"))
+                .otherwise(not_comparable)?
+        }
+        Polarity::InLineWithBenchmark => {
+            let mut case = when(missing, not_comparable.clone()).when(is("same"), text("no_change"));
+            if let Some(b) = f.benchmark.or(f.england) {
+                use datafusion::functions::expr_fn::abs;
+                let now = abs(rounded(&f.value, m.precision) - lit(b));
+                let before = abs(rounded(&f.previous, m.precision) - lit(b));
+                case = case
+                    .when(now.clone().lt(before.clone()), text("improving"))
+                    .when(now.gt(before), text("worsening"))
+                    .when(lit(true), text("no_change"));
+            }
+            case.otherwise(not_comparable)?
+        }
+    })
+}

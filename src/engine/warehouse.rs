@@ -1,0 +1,168 @@
+//! The book computed in a warehouse: the project compiled against its declared schemas (no
+//! data needed) into one self-contained script (`compile::script`), and, for PostgreSQL, that
+//! script run on a server with its rows read back as the result table.
+
+use super::{holidays_for, RunError};
+use crate::calendar::{book_periods, PeriodKind};
+use crate::compile::{self, script, sql::Dialect, CompileError, PlanInputs, CALENDAR_TABLE};
+use crate::config::Config;
+use crate::ir::Project;
+use crate::results::ResultRow;
+use chrono::NaiveDate;
+use datafusion::logical_expr::{builder::LogicalTableSource, TableSource};
+use std::sync::Arc;
+
+/// What to compile: the measures chosen (all when `None`), the dialect and the schema.
+pub struct ScriptRequest<'a> {
+    pub as_of: NaiveDate,
+    pub chosen: Option<&'a [usize]>,
+    pub dialect: Dialect,
+    pub schema: Option<&'a str>,
+}
+
+/// The script computing the book as of `as_of` from the source tables by name.
+pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRequest<'_>) -> Result<String, RunError> {
+    let holidays = holidays_for(project, config)?;
+    let periods = book_periods(request.as_of);
+    let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
+        if name == CALENDAR_TABLE {
+            return Ok(Arc::new(LogicalTableSource::new(compile::calendar_schema())));
+        }
+        let source = project.source(name).ok_or_else(|| CompileError::unsupported(format!("table `{name}`")))?;
+        Ok(Arc::new(LogicalTableSource::new(crate::data::readers::declared_schema(source))))
+    };
+    let inputs = PlanInputs {
+        project,
+        periods: &periods.all,
+        holidays: &holidays,
+        area_code: config.and_then(|c| c.project.area_code.as_deref()),
+        tables: &resolver,
+    };
+    let all: Vec<usize> = (0..project.measures.len()).collect();
+    let measures = compile::with_dependencies(project, request.chosen.unwrap_or(&all));
+    let books = script::parts(project, &measures, periods.all.len())
+        .iter()
+        .map(|part| compile::compile_book(&inputs, Some(part)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let x = script::ScriptInputs {
+        project,
+        books: &books,
+        periods: &periods,
+        holidays: &holidays,
+        default_rag: config.map_or_else(Default::default, Config::default_rag),
+        as_of: request.as_of,
+        chosen: request.chosen,
+        dialect: request.dialect,
+        schema: request.schema,
+    };
+    Ok(script::book_script(&x)?)
+}
+
+/// Runs a PostgreSQL script on the server at `url` (`postgres://USER@HOST/DB`) and reads its
+/// result table back.
+pub async fn run_on_postgres(project: &Project, url: &str, script: &str) -> Result<Vec<ResultRow>, RunError> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .map_err(|e| RunError::Invalid(format!("cannot connect to {}: {}", without_password(url), describe(&e))))?;
+    let driver = tokio::spawn(connection);
+    // The simple protocol runs the whole script in one round trip and returns text cells.
+    let messages = client
+        .simple_query(script)
+        .await
+        .map_err(|e| RunError::Invalid(format!("the script failed on {}: {}", without_password(url), describe(&e))))?;
+    drop(client);
+    let _ = driver.await;
+    let mut rows = Vec::new();
+    for m in messages {
+        if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
+            rows.push(result_row(project, &r)?);
+        }
+    }
+    Ok(rows)
+}
+
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
+}
+
+/// The URL as it may be shown: without a password.
+pub fn without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user = &url[scheme + 3..at];
+            let user = user.split(':').next().unwrap_or_default();
+            format!("{}{user}{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow) -> Result<ResultRow, RunError> {
+    let bad = |column: &str, value: &str| {
+        RunError::Invalid(format!("the server returned `{value}` for `{column}`, which the result table cannot hold"))
+    };
+    let text = |c: &str| -> Result<Option<String>, RunError> {
+        r.try_get(c).map(|v| v.map(str::to_string)).map_err(|e| RunError::Invalid(format!("column `{c}`: {e}")))
+    };
+    let number = |c: &str| -> Result<Option<f64>, RunError> {
+        text(c)?.map(|v| v.parse::<f64>().map_err(|_| bad(c, &v))).transpose()
+    };
+    let date = |c: &str| -> Result<NaiveDate, RunError> {
+        let v = text(c)?.unwrap_or_default();
+        v.parse().map_err(|_| bad(c, &v))
+    };
+    let reference = text("ref")?.unwrap_or_default();
+    let kind = text("period_kind")?.unwrap_or_default();
+    let period_kind = match kind.as_str() {
+        "year" => PeriodKind::Year,
+        "month" => PeriodKind::Month,
+        "quarter" => PeriodKind::Quarter,
+        "ytd" => PeriodKind::Ytd,
+        other => return Err(bad("period_kind", other)),
+    };
+    let precision = project.measures.iter().find(|m| m.reference == reference).map_or(1, |m| m.precision);
+    Ok(ResultRow {
+        title: text("title")?.unwrap_or_default(),
+        theme: text("theme")?,
+        unit: text("unit")?.unwrap_or_default(),
+        period_kind,
+        period_label: text("period_label")?.unwrap_or_default(),
+        period_start: date("period_start")?,
+        period_end: date("period_end")?,
+        numerator: number("numerator")?,
+        denominator: number("denominator")?,
+        value: number("value")?,
+        target: number("target")?,
+        rag: text("rag")?,
+        direction: text("direction")?,
+        judgement: text("judgement")?,
+        benchmark_sn: number("benchmark_sn")?,
+        benchmark_england: number("benchmark_england")?,
+        breakdown: text("breakdown")?,
+        breakdown_value: text("breakdown_value")?,
+        as_of: date("as_of")?,
+        benchmark_la: number("benchmark_la")?,
+        benchmark_sn_neighbours: number("benchmark_sn_neighbours")?,
+        precision,
+        suppressed: false,
+        reference,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(without_password("postgres://ana:secret@db.example/book"), "postgres://ana@db.example/book");
+        assert_eq!(without_password("postgres://ana@localhost/book"), "postgres://ana@localhost/book");
+        assert_eq!(without_password("postgres://localhost/book"), "postgres://localhost/book");
+    }
+}
