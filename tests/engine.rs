@@ -407,3 +407,19 @@ fn hostile_literals_check() {
         assert!(sql.contains(r"'\'; DROP TABLE x; --'") && sql.contains(r"'back\\\'slash'"), "{d:?}:\n{sql}");
     }
 }
+
+#[test]
+fn a_derived_measure_may_come_before_the_measures_it_reads() {
+    let dir = std::path::Path::new("tests/fixtures/dialects");
+    let project = project::check_paths(&[dir.join("book.ind")]).unwrap().1.project.unwrap();
+    let options = RunOptions {
+        as_of: Some("2013-09-30".parse().unwrap()),
+        data_dir: Some(PathBuf::from("tests/fixtures/edge")),
+        ..RunOptions::default()
+    };
+    let out = tokio::runtime::Runtime::new().unwrap().block_on(engine::run(&project, None, &options)).unwrap();
+    let value = |r: &str| out.rows.iter().find(|x| x.reference == r && x.period_label == "2013-14 YTD").unwrap().value;
+    let (referrals, children) = (value("D5").unwrap(), value("D3").unwrap());
+    assert!(children > 0.0);
+    assert_eq!(value("D4"), Some(referrals / children));
+}

@@ -204,7 +204,7 @@ fn final_cells(inputs: &PlanInputs<'_>, measures: &[usize], by_area: bool) -> Re
     let project = inputs.project;
     let mut values: BTreeMap<(usize, usize), Expr> = BTreeMap::new();
     let mut out = Vec::new();
-    for &i in measures {
+    for i in dependencies_first(project, measures) {
         let m = &project.measures[i];
         for (pi, p) in inputs.periods.iter().enumerate() {
             let (num, den, val) = cell(inputs, i, pi, p, &values, by_area).map_err(|e| e.in_measure(m))?;
@@ -215,6 +215,30 @@ fn final_cells(inputs: &PlanInputs<'_>, measures: &[usize], by_area: bool) -> Re
         }
     }
     Ok(out)
+}
+
+/// The measures ordered so that a derived measure follows every measure it reads, wherever
+/// it stands in the project (the checker has already refused cycles).
+fn dependencies_first(project: &Project, measures: &[usize]) -> Vec<usize> {
+    fn depth(project: &Project, i: usize, seen: &mut Vec<usize>) -> usize {
+        let Definition::Derived { expr } = &project.measures[i].definition else { return 0 };
+        if seen.contains(&i) {
+            return 0;
+        }
+        seen.push(i);
+        let d = expr
+            .measure_refs()
+            .iter()
+            .filter_map(|name| project.measures.iter().position(|m| &m.name == name))
+            .map(|j| depth(project, j, seen) + 1)
+            .max()
+            .unwrap_or(0);
+        seen.pop();
+        d
+    }
+    let mut ordered: Vec<(usize, usize)> = measures.iter().map(|&i| (depth(project, i, &mut Vec::new()), i)).collect();
+    ordered.sort();
+    ordered.into_iter().map(|(_, i)| i).collect()
 }
 
 fn f64_of(e: Expr) -> Expr {
