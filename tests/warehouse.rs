@@ -249,6 +249,13 @@ fn run_with_a_postgres_engine_writes_the_same_book() {
     assert!(!message.contains("secret"), "{message}");
 }
 
+#[test]
+fn a_script_needs_a_warehouse_dialect() {
+    let out = scorebook().args(["compile", "rules", "--emit", "script", "--as-of", "2013-09-30"]).assert().code(2);
+    let message = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(message.contains("choose --dialect postgres, duckdb, sqlite, mysql, bigquery or snowflake"), "{message}");
+}
+
 /// The SQL for warehouses not run here, kept as snapshots for review: each dialect's calendar
 /// statement, and the cells of a percentage with a look-back (`exists`, `add_months`) and of
 /// one with working days.

@@ -95,11 +95,9 @@ pub fn book_script(x: &ScriptInputs<'_>) -> Result<String, CompileError> {
     out.push_str(";\n");
     // Without an index and statistics, engines such as PostgreSQL plan the calendar joins as
     // nested loops over all 55,000 days: seconds per measure instead of milliseconds.
-    if matches!(x.dialect, Dialect::Postgres | Dialect::Duckdb | Dialect::Sqlite | Dialect::Datafusion) {
+    if matches!(x.dialect, Dialect::Postgres | Dialect::Duckdb | Dialect::Sqlite) {
         out.push_str(&format!("CREATE UNIQUE INDEX {CALENDAR_TABLE}_date ON {CALENDAR_TABLE} (date);\n"));
-        if x.dialect != Dialect::Datafusion {
-            out.push_str(&format!("ANALYZE {CALENDAR_TABLE};\n"));
-        }
+        out.push_str(&format!("ANALYZE {CALENDAR_TABLE};\n"));
     }
     out.push_str("\n-- The book.\n");
     out.push_str(RESULT_MARKER);
@@ -128,7 +126,12 @@ fn calendar_statement(holidays: &HolidayList, dialect: Dialect) -> Result<String
             "CREATE TEMPORARY TABLE {t} AS\nSELECT CAST(d AS DATE) AS date,\n  SUM(CASE WHEN EXTRACT(ISODOW FROM d) < 6 AND CAST(d AS DATE) NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM generate_series(DATE '{first}', DATE '{last}', INTERVAL '1 day') AS g(d)",
             h = dated(&holiday_list, "DATE ")
         ),
-        Dialect::Duckdb | Dialect::Datafusion => format!(
+        Dialect::Datafusion => {
+            return Err(CompileError::unsupported(
+                "a warehouse script in DataFusion's dialect: `scorebook run` runs the plans in DataFusion directly; for a script choose --dialect postgres, duckdb, sqlite, mysql, bigquery or snowflake".into(),
+            ))
+        }
+        Dialect::Duckdb => format!(
             "CREATE TEMPORARY TABLE {t} AS\nSELECT CAST(d AS DATE) AS date,\n  SUM(CASE WHEN isodow(d) < 6 AND CAST(d AS DATE) NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM generate_series(DATE '{first}', DATE '{last}', INTERVAL 1 DAY) AS g(d)",
             h = dated(&holiday_list, "DATE ")
         ),
