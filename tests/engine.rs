@@ -305,21 +305,10 @@ fn emitted_sql_check() {
 
 #[test]
 fn every_shipped_measure_compiles_to_sql_in_every_dialect() {
-    use datafusion::logical_expr::{builder::LogicalTableSource, TableSource};
-    use scorebook::compile::{calendar_schema, compile_book, CompileError, PlanInputs, CALENDAR_TABLE};
-    use std::sync::Arc;
     let (_, checked) = project::check_paths(&[PathBuf::from("rules")]).unwrap();
     let project = checked.project.unwrap();
-    let periods = scorebook::calendar::periods_as_of("2013-09-30".parse().unwrap());
+    let periods = scorebook::calendar::book_periods("2013-09-30".parse().unwrap());
     let holidays = scorebook::calendar::working_days::HolidayList::england_and_wales();
-    let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
-        if name == CALENDAR_TABLE {
-            return Ok(Arc::new(LogicalTableSource::new(calendar_schema())));
-        }
-        Ok(Arc::new(LogicalTableSource::new(scorebook::data::readers::declared_schema(project.source(name).unwrap()))))
-    };
-    let inputs =
-        PlanInputs { project: &project, periods: &periods, holidays: &holidays, area_code: None, tables: &resolver };
     let dialects = [
         Dialect::Datafusion,
         Dialect::Postgres,
@@ -330,7 +319,9 @@ fn every_shipped_measure_compiles_to_sql_in_every_dialect() {
         Dialect::Snowflake,
     ];
     for (i, m) in project.measures.iter().enumerate() {
-        let book = compile_book(&inputs, Some(&[i])).unwrap_or_else(|e| panic!("{}: {e}", m.reference));
+        let book = engine::warehouse::compile_declared(&project, None, &periods, &holidays, &[Some(&[i])])
+            .unwrap_or_else(|e| panic!("{}: {e}", m.reference))
+            .remove(0);
         for d in dialects {
             let sql = to_sql(&book.totals, d).unwrap_or_else(|e| panic!("{} in {d:?}: {e}", m.reference));
             assert!(sql.starts_with("SELECT"), "{}: {sql}", m.reference);

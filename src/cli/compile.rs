@@ -2,12 +2,10 @@
 
 use super::{exit, failed};
 use crate::calendar::book_periods;
-use crate::compile::{self, sql::Dialect, CompileError, PlanInputs, CALENDAR_TABLE};
-use crate::{data, engine};
+use crate::compile::{self, sql::Dialect};
+use crate::engine;
 use chrono::NaiveDate;
-use datafusion::logical_expr::{builder::LogicalTableSource, TableSource};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Emit {
@@ -61,13 +59,6 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return failed(e),
     };
     let periods = book_periods(as_of);
-    let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
-        if name == CALENDAR_TABLE {
-            return Ok(Arc::new(LogicalTableSource::new(compile::calendar_schema())));
-        }
-        let source = project.source(name).ok_or_else(|| CompileError::unsupported(format!("table `{name}`")))?;
-        Ok(Arc::new(LogicalTableSource::new(data::readers::declared_schema(source))))
-    };
     let chosen = match engine::chosen_measures(&project, &args.measures) {
         Ok(c) => c,
         Err(e) => return failed(e),
@@ -87,26 +78,22 @@ pub fn run(args: Args) -> u8 {
             Err(e) => failed(e),
         };
     }
-    let inputs = PlanInputs {
-        project: &project,
-        periods: &periods.all,
-        holidays: &holidays,
-        area_code: config.as_ref().and_then(|c| c.project.area_code.as_deref()),
-        tables: &resolver,
-    };
-    let book = match compile::compile_book(&inputs, chosen.as_deref()) {
-        Ok(b) => b,
-        Err(e) => return failed(e),
-    };
+    let book =
+        match engine::warehouse::compile_declared(&project, config.as_ref(), &periods, &holidays, &[chosen.as_deref()])
+        {
+            Ok(mut books) => books.remove(0),
+            Err(e) => return failed(e),
+        };
     let mut plans = vec![("totals".to_string(), &book.totals)];
     plans.extend(book.breakdowns.iter().map(|b| (format!("breakdown by {} of {}", b.column, b.source), &b.plan)));
     for (name, plan) in plans {
         match args.emit {
             Emit::Plan => println!("-- {name}, as of {as_of}\n{}\n", plan.display_indent()),
-            Emit::Sql | Emit::Script => match compile::sql::to_sql(plan, args.dialect) {
+            Emit::Sql => match compile::sql::to_sql(plan, args.dialect) {
                 Ok(sql) => println!("-- {name}, as of {as_of}\n{sql};\n"),
                 Err(e) => return failed(e),
             },
+            Emit::Script => unreachable!("a script is written above"),
         }
     }
     exit::CLEAN

@@ -3,8 +3,9 @@
 //! script run on a server with its rows read back as the result table.
 
 use super::{holidays_for, RunError};
-use crate::calendar::{book_periods, PeriodKind};
-use crate::compile::{self, script, sql::Dialect, CompileError, PlanInputs, CALENDAR_TABLE};
+use crate::calendar::working_days::HolidayList;
+use crate::calendar::{book_periods, BookPeriods, PeriodKind};
+use crate::compile::{self, script, sql::Dialect, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
 use crate::ir::Project;
 use crate::results::ResultRow;
@@ -20,10 +21,15 @@ pub struct ScriptRequest<'a> {
     pub schema: Option<&'a str>,
 }
 
-/// The script computing the book as of `as_of` from the source tables by name.
-pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRequest<'_>) -> Result<String, RunError> {
-    let holidays = holidays_for(project, config)?;
-    let periods = book_periods(request.as_of);
+/// Compiles each set of measures (all when `None`) against the declared schemas alone: the
+/// plans read the source tables by name and need no data.
+pub fn compile_declared(
+    project: &Project,
+    config: Option<&Config>,
+    periods: &BookPeriods,
+    holidays: &HolidayList,
+    sets: &[Option<&[usize]>],
+) -> Result<Vec<BookPlan>, RunError> {
     let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
         if name == CALENDAR_TABLE {
             return Ok(Arc::new(LogicalTableSource::new(compile::calendar_schema())));
@@ -34,16 +40,22 @@ pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRe
     let inputs = PlanInputs {
         project,
         periods: &periods.all,
-        holidays: &holidays,
+        holidays,
         area_code: config.and_then(|c| c.project.area_code.as_deref()),
         tables: &resolver,
     };
+    Ok(sets.iter().map(|set| compile::compile_book(&inputs, *set)).collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The script computing the book as of `as_of` from the source tables by name.
+pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRequest<'_>) -> Result<String, RunError> {
+    let holidays = holidays_for(project, config)?;
+    let periods = book_periods(request.as_of);
     let all: Vec<usize> = (0..project.measures.len()).collect();
     let measures = compile::with_dependencies(project, request.chosen.unwrap_or(&all));
-    let books = script::parts(project, &measures, periods.all.len())
-        .iter()
-        .map(|part| compile::compile_book(&inputs, Some(part)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let parts = script::parts(project, &measures, periods.all.len());
+    let sets: Vec<Option<&[usize]>> = parts.iter().map(|p| Some(p.as_slice())).collect();
+    let books = compile_declared(project, config, &periods, &holidays, &sets)?;
     let x = script::ScriptInputs {
         project,
         books: &books,
