@@ -118,13 +118,21 @@ pub const RESULT_MARKER: &str = "-- scorebook: result";
 fn calendar_statement(holidays: &HolidayList, dialect: Dialect) -> Result<String, CompileError> {
     let first = format!("{:04}-{:02}-{:02}", FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2);
     let last = format!("{:04}-{:02}-{:02}", LAST_DAY.0, LAST_DAY.1, LAST_DAY.2);
-    let days: Vec<String> = holidays.days.iter().map(|d| format!("'{d}'")).collect();
-    let holiday_list = if days.is_empty() { "'0001-01-01'".to_string() } else { days.join(", ") };
+    // The holidays as a list of text (SQLite's dates) and of DATE literals (the others); an
+    // empty list is not SQL, so no holidays is a day no calendar holds.
+    let list = |prefix: &str| {
+        let days: Vec<String> = holidays.days.iter().map(|d| format!("{prefix}'{d}'")).collect();
+        if days.is_empty() {
+            format!("{prefix}'0001-01-01'")
+        } else {
+            days.join(", ")
+        }
+    };
+    let (holiday_list, h) = (list(""), list("DATE "));
     let t = CALENDAR_TABLE;
     Ok(match dialect {
         Dialect::Postgres => format!(
-            "CREATE TEMPORARY TABLE {t} AS\nSELECT CAST(d AS DATE) AS date,\n  SUM(CASE WHEN EXTRACT(ISODOW FROM d) < 6 AND CAST(d AS DATE) NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM generate_series(DATE '{first}', DATE '{last}', INTERVAL '1 day') AS g(d)",
-            h = dated(&holiday_list, "DATE ")
+            "CREATE TEMPORARY TABLE {t} AS\nSELECT CAST(d AS DATE) AS date,\n  SUM(CASE WHEN EXTRACT(ISODOW FROM d) < 6 AND CAST(d AS DATE) NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM generate_series(DATE '{first}', DATE '{last}', INTERVAL '1 day') AS g(d)"
         ),
         Dialect::Datafusion => {
             return Err(CompileError::unsupported(
@@ -132,32 +140,23 @@ fn calendar_statement(holidays: &HolidayList, dialect: Dialect) -> Result<String
             ))
         }
         Dialect::Duckdb => format!(
-            "CREATE TEMPORARY TABLE {t} AS\nSELECT CAST(d AS DATE) AS date,\n  SUM(CASE WHEN isodow(d) < 6 AND CAST(d AS DATE) NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM generate_series(DATE '{first}', DATE '{last}', INTERVAL 1 DAY) AS g(d)",
-            h = dated(&holiday_list, "DATE ")
+            "CREATE TEMPORARY TABLE {t} AS\nSELECT CAST(d AS DATE) AS date,\n  SUM(CASE WHEN isodow(d) < 6 AND CAST(d AS DATE) NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM generate_series(DATE '{first}', DATE '{last}', INTERVAL 1 DAY) AS g(d)"
         ),
         Dialect::Sqlite => format!(
             "CREATE TEMPORARY TABLE {t} AS\nWITH RECURSIVE days(d) AS (SELECT '{first}' UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < '{last}')\nSELECT d AS date,\n  SUM(CASE WHEN strftime('%w', d) NOT IN ('0', '6') AND d NOT IN ({holiday_list}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM days"
         ),
         Dialect::Bigquery => format!(
-            "CREATE TEMP TABLE {t} AS\nSELECT d AS date,\n  SUM(CASE WHEN EXTRACT(DAYOFWEEK FROM d) NOT IN (1, 7) AND d NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM UNNEST(GENERATE_DATE_ARRAY(DATE '{first}', DATE '{last}')) AS d",
-            h = dated(&holiday_list, "DATE ")
+            "CREATE TEMP TABLE {t} AS\nSELECT d AS date,\n  SUM(CASE WHEN EXTRACT(DAYOFWEEK FROM d) NOT IN (1, 7) AND d NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM UNNEST(GENERATE_DATE_ARRAY(DATE '{first}', DATE '{last}')) AS d"
         ),
         Dialect::Snowflake => format!(
-            "CREATE TEMPORARY TABLE {t} AS\nWITH days AS (SELECT DATEADD(day, SEQ4(), DATE '{first}') AS d FROM TABLE(GENERATOR(ROWCOUNT => 60000)))\nSELECT d AS date,\n  SUM(CASE WHEN DAYOFWEEKISO(d) < 6 AND d NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM days WHERE d <= DATE '{last}'",
-            h = dated(&holiday_list, "DATE ")
+            "CREATE TEMPORARY TABLE {t} AS\nWITH days AS (SELECT DATEADD(day, SEQ4(), DATE '{first}') AS d FROM TABLE(GENERATOR(ROWCOUNT => 60000)))\nSELECT d AS date,\n  SUM(CASE WHEN DAYOFWEEKISO(d) < 6 AND d NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM days WHERE d <= DATE '{last}'"
         ),
         // MySQL cannot open a temporary table twice in one query, and the plans join the
         // calendar once per date they count working days from: a plain table, replaced.
         Dialect::Mysql => format!(
-            "DROP TABLE IF EXISTS {t};\nSET SESSION cte_max_recursion_depth = 60000;\nCREATE TABLE {t} AS\nWITH RECURSIVE days(d) AS (SELECT DATE '{first}' UNION ALL SELECT d + INTERVAL 1 DAY FROM days WHERE d < DATE '{last}')\nSELECT d AS date,\n  SUM(CASE WHEN WEEKDAY(d) < 5 AND d NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM days",
-            h = dated(&holiday_list, "DATE ")
+            "DROP TABLE IF EXISTS {t};\nSET SESSION cte_max_recursion_depth = 60000;\nCREATE TABLE {t} AS\nWITH RECURSIVE days(d) AS (SELECT DATE '{first}' UNION ALL SELECT d + INTERVAL 1 DAY FROM days WHERE d < DATE '{last}')\nSELECT d AS date,\n  SUM(CASE WHEN WEEKDAY(d) < 5 AND d NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM days"
         ),
     })
-}
-
-/// `'2013-04-01', ...` as `DATE '2013-04-01', ...`.
-fn dated(list: &str, prefix: &str) -> String {
-    list.split(", ").map(|d| format!("{prefix}{d}")).collect::<Vec<_>>().join(", ")
 }
 
 /// The result table as a plan over the CTEs: one SELECT per measure and period (and per

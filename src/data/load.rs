@@ -103,9 +103,6 @@ impl DataError {
     pub fn csv(path: &Path, e: csv::Error) -> Self {
         let line = e.position().map_or(0, |p| p.line());
         let message = match e.kind() {
-            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-                format!("this row has {len} fields and the header has {expected_len}; quote fields that contain commas")
-            }
             csv::ErrorKind::Utf8 { err, .. } => {
                 format!("field {} is not UTF-8 text; save the file as UTF-8 (CSV UTF-8 in Excel)", err.field() + 1)
             }
