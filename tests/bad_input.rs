@@ -26,12 +26,25 @@ fn run_data_file(name: &str) -> Outcome {
     run_dir(dir.path())
 }
 
+/// A data file that must be refused (exit 2) with a message saying all of `parts`.
+fn refused(name: &str, parts: &[&str]) -> Outcome {
+    let out = run_data_file(name);
+    assert_eq!(out.code, 2, "{name}: {}", out.stderr);
+    says(&out.stderr, parts);
+    out
+}
+
 fn run_dir(dir: &Path) -> Outcome {
-    let out = scorebook()
-        .args(["run", "tests/bad_input/data/referrals.ind", "--as-of", "2013-09-30", "--format", "csv", "--data"])
-        .arg(dir)
-        .output()
-        .unwrap();
+    outcome(
+        scorebook()
+            .args(["run", "tests/bad_input/data/referrals.ind", "--as-of", "2013-09-30", "--format", "csv", "--data"])
+            .arg(dir),
+    )
+}
+
+/// Runs a command to its end: never killed by a signal, never a panic.
+fn outcome(command: &mut Command) -> Outcome {
+    let out = command.output().unwrap();
     let outcome = Outcome {
         code: out.status.code().expect("exited, not killed by a signal"),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -74,10 +87,8 @@ fn well_formed_variants_read_the_same() {
 
 #[test]
 fn a_missing_column_is_named_with_the_fix() {
-    let out = run_data_file("missing-column.csv");
-    assert_eq!(out.code, 2);
-    says(
-        &out.stderr,
+    refused(
+        "missing-column.csv",
         &[
             "referrals.csv: column `child_id`",
             "found no such column in the header",
@@ -88,10 +99,8 @@ fn a_missing_column_is_named_with_the_fix() {
 
 #[test]
 fn unreadable_dates_name_line_column_value_and_format() {
-    let out = run_data_file("unparseable-dates.csv");
-    assert_eq!(out.code, 2);
-    says(
-        &out.stderr,
+    refused(
+        "unparseable-dates.csv",
         &[
             "referrals.csv: 2 rows cannot be read",
             "line 2, column `referral_date`: `2013-09-01` is not a date in the format dd/mm/yyyy",
@@ -99,10 +108,8 @@ fn unreadable_dates_name_line_column_value_and_format() {
             "--on-bad-rows skip",
         ],
     );
-    let out = run_data_file("dates-out-of-range.csv");
-    assert_eq!(out.code, 2);
-    says(
-        &out.stderr,
+    refused(
+        "dates-out-of-range.csv",
         &["line 2, column `referral_date`: `31/02/2013`", "line 3", "`01/09/99999`", "line 4", "`00/09/2013`"],
     );
 }
@@ -125,9 +132,7 @@ fn month_first_dates_in_a_day_first_column_say_so() {
 
 #[test]
 fn an_empty_file_and_a_header_only_file() {
-    let out = run_data_file("empty.csv");
-    assert_eq!(out.code, 2);
-    says(&out.stderr, &["referrals.csv: the file is empty; it needs at least a header row"]);
+    refused("empty.csv", &["referrals.csv: the file is empty; it needs at least a header row"]);
 
     let out = run_data_file("header-only.csv");
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -138,16 +143,15 @@ fn an_empty_file_and_a_header_only_file() {
 #[test]
 fn quoted_newlines_keep_line_numbers_true() {
     // The second record spans lines 2-3, so the bad third record is on line 4.
-    let out = run_data_file("quoted-newline.csv");
-    assert_eq!(out.code, 2);
-    says(&out.stderr, &["line 4, column `age`: `seven` is not a whole number"]);
+    refused("quoted-newline.csv", &["line 4, column `age`: `seven` is not a whole number"]);
 }
 
 #[test]
 fn duplicate_keys_are_counted_without_showing_them() {
-    let out = run_data_file("duplicate-keys.csv");
-    assert_eq!(out.code, 2);
-    says(&out.stderr, &["source `referrals`: 1 value of the key (referral_id) appears on more than one row", "help:"]);
+    let out = refused(
+        "duplicate-keys.csv",
+        &["source `referrals`: 1 value of the key (referral_id) appears on more than one row", "help:"],
+    );
     assert!(!out.stderr.contains("r1"), "a key value was shown: {}", out.stderr);
 }
 
@@ -161,26 +165,23 @@ fn ids_with_leading_zeros_stay_text() {
 
 #[test]
 fn suppression_codes_are_missing_only_when_declared() {
-    let out = run_data_file("suppression-codes.csv");
-    assert_eq!(out.code, 2);
-    says(
-        &out.stderr,
+    refused(
+        "suppression-codes.csv",
         &["1 row cannot be read", "line 4, column `age`: `low` is not a whole number", "missing \"low\""],
     );
 }
 
 #[test]
 fn a_missing_required_value_says_how_to_allow_it() {
-    let out = run_data_file("missing-required.csv");
-    assert_eq!(out.code, 2);
-    says(&out.stderr, &["line 3, column `child_id`: is empty, and `child_id` may not be missing", "`text?`"]);
+    refused(
+        "missing-required.csv",
+        &["line 3, column `child_id`: is empty, and `child_id` may not be missing", "`text?`"],
+    );
 }
 
 #[test]
 fn crlf_files_give_true_line_numbers() {
-    let out = run_data_file("crlf-bad-row.csv");
-    assert_eq!(out.code, 2);
-    says(&out.stderr, &["1 row cannot be read", "line 3, column `age`: `seven` is not a whole number"]);
+    refused("crlf-bad-row.csv", &["1 row cannot be read", "line 3, column `age`: `seven` is not a whole number"]);
 }
 
 /// Inputs the data fuzzer (fuzz/) found problems with, read against its source.
@@ -208,12 +209,8 @@ fn data_fuzz_regressions_stay_fixed() {
 
 #[test]
 fn ragged_rows_and_non_utf8_name_the_line() {
-    let out = run_data_file("short-row.csv");
-    assert_eq!(out.code, 2);
-    says(&out.stderr, &["referrals.csv:2: this row has 5 fields and the header has 6"]);
-    let out = run_data_file("not-utf8.csv");
-    assert_eq!(out.code, 2);
-    says(&out.stderr, &["referrals.csv:2: field 2 is not UTF-8 text; save the file as UTF-8"]);
+    refused("short-row.csv", &["referrals.csv:2: this row has 5 fields and the header has 6"]);
+    refused("not-utf8.csv", &["referrals.csv:2: field 2 is not UTF-8 text; save the file as UTF-8"]);
 }
 
 #[test]
@@ -301,14 +298,7 @@ fn ten_bad_rows_are_shown_and_the_rest_counted() {
 // ------------------------------------------------------------------------------ rule files
 
 fn check(path: &Path) -> Outcome {
-    let out = scorebook().arg("check").arg(path).output().unwrap();
-    let outcome = Outcome {
-        code: out.status.code().expect("exited, not killed by a signal"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!outcome.stderr.contains("panicked"), "{}", outcome.stderr);
-    outcome
+    outcome(scorebook().arg("check").arg(path))
 }
 
 fn rules(name: &str) -> PathBuf {
