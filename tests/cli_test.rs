@@ -70,3 +70,21 @@ fn coverage_lists_every_measure() {
     assert_eq!(cov.len(), 32);
     assert_eq!(cov[0]["ref"], "1.1a");
 }
+
+#[test]
+fn exists_compared_with_the_period_end_is_one_join_for_every_period() {
+    let fixture = "tests/fixtures/exists-bounds.ind";
+    let out = stdout(&["test", fixture], 0);
+    assert!(out.trim_end().ends_with("1 passed, 0 failed"), "{out}");
+    // Seven measures compare one date with the period's: three joins (the least start, the
+    // greatest end, the least start plus a month) serve them in every period. The measure
+    // comparing the period with two columns keeps a semi join per period (10 as of October).
+    let plan = stdout(&["compile", fixture, "--emit", "plan", "--as-of", "2013-10-31"], 0);
+    let lines: Vec<&str> = plan.lines().map(str::trim_start).collect();
+    let bounds: Vec<&str> = lines.iter().copied().filter(|l| l.contains(" AS bound]]")).collect();
+    assert_eq!(bounds.len(), 3, "{bounds:#?}");
+    assert!(bounds.iter().any(|l| l.contains("min(x.start_date) AS bound")));
+    assert!(bounds.iter().any(|l| l.contains("max(x.end_date) AS bound")));
+    assert_eq!(lines.iter().filter(|l| l.starts_with("Inner Join:")).count(), 3);
+    assert_eq!(lines.iter().filter(|l| l.starts_with("LeftSemi Join:")).count(), 10);
+}

@@ -74,12 +74,28 @@ pub struct CalendarJoin {
 
 /// A semi join the source's plan needs: `alias` holds the keys of rows for which a row of
 /// `source` (aliased [`INNER`]) meets `condition`.
+///
+/// With a `bound`, the join is made once for every period: `alias.bound` holds the least (or
+/// greatest) value of the bound's expression over the inner rows that meet `condition`, and
+/// each period compares it with its own date (see [`compile`] for `exists`).
 #[derive(Clone, Debug)]
 pub struct ExistsFlag {
     pub alias: String,
     pub source: String,
     pub condition: Expr,
+    pub bound: Option<Bound>,
 }
+
+/// The period-dependent part of an `exists` condition, `inner_expr op date`, taken out of
+/// the join: `exists (c and x <= d)` is `min(x over c) <= d`, and with `>=` it is the `max`.
+#[derive(Clone, Debug)]
+pub struct Bound {
+    pub expr: Expr,
+    pub least: bool,
+}
+
+/// The column of an `exists` flag that holds its bound.
+pub const BOUND: &str = "bound";
 
 /// What a source's expressions need joined in.
 #[derive(Default)]
@@ -99,13 +115,18 @@ impl Needs {
         alias
     }
 
-    fn flag_for(&mut self, source: &str, condition: Expr) -> String {
-        let key = (source.to_string(), condition.to_string());
-        if let Some(f) = self.flags.iter().find(|f| (f.source.clone(), f.condition.to_string()) == key) {
+    fn flag_for(&mut self, source: &str, condition: Expr, bound: Option<Bound>) -> String {
+        let key = |f: &ExistsFlag| {
+            let bound = f.bound.as_ref().map(|b| (b.expr.to_string(), b.least));
+            (f.source.clone(), f.condition.to_string(), bound)
+        };
+        let wanted =
+            ExistsFlag { alias: format!("ex{}", self.flags.len()), source: source.to_string(), condition, bound };
+        if let Some(f) = self.flags.iter().find(|f| key(f) == key(&wanted)) {
             return f.alias.clone();
         }
-        let alias = format!("ex{}", self.flags.len());
-        self.flags.push(ExistsFlag { alias: alias.clone(), source: source.to_string(), condition });
+        let alias = wanted.alias.clone();
+        self.flags.push(wanted);
         alias
     }
 }
@@ -142,6 +163,44 @@ fn const_date(e: &ir::Expr, cx: &ExprCx<'_>) -> Option<NaiveDate> {
 /// Does the expression read a column of an `exists` source?
 fn reads_inner(e: &ir::Expr) -> bool {
     e.any(&|x| matches!(x.kind, ExprKind::Column { scope: Some(_), .. }))
+}
+
+/// Does the expression read the period (its end or its window's start)?
+fn reads_period(e: &ir::Expr) -> bool {
+    e.any(&|x| matches!(x.kind, ExprKind::PeriodEnd | ExprKind::WindowStart))
+}
+
+/// The parts of a condition joined by `and`.
+fn conjuncts(e: &ir::Expr) -> Vec<&ir::Expr> {
+    match &e.kind {
+        ExprKind::Binary { op: BinaryOp::And, left, right } => {
+            let mut out = conjuncts(left);
+            out.extend(conjuncts(right));
+            out
+        }
+        _ => vec![e],
+    }
+}
+
+/// `inner_expr op date`, with `date` a period's date and `inner_expr` reading only the
+/// `exists` row, as (inner_expr, op with inner_expr on the left, date).
+fn period_bound<'e>(e: &'e ir::Expr, cx: &ExprCx<'_>) -> Option<(&'e ir::Expr, BinaryOp, NaiveDate)> {
+    let ExprKind::Binary { op, left, right } = &e.kind else { return None };
+    let flipped = match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::LtEq => BinaryOp::GtEq,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::GtEq => BinaryOp::LtEq,
+        _ => return None,
+    };
+    let inner_only = |x: &ir::Expr| {
+        reads_inner(x) && !x.any(&|y| matches!(y.kind, ExprKind::Column { scope: None, .. })) && !reads_period(x)
+    };
+    match (const_date(left, cx), const_date(right, cx)) {
+        (None, Some(d)) if inner_only(left) => Some((left, *op, d)),
+        (Some(d), None) if inner_only(right) => Some((right, flipped, d)),
+        _ => None,
+    }
 }
 
 pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr, CompileError> {
@@ -216,15 +275,28 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
                 return Err(CompileError::unsupported("`exists` inside `exists`".into()));
             }
             let inner_cx = ExprCx { inner: Some((alias.as_str(), INNER)), ..*cx };
-            let cond = match condition {
-                Some(c) => compile(c, &inner_cx, needs)?,
-                None => lit(true),
-            };
-            let flag = needs.flag_for(source, cond);
             let key = cx
                 .keys
                 .first()
                 .ok_or_else(|| CompileError::unsupported("`exists` over a source without a key".into()))?;
+            let parts = condition.as_deref().map(conjuncts).unwrap_or_default();
+            let (by_period, fixed): (Vec<&ir::Expr>, Vec<&ir::Expr>) = parts.into_iter().partition(|c| reads_period(c));
+            // One comparison with the period's date: one join serves every period.
+            if let [dependent] = by_period[..] {
+                if let Some((x, op, date)) = period_bound(dependent, cx) {
+                    let cond = fixed.iter().map(|c| compile(c, &inner_cx, needs)).reduce(|a, b| Ok(a?.and(b?)));
+                    let cond = cond.transpose()?.unwrap_or_else(|| lit(true));
+                    let least = matches!(op, BinaryOp::Lt | BinaryOp::LtEq);
+                    let bound = Bound { expr: compile(x, &inner_cx, needs)?, least };
+                    let flag = needs.flag_for(source, cond, Some(bound));
+                    return Ok(datafusion::logical_expr::is_true(binary(op, column(&flag, BOUND), date_lit(date))));
+                }
+            }
+            let cond = match condition {
+                Some(c) => compile(c, &inner_cx, needs)?,
+                None => lit(true),
+            };
+            let flag = needs.flag_for(source, cond, None);
             column(&flag, key).is_not_null()
         }
     })

@@ -1,7 +1,7 @@
 //! One source's plan: its rows scanned once, calendar and `exists` joins added, and every
 //! measure over it computed for every period as a filtered aggregate.
 
-use super::exprs::{column, compile, date_lit, ExprCx, Needs, INNER, ROW};
+use super::exprs::{column, compile, date_lit, ExprCx, Needs, BOUND, INNER, ROW};
 use super::{window_of, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::ir::{AggregateFn, Definition, Selection};
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, median, min, sum};
@@ -238,11 +238,18 @@ fn base_rows(
     }
     for flag in &needs.flags {
         let inner = scan(&flag.source, INNER)?.build()?;
-        let flagged = scan(source_name, ROW)?
-            .join_on(inner, JoinType::LeftSemi, vec![flag.condition.clone()])?
-            .project(keys.iter().map(|k| column(ROW, k)))?
-            .alias(flag.alias.as_str())?
-            .build()?;
+        let rows = scan(source_name, ROW)?;
+        let flagged = match &flag.bound {
+            None => rows
+                .join_on(inner, JoinType::LeftSemi, vec![flag.condition.clone()])?
+                .project(keys.iter().map(|k| column(ROW, k)))?,
+            Some(b) => {
+                let agg = if b.least { min(b.expr.clone()) } else { max(b.expr.clone()) };
+                rows.join_on(inner, JoinType::Inner, vec![flag.condition.clone()])?
+                    .aggregate(keys.iter().map(|k| column(ROW, k)), vec![agg.alias(BOUND)])?
+            }
+        };
+        let flagged = flagged.alias(flag.alias.as_str())?.build()?;
         let left: Vec<datafusion::common::Column> =
             keys.iter().map(|k| datafusion::common::Column::new(Some(ROW), k)).collect();
         let right: Vec<datafusion::common::Column> =
