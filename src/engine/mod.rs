@@ -3,6 +3,7 @@
 //! result table of council-book.md §5.
 
 pub mod manifest;
+mod pieces;
 mod published;
 pub mod quality;
 pub mod warehouse;
@@ -473,14 +474,14 @@ pub async fn execute(
     as_of: NaiveDate,
     chosen: Option<&[usize]>,
 ) -> Result<(Vec<ResultRow>, Vec<String>), RunError> {
-    let totals = ctx.execute_logical_plan(book.totals.clone()).await?.collect().await?;
+    let totals = pieces::collect(ctx, &book.totals).await?;
     let totals = totals
         .into_iter()
         .find(|b| b.num_rows() > 0)
         .ok_or_else(|| RunError::Invalid("the book's plan returned no row".into()))?;
     let mut by_breakdown: Vec<(usize, RecordBatch)> = Vec::new();
     for (bi, b) in book.breakdowns.iter().enumerate() {
-        for batch in ctx.execute_logical_plan(b.plan.clone()).await?.collect().await? {
+        for batch in pieces::collect(ctx, &b.plan).await? {
             by_breakdown.push((bi, batch));
         }
     }

@@ -1,0 +1,65 @@
+//! Runs a book plan one piece at a time. The book's totals plan joins one aggregate row per
+//! source (and per population) and computes every cell from them; planned as one piece,
+//! DataFusion spends most of a run resolving thousands of cell expressions against the
+//! joined schema at every optimizer pass. Each aggregate is planned and run on its own here,
+//! its one row held as a table, and only then the cells are computed over those rows, without
+//! the logical optimizer: the same plan, with the same results, at a fifth of the planning
+//! cost (bench/run.sh, BENCHMARKS.md).
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::catalog::default_table_source::provider_as_source;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::datasource::MemTable;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::SessionContext;
+use std::sync::Arc;
+
+/// The aliased inputs the plan's top (projections and joins) is built from.
+fn pieces(plan: &LogicalPlan, out: &mut Vec<LogicalPlan>) {
+    match plan {
+        LogicalPlan::SubqueryAlias(_) => out.push(plan.clone()),
+        LogicalPlan::Projection(_) | LogicalPlan::Join(_) => plan.inputs().into_iter().for_each(|p| pieces(p, out)),
+        _ => {}
+    }
+}
+
+/// Executes `plan` with each aggregate input run first on its own.
+pub async fn collect(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<RecordBatch>> {
+    let mut inputs = Vec::new();
+    pieces(plan, &mut inputs);
+    // The pieces run side by side, as they would inside one plan.
+    let mut running = tokio::task::JoinSet::new();
+    for (k, input) in inputs.into_iter().enumerate() {
+        let LogicalPlan::SubqueryAlias(alias) = input else { continue };
+        let ctx = ctx.clone();
+        running.spawn(async move {
+            let batches = ctx.execute_logical_plan(alias.input.as_ref().clone()).await?.collect().await?;
+            let table = MemTable::try_new(Arc::clone(alias.input.schema().inner()), vec![batches])?;
+            Ok::<_, DataFusionError>((k, alias.alias.clone(), provider_as_source(Arc::new(table))))
+        });
+    }
+    let mut tables = Vec::new();
+    while let Some(done) = running.join_next().await {
+        tables.push(done.map_err(|e| DataFusionError::External(Box::new(e)))??);
+    }
+    tables.sort_by_key(|(k, _, _)| *k);
+    let top = plan
+        .clone()
+        .transform_down(|node| {
+            let LogicalPlan::SubqueryAlias(alias) = &node else { return Ok(Transformed::no(node)) };
+            let Some((_, name, source)) = tables.iter().find(|(_, name, _)| *name == alias.alias) else {
+                return Ok(Transformed::no(node));
+            };
+            let scan =
+                LogicalPlanBuilder::scan(name.clone(), Arc::clone(source), None)?.alias(name.clone())?.build()?;
+            Ok(Transformed::new(scan, true, TreeNodeRecursion::Jump))
+        })?
+        .data;
+    // The top computes one row from one-row tables: the logical optimizer has nothing to
+    // gain there and, over thousands of cell expressions, costs more than all the pieces.
+    let state = SessionStateBuilder::new_from_existing(ctx.state()).with_optimizer_rules(vec![]).build();
+    let top = state.create_physical_plan(&top).await?;
+    datafusion::physical_plan::collect(top, ctx.task_ctx()).await
+}
