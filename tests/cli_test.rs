@@ -88,3 +88,22 @@ fn exists_compared_with_the_period_end_is_one_join_for_every_period() {
     assert_eq!(lines.iter().filter(|l| l.starts_with("Inner Join:")).count(), 3);
     assert_eq!(lines.iter().filter(|l| l.starts_with("LeftSemi Join:")).count(), 10);
 }
+
+#[test]
+fn a_source_plan_drops_the_rows_no_period_looks_at_before_its_aggregates() {
+    // As of 2014-03-31 the earliest window is 2011-12 (the previous period of the year).
+    let plan = stdout(&["compile", "rules", "--emit", "plan", "--as-of", "2014-03-31"], 0);
+    let filters: Vec<&str> = plan.lines().map(str::trim_start).filter(|l| l.starts_with("Filter: row.")).collect();
+    assert!(
+        filters.contains(&r#"Filter: row.contact_date BETWEEN Date32("2011-04-01") AND Date32("2014-03-31")"#),
+        "{filters:#?}"
+    );
+    // Open-at-end measures keep the rows started by the last end and open after the first.
+    assert!(filters.contains(
+        &r#"Filter: row.start_date <= Date32("2014-03-31") AND (row.end_date IS NULL OR row.end_date > Date32("2012-03-31"))"#
+    ));
+    // Two date columns of one source (2.3 selects assessments by start, the rest by completion).
+    assert!(filters.contains(
+        &r#"Filter: row.completed_date BETWEEN Date32("2011-04-01") AND Date32("2014-03-31") OR row.start_date BETWEEN Date32("2013-07-01") AND Date32("2014-03-31")"#
+    ));
+}

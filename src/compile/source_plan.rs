@@ -164,9 +164,53 @@ pub fn aggregate(
         };
         aggregates.extend(per_measure().map_err(|e| e.in_measure(m))?);
     }
-    let base = base_rows(inputs, source_name, &keys, &needs, &latest)?;
+    let mut base = base_rows(inputs, source_name, &keys, &needs, &latest)?;
+    // A breakdown keeps every value of its column, even one with no rows in any window.
+    if let (None, Some(rows)) = (group_by, envelope(inputs, measures)) {
+        base = base.filter(rows)?;
+    }
     let group: Vec<Expr> = group_by.map(|c| column(ROW, c)).into_iter().collect();
     Ok(base.aggregate(group, aggregates)?.alias(source_alias(source_name))?.build()?)
+}
+
+/// The rows any period of `measures` can look at: each measure's selection widened from its
+/// earliest window start to its latest period end. Every aggregate's filter implies it, so
+/// rows outside it count nowhere; dropping them first spares the aggregates, and a Parquet
+/// scan skips the row groups whose date statistics fall outside it. None when some measure
+/// looks at every row.
+fn envelope(inputs: &PlanInputs<'_>, measures: &[usize]) -> Option<Expr> {
+    use chrono::NaiveDate;
+    // Per date column, the range its events are looked at in; per span, the latest end
+    // starts are looked at by and the earliest end an open row must outlast.
+    let mut events: Vec<(&str, NaiveDate, NaiveDate)> = Vec::new();
+    let mut spans: Vec<(&str, &str, NaiveDate, NaiveDate)> = Vec::new();
+    for &i in measures {
+        let m = &inputs.project.measures[i];
+        let Some(rows) = m.definition.rows() else { continue };
+        let windows: Vec<_> = inputs.periods.iter().filter_map(|p| window_of(m, p)).collect();
+        let (Some(first), Some(last)) = (windows.iter().map(|w| w.0).min(), windows.iter().map(|w| w.1).max()) else {
+            continue;
+        };
+        let earliest_end = windows.iter().map(|w| w.1).min().unwrap_or(last);
+        match &rows.selection {
+            Selection::All => return None,
+            Selection::EventIn(c) | Selection::LatestSnapshot(c) => match events.iter_mut().find(|x| x.0 == c) {
+                Some(x) => (x.1, x.2) = (x.1.min(first), x.2.max(last)),
+                None => events.push((c, first, last)),
+            },
+            Selection::OpenAtEnd { start, end } => match spans.iter_mut().find(|x| (x.0, x.1) == (start, end)) {
+                Some(x) => (x.2, x.3) = (x.2.max(last), x.3.min(earliest_end)),
+                None => spans.push((start, end, last, earliest_end)),
+            },
+        }
+    }
+    let events = events.into_iter().map(|(c, first, last)| column(ROW, c).between(date_lit(first), date_lit(last)));
+    let spans = spans.into_iter().map(|(start, end, last, earliest_end)| {
+        column(ROW, start)
+            .lt_eq(date_lit(last))
+            .and(is_null(column(ROW, end)).or(column(ROW, end).gt(date_lit(earliest_end))))
+    });
+    events.chain(spans).reduce(Expr::or)
 }
 
 /// The rows behind one measure's figure for one period: the source's keys, `child_id`, its
