@@ -90,7 +90,9 @@ pub fn calendar_table(holidays: &HolidayList) -> Result<MemTable, datafusion::er
 
 /// A session configured for scorebook's plans.
 pub fn session() -> SessionContext {
-    let config = SessionConfig::new().with_information_schema(false);
+    // Parquet text is read as the declared Utf8 directly, rather than as views cast to it.
+    let mut config = SessionConfig::new().with_information_schema(false);
+    config.options_mut().execution.parquet.schema_force_view_types = false;
     SessionContext::new_with_config(config)
 }
 
