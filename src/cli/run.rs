@@ -229,9 +229,14 @@ pub fn run(args: Args) -> u8 {
         "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
         "suppress": args.suppress,
     });
-    let manifest = match manifest::build(&files, &output.bindings, &output.load, output.as_of, options_json) {
-        Ok(m) => m,
-        Err(e) => return failed(format!("reading the inputs for the manifest: {e}")),
+    // The manifest hashes every input file: only when JSON output or --manifest shows it.
+    let manifest = if matches!(args.format, OutputFormat::Json) || args.manifest.is_some() {
+        match manifest::build(&files, &output.bindings, &output.load, output.as_of, options_json) {
+            Ok(m) => Some(m),
+            Err(e) => return failed(format!("reading the inputs for the manifest: {e}")),
+        }
+    } else {
+        None
     };
     let bytes = match args.format {
         OutputFormat::Table => results::to_table(&output.rows).into_bytes(),
@@ -264,7 +269,7 @@ pub fn run(args: Args) -> u8 {
             }
         }
     };
-    if let Some(path) = &args.manifest {
+    if let (Some(path), Some(manifest)) = (&args.manifest, &manifest) {
         let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
         if let Err(e) = fsutil::write_atomically(path, text.as_bytes()) {
             return failed(format!("{}: {e}", path.display()));
