@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Times `scorebook run rules/` as a whole process over generated data:
+# Times `scorebook run rules/` as a whole process over generated data, against DuckDB running
+# the same book in hand-written SQL over the same files:
 #   bash bench/run.sh [CHILDREN...]        (default: 100000 1000000 5000000)
 # For each size and format (Parquet, CSV) it generates five years of data with `synth`
-# (cached under ~/.cache/scorebook-bench), runs the book RUNS times (default 3), and prints the
-# median wall time, the peak resident memory and rows per second, as a Markdown table.
+# (cached under ~/.cache/scorebook-bench), then runs, RUNS times each (default 3):
+#   - scorebook run rules/ --as-of 2014-03-31
+#   - bench/duckdb_book.py per-measure: one DuckDB query per measure and period
+#   - bench/duckdb_book.py tuned: one hand-tuned DuckDB query per source
+# checks that the three agree on every numerator, denominator and value (it stops if not),
+# and prints median wall times, peak resident memory, rows per second and the ratios as a
+# Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/scorebook-target}"
 cargo build --release --quiet
 bin="$CARGO_TARGET_DIR/release/scorebook"
+python3 -c 'import duckdb' 2>/dev/null ||
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore duckdb
 cache="${SCOREBOOK_BENCH_DIR:-$HOME/.cache/scorebook-bench}"
 runs="${RUNS:-3}"
 sizes=("$@")
@@ -17,8 +25,28 @@ as_of=2014-03-31
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-echo "| children | format | rows | data size | median time | peak memory | rows per second |"
-echo "|---:|---|---:|---:|---:|---:|---:|"
+# timed NAME COMMAND...: runs COMMAND $runs times; sets median (seconds) and peak (MB).
+timed() {
+  local name="$1" times=() seconds kb
+  shift
+  peak=0
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f "%e %M" -o "$work/time" "$@" 2>"$work/$name.err" >/dev/null || {
+      cat "$work/$name.err" >&2
+      exit 1
+    }
+    read -r seconds kb < "$work/time"
+    times+=("$seconds")
+    [ "$kb" -gt "$peak" ] && peak="$kb"
+  done
+  peak=$((peak / 1024))
+  median="$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+echo "| children | format | rows | data size | scorebook | peak memory | rows per second | DuckDB per measure | DuckDB tuned | scorebook / tuned | per measure / scorebook |"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in "${sizes[@]}"; do
   for format in parquet csv; do
     data="$cache/$n-$format"
@@ -32,17 +60,17 @@ for n in "${sizes[@]}"; do
     fi
     rows="$(cat "$data/.rows")"
     size="$(du -sh --apparent-size "$data" | cut -f1)"
-    times=()
-    peak=0
-    for _ in $(seq "$runs"); do
-      /usr/bin/time -f "%e %M" -o "$work/time" \
-        "$bin" run rules --data "$data" --as-of "$as_of" --format csv --out "$work/book.csv" 2>/dev/null
-      read -r seconds kb < "$work/time"
-      times+=("$seconds")
-      [ "$kb" -gt "$peak" ] && peak="$kb"
-    done
-    median="$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
-    rate="$(awk -v r="$rows" -v t="$median" 'BEGIN {printf "%d", r / t}')"
-    printf '| %s | %s | %s | %s | %s s | %s MB | %s |\n' "$n" "$format" "$rows" "$size" "$median" "$((peak / 1024))" "$rate"
+
+    timed scorebook "$bin" run rules --data "$data" --as-of "$as_of" --format csv --out "$work/book.csv"
+    ours="$median" ours_peak="$peak"
+    timed per-measure python3 bench/duckdb_book.py per-measure "$data" "$as_of" "$work/per-measure.csv"
+    per_measure="$median"
+    timed tuned python3 bench/duckdb_book.py tuned "$data" "$as_of" "$work/tuned.csv"
+    tuned="$median"
+    python3 bench/duckdb_book.py compare "$work/book.csv" "$work/per-measure.csv" "$work/tuned.csv" >&2
+
+    rate="$(awk -v r="$rows" -v t="$ours" 'BEGIN {printf "%d", r / t}')"
+    printf '| %s | %s | %s | %s | %s s | %s MB | %s | %s s | %s s | %s | %s |\n' "$n" "$format" "$rows" "$size" \
+      "$ours" "$ours_peak" "$rate" "$per_measure" "$tuned" "$(ratio "$ours" "$tuned")" "$(ratio "$per_measure" "$ours")"
   done
 done
