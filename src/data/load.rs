@@ -197,14 +197,17 @@ pub fn bind(sources: &[&Source], config: Option<&Config>, data_dir: Option<&Path
     let mut out = Vec::new();
     for s in sources {
         let mut looked_for = Vec::new();
-        let mut in_dir = |dir: &Path| -> Option<PathBuf> {
-            FileKind::EXTENSIONS.iter().map(|(ext, _)| dir.join(format!("{}.{ext}", s.name))).find(|p| {
+        // DIR/NAME.csv (or another known extension), else a directory DIR/NAME/ of such files
+        // (a source split by authority or year).
+        let mut in_dir = |dir: &Path| -> Option<Vec<PathBuf>> {
+            let file = FileKind::EXTENSIONS.iter().map(|(ext, _)| dir.join(format!("{}.{ext}", s.name))).find(|p| {
                 looked_for.push(p.clone());
                 p.is_file()
-            })
+            });
+            file.map(|f| vec![f]).or_else(|| Some(expand(&dir.join(&s.name))).filter(|files| !files.is_empty()))
         };
-        if let Some(file) = data_dir.and_then(&mut in_dir) {
-            out.push(Binding { source: s.name.clone(), files: vec![file], sheet: None });
+        if let Some(files) = data_dir.and_then(&mut in_dir) {
+            out.push(Binding { source: s.name.clone(), files, sheet: None });
             continue;
         }
         if let Some((c, b)) = config.and_then(|c| c.sources.get(&s.name).map(|b| (c, b))) {
@@ -217,8 +220,8 @@ pub fn bind(sources: &[&Source], config: Option<&Config>, data_dir: Option<&Path
             continue;
         }
         let config_dir = config.and_then(|c| c.data.dir.as_ref().map(|d| c.resolve(d)));
-        if let Some(file) = config_dir.as_deref().and_then(&mut in_dir) {
-            out.push(Binding { source: s.name.clone(), files: vec![file], sheet: None });
+        if let Some(files) = config_dir.as_deref().and_then(&mut in_dir) {
+            out.push(Binding { source: s.name.clone(), files, sheet: None });
             continue;
         }
         if looked_for.is_empty() {
