@@ -16,6 +16,9 @@ pub enum Emit {
     /// One self-contained SQL script that builds the working-day calendar and returns the
     /// result table, to run in a warehouse next to the source tables.
     Script,
+    /// The book's plan as a Substrait `Plan` (protobuf) written to --out, for engines that
+    /// consume Substrait (needs a build with `--features substrait`).
+    Substrait,
 }
 
 #[derive(clap::Args)]
@@ -39,6 +42,9 @@ pub struct Args {
     /// The project file (default: scorebook.toml in the current directory, if any).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// With `--emit substrait`: the file to write.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -84,6 +90,9 @@ pub fn run(args: Args) -> u8 {
             Ok(mut books) => books.remove(0),
             Err(e) => return failed(e),
         };
+    if args.emit == Emit::Substrait {
+        return write_substrait(&book, args.out.as_deref());
+    }
     let mut plans = vec![("totals".to_string(), &book.totals)];
     plans.extend(book.breakdowns.iter().map(|b| (format!("breakdown by {} of {}", b.column, b.source), &b.plan)));
     for (name, plan) in plans {
@@ -93,8 +102,38 @@ pub fn run(args: Args) -> u8 {
                 Ok(sql) => println!("-- {name}, as of {as_of}\n{sql};\n"),
                 Err(e) => return failed(e),
             },
-            Emit::Script => unreachable!("a script is written above"),
+            Emit::Script | Emit::Substrait => unreachable!("written above"),
         }
     }
     exit::CLEAN
+}
+
+/// Writes the book's totals plan as Substrait protobuf.
+fn write_substrait(book: &compile::BookPlan, out: Option<&std::path::Path>) -> u8 {
+    let Some(out) = out else {
+        return failed("--emit substrait writes a binary file: give it --out FILE");
+    };
+    #[cfg(feature = "substrait")]
+    {
+        let bytes = match compile::substrait::to_bytes(&book.totals) {
+            Ok(b) => b,
+            Err(e) => return failed(e),
+        };
+        if let Err(e) = crate::fsutil::write_atomically(out, &bytes) {
+            return failed(format!("{}: {e}", out.display()));
+        }
+        for b in &book.breakdowns {
+            eprintln!(
+                "warning: the breakdown by {} of {} is not in the Substrait plan (its totals are)",
+                b.column, b.source
+            );
+        }
+        eprintln!("wrote the book's plan as Substrait ({} bytes) to {}", bytes.len(), out.display());
+        exit::CLEAN
+    }
+    #[cfg(not(feature = "substrait"))]
+    {
+        let _ = (book, out);
+        failed("this scorebook was built without Substrait\n  help: build it with `cargo build --release --features substrait`")
+    }
 }

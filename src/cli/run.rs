@@ -63,9 +63,12 @@ pub struct Args {
     /// What to do with rows that cannot be read.
     #[arg(long, value_enum, default_value = "stop")]
     on_bad_rows: BadRows,
-    /// Where to compute the book: `local` (DataFusion over the files), or a PostgreSQL server,
-    /// `postgres://USER@HOST[:PORT]/DATABASE`, whose tables hold the sources by name.
-    #[arg(long, default_value = "local", value_name = "local|postgres://...")]
+    /// Where to compute the book: `local` (DataFusion over the files); a PostgreSQL server,
+    /// `postgres://USER@HOST[:PORT]/DATABASE`, whose tables hold the sources by name; a Ballista
+    /// cluster, `ballista://HOST:PORT`, whose executors read the Parquet sources at the paths
+    /// given; or `ballista-standalone`, a scheduler and executor in this process (Ballista
+    /// needs a build with `--features ballista`).
+    #[arg(long, default_value = "local", value_name = "local|postgres://...|ballista://...")]
     engine: String,
     /// With `--engine postgres://...`: the schema holding the source tables.
     #[arg(long)]
@@ -174,6 +177,7 @@ pub fn run(args: Args) -> u8 {
         skip_bad_rows: args.on_bad_rows == BadRows::Skip,
         measures: args.measures.clone(),
         years: args.years,
+        ..RunOptions::default()
     };
     let runtime = match super::runtime() {
         Ok(r) => r,
@@ -181,13 +185,20 @@ pub fn run(args: Args) -> u8 {
     };
     let output = runtime.block_on(async {
         let spinner = super::progress::Spinner::after_a_second("running the book");
+        let on_cluster = |cluster| RunOptions { cluster, ..options.clone() };
         let out = match args.engine.as_str() {
             "local" => engine::run(&project, config.as_ref(), &options).await,
+            "ballista-standalone" => {
+                engine::run(&project, config.as_ref(), &on_cluster(engine::Cluster::BallistaStandalone)).await
+            }
+            url if url.starts_with("ballista://") => {
+                engine::run(&project, config.as_ref(), &on_cluster(engine::Cluster::Ballista(url.to_string()))).await
+            }
             url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 on_postgres(&project, config.as_ref(), &options, url, args.schema.as_deref()).await
             }
             other => Err(engine::RunError::Invalid(format!(
-                "--engine {other}: expected `local` or a PostgreSQL URL such as postgres://analyst@warehouse/social_care"
+                "--engine {other}: expected `local`, a PostgreSQL URL such as postgres://analyst@warehouse/social_care, `ballista://HOST:PORT` or `ballista-standalone`"
             ))),
         };
         spinner.finish();

@@ -14,6 +14,8 @@ mod source_plan;
 
 pub use population::AREA_COLUMN;
 pub mod sql;
+#[cfg(feature = "substrait")]
+pub mod substrait;
 
 use crate::calendar::{fy_start, working_days::HolidayList, ReportingPeriod};
 use crate::ir::{Definition, Measure, Project, Window};

@@ -2,6 +2,8 @@
 //! working-day calendar, executes the book's plans and turns their wide rows into the long
 //! result table of council-book.md §5.
 
+#[cfg(feature = "ballista")]
+mod ballista;
 pub mod manifest;
 mod pieces;
 mod published;
@@ -55,6 +57,8 @@ pub struct RunOptions {
     /// Whole financial years instead of the as-of date's book: the first and last year they
     /// end in (`2013..=2025`). The as-of date defaults to the last year's end.
     pub years: Option<(i32, i32)>,
+    /// Where the plans run.
+    pub cluster: Cluster,
 }
 
 /// What a run produced.
@@ -79,21 +83,57 @@ pub fn holidays_for(project: &Project, config: Option<&Config>) -> Result<Holida
     })
 }
 
-/// The calendar table: every day with its working-day index.
-pub fn calendar_table(holidays: &HolidayList) -> Result<MemTable, datafusion::error::DataFusionError> {
+/// The calendar: every day with its working-day index.
+pub fn calendar_batch(holidays: &HolidayList) -> Result<RecordBatch, datafusion::error::DataFusionError> {
     let (dates, index) = calendar_days(holidays);
     let dates: Date32Array = dates.iter().map(|d| Some(crate::data::columns::date32(*d))).collect();
-    let batch =
-        RecordBatch::try_new(compile::calendar_schema(), vec![Arc::new(dates), Arc::new(Int64Array::from(index))])?;
-    MemTable::try_new(compile::calendar_schema(), vec![vec![batch]])
+    Ok(RecordBatch::try_new(compile::calendar_schema(), vec![Arc::new(dates), Arc::new(Int64Array::from(index))])?)
+}
+
+/// The calendar table, held in memory.
+pub fn calendar_table(holidays: &HolidayList) -> Result<MemTable, datafusion::error::DataFusionError> {
+    MemTable::try_new(compile::calendar_schema(), vec![vec![calendar_batch(holidays)?]])
+}
+
+/// The session settings scorebook's plans run with.
+pub fn session_config() -> SessionConfig {
+    // Parquet text is read as the declared Utf8 directly, rather than as views cast to it.
+    let mut config = SessionConfig::new().with_information_schema(false);
+    config.options_mut().execution.parquet.schema_force_view_types = false;
+    config
 }
 
 /// A session configured for scorebook's plans.
 pub fn session() -> SessionContext {
-    // Parquet text is read as the declared Utf8 directly, rather than as views cast to it.
-    let mut config = SessionConfig::new().with_information_schema(false);
-    config.options_mut().execution.parquet.schema_force_view_types = false;
-    SessionContext::new_with_config(config)
+    SessionContext::new_with_config(session_config())
+}
+
+/// Where a run computes the book.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Cluster {
+    /// DataFusion in this process.
+    #[default]
+    Local,
+    /// A Ballista scheduler, `ballista://HOST:PORT`.
+    Ballista(String),
+    /// A Ballista scheduler and executor started in this process.
+    BallistaStandalone,
+}
+
+/// A session for `cluster`, with the calendar registered.
+async fn session_on(cluster: &Cluster, holidays: &HolidayList) -> Result<SessionContext, RunError> {
+    if *cluster == Cluster::Local {
+        let ctx = session();
+        ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(holidays)?))?;
+        return Ok(ctx);
+    }
+    #[cfg(feature = "ballista")]
+    return ballista::session(cluster, holidays).await;
+    #[cfg(not(feature = "ballista"))]
+    Err(RunError::Invalid(
+        "this scorebook was built without Ballista\n  help: build it with `cargo build --release --features ballista`"
+            .into(),
+    ))
 }
 
 /// Resolves the tables a plan scans from the session.
@@ -298,8 +338,7 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
         None => book_periods(as_of),
     };
     let holidays = holidays_for(project, config)?;
-    let ctx = session();
-    ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(&holidays)?))?;
+    let ctx = session_on(&options.cluster, &holidays).await?;
 
     let chosen = chosen_measures(project, &options.measures)?;
     let all: Vec<usize> = (0..project.measures.len()).collect();
@@ -307,6 +346,9 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let used: Vec<&crate::ir::Source> =
         data::sources_used(project, &needed).into_iter().filter_map(|n| project.source(&n)).collect();
     let bindings = data::bind(&used, config, options.data_dir.as_deref())?;
+    if options.cluster != Cluster::Local {
+        columnar_only(&bindings)?;
+    }
     let load = data::load(&ctx, project, &bindings, LoadOptions { skip_bad_rows: options.skip_bad_rows }).await?;
     let area = config.and_then(|c| c.project.area_code.as_deref());
     let names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
@@ -320,8 +362,30 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
             .map_err(|e| RunError::Invalid(e.to_string()))?
             .unwrap_or_default(),
     };
+    #[cfg(feature = "ballista")]
+    if options.cluster != Cluster::Local {
+        for plan in std::iter::once(&book.totals).chain(book.breakdowns.iter().map(|b| &b.plan)) {
+            for (name, piece) in pieces::inputs(plan) {
+                ballista::check_sendable(&name, &piece)?;
+            }
+        }
+    }
     let quality = quality::findings(&ctx, project, &needed, as_of).await?;
     Ok(Prepared { ctx, book, periods, judging, as_of, chosen, bindings, load, warnings, quality })
+}
+
+/// A cluster reads the sources itself: they must be files its executors can read as they are.
+fn columnar_only(bindings: &[data::Binding]) -> Result<(), RunError> {
+    for b in bindings {
+        if let Some(f) = b.files.iter().find(|f| !matches!(data::FileKind::of(f), Some(data::FileKind::Parquet))) {
+            return Err(RunError::Invalid(format!(
+                "{}: a cluster reads sources from Parquet files, and `{}` is bound to this one\n  help: write the source as Parquet (one file, or a directory of files split by authority or year) at a path the executors can read",
+                f.display(),
+                b.source
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the loaded data and compiles the book against the session's tables.

@@ -25,7 +25,21 @@ fn pieces(plan: &LogicalPlan, out: &mut Vec<LogicalPlan>) {
     }
 }
 
-/// Executes `plan` with each aggregate input run first on its own.
+/// The pieces of `plan`, each with its alias: what runs on its own (and, on a cluster, what
+/// is sent to the executors).
+pub fn inputs(plan: &LogicalPlan) -> Vec<(String, LogicalPlan)> {
+    let mut out = Vec::new();
+    pieces(plan, &mut out);
+    out.into_iter()
+        .filter_map(|p| match p {
+            LogicalPlan::SubqueryAlias(a) => Some((a.alias.to_string(), a.input.as_ref().clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Executes `plan` with each aggregate input run first on its own (in `ctx`, which may send
+/// it to a cluster); the cells over their rows are computed here.
 pub async fn collect(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<RecordBatch>> {
     let mut inputs = Vec::new();
     pieces(plan, &mut inputs);
@@ -59,7 +73,7 @@ pub async fn collect(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<Rec
         .data;
     // The top computes one row from one-row tables: the logical optimizer has nothing to
     // gain there and, over thousands of cell expressions, costs more than all the pieces.
-    let state = SessionStateBuilder::new_from_existing(ctx.state()).with_optimizer_rules(vec![]).build();
+    let state = SessionStateBuilder::new().with_default_features().with_optimizer_rules(vec![]).build();
     let top = state.create_physical_plan(&top).await?;
-    datafusion::physical_plan::collect(top, ctx.task_ctx()).await
+    datafusion::physical_plan::collect(top, state.task_ctx()).await
 }

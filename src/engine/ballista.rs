@@ -1,0 +1,67 @@
+//! The book's plans on a Ballista cluster: `run --engine ballista://HOST:PORT` connects to a
+//! scheduler, `--engine ballista-standalone` starts a scheduler and an executor in process.
+//! The plans are the local run's: each source's aggregate is sent to the scheduler as a
+//! DataFusion logical plan (datafusion-proto), run by the executors, and its one row comes
+//! back; the cells are then computed locally (engine::pieces). Sources must be Parquet files
+//! at paths the executors can read, and the working-day calendar is a Parquet file
+//! in the system's temporary directory, so no table held in this process's memory is named.
+
+use super::{session_config, Cluster, RunError};
+use crate::calendar::working_days::HolidayList;
+use crate::compile::CALENDAR_TABLE;
+use ballista::prelude::SessionContextExt;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use std::path::PathBuf;
+
+/// A session whose queries run on the cluster, with the calendar registered.
+pub async fn session(cluster: &Cluster, holidays: &HolidayList) -> Result<SessionContext, RunError> {
+    let state = SessionStateBuilder::new().with_config(session_config()).with_default_features().build();
+    let ctx = match cluster {
+        Cluster::Local => return Err(RunError::Invalid("a local run needs no cluster".into())),
+        Cluster::BallistaStandalone => SessionContext::standalone_with_state(state)
+            .await
+            .map_err(|e| RunError::Invalid(format!("starting Ballista in process: {e}")))?,
+        Cluster::Ballista(url) => SessionContext::remote_with_state(url, state).await.map_err(|e| {
+            RunError::Invalid(format!(
+                "connecting to the Ballista scheduler at {url}: {e}\n  help: start one (bench/ballista.sh shows how) or check the host and port"
+            ))
+        })?,
+    };
+    let calendar = calendar_file(holidays)?;
+    ctx.register_parquet(CALENDAR_TABLE, calendar.display().to_string(), ParquetReadOptions::default()).await?;
+    Ok(ctx)
+}
+
+/// The calendar table as a Parquet file, written once per holiday list.
+fn calendar_file(holidays: &HolidayList) -> Result<PathBuf, RunError> {
+    let table = super::calendar_batch(holidays)?;
+    let mut key = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&holidays.days, &mut key);
+    let name = format!("scorebook-calendar-{:016x}.parquet", std::hash::Hasher::finish(&key));
+    let path = std::env::temp_dir().join(name);
+    if path.exists() {
+        return Ok(path);
+    }
+    let mut bytes = Vec::new();
+    let written = ArrowWriter::try_new(&mut bytes, table.schema(), None).and_then(|mut w| {
+        w.write(&table)?;
+        w.close()
+    });
+    written.map_err(datafusion::error::DataFusionError::from)?;
+    crate::fsutil::write_atomically(&path, &bytes)
+        .map_err(|e| RunError::Invalid(format!("writing the calendar for the cluster to {}: {e}", path.display())))?;
+    Ok(path)
+}
+
+/// Why a plan cannot be sent to the executors, if it cannot: it must serialise with
+/// datafusion-proto (no table held in memory, no function the executors lack).
+pub fn check_sendable(name: &str, plan: &LogicalPlan) -> Result<(), RunError> {
+    datafusion_proto::bytes::logical_plan_to_bytes(plan).map(|_| ()).map_err(|e| {
+        RunError::Invalid(format!(
+            "the plan of `{name}` cannot be sent to the Ballista executors: {e}\n  help: sources must be Parquet files the executors can read"
+        ))
+    })
+}

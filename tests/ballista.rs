@@ -1,0 +1,109 @@
+//! The shipped book through Ballista — a scheduler and an executor started in this process
+//! (`--engine ballista-standalone`) — equals the local run on every value. Needs
+//! `--features ballista` (scripts/test.sh runs it).
+
+use scorebook::engine::{self, Cluster, RunOptions};
+use scorebook::project;
+use scorebook::results::ResultRow;
+use scorebook::synth::{self, OutputFormat, SynthOptions};
+use std::path::{Path, PathBuf};
+
+fn run(data: &Path, cluster: Cluster) -> Result<Vec<ResultRow>, engine::RunError> {
+    let project = project::check_paths(&[PathBuf::from("rules")]).unwrap().1.project.unwrap();
+    let options = RunOptions {
+        as_of: Some("2013-09-30".parse().unwrap()),
+        data_dir: Some(data.to_path_buf()),
+        cluster,
+        ..RunOptions::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(engine::run(&project, None, &options)).map(|out| out.rows)
+}
+
+fn generated(format: OutputFormat) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions {
+        children: 4_000,
+        seed: 7,
+        from: "2012-04-01".parse().unwrap(),
+        to: "2013-09-30".parse().unwrap(),
+    };
+    synth::write_tables(&synth::generate(&opts), dir.path(), format, synth::Layout::Contract).unwrap();
+    dir
+}
+
+#[test]
+fn the_shipped_book_on_ballista_standalone_equals_the_local_run() {
+    let dir = generated(OutputFormat::Parquet);
+    let local = run(dir.path(), Cluster::Local).unwrap();
+    let remote = run(dir.path(), Cluster::BallistaStandalone).unwrap();
+    assert_eq!(local.len(), remote.len());
+    let mut values = 0;
+    for (a, b) in local.iter().zip(&remote) {
+        let label = format!("{} {}", a.reference, a.period_label);
+        assert_eq!((&a.reference, &a.period_label), (&b.reference, &b.period_label));
+        assert_eq!(a.numerator, b.numerator, "{label} numerator");
+        assert_eq!(a.denominator, b.denominator, "{label} denominator");
+        assert_eq!(a.value, b.value, "{label} value");
+        assert_eq!((&a.rag, &a.direction, &a.judgement), (&b.rag, &b.direction, &b.judgement), "{label}");
+        values += 3;
+    }
+    eprintln!("{} rows, {values} values equal", local.len());
+    assert!(local.len() > 300 && local.iter().filter(|r| r.value.is_some_and(|v| v > 0.0)).count() > 200);
+}
+
+/// Writes `rows` of `file` to `out` as Parquet.
+fn write_rows(file: &Path, out: &Path, keep: impl Fn(usize) -> bool) {
+    use datafusion::parquet::arrow::{arrow_reader::ParquetRecordBatchReaderBuilder, ArrowWriter};
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).unwrap()).unwrap().build().unwrap();
+    let mut writer = None;
+    let mut seen = 0;
+    for batch in reader {
+        let batch = batch.unwrap();
+        let mask: datafusion::arrow::array::BooleanArray =
+            (0..batch.num_rows()).map(|i| Some(keep(seen + i))).collect();
+        seen += batch.num_rows();
+        let kept = datafusion::arrow::compute::filter_record_batch(&batch, &mask).unwrap();
+        let w = writer.get_or_insert_with(|| {
+            ArrowWriter::try_new(std::fs::File::create(out).unwrap(), batch.schema(), None).unwrap()
+        });
+        w.write(&kept).unwrap();
+    }
+    writer.unwrap().close().unwrap();
+}
+
+#[test]
+fn a_source_split_into_a_directory_of_parquet_files_gives_the_same_book() {
+    let dir = generated(OutputFormat::Parquet);
+    let whole = run(dir.path(), Cluster::Local).unwrap();
+    // contacts.parquet becomes contacts/even.parquet and contacts/odd.parquet.
+    let split = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, split.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let contacts = split.path().join("contacts");
+    std::fs::create_dir(&contacts).unwrap();
+    let file = split.path().join("contacts.parquet");
+    write_rows(&file, &contacts.join("even.parquet"), |i| i % 2 == 0);
+    write_rows(&file, &contacts.join("odd.parquet"), |i| i % 2 == 1);
+    std::fs::remove_file(&file).unwrap();
+    let parts = run(split.path(), Cluster::BallistaStandalone).unwrap();
+    let cells = |rows: &[ResultRow]| -> Vec<_> {
+        rows.iter()
+            .map(|r| (r.reference.clone(), r.period_label.clone(), r.numerator, r.denominator, r.value))
+            .collect()
+    };
+    assert_eq!(cells(&parts), cells(&whole));
+    let consultations = whole.iter().find(|r| r.reference == "3.4" && r.period_label == "2013-09").unwrap();
+    assert!(consultations.value.is_some_and(|v| v > 10.0), "{:?}", consultations.value);
+}
+
+#[test]
+fn a_cluster_refuses_csv_sources_with_what_to_do() {
+    let dir = generated(OutputFormat::Csv);
+    let err = run(dir.path(), Cluster::BallistaStandalone).unwrap_err().to_string();
+    assert!(err.contains("a cluster reads sources from Parquet files"), "{err}");
+    assert!(err.contains(".csv"), "{err}");
+    assert!(err.contains("help: write the source as Parquet"), "{err}");
+}
