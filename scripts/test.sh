@@ -17,6 +17,14 @@ if ! command -v chromium >/dev/null 2>&1; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# The substrait crate (for `compile --emit substrait`) compiles its protobuf schema with protoc.
+if ! command -v protoc >/dev/null 2>&1; then
+    step "installing Debian's protobuf-compiler"
+    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+fi
+
 # The warehouse tests run the emitted SQL on DuckDB and SQLite (through Python) and on a
 # PostgreSQL server started here on loopback and stopped when the tests end.
 step "Python packages and a PostgreSQL server for tests/warehouse.rs"
@@ -28,7 +36,8 @@ step "cargo fmt --check"
 cargo fmt --check
 
 step "cargo clippy"
-cargo clippy --all-targets --quiet -- -D warnings
+# With the optional features on, so their code is linted too.
+cargo clippy --all-targets --features ballista,substrait --quiet -- -D warnings
 
 step "the language alone builds without the engine (what fuzz/ links)"
 cargo check --quiet --lib --no-default-features
@@ -37,6 +46,9 @@ step "cargo test"
 log="$(mktemp)"
 trap 'rm -f "$log"; bash scripts/postgres.sh stop' EXIT
 cargo test --quiet 2>&1 | tee "$log"
+
+step "the Ballista and Substrait tests (cargo features ballista and substrait)"
+cargo test --quiet --features ballista,substrait --test ballista --test substrait 2>&1 | tee -a "$log"
 
 step "scorebook check, fmt --check and test on rules/ and examples/"
 cargo run --quiet -- check --deny-warnings rules/
