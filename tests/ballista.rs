@@ -107,3 +107,11 @@ fn a_cluster_refuses_csv_sources_with_what_to_do() {
     assert!(err.contains(".csv"), "{err}");
     assert!(err.contains("help: write the source as Parquet"), "{err}");
 }
+
+#[test]
+fn an_unreachable_scheduler_is_named_with_what_to_do() {
+    let dir = generated(OutputFormat::Parquet);
+    let err = run(dir.path(), Cluster::Ballista("ballista://127.0.0.1:1".into())).unwrap_err().to_string();
+    assert!(err.starts_with("connecting to the Ballista scheduler at ballista://127.0.0.1:1:"), "{err}");
+    assert!(err.contains("help: start one"), "{err}");
+}

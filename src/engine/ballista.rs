@@ -24,11 +24,18 @@ pub async fn session(cluster: &Cluster, holidays: &HolidayList) -> Result<Sessio
         Cluster::BallistaStandalone => SessionContext::standalone_with_state(state)
             .await
             .map_err(|e| RunError::Invalid(format!("starting Ballista in process: {e}")))?,
-        Cluster::Ballista(url) => SessionContext::remote_with_state(url, state).await.map_err(|e| {
-            RunError::Invalid(format!(
-                "connecting to the Ballista scheduler at {url}: {e}\n  help: start one (bench/ballista.sh shows how) or check the host and port"
-            ))
-        })?,
+        Cluster::Ballista(url) => {
+            let unreachable = |e: datafusion::error::DataFusionError| {
+                RunError::Invalid(format!(
+                    "connecting to the Ballista scheduler at {url}: {e}\n  help: start one (`scorebook-scheduler --port PORT` and an executor; bench/ballista.sh shows how) or check the host and port"
+                ))
+            };
+            let ctx = SessionContext::remote_with_state(url, state).await.map_err(unreachable)?;
+            // The context connects lazily: ask the cluster something now, so that an
+            // unreachable scheduler is reported as such rather than by the first data check.
+            ctx.sql("SELECT 1").await.map_err(unreachable)?.collect().await.map_err(unreachable)?;
+            ctx
+        }
     };
     let calendar = calendar_file(holidays)?;
     ctx.register_parquet(CALENDAR_TABLE, calendar.display().to_string(), ParquetReadOptions::default()).await?;

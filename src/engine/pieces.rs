@@ -27,6 +27,7 @@ fn pieces(plan: &LogicalPlan, out: &mut Vec<LogicalPlan>) {
 
 /// The pieces of `plan`, each with its alias: what runs on its own (and, on a cluster, what
 /// is sent to the executors).
+#[cfg(feature = "ballista")]
 pub fn inputs(plan: &LogicalPlan) -> Vec<(String, LogicalPlan)> {
     let mut out = Vec::new();
     pieces(plan, &mut out);
