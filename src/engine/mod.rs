@@ -347,7 +347,7 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
         data::sources_used(project, &needed).into_iter().filter_map(|n| project.source(&n)).collect();
     let bindings = data::bind(&used, config, options.data_dir.as_deref())?;
     if options.cluster != Cluster::Local {
-        columnar_only(&bindings)?;
+        parquet_only(&bindings)?;
     }
     let load = data::load(&ctx, project, &bindings, LoadOptions { skip_bad_rows: options.skip_bad_rows }).await?;
     let area = config.and_then(|c| c.project.area_code.as_deref());
@@ -375,7 +375,7 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
 }
 
 /// A cluster reads the sources itself: they must be files its executors can read as they are.
-fn columnar_only(bindings: &[data::Binding]) -> Result<(), RunError> {
+fn parquet_only(bindings: &[data::Binding]) -> Result<(), RunError> {
     for b in bindings {
         if let Some(f) = b.files.iter().find(|f| !matches!(data::FileKind::of(f), Some(data::FileKind::Parquet))) {
             return Err(RunError::Invalid(format!(
