@@ -2,7 +2,7 @@
 //! source (and per population) and computes every cell from them; planned as one piece,
 //! DataFusion spends most of a run resolving thousands of cell expressions against the
 //! joined schema at every optimizer pass. Each aggregate is planned and run on its own here,
-//! its one row held as a table, and only then the cells are computed over those rows, without
+//! its rows held as a table, and only then the cells are computed over those rows, without
 //! the logical optimizer: the same plan, with the same results, at a fifth of the planning
 //! cost (bench/run.sh, BENCHMARKS.md).
 
@@ -46,25 +46,27 @@ pub async fn collect(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<Rec
     pieces(plan, &mut inputs);
     // The pieces run side by side, as they would inside one plan.
     let mut running = tokio::task::JoinSet::new();
-    for (k, input) in inputs.into_iter().enumerate() {
+    for input in inputs {
         let LogicalPlan::SubqueryAlias(alias) = input else { continue };
         let ctx = ctx.clone();
         running.spawn(async move {
-            let batches = ctx.execute_logical_plan(alias.input.as_ref().clone()).await?.collect().await?;
-            let table = MemTable::try_new(Arc::clone(alias.input.schema().inner()), vec![batches])?;
-            Ok::<_, DataFusionError>((k, alias.alias.clone(), provider_as_source(Arc::new(table))))
+            let run = async {
+                let batches = ctx.execute_logical_plan(alias.input.as_ref().clone()).await?.collect().await?;
+                MemTable::try_new(Arc::clone(alias.input.schema().inner()), vec![batches])
+            };
+            let table = run.await.map_err(|e| e.context(format!("computing `{}`", alias.alias)))?;
+            Ok::<_, DataFusionError>((alias.alias.clone(), provider_as_source(Arc::new(table))))
         });
     }
     let mut tables = Vec::new();
     while let Some(done) = running.join_next().await {
         tables.push(done.map_err(|e| DataFusionError::External(Box::new(e)))??);
     }
-    tables.sort_by_key(|(k, _, _)| *k);
     let top = plan
         .clone()
         .transform_down(|node| {
             let LogicalPlan::SubqueryAlias(alias) = &node else { return Ok(Transformed::no(node)) };
-            let Some((_, name, source)) = tables.iter().find(|(_, name, _)| *name == alias.alias) else {
+            let Some((name, source)) = tables.iter().find(|(name, _)| *name == alias.alias) else {
                 return Ok(Transformed::no(node));
             };
             let scan =
@@ -72,8 +74,9 @@ pub async fn collect(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<Rec
             Ok(Transformed::new(scan, true, TreeNodeRecursion::Jump))
         })?
         .data;
-    // The top computes one row from one-row tables: the logical optimizer has nothing to
-    // gain there and, over thousands of cell expressions, costs more than all the pieces.
+    // The top computes the cells from small tables (a row per source, or per breakdown
+    // value): the logical optimizer has little to gain there and, over thousands of cell
+    // expressions, costs more than all the pieces.
     let state = SessionStateBuilder::new().with_default_features().with_optimizer_rules(vec![]).build();
     let top = state.create_physical_plan(&top).await?;
     datafusion::physical_plan::collect(top, state.task_ctx()).await
