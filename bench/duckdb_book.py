@@ -123,6 +123,18 @@ def rate(num, pop):
     return (num, pop, 10000.0 * num / pop if pop else None)
 
 
+def cell(form, e, values, pop=None):
+    """(numerator, denominator, value) of a measure of `form` for the window ending `e`, from
+    the figures its query gave (the count or aggregate; or the numerator and denominator)."""
+    if form.startswith("since july") and e < JULY:
+        return (None, None, None)
+    if form in ("count", "number"):
+        return (None, None, values[0])
+    if form == "rate":
+        return rate(values[0], pop)
+    return share(values[0], values[1])
+
+
 # ---------------------------------------------------------------------------------------------
 # One query per measure and period
 
@@ -246,16 +258,11 @@ def per_measure(con, as_of):
         names = {"s": literal(s), "e": literal(e), "fy": literal(fy_start(e)), "july": literal(JULY), "open": open_at(literal(e))}
         for ref, (form, sql) in PER_MEASURE.items():
             if form.startswith("since july") and e < JULY:
-                out.append((ref, s, e, None, None, None))
+                out.append((ref, s, e) + cell(form, e, ()))
                 continue
             row = con.execute(sql.format(**names)).fetchone()
-            if form == "count" or form == "number":
-                cell = (None, None, row[0])
-            elif form == "rate":
-                cell = rate(row[0], population(con, e))
-            else:
-                cell = share(row[0], row[1])
-            out.append((ref, s, e) + cell)
+            pop = population(con, e) if form == "rate" else None
+            out.append((ref, s, e) + cell(form, e, row, pop))
     return out
 
 
@@ -438,15 +445,7 @@ def tuned(con, as_of):
             row = dict(zip(names, record))
             s, e = row["s"], row["e"]
             for ref, (form, *columns) in measures.items():
-                if form == "count" or form == "number":
-                    cell = (None, None, row[columns[0]])
-                elif form == "rate":
-                    cell = rate(row[columns[0]], row["pop"])
-                elif form == "since july share" and e < JULY:
-                    cell = (None, None, None)
-                else:
-                    cell = share(row[columns[0]], row[columns[1]])
-                out.append((ref, s, e) + cell)
+                out.append((ref, s, e) + cell(form, e, [row[c] for c in columns], row.get("pop")))
     return out
 
 

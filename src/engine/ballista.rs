@@ -44,7 +44,6 @@ pub async fn session(cluster: &Cluster, holidays: &HolidayList) -> Result<Sessio
 
 /// The calendar table as a Parquet file, written once per holiday list.
 fn calendar_file(holidays: &HolidayList) -> Result<PathBuf, RunError> {
-    let table = super::calendar_batch(holidays)?;
     let mut key = std::collections::hash_map::DefaultHasher::new();
     std::hash::Hash::hash(&holidays.days, &mut key);
     let name = format!("scorebook-calendar-{:016x}.parquet", std::hash::Hasher::finish(&key));
@@ -52,6 +51,7 @@ fn calendar_file(holidays: &HolidayList) -> Result<PathBuf, RunError> {
     if path.exists() {
         return Ok(path);
     }
+    let table = super::calendar_batch(holidays)?;
     let mut bytes = Vec::new();
     let written = ArrowWriter::try_new(&mut bytes, table.schema(), None).and_then(|mut w| {
         w.write(&table)?;

@@ -120,12 +120,17 @@ pub enum Cluster {
     BallistaStandalone,
 }
 
+/// A local session with the calendar registered.
+fn local_session(holidays: &HolidayList) -> Result<SessionContext, RunError> {
+    let ctx = session();
+    ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(holidays)?))?;
+    Ok(ctx)
+}
+
 /// A session for `cluster`, with the calendar registered.
 async fn session_on(cluster: &Cluster, holidays: &HolidayList) -> Result<SessionContext, RunError> {
     if *cluster == Cluster::Local {
-        let ctx = session();
-        ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(holidays)?))?;
-        return Ok(ctx);
+        return local_session(holidays);
     }
     #[cfg(feature = "ballista")]
     return ballista::session(cluster, holidays).await;
@@ -426,8 +431,7 @@ pub async fn run_given(
 ) -> Result<RunOutput, RunError> {
     let periods = book_periods(as_of);
     let holidays = holidays_for(project, None)?;
-    let ctx = session();
-    ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(&holidays)?))?;
+    let ctx = local_session(&holidays)?;
     let needed = compile::with_dependencies(project, chosen);
     let used = data::sources_used(project, &needed);
     for name in &used {

@@ -16,46 +16,31 @@ use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::SessionContext;
 use std::sync::Arc;
 
-/// The aliased inputs the plan's top (projections and joins) is built from.
-fn pieces(plan: &LogicalPlan, out: &mut Vec<LogicalPlan>) {
-    match plan {
-        LogicalPlan::SubqueryAlias(_) => out.push(plan.clone()),
-        LogicalPlan::Projection(_) | LogicalPlan::Join(_) => plan.inputs().into_iter().for_each(|p| pieces(p, out)),
-        _ => {}
-    }
-}
-
-/// The pieces of `plan`, each with its alias: what runs on its own (and, on a cluster, what
-/// is sent to the executors).
-#[cfg(feature = "ballista")]
+/// The pieces of `plan`, each with its alias: the aliased inputs its top (projections and
+/// joins) is built from, which run on their own (and, on a cluster, are sent to the executors).
 pub fn inputs(plan: &LogicalPlan) -> Vec<(String, LogicalPlan)> {
-    let mut out = Vec::new();
-    pieces(plan, &mut out);
-    out.into_iter()
-        .filter_map(|p| match p {
-            LogicalPlan::SubqueryAlias(a) => Some((a.alias.to_string(), a.input.as_ref().clone())),
-            _ => None,
-        })
-        .collect()
+    match plan {
+        LogicalPlan::SubqueryAlias(a) => vec![(a.alias.to_string(), a.input.as_ref().clone())],
+        LogicalPlan::Projection(_) | LogicalPlan::Join(_) => plan.inputs().into_iter().flat_map(inputs).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Executes `plan` with each aggregate input run first on its own (in `ctx`, which may send
 /// it to a cluster); the cells over their rows are computed here.
 pub async fn collect(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<RecordBatch>> {
-    let mut inputs = Vec::new();
-    pieces(plan, &mut inputs);
     // The pieces run side by side, as they would inside one plan.
     let mut running = tokio::task::JoinSet::new();
-    for input in inputs {
-        let LogicalPlan::SubqueryAlias(alias) = input else { continue };
+    for (name, input) in inputs(plan) {
         let ctx = ctx.clone();
         running.spawn(async move {
+            let schema = Arc::clone(input.schema().inner());
             let run = async {
-                let batches = ctx.execute_logical_plan(alias.input.as_ref().clone()).await?.collect().await?;
-                MemTable::try_new(Arc::clone(alias.input.schema().inner()), vec![batches])
+                let batches = ctx.execute_logical_plan(input).await?.collect().await?;
+                MemTable::try_new(schema, vec![batches])
             };
-            let table = run.await.map_err(|e| e.context(format!("computing `{}`", alias.alias)))?;
-            Ok::<_, DataFusionError>((alias.alias.clone(), provider_as_source(Arc::new(table))))
+            let table = run.await.map_err(|e| e.context(format!("computing `{name}`")))?;
+            Ok::<_, DataFusionError>((name, provider_as_source(Arc::new(table))))
         });
     }
     let mut tables = Vec::new();
@@ -66,7 +51,7 @@ pub async fn collect(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<Rec
         .clone()
         .transform_down(|node| {
             let LogicalPlan::SubqueryAlias(alias) = &node else { return Ok(Transformed::no(node)) };
-            let Some((name, source)) = tables.iter().find(|(name, _)| *name == alias.alias) else {
+            let Some((name, source)) = tables.iter().find(|(name, _)| *name == alias.alias.to_string()) else {
                 return Ok(Transformed::no(node));
             };
             let scan =
