@@ -21,6 +21,19 @@ impl Project {
         self.sources.iter().find(|s| s.name == name)
     }
 
+    /// The source whose data a source's rows are read from: itself, or for a subset the
+    /// source at the top of its chain of parents.
+    pub fn table_of<'a>(&'a self, name: &'a str) -> &'a str {
+        let mut current = name;
+        for _ in 0..self.sources.len() {
+            match self.source(current).and_then(|s| s.subset.as_ref()) {
+                Some(sub) => current = &sub.parent,
+                None => break,
+            }
+        }
+        current
+    }
+
     pub fn measure(&self, name: &str) -> Option<&Measure> {
         self.measures.iter().find(|m| m.name == name)
     }
@@ -111,6 +124,11 @@ pub struct Source {
     pub spans: Option<(String, String)>,
     /// The snapshot date column, for "latest snapshot".
     pub snapshot: Option<String>,
+    /// Other sources each row finds one row of, through their key.
+    pub lookups: Vec<Lookup>,
+    /// A subset of another source's rows; its columns, spans, snapshot and lookups are the
+    /// parent's.
+    pub subset: Option<Subset>,
     pub span: Span,
 }
 
@@ -118,6 +136,36 @@ impl Source {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
+
+    /// The lookup that finds a row of `source`.
+    pub fn lookup(&self, source: &str) -> Option<&Lookup> {
+        self.lookups.iter().find(|l| l.source == source)
+    }
+
+    /// The columns that identify a row.
+    pub fn keys(&self) -> Vec<String> {
+        self.columns.iter().filter(|c| c.key).map(|c| c.name.clone()).collect()
+    }
+}
+
+/// `lookup header by CHILD`: the row of `source` whose key equals this row's `by`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lookup {
+    pub source: String,
+    /// This source's column holding the other's key.
+    pub by: String,
+    /// The other source's key column.
+    pub key: String,
+}
+
+/// `source care_episodes from episodes excluding ...`: the rows of `parent` that pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Subset {
+    pub parent: String,
+    /// Rows whose conditions are all true are kept...
+    pub filters: Vec<Expr>,
+    /// ...and then rows whose condition is true are dropped (a missing value survives).
+    pub exclusions: Vec<Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -291,12 +339,33 @@ pub struct Measure {
     pub precision: u8,
     pub definition: Definition,
     pub window: Window,
-    pub breakdowns: Vec<String>,
+    pub breakdowns: Vec<Breakdown>,
     pub polarity: Polarity,
     pub target: Option<Target>,
     pub rag: Vec<RagRule>,
     pub benchmarks: Benchmarks,
     pub span: Span,
+}
+
+/// One breakdown of a measure: a result row per value of `expr`, under `name`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Breakdown {
+    pub name: String,
+    /// A column of the measure's row, or any expression over it (bands, lookups, ages).
+    pub expr: Expr,
+    /// The values in the order they are shown, when the expression gives a known list
+    /// (`band` and `switch` labels); otherwise rows are shown in text order.
+    pub order: Vec<String>,
+}
+
+impl Breakdown {
+    /// The column, when the breakdown is a plain column of the measure's row.
+    pub fn column(&self) -> Option<&str> {
+        match &self.expr.kind {
+            ExprKind::Column { scope: None, name } => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// Which dates a period's value looks at.
@@ -329,6 +398,9 @@ pub enum Selection {
     EventIn(String),
     /// Rows open at the period's end: start <= end of period, and end missing or after it.
     OpenAtEnd { start: String, end: String },
+    /// Rows open during the window: start <= end of period, and end missing or after the
+    /// window's start.
+    OpenDuring { start: String, end: String },
     /// Rows of the latest snapshot within the window.
     LatestSnapshot(String),
 }
@@ -372,8 +444,9 @@ pub enum Definition {
         population: String,
         of_measure: Option<String>,
     },
-    /// max/min/sum/mean/median of an expression over a row set.
-    Aggregate { func: AggregateFn, expr: Expr, rows: RowSet },
+    /// max/min/sum/mean/median of an expression over a row set, or with `distinct`, over
+    /// the distinct values of that column (each entity once, its value read from its rows).
+    Aggregate { func: AggregateFn, expr: Expr, rows: RowSet, distinct: Option<String> },
     /// Arithmetic over other measures' values.
     Derived { expr: Expr },
 }
@@ -441,6 +514,7 @@ impl Expr {
             ExprKind::IsMissing { expr, .. } => vec![expr],
             ExprKind::InList { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
             ExprKind::Exists { condition, .. } => condition.iter().map(|c| &**c).collect(),
+            ExprKind::Related { value, condition, .. } => value.iter().chain(condition).map(|c| &**c).collect(),
             _ => Vec::new(),
         }
     }
@@ -467,6 +541,23 @@ impl Expr {
             }
         });
         out
+    }
+
+    /// The parts of a condition joined by `and`.
+    pub fn conjuncts(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Binary { op: BinaryOp::And, left, right } => {
+                let mut out = left.conjuncts();
+                out.extend(right.conjuncts());
+                out
+            }
+            _ => vec![self],
+        }
+    }
+
+    /// Does the expression read the period (its end or its window's start)?
+    pub fn reads_period(&self) -> bool {
+        self.any(&|x| matches!(x.kind, ExprKind::PeriodEnd | ExprKind::WindowStart))
     }
 
     /// The value of a whole-number literal, possibly negated (`12`, `-12`).
@@ -521,6 +612,107 @@ pub enum ExprKind {
         alias: String,
         condition: Option<Box<Expr>>,
     },
+    /// A column of the row the measure's row looks up in `source` (`header.DOB`); missing
+    /// when there is no such row.
+    LookupColumn {
+        source: String,
+        name: String,
+    },
+    /// An aggregate over the rows of `source` (named `alias` inside) that meet the condition:
+    /// their number, or the latest, earliest, largest, smallest, sum or mean of `value`.
+    Related {
+        func: RelatedFn,
+        value: Option<Box<Expr>>,
+        source: String,
+        alias: String,
+        condition: Option<Box<Expr>>,
+    },
+}
+
+/// The condition of an `exists` or an aggregate over related rows, taken apart at its `and`s.
+#[derive(Debug, Default)]
+pub struct RelatedCondition<'e> {
+    /// `alias.x = y` (either way round): an expression of the related row equal to one of the
+    /// outer row, neither reading the period. These relate the rows.
+    pub keys: Vec<(&'e Expr, &'e Expr)>,
+    /// Parts reading the related row and the period only.
+    pub inner: Vec<&'e Expr>,
+    /// Parts comparing the related row with the outer row in another way.
+    pub outer: Vec<&'e Expr>,
+}
+
+impl<'e> RelatedCondition<'e> {
+    pub fn split(condition: &'e Expr, alias: &str) -> RelatedCondition<'e> {
+        let reads_inner =
+            |e: &Expr| e.any(&|x| matches!(&x.kind, ExprKind::Column { scope: Some(a), .. } if a == alias));
+        let reads_outer = |e: &Expr| {
+            e.any(&|x| matches!(x.kind, ExprKind::Column { scope: None, .. } | ExprKind::LookupColumn { .. }))
+        };
+        let mut out = RelatedCondition::default();
+        for part in condition.conjuncts() {
+            if let ExprKind::Binary { op: BinaryOp::Eq, left, right } = &part.kind {
+                let inner_side = |x: &Expr| reads_inner(x) && !reads_outer(x) && !x.reads_period();
+                let outer_side = |x: &Expr| reads_outer(x) && !reads_inner(x) && !x.reads_period();
+                if inner_side(left) && outer_side(right) {
+                    out.keys.push((left, right));
+                    continue;
+                }
+                if inner_side(right) && outer_side(left) {
+                    out.keys.push((right, left));
+                    continue;
+                }
+            }
+            if reads_outer(part) {
+                out.outer.push(part);
+            } else {
+                out.inner.push(part);
+            }
+        }
+        out
+    }
+}
+
+/// What an aggregate over related rows gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelatedFn {
+    Count,
+    Sum,
+    Mean,
+    Max,
+    Min,
+    /// The greatest date.
+    Latest,
+    /// The least date.
+    Earliest,
+}
+
+impl RelatedFn {
+    pub const NAMES: &'static [&'static str] = &["count", "sum", "mean", "max", "min", "latest", "earliest"];
+
+    pub fn parse(text: &str) -> Option<RelatedFn> {
+        Some(match text {
+            "count" => RelatedFn::Count,
+            "sum" => RelatedFn::Sum,
+            "mean" => RelatedFn::Mean,
+            "max" => RelatedFn::Max,
+            "min" => RelatedFn::Min,
+            "latest" => RelatedFn::Latest,
+            "earliest" => RelatedFn::Earliest,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RelatedFn::Count => "count",
+            RelatedFn::Sum => "sum",
+            RelatedFn::Mean => "mean",
+            RelatedFn::Max => "max",
+            RelatedFn::Min => "min",
+            RelatedFn::Latest => "latest",
+            RelatedFn::Earliest => "earliest",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -554,10 +746,34 @@ pub enum Function {
     WorkingDays,
     Abs,
     Coalesce,
+    /// Calendar days from the first date to the second.
+    DaysBetween,
+    /// Whole years from a date of birth to a date (29 February birthdays as `add_months`).
+    Age,
+    /// `if(condition, value, otherwise)`.
+    If,
+    /// `switch(value, match, result, ..., default)`.
+    Switch,
+    /// `band(value, label, bound, label, ..., label)`: ordered bands with labels.
+    Band,
+    /// Does text begin with a prefix?
+    StartsWith,
 }
 
 impl Function {
-    pub const NAMES: &'static [&'static str] = &["add_days", "add_months", "working_days", "abs", "coalesce"];
+    pub const NAMES: &'static [&'static str] = &[
+        "add_days",
+        "add_months",
+        "working_days",
+        "days_between",
+        "age",
+        "abs",
+        "coalesce",
+        "if",
+        "switch",
+        "band",
+        "starts_with",
+    ];
 
     pub fn parse(text: &str) -> Option<Function> {
         Some(match text {
@@ -566,8 +782,31 @@ impl Function {
             "working_days" => Function::WorkingDays,
             "abs" => Function::Abs,
             "coalesce" => Function::Coalesce,
+            "days_between" => Function::DaysBetween,
+            "age" => Function::Age,
+            "if" => Function::If,
+            "switch" => Function::Switch,
+            "band" => Function::Band,
+            "starts_with" => Function::StartsWith,
             _ => return None,
         })
+    }
+
+    /// How the function is called, for messages and hovers.
+    pub fn usage(self) -> &'static str {
+        match self {
+            Function::AddDays => "add_days(date, days)",
+            Function::AddMonths => "add_months(date, months)",
+            Function::WorkingDays => "working_days(from, to)",
+            Function::Abs => "abs(number)",
+            Function::Coalesce => "coalesce(value, fallback, ...)",
+            Function::DaysBetween => "days_between(from, to)",
+            Function::Age => "age(date_of_birth, at)",
+            Function::If => "if(condition, value, otherwise)",
+            Function::Switch => "switch(value, match, result, ..., default)",
+            Function::Band => "band(value, label, bound, label, ..., label)",
+            Function::StartsWith => "starts_with(text, \"prefix\")",
+        }
     }
 }
 
@@ -601,7 +840,8 @@ pub enum GivenData {
 pub struct Expectation {
     pub measure: String,
     pub period: PeriodRef,
-    pub breakdown: Option<(String, String)>,
+    /// The breakdown and its value (`None` for the row of rows without one).
+    pub breakdown: Option<(String, Option<String>)>,
     pub field: Field,
     pub expected: Expected,
     pub span: Span,

@@ -78,7 +78,9 @@ fn exists_compared_with_the_period_end_is_one_join_for_every_period() {
     assert!(out.trim_end().ends_with("1 passed, 0 failed"), "{out}");
     // Seven measures compare one date with the period's: three joins (the least start, the
     // greatest end, the least start plus a month) serve them in every period. The measure
-    // comparing the period with two columns keeps a semi join per period (10 as of October).
+    // comparing the period with two columns, relating the rows by key alone, counts the
+    // matching rows of every period in one grouped aggregate joined by key, instead of a semi
+    // join per period (10 as of October).
     let plan = stdout(&["compile", fixture, "--emit", "plan", "--as-of", "2013-10-31"], 0);
     let lines: Vec<&str> = plan.lines().map(str::trim_start).collect();
     let bounds: Vec<&str> = lines.iter().copied().filter(|l| l.contains(" AS bound]]")).collect();
@@ -86,7 +88,12 @@ fn exists_compared_with_the_period_end_is_one_join_for_every_period() {
     assert!(bounds.iter().any(|l| l.contains("min(x.start_date) AS bound")));
     assert!(bounds.iter().any(|l| l.contains("max(x.end_date) AS bound")));
     assert_eq!(lines.iter().filter(|l| l.starts_with("Inner Join:")).count(), 3);
-    assert_eq!(lines.iter().filter(|l| l.starts_with("LeftSemi Join:")).count(), 10);
+    assert_eq!(lines.iter().filter(|l| l.starts_with("LeftSemi Join:")).count(), 0);
+    let counted: Vec<&str> =
+        lines.iter().copied().filter(|l| l.starts_with("Aggregate: groupBy=[[x.referral_id AS k0]]")).collect();
+    assert_eq!(counted.len(), 1, "{counted:#?}");
+    assert_eq!(counted[0].matches("count(Int32(1)) FILTER").count(), 10, "{}", counted[0]);
+    assert_eq!(lines.iter().filter(|l| l.starts_with("Left Join: row.referral_id = rel0.k0")).count(), 1);
 }
 
 #[test]

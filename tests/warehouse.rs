@@ -51,7 +51,11 @@ fn types_json(rules: &str, dir: &Path) -> std::path::PathBuf {
     let types: serde_json::Map<String, serde_json::Value> = project
         .sources
         .iter()
-        .map(|s| (s.name.clone(), s.columns.iter().map(|c| serde_json::json!([c.name, c.ty.name()])).collect()))
+        .filter(|s| s.subset.is_none())
+        .map(|s| {
+            let columns = s.columns.iter().map(|c| serde_json::json!([c.name, c.ty.name(), c.date_format, c.header]));
+            (s.name.clone(), columns.collect())
+        })
         .collect();
     let path = dir.join("types.json");
     std::fs::write(&path, serde_json::to_string(&types).unwrap()).unwrap();

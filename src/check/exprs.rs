@@ -2,15 +2,17 @@
 
 use super::Checker;
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
-use crate::ir::{self, ColumnType, ExprKind, Function, NumberKind, RagOperand, Type, Unit, Value};
+use crate::ir::{self, ColumnType, ExprKind, Function, NumberKind, RagOperand, RelatedFn, Type, Unit, Value};
 use crate::syntax::ast::{self, BinaryOp, Literal, UnaryOp};
 use std::collections::HashMap;
 
 /// What names mean where an expression stands.
 #[derive(Clone)]
 pub(crate) enum Scope {
-    /// A row of `source`; `exists` adds aliases; `period_end` and `window_start` when allowed.
-    Row { source: ir::Source, aliases: Vec<(String, ir::Source)>, period_names: bool },
+    /// A row of `source`; `exists` and aggregates over related rows add aliases;
+    /// `period_end` and `window_start` when `measure` (a measure's row); lookups, `exists`
+    /// and related rows also only in a measure's row.
+    Row { source: Box<ir::Source>, aliases: Vec<(String, ir::Source)>, measure: bool },
     /// `calculate`: names are other measures.
     Derived { units: HashMap<String, Unit> },
     /// A RAG rule: `value`, `target`, `benchmark`, `england`, `previous`.
@@ -18,8 +20,16 @@ pub(crate) enum Scope {
 }
 
 impl Scope {
-    pub fn row(source: ir::Source, period_names: bool) -> Scope {
-        Scope::Row { source, aliases: Vec::new(), period_names }
+    /// A row of a source outside a measure (a population's or a subset's filter): its own
+    /// columns and values only.
+    pub fn plain_row(source: ir::Source) -> Scope {
+        Scope::Row { source: Box::new(source), aliases: Vec::new(), measure: false }
+    }
+
+    /// A row of a measure's source: its columns, its lookups, the period's dates, `exists`
+    /// and aggregates over related rows.
+    pub fn measure_row(source: ir::Source) -> Scope {
+        Scope::Row { source: Box::new(source), aliases: Vec::new(), measure: true }
     }
 }
 
@@ -124,18 +134,21 @@ impl Checker<'_> {
                 (ExprKind::InList { expr: Box::new(inner), list: items, negated: *negated }, Type::Bool)
             }
             ast::ExprKind::Exists { source, alias, condition } => {
-                let Scope::Row { source: row, aliases, period_names } = scope else {
-                    self.error(not_here(e.span, "`exists` looks at rows, and there are no rows here"));
-                    return None;
+                let (row, aliases) = self.related_scope(scope, e, "`exists`")?;
+                let inner_source = self.lookup_source(source)?;
+                let alias_name = alias.as_ref().map_or_else(|| source.node.clone(), |a| a.node.clone());
+                let mut inner_aliases = aliases.clone();
+                inner_aliases.push((alias_name.clone(), inner_source.clone()));
+                let inner_scope = Scope::Row { source: Box::new(row.clone()), aliases: inner_aliases, measure: true };
+                let cond = match condition {
+                    Some(c) => Some(Box::new(self.condition(c, &inner_scope)?)),
+                    None => None,
                 };
-                if !aliases.is_empty() {
-                    self.error(not_here(
-                        e.span,
-                        "an `exists` inside another `exists` is not supported; join their conditions with `and` in one",
-                    ));
-                    return None;
-                }
-                if !row.columns.iter().any(|c| c.key) {
+                // Rows related by keys alone need no key of their own; compared in another way,
+                // each row is told apart by its key.
+                let compares_rows =
+                    cond.as_deref().is_some_and(|c| !ir::RelatedCondition::split(c, &alias_name).outer.is_empty());
+                if compares_rows && row.keys().is_empty() {
                     self.error(
                         Diagnostic::new(
                             Code::ExistsNeedsKey,
@@ -148,18 +161,139 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                let inner_source = self.lookup_source(source)?;
-                let alias_name = alias.as_ref().map_or_else(|| source.node.clone(), |a| a.node.clone());
-                let mut inner_aliases = aliases.clone();
-                inner_aliases.push((alias_name.clone(), inner_source.clone()));
-                let inner_scope =
-                    Scope::Row { source: row.clone(), aliases: inner_aliases, period_names: *period_names };
-                let cond = match condition {
-                    Some(c) => Some(Box::new(self.condition(c, &inner_scope)?)),
-                    None => None,
-                };
                 (ExprKind::Exists { source: inner_source.name.clone(), alias: alias_name, condition: cond }, Type::Bool)
             }
+            ast::ExprKind::Related(r) => return self.related(r, e, scope),
+        };
+        Some(ir::Expr { kind, ty, span: e.span })
+    }
+
+    /// The measure's row and the aliases around an `exists` or an aggregate over related
+    /// rows, which stand only in a measure's conditions and not inside another of them.
+    fn related_scope<'s>(
+        &mut self,
+        scope: &'s Scope,
+        e: &ast::Expr,
+        what: &str,
+    ) -> Option<(&'s ir::Source, &'s Vec<(String, ir::Source)>)> {
+        let Scope::Row { source, aliases, measure: true } = scope else {
+            self.error(not_here(
+                e.span,
+                &format!("{what} looks at the rows of a measure's source, and there are none here"),
+            ));
+            return None;
+        };
+        if !aliases.is_empty() {
+            self.error(
+                Diagnostic::new(
+                    Code::NotAllowedHere,
+                    e.span,
+                    format!("{what} inside the condition of another `exists` or aggregate over related rows is not supported"),
+                )
+                .label("nested")
+                .help("join the conditions with `and` in one, or compare the outer row's own columns; an aggregate of an aggregate can be two conditions of the measure"),
+            );
+            return None;
+        }
+        Some((source, aliases))
+    }
+
+    /// `count SOURCE as A where ...`, `latest A.DATE of SOURCE as A where ...`, and the rest.
+    fn related(&mut self, r: &ast::Related, e: &ast::Expr, scope: &Scope) -> Option<ir::Expr> {
+        let (func, value, source, alias, condition) =
+            (&r.func, r.value.as_ref(), &r.source, r.alias.as_ref(), r.condition.as_ref());
+        let f = RelatedFn::parse(&func.node).expect("the grammar only admits aggregate names here");
+        let (row, aliases) = self.related_scope(scope, e, &format!("`{}` over related rows", func.node))?;
+        let inner_source = self.lookup_source(source)?;
+        let alias_name = alias.map_or_else(|| source.node.clone(), |a| a.node.clone());
+        let mut inner_aliases = aliases.clone();
+        inner_aliases.push((alias_name.clone(), inner_source.clone()));
+        let inner_scope = Scope::Row { source: Box::new(row.clone()), aliases: inner_aliases, measure: true };
+        let example = format!("latest {alias_name}.DATE_COLUMN of {} as {alias_name} where ...", source.node);
+        let value = match (f, value) {
+            (RelatedFn::Count, Some(v)) => {
+                self.error(
+                    Diagnostic::new(Code::RelatedValue, v.span, "`count` counts the related rows and takes no value")
+                        .label("not needed")
+                        .help(format!("write `count {} as {alias_name} where ...`", source.node)),
+                );
+                return None;
+            }
+            (RelatedFn::Count, None) => None,
+            (_, None) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::RelatedValue,
+                        func.span,
+                        format!("`{}` needs the value it is taken of", func.node),
+                    )
+                    .label("which value?")
+                    .help(format!("name a column of the related rows: `{example}`")),
+                );
+                return None;
+            }
+            (_, Some(v)) => Some(self.expr(v, &inner_scope)?),
+        };
+        let ty = match (f, &value) {
+            (RelatedFn::Count, _) => Type::Number(NumberKind::Plain),
+            (RelatedFn::Latest | RelatedFn::Earliest, Some(v)) if v.ty == Type::Date => Type::Date,
+            (RelatedFn::Sum | RelatedFn::Mean | RelatedFn::Max | RelatedFn::Min, Some(v))
+                if matches!(v.ty, Type::Number(_)) =>
+            {
+                Type::Number(NumberKind::Plain)
+            }
+            (_, Some(v)) => {
+                let (wanted, help) = match f {
+                    RelatedFn::Latest | RelatedFn::Earliest => {
+                        ("a date", "take `max` or `min` of numbers; `latest` and `earliest` are for dates")
+                    }
+                    _ => ("a number", "take `latest` or `earliest` of dates"),
+                };
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        v.span,
+                        format!("`{}` needs {wanted}, and this is {}", func.node, v.ty.describe()),
+                    )
+                    .label(format!("not {wanted}"))
+                    .help(help),
+                );
+                return None;
+            }
+            (_, None) => unreachable!("every aggregate but count has a value"),
+        };
+        let condition = match condition {
+            Some(c) => Some(Box::new(self.condition(c, &inner_scope)?)),
+            None => None,
+        };
+        if let Some(c) = &condition {
+            let parts = ir::RelatedCondition::split(c, &alias_name);
+            if !parts.outer.is_empty() && row.keys().is_empty() {
+                self.error(
+                    Diagnostic::new(
+                        Code::ExistsNeedsKey,
+                        parts.outer[0].span,
+                        format!(
+                            "this compares the related rows with each row of `{}`, and the source declares no key to tell its rows apart",
+                            row.name
+                        ),
+                    )
+                    .label("compares with this row")
+                    .with_secondary(row.span, "declared here")
+                    .help(format!(
+                        "mark the column that identifies a row of `{}` with `key`, or relate the rows only by `{alias_name}.COLUMN = COLUMN`",
+                        row.name
+                    )),
+                );
+                return None;
+            }
+        }
+        let kind = ExprKind::Related {
+            func: f,
+            value: value.map(Box::new),
+            source: inner_source.name.clone(),
+            alias: alias_name,
+            condition,
         };
         Some(ir::Expr { kind, ty, span: e.span })
     }
@@ -172,15 +306,29 @@ impl Checker<'_> {
         scope: &Scope,
     ) -> Option<ir::Expr> {
         let (kind, ty) = match scope {
-            Scope::Row { source, aliases, period_names } => {
+            Scope::Row { source, aliases, measure } => {
                 if let Some(q) = qualifier {
                     let found = aliases.iter().rev().find(|(a, _)| *a == q.node);
-                    let (scope_name, src) = match found {
-                        Some((a, s)) => (Some(a.clone()), s),
-                        None if q.node == source.name => (None, source),
-                        None => {
+                    let looked_up =
+                        source.lookup(&q.node).filter(|_| *measure).and_then(|l| self.source_named(&l.source));
+                    let (scope_name, src) = match (found, looked_up) {
+                        (Some((a, s)), _) => (Some(a.clone()), s),
+                        (None, _) if q.node == source.name => (None, &**source),
+                        (None, Some(target)) => {
+                            let target = target.clone();
+                            let Some(col) = target.column(&name.node) else {
+                                self.unknown_column(name, &target);
+                                return None;
+                            };
+                            let kind = ExprKind::LookupColumn { source: target.name.clone(), name: name.node.clone() };
+                            return Some(ir::Expr { kind, ty: column_type(col.ty), span: e.span });
+                        }
+                        (None, None) => {
                             let mut known: Vec<&str> = aliases.iter().map(|(a, _)| a.as_str()).collect();
                             known.push(&source.name);
+                            if *measure {
+                                known.extend(source.lookups.iter().map(|l| l.source.as_str()));
+                            }
                             let help = match did_you_mean(&q.node, known.iter().copied()) {
                                 Some(s) => format!("did you mean `{s}`?"),
                                 None => format!(
@@ -208,9 +356,9 @@ impl Checker<'_> {
                     (ExprKind::Column { scope: scope_name, name: name.node.clone() }, column_type(col.ty))
                 } else if let Some(col) = source.column(&name.node) {
                     (ExprKind::Column { scope: None, name: name.node.clone() }, column_type(col.ty))
-                } else if *period_names && name.node == "period_end" {
+                } else if *measure && name.node == "period_end" {
                     (ExprKind::PeriodEnd, Type::Date)
-                } else if *period_names && name.node == "window_start" {
+                } else if *measure && name.node == "window_start" {
                     (ExprKind::WindowStart, Type::Date)
                 } else {
                     let source = source.clone();
@@ -294,63 +442,64 @@ impl Checker<'_> {
                 func,
                 "function",
                 suggestion,
-                "the functions are add_days, add_months, working_days, abs and coalesce",
+                &format!("the functions are {}", Function::NAMES.join(", ")),
             ));
             return None;
         };
-        let checked: Vec<ir::Expr> = args.iter().map(|a| self.expr(a, scope)).collect::<Option<_>>()?;
-        let signature: &[Type] = match f {
-            Function::AddDays | Function::AddMonths => &[Type::Date, Type::Number(NumberKind::Plain)],
-            Function::WorkingDays => &[Type::Date, Type::Date],
-            Function::Abs => &[Type::Number(NumberKind::Plain)],
-            Function::Coalesce => &[],
+        if f == Function::WorkingDays && matches!(scope, Scope::Row { measure: false, .. }) {
+            self.error(
+                Diagnostic::new(
+                    Code::NotAllowedHere,
+                    e.span,
+                    "working days are counted only in a measure's conditions",
+                )
+                .label("not here")
+                .help("compare dates here, or count the working days in the measures that read these rows"),
+            );
+            return None;
+        }
+        let usage = f.usage();
+        let checked: Vec<ir::Expr> = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| if f == Function::If && i == 0 { self.condition(a, scope) } else { self.expr(a, scope) })
+            .collect::<Option<_>>()?;
+        let n = checked.len();
+        let (arity_ok, wanted) = match f {
+            Function::Coalesce => (n >= 2, "two or more"),
+            Function::If => (n == 2 || n == 3, "two or three"),
+            Function::Switch => (n >= 3, "three or more"),
+            Function::Band => (n >= 4 && n.is_multiple_of(2), "an even number, four or more,"),
+            Function::Abs => (n == 1, "1"),
+            _ => (n == 2, "2"),
         };
-        let usage = match f {
-            Function::AddDays => "add_days(date, days)",
-            Function::AddMonths => "add_months(date, months)",
-            Function::WorkingDays => "working_days(from, to)",
-            Function::Abs => "abs(number)",
-            Function::Coalesce => "coalesce(value, fallback, ...)",
-        };
-        let arity_ok = if f == Function::Coalesce { checked.len() >= 2 } else { checked.len() == signature.len() };
         if !arity_ok {
             self.error(
                 Diagnostic::new(
                     Code::WrongArity,
                     e.span,
-                    format!(
-                        "`{}` takes {} arguments, and {} are given",
-                        func.node,
-                        if f == Function::Coalesce { "two or more".to_string() } else { signature.len().to_string() },
-                        checked.len()
-                    ),
+                    format!("`{}` takes {wanted} arguments, and {n} are given", func.node),
                 )
                 .label("wrong number of arguments")
                 .help(format!("call it as `{usage}`")),
             );
             return None;
         }
+        // Arguments of a fixed type.
+        let signature: &[Type] = match f {
+            Function::AddDays | Function::AddMonths => &[Type::Date, Type::Number(NumberKind::Plain)],
+            Function::WorkingDays | Function::DaysBetween | Function::Age => &[Type::Date, Type::Date],
+            Function::Abs => &[Type::Number(NumberKind::Plain)],
+            Function::StartsWith => &[Type::Text, Type::Text],
+            Function::Coalesce | Function::If | Function::Switch | Function::Band => &[],
+        };
         let same_kind = |want: Type, got: Type| match (want, got) {
             (Type::Number(_), Type::Number(_)) => true,
             (a, b) => a == b,
         };
         for (i, (want, got)) in signature.iter().zip(&checked).enumerate() {
             if !same_kind(*want, got.ty) {
-                self.error(
-                    Diagnostic::new(
-                        Code::WrongArgumentType,
-                        args[i].span,
-                        format!(
-                            "argument {} of `{}` must be {}, and this is {}",
-                            i + 1,
-                            func.node,
-                            want.describe(),
-                            got.ty.describe()
-                        ),
-                    )
-                    .label(format!("expected {}", want.describe()))
-                    .help(format!("call it as `{usage}`")),
-                );
+                self.error(wrong_argument(&args[i], i, func, want.describe(), got.ty.describe(), usage));
                 return None;
             }
         }
@@ -370,21 +519,96 @@ impl Checker<'_> {
             );
             return None;
         }
+        if f == Function::StartsWith && !matches!(checked[1].kind, ExprKind::Literal(Value::Text(_))) {
+            self.error(wrong_argument(&args[1], 1, func, "text written in quotes", "not", usage));
+            return None;
+        }
         let ty = match f {
             Function::AddDays | Function::AddMonths => Type::Date,
-            Function::WorkingDays => Type::Number(NumberKind::Plain),
+            Function::WorkingDays | Function::DaysBetween | Function::Age => Type::Number(NumberKind::Plain),
+            Function::StartsWith => Type::Bool,
             Function::Abs => checked[0].ty,
             Function::Coalesce => {
-                let first = checked[0].clone();
-                for (i, other) in checked.iter().enumerate().skip(1) {
-                    if !self.comparable(&first, other, &args[0], &args[i]) {
+                for i in 1..n {
+                    if !self.comparable(&checked[0], &checked[i], &args[0], &args[i]) {
                         return None;
                     }
                 }
-                first.ty
+                checked[0].ty
+            }
+            Function::If => {
+                if n == 3 && !self.comparable(&checked[1], &checked[2], &args[1], &args[2]) {
+                    return None;
+                }
+                checked[1].ty
+            }
+            Function::Switch => {
+                // switch(value, match, result, match, result, ..., [default])
+                let results: Vec<usize> = (2..n).step_by(2).chain(n.is_multiple_of(2).then_some(n - 1)).collect();
+                for i in (1..n).step_by(2).filter(|i| i + 1 < n) {
+                    if !self.comparable(&checked[0], &checked[i], &args[0], &args[i]) {
+                        return None;
+                    }
+                }
+                for &i in &results[1..] {
+                    if !self.comparable(&checked[results[0]], &checked[i], &args[results[0]], &args[i]) {
+                        return None;
+                    }
+                }
+                checked[results[0]].ty
+            }
+            Function::Band => {
+                self.band(&checked, args, func)?;
+                Type::Text
             }
         };
         Some(ir::Expr { kind: ExprKind::Call { func: f, args: checked }, ty, span: e.span })
+    }
+
+    /// `band(value, label, bound, label, ..., label)`: text labels between bounds written in
+    /// the rule, of the value's type, each above the one before.
+    fn band(&mut self, checked: &[ir::Expr], args: &[ast::Expr], func: &ast::Ident) -> Option<()> {
+        let subject = checked[0].ty;
+        if !matches!(subject, Type::Number(_) | Type::Date) {
+            self.error(wrong_argument(
+                &args[0],
+                0,
+                func,
+                "a number or a date",
+                subject.describe(),
+                Function::Band.usage(),
+            ));
+            return None;
+        }
+        let mut previous: Option<(Value, usize)> = None;
+        for (i, x) in checked.iter().enumerate().skip(1) {
+            let bound = i % 2 == 0;
+            let problem = match (&x.kind, bound) {
+                (ExprKind::Literal(Value::Text(_)), false) => None,
+                (_, false) => Some("a label is text written in quotes".to_string()),
+                _ => match literal_value_of(x) {
+                    Some(v) if same_kind_value(&v, subject) => match &previous {
+                        Some((p, at)) if !ascending(p, &v) => {
+                            Some(format!("this bound is not above the one before it (argument {})", at + 1))
+                        }
+                        _ => {
+                            previous = Some((v, i));
+                            None
+                        }
+                    },
+                    _ => Some(format!("a bound is {} written in the rule", subject.describe())),
+                },
+            };
+            if let Some(message) = problem {
+                self.error(
+                    Diagnostic::new(Code::BandBounds, args[i].span, message)
+                        .label(if bound { "bound" } else { "label" })
+                        .help("write labels and increasing bounds in turn: `band(age(DOB, period_end), \"under 1\", 1, \"1 to 4\", 5, \"5 and over\")`"),
+                );
+                return None;
+            }
+        }
+        Some(())
     }
 
     /// Can these two be compared? Reports why not.
@@ -420,10 +644,18 @@ impl Checker<'_> {
                     )
                     .label(format!("expected {}", other_ty.describe()))
                     .help(literal_help(other_ty)),
-                    None => mismatch(
-                        l_ast.span.to(r_ast.span),
-                        format!("{} is compared with {}", a.describe(), b.describe()),
-                    ),
+                    None => {
+                        let d = mismatch(
+                            l_ast.span.to(r_ast.span),
+                            format!("{} is compared with {}", a.describe(), b.describe()),
+                        );
+                        // `count x as y where ... >= 3` reads the comparison as part of the condition.
+                        if a == Type::Bool && matches!(b, Type::Number(_)) {
+                            d.help("an aggregate over related rows takes everything after `where` as its condition: put it in brackets, `(count episodes as e where ...) >= 3`")
+                        } else {
+                            d
+                        }
+                    }
                 };
                 self.error(d);
                 false
@@ -506,6 +738,42 @@ impl Checker<'_> {
             }
         };
         Some(ir::Expr { kind: ExprKind::Binary { op, left: Box::new(l), right: Box::new(r) }, ty, span: e.span })
+    }
+}
+
+fn wrong_argument(arg: &ast::Expr, i: usize, func: &ast::Ident, want: &str, got: &str, usage: &str) -> Diagnostic {
+    let message = if got == "not" {
+        format!("argument {} of `{}` must be {want}", i + 1, func.node)
+    } else {
+        format!("argument {} of `{}` must be {want}, and this is {got}", i + 1, func.node)
+    };
+    Diagnostic::new(Code::WrongArgumentType, arg.span, message)
+        .label(format!("expected {want}"))
+        .help(format!("call it as `{usage}`"))
+}
+
+/// The value of a literal, possibly negated (`-1`).
+fn literal_value_of(e: &ir::Expr) -> Option<Value> {
+    match &e.kind {
+        ExprKind::Literal(v) => Some(v.clone()),
+        ExprKind::Neg(inner) => match literal_value_of(inner)? {
+            Value::Int(i) => Some(Value::Int(-i)),
+            Value::Decimal(d) => Some(Value::Decimal(-d)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn same_kind_value(v: &Value, ty: Type) -> bool {
+    matches!((v, ty), (Value::Int(_) | Value::Decimal(_), Type::Number(_)) | (Value::Date(_), Type::Date))
+}
+
+/// Is `b` strictly above `a`?
+fn ascending(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Date(x), Value::Date(y)) => x < y,
+        _ => a.as_f64().zip(b.as_f64()).is_some_and(|(x, y)| x < y),
     }
 }
 

@@ -124,13 +124,16 @@ impl Checker<'_> {
                         p.form = Some(c);
                     }
                 }
-                ClauseKind::InPeriod(_) | ClauseKind::OpenAtPeriodEnd | ClauseKind::LatestSnapshot => {
+                ClauseKind::InPeriod(_)
+                | ClauseKind::OpenAtPeriodEnd
+                | ClauseKind::OpenDuringPeriod
+                | ClauseKind::LatestSnapshot => {
                     if let Some(first) = p.selection {
                         self.error(
                             Diagnostic::new(Code::DuplicateClause, c.span, "this measure already selects its rows")
                                 .label("second selection")
                                 .with_secondary(first.span, "first selection")
-                                .help("keep one of `in period by`, `open at period end` and `latest snapshot`"),
+                                .help("keep one of `in period by`, `open at period end`, `open during period` and `latest snapshot`"),
                         );
                     } else {
                         p.selection = Some(c);
@@ -203,11 +206,11 @@ impl Checker<'_> {
                 (Definition::Derived { expr }, Window::Period, Vec::new())
             }
             ClauseKind::RateOf { .. } => {
-                for c in [parts.selection, parts.meeting, parts.per, parts.cumulative, parts.by].into_iter().flatten() {
+                for c in [parts.selection, parts.meeting, parts.per, parts.cumulative].into_iter().flatten() {
                     self.not_allowed(
                         c,
                         "`rate of`",
-                        "a rate takes its rows, window and breakdowns from the counted measure; put the clause there",
+                        "a rate takes its rows and window from the counted measure; put the clause there",
                     );
                 }
                 for e in parts.wheres.iter().chain(&parts.excludings) {
@@ -306,16 +309,16 @@ impl Checker<'_> {
         m: &ast::Measure,
         parts: &Parts<'_>,
         form: &ast::Clause,
-    ) -> Option<(Definition, Window, Vec<String>)> {
+    ) -> Option<(Definition, Window, Vec<ir::Breakdown>)> {
         let (source_name, distinct) = match &form.kind {
             ClauseKind::Count { distinct, source } | ClauseKind::Percent { distinct, source } => {
                 (source, distinct.as_ref())
             }
-            ClauseKind::Aggregate { source, .. } => (source, None),
+            ClauseKind::Aggregate { source, distinct, .. } => (source, distinct.as_ref()),
             _ => unreachable!("row_form is called for row forms"),
         };
         let source = self.lookup_source(source_name)?;
-        let scope = Scope::row(source.clone(), true);
+        let scope = Scope::measure_row(source.clone());
         let mut ok = true;
 
         if let Some(col) = distinct {
@@ -330,14 +333,17 @@ impl Checker<'_> {
                 ok &= self.date_column(&source, col, "in period by");
                 Selection::EventIn(col.node.clone())
             }
-            Some(ClauseKind::OpenAtPeriodEnd) => match &source.spans {
-                Some((s, e)) => Selection::OpenAtEnd { start: s.clone(), end: e.clone() },
+            Some(kind @ (ClauseKind::OpenAtPeriodEnd | ClauseKind::OpenDuringPeriod)) => match &source.spans {
+                Some((s, e)) if matches!(kind, ClauseKind::OpenAtPeriodEnd) => {
+                    Selection::OpenAtEnd { start: s.clone(), end: e.clone() }
+                }
+                Some((s, e)) => Selection::OpenDuring { start: s.clone(), end: e.clone() },
                 None => {
                     self.no_spans(
                         parts.selection.expect("selection"),
                         &source,
                         "spans start_date .. end_date",
-                        "open at period end",
+                        kind.keyword(),
                     );
                     return None;
                 }
@@ -391,14 +397,10 @@ impl Checker<'_> {
         };
 
         let mut breakdowns = Vec::new();
-        if let Some(ClauseKind::By(cols)) = parts.by.map(|c| &c.kind) {
-            for col in cols {
-                if source.column(&col.node).is_some() {
-                    breakdowns.push(col.node.clone());
-                } else {
-                    self.unknown_column(col, &source);
-                    ok = false;
-                }
+        if let Some(ClauseKind::By(items)) = parts.by.map(|c| &c.kind) {
+            match self.breakdowns(items, &scope) {
+                Some(b) => breakdowns = b,
+                None => ok = false,
             }
         }
 
@@ -451,7 +453,7 @@ impl Checker<'_> {
                 let numerator = self.condition(num, &scope)?;
                 Definition::Proportion { rows, distinct: distinct.map(|d| d.node.clone()), numerator }
             }
-            ClauseKind::Aggregate { func, expr, .. } => {
+            ClauseKind::Aggregate { func, expr, distinct, .. } => {
                 for c in [parts.meeting, parts.per].into_iter().flatten() {
                     self.not_allowed(c, "an aggregate", "aggregates take `where` and `excluding` to choose rows");
                 }
@@ -472,11 +474,94 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                Definition::Aggregate { func: f, expr, rows }
+                if let Some(entity) = distinct {
+                    if !self.per_entity(&expr, &entity.node, &source) {
+                        return None;
+                    }
+                }
+                Definition::Aggregate { func: f, expr, rows, distinct: distinct.as_ref().map(|d| d.node.clone()) }
             }
             _ => unreachable!("row_form is called for row forms"),
         };
         ok.then_some((definition, window, breakdowns))
+    }
+
+    /// The breakdowns of `by`: plain columns (named after themselves) and named expressions.
+    fn breakdowns(&mut self, items: &[ast::ByItem], scope: &Scope) -> Option<Vec<ir::Breakdown>> {
+        let mut out: Vec<ir::Breakdown> = Vec::new();
+        let mut ok = true;
+        for item in items {
+            let name = match (&item.name, &item.expr.kind) {
+                (Some(n), _) => n.clone(),
+                (None, ast::ExprKind::Path { name, .. }) => name.clone(),
+                (None, _) => {
+                    self.error(
+                        Diagnostic::new(Code::ClauseNotAllowed, item.expr.span, "a breakdown by an expression needs a name")
+                            .label("no name")
+                            .help("name it: `by age_band = band(age(header.DOB, period_end), \"under 1\", 1, \"1 and over\")`; the name heads its rows"),
+                    );
+                    ok = false;
+                    continue;
+                }
+            };
+            if out.iter().any(|b| b.name == name.node) {
+                self.error(
+                    Diagnostic::new(
+                        Code::DuplicateClause,
+                        name.span,
+                        format!("breakdown `{}` is given twice", name.node),
+                    )
+                    .label("second one")
+                    .help("give each breakdown its own name"),
+                );
+                ok = false;
+                continue;
+            }
+            let Some(expr) = self.expr(&item.expr, scope) else {
+                ok = false;
+                continue;
+            };
+            let order = labels_in_order(&expr);
+            out.push(ir::Breakdown { name: name.node.clone(), expr, order });
+        }
+        ok.then_some(out)
+    }
+
+    /// Is `e` one value for each distinct `entity`? It may read that column, lookups through
+    /// it, aggregates over related rows (whose conditions relate by it) and the period.
+    fn per_entity(&mut self, e: &ir::Expr, entity: &str, source: &ir::Source) -> bool {
+        let mut varying: Option<(&ir::Expr, String)> = None;
+        e.walk(&mut |x| {
+            if varying.is_some() {
+                return;
+            }
+            match &x.kind {
+                ir::ExprKind::Column { scope: None, name } if name != entity => {
+                    varying = Some((x, format!("`{name}`")));
+                }
+                ir::ExprKind::LookupColumn { source: looked_up, name }
+                    if source.lookup(looked_up).is_none_or(|l| l.by != entity) =>
+                {
+                    varying = Some((x, format!("`{looked_up}.{name}`")));
+                }
+                _ => {}
+            }
+        });
+        let Some((at, what)) = varying else { return true };
+        self.error(
+            Diagnostic::new(
+                Code::NotPerEntity,
+                at.span,
+                format!("{what} may differ between the rows of one `{entity}`, and the value is taken once for each"),
+            )
+            .label(format!("not one value per `{entity}`"))
+            .help(format!(
+                "take it from the rows of the `{entity}` with an aggregate, such as `latest x.{} of {} as x where x.{entity} = {entity}`",
+                what.trim_matches('`').rsplit('.').next().unwrap_or_default(),
+                source.name
+            )),
+        );
+        false
     }
 
     fn no_spans(&mut self, clause: &ast::Clause, source: &ir::Source, decl: &str, what: &str) {
@@ -643,6 +728,10 @@ impl Checker<'_> {
                     let Some(src) = self.lookup_source(source) else {
                         continue;
                     };
+                    if src.subset.is_some() {
+                        self.error(super::sources::not_a_table(source, &src, "a published benchmark"));
+                        continue;
+                    }
                     match src.column(&column.node) {
                         None => {
                             self.unknown_column(column, &src);
@@ -660,7 +749,7 @@ impl Checker<'_> {
                         Some(_) => {}
                     }
                     let filter = match filter {
-                        Some(f) => match self.condition(f, &Scope::row(src.clone(), false)) {
+                        Some(f) => match self.condition(f, &Scope::plain_row(src.clone())) {
                             Some(f) => Some(f),
                             None => continue,
                         },
@@ -779,7 +868,9 @@ impl Checker<'_> {
         };
         let (rows, distinct, summed) = match &counted.definition {
             Definition::Count { rows, distinct } => (rows, distinct.clone(), None),
-            Definition::Aggregate { func: ir::AggregateFn::Sum, expr, rows } => (rows, None, Some(expr.clone())),
+            Definition::Aggregate { func: ir::AggregateFn::Sum, expr, rows, distinct: None } => {
+                (rows, None, Some(expr.clone()))
+            }
             _ => {
                 self.error(
                     Diagnostic::new(
@@ -803,8 +894,45 @@ impl Checker<'_> {
             of_measure: Some(counted.name.clone()),
         };
         m.window = counted.window;
-        m.breakdowns = counted.breakdowns.clone();
-        Some(m)
+        // The rate has the breakdowns its own `by` names, taken from the counted measure.
+        let by = ast_measure.clauses.iter().find_map(|c| match &c.kind {
+            ClauseKind::By(items) => Some(items),
+            _ => None,
+        });
+        let mut ok = true;
+        for item in by.into_iter().flatten() {
+            let found = match (&item.name, &item.expr.kind) {
+                (None, ast::ExprKind::Path { qualifier: None, name }) => {
+                    counted.breakdowns.iter().find(|b| b.name == name.node)
+                }
+                _ => None,
+            };
+            match found {
+                Some(b) => m.breakdowns.push(b.clone()),
+                None => {
+                    ok = false;
+                    let names: Vec<String> = counted.breakdowns.iter().map(|b| format!("`{}`", b.name)).collect();
+                    self.error(
+                        Diagnostic::new(
+                            Code::UnknownColumn,
+                            item.span,
+                            format!(
+                                "a rate's breakdowns are the counted measure's, and `{}` has none like this",
+                                counted.name
+                            ),
+                        )
+                        .label("not a breakdown of the counted measure")
+                        .with_secondary(counted.span, "counted measure")
+                        .help(if names.is_empty() {
+                            format!("add `by` to `{}` first", counted.name)
+                        } else {
+                            format!("name one of {}", names.join(", "))
+                        }),
+                    );
+                }
+            }
+        }
+        ok.then_some(m)
     }
 
     fn check_cycles(&mut self, decls: &[MeasureDecl<'_>], measures: &[ir::Measure]) {
@@ -887,4 +1015,21 @@ fn find_cycle(start: &str, deps: &HashMap<&str, Vec<String>>, path: &mut Vec<Str
         path.pop();
     }
     None
+}
+
+/// The labels of a `band` or the text results of a `switch`, in the order they are written.
+fn labels_in_order(e: &ir::Expr) -> Vec<String> {
+    let ir::ExprKind::Call { func, args } = &e.kind else { return Vec::new() };
+    let text = |x: &ir::Expr| match &x.kind {
+        ir::ExprKind::Literal(ir::Value::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    match func {
+        ir::Function::Band => args.iter().skip(1).step_by(2).filter_map(text).collect(),
+        ir::Function::Switch => {
+            let n = args.len();
+            (2..n).step_by(2).chain((n % 2 == 0).then_some(n - 1)).filter_map(|i| text(&args[i])).collect()
+        }
+        _ => Vec::new(),
+    }
 }

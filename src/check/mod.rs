@@ -106,11 +106,15 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
         }
     }
 
-    for s in source_decls {
+    let (tables, subsets): (Vec<&ast::SourceDecl>, Vec<&ast::SourceDecl>) =
+        source_decls.into_iter().partition(|s| s.subset.is_none());
+    for s in &tables {
         let checked = c.source(s);
         c.source_index.insert(checked.name.clone(), c.sources.len());
         c.sources.push(checked);
     }
+    c.subsets(&subsets);
+    c.lookups(&tables);
     let populations: Vec<ir::Population> = population_decls.iter().filter_map(|p| c.population(p)).collect();
     for p in &populations {
         c.populations.insert(p.name.clone(), p.span);

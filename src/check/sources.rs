@@ -1,5 +1,6 @@
 //! Sources, populations and the calendar.
 
+use super::exprs::Scope;
 use super::{unknown_word, Checker};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{self, ColumnType, Value};
@@ -53,6 +54,8 @@ impl Checker<'_> {
                     }
                     snapshot_decl = Some(col);
                 }
+                // Resolved once every source is known (`lookups`).
+                SourceEntryKind::Lookup { .. } => {}
             }
         }
         let mut source = ir::Source {
@@ -61,6 +64,8 @@ impl Checker<'_> {
             columns,
             spans: None,
             snapshot: None,
+            lookups: Vec::new(),
+            subset: None,
             span: s.name.span,
         };
         if let Some((start, end)) = spans_decl {
@@ -76,6 +81,154 @@ impl Checker<'_> {
             }
         }
         source
+    }
+
+    /// The `lookup` entries of the sources declared with columns: each names a source with one
+    /// key, found through a column of the same type.
+    pub(super) fn lookups(&mut self, decls: &[&ast::SourceDecl]) {
+        for s in decls {
+            let Some(&index) = self.source_index.get(&s.name.node) else { continue };
+            for entry in &s.entries {
+                let SourceEntryKind::Lookup { source: target_name, by } = &entry.kind else { continue };
+                if let Some(lookup) = self.lookup(index, target_name, by, entry.span) {
+                    self.sources[index].lookups.push(lookup);
+                }
+            }
+        }
+        // A subset finds what its parent finds.
+        for i in 0..self.sources.len() {
+            let mut root = i;
+            while let Some(parent) = self.sources[root].subset.as_ref().and_then(|s| self.source_index.get(&s.parent)) {
+                root = *parent;
+                if root == i {
+                    break;
+                }
+            }
+            if root != i {
+                self.sources[i].lookups = self.sources[root].lookups.clone();
+            }
+        }
+    }
+
+    fn lookup(
+        &mut self,
+        index: usize,
+        target_name: &ast::Ident,
+        by: &ast::Ident,
+        span: crate::span::Span,
+    ) -> Option<ir::Lookup> {
+        let source = self.sources[index].clone();
+        if source.lookup(&target_name.node).is_some() {
+            self.error(duplicate_entry(span, &format!("lookup {}", target_name.node)));
+            return None;
+        }
+        let target = self.lookup_source(target_name)?;
+        if target.subset.is_some() {
+            self.error(not_a_table(target_name, &target, "a lookup"));
+            return None;
+        }
+        let Some(column) = source.column(&by.node).cloned() else {
+            self.unknown_column(by, &source);
+            return None;
+        };
+        let keys: Vec<&ir::Column> = target.columns.iter().filter(|c| c.key).collect();
+        let [key] = keys[..] else {
+            self.error(
+                Diagnostic::new(
+                    Code::LookupNeedsKey,
+                    target_name.span,
+                    format!(
+                        "`{}` declares {} key columns, and a lookup finds a row by one",
+                        target.name,
+                        if keys.is_empty() { "no".to_string() } else { keys.len().to_string() }
+                    ),
+                )
+                .label("cannot find one row by one value")
+                .with_secondary(target.span, "declared here")
+                .help(format!("mark the column of `{}` that identifies a row with `key`", target.name)),
+            );
+            return None;
+        };
+        if key.ty != column.ty {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    by.span,
+                    format!(
+                        "`{}` is {} and the key `{}` of `{}` is {}",
+                        by.node,
+                        column.ty.name(),
+                        key.name,
+                        target.name,
+                        key.ty.name()
+                    ),
+                )
+                .label("types do not match")
+                .help("look up by a column of the key's type"),
+            );
+            return None;
+        }
+        Some(ir::Lookup { source: target.name.clone(), by: by.node.clone(), key: key.name.clone() })
+    }
+
+    /// Sources declared as subsets of another (`source NAME from OTHER where ...`), in an
+    /// order where each parent comes first; a loop of subsets is reported.
+    pub(super) fn subsets(&mut self, decls: &[&ast::SourceDecl]) {
+        let mut pending: Vec<&ast::SourceDecl> = decls.to_vec();
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut waiting = Vec::new();
+            for s in pending {
+                let subset = s.subset.as_ref().expect("only subsets are pending");
+                if self.source_index.contains_key(&subset.parent.node) {
+                    if let Some(checked) = self.subset(s, subset) {
+                        self.source_index.insert(checked.name.clone(), self.sources.len());
+                        self.sources.push(checked);
+                    }
+                } else if decls.iter().any(|d| d.name.node == subset.parent.node) {
+                    waiting.push(s);
+                } else {
+                    self.lookup_source(&subset.parent);
+                }
+            }
+            if waiting.len() == before {
+                for s in &waiting {
+                    self.error(
+                        Diagnostic::new(
+                            Code::Cycle,
+                            s.name.span,
+                            format!("subset `{}` is taken, through others, from itself", s.name.node),
+                        )
+                        .label("part of the loop")
+                        .help("take one of these subsets from a source declared with its columns"),
+                    );
+                }
+                return;
+            }
+            pending = waiting;
+        }
+    }
+
+    fn subset(&mut self, s: &ast::SourceDecl, subset: &ast::SubsetOf) -> Option<ir::Source> {
+        let parent = self.source_named(&subset.parent.node).expect("the parent is checked").clone();
+        let scope = Scope::plain_row(parent.clone());
+        let mut filters = Vec::new();
+        let mut exclusions = Vec::new();
+        let mut ok = true;
+        for f in &subset.filters {
+            match self.condition(&f.condition, &scope) {
+                Some(c) if f.excluding => exclusions.push(c),
+                Some(c) => filters.push(c),
+                None => ok = false,
+            }
+        }
+        ok.then(|| ir::Source {
+            name: s.name.node.clone(),
+            description: s.description.as_ref().map(|d| d.node.clone()).or(parent.description.clone()),
+            subset: Some(ir::Subset { parent: parent.name.clone(), filters, exclusions }),
+            span: s.name.span,
+            ..parent
+        })
     }
 
     /// Checks that `name` is a date column of `source`, reporting it otherwise.
@@ -196,6 +349,10 @@ impl Checker<'_> {
 
     pub(super) fn population(&mut self, p: &ast::PopulationDecl) -> Option<ir::Population> {
         let source = self.lookup_source(&p.source)?;
+        if source.subset.is_some() {
+            self.error(not_a_table(&p.source, &source, "a population"));
+            return None;
+        }
         let mut ok = true;
         for (col, types) in
             [("year", &[ColumnType::Int][..]), ("population", &[ColumnType::Int, ColumnType::Decimal][..])]
@@ -249,8 +406,21 @@ impl Checker<'_> {
     }
 }
 
-pub(super) fn exprs_row_scope(source: &ir::Source) -> super::exprs::Scope {
-    super::exprs::Scope::row(source.clone(), false)
+pub(super) fn exprs_row_scope(source: &ir::Source) -> Scope {
+    Scope::plain_row(source.clone())
+}
+
+/// A subset named where a source with data of its own is needed.
+pub(super) fn not_a_table(name: &ast::Ident, subset: &ir::Source, what: &str) -> Diagnostic {
+    let parent = subset.subset.as_ref().map_or("", |s| s.parent.as_str());
+    Diagnostic::new(
+        Code::NotATable,
+        name.span,
+        format!("`{}` is a subset of `{parent}`, and {what} reads a source with data of its own", name.node),
+    )
+    .label("a subset")
+    .with_secondary(subset.span, "declared here")
+    .help(format!("name `{parent}` here"))
 }
 
 fn duplicate_entry(span: crate::span::Span, what: &str) -> Diagnostic {

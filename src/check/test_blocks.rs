@@ -56,7 +56,7 @@ impl Checker<'_> {
                     as_of = Some((d.node, entry.span));
                 }
                 TestEntryKind::GivenFile { source, path } => {
-                    let Some(src) = self.lookup_source(source) else {
+                    let Some(src) = self.given_source(source) else {
                         ok = false;
                         continue;
                     };
@@ -116,8 +116,18 @@ impl Checker<'_> {
         ok.then(|| ir::Test { name: t.name.node.clone(), givens, as_of, expectations, span: t.name.span })
     }
 
-    fn given_table(&mut self, source: &ast::Ident, table: &ast::Table) -> Option<ir::GivenData> {
+    /// The source a `given` gives rows of: one with data of its own, not a subset.
+    fn given_source(&mut self, source: &ast::Ident) -> Option<ir::Source> {
         let src = self.lookup_source(source)?;
+        if src.subset.is_some() {
+            self.error(super::sources::not_a_table(source, &src, "a `given` table"));
+            return None;
+        }
+        Some(src)
+    }
+
+    fn given_table(&mut self, source: &ast::Ident, table: &ast::Table) -> Option<ir::GivenData> {
+        let src = self.given_source(source)?;
         let mut ok = true;
         let mut types = Vec::new();
         for h in &table.header {
@@ -230,7 +240,7 @@ impl Checker<'_> {
         let breakdown = match &e.breakdown {
             None => None,
             Some((col, value)) => {
-                if !measure.breakdowns.contains(&col.node) {
+                if !measure.breakdowns.iter().any(|b| b.name == col.node) {
                     self.error(
                         Diagnostic::new(
                             Code::UnknownColumn,
@@ -241,7 +251,8 @@ impl Checker<'_> {
                         .help(if measure.breakdowns.is_empty() {
                             "add `by COLUMN` to the measure, or remove `by ...` from the expectation".to_string()
                         } else {
-                            format!("its breakdowns are {}", measure.breakdowns.join(", "))
+                            let names: Vec<&str> = measure.breakdowns.iter().map(|b| b.name.as_str()).collect();
+                            format!("its breakdowns are {}", names.join(", "))
                         }),
                     );
                     return None;

@@ -1,6 +1,7 @@
 //! IR expressions as DataFusion expressions, for one period. Working days become calendar
-//! table joins and `exists` becomes a semi-join flag: both are registered here and built into
-//! the source's plan by `source_plan`.
+//! table joins, `exists` a semi-join flag, lookups a join to the looked-up source, and
+//! aggregates over related rows a grouped aggregate joined back (`related`): all are
+//! registered here and built into the source's plan by `source_plan`.
 
 use super::CompileError;
 use crate::calendar::{add_months, working_days::HolidayList};
@@ -97,11 +98,22 @@ pub struct Bound {
 /// The column of an `exists` flag that holds its bound.
 pub const BOUND: &str = "bound";
 
+/// A lookup the source's plan needs: `alias` holds the row of `source` found by the row's `by`.
+#[derive(Clone, Debug)]
+pub struct LookupJoin {
+    pub alias: String,
+    pub source: String,
+    pub by: String,
+    pub key: String,
+}
+
 /// What a source's expressions need joined in.
 #[derive(Default)]
 pub struct Needs {
     pub calendars: Vec<CalendarJoin>,
     pub flags: Vec<ExistsFlag>,
+    pub lookups: Vec<LookupJoin>,
+    pub related: Vec<super::related::RelatedJoin>,
 }
 
 impl Needs {
@@ -112,6 +124,20 @@ impl Needs {
         }
         let alias = format!("wd{}", self.calendars.len());
         self.calendars.push(CalendarJoin { alias: alias.clone(), date });
+        alias
+    }
+
+    fn lookup_for(&mut self, lookup: &ir::Lookup) -> String {
+        if let Some(l) = self.lookups.iter().find(|l| l.source == lookup.source) {
+            return l.alias.clone();
+        }
+        let alias = format!("lk_{}", lookup.source);
+        self.lookups.push(LookupJoin {
+            alias: alias.clone(),
+            source: lookup.source.clone(),
+            by: lookup.by.clone(),
+            key: lookup.key.clone(),
+        });
         alias
     }
 
@@ -142,6 +168,16 @@ pub struct ExprCx<'a> {
     pub inner: Option<(&'a str, &'a str)>,
     /// The key columns of the measure's source, for `exists` flags.
     pub keys: &'a [String],
+    /// The lookups of the measure's source.
+    pub lookups: &'a [ir::Lookup],
+}
+
+impl<'a> ExprCx<'a> {
+    /// A row outside a measure (a population's, a subset's or a published benchmark's filter):
+    /// its own columns and values only, on `day`.
+    pub fn plain(row: &'a str, day: NaiveDate, holidays: &'a HolidayList) -> ExprCx<'a> {
+        ExprCx { period_end: day, window_start: day, holidays, row, inner: None, keys: &[], lookups: &[] }
+    }
 }
 
 /// The value of an expression that reads no column, if it is a date.
@@ -165,21 +201,73 @@ fn reads_inner(e: &ir::Expr) -> bool {
     e.any(&|x| matches!(x.kind, ExprKind::Column { scope: Some(_), .. }))
 }
 
-/// Does the expression read the period (its end or its window's start)?
 fn reads_period(e: &ir::Expr) -> bool {
-    e.any(&|x| matches!(x.kind, ExprKind::PeriodEnd | ExprKind::WindowStart))
+    e.reads_period()
 }
 
-/// The parts of a condition joined by `and`.
-fn conjuncts(e: &ir::Expr) -> Vec<&ir::Expr> {
-    match &e.kind {
-        ExprKind::Binary { op: BinaryOp::And, left, right } => {
-            let mut out = conjuncts(left);
-            out.extend(conjuncts(right));
-            out
+/// A missing value of an expression's type.
+pub fn null_of(ty: ir::Type) -> Expr {
+    use datafusion::arrow::datatypes::DataType;
+    let t = match ty {
+        ir::Type::Text => DataType::Utf8,
+        ir::Type::Number(_) => DataType::Float64,
+        ir::Type::Bool => DataType::Boolean,
+        ir::Type::Date => DataType::Date32,
+    };
+    datafusion::prelude::cast(lit(ScalarValue::Null), t)
+}
+
+/// A date part as a whole number (`year`, `month`, `day`).
+fn date_part(part: &str, d: Expr) -> Expr {
+    datafusion::prelude::cast(
+        datafusion::functions::expr_fn::date_part(lit(part), d),
+        datafusion::arrow::datatypes::DataType::Int64,
+    )
+}
+
+/// The calendar days from `a` to `b`: a difference of dates, which DataFusion, PostgreSQL
+/// and DuckDB give in days (and which `sql` rewrites for SQLite, whose dates are text).
+pub fn days_between(a: Expr, b: Expr) -> Expr {
+    use datafusion::arrow::datatypes::DataType;
+    Expr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(
+        Box::new(datafusion::prelude::cast(b, DataType::Date32)),
+        Operator::Minus,
+        Box::new(datafusion::prelude::cast(a, DataType::Date32)),
+    ))
+}
+
+/// Age in whole years at `at` of someone born on `birth`: the largest n with
+/// add_months(birth, 12n) <= at, so a 29 February birthday comes on 28 February in other
+/// years; missing when `birth` is after `at`. `at_const` is `at` when it is a known day.
+fn age(birth: Expr, at: Expr, at_const: Option<NaiveDate>) -> Expr {
+    use chrono::Datelike;
+    // The birthday has come when (month, day) of the birth is no later than of `at`, where the
+    // last day of February counts as the 29th.
+    let (at_year, at_month_day) = match at_const {
+        Some(d) => {
+            let last_of_feb = d.month() == 2 && d.succ_opt().is_some_and(|n| n.month() == 3);
+            let md = if last_of_feb { 229 } else { i64::from(d.month() * 100 + d.day()) };
+            (lit(i64::from(d.year())), lit(md))
         }
-        _ => vec![e],
-    }
+        None => {
+            let next_day = Expr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(
+                Box::new(at.clone()),
+                Operator::Plus,
+                Box::new(lit(ScalarValue::new_interval_dt(1, 0))),
+            ));
+            let last_of_feb =
+                date_part("month", at.clone()).eq(lit(2i64)).and(date_part("month", next_day).eq(lit(3i64)));
+            let md = date_part("month", at.clone()) * lit(100i64) + date_part("day", at.clone());
+            (
+                date_part("year", at.clone()),
+                when(last_of_feb, lit(229i64)).otherwise(md).expect("a CASE with an ELSE builds"),
+            )
+        }
+    };
+    let birth_md = date_part("month", birth.clone()) * lit(100i64) + date_part("day", birth.clone());
+    let not_yet = when(birth_md.gt(at_month_day), lit(1i64)).otherwise(lit(0i64)).expect("a CASE with an ELSE builds");
+    let years = at_year - date_part("year", birth.clone()) - not_yet;
+    when(birth.lt_eq(at), years).end().expect("a CASE builds")
 }
 
 /// `inner_expr op date`, with `date` a period's date and `inner_expr` reading only the
@@ -211,6 +299,13 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
             Some((user, plan_alias)) if user == alias => column(plan_alias, name),
             _ => return Err(CompileError::unsupported(format!("the alias `{alias}` is used outside its `exists`"))),
         },
+        ExprKind::LookupColumn { source, name } => {
+            let lookup = cx.lookups.iter().find(|l| &l.source == source).ok_or_else(|| {
+                CompileError::unsupported(format!("a lookup of `{source}` from a source that declares none"))
+            })?;
+            column(&needs.lookup_for(lookup), name)
+        }
+        ExprKind::Related { .. } => return super::related::compile(e, cx, needs),
         ExprKind::PeriodEnd => date_lit(cx.period_end),
         ExprKind::WindowStart => date_lit(cx.window_start),
         ExprKind::Measure(name) => {
@@ -253,6 +348,53 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
             }
             Function::Abs => abs(compile(&args[0], cx, needs)?),
             Function::Coalesce => coalesce(args.iter().map(|a| compile(a, cx, needs)).collect::<Result<_, _>>()?),
+            Function::DaysBetween => days_between(compile(&args[0], cx, needs)?, compile(&args[1], cx, needs)?),
+            Function::Age => {
+                age(compile(&args[0], cx, needs)?, compile(&args[1], cx, needs)?, const_date(&args[1], cx))
+            }
+            Function::If => {
+                let otherwise = match args.get(2) {
+                    Some(x) => compile(x, cx, needs)?,
+                    None => null_of(e.ty),
+                };
+                when(compile(&args[0], cx, needs)?, compile(&args[1], cx, needs)?).otherwise(otherwise)?
+            }
+            Function::Switch => {
+                let value = compile(&args[0], cx, needs)?;
+                let mut arms = args[1..].chunks_exact(2);
+                let mut case: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+                for arm in arms.by_ref() {
+                    let test = value.clone().eq(compile(&arm[0], cx, needs)?);
+                    let result = compile(&arm[1], cx, needs)?;
+                    case = Some(match case {
+                        None => when(test, result),
+                        Some(mut c) => c.when(test, result),
+                    });
+                }
+                let otherwise = match arms.remainder() {
+                    [default] => compile(default, cx, needs)?,
+                    _ => null_of(e.ty),
+                };
+                case.expect("a switch has an arm").otherwise(otherwise)?
+            }
+            Function::Band => {
+                let value = compile(&args[0], cx, needs)?;
+                let mut case = when(value.clone().is_null(), null_of(ir::Type::Text));
+                for pair in args[1..].chunks_exact(2) {
+                    case.when(value.clone().lt(compile(&pair[1], cx, needs)?), compile(&pair[0], cx, needs)?);
+                }
+                case.otherwise(compile(args.last().expect("a band has labels"), cx, needs)?)?
+            }
+            Function::StartsWith => {
+                let ExprKind::Literal(Value::Text(prefix)) = &args[1].kind else {
+                    return Err(CompileError::unsupported(
+                        "starts_with with a prefix that is not written in the rule".into(),
+                    ));
+                };
+                let length = prefix.chars().count() as i64;
+                let text = compile(&args[0], cx, needs)?;
+                datafusion::functions::unicode::expr_fn::substring(text, lit(1i64), lit(length)).eq(lit(prefix.clone()))
+            }
         },
         ExprKind::Not(x) => !compile(x, cx, needs)?,
         ExprKind::Neg(x) => -compile(x, cx, needs)?,
@@ -275,14 +417,10 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
                 return Err(CompileError::unsupported("`exists` inside `exists`".into()));
             }
             let inner_cx = ExprCx { inner: Some((alias.as_str(), INNER)), ..*cx };
-            let key = cx
-                .keys
-                .first()
-                .ok_or_else(|| CompileError::unsupported("`exists` over a source without a key".into()))?;
-            let parts = condition.as_deref().map(conjuncts).unwrap_or_default();
+            let parts = condition.as_deref().map(ir::Expr::conjuncts).unwrap_or_default();
             let (by_period, fixed): (Vec<&ir::Expr>, Vec<&ir::Expr>) = parts.into_iter().partition(|c| reads_period(c));
             // One comparison with the period's date: one join serves every period.
-            if let [dependent] = by_period[..] {
+            if let (Some(_), [dependent]) = (cx.keys.first(), &by_period[..]) {
                 if let Some((x, op, date)) = period_bound(dependent, cx) {
                     let cond = fixed.iter().map(|c| compile(c, &inner_cx, needs)).reduce(|a, b| Ok(a?.and(b?)));
                     let cond = cond.transpose()?.unwrap_or_else(|| lit(true));
@@ -292,6 +430,16 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
                     return Ok(datafusion::logical_expr::is_true(binary(op, column(&flag, BOUND), date_lit(date))));
                 }
             }
+            // Compared with the period in other ways (or over a source without a key) but
+            // related only by keys: counted per period in one grouped aggregate of the other
+            // source.
+            let key = cx.keys.first();
+            if key.is_none() || condition.as_deref().is_some_and(reads_period) {
+                if let Some(count) = super::related::keyed_count(source, alias, condition.as_deref(), cx, needs)? {
+                    return Ok(count.gt(lit(0i64)));
+                }
+            }
+            let key = key.ok_or_else(|| CompileError::unsupported("`exists` over a source without a key".into()))?;
             let cond = match condition {
                 Some(c) => compile(c, &inner_cx, needs)?,
                 None => lit(true),

@@ -8,7 +8,9 @@
 //! every period. Breakdowns are the same aggregates grouped by the breakdown column.
 
 pub mod exprs;
+mod median;
 mod population;
+mod related;
 pub mod script;
 mod source_plan;
 
@@ -97,9 +99,12 @@ pub struct BookPlan {
 
 /// Rows of one breakdown: a `breakdown_value` column and the cells of its measures.
 pub struct BreakdownPlan {
+    /// The breakdown's name (the `breakdown` column of its rows).
     pub column: String,
     pub source: String,
     pub measures: Vec<usize>,
+    /// Values in the order they are shown (`band` labels); others follow in text order.
+    pub order: Vec<String>,
     pub plan: LogicalPlan,
 }
 
@@ -167,32 +172,34 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
 
     let mut breakdowns = Vec::new();
     for (source, ms) in &by_source {
-        let mut columns: Vec<&str> =
-            ms.iter().flat_map(|&i| project.measures[i].breakdowns.iter().map(String::as_str)).collect();
-        columns.sort();
-        columns.dedup();
-        for c in columns {
+        // Each breakdown once, with the measures cut by it, in name order.
+        let mut cuts: Vec<&crate::ir::Breakdown> = ms.iter().flat_map(|&i| &project.measures[i].breakdowns).collect();
+        cuts.sort_by(|a, b| a.name.cmp(&b.name));
+        cuts.dedup();
+        for cut in cuts {
             let with_c: Vec<usize> =
-                ms.iter().copied().filter(|&i| project.measures[i].breakdowns.iter().any(|b| b == c)).collect();
+                ms.iter().copied().filter(|&i| project.measures[i].breakdowns.contains(cut)).collect();
             let agg_alias = source_plan::source_alias(source);
-            let mut b = LogicalPlanBuilder::from(source_plan::aggregate(inputs, source, &with_c, Some(c))?);
+            let mut b = LogicalPlanBuilder::from(source_plan::aggregate(inputs, source, &with_c, Some(cut))?);
+            let value = column(&agg_alias, source_plan::GROUP);
             // A breakdown by area divides each area's count by its own population.
-            let by_area = c == population::AREA_COLUMN;
+            let by_area = cut.column() == Some(population::AREA_COLUMN);
             for p in &populations {
                 if by_area && population::has_areas(inputs, p) {
                     let per_area = population::plan_by_area(inputs, p)?;
-                    let on = column(&agg_alias, c).eq(column(&population::area_alias(p), population::AREA_COLUMN));
+                    let on = value.clone().eq(column(&population::area_alias(p), population::AREA_COLUMN));
                     b = b.join_on(per_area, datafusion::logical_expr::JoinType::Left, vec![on])?;
                 } else {
                     b = b.cross_join(population::plan(inputs, p)?)?;
                 }
             }
-            let mut cells = vec![cast(column(&agg_alias, c), DataType::Utf8).alias("breakdown_value")];
+            let mut cells = vec![value.alias("breakdown_value")];
             cells.extend(final_cells(inputs, &with_c, by_area)?);
             breakdowns.push(BreakdownPlan {
-                column: c.to_string(),
+                column: cut.name.clone(),
                 source: source.to_string(),
                 measures: with_c,
+                order: cut.order.clone(),
                 plan: b.project(cells)?.build()?,
             });
         }

@@ -62,14 +62,7 @@ fn build(inputs: &PlanInputs<'_>, name: &str, by_area: bool) -> Result<LogicalPl
         .ok_or_else(|| CompileError::unsupported(format!("source `{}`", pop.source)))?;
     let mut rows = LogicalPlanBuilder::scan(source.name.as_str(), (inputs.tables)(&source.name)?, None)?.alias(ROWS)?;
     if let (Some(f), Some(p)) = (&pop.filter, inputs.periods.first()) {
-        let cx = ExprCx {
-            period_end: p.range.end,
-            window_start: p.range.start,
-            holidays: inputs.holidays,
-            row: ROWS,
-            inner: None,
-            keys: &[],
-        };
+        let cx = ExprCx::plain(ROWS, p.range.end, inputs.holidays);
         rows = rows.filter(compile(f, &cx, &mut Needs::default())?)?;
     }
     if let (Some(area), Some(_), false) = (inputs.area_code, source.column(AREA_COLUMN), by_area) {

@@ -71,7 +71,8 @@ pub struct ScriptInputs<'a> {
 
 /// The whole script: the calendar, then one query returning the result table.
 pub fn book_script(x: &ScriptInputs<'_>) -> Result<String, CompileError> {
-    let sources: Vec<String> = x.project.sources.iter().map(|s| s.name.clone()).collect();
+    let sources: Vec<String> =
+        x.project.sources.iter().filter(|s| s.subset.is_none()).map(|s| s.name.clone()).collect();
     let in_schema = x.schema.map(|schema| sql::InSchema { schema, tables: &sources });
     let mut ctes = Vec::new();
     for (part, book) in x.books.iter().enumerate() {

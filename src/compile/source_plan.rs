@@ -1,12 +1,15 @@
 //! One source's plan: its rows scanned once, calendar and `exists` joins added, and every
 //! measure over it computed for every period as a filtered aggregate.
 
-use super::exprs::{column, compile, date_lit, ExprCx, Needs, BOUND, INNER, ROW};
-use super::{window_of, CompileError, PlanInputs, CALENDAR_TABLE};
+use super::exprs::{column, compile, date_lit, null_f64, ExprCx, Needs, BOUND, INNER, ROW};
+use super::{median, related, window_of, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::ir::{AggregateFn, Definition, Selection};
-use datafusion::functions_aggregate::expr_fn::{avg, count, max, median, min, sum};
-use datafusion::logical_expr::{is_not_true, ExprFunctionExt, JoinType, LogicalPlan, LogicalPlanBuilder};
-use datafusion::prelude::{is_null, lit, Expr};
+use chrono::NaiveDate;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
+use datafusion::logical_expr::{is_not_true, when, ExprFunctionExt, JoinType, LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::{cast, coalesce, ident, is_null, lit, Expr};
+use std::collections::BTreeMap;
 
 /// The alias of a source's aggregate row.
 pub fn source_alias(source: &str) -> String {
@@ -44,6 +47,32 @@ fn and_all(parts: Vec<Expr>) -> Expr {
     parts.into_iter().reduce(Expr::and).unwrap_or_else(|| lit(true))
 }
 
+/// The rows of a source under `alias`: a table's, or for a subset its parent's rows that
+/// pass the subset's conditions.
+pub fn scan(inputs: &PlanInputs<'_>, name: &str, alias: &str) -> Result<LogicalPlanBuilder, CompileError> {
+    let source = inputs
+        .project
+        .source(name)
+        .ok_or_else(|| CompileError::unsupported(format!("source `{name}` without a declaration")))?;
+    let Some(subset) = &source.subset else {
+        return Ok(LogicalPlanBuilder::scan(name, (inputs.tables)(name)?, None)?.alias(alias)?);
+    };
+    let mut rows = scan(inputs, &subset.parent, alias)?;
+    let day = inputs.periods.first().map_or_else(NaiveDate::default, |p| p.range.end);
+    let cx = ExprCx::plain(alias, day, inputs.holidays);
+    let mut needs = Needs::default();
+    for f in &subset.filters {
+        rows = rows.filter(compile(f, &cx, &mut needs)?)?;
+    }
+    for x in &subset.exclusions {
+        rows = rows.filter(is_not_true(compile(x, &cx, &mut needs)?))?;
+    }
+    // A derived table of its own, so that SQL keeps the conditions on these rows (a filter
+    // read straight into a join would become part of the join's condition).
+    let columns: Vec<Expr> = source.columns.iter().map(|c| column(alias, &c.name)).collect();
+    Ok(rows.project(columns)?.alias(alias)?)
+}
+
 /// `count(1)`, or `count(DISTINCT column)`, with a FILTER.
 fn row_count(distinct: Option<&String>, filter: Expr) -> Result<Expr, CompileError> {
     // The builder sets DISTINCT itself: it would drop the flag of `count_distinct`.
@@ -63,24 +92,33 @@ struct PeriodConditions {
     value: Option<Expr>,
 }
 
+/// The measure's source and what its expressions may need.
+struct SourceCx<'a> {
+    source: &'a crate::ir::Source,
+    keys: Vec<String>,
+}
+
 /// Compiles a measure's selection, filters and exclusions (and numerator or aggregated
 /// expression) for one period, registering the joins they need.
 fn period_conditions(
     inputs: &PlanInputs<'_>,
     m: &crate::ir::Measure,
     p: &crate::calendar::ReportingPeriod,
-    keys: &[String],
+    scx: &SourceCx<'_>,
     needs: &mut Needs,
     latest: &mut LatestSnapshots,
 ) -> Result<Option<PeriodConditions>, CompileError> {
     let Some(rows) = m.definition.rows() else { return Ok(None) };
     let Some((ws, e)) = window_of(m, p) else { return Ok(None) };
-    let cx = ExprCx { period_end: e, window_start: ws, holidays: inputs.holidays, row: ROW, inner: None, keys };
+    let cx = period_cx(inputs, scx, ws, e);
     let mut conds = vec![match &rows.selection {
         Selection::All => lit(true),
         Selection::EventIn(c) => column(ROW, c).between(date_lit(ws), date_lit(e)),
         Selection::OpenAtEnd { start, end } => {
             column(ROW, start).lt_eq(date_lit(e)).and(is_null(column(ROW, end)).or(column(ROW, end).gt(date_lit(e))))
+        }
+        Selection::OpenDuring { start, end } => {
+            column(ROW, start).lt_eq(date_lit(e)).and(is_null(column(ROW, end)).or(column(ROW, end).gt(date_lit(ws))))
         }
         Selection::LatestSnapshot(c) => {
             latest.column = c.clone();
@@ -106,71 +144,251 @@ fn period_conditions(
     Ok(Some(PeriodConditions { rows: and_all(conds), meets, value }))
 }
 
-fn key_columns(source: &crate::ir::Source) -> Vec<String> {
-    source.columns.iter().filter(|c| c.key).map(|c| c.name.clone()).collect()
+fn period_cx<'a>(inputs: &'a PlanInputs<'_>, scx: &'a SourceCx<'_>, ws: NaiveDate, e: NaiveDate) -> ExprCx<'a> {
+    ExprCx {
+        period_end: e,
+        window_start: ws,
+        holidays: inputs.holidays,
+        row: ROW,
+        inner: None,
+        keys: &scx.keys,
+        lookups: &scx.source.lookups,
+    }
 }
 
-/// The aggregate plan of `measures` (all over `source`), grouped by `group_by` if given.
+/// The name of a breakdown's value in a source's grouped aggregate.
+pub const GROUP: &str = "breakdown_value";
+
+/// One column of a source's aggregate: a count (0 where a breakdown value has no rows) or
+/// a figure (missing there).
+#[derive(Clone)]
+struct Output {
+    name: String,
+    count: bool,
+}
+
+/// A plan giving some of a source's aggregate columns (and the breakdown value, grouped).
+struct Piece {
+    plan: LogicalPlanBuilder,
+    outputs: Vec<Output>,
+}
+
+/// The aggregate plan of `measures` (all over `source`), grouped by a breakdown if given.
+///
+/// Counts, percentages, rates and aggregates over rows are filtered aggregates of one scan.
+/// Aggregates over entities (`mean X of distinct CHILD from ...`) first group the rows by
+/// entity (one value and one "in the set" flag per period), then aggregate the entities;
+/// medians stack their values and take the middle ones (`median`). A breakdown whose value
+/// depends on the period (an age band at the period's end) is computed a period at a time and
+/// the periods' rows merged by value.
 pub fn aggregate(
     inputs: &PlanInputs<'_>,
     source_name: &str,
     measures: &[usize],
-    group_by: Option<&str>,
+    group: Option<&crate::ir::Breakdown>,
 ) -> Result<LogicalPlan, CompileError> {
+    let all: Vec<usize> = (0..inputs.periods.len()).collect();
+    let group_expr = group.map(|b| &b.expr);
+    let piece = match group_expr {
+        Some(g) if g.reads_period() => {
+            let branches = all
+                .iter()
+                .map(|&pi| branch(inputs, source_name, measures, group_expr, &[pi]))
+                .collect::<Result<Vec<_>, _>>()?;
+            merge(branches, true)?
+        }
+        _ => branch(inputs, source_name, measures, group_expr, &all)?,
+    };
+    Ok(piece.plan.alias(source_alias(source_name))?.build()?)
+}
+
+/// The aggregate columns of `measures` for the periods `periods`.
+fn branch(
+    inputs: &PlanInputs<'_>,
+    source_name: &str,
+    measures: &[usize],
+    group: Option<&crate::ir::Expr>,
+    periods: &[usize],
+) -> Result<Piece, CompileError> {
     let project = inputs.project;
     let source = project
         .source(source_name)
         .ok_or_else(|| CompileError::unsupported(format!("source `{source_name}` without a declaration")))?;
-    let keys = key_columns(source);
+    let scx = SourceCx { source, keys: source.keys() };
     let mut needs = Needs::default();
     let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
-    let mut aggregates = Vec::new();
+    let mut row_aggregates: Vec<(Expr, Output)> = Vec::new();
+    // Per entity column: (in-the-set condition, value, function, output) of each cell.
+    let mut entities: BTreeMap<String, Vec<(Expr, Expr, AggregateFn, Output)>> = BTreeMap::new();
+    let mut row_medians: Vec<median::Wanted> = Vec::new();
 
     for &i in measures {
         let m = &project.measures[i];
-        let mut per_measure = || -> Result<Vec<Expr>, CompileError> {
-            let mut out = Vec::new();
-            for (pi, p) in inputs.periods.iter().enumerate() {
-                let Some(c) = period_conditions(inputs, m, p, &keys, &mut needs, &mut latest)? else { continue };
+        let mut per_measure = || -> Result<(), CompileError> {
+            for &pi in periods {
+                let p = &inputs.periods[pi];
+                let Some(c) = period_conditions(inputs, m, p, &scx, &mut needs, &mut latest)? else { continue };
                 let name = |what: &str| aggregate_name(i, pi, what);
+                let counted = |what: &str| Output { name: name(what), count: true };
+                let figure = |what: &str| Output { name: name(what), count: false };
                 match &m.definition {
                     Definition::Rate { summed: Some(_), .. } => {
                         let x = c.value.expect("a rate of a sum has an expression");
-                        out.push(sum(x).filter(c.rows).build()?.alias(name("count")));
+                        row_aggregates.push((sum(x).filter(c.rows).build()?, figure("count")));
                     }
                     Definition::Count { distinct, .. } | Definition::Rate { distinct, .. } => {
-                        out.push(row_count(distinct.as_ref(), c.rows)?.alias(name("count")));
+                        row_aggregates.push((row_count(distinct.as_ref(), c.rows)?, counted("count")));
                     }
                     Definition::Proportion { distinct, .. } => {
                         let meets = c.meets.expect("a proportion has a numerator");
-                        out.push(row_count(distinct.as_ref(), c.rows.clone())?.alias(name("den")));
-                        out.push(row_count(distinct.as_ref(), c.rows.and(meets))?.alias(name("num")));
+                        row_aggregates.push((row_count(distinct.as_ref(), c.rows.clone())?, counted("den")));
+                        row_aggregates.push((row_count(distinct.as_ref(), c.rows.and(meets))?, counted("num")));
                     }
-                    Definition::Aggregate { func, .. } => {
+                    Definition::Aggregate { func, distinct: Some(entity), .. } => {
                         let x = c.value.expect("an aggregate has an expression");
-                        let agg = match func {
-                            AggregateFn::Max => max(x),
-                            AggregateFn::Min => min(x),
-                            AggregateFn::Sum => sum(x),
-                            AggregateFn::Mean => avg(x),
-                            AggregateFn::Median => median(x),
-                        };
-                        out.push(agg.filter(c.rows).build()?.alias(name("agg")));
+                        entities.entry(entity.clone()).or_default().push((c.rows, x, *func, figure("agg")));
+                    }
+                    Definition::Aggregate { func: AggregateFn::Median, distinct: None, .. } => {
+                        let value = c.value.expect("an aggregate has an expression");
+                        row_medians.push(median::Wanted { rows: c.rows, value, name: name("agg") });
+                    }
+                    Definition::Aggregate { func, distinct: None, .. } => {
+                        let x = c.value.expect("an aggregate has an expression");
+                        row_aggregates.push((of_rows(*func, x).filter(c.rows).build()?, figure("agg")));
                     }
                     Definition::Derived { .. } => {}
                 }
             }
-            Ok(out)
+            Ok(())
         };
-        aggregates.extend(per_measure().map_err(|e| e.in_measure(m))?);
+        per_measure().map_err(|e| e.in_measure(m))?;
     }
-    let mut base = base_rows(inputs, source_name, &keys, &needs, &latest)?;
+    // The breakdown's value, as text (for a period-dependent one, at the branch's period).
+    let group = match group {
+        Some(g) => {
+            let p = &inputs.periods[periods[0]];
+            let cx = period_cx(inputs, &scx, p.range.start, p.range.end);
+            Some(cast(compile(g, &cx, &mut needs)?, DataType::Utf8))
+        }
+        None => None,
+    };
+    let mut base = base_rows(inputs, source_name, &scx, &needs, &latest)?;
     // A breakdown keeps every value of its column, even one with no rows in any window.
-    if let (None, Some(rows)) = (group_by, envelope(inputs, measures)) {
+    if let (None, Some(rows)) = (&group, envelope(inputs, measures)) {
         base = base.filter(rows)?;
     }
-    let group: Vec<Expr> = group_by.map(|c| column(ROW, c)).into_iter().collect();
-    Ok(base.aggregate(group, aggregates)?.alias(source_alias(source_name))?.build()?)
+    let named_group: Vec<Expr> = group.iter().map(|g| g.clone().alias(GROUP)).collect();
+    let grouped = group.as_ref().map(|g| (g, GROUP));
+    let mut pieces = Vec::new();
+    if !row_aggregates.is_empty() || (entities.is_empty() && row_medians.is_empty()) {
+        let (exprs, outputs): (Vec<Expr>, Vec<Output>) =
+            row_aggregates.into_iter().map(|(e, o)| (e.alias(o.name.as_str()), o)).unzip();
+        pieces.push(Piece { plan: base.clone().aggregate(named_group.clone(), exprs)?, outputs });
+    }
+    for (entity, cells) in entities {
+        // One row per entity (and breakdown value): per cell, whether the entity is in the
+        // set and its value.
+        let mut per_entity = Vec::new();
+        for (k, (rows, value, _, _)) in cells.iter().enumerate() {
+            let flag = when(rows.clone(), lit(1i64)).otherwise(lit(0i64))?;
+            per_entity.push(max(flag).alias(format!("in{k}")));
+            per_entity.push(max(value.clone()).filter(rows.clone()).build()?.alias(format!("value{k}")));
+        }
+        let mut by = named_group.clone();
+        by.push(column(ROW, &entity).alias("entity"));
+        // A derived table of its own: SQL cannot take an aggregate of an aggregate directly.
+        let table = base.clone().aggregate(by, per_entity)?.alias("entities")?;
+        let in_set = |k: usize| ident(format!("in{k}")).eq(lit(1i64));
+        let value = |k: usize| cast(ident(format!("value{k}")), DataType::Float64);
+        let group_col: Vec<Expr> = group.iter().map(|_| ident(GROUP)).collect();
+        let (medians, others): (Vec<_>, Vec<_>) =
+            cells.iter().enumerate().partition(|(_, (_, _, f, _))| *f == AggregateFn::Median);
+        if !others.is_empty() {
+            let exprs = others
+                .iter()
+                .map(|(k, (_, _, f, o))| Ok(of_rows(*f, value(*k)).filter(in_set(*k)).build()?.alias(o.name.as_str())))
+                .collect::<Result<Vec<_>, CompileError>>()?;
+            let outputs = others.iter().map(|(_, (_, _, _, o))| o.clone()).collect();
+            pieces.push(Piece { plan: table.clone().aggregate(group_col, exprs)?, outputs });
+        }
+        if !medians.is_empty() {
+            let wanted: Vec<median::Wanted> = medians
+                .iter()
+                .map(|(k, (_, _, _, o))| median::Wanted { rows: in_set(*k), value: value(*k), name: o.name.clone() })
+                .collect();
+            let by_group = group.as_ref().map(|_| ident(GROUP));
+            let plan = median::medians(&table, by_group.as_ref().map(|g| (g, GROUP)), &wanted)?;
+            let outputs = medians.iter().map(|(_, (_, _, _, o))| o.clone()).collect();
+            pieces.push(Piece { plan, outputs });
+        }
+    }
+    if !row_medians.is_empty() {
+        let outputs = row_medians.iter().map(|w| Output { name: w.name.clone(), count: false }).collect();
+        pieces.push(Piece { plan: median::medians(&base, grouped, &row_medians)?, outputs });
+    }
+    merge(pieces, group.is_some())
+}
+
+/// An aggregate of `x` other than the median.
+fn of_rows(func: AggregateFn, x: Expr) -> Expr {
+    match func {
+        AggregateFn::Max => max(x),
+        AggregateFn::Min => min(x),
+        AggregateFn::Sum => sum(x),
+        AggregateFn::Mean => avg(x),
+        AggregateFn::Median => unreachable!("medians are computed by `median::medians`"),
+    }
+}
+
+/// Pieces side by side: one-row pieces joined into one row, grouped pieces stacked and
+/// grouped again by breakdown value (a value one piece lacks counts 0, or has no figure).
+fn merge(mut pieces: Vec<Piece>, grouped: bool) -> Result<Piece, CompileError> {
+    if pieces.len() == 1 {
+        return Ok(pieces.remove(0));
+    }
+    let outputs: Vec<Output> = pieces.iter().flat_map(|p| p.outputs.clone()).collect();
+    // Each piece a derived table of its own, so that SQL keeps its aggregates apart.
+    let mut pieces = pieces
+        .into_iter()
+        .enumerate()
+        .map(|(k, p)| Ok(Piece { plan: p.plan.alias(format!("part{k}"))?, outputs: p.outputs }))
+        .collect::<Result<Vec<_>, CompileError>>()?;
+    if !grouped {
+        let mut plan = pieces.remove(0).plan;
+        for p in pieces {
+            plan = plan.cross_join(p.plan.build()?)?;
+        }
+        let columns: Vec<Expr> = outputs.iter().map(|o| ident(o.name.as_str())).collect();
+        return Ok(Piece { plan: plan.project(columns)?, outputs });
+    }
+    let mut stacked: Option<LogicalPlanBuilder> = None;
+    for p in pieces {
+        let mut columns = vec![ident(GROUP)];
+        for o in &outputs {
+            let ty = if o.count { DataType::Int64 } else { DataType::Float64 };
+            let value = if p.outputs.iter().any(|x| x.name == o.name) { ident(o.name.as_str()) } else { null_f64() };
+            columns.push(cast(value, ty).alias(o.name.as_str()));
+        }
+        let plan = p.plan.project(columns)?;
+        stacked = Some(match stacked {
+            None => plan,
+            Some(s) => s.union(plan.build()?)?,
+        });
+    }
+    let stacked = stacked.ok_or_else(|| CompileError::unsupported("a breakdown with nothing to compute".into()))?;
+    let most: Vec<Expr> = outputs.iter().map(|o| max(ident(o.name.as_str())).alias(o.name.as_str())).collect();
+    let mut columns = vec![ident(GROUP)];
+    columns.extend(outputs.iter().map(|o| {
+        let value = ident(o.name.as_str());
+        let value = if o.count { coalesce(vec![value, lit(0i64)]) } else { value };
+        value.alias(o.name.as_str())
+    }));
+    let stacked = stacked.alias("stacked")?;
+    Ok(Piece { plan: stacked.aggregate(vec![ident(GROUP)], most)?.alias("merged")?.project(columns)?, outputs })
+}
+
+fn key_columns(source: &crate::ir::Source) -> Vec<String> {
+    source.keys()
 }
 
 /// The rows any period of `measures` can look at: each measure's selection widened from its
@@ -181,7 +399,7 @@ pub fn aggregate(
 fn envelope(inputs: &PlanInputs<'_>, measures: &[usize]) -> Option<Expr> {
     use chrono::NaiveDate;
     // Per date column, the range its events are looked at in; per span, the latest end
-    // starts are looked at by and the earliest end an open row must outlast.
+    // starts are looked at by and the earliest day an open row must outlast.
     let mut events: Vec<(&str, NaiveDate, NaiveDate)> = Vec::new();
     let mut spans: Vec<(&str, &str, NaiveDate, NaiveDate)> = Vec::new();
     for &i in measures {
@@ -198,10 +416,13 @@ fn envelope(inputs: &PlanInputs<'_>, measures: &[usize]) -> Option<Expr> {
                 Some(x) => (x.1, x.2) = (x.1.min(first), x.2.max(last)),
                 None => events.push((c, first, last)),
             },
-            Selection::OpenAtEnd { start, end } => match spans.iter_mut().find(|x| (x.0, x.1) == (start, end)) {
-                Some(x) => (x.2, x.3) = (x.2.max(last), x.3.min(earliest_end)),
-                None => spans.push((start, end, last, earliest_end)),
-            },
+            Selection::OpenAtEnd { start, end } | Selection::OpenDuring { start, end } => {
+                let outlast = if matches!(rows.selection, Selection::OpenDuring { .. }) { first } else { earliest_end };
+                match spans.iter_mut().find(|x| (x.0, x.1) == (start, end)) {
+                    Some(x) => (x.2, x.3) = (x.2.max(last), x.3.min(outlast)),
+                    None => spans.push((start, end, last, outlast)),
+                }
+            }
         }
     }
     let events = events.into_iter().map(|(c, first, last)| column(ROW, c).between(date_lit(first), date_lit(last)));
@@ -225,10 +446,11 @@ pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<L
         .project
         .source(&rows.source)
         .ok_or_else(|| CompileError::unsupported(format!("source `{}`", rows.source)))?;
-    let keys = key_columns(source);
+    let scx = SourceCx { source, keys: key_columns(source) };
+    let keys = &scx.keys;
     let mut needs = Needs::default();
     let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
-    let Some(c) = period_conditions(inputs, m, &inputs.periods[period], &keys, &mut needs, &mut latest)? else {
+    let Some(c) = period_conditions(inputs, m, &inputs.periods[period], &scx, &mut needs, &mut latest)? else {
         return Err(CompileError::unsupported(format!(
             "drilling into {} for a period before its window starts",
             m.reference
@@ -251,7 +473,7 @@ pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<L
     }
     // In the order of the first column shown (the source's key).
     let order = source.columns.iter().find(|col| col.key || col.name == "child_id").map(|col| col.name.clone());
-    let base = base_rows(inputs, &rows.source, &keys, &needs, &latest)?.filter(c.rows)?.project(shown)?;
+    let base = base_rows(inputs, &rows.source, &scx, &needs, &latest)?.filter(c.rows)?.project(shown)?;
     let base = match order {
         Some(col) => base.sort(vec![datafusion::prelude::ident(col).sort(true, true)])?,
         None => base,
@@ -259,20 +481,36 @@ pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<L
     Ok(base.build()?)
 }
 
-/// A source's rows with the calendar, `exists` and latest-snapshot joins its conditions need.
+/// A source's rows with the lookup, related-row, calendar, `exists` and latest-snapshot
+/// joins its conditions need.
 fn base_rows(
     inputs: &PlanInputs<'_>,
     source_name: &str,
-    keys: &[String],
+    scx: &SourceCx<'_>,
     needs: &Needs,
     latest: &LatestSnapshots,
 ) -> Result<LogicalPlanBuilder, CompileError> {
-    let scan = |name: &str, alias: &str| -> Result<LogicalPlanBuilder, CompileError> {
-        Ok(LogicalPlanBuilder::scan(name, (inputs.tables)(name)?, None)?.alias(alias)?)
+    let keys = &scx.keys;
+    let scan = |name: &str, alias: &str| scan(inputs, name, alias);
+    // The source's rows with the rows they look up.
+    let rows = || -> Result<LogicalPlanBuilder, CompileError> {
+        let mut rows = scan(source_name, ROW)?;
+        for l in &needs.lookups {
+            let found = scan(&l.source, &l.alias)?.build()?;
+            let by = datafusion::common::Column::new(Some(ROW), l.by.as_str());
+            let key = datafusion::common::Column::new(Some(l.alias.as_str()), l.key.as_str());
+            rows = rows.join(found, JoinType::Left, (vec![by], vec![key]), None)?;
+        }
+        Ok(rows)
     };
-    let mut base = scan(source_name, ROW)?;
+    let mut base = rows()?;
+    for r in &needs.related {
+        base = related::add_join(base, r, &scan, &rows, keys)?;
+    }
     for cal in &needs.calendars {
-        let calendar = scan(CALENDAR_TABLE, &cal.alias)?.build()?;
+        let calendar = LogicalPlanBuilder::scan(CALENDAR_TABLE, (inputs.tables)(CALENDAR_TABLE)?, None)?
+            .alias(&cal.alias)?
+            .build()?;
         base = base.join_with_expr_keys(
             calendar,
             JoinType::Left,
@@ -282,7 +520,7 @@ fn base_rows(
     }
     for flag in &needs.flags {
         let inner = scan(&flag.source, INNER)?.build()?;
-        let rows = scan(source_name, ROW)?;
+        let rows = rows()?;
         let flagged = match &flag.bound {
             None => rows
                 .join_on(inner, JoinType::LeftSemi, vec![flag.condition.clone()])?

@@ -77,7 +77,10 @@ fn unparse(plan: &LogicalPlan, dialect: Dialect, in_schema: Option<&InSchema<'_>
         qualify_tables(&mut statement, s);
     }
     match dialect {
-        Dialect::Sqlite => sqlite_dates(&mut statement)?,
+        Dialect::Sqlite => {
+            sqlite_day_differences(&mut statement);
+            sqlite_dates(&mut statement)?;
+        }
         Dialect::Mysql | Dialect::Bigquery | Dialect::Snowflake => {
             filters_as_case(&mut statement);
             unit_intervals(&mut statement, dialect)?;
@@ -151,6 +154,48 @@ fn sqlite_dates(statement: &mut Statement) -> Result<(), CompileError> {
         Some(p) => Err(CompileError::unsupported(p)),
         None => Ok(()),
     }
+}
+
+/// A difference of two dates is a number of days (`days_between`): the plan writes it as
+/// `CAST(b AS DATE) - CAST(a AS DATE)`, which SQLite's dialect casts to TEXT, where `-` would
+/// subtract the years. It becomes the difference of their Julian day numbers.
+fn sqlite_day_differences(statement: &mut Statement) {
+    let _ = visit_expressions_mut(statement, |e| {
+        let SqlExpr::BinaryOp { left, op: BinaryOperator::Minus, right } = e else {
+            return ControlFlow::<()>::Continue(());
+        };
+        let as_text = |x: &SqlExpr| match x {
+            SqlExpr::Cast { expr, data_type: SqlType::Text, .. } => Some((**expr).clone()),
+            _ => None,
+        };
+        let (Some(b), Some(a)) = (as_text(left), as_text(right)) else { return ControlFlow::Continue(()) };
+        let julian = |x: SqlExpr| {
+            SqlExpr::Function(datafusion::sql::sqlparser::ast::Function {
+                name: ObjectName::from(vec![Ident::new("julianday")]),
+                uses_odbc_syntax: false,
+                parameters: FunctionArguments::None,
+                args: FunctionArguments::List(datafusion::sql::sqlparser::ast::FunctionArgumentList {
+                    duplicate_treatment: None,
+                    args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(x))],
+                    clauses: Vec::new(),
+                }),
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: Vec::new(),
+            })
+        };
+        let difference =
+            SqlExpr::BinaryOp { left: Box::new(julian(b)), op: BinaryOperator::Minus, right: Box::new(julian(a)) };
+        *e = SqlExpr::Cast {
+            kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+            expr: Box::new(SqlExpr::Nested(Box::new(difference))),
+            data_type: SqlType::Integer(None),
+            array: false,
+            format: None,
+        };
+        ControlFlow::Continue(())
+    });
 }
 
 /// `agg(x) FILTER (WHERE c)` as `agg(CASE WHEN c THEN x END)`, for engines without FILTER:

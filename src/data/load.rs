@@ -233,15 +233,22 @@ pub fn bind(sources: &[&Source], config: Option<&Config>, data_dir: Option<&Path
     Ok(out)
 }
 
-/// The sources the given measures (indices into the project) and their populations read.
+/// The sources the given measures (indices into the project) and their populations read:
+/// the tables holding data (a subset reads the table it is taken from).
 pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
     let mut names = BTreeSet::new();
     for m in measures.iter().map(|&i| &project.measures[i]) {
         if let Some(rows) = m.definition.rows() {
             names.insert(rows.source.clone());
+            if let Some(s) = project.source(&rows.source) {
+                names.extend(s.lookups.iter().map(|l| l.source.clone()));
+            }
             for e in rows.filters.iter().chain(&rows.exclusions) {
                 collect_exists_sources(e, &mut names);
             }
+        }
+        for b in &m.breakdowns {
+            collect_exists_sources(&b.expr, &mut names);
         }
         if let Some(p) = &m.benchmarks.published {
             names.insert(p.source.clone());
@@ -251,21 +258,26 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
         }
         match &m.definition {
             crate::ir::Definition::Proportion { numerator, .. } => collect_exists_sources(numerator, &mut names),
-            crate::ir::Definition::Rate { population, .. } => {
+            crate::ir::Definition::Aggregate { expr, .. } => collect_exists_sources(expr, &mut names),
+            crate::ir::Definition::Rate { population, summed, .. } => {
                 if let Some(p) = project.population(population) {
                     names.insert(p.source.clone());
+                }
+                if let Some(expr) = summed {
+                    collect_exists_sources(expr, &mut names);
                 }
             }
             _ => {}
         }
     }
-    project.sources.iter().filter(|s| names.contains(&s.name)).map(|s| s.name.clone()).collect()
+    let tables: BTreeSet<&str> = names.iter().map(|n| project.table_of(n)).collect();
+    project.sources.iter().filter(|s| tables.contains(s.name.as_str())).map(|s| s.name.clone()).collect()
 }
 
-/// Sources that `exists` reads in an expression.
+/// Sources that `exists` and aggregates over related rows read in an expression.
 fn collect_exists_sources(e: &crate::ir::Expr, out: &mut BTreeSet<String>) {
     e.walk(&mut |x| {
-        if let crate::ir::ExprKind::Exists { source, .. } = &x.kind {
+        if let crate::ir::ExprKind::Exists { source, .. } | crate::ir::ExprKind::Related { source, .. } = &x.kind {
             out.insert(source.clone());
         }
     });

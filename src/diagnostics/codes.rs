@@ -181,9 +181,18 @@ codes! {
         example: "where disability = \"yes\"      # disability is bool",
         fix: "Write the value in the column's type: `true`/`false` for bool, a date as YYYY-MM-DD, a number without quotes.";
     NotAllowedHere = "SB306", Error, "name not allowed here",
-        meaning: "A name is used where it has no meaning: a column inside a RAG rule (which sees only `value`, `target`, `benchmark`, `england` and `previous`), `period_end` in a derived measure, or a measure name inside a row condition.",
+        meaning: "A name or form is used where it has no meaning: a column inside a RAG rule (which sees only `value`, `target`, `benchmark`, `england` and `previous`), `period_end` in a derived measure, a measure name inside a row condition, `working_days`, a lookup, `exists` or an aggregate over related rows outside a measure's conditions (in a population's or a subset's `where`), or `exists` or an aggregate over related rows inside the condition of another.",
         example: "rag green when caseload <= 30, otherwise red",
         fix: "Use the names the context offers: in RAG rules, `value` is the measure's value.";
+
+    BandBounds = "SB307", Error, "bands need labels between increasing bounds",
+        meaning: "`band(value, label, bound, label, ..., label)` puts a value in the band whose bounds hold it: below the first bound it takes the first label, from one bound up to the next the label between them, from the last bound up the last label. Labels are text in quotes and bounds are numbers (or dates) written in the rule, each above the one before.",
+        example: "by age_band = band(age(header.DOB, period_end), \"under 5\", 5, \"under 1\", 1, \"5 and over\")",
+        fix: "Write the labels and bounds in turn, lowest first: `band(age(header.DOB, period_end), \"under 1\", 1, \"1 to 4\", 5, \"5 and over\")`.";
+    RelatedValue = "SB308", Error, "aggregate over related rows needs a value, or takes none",
+        meaning: "An aggregate over related rows is `count SOURCE as ALIAS where ...` (the number of rows) or `FUNCTION VALUE of SOURCE as ALIAS where ...`, where `latest` and `earliest` take a date of the related row and `max`, `min`, `sum` and `mean` a number. `count` takes no value; the others need one.",
+        example: "where (latest episodes as e where e.CHILD = CHILD) <= add_months(period_end, -30)",
+        fix: "Name the value: `latest e.DECOM of episodes as e where e.CHILD = CHILD`; for the number of rows write `count episodes as e where ...`.";
 
     // ------------------------------------------------------------------ measure structure
     NoDefinition = "SB400", Error, "measure has no definition",
@@ -230,6 +239,14 @@ codes! {
         meaning: "`exists` decides, for each row of the measure's source, whether some row of another source matches. Rows are told apart by the source's key, so the measure's source must declare one.",
         example: "source workforce { snapshot_date date  post_id text ... }   # no key\npercent of workforce\nmeeting exists workforce as w where ...",
         fix: "Mark the column (or columns) that identify a row with `key`.";
+    LookupNeedsKey = "SB411", Error, "lookup needs a key",
+        meaning: "`lookup SOURCE by COLUMN` finds, for each row, the one row of SOURCE whose key equals the row's COLUMN. SOURCE must declare exactly one `key` column, of the same type as COLUMN.",
+        example: "source header {\n  CHILD  text        # no `key`\n  DOB    date?\n}\nsource episodes {\n  CHILD  text\n  lookup header by CHILD\n}",
+        fix: "Mark the column that identifies a row of the looked-up source with `key` (`CHILD text key`).";
+    NotPerEntity = "SB412", Error, "value differs between an entity's rows",
+        meaning: "A `mean`, `median`, `sum`, `max` or `min` `of distinct COLUMN from SOURCE` takes one value for each distinct COLUMN (each child, say), however many rows it has. Its value may read that column, the rows its lookups find through it (`header.DOB`), aggregates over related rows that relate by it (`latest e.DECOM of episodes as e where e.CHILD = CHILD`), and the period's dates; another column of the rows may differ from one of a child's rows to the next.",
+        example: "mean days_between(DECOM, period_end) of distinct CHILD from episodes",
+        fix: "Take the value from the child's rows with an aggregate: `mean days_between(latest e.DECOM of episodes as e where e.CHILD = CHILD, period_end) of distinct CHILD from episodes`; or drop `distinct` to average over rows.";
 
     // ------------------------------------------------------------------ judgement
     TargetWithoutPolarity = "SB500", Error, "target without polarity",
@@ -286,6 +303,10 @@ codes! {
         meaning: "`working_days` counts against the project's one working-day calendar; a project declares at most one.",
         example: "calendar a = weekdays\ncalendar b = weekdays except holidays(\"england_and_wales\")",
         fix: "Keep one calendar declaration.";
+    NotATable = "SB605", Error, "a subset where a source of its own is needed",
+        meaning: "A subset (`source NAME from OTHER where ...`) is a view of another source's rows with no data of its own. Populations, published benchmarks, lookups and test `given` tables read sources that hold data.",
+        example: "source care_episodes from episodes excluding LS in (\"V3\", \"V4\")\ntest \"t\" {\n  given care_episodes {\n    CHILD | DECOM\n  }\n}",
+        fix: "Name the source the subset is taken from (`given episodes { ... }`); the subset's conditions still apply where the subset is read.";
 
     // ------------------------------------------------------------------ tests
     RowWidth = "SB700", Error, "table row has the wrong number of cells",

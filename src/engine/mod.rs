@@ -242,7 +242,7 @@ async fn holiday_coverage(
         }
         for e in exprs {
             working_day_columns(e, &mut |c| {
-                let pair = (rows.source.clone(), c.to_string());
+                let pair = (project.table_of(&rows.source).to_string(), c.to_string());
                 if !columns.contains(&pair) {
                     columns.push(pair);
                 }
@@ -635,7 +635,19 @@ pub async fn execute(
                     breakdown_rows.push(row);
                 }
             }
-            breakdown_rows.sort_by(|a, b| (&a.breakdown, &a.breakdown_value).cmp(&(&b.breakdown, &b.breakdown_value)));
+            // By breakdown, then in the breakdown's own order (band labels), then as text; the
+            // row without a value first.
+            let place = |r: &ResultRow| {
+                let order = book.breakdowns.iter().find(|b| Some(&b.column) == r.breakdown.as_ref()).map(|b| &b.order);
+                let rank = r.breakdown_value.as_ref().and_then(|v| order.and_then(|o| o.iter().position(|x| x == v)));
+                (
+                    r.breakdown.clone(),
+                    r.breakdown_value.is_some(),
+                    rank.unwrap_or(usize::MAX),
+                    r.breakdown_value.clone(),
+                )
+            };
+            breakdown_rows.sort_by_key(place);
             rows.push(base);
             rows.extend(breakdown_rows);
         }

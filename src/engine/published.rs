@@ -26,7 +26,7 @@ pub(super) async fn rows_where(
     let rows = LogicalPlanBuilder::scan(source, table, None)?.alias(ROW)?;
     let Some(f) = filter else { return Ok(rows) };
     let holidays = HolidayList::none();
-    let cx = ExprCx { period_end: day, window_start: day, holidays: &holidays, row: ROW, inner: None, keys: &[] };
+    let cx = ExprCx::plain(ROW, day, &holidays);
     Ok(rows.filter(compile(f, &cx, &mut Needs::default())?)?)
 }
 

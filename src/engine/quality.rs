@@ -71,7 +71,7 @@ fn checks_for(m: &Measure, source: &Source) -> Checks {
             dates.push(c.clone());
         }
         // A missing end means the row is still open: not a problem.
-        Selection::OpenAtEnd { start, .. } => {
+        Selection::OpenAtEnd { start, .. } | Selection::OpenDuring { start, .. } => {
             read(start);
             dates.push(start.clone());
         }
@@ -96,12 +96,18 @@ fn checks_for(m: &Measure, source: &Source) -> Checks {
         read(d);
     }
     for b in &m.breakdowns {
-        read(b);
+        b.expr.walk(&mut |x| {
+            if let ExprKind::Column { scope: None, name } = &x.kind {
+                read(name);
+            }
+        });
     }
     for d in dates {
         out.insert((d, Finding::AfterAsOf));
     }
-    if let (Selection::OpenAtEnd { end, .. }, Some(_)) = (&rows.selection, &source.spans) {
+    if let (Selection::OpenAtEnd { end, .. } | Selection::OpenDuring { end, .. }, Some(_)) =
+        (&rows.selection, &source.spans)
+    {
         out.insert((end.clone(), Finding::EndsBeforeStart));
     }
     out
@@ -118,7 +124,10 @@ pub async fn findings(
     let mut wanted: Vec<(usize, &Source, Checks)> = Vec::new();
     for &i in measures {
         let m = &project.measures[i];
-        let Some(source) = m.definition.rows().and_then(|r| project.source(&r.source)) else { continue };
+        // A subset's findings are counted over the rows of the table it is taken from.
+        let Some(source) = m.definition.rows().and_then(|r| project.source(project.table_of(&r.source))) else {
+            continue;
+        };
         let checks = checks_for(m, source);
         by_source.entry(source.name.as_str()).or_default().extend(checks.iter().cloned());
         wanted.push((i, source, checks));

@@ -66,7 +66,47 @@ pub fn flat(e: &Expr) -> String {
             }
             s
         }
+        ExprKind::Related(r) => {
+            let mut s = related_head(&r.func, r.value.as_ref(), &r.source, r.alias.as_ref(), flat);
+            if let Some(c) = &r.condition {
+                s.push_str(&format!(" where {}", flat(c)));
+            }
+            s
+        }
         ExprKind::Paren(inner) => format!("({})", flat(inner)),
+    }
+}
+
+/// `count SOURCE [as ALIAS]` or `latest VALUE of SOURCE [as ALIAS]`, the value written by `value_text`.
+fn related_head(
+    func: &Ident,
+    value: Option<&Expr>,
+    source: &Ident,
+    alias: Option<&Ident>,
+    value_text: impl Fn(&Expr) -> String,
+) -> String {
+    let mut s = func.node.clone();
+    if let Some(v) = value {
+        s.push_str(&format!(" {} of", value_text(v)));
+    }
+    s.push_str(&format!(" {}", source.node));
+    if let Some(a) = alias {
+        s.push_str(&format!(" as {}", a.node));
+    }
+    s
+}
+
+/// The length of the last line of `text`.
+fn last_line_len(text: &str) -> usize {
+    text.rsplit('\n').next().map_or(0, |l| l.chars().count())
+}
+
+/// The column after `text` when it is written starting at `col`.
+fn after(text: &str, col: usize) -> usize {
+    if text.contains('\n') {
+        last_line_len(text)
+    } else {
+        col + text.chars().count()
     }
 }
 
@@ -114,7 +154,54 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
             out.push_str(&expr(c, indent + 4, indent + 8));
             out
         }
+        ExprKind::Related(r) if r.condition.is_some() => {
+            let c = r.condition.as_ref().expect("a condition");
+            let head = related_head(&r.func, r.value.as_ref(), &r.source, r.alias.as_ref(), flat);
+            let mut out = head;
+            out.push('\n');
+            out.push_str(&" ".repeat(indent + 2));
+            out.push_str("where ");
+            out.push_str(&expr(c, indent + 4, indent + 8));
+            out
+        }
         ExprKind::Unary { op: UnaryOp::Not, expr: inner } => format!("not {}", expr(inner, indent, col + 4)),
+        // Inside brackets, continuation lines line up just inside the opening one.
+        ExprKind::Paren(inner) => format!("({})", expr(inner, col + 1, col + 1)),
+        // After an operand that takes several lines, the operator starts a line of its own,
+        // lined up with the expression's start.
+        ExprKind::Binary { op, left, right } => {
+            let l = expr(left, indent, col);
+            if l.contains('\n') {
+                let head = format!("\n{}{} ", " ".repeat(col), op.symbol());
+                let r = expr(right, col + op.symbol().len() + 1, col + op.symbol().len() + 1);
+                return format!("{l}{head}{r}");
+            }
+            let sym = format!(" {} ", op.symbol());
+            let r = expr(right, indent, after(&l, col) + sym.len());
+            format!("{l}{sym}{r}")
+        }
+        // Arguments fill the line and continue under the first one.
+        ExprKind::Call { func, args } => {
+            let mut out = format!("{}(", func.node);
+            let inner = col + out.len();
+            for (i, a) in args.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                    let one_line = flat(a);
+                    let previous_broke = out.rsplit(", ").next().is_some_and(|p| p.contains('\n'));
+                    if previous_broke || after(&out, col) + 1 + one_line.chars().count() + 1 > WIDTH {
+                        out.push('\n');
+                        out.push_str(&" ".repeat(inner));
+                    } else {
+                        out.push(' ');
+                    }
+                }
+                let here = after(&out, col);
+                out.push_str(&expr(a, inner, here));
+            }
+            out.push(')');
+            out
+        }
         _ => one_line,
     }
 }

@@ -131,6 +131,18 @@ impl Formatter<'_> {
             head.push(' ');
             head.push_str(&string(&d.node));
         }
+        if let Some(subset) = &s.subset {
+            // A subset: its parent on the first line, each filter on a line of its own.
+            head.push_str(&format!(" from {}", subset.parent.node));
+            self.code(0, head, subset.parent.span);
+            for f in &subset.filters {
+                self.leading(f.span.start, 2);
+                let keyword = if f.excluding { "excluding " } else { "where " };
+                let text = format!("{keyword}{}", expr(&f.condition, 2 + keyword.len(), 2 + keyword.len()));
+                self.code(2, text, f.span);
+            }
+            return;
+        }
         head.push_str(" {");
         let upto = s.description.as_ref().map_or(s.name.span, |d| d.span);
         self.open(0, head, upto);
@@ -152,6 +164,7 @@ impl Formatter<'_> {
                     format!("spans {} .. {}", start.node, end.node)
                 }
                 SourceEntryKind::Snapshot(c) => format!("snapshot at {}", c.node),
+                SourceEntryKind::Lookup { source, by } => format!("lookup {} by {}", source.node, by.node),
             };
             self.code(2, text, e.span);
         }
@@ -344,13 +357,24 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
             None => format!("percent of {}", source.node),
         },
         ClauseKind::RateOf { measure, per: p } => format!("rate of {} {}", measure.node, per(p)),
-        ClauseKind::Aggregate { func, expr: e, source } => {
+        ClauseKind::Aggregate { func, expr: e, distinct, source } => {
             let head = format!("{} ", func.node);
-            format!("{head}{} of {}", expr(e, indent + 4, indent + head.len()), source.node)
+            let of = match distinct {
+                Some(d) => format!("distinct {} from {}", d.node, source.node),
+                None => source.node.clone(),
+            };
+            let value = expr(e, indent + 4, indent + head.len());
+            // After a value of several lines, `of ...` starts a line of its own.
+            if value.contains('\n') {
+                format!("{head}{value}\n{}of {of}", " ".repeat(indent + 2))
+            } else {
+                format!("{head}{value} of {of}")
+            }
         }
         ClauseKind::Calculate(e) => format!("calculate {}", expr(e, indent + 4, indent + 10)),
         ClauseKind::InPeriod(col) => format!("in period by {}", col.node),
         ClauseKind::OpenAtPeriodEnd => "open at period end".into(),
+        ClauseKind::OpenDuringPeriod => "open during period".into(),
         ClauseKind::LatestSnapshot => "latest snapshot".into(),
         ClauseKind::Where(e) | ClauseKind::Excluding(e) | ClauseKind::Meeting(e) => keyed(&|col| expr(e, col, col)),
         ClauseKind::Per(p) => per(p),
@@ -358,7 +382,19 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
             WindowSpec::FromFyStart => "from fy start".into(),
             WindowSpec::Since(d) => format!("since {}", d.node),
         }),
-        ClauseKind::By(cols) => keyed(&|_| cols.iter().map(|c| c.node.as_str()).collect::<Vec<_>>().join(", ")),
+        ClauseKind::By(items) => keyed(&|col| {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|b| match &b.name {
+                    Some(n) => {
+                        let head = format!("{} = ", n.node);
+                        format!("{head}{}", expr(&b.expr, col + 2, col + head.len()))
+                    }
+                    None => expr(&b.expr, col + 2, col),
+                })
+                .collect();
+            list(&parts, col)
+        }),
         ClauseKind::Target { figure, per_year } => {
             keyed(&|_| format!("{}{}", quantity(figure), if *per_year { " per year" } else { "" }))
         }
@@ -370,12 +406,7 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
                     Some(e) => format!("{} when {}", r.colour.node, expr(e, col + 4, col + r.colour.node.len() + 6)),
                 })
                 .collect();
-            let flat = parts.join(", ");
-            if col + flat.len() <= WIDTH && !flat.contains('\n') {
-                flat
-            } else {
-                parts.join(&format!(",\n{}", " ".repeat(col)))
-            }
+            list(&parts, col)
         }),
         ClauseKind::Benchmark(items) => keyed(&|col| {
             items
@@ -401,6 +432,16 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         }),
+    }
+}
+
+/// A comma-separated list starting at `col`: on one line when it fits, else an item a line.
+fn list(parts: &[String], col: usize) -> String {
+    let flat = parts.join(", ");
+    if col + flat.len() <= WIDTH && !flat.contains('\n') {
+        flat
+    } else {
+        parts.join(&format!(",\n{}", " ".repeat(col)))
     }
 }
 
@@ -448,14 +489,21 @@ fn expectation(x: &Expectation) -> String {
     };
     let mut s = format!("expect {} for {period}", x.measure.node);
     if let Some((col, value)) = &x.breakdown {
-        let needs_quotes = value.node.is_empty()
-            || !value.node.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            || value.node.starts_with(|c: char| c.is_ascii_digit());
-        s.push_str(&format!(
-            " by {} {}",
-            col.node,
-            if needs_quotes { string(&value.node) } else { value.node.clone() }
-        ));
+        let value = match &value.node {
+            None => "missing".to_string(),
+            Some(v) => {
+                let needs_quotes = v.is_empty()
+                    || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    || v.starts_with(|c: char| c.is_ascii_digit())
+                    || v == "missing";
+                if needs_quotes {
+                    string(v)
+                } else {
+                    v.clone()
+                }
+            }
+        };
+        s.push_str(&format!(" by {} {value}", col.node));
     }
     if let Some(f) = &x.field {
         s.push(' ');

@@ -45,6 +45,23 @@ pub struct SourceDecl {
     pub name: Ident,
     pub description: Option<Str>,
     pub entries: Vec<SourceEntry>,
+    /// `from SOURCE where ...`: the source is a subset of another's rows (and has no entries).
+    pub subset: Option<SubsetOf>,
+}
+
+/// `source care_episodes from episodes excluding LS in ("V3", "V4")`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubsetOf {
+    pub parent: Ident,
+    /// `where` (keep rows whose condition is true) and `excluding` (drop them), in order.
+    pub filters: Vec<SubsetFilter>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubsetFilter {
+    pub excluding: bool,
+    pub condition: Expr,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -63,6 +80,11 @@ pub enum SourceEntryKind {
     },
     /// `snapshot at snapshot_date`: what "latest snapshot" uses.
     Snapshot(Ident),
+    /// `lookup header by CHILD`: each row's `header` row is the one whose key is its `CHILD`.
+    Lookup {
+        source: Ident,
+        by: Ident,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -161,10 +183,11 @@ pub enum ClauseKind {
         measure: Ident,
         per: PerSpec,
     },
-    /// `max EXPR of SOURCE` (and min, sum, mean, median)
+    /// `max EXPR of [distinct COL from] SOURCE` (and min, sum, mean, median)
     Aggregate {
         func: Ident,
         expr: Expr,
+        distinct: Option<Ident>,
         source: Ident,
     },
     /// `calculate EXPR` over other measures.
@@ -172,6 +195,8 @@ pub enum ClauseKind {
     /// `in period by DATE_COLUMN`
     InPeriod(Ident),
     OpenAtPeriodEnd,
+    /// `open during period`: rows open at some time in the window.
+    OpenDuringPeriod,
     LatestSnapshot,
     Where(Expr),
     Excluding(Expr),
@@ -179,7 +204,7 @@ pub enum ClauseKind {
     /// `per N POPULATION` under a count: a rate.
     Per(PerSpec),
     Cumulative(WindowSpec),
-    By(Vec<Ident>),
+    By(Vec<ByItem>),
     Polarity(Ident),
     Target {
         figure: Quantity,
@@ -206,6 +231,7 @@ impl ClauseKind {
             ClauseKind::Calculate(_) => "calculate",
             ClauseKind::InPeriod(_) => "in period by",
             ClauseKind::OpenAtPeriodEnd => "open at period end",
+            ClauseKind::OpenDuringPeriod => "open during period",
             ClauseKind::LatestSnapshot => "latest snapshot",
             ClauseKind::Where(_) => "where",
             ClauseKind::Excluding(_) => "excluding",
@@ -219,6 +245,25 @@ impl ClauseKind {
             ClauseKind::Benchmark(_) => "benchmark",
         }
     }
+}
+
+/// An aggregate over related rows, as written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Related {
+    pub func: Ident,
+    pub value: Option<Expr>,
+    pub source: Ident,
+    pub alias: Option<Ident>,
+    pub condition: Option<Expr>,
+}
+
+/// One breakdown: `team`, `header.SEX`, or `age_band = band(...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ByItem {
+    /// The name written before `=`; a plain column names itself.
+    pub name: Option<Ident>,
+    pub expr: Expr,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -310,6 +355,9 @@ pub enum ExprKind {
         alias: Option<Ident>,
         condition: Option<Box<Expr>>,
     },
+    /// An aggregate over related rows: `count episodes as p where ...`, or with a value,
+    /// `latest p.DECOM of episodes as p where ...`.
+    Related(Box<Related>),
     /// Parentheses the user wrote; kept so the formatter keeps them.
     Paren(Box<Expr>),
 }
@@ -427,7 +475,8 @@ pub struct Cell {
 pub struct Expectation {
     pub measure: Ident,
     pub period: PeriodSelector,
-    pub breakdown: Option<(Ident, Str)>,
+    /// `by NAME VALUE`; `by NAME missing` is the row of rows without a value.
+    pub breakdown: Option<(Ident, Spanned<Option<String>>)>,
     pub field: Option<Ident>,
     pub value: ExpectedValue,
 }

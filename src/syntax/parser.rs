@@ -177,12 +177,23 @@ impl AstBuilder<'_> {
         let name = self.ident(inner.next().expect("source name"));
         let mut description = None;
         let mut entries = Vec::new();
+        let mut subset = None;
         for p in inner {
             let span = self.span(&p);
             let kind = match p.as_rule() {
                 Rule::string => {
                     description = Some(self.string(p));
                     continue;
+                }
+                Rule::subset_of => {
+                    subset = Some(self.subset_of(p)?);
+                    continue;
+                }
+                Rule::lookup_decl => {
+                    let mut i = children(p);
+                    let source = self.ident(i.next().expect("lookup source"));
+                    let by = self.ident(i.next().expect("lookup column"));
+                    SourceEntryKind::Lookup { source, by }
                 }
                 Rule::column_decl => SourceEntryKind::Column(self.column_decl(p)?),
                 Rule::spans_decl => {
@@ -196,7 +207,21 @@ impl AstBuilder<'_> {
             };
             entries.push(SourceEntry { kind, span });
         }
-        Ok(SourceDecl { name, description, entries })
+        Ok(SourceDecl { name, description, entries, subset })
+    }
+
+    fn subset_of(&self, pair: Pair<'_, Rule>) -> Result<SubsetOf> {
+        let mut inner = children(pair);
+        let parent = self.ident(inner.next().expect("subset parent"));
+        let filters = inner
+            .map(|f| {
+                let span = self.span(&f);
+                let excluding = f.as_rule() == Rule::excluding_clause;
+                let condition = self.expr(children(f).next().expect("subset condition"))?;
+                Ok(SubsetFilter { excluding, condition, span })
+            })
+            .collect::<Result<_>>()?;
+        Ok(SubsetOf { parent, filters })
     }
 
     fn column_decl(&self, pair: Pair<'_, Rule>) -> Result<ColumnDecl> {
@@ -320,12 +345,15 @@ impl AstBuilder<'_> {
             Rule::aggregate_clause => {
                 let func = self.ident(first());
                 let expr = self.expr(first())?;
-                let source = self.ident(first());
-                ClauseKind::Aggregate { func, expr, source }
+                let (distinct, source) = self.distinct_and_source(inner);
+                ClauseKind::Aggregate { func, expr, distinct, source }
             }
             Rule::calculate_clause => ClauseKind::Calculate(self.expr(first())?),
             Rule::in_period_clause => ClauseKind::InPeriod(self.ident(first())),
-            Rule::open_clause => ClauseKind::OpenAtPeriodEnd,
+            Rule::open_clause => match first().as_rule() {
+                Rule::open_during => ClauseKind::OpenDuringPeriod,
+                _ => ClauseKind::OpenAtPeriodEnd,
+            },
             Rule::snapshot_clause => ClauseKind::LatestSnapshot,
             Rule::where_clause => ClauseKind::Where(self.expr(first())?),
             Rule::excluding_clause => ClauseKind::Excluding(self.expr(first())?),
@@ -338,7 +366,7 @@ impl AstBuilder<'_> {
                     _ => WindowSpec::Since(self.date(children(w).next().expect("since date"))?),
                 })
             }
-            Rule::by_clause => ClauseKind::By(inner.map(|i| self.ident(i)).collect()),
+            Rule::by_clause => ClauseKind::By(inner.map(|i| self.by_item(i)).collect::<Result<_>>()?),
             Rule::polarity_clause => ClauseKind::Polarity(self.ident(first())),
             Rule::target_clause => {
                 let figure = self.quantity(first())?;
@@ -351,6 +379,19 @@ impl AstBuilder<'_> {
             other => unreachable!("grammar and parser disagree: clause {other:?}"),
         };
         Ok(Clause { kind, span })
+    }
+
+    fn by_item(&self, pair: Pair<'_, Rule>) -> Result<ByItem> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let first = next(&mut inner);
+        Ok(match first.as_rule() {
+            Rule::ident => {
+                let name = self.ident(first);
+                ByItem { name: Some(name), expr: self.expr(next(&mut inner))?, span }
+            }
+            _ => ByItem { name: None, expr: self.expr(first)?, span },
+        })
     }
 
     fn rag_rule(&self, pair: Pair<'_, Rule>) -> Result<RagRule> {
@@ -472,6 +513,27 @@ impl AstBuilder<'_> {
                 }
                 ExprKind::Exists { source: source.expect("exists source"), alias, condition }
             }
+            Rule::related_expr => {
+                let mut inner = pair.into_inner();
+                let func = self.ident(next(&mut inner));
+                let mut value = None;
+                let mut source = None;
+                let mut alias = None;
+                let mut condition = None;
+                let mut saw_as = false;
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::related_value => value = Some(self.expr(next(&mut p.into_inner()))?),
+                        Rule::kw_as => saw_as = true,
+                        Rule::ident if source.is_none() => source = Some(self.ident(p)),
+                        Rule::ident if saw_as => alias = Some(self.ident(p)),
+                        Rule::expr => condition = Some(self.expr(p)?),
+                        _ => {}
+                    }
+                }
+                let source = source.expect("related source");
+                ExprKind::Related(Box::new(Related { func, value, source, alias, condition }))
+            }
             other => unreachable!("grammar and parser disagree: primary {other:?}"),
         };
         Ok(Expr { kind, span })
@@ -517,8 +579,18 @@ impl AstBuilder<'_> {
                 Rule::breakdown_sel => {
                     let mut i = children(p);
                     let col = self.ident(i.next().expect("breakdown column"));
-                    let v = i.next().expect("breakdown value");
-                    let v = if v.as_rule() == Rule::string { self.string(v) } else { self.ident(v) };
+                    // `children` drops keywords, so `missing` is read from the pair itself.
+                    let v = match i.next() {
+                        None => Spanned::new(None, col.span),
+                        Some(v) if v.as_rule() == Rule::string => {
+                            let s = self.string(v);
+                            Spanned::new(Some(s.node), s.span)
+                        }
+                        Some(v) => {
+                            let s = self.ident(v);
+                            Spanned::new(Some(s.node), s.span)
+                        }
+                    };
                     breakdown = Some((col, v));
                 }
                 Rule::expect_field => field = Some(self.ident(next(&mut p.into_inner()))),

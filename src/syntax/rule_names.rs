@@ -45,7 +45,7 @@ pub const CLAUSE_WORDS: &[&str] = &[
     "rag",
     "benchmark",
 ];
-pub const COLUMN_OPTION_WORDS: &[&str] = &["key", "from", "format", "missing", "map"];
+pub const COLUMN_OPTION_WORDS: &[&str] = &["key", "from", "format", "missing", "map", "lookup", "spans", "snapshot"];
 pub const TEST_WORDS: &[&str] = &["given", "as", "expect"];
 
 pub fn context(positives: &[Rule]) -> Context {
@@ -79,7 +79,7 @@ impl Context {
         match self {
             Context::TopLevel => "a `source`, `population`, `calendar`, `theme`, `measure` or `test`",
             Context::MeasureClause => "a measure clause (`ref`, `title`, `count`, `percent of`, `in period by`, `where`, `polarity`, `target`, `rag`, `benchmark`, ...) or `}`",
-            Context::ColumnOption => "a column option (`key`, `from`, `format`, `missing`, `map`), another column, or `}`",
+            Context::ColumnOption => "a column option (`key`, `from`, `format`, `missing`, `map`), another column, `spans`, `snapshot at`, `lookup`, or `}`",
             Context::TestEntry => "`given`, `as of`, `expect` or `}`",
             Context::Other => "",
         }
@@ -103,6 +103,8 @@ pub fn human(rule: Rule) -> String {
         Rule::column_decl => "a column declaration",
         Rule::spans_decl => "`spans`",
         Rule::snapshot_decl => "`snapshot at`",
+        Rule::lookup_decl => "`lookup SOURCE by COLUMN`",
+        Rule::subset_of => "`from SOURCE where ...`",
         Rule::map_entry => "a value mapping (`\"raw\" -> value`)",
         Rule::holidays_ref => "`holidays(\"...\")`",
         Rule::measure => "a measure",
@@ -112,6 +114,13 @@ pub fn human(rule: Rule) -> String {
         Rule::call => "a function call",
         Rule::paren => "`(`",
         Rule::exists_expr => "`exists`",
+        Rule::related_expr | Rule::related_fn => {
+            "an aggregate over related rows (`count SOURCE as ALIAS where ...`, `latest X of SOURCE ...`)"
+        }
+        Rule::related_value => "the value to aggregate (`latest p.DECOM of ...`)",
+        Rule::by_item => "a breakdown (`COLUMN`, or `NAME = EXPRESSION`)",
+        Rule::open_at_end => "`at period end`",
+        Rule::open_during => "`during period`",
         Rule::op_or | Rule::op_and => "`and`/`or`",
         Rule::op_eq | Rule::op_ne | Rule::op_lt | Rule::op_le | Rule::op_gt | Rule::op_ge => "a comparison",
         Rule::op_add | Rule::op_sub | Rule::op_mul | Rule::op_div => "an operator",

@@ -111,7 +111,8 @@ fn describe(e: &Expectation) -> String {
         Field::Value => String::new(),
         f => format!(" {}", format!("{f:?}").to_lowercase()),
     };
-    let by = e.breakdown.as_ref().map(|(c, v)| format!(" by {c} {v}")).unwrap_or_default();
+    let by =
+        e.breakdown.as_ref().map(|(c, v)| format!(" by {c} {}", v.as_deref().unwrap_or("missing"))).unwrap_or_default();
     format!("{} for {period}{by}{field}", e.measure)
 }
 
@@ -131,7 +132,7 @@ pub fn check(project: &Project, rows: &[ResultRow], e: &Expectation) -> Option<F
             }
             && match &e.breakdown {
                 None => r.breakdown.is_none(),
-                Some((c, v)) => r.breakdown.as_deref() == Some(c) && r.breakdown_value.as_deref() == Some(v),
+                Some((c, v)) => r.breakdown.as_deref() == Some(c) && r.breakdown_value.as_deref() == v.as_deref(),
             }
     });
     let failure = |expected: String, actual: String| Failure { span: e.span, what: describe(e), expected, actual };

@@ -5,8 +5,10 @@
     python3 run_script.py drop DSN SCHEMA
 
 ENGINE is duckdb, sqlite or postgres. TYPES_JSON maps each source table to its declared
-columns ([[name, type], ...] with scorebook's types: text, int, decimal, bool, date); every
-`DATA_DIR/<table>.csv` is loaded with those types (an empty cell is NULL). The script's
+columns ([[name, type, date_format, header], ...] with scorebook's types: text, int, decimal,
+bool, date; a date format such as "dd/mm/yyyy" or null for ISO dates; the header in the file, or
+null for the name); every `DATA_DIR/<table>.csv` is loaded with those types (an empty cell is
+NULL), as the warehouse would hold it. The script's
 statements before the `-- scorebook: result` line are executed, then its result query, whose
 rows are printed as CSV (NULL as an empty cell, dates as YYYY-MM-DD). On PostgreSQL the tables
 go into SCHEMA when given (the script must then name it, `--schema`), else into a fresh schema
@@ -22,9 +24,23 @@ import sys
 MARKER = "-- scorebook: result"
 
 
-def convert(value, ty, engine):
-    if value == "":
+def strptime_pattern(fmt):
+    """A scorebook date pattern (`dd/mm/yyyy`) as a strptime pattern (`%d/%m/%Y`)."""
+    return fmt.replace("yyyy", "%Y").replace("yy", "%y").replace("dd", "%d").replace("mm", "%m")
+
+
+def column_spec(c):
+    name, ty = c[0], c[1]
+    fmt = c[2] if len(c) > 2 else None
+    header = (c[3] if len(c) > 3 else None) or name
+    return name, ty, fmt, header
+
+
+def convert(value, ty, engine, fmt=None):
+    if value.strip() == "":
         return None
+    if ty == "date" and fmt:
+        return datetime.datetime.strptime(value.strip(), strptime_pattern(fmt)).date().isoformat()
     if ty == "int":
         return int(value)
     if ty == "decimal":
@@ -40,19 +56,20 @@ SQL_TYPES = {"text": "TEXT", "int": "BIGINT", "decimal": "DOUBLE PRECISION", "bo
 
 def load(cursor, engine, data_dir, types, schema=None):
     """Creates every declared table (in `schema` if given) and loads its CSV file."""
-    for table, columns in types.items():
+    for table, specs in types.items():
+        columns = [column_spec(c) for c in specs]
         path = os.path.join(data_dir, table + ".csv")
         name = f'"{schema}"."{table}"' if schema else f'"{table}"'
         if engine == "sqlite":
-            ddl = ", ".join(f'"{c}"' for c, _ in columns)
+            ddl = ", ".join(f'"{c}"' for c, *_ in columns)
         else:
-            ddl = ", ".join(f'"{c}" {SQL_TYPES[t]}' for c, t in columns)
+            ddl = ", ".join(f'"{c}" {SQL_TYPES[t]}' for c, t, *_ in columns)
         cursor.execute(f"CREATE TABLE {name} ({ddl})")
         if not os.path.exists(path):
             continue
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
-            rows = [tuple(convert(r.get(c, ""), t, engine) for c, t in columns) for r in reader]
+            rows = [tuple(convert(r.get(h) or "", t, engine, f) for _, t, f, h in columns) for r in reader]
         if not rows:
             continue
         if engine == "postgres":
@@ -62,9 +79,18 @@ def load(cursor, engine, data_dir, types, schema=None):
         elif engine == "duckdb":
             # DuckDB reads the file itself (a row-by-row insert is slow), every cell as text.
             header = next(csv.reader(open(path, newline="", encoding="utf-8-sig")))
-            select = ", ".join(
-                f"CAST(NULLIF(\"{c}\", '') AS {SQL_TYPES[t]})" if c in header else "NULL" for c, t in columns
-            )
+            def typed(h, t, f):
+                if h not in header:
+                    return "NULL"
+                # A blank cell is missing; text keeps its spaces otherwise, as scorebook reads it.
+                cell = f"CASE WHEN trim(\"{h}\") = '' THEN NULL ELSE \"{h}\" END"
+                if t != "text":
+                    cell = f"NULLIF(trim(\"{h}\"), '')"
+                if t == "date" and f:
+                    return f"CAST(strptime({cell}, '{strptime_pattern(f)}') AS DATE)"
+                return f"CAST({cell} AS {SQL_TYPES[t]})"
+
+            select = ", ".join(typed(h, t, f) for _, t, f, h in columns)
             source = path.replace("'", "''")
             cursor.execute(f"INSERT INTO {name} SELECT {select} FROM read_csv('{source}', all_varchar = true, header = true)")
         else:
