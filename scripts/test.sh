@@ -61,6 +61,7 @@ for example in examples/*/; do
   scorebook fmt --check "$example"
 done
 scorebook test rules/ | tee -a "$log"
+scorebook test --coverage examples/ssda903/ | tee -a "$log"
 
 # One closing line for the whole run.
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')

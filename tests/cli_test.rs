@@ -114,3 +114,10 @@ fn a_source_plan_drops_the_rows_no_period_looks_at_before_its_aggregates() {
         &r#"Filter: row.completed_date BETWEEN Date32("2011-04-01") AND Date32("2014-03-31") OR row.start_date BETWEEN Date32("2013-07-01") AND Date32("2014-03-31")"#
     ));
 }
+
+#[test]
+fn the_ssda903_book_tests_every_measure() {
+    let out = stdout(&["test", "examples/ssda903", "--coverage"], 0);
+    assert!(out.lines().any(|l| l == "13 of 13 measures tested"), "{out}");
+    assert!(out.trim_end().ends_with("12 passed, 0 failed"), "{out}");
+}

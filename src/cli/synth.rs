@@ -28,19 +28,44 @@ pub struct Args {
     /// lists, read with `--profile profiles/annex-a`.
     #[arg(long, value_enum, default_value = "contract")]
     layout: synth::Layout,
+    /// What to generate: the council book's tables, or an SSDA903 return (the looked-after
+    /// children files `examples/ssda903` reads; `--children` children looked after at some
+    /// time in the six years before `--from` and up to `--to`).
+    #[arg(long, value_enum, default_value = "council")]
+    dataset: Dataset,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Dataset {
+    Council,
+    Ssda903,
 }
 
 pub fn run(args: Args) -> u8 {
     if args.layout == synth::Layout::AnnexA && args.format != OutputFormat::Csv {
         return failed("the Annex A layout is a CSV export: use --format csv");
     }
+    if args.layout == synth::Layout::AnnexA && args.dataset == Dataset::Ssda903 {
+        return failed("the Annex A layout is of the council book's tables: leave out --layout with --dataset ssda903");
+    }
     if args.to < args.from {
         return failed(format!("--to {} is before --from {}", args.to, args.from));
     }
     let started = std::time::Instant::now();
-    let tables =
-        synth::generate(&SynthOptions { children: args.children, seed: args.seed, from: args.from, to: args.to });
-    match synth::write_tables(&tables, &args.out, args.format, args.layout) {
+    let opts = SynthOptions { children: args.children, seed: args.seed, from: args.from, to: args.to };
+    let (tables, written) = match args.dataset {
+        Dataset::Council => {
+            let tables = synth::generate(&opts);
+            let written = synth::write_tables(&tables, &args.out, args.format, args.layout);
+            (tables, written)
+        }
+        Dataset::Ssda903 => {
+            let tables = synth::generate_ssda903(&opts);
+            let written = synth::write_ssda903(&tables, &args.out, args.format);
+            (tables, written)
+        }
+    };
+    match written {
         Ok(files) => {
             let rows: usize = tables.iter().map(|t| t.rows.len()).sum();
             eprintln!(

@@ -11,9 +11,10 @@
 //! as real data would have them.
 
 mod flows;
+mod ssda903;
 mod write;
 
-pub use write::{write_tables, Layout, OutputFormat};
+pub use write::{ssda903_sources, write_ssda903, write_tables, Layout, OutputFormat};
 
 use crate::calendar::working_days::{is_working_day, HolidayList};
 use chrono::{Duration, NaiveDate};
@@ -137,14 +138,19 @@ pub(crate) fn until(end: NaiveDate, d: NaiveDate) -> String {
     }
 }
 
+fn draw_for(opts: &SynthOptions) -> Draw {
+    Draw { rng: rand::SeedableRng::seed_from_u64(opts.seed), holidays: HolidayList::england_and_wales(), end: opts.to }
+}
+
 /// Generates every table of the data contract.
 pub fn generate(opts: &SynthOptions) -> Vec<Table> {
-    let mut draw = Draw {
-        rng: rand::SeedableRng::seed_from_u64(opts.seed),
-        holidays: HolidayList::england_and_wales(),
-        end: opts.to,
-    };
-    flows::simulate(opts, &mut draw)
+    flows::simulate(opts, &mut draw_for(opts))
+}
+
+/// Generates an SSDA903 return (the files `examples/ssda903` reads): `children` children
+/// looked after at some time from six years before `from` to `to`.
+pub fn generate_ssda903(opts: &SynthOptions) -> Vec<Table> {
+    ssda903::generate(opts, &mut draw_for(opts))
 }
 
 #[cfg(test)]

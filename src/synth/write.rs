@@ -117,6 +117,68 @@ fn write_parquet(table: &Table, source: &Source, path: &Path) -> std::io::Result
     Ok(())
 }
 
+/// The SSDA903 book's source declarations, as shipped in `examples/ssda903/sources.ind`.
+pub fn ssda903_sources() -> Vec<Source> {
+    let text = include_str!("../../examples/ssda903/sources.ind");
+    let (_, checked) = crate::project::check_texts(&[("examples/ssda903/sources.ind", text)]);
+    checked.project.expect("the shipped SSDA903 declarations check").sources
+}
+
+/// Writes an SSDA903 return as the return's own CSV files (`dd/mm/yyyy` dates), or as Parquet
+/// typed by the book's declarations.
+pub fn write_ssda903(tables: &[Table], dir: &Path, format: OutputFormat) -> std::io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let sources = ssda903_sources();
+    let mut written = Vec::new();
+    for t in tables {
+        let source = sources.iter().find(|s| s.name == t.name).expect("every generated file is a declared source");
+        let path = match format {
+            OutputFormat::Csv => {
+                let p = dir.join(format!("{}.csv", t.name));
+                write_csv(&with_source_formats(t, source), &p)?;
+                p
+            }
+            OutputFormat::Parquet => {
+                let p = dir.join(format!("{}.parquet", t.name));
+                write_parquet(t, &Source { columns: iso_dates(source), ..source.clone() }, &p)?;
+                p
+            }
+        };
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// A table with the columns its source declares written in their declared date formats, and
+/// the columns the source does not read kept as they are.
+fn with_source_formats(table: &Table, source: &Source) -> Table {
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .zip(&table.columns)
+                .map(|(value, name)| {
+                    let format = source
+                        .column(name)
+                        .and_then(|c| c.date_format.as_deref())
+                        .and_then(crate::data::date_format::DateFormat::parse);
+                    match (format, value.parse::<chrono::NaiveDate>()) {
+                        (Some(f), Ok(d)) => f.write(d),
+                        _ => value.clone(),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Table { name: table.name, columns: table.columns.clone(), rows }
+}
+
+/// The columns of a source read from ISO dates (as generated) rather than their declared format.
+fn iso_dates(source: &Source) -> Vec<crate::ir::Column> {
+    source.columns.iter().map(|c| crate::ir::Column { date_format: None, ..c.clone() }).collect()
+}
+
 /// Writes each table as `<dir>/<table>.csv` (or `.parquet`), each file atomically; with the
 /// Annex A layout, the lists it covers as raw CSV exports.
 pub fn write_tables(
