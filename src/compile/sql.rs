@@ -78,10 +78,11 @@ fn unparse(plan: &LogicalPlan, dialect: Dialect, in_schema: Option<&InSchema<'_>
     }
     match dialect {
         Dialect::Sqlite => {
-            sqlite_day_differences(&mut statement);
+            day_differences(&mut statement, dialect);
             sqlite_dates(&mut statement)?;
         }
         Dialect::Mysql | Dialect::Bigquery | Dialect::Snowflake => {
+            day_differences(&mut statement, dialect);
             filters_as_case(&mut statement);
             unit_intervals(&mut statement, dialect)?;
         }
@@ -157,45 +158,68 @@ fn sqlite_dates(statement: &mut Statement) -> Result<(), CompileError> {
 }
 
 /// A difference of two dates is a number of days (`days_between`): the plan writes it as
-/// `CAST(b AS DATE) - CAST(a AS DATE)`, which SQLite's dialect casts to TEXT, where `-` would
-/// subtract the years. It becomes the difference of their Julian day numbers.
-fn sqlite_day_differences(statement: &mut Statement) {
+/// `CAST(b AS DATE) - CAST(a AS DATE)`, which DataFusion, PostgreSQL and DuckDB read as days.
+/// SQLite's dialect casts dates to TEXT, where `-` would subtract the years: the difference of
+/// their Julian day numbers instead. MySQL, BigQuery and Snowflake have a function of their own.
+fn day_differences(statement: &mut Statement, dialect: Dialect) {
     let _ = visit_expressions_mut(statement, |e| {
         let SqlExpr::BinaryOp { left, op: BinaryOperator::Minus, right } = e else {
             return ControlFlow::<()>::Continue(());
         };
-        let as_text = |x: &SqlExpr| match x {
-            SqlExpr::Cast { expr, data_type: SqlType::Text, .. } => Some((**expr).clone()),
+        let date_type = if dialect == Dialect::Sqlite { SqlType::Text } else { SqlType::Date };
+        let as_date = |x: &SqlExpr| match x {
+            SqlExpr::Cast { expr, data_type, .. } if *data_type == date_type => Some((**expr).clone()),
             _ => None,
         };
-        let (Some(b), Some(a)) = (as_text(left), as_text(right)) else { return ControlFlow::Continue(()) };
-        let julian = |x: SqlExpr| {
-            SqlExpr::Function(datafusion::sql::sqlparser::ast::Function {
-                name: ObjectName::from(vec![Ident::new("julianday")]),
-                uses_odbc_syntax: false,
-                parameters: FunctionArguments::None,
-                args: FunctionArguments::List(datafusion::sql::sqlparser::ast::FunctionArgumentList {
-                    duplicate_treatment: None,
-                    args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(x))],
-                    clauses: Vec::new(),
-                }),
-                filter: None,
-                null_treatment: None,
-                over: None,
-                within_group: Vec::new(),
-            })
-        };
-        let difference =
-            SqlExpr::BinaryOp { left: Box::new(julian(b)), op: BinaryOperator::Minus, right: Box::new(julian(a)) };
-        *e = SqlExpr::Cast {
+        let (Some(b), Some(a)) = (as_date(left), as_date(right)) else { return ControlFlow::Continue(()) };
+        let date = |x: SqlExpr| SqlExpr::Cast {
             kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
-            expr: Box::new(SqlExpr::Nested(Box::new(difference))),
-            data_type: SqlType::Integer(None),
+            expr: Box::new(x),
+            data_type: SqlType::Date,
             array: false,
             format: None,
         };
+        let word = |w: &str| SqlExpr::Identifier(Ident::new(w));
+        *e = match dialect {
+            Dialect::Sqlite => {
+                let days = SqlExpr::BinaryOp {
+                    left: Box::new(call("julianday", vec![b])),
+                    op: BinaryOperator::Minus,
+                    right: Box::new(call("julianday", vec![a])),
+                };
+                SqlExpr::Cast {
+                    kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+                    expr: Box::new(SqlExpr::Nested(Box::new(days))),
+                    data_type: SqlType::Integer(None),
+                    array: false,
+                    format: None,
+                }
+            }
+            Dialect::Mysql => call("DATEDIFF", vec![date(b), date(a)]),
+            Dialect::Bigquery => call("DATE_DIFF", vec![date(b), date(a), word("DAY")]),
+            Dialect::Snowflake => call("DATEDIFF", vec![word("day"), date(a), date(b)]),
+            Dialect::Datafusion | Dialect::Postgres | Dialect::Duckdb => return ControlFlow::Continue(()),
+        };
         ControlFlow::Continue(())
     });
+}
+
+/// `name(args)`.
+fn call(name: &str, args: Vec<SqlExpr>) -> SqlExpr {
+    SqlExpr::Function(datafusion::sql::sqlparser::ast::Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(datafusion::sql::sqlparser::ast::FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args.into_iter().map(|x| FunctionArg::Unnamed(FunctionArgExpr::Expr(x))).collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
 }
 
 /// `agg(x) FILTER (WHERE c)` as `agg(CASE WHEN c THEN x END)`, for engines without FILTER:
