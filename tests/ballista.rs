@@ -9,14 +9,22 @@ use scorebook::synth::{self, OutputFormat, SynthOptions};
 use std::path::{Path, PathBuf};
 
 fn run(data: &Path, cluster: Cluster) -> Result<Vec<ResultRow>, engine::RunError> {
-    let project = project::check_paths(&[PathBuf::from("rules")]).unwrap().1.project.unwrap();
+    run_book("rules", "2013-09-30", data, cluster)
+}
+
+fn run_book(book: &str, as_of: &str, data: &Path, cluster: Cluster) -> Result<Vec<ResultRow>, engine::RunError> {
+    let project = project::check_paths(&[PathBuf::from(book)]).unwrap().1.project.unwrap();
     let options = RunOptions {
-        as_of: Some("2013-09-30".parse().unwrap()),
+        as_of: Some(as_of.parse().unwrap()),
         data_dir: Some(data.to_path_buf()),
         cluster,
         ..RunOptions::default()
     };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(engine::WORKER_STACK)
+        .build()
+        .unwrap();
     runtime.block_on(engine::run(&project, None, &options)).map(|out| out.rows)
 }
 
@@ -114,4 +122,26 @@ fn an_unreachable_scheduler_is_named_with_what_to_do() {
     let err = run(dir.path(), Cluster::Ballista("ballista://127.0.0.1:1".into())).unwrap_err().to_string();
     assert!(err.starts_with("connecting to the Ballista scheduler at ballista://127.0.0.1:1:"), "{err}");
     assert!(err.contains("help: start one"), "{err}");
+}
+
+#[test]
+fn the_ssda903_book_on_ballista_standalone_equals_the_local_run() {
+    // Lookups, subsets, related rows, entities, medians and a breakdown by each period's age band.
+    let dir = tempfile::tempdir().unwrap();
+    let opts =
+        SynthOptions { children: 800, seed: 5, from: "2012-04-01".parse().unwrap(), to: "2014-03-31".parse().unwrap() };
+    synth::write_ssda903(&synth::generate_ssda903(&opts), dir.path(), OutputFormat::Parquet).unwrap();
+    let local = run_book("examples/ssda903", "2014-03-31", dir.path(), Cluster::Local).unwrap();
+    let remote = run_book("examples/ssda903", "2014-03-31", dir.path(), Cluster::BallistaStandalone).unwrap();
+    let cells = |rows: &[ResultRow]| -> Vec<_> {
+        rows.iter()
+            .map(|r| {
+                let key = (r.reference.clone(), r.period_label.clone(), r.breakdown.clone(), r.breakdown_value.clone());
+                (key, r.numerator, r.denominator, r.value, r.rag.clone(), r.direction.clone())
+            })
+            .collect()
+    };
+    assert_eq!(cells(&remote), cells(&local));
+    assert!(local.len() > 13 * 10, "{} rows", local.len());
+    println!("SSDA903 on Ballista: {} rows equal the local run", local.len());
 }

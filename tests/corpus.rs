@@ -21,6 +21,7 @@ fn valid_projects() -> Vec<Vec<PathBuf>> {
     let mut projects: Vec<Vec<PathBuf>> = files_in("tests/corpus/valid").into_iter().map(|f| vec![f]).collect();
     projects.push(files_in("rules"));
     projects.push(files_in("examples/dfe-benchmarks"));
+    projects.push(files_in("examples/ssda903"));
     projects
 }
 

@@ -33,8 +33,16 @@ struct Args {
     work_dir: Option<String>,
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Plans of a book nest deeply: read back from protobuf on threads with room for them.
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(scorebook::engine::WORKER_STACK)
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let config = ExecutorProcessConfig {
         bind_host: args.bind.clone(),

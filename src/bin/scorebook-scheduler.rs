@@ -19,8 +19,16 @@ struct Args {
     port: u16,
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Plans of a book nest deeply: read back from protobuf on threads with room for them.
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(scorebook::engine::WORKER_STACK)
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mut config = SchedulerConfig::default().with_hostname(args.bind.clone()).with_port(args.port);
     config.bind_host = args.bind.clone();

@@ -39,18 +39,17 @@ pub fn medians(
             None => Vec::new(),
         }
     };
-    let mut stacked: Option<LogicalPlanBuilder> = None;
-    for (slot, w) in wanted.iter().enumerate() {
-        let mut columns = vec![lit(slot as i64).alias(SLOT)];
-        columns.extend(group_col(true));
-        columns.push(cast(w.value.clone(), DataType::Float64).alias(VALUE));
-        let values = input.clone().filter(w.rows.clone().and(w.value.clone().is_not_null()))?.project(columns)?;
-        stacked = Some(match stacked {
-            None => values,
-            Some(s) => s.union(values.build()?)?,
-        });
-    }
-    let stacked = stacked.ok_or_else(|| CompileError::unsupported("a median of nothing".into()))?;
+    let stacked = wanted
+        .iter()
+        .enumerate()
+        .map(|(slot, w)| {
+            let mut columns = vec![lit(slot as i64).alias(SLOT)];
+            columns.extend(group_col(true));
+            columns.push(cast(w.value.clone(), DataType::Float64).alias(VALUE));
+            Ok(input.clone().filter(w.rows.clone().and(w.value.clone().is_not_null()))?.project(columns)?)
+        })
+        .collect::<Result<Vec<_>, CompileError>>()?;
+    let stacked = super::union_all(stacked)?;
     let mut partition = vec![ident(SLOT)];
     partition.extend(group_col(false));
     let rank = row_number().partition_by(partition.clone()).order_by(vec![ident(VALUE).sort(true, true)]).build()?;

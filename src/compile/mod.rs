@@ -108,6 +108,19 @@ pub struct BreakdownPlan {
     pub plan: LogicalPlan,
 }
 
+/// The rows of every plan, one after another, as one flat UNION ALL (a chain of unions of two
+/// would nest as deep as it is long).
+pub(crate) fn union_all(plans: Vec<LogicalPlanBuilder>) -> Result<LogicalPlanBuilder, CompileError> {
+    let mut inputs = plans.into_iter().map(|p| p.build().map(Arc::new)).collect::<Result<Vec<_>, _>>()?;
+    Ok(match inputs.len() {
+        0 => return Err(CompileError::unsupported("a union of nothing".into())),
+        1 => LogicalPlanBuilder::from(Arc::unwrap_or_clone(inputs.remove(0))),
+        _ => LogicalPlanBuilder::from(LogicalPlan::Union(datafusion::logical_expr::Union::try_new_with_loose_types(
+            inputs,
+        )?)),
+    })
+}
+
 /// The measures to compile: the chosen ones and what derived measures among them read.
 pub fn with_dependencies(project: &Project, chosen: &[usize]) -> Vec<usize> {
     let mut out: Vec<usize> = Vec::new();

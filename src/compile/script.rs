@@ -198,7 +198,7 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
                 branches.push(scan(&name, schema)?.project(row_exprs(x, m, i, pi, prev, p, &cells, key)?)?);
             }
         }
-        per_measure.push(union_all(branches)?);
+        per_measure.push(super::union_all(branches)?);
     }
     if per_measure.len() > 1 {
         per_measure = per_measure
@@ -212,16 +212,7 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
         .map(|c| col(*c).sort(true, true))
         .collect::<Vec<_>>();
     let columns: Vec<Expr> = crate::results::COLUMNS.iter().map(|c| col(*c)).collect();
-    Ok(union_all(per_measure)?.sort(sort)?.project(columns)?.build()?)
-}
-
-fn union_all(plans: Vec<LogicalPlanBuilder>) -> Result<LogicalPlanBuilder, CompileError> {
-    let mut plans = plans.into_iter();
-    let mut out = plans.next().ok_or_else(|| CompileError::unsupported("a book with no measures".into()))?;
-    for p in plans {
-        out = out.union(p.build()?)?;
-    }
-    Ok(out)
+    Ok(super::union_all(per_measure)?.sort(sort)?.project(columns)?.build()?)
 }
 
 fn scan(name: &str, schema: Arc<Schema>) -> Result<LogicalPlanBuilder, CompileError> {

@@ -361,21 +361,20 @@ fn merge(mut pieces: Vec<Piece>, grouped: bool) -> Result<Piece, CompileError> {
         let columns: Vec<Expr> = outputs.iter().map(|o| ident(o.name.as_str())).collect();
         return Ok(Piece { plan: plan.project(columns)?, outputs });
     }
-    let mut stacked: Option<LogicalPlanBuilder> = None;
-    for p in pieces {
-        let mut columns = vec![ident(GROUP)];
-        for o in &outputs {
-            let ty = if o.count { DataType::Int64 } else { DataType::Float64 };
-            let value = if p.outputs.iter().any(|x| x.name == o.name) { ident(o.name.as_str()) } else { null_f64() };
-            columns.push(cast(value, ty).alias(o.name.as_str()));
-        }
-        let plan = p.plan.project(columns)?;
-        stacked = Some(match stacked {
-            None => plan,
-            Some(s) => s.union(plan.build()?)?,
-        });
-    }
-    let stacked = stacked.ok_or_else(|| CompileError::unsupported("a breakdown with nothing to compute".into()))?;
+    let stacked = pieces
+        .into_iter()
+        .map(|p| {
+            let mut columns = vec![ident(GROUP)];
+            for o in &outputs {
+                let ty = if o.count { DataType::Int64 } else { DataType::Float64 };
+                let value =
+                    if p.outputs.iter().any(|x| x.name == o.name) { ident(o.name.as_str()) } else { null_f64() };
+                columns.push(cast(value, ty).alias(o.name.as_str()));
+            }
+            Ok(p.plan.project(columns)?)
+        })
+        .collect::<Result<Vec<_>, CompileError>>()?;
+    let stacked = super::union_all(stacked)?;
     let most: Vec<Expr> = outputs.iter().map(|o| max(ident(o.name.as_str())).alias(o.name.as_str())).collect();
     let mut columns = vec![ident(GROUP)];
     columns.extend(outputs.iter().map(|o| {

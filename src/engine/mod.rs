@@ -46,6 +46,11 @@ pub enum RunError {
     Execution(#[from] datafusion::error::DataFusionError),
 }
 
+/// Stack for the threads that plan, serialise and run a book's plans: a plan nests a level
+/// for each join, subset and breakdown step, and reading one back from a cluster's protobuf
+/// (or planning it without optimisation) recurses once per level with large frames.
+pub const WORKER_STACK: usize = 32 << 20;
+
 /// What a run is asked to do.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {

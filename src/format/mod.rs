@@ -364,8 +364,10 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
                 None => source.node.clone(),
             };
             let value = expr(e, indent + 4, indent + head.len());
-            // After a value of several lines, `of ...` starts a line of its own.
-            if value.contains('\n') {
+            // After a value of several lines, or when the whole is too long, `of ...` starts a
+            // line of its own.
+            let one_line = indent + head.len() + value.chars().count() + 4 + of.chars().count();
+            if value.contains('\n') || one_line > WIDTH {
                 format!("{head}{value}\n{}of {of}", " ".repeat(indent + 2))
             } else {
                 format!("{head}{value} of {of}")
