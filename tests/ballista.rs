@@ -20,11 +20,7 @@ fn run_book(book: &str, as_of: &str, data: &Path, cluster: Cluster) -> Result<Ve
         cluster,
         ..RunOptions::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(engine::WORKER_STACK)
-        .build()
-        .unwrap();
+    let runtime = engine::runtime().unwrap();
     runtime.block_on(engine::run(&project, None, &options)).map(|out| out.rows)
 }
 

@@ -21,11 +21,7 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Plans of a book nest deeply: read back from protobuf on threads with room for them.
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(scorebook::engine::WORKER_STACK)
-        .build()?
-        .block_on(serve())
+    scorebook::engine::runtime()?.block_on(serve())
 }
 
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {

@@ -114,11 +114,7 @@ pub(crate) fn checked_project(
 
 /// A runtime for the engine's async work.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(crate::engine::WORKER_STACK)
-        .build()
-        .map_err(failed)
+    crate::engine::runtime().map_err(failed)
 }
 
 /// Prints a failure of the tool itself and returns exit code 2.

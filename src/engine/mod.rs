@@ -51,6 +51,11 @@ pub enum RunError {
 /// (or planning it without optimisation) recurses once per level with large frames.
 pub const WORKER_STACK: usize = 32 << 20;
 
+/// A runtime whose threads have room for a book's plans (see [`WORKER_STACK`]).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(WORKER_STACK).build()
+}
+
 /// What a run is asked to do.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
