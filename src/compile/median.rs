@@ -1,15 +1,13 @@
 //! Medians as a plan every engine runs: PostgreSQL's median is an ordered-set aggregate,
 //! SQLite has none. The values of every (measure, period) are stacked into one column with a
-//! slot number (each input row read once, joined to the slots' numbers), numbered in order
-//! within each slot (and breakdown value), and the median is the mean of the middle one or
-//! two: those numbered r with n <= 2r <= n + 2, of n values.
+//! slot number, numbered in order within each slot (and breakdown value), and the median is
+//! the mean of the middle one or two: those numbered r with n <= 2r <= n + 2, of n values.
 
 use super::CompileError;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::count::count_udaf;
 use datafusion::functions_aggregate::expr_fn::{avg, max};
 use datafusion::functions_window::expr_fn::row_number;
-use datafusion::logical_expr::conditional_expressions::CaseBuilder;
 use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{ExprFunctionExt, LogicalPlanBuilder};
 use datafusion::prelude::{cast, ident, lit, Expr};
@@ -41,19 +39,17 @@ pub fn medians(
             None => Vec::new(),
         }
     };
-    // Each input row once for every slot, with that slot's value where the row counts in it.
-    let mut value = CaseBuilder::new(None, Vec::new(), Vec::new(), None);
-    for (slot, w) in wanted.iter().enumerate() {
-        value.when(ident(SLOT).eq(lit(slot as i64)).and(w.rows.clone()), cast(w.value.clone(), DataType::Float64));
-    }
-    let mut columns = vec![ident(SLOT)];
-    columns.extend(group_col(true));
-    columns.push(value.end()?.alias(VALUE));
-    let stacked = input
-        .clone()
-        .cross_join(numbers(SLOT, wanted.len())?.build()?)?
-        .project(columns)?
-        .filter(ident(VALUE).is_not_null())?;
+    let stacked = wanted
+        .iter()
+        .enumerate()
+        .map(|(slot, w)| {
+            let mut columns = vec![lit(slot as i64).alias(SLOT)];
+            columns.extend(group_col(true));
+            columns.push(cast(w.value.clone(), DataType::Float64).alias(VALUE));
+            Ok(input.clone().filter(w.rows.clone().and(w.value.clone().is_not_null()))?.project(columns)?)
+        })
+        .collect::<Result<Vec<_>, CompileError>>()?;
+    let stacked = super::union_all(stacked)?;
     let mut partition = vec![ident(SLOT)];
     partition.extend(group_col(false));
     let rank = row_number().partition_by(partition.clone()).order_by(vec![ident(VALUE).sort(true, true)]).build()?;
@@ -76,13 +72,4 @@ pub fn medians(
         })
         .collect::<Result<Vec<_>, CompileError>>()?;
     Ok(per_slot.aggregate(group_col(false), columns)?)
-}
-
-/// A table of the numbers 0 to n - 1 in `column`, written as SQL every engine reads
-/// (`SELECT 0 AS c UNION ALL SELECT 1 ...`).
-pub fn numbers(column: &str, n: usize) -> Result<LogicalPlanBuilder, CompileError> {
-    let rows = (0..n)
-        .map(|i| Ok(LogicalPlanBuilder::empty(true).project(vec![lit(i as i64).alias(column)])?))
-        .collect::<Result<Vec<_>, CompileError>>()?;
-    Ok(super::union_all(rows)?.alias(format!("{column}s"))?)
 }

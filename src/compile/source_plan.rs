@@ -7,7 +7,6 @@ use crate::ir::{AggregateFn, Definition, Selection};
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
-use datafusion::logical_expr::conditional_expressions::CaseBuilder;
 use datafusion::logical_expr::{is_not_true, when, ExprFunctionExt, JoinType, LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::{cast, coalesce, ident, is_null, lit, Expr};
 use std::collections::BTreeMap;
@@ -174,29 +173,44 @@ struct Piece {
     outputs: Vec<Output>,
 }
 
-/// The column of the period slot a row stands for, when a breakdown's value depends on the
-/// period.
-const PERIOD_SLOT: &str = "period_slot";
-
 /// The aggregate plan of `measures` (all over `source`), grouped by a breakdown if given.
 ///
 /// Counts, percentages, rates and aggregates over rows are filtered aggregates of one scan.
 /// Aggregates over entities (`mean X of distinct CHILD from ...`) first group the rows by
 /// entity (one value and one "in the set" flag per period), then aggregate the entities;
 /// medians stack their values and take the middle ones (`median`). A breakdown whose value
-/// depends on the period (an age band at the period's end) stands each row once for every
-/// period (a join with the periods' numbers), with the value at that period's end, and each
-/// period's aggregates count the rows standing for it.
+/// depends on the period (an age band at the period's end) is computed a period at a time and
+/// the periods' rows merged by value.
 pub fn aggregate(
     inputs: &PlanInputs<'_>,
     source_name: &str,
     measures: &[usize],
     group: Option<&crate::ir::Breakdown>,
 ) -> Result<LogicalPlan, CompileError> {
+    let all: Vec<usize> = (0..inputs.periods.len()).collect();
+    let group_expr = group.map(|b| &b.expr);
+    let piece = match group_expr {
+        Some(g) if g.reads_period() => {
+            let branches = all
+                .iter()
+                .map(|&pi| branch(inputs, source_name, measures, group_expr, &[pi]))
+                .collect::<Result<Vec<_>, _>>()?;
+            merge(branches, true)?
+        }
+        _ => branch(inputs, source_name, measures, group_expr, &all)?,
+    };
+    Ok(piece.plan.alias(source_alias(source_name))?.build()?)
+}
+
+/// The aggregate columns of `measures` for the periods `periods`.
+fn branch(
+    inputs: &PlanInputs<'_>,
+    source_name: &str,
+    measures: &[usize],
+    group: Option<&crate::ir::Expr>,
+    periods: &[usize],
+) -> Result<Piece, CompileError> {
     let project = inputs.project;
-    let periods: Vec<usize> = (0..inputs.periods.len()).collect();
-    let group = group.map(|b| &b.expr);
-    let by_period = group.is_some_and(|g| g.reads_period());
     let source = project
         .source(source_name)
         .ok_or_else(|| CompileError::unsupported(format!("source `{source_name}` without a declaration")))?;
@@ -211,12 +225,9 @@ pub fn aggregate(
     for &i in measures {
         let m = &project.measures[i];
         let mut per_measure = || -> Result<(), CompileError> {
-            for &pi in &periods {
+            for &pi in periods {
                 let p = &inputs.periods[pi];
-                let Some(mut c) = period_conditions(inputs, m, p, &scx, &mut needs, &mut latest)? else { continue };
-                if by_period {
-                    c.rows = c.rows.and(ident(PERIOD_SLOT).eq(lit(pi as i64)));
-                }
+                let Some(c) = period_conditions(inputs, m, p, &scx, &mut needs, &mut latest)? else { continue };
                 let name = |what: &str| aggregate_name(i, pi, what);
                 let counted = |what: &str| Output { name: name(what), count: true };
                 let figure = |what: &str| Output { name: name(what), count: false };
@@ -252,29 +263,16 @@ pub fn aggregate(
         };
         per_measure().map_err(|e| e.in_measure(m))?;
     }
-    // The breakdown's value, as text (for a period-dependent one, at the end of the period the
-    // row stands for).
+    // The breakdown's value, as text (for a period-dependent one, at the branch's period).
     let group = match group {
-        Some(g) if by_period => {
-            let mut case = CaseBuilder::new(None, Vec::new(), Vec::new(), None);
-            for &pi in &periods {
-                let p = &inputs.periods[pi];
-                let cx = period_cx(inputs, &scx, p.range.start, p.range.end);
-                case.when(ident(PERIOD_SLOT).eq(lit(pi as i64)), cast(compile(g, &cx, &mut needs)?, DataType::Utf8));
-            }
-            Some(case.end()?)
-        }
         Some(g) => {
-            let p = &inputs.periods[0];
+            let p = &inputs.periods[periods[0]];
             let cx = period_cx(inputs, &scx, p.range.start, p.range.end);
             Some(cast(compile(g, &cx, &mut needs)?, DataType::Utf8))
         }
         None => None,
     };
     let mut base = base_rows(inputs, source_name, &scx, &needs, &latest)?;
-    if by_period {
-        base = base.cross_join(median::numbers(PERIOD_SLOT, periods.len())?.build()?)?;
-    }
     // A breakdown keeps every value of its column, even one with no rows in any window.
     if let (None, Some(rows)) = (&group, envelope(inputs, measures)) {
         base = base.filter(rows)?;
@@ -328,8 +326,7 @@ pub fn aggregate(
         let outputs = row_medians.iter().map(|w| Output { name: w.name.clone(), count: false }).collect();
         pieces.push(Piece { plan: median::medians(&base, grouped, &row_medians)?, outputs });
     }
-    let piece = merge(pieces, group.is_some())?;
-    Ok(piece.plan.alias(source_alias(source_name))?.build()?)
+    merge(pieces, group.is_some())
 }
 
 /// An aggregate of `x` other than the median.
