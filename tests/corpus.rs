@@ -87,10 +87,32 @@ fn formatting_keeps_the_checked_ir() {
 
 #[test]
 fn shipped_rules_are_formatted() {
-    for path in files_in("rules") {
-        let text = read(&path);
-        assert_eq!(format_text(&path, &text), text, "{} is not formatted; run `scorebook fmt rules`", path.display());
+    for dir in ["rules", "examples/dfe-benchmarks", "examples/ssda903"] {
+        for path in files_in(dir) {
+            let text = read(&path);
+            assert_eq!(
+                format_text(&path, &text),
+                text,
+                "{} is not formatted; run `scorebook fmt {dir}`",
+                path.display()
+            );
+        }
     }
+}
+
+#[test]
+fn a_long_call_fills_each_line_with_its_arguments() {
+    let text = "theme \"t\" {\n  measure m {\n    count distinct CHILD from episodes\n    by band = band(age(header.DOB, period_end), \"under 1\", 1, \"1 to 4\", 5, \"5 to 9\", 10, \"10 to 15\", 16, \"16 and over\")\n  }\n}\n";
+    let formatted = format_text(Path::new("call.ind"), text);
+    let by: Vec<&str> = formatted.lines().skip_while(|l| !l.trim_start().starts_with("by")).take(2).collect();
+    assert_eq!(
+        by,
+        [
+            "    by band = band(age(header.DOB, period_end), \"under 1\", 1, \"1 to 4\", 5, \"5 to 9\", 10, \"10 to 15\",",
+            "                   16, \"16 and over\")",
+        ],
+        "{formatted}"
+    );
 }
 
 fn expected_code(path: &Path) -> Code {

@@ -184,11 +184,12 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
         ExprKind::Call { func, args } => {
             let mut out = format!("{}(", func.node);
             let inner = col + out.len();
+            // An argument after one that took several lines starts a line of its own.
+            let mut previous_broke = false;
             for (i, a) in args.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                     let one_line = flat(a);
-                    let previous_broke = out.rsplit(", ").next().is_some_and(|p| p.contains('\n'));
                     if previous_broke || after(&out, col) + 1 + one_line.chars().count() + 1 > WIDTH {
                         out.push('\n');
                         out.push_str(&" ".repeat(inner));
@@ -197,7 +198,9 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
                     }
                 }
                 let here = after(&out, col);
-                out.push_str(&expr(a, inner, here));
+                let text = expr(a, inner, here);
+                previous_broke = text.contains('\n');
+                out.push_str(&text);
             }
             out.push(')');
             out
