@@ -25,23 +25,7 @@ as_of=2014-03-31
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# timed NAME COMMAND...: runs COMMAND $runs times; sets median (seconds) and peak (MB).
-timed() {
-  local name="$1" times=() seconds kb
-  shift
-  peak=0
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" 2>"$work/$name.err" >/dev/null || {
-      cat "$work/$name.err" >&2
-      exit 1
-    }
-    read -r seconds kb < "$work/time"
-    times+=("$seconds")
-    [ "$kb" -gt "$peak" ] && peak="$kb"
-  done
-  peak=$((peak / 1024))
-  median="$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
-}
+source bench/timing.sh
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
@@ -61,11 +45,11 @@ for n in "${sizes[@]}"; do
     rows="$(cat "$data/.rows")"
     size="$(du -sh --apparent-size "$data" | cut -f1)"
 
-    timed scorebook "$bin" run rules --data "$data" --as-of "$as_of" --format csv --out "$work/book.csv"
+    timed "$runs" "$bin" run rules --data "$data" --as-of "$as_of" --format csv --out "$work/book.csv"
     ours="$median" ours_peak="$peak"
-    timed per-measure python3 bench/duckdb_book.py per-measure "$data" "$as_of" "$work/per-measure.csv"
+    timed "$runs" python3 bench/duckdb_book.py per-measure "$data" "$as_of" "$work/per-measure.csv"
     per_measure="$median"
-    timed tuned python3 bench/duckdb_book.py tuned "$data" "$as_of" "$work/tuned.csv"
+    timed "$runs" python3 bench/duckdb_book.py tuned "$data" "$as_of" "$work/tuned.csv"
     tuned="$median"
     python3 bench/duckdb_book.py compare "$work/book.csv" "$work/per-measure.csv" "$work/tuned.csv" >&2
 
