@@ -10,6 +10,10 @@
 //! [judgement]
 //! amber_within_percent = 10      # targets without RAG rules: amber within 10% of the target
 //!
+//! [book]
+//! title = "Improvement Board Performance Book"
+//! subtitle = "Cheshire East children's services"
+//!
 //! [data]
 //! dir = "exports"                # each source from exports/<source>.csv or .parquet
 //!
@@ -38,6 +42,8 @@ pub struct Config {
     pub judgement: JudgementSection,
     #[serde(default)]
     pub benchmarks: BenchmarksSection,
+    #[serde(default)]
+    pub book: BookSection,
     /// The directory paths in the file are relative to.
     #[serde(skip)]
     pub base: PathBuf,
@@ -61,6 +67,16 @@ pub struct JudgementSection {
     /// For a measure with a target and no RAG rules: amber within this percentage of the
     /// target (green when met, red beyond). 10 when not given.
     pub amber_within_percent: Option<f64>,
+}
+
+/// How the book (HTML, Excel, Markdown) is headed.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookSection {
+    /// The book's title; by default "<project> Performance Book", after the project's folder.
+    pub title: Option<String>,
+    /// A line under the title: the authority, the meeting, the audience.
+    pub subtitle: Option<String>,
 }
 
 /// Where published benchmarks come from.

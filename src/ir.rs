@@ -461,6 +461,18 @@ impl Definition {
             Definition::Derived { .. } => None,
         }
     }
+
+    /// The column whose distinct values the measure counts or aggregates
+    /// (`count distinct CHILD from ...`).
+    pub fn entity(&self) -> Option<&str> {
+        match self {
+            Definition::Count { distinct, .. }
+            | Definition::Proportion { distinct, .. }
+            | Definition::Rate { distinct, .. }
+            | Definition::Aggregate { distinct, .. } => distinct.as_deref(),
+            Definition::Derived { .. } => None,
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------ expressions

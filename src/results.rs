@@ -196,26 +196,49 @@ pub fn to_parquet(rows: &[ResultRow]) -> Result<Vec<u8>, datafusion::parquet::er
     Ok(out)
 }
 
-/// A value rounded for display: whole numbers for counts, the measure's places otherwise.
+/// A value rounded for display to `precision` places, half away from zero as Excel and the
+/// judgement round (579.25 shows as 579.3, -0.25 as -0.3), never as `-0.0`.
 pub fn display_value(v: Option<f64>, precision: u8) -> String {
     match v {
         None => String::new(),
-        Some(v) => format!("{:.*}", precision as usize, v),
+        Some(v) => {
+            let r = crate::judgement::rounded(v, precision);
+            let r = if r == 0.0 { 0.0 } else { r };
+            format!("{:.*}", precision as usize, r)
+        }
     }
 }
 
-/// The terminal table: one line per measure and period, values rounded for display.
-pub fn to_table(rows: &[ResultRow]) -> String {
-    let header = ["ref", "period", "numerator", "denominator", "value", "breakdown", "title"];
+/// The terminal table: one line per measure and period, values rounded for display, with
+/// the judgement a book is read by (target, RAG, direction of travel). With `colour`, RAG
+/// text is coloured (red, yellow for amber, green) with ANSI escapes.
+pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
+    let header =
+        ["ref", "period", "numerator", "denominator", "value", "target", "rag", "direction", "breakdown", "title"];
+    const RAG: usize = 6;
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
+            let direction = match (&r.direction, &r.judgement) {
+                (Some(d), Some(j)) if j != "not_comparable" => {
+                    format!("{} {}", crate::book::arrow(Some(d)), j.replace('_', " "))
+                }
+                (Some(d), _) => format!("{} {d}", crate::book::arrow(Some(d))),
+                _ => String::new(),
+            };
             vec![
                 r.reference.clone(),
                 r.period_label.clone(),
-                r.numerator.map(plain_number).unwrap_or_default(),
+                if r.suppressed && r.numerator.is_none() && r.unit != "count" {
+                    "c".into()
+                } else {
+                    r.numerator.map(plain_number).unwrap_or_default()
+                },
                 r.denominator.map(|d| display_value(Some(d), if d.fract() == 0.0 { 0 } else { 1 })).unwrap_or_default(),
                 if r.suppressed { "c".to_string() } else { display_value(r.value, r.precision) },
+                display_value(r.target, r.precision),
+                r.rag.clone().unwrap_or_default(),
+                direction,
                 match (&r.breakdown, &r.breakdown_value) {
                     (Some(b), v) => format!("{b}={}", v.as_deref().unwrap_or("(missing)")),
                     _ => String::new(),
@@ -227,21 +250,35 @@ pub fn to_table(rows: &[ResultRow]) -> String {
     let widths: Vec<usize> = (0..header.len())
         .map(|i| body.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
         .collect();
-    let right = [false, false, true, true, true, false, false];
-    let line = |cells: &[String]| -> String {
+    let right = [false, false, true, true, true, true, false, false, false, false];
+    let line = |cells: &[String], paint: bool| -> String {
         let parts: Vec<String> = cells
             .iter()
             .enumerate()
-            .map(|(i, c)| if right[i] { format!("{c:>w$}", w = widths[i]) } else { format!("{c:<w$}", w = widths[i]) })
+            .map(|(i, c)| {
+                let padded =
+                    if right[i] { format!("{c:>w$}", w = widths[i]) } else { format!("{c:<w$}", w = widths[i]) };
+                let code = match c.as_str() {
+                    "red" => "31",
+                    "amber" => "33",
+                    "green" => "32",
+                    _ => "",
+                };
+                if paint && i == RAG && !code.is_empty() {
+                    format!("\x1b[1;{code}m{c}\x1b[0m{}", &padded[c.len()..])
+                } else {
+                    padded
+                }
+            })
             .collect();
         parts.join("  ").trim_end().to_string()
     };
-    let mut out = line(&header.map(String::from));
+    let mut out = line(&header.map(String::from), false);
     out.push('\n');
     out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
     out.push('\n');
     for r in &body {
-        out.push_str(&line(r));
+        out.push_str(&line(r, colour));
         out.push('\n');
     }
     out
@@ -314,6 +351,19 @@ mod tests {
                 ",,2,,red,up,worsening",
             ]
         );
+    }
+
+    #[test]
+    fn display_rounds_half_away_from_zero() {
+        let shown = |v: f64, p: u8| display_value(Some(v), p);
+        assert_eq!(shown(579.25, 1), "579.3");
+        assert_eq!(shown(-579.25, 1), "-579.3");
+        assert_eq!(shown(0.125, 2), "0.13");
+        assert_eq!(shown(2.5, 0), "3");
+        assert_eq!(shown(33.33333, 1), "33.3");
+        assert_eq!(shown(-0.04, 1), "0.0");
+        assert_eq!(shown(12.0, 0), "12");
+        assert_eq!(display_value(None, 1), "");
     }
 
     #[test]

@@ -194,9 +194,12 @@ fn data_fuzz_regressions_stay_fixed() {
     for entry in std::fs::read_dir("tests/fuzz_regressions/data").unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         for skip in [false, true] {
-            if let Ok((batches, report)) =
-                scorebook::data::readers::read_csv_from(&bytes[..], Path::new("fuzz.csv"), &source, skip)
-            {
+            if let Ok((batches, report)) = scorebook::data::readers::read_csv_from(
+                &bytes[..],
+                Path::new("fuzz.csv"),
+                &source,
+                &scorebook::data::readers::Reading { skip_bad_rows: skip, ..Default::default() },
+            ) {
                 let kept: usize = batches.iter().map(|b| b.num_rows()).sum();
                 assert_eq!(kept as u64 + report.bad_rows, report.rows);
                 assert!(report.first_bad.iter().all(|b| b.line >= 2), "{:?}", report.first_bad);
@@ -219,12 +222,12 @@ fn data_quality_warnings_for_spans_and_dates_after_the_as_of_date() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     says(
         &out.stderr,
-        &["data quality (1 finding)", "measure R2: 1 of 2 `referrals` rows end (`closed_date`) before they start"],
+        &["data quality (1 finding)", "1 of 2 `referrals` rows end (`closed_date`) before they start (measure R2)"],
     );
 
     let out = run_data_file("after-as-of.csv");
     assert_eq!(out.code, 0, "{}", out.stderr);
-    says(&out.stderr, &["measure R1: 1 of 2 `referrals` rows have `referral_date` after the as-of date"]);
+    says(&out.stderr, &["1 of 2 `referrals` rows have `referral_date` after the as-of date (measures R1, R2, R3)"]);
 }
 
 #[test]
@@ -242,9 +245,27 @@ fn data_quality_findings_are_in_the_json_result() {
     assert_eq!(
         doc["data_quality"],
         serde_json::json!([{
-            "measure": "R3", "source": "referrals", "column": "nfa", "finding": "missing", "rows": 1, "of_rows": 2
+            "measure": "R3", "source": "referrals", "column": "nfa", "finding": "missing", "rows": 1, "of_rows": 2,
+            "suspicious": false
         }])
     );
+
+    // On the terminal, a missing value in a column a condition reads is ordinary: listed with
+    // --verbose only; a missing span end (`closed_date`, still open) is never a finding.
+    let table = |verbose: bool| {
+        let mut cmd = scorebook();
+        cmd.args(["run", "tests/bad_input/data/referrals.ind", "--as-of", "2013-09-30", "--data"]).arg(dir.path());
+        if verbose {
+            cmd.arg("--verbose");
+        }
+        String::from_utf8(cmd.output().unwrap().stderr).unwrap()
+    };
+    let quiet = table(false);
+    assert!(!quiet.contains("data quality"), "{quiet}");
+    says(&quiet, &["(1 count of missing values in the columns conditions read: --verbose lists them)"]);
+    let verbose = table(true);
+    says(&verbose, &["data quality (1 finding):", "  1 of 2 `referrals` rows have no `nfa` (measure R3)"]);
+    assert!(!verbose.contains("closed_date"), "{verbose}");
 }
 
 #[test]

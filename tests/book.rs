@@ -18,9 +18,13 @@ fn the_book() -> (scorebook::ir::Project, Vec<scorebook::results::ResultRow>) {
 }
 
 fn layout(project: &scorebook::ir::Project, rows: &[scorebook::results::ResultRow]) -> book::Book {
-    book::layout(rows, &|r: &str| {
-        project.measures.iter().find(|m| m.reference == r).map(|m| format!("{:?}", m.polarity)).unwrap_or_default()
-    })
+    book::layout(
+        rows,
+        &|r: &str| {
+            project.measures.iter().find(|m| m.reference == r).map(|m| format!("{:?}", m.polarity)).unwrap_or_default()
+        },
+        book::Heading { title: "Improvement Board Performance Book".into(), subtitle: Some("Edge cases".into()) },
+    )
 }
 
 fn chromium() -> Option<PathBuf> {
@@ -50,7 +54,7 @@ fn headless(browser: &Path, profile: &Path) -> Command {
 #[test]
 fn html_renders_every_measure_and_its_rag_in_chromium() {
     let (project, rows) = the_book();
-    let html = book::to_html(&layout(&project, &rows), "Performance Book");
+    let html = book::to_html(&layout(&project, &rows));
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let page = out_dir.join("book.html");
     std::fs::write(&page, &html).unwrap();
@@ -94,9 +98,15 @@ fn xlsx_has_both_sheets_with_values_and_rag_text() {
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     assert_eq!(wb.sheet_names(), ["Performance Book", "Target Tracker"]);
     let book = wb.worksheet_range("Performance Book").unwrap();
-    let header: Vec<String> = book.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    let rows: Vec<Vec<Data>> = book.rows().map(|r| r.to_vec()).collect();
+    // The book's title and as-of date head the sheet; the table starts below them.
+    assert_eq!(rows[0][0], Data::String("Improvement Board Performance Book — Performance Book".into()));
+    assert_eq!(rows[1][0], Data::String("Edge cases".into()));
+    assert_eq!(rows[2][0], Data::String("As of 2013-09-30".into()));
+    let header_at = rows.iter().position(|r| r[0] == Data::String("Theme".into())).unwrap();
+    let header: Vec<String> = rows[header_at].iter().map(|c| c.to_string()).collect();
     assert_eq!(&header[..6], ["Theme", "Ref", "Measure", "Polarity", "RAG", "yr end 2012-13"]);
-    let row_of = |r: &str| book.rows().find(|row| row[1] == r).unwrap().to_vec();
+    let row_of = |r: &str| rows.iter().find(|row| row[1] == r).unwrap().clone();
     let repeat = row_of("3.2");
     assert_eq!(repeat[4], Data::String("Red".into()));
     let sep = header.iter().position(|h| h == "Sep 13").unwrap();
@@ -104,7 +114,8 @@ fn xlsx_has_both_sheets_with_values_and_rag_text() {
     let cin = row_of("1.1a");
     assert_eq!(cin[5], Data::Float(1.0));
     let tracker = wb.worksheet_range("Target Tracker").unwrap();
-    let refs: Vec<String> = tracker.rows().skip(1).map(|r| r[1].to_string()).collect();
+    let refs: Vec<String> =
+        tracker.rows().skip_while(|r| r[0] != Data::String("Theme".into())).skip(1).map(|r| r[1].to_string()).collect();
     assert_eq!(refs, ["2.3", "2.4a", "2.5", "2.9", "2.11", "2.12", "3.2", "3.3", "3.7", "4.1", "4.2", "4.5"]);
 }
 
@@ -113,7 +124,102 @@ fn markdown_is_a_table_of_every_measure() {
     let (project, rows) = the_book();
     let md = book::to_markdown(&layout(&project, &rows));
     let lines: Vec<&str> = md.lines().collect();
-    assert!(lines[0].starts_with("| Ref | Measure | RAG | yr end 2012-13 | Apr 13 |"));
-    assert_eq!(lines.len(), 2 + project.measures.len());
-    assert!(lines.iter().any(|l| l.starts_with("| 3.2 | % of referrals which are repeat referrals | red |")));
+    assert_eq!(lines[..4], ["# Improvement Board Performance Book", "", "Edge cases", ""]);
+    let table: Vec<&str> = lines.iter().copied().skip_while(|l| !l.starts_with('|')).collect();
+    assert!(table[0].starts_with("| Ref | Measure | RAG | yr end 2012-13 | Apr 13 |"));
+    assert_eq!(table.len(), 2 + project.measures.len());
+    assert!(table.iter().any(|l| l.starts_with("| 3.2 | % of referrals which are repeat referrals | red |")));
+}
+
+/// The SSDA903 book over the hand-made return: 903.1 has breakdowns by legal status, age
+/// band and sex.
+fn the_903_book() -> book::Book {
+    let project = project::check_paths(&[PathBuf::from("examples/ssda903")]).unwrap().1.project.unwrap();
+    let options = RunOptions {
+        as_of: Some("2014-03-31".parse().unwrap()),
+        data_dir: Some(PathBuf::from("tests/fixtures/ssda903")),
+        ..RunOptions::default()
+    };
+    let out = tokio::runtime::Runtime::new().unwrap().block_on(engine::run(&project, None, &options)).unwrap();
+    layout(&project, &out.rows)
+}
+
+#[test]
+fn breakdowns_are_shown_under_their_measure_in_every_book_format() {
+    let book = the_903_book();
+    let line = book.lines.iter().find(|l| l.reference == "903.1").unwrap();
+    let labels: Vec<String> = line.breakdowns.iter().map(|b| b.label()).collect();
+    assert!(labels.contains(&"legal_status: C2".to_string()), "{labels:?}");
+    assert!(labels.contains(&"age_band: 16 and over".to_string()), "{labels:?}");
+    assert!(labels.contains(&"sex: (missing)".to_string()), "{labels:?}");
+    let c2 = line.breakdowns.iter().find(|b| b.label() == "legal_status: C2").unwrap();
+    let sep = c2.cells.iter().find(|r| r.period_label == "2013-09").unwrap();
+
+    // Markdown: indented rows right under the measure's own.
+    let md = book::to_markdown(&book);
+    let at = md.lines().position(|l| l.starts_with("| 903.1 |")).unwrap();
+    let next: Vec<&str> = md.lines().skip(at + 1).take(labels.len()).collect();
+    assert!(next.iter().all(|l| l.starts_with("|  | \u{a0}\u{a0}\u{a0}\u{a0}↳ ")), "{next:#?}");
+    assert!(next.iter().any(|l| l.contains("↳ legal_status: C2 |")));
+
+    // HTML: the breakdown rows in the measure's own group, behind a toggle that starts open.
+    let html = book::to_html(&book);
+    assert!(html.contains("<input type=\"checkbox\" class=\"toggle\" checked"), "no open toggle");
+    let c2_row = html
+        .lines()
+        .find(|l| {
+            l.starts_with(
+                "<tr class=\"breakdown\" data-ref=\"903.1\" data-breakdown=\"legal_status\" data-value=\"C2\">",
+            )
+        })
+        .expect("a legal_status C2 row");
+    assert!(c2_row.contains(&format!("<td class=\"num\">{}</td>", sep.value.unwrap())), "{c2_row}");
+
+    // XLSX: grouped rows under the measure, the label indented.
+    use calamine::{Data, Reader, Xlsx};
+    let bytes = book::to_xlsx(&book).unwrap();
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = wb.worksheet_range("Performance Book").unwrap();
+    let rows: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+    let at = rows.iter().position(|r| r[1] == Data::String("903.1".into())).unwrap();
+    assert_eq!(rows[at + 1][1], Data::String("903.1".into()));
+    let under: Vec<String> = rows[at + 1..=at + labels.len()].iter().map(|r| r[2].to_string()).collect();
+    assert_eq!(under, labels);
+}
+
+#[test]
+fn half_a_place_rounds_away_from_zero_in_every_format() {
+    use scorebook::results;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("book.ind"),
+        "source stays \"Stays\" {\n  id text key\n  day date\n  nights int\n}\n\n\
+         measure mean_nights {\n  ref \"M1\"\n  title \"Mean nights\"\n  mean nights of stays\n  in period by day\n  precision 1\n  polarity none\n}\n",
+    )
+    .unwrap();
+    // Three stays of 579 nights and one of 580: a mean of 579.25, exact in binary.
+    std::fs::write(
+        dir.path().join("stays.csv"),
+        "id,day,nights\na,2013-09-01,579\nb,2013-09-02,579\nc,2013-09-03,579\nd,2013-09-04,580\n",
+    )
+    .unwrap();
+    let project = project::check_paths(&[dir.path().join("book.ind")]).unwrap().1.project.unwrap();
+    let options = RunOptions {
+        as_of: Some("2013-09-30".parse().unwrap()),
+        data_dir: Some(dir.path().to_path_buf()),
+        ..RunOptions::default()
+    };
+    let rows = tokio::runtime::Runtime::new().unwrap().block_on(engine::run(&project, None, &options)).unwrap().rows;
+    let sep = rows.iter().find(|r| r.period_label == "2013-09").unwrap();
+    assert_eq!(sep.value, Some(579.25));
+    assert!(results::to_csv(&rows).contains(",579.25,"), "data formats keep the value unrounded");
+    let table = results::to_table(&rows, false);
+    assert!(table.lines().any(|l| l.starts_with("M1") && l.contains("2013-09") && l.contains(" 579.3 ")), "{table}");
+    let book = layout(&project, &rows);
+    assert!(book::to_markdown(&book).contains("| 579.3 |"));
+    assert!(book::to_html(&book).contains("<td class=\"num\">579.3</td>"));
+    use calamine::{Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(book::to_xlsx(&book).unwrap())).unwrap();
+    let sheet = wb.worksheet_range("Performance Book").unwrap();
+    assert!(sheet.rows().any(|r| r.contains(&Data::Float(579.3))), "the workbook holds 579.3");
 }

@@ -247,6 +247,31 @@ fn drill_writes_the_cases_behind_a_figure() {
 }
 
 #[test]
+fn drill_counts_what_the_measure_counts_and_shows_each_breakdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cases.csv");
+    let drill = |reference: &str| {
+        scorebook()
+            .args(["drill", reference, "--rules", "examples/ssda903", "--period", "2013-09", "--as-of", "2014-03-31"])
+            .args(["--data", "tests/fixtures/ssda903", "--out"])
+            .arg(&out)
+            .assert()
+            .code(0)
+    };
+    // A02 has two open care episodes (C2 and E1): two rows, one child.
+    drill("903.1").stderr(predicate::str::contains(
+        "wrote 9 rows behind 903.1 for 2013-09 (the figure counts 8 distinct `CHILD`) to",
+    ));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "CHILD,DECOM,DEC,by_legal_status,by_age_band,by_sex");
+    assert!(lines.contains(&"A02,2010-01-01,,C2,16 and over,female"), "{text}");
+    assert!(lines.contains(&"A02,2012-05-01,,E1,16 and over,female"), "{text}");
+    drill("903.5")
+        .stderr(predicate::str::contains("(the figure counts 8 distinct `CHILD`, 1 of them in the numerator)"));
+}
+
+#[test]
 fn years_run_whole_financial_years_of_a_published_table() {
     let example = ["run", "examples/dfe-benchmarks", "--config", "examples/dfe-benchmarks/scorebook.toml"];
     let text = stdout_of(example.iter().chain(&["--years", "2024..2025", "--measure", "CLA-rate", "--format", "csv"]));
@@ -320,4 +345,107 @@ fn two_runs_writing_one_file_leave_one_whole_result() {
     assert!(text == whole("2013-09-30") || text == whole("2013-06-30"), "{rows} rows, neither run's result");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}
+
+#[test]
+fn run_messages_say_what_was_written_and_only_what_is_suspicious() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |format: &str, file: &str| {
+        let out = scorebook()
+            .args(["run", "examples/ssda903", "--data", "tests/fixtures/ssda903", "--as-of", "2014-03-31"])
+            .args(["--format", format, "--out"])
+            .arg(dir.path().join(file))
+            .assert()
+            .code(0)
+            .get_output()
+            .stderr
+            .clone();
+        String::from_utf8(out).unwrap().replace(&dir.path().display().to_string(), "OUT")
+    };
+    insta::assert_snapshot!("run_messages_book", run("html", "book.html"));
+    insta::assert_snapshot!("run_messages_csv", run("csv", "book.csv"));
+}
+
+#[test]
+fn the_terminal_table_shows_target_rag_and_direction_coloured_on_request() {
+    let args = ["run", "--data", "tests/fixtures/edge", "--as-of", "2013-09-30", "--measure", "3.2"];
+    let plain = stdout_of(args);
+    let header = plain.lines().next().unwrap();
+    for column in ["value", "target", "rag", "direction"] {
+        assert!(header.split_whitespace().any(|c| c == column), "{header}");
+    }
+    let september = plain.lines().find(|l| l.starts_with("3.2") && l.contains("2013-09 ")).unwrap();
+    assert!(september.contains("  10.0  red  "), "{september}");
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR: no escapes");
+    let coloured = scorebook().env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1").args(args).output().unwrap();
+    let coloured = String::from_utf8(coloured.stdout).unwrap();
+    assert!(coloured.contains("\u{1b}[1;31mred\u{1b}[0m"), "{coloured}");
+    let forced_but_no_color =
+        scorebook().env("NO_COLOR", "1").env("CLICOLOR_FORCE", "1").args(args).output().unwrap().stdout;
+    assert!(!String::from_utf8(forced_but_no_color).unwrap().contains('\u{1b}'));
+}
+
+#[test]
+fn the_book_takes_its_title_from_the_project_file_or_names_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("scorebook.toml");
+    std::fs::write(&config, "[book]\ntitle = \"Looked-after children\"\nsubtitle = \"Corporate parenting board\"\n")
+        .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "examples/ssda903", "--data", "tests/fixtures/ssda903", "--as-of", "2014-03-31"];
+        args.extend_from_slice(extra);
+        args.extend(["--format", "markdown"]);
+        stdout_of(args)
+    };
+    let titled = run(&["--config", config.to_str().unwrap()]);
+    assert!(
+        titled.starts_with("# Looked-after children\n\nCorporate parenting board\n\nAs of 2014-03-31.\n"),
+        "{titled}"
+    );
+    // Without [book], the title names the project's folder.
+    let named = run(&[]);
+    assert!(named.starts_with("# ssda903 Performance Book\n"), "{named}");
+}
+
+#[test]
+fn a_file_may_lack_an_optional_column_no_measure_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir("tests/fixtures/ssda903").unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let drop_column = |name: &str| {
+        let path = dir.path().join("episodes.csv");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let at = header.iter().position(|h| *h == name).unwrap();
+        let keep = |line: &str| {
+            let cells: Vec<&str> = line.split(',').collect();
+            cells.iter().enumerate().filter(|(i, _)| *i != at).map(|(_, c)| *c).collect::<Vec<_>>().join(",")
+        };
+        let out: Vec<String> = std::iter::once(keep(&header.join(","))).chain(lines.map(keep)).collect();
+        std::fs::write(&path, out.join("\n") + "\n").unwrap();
+    };
+    let run = || {
+        scorebook()
+            .args(["run", "examples/ssda903", "--as-of", "2014-03-31", "--format", "csv", "--data"])
+            .arg(dir.path())
+            .assert()
+    };
+    let before = run().code(0).get_output().stdout.clone();
+    // PLACE is declared `text?` and no measure reads it: a warning, and the same book.
+    drop_column("PLACE");
+    let after = run()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "episodes.csv: no column `PLACE`; it is declared optional and no measure reads it, so it reads as missing",
+        ))
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(before, after);
+    // LS is optional too, but the book reads it: still an error naming the column.
+    drop_column("LS");
+    run().code(2).stderr(predicate::str::contains("column `LS`: expected a column headed `LS` (text)"));
 }

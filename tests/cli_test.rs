@@ -28,6 +28,18 @@ fn a_failing_test_shows_expected_against_actual_at_the_expectation() {
 }
 
 #[test]
+fn an_expectation_without_a_row_says_what_the_run_has() {
+    let out = stdout(&["test", "tests/fixtures/missing-row.ind"], 1);
+    insta::assert_snapshot!("missing_row_report", out);
+}
+
+#[test]
+fn rag_direction_and_judgement_words_may_be_quoted() {
+    let out = stdout(&["test", "tests/fixtures/words-quoted-or-not.ind"], 0);
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
+}
+
+#[test]
 fn filter_runs_matching_tests_only() {
     let out = stdout(&["test", "tests/fixtures/failing-test.ind", "--filter", "pass"], 0);
     assert!(out.contains("PASS tests/fixtures/failing-test.ind:21 passes"));

@@ -115,6 +115,54 @@ fn a_long_call_fills_each_line_with_its_arguments() {
     );
 }
 
+#[test]
+fn fmt_keeps_shipped_rules_and_long_conditions_within_100_columns() {
+    let mut texts: Vec<(std::path::PathBuf, String)> = Vec::new();
+    for dir in ["rules", "examples/dfe-benchmarks", "examples/ssda903"] {
+        texts.extend(files_in(dir).into_iter().map(|p| {
+            let t = read(&p);
+            (p, t)
+        }));
+    }
+    let long = "source episodes \"Episodes\" {\n  CHILD text?\n  DECOM date?\n  DEC date?\n  RNE text?\n  LS text?\n  spans DECOM .. DEC\n}\n\
+measure m {\n  ref \"1\"\n  title \"% of children looked after at the period end with 3 or more placements in the 12 months to the period end\"\n  percent of distinct CHILD from episodes\n  open at period end\n\
+  where (exists episodes as o where o.CHILD = CHILD and o.DECOM <= add_months(period_end, -12) and o.RNE = \"S\") and LS = \"C2\" and RNE in (\"S\", \"P\", \"T\")\n\
+  meeting (exists episodes as o where o.CHILD = CHILD and o.DECOM <= add_months(period_end, -12) and o.RNE = \"S\") or (count episodes as p where p.CHILD = CHILD and p.DECOM > add_months(period_end, -12)) >= 3\n\
+  polarity none\n}\n";
+    texts.push(("long.ind".into(), long.to_string()));
+    for (path, text) in &texts {
+        let formatted = format_text(path, text);
+        for line in formatted.lines() {
+            assert!(
+                line.chars().count() <= 100,
+                "{}: a line of {} columns:\n{line}",
+                path.display(),
+                line.chars().count()
+            );
+        }
+        assert_eq!(format_text(path, &formatted), formatted, "{}: formatting twice changes it", path.display());
+    }
+    let formatted = format_text(Path::new("long.ind"), long);
+    // Short conditions stay on one line; long ones break before `and`/`or`.
+    assert!(
+        formatted.contains("\n           and LS = \"C2\"\n           and RNE in (\"S\", \"P\", \"T\")\n"),
+        "{formatted}"
+    );
+    assert!(formatted.contains("\n           or (count episodes as p\n"), "{formatted}");
+    // A long title is written as strings one after another, read back as the same title.
+    assert!(
+        formatted.contains("  title    \"% of children looked after at the period end with 3 or more placements in the 12 \"\n           \"months to the period end\"\n"),
+        "{formatted}"
+    );
+    let (_, checked) = project::check_texts(&[("long.ind", formatted.as_str())]);
+    let shown = format!("{:?}", checked.diagnostics);
+    let title = &checked.project.unwrap_or_else(|| panic!("{shown}")).measures[0].title;
+    assert_eq!(
+        title,
+        "% of children looked after at the period end with 3 or more placements in the 12 months to the period end"
+    );
+}
+
 fn expected_code(path: &Path) -> Code {
     let stem = path.file_stem().unwrap().to_string_lossy();
     let code = stem.split('-').next().unwrap();
@@ -140,4 +188,53 @@ fn every_code_has_an_invalid_example() {
     let missing: Vec<&str> =
         Code::ALL.iter().filter(|c| c.raised_by_check() && !covered.contains(c)).map(|c| c.as_str()).collect();
     assert!(missing.is_empty(), "codes without an example in tests/corpus/invalid: {missing:?}");
+}
+
+/// Each invalid file is named after what triggers its code (`SB306-nested-exists`): the code's
+/// explanation, as `explain` prints it, must speak of that (every word of the name, a plural
+/// or other ending aside), so the explanation matches what a user who hit the code wrote.
+#[test]
+fn every_code_explains_what_triggers_it_in_the_corpus() {
+    const SMALL: &[&str] = &[
+        "a", "an", "the", "of", "on", "in", "to", "for", "by", "no", "not", "with", "without", "after", "two", "is",
+        "or", "and",
+    ];
+    let mut unexplained = Vec::new();
+    for path in files_in("tests/corpus/invalid") {
+        let code = expected_code(&path);
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let text = code.render_explanation().to_lowercase();
+        let words: Vec<String> =
+            text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect();
+        for word in stem.split('-').skip(1).filter(|w| !SMALL.contains(w)) {
+            let stem_of = |w: &str| w.chars().take(5.max(w.len().saturating_sub(2)).min(w.len())).collect::<String>();
+            let wanted = stem_of(word);
+            if !words.iter().any(|w| w.starts_with(&wanted)) {
+                unexplained.push(format!("{stem}: `{word}`"));
+            }
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "explanations that do not speak of what triggers them:\n{}",
+        unexplained.join("\n")
+    );
+}
+
+/// docs/diagnostics.md is every code's explanation and example; `SCOREBOOK_UPDATE_DOCS=1`
+/// rewrites it after a change to src/diagnostics/codes.rs.
+#[test]
+fn the_diagnostics_page_is_generated_from_the_codes() {
+    let page = scorebook::diagnostics::reference_markdown();
+    if std::env::var_os("SCOREBOOK_UPDATE_DOCS").is_some() {
+        std::fs::write("docs/diagnostics.md", &page).unwrap();
+    }
+    let on_disk = std::fs::read_to_string("docs/diagnostics.md").unwrap_or_default();
+    assert!(
+        on_disk == page,
+        "docs/diagnostics.md is out of date: run `SCOREBOOK_UPDATE_DOCS=1 cargo test --test corpus`"
+    );
+    for code in Code::ALL {
+        assert!(page.contains(&format!("\n## {code}: ")), "{code} is not on the page");
+    }
 }

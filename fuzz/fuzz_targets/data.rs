@@ -21,7 +21,7 @@ fn source() -> &'static scorebook::ir::Source {
 fuzz_target!(|data: &[u8]| {
     let source = source();
     for skip in [false, true] {
-        match readers::read_csv_from(data, Path::new("fuzz.csv"), source, skip) {
+        match readers::read_csv_from(data, Path::new("fuzz.csv"), source, &readers::Reading { skip_bad_rows: skip, ..Default::default() }) {
             Ok((batches, report)) => {
                 // `rows` counts every data row read; `bad_rows` those left out.
                 let kept: usize = batches.iter().map(|b| b.num_rows()).sum();

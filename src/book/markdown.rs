@@ -1,35 +1,62 @@
-//! The book as Markdown tables, for pasting into reports.
+//! The book as Markdown, for pasting into reports: the heading, then one table row per
+//! measure with its breakdown rows indented under it.
 
-use super::{arrow, column_label, Book};
+use super::{arrow, column_label, Book, BookLine};
+use crate::results::ResultRow;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
+/// The cells of one row from its label on: RAG, the period values, direction and judgement,
+/// and (on a measure's own row) the benchmarks.
+fn row_cells(book: &Book, line: &BookLine, cells: &[ResultRow], benchmarks: bool) -> Vec<String> {
+    let latest = super::latest_of(cells);
+    let mut row = vec![latest.and_then(|r| r.rag.clone()).unwrap_or_default()];
+    for (_, label) in &book.periods {
+        row.push(cells.iter().find(|r| &r.period_label == label).map(|r| line.shown(r)).unwrap_or_default());
+    }
+    row.push(
+        format!(
+            "{} {}",
+            arrow(latest.and_then(|r| r.direction.as_deref())),
+            latest.and_then(|r| r.judgement.clone()).unwrap_or_default().replace('_', " ")
+        )
+        .trim()
+        .to_string(),
+    );
+    for f in [|r: &ResultRow| r.benchmark_sn, |r: &ResultRow| r.benchmark_england] {
+        row.push(if benchmarks { line.figure(latest.and_then(f)) } else { String::new() });
+    }
+    row
+}
+
 pub fn to_markdown(book: &Book) -> String {
+    let mut out = format!("# {}\n\n", book.heading.title);
+    if let Some(subtitle) = &book.heading.subtitle {
+        out.push_str(&format!("{subtitle}\n\n"));
+    }
+    if let Some(d) = book.as_of {
+        out.push_str(&format!("As of {d}.\n\n"));
+    }
     let mut head = vec!["Ref".to_string(), "Measure".into(), "RAG".into()];
     head.extend(book.periods.iter().map(|(k, l)| column_label(*k, l)));
     head.extend(["Direction".to_string(), "SN Av".into(), "England Av".into()]);
-    let mut out = format!("| {} |\n|{}|\n", head.join(" | "), head.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    out.push_str(&format!(
+        "| {} |\n|{}|\n",
+        head.join(" | "),
+        head.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+    ));
     for line in &book.lines {
-        let latest = line.latest();
-        let mut row =
-            vec![cell(&line.reference), cell(&line.title), latest.and_then(|r| r.rag.clone()).unwrap_or_default()];
-        for (_, label) in &book.periods {
-            row.push(line.cells.iter().find(|r| &r.period_label == label).map(|r| line.shown(r)).unwrap_or_default());
-        }
-        row.push(
-            format!(
-                "{} {}",
-                arrow(latest.and_then(|r| r.direction.as_deref())),
-                latest.and_then(|r| r.judgement.clone()).unwrap_or_default().replace('_', " ")
-            )
-            .trim()
-            .to_string(),
-        );
-        row.push(latest.and_then(|r| r.benchmark_sn).map(crate::results::plain_number).unwrap_or_default());
-        row.push(latest.and_then(|r| r.benchmark_england).map(crate::results::plain_number).unwrap_or_default());
+        let mut row = vec![cell(&line.reference), cell(&line.title)];
+        row.extend(row_cells(book, line, &line.cells, true));
         out.push_str(&format!("| {} |\n", row.join(" | ")));
+        for b in &line.breakdowns {
+            // Markdown trims leading spaces in a cell: the indent is non-breaking.
+            let mut row = vec![String::new(), format!("\u{a0}\u{a0}\u{a0}\u{a0}↳ {}", cell(&b.label()))];
+            row.extend(row_cells(book, line, &b.cells, false));
+            out.push_str(&format!("| {} |\n", row.join(" | ")));
+        }
     }
     out
 }

@@ -26,18 +26,43 @@ pub struct BookLine {
     pub precision: u8,
     /// year, months, quarters, ytd: the total rows of each period, in order.
     pub cells: Vec<ResultRow>,
+    /// The measure's breakdown rows, one line per breakdown value, in the run's order.
+    pub breakdowns: Vec<BreakdownLine>,
+}
+
+/// One value of a measure's breakdown, shown under its measure.
+#[derive(Clone, Debug)]
+pub struct BreakdownLine {
+    /// What the measure is broken down by (`legal_status`).
+    pub breakdown: String,
+    /// The value, or `None` for rows where it is missing.
+    pub value: Option<String>,
+    pub cells: Vec<ResultRow>,
+}
+
+impl BreakdownLine {
+    /// The line's label, as the book shows it: `legal_status: C2`.
+    pub fn label(&self) -> String {
+        format!("{}: {}", self.breakdown, self.value.as_deref().unwrap_or("(missing)"))
+    }
+
+    pub fn latest(&self) -> Option<&ResultRow> {
+        latest_of(&self.cells)
+    }
+}
+
+fn latest_of(cells: &[ResultRow]) -> Option<&ResultRow> {
+    cells.iter().rev().find(|r| r.period_kind == PeriodKind::Month).or_else(|| cells.last())
 }
 
 impl BookLine {
-    fn latest_month(&self) -> Option<&ResultRow> {
-        self.cells.iter().rev().find(|r| r.period_kind == PeriodKind::Month)
-    }
-
     /// The row the book's "latest period" columns (RAG, direction) read.
     pub fn latest(&self) -> Option<&ResultRow> {
-        self.latest_month().or_else(|| self.cells.last())
+        latest_of(&self.cells)
     }
 
+    /// A value as the book shows it: rounded to the measure's places, `%` on percentages,
+    /// `c` when withheld.
     pub fn shown(&self, r: &ResultRow) -> String {
         if r.suppressed {
             return "c".into();
@@ -50,20 +75,67 @@ impl BookLine {
         }
     }
 
+    /// A benchmark or other figure of the measure, at the measure's places.
+    pub fn figure(&self, v: Option<f64>) -> String {
+        display_value(v, self.precision)
+    }
+
     pub fn target(&self) -> Option<f64> {
         self.cells.iter().rev().find_map(|r| r.target)
+    }
+
+    /// The breakdowns the line has (`legal_status`), in order.
+    pub fn breakdown_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for b in &self.breakdowns {
+            if !names.contains(&b.breakdown.as_str()) {
+                names.push(&b.breakdown);
+            }
+        }
+        names
+    }
+}
+
+/// The book's heading: `[book] title` and `subtitle` in scorebook.toml.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heading {
+    pub title: String,
+    pub subtitle: Option<String>,
+}
+
+impl Default for Heading {
+    fn default() -> Self {
+        Heading { title: "Performance Book".into(), subtitle: None }
     }
 }
 
 /// The book: its lines in project order, and its columns (period labels).
 #[derive(Clone, Debug)]
 pub struct Book {
+    pub heading: Heading,
     pub as_of: Option<NaiveDate>,
     pub periods: Vec<(PeriodKind, String)>,
     pub lines: Vec<BookLine>,
 }
 
-pub fn layout(rows: &[ResultRow], polarity_of: &dyn Fn(&str) -> String) -> Book {
+impl Book {
+    /// How many measure lines and period columns the book has, for messages.
+    pub fn summary(&self) -> String {
+        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let breakdowns: usize = self.lines.iter().map(|l| l.breakdowns.len()).sum();
+        let mut s = format!(
+            "{}, {}",
+            plural(self.lines.len(), "measure", "measures"),
+            plural(self.periods.len(), "period", "periods")
+        );
+        if breakdowns > 0 {
+            s.push_str(&format!(", {}", plural(breakdowns, "breakdown line", "breakdown lines")));
+        }
+        s
+    }
+}
+
+pub fn layout(rows: &[ResultRow], polarity_of: &dyn Fn(&str) -> String, heading: Heading) -> Book {
     let mut lines: Vec<BookLine> = Vec::new();
     let mut periods: Vec<(PeriodKind, String)> = Vec::new();
     for r in rows.iter().filter(|r| r.breakdown.is_none()) {
@@ -80,10 +152,23 @@ pub fn layout(rows: &[ResultRow], polarity_of: &dyn Fn(&str) -> String) -> Book 
                 polarity: polarity_of(&r.reference),
                 precision: r.precision,
                 cells: vec![r.clone()],
+                breakdowns: Vec::new(),
             }),
         }
     }
-    Book { as_of: rows.first().map(|r| r.as_of), periods, lines }
+    for r in rows.iter() {
+        let Some(breakdown) = &r.breakdown else { continue };
+        let Some(line) = lines.iter_mut().find(|l| l.reference == r.reference) else { continue };
+        match line.breakdowns.iter_mut().find(|b| &b.breakdown == breakdown && b.value == r.breakdown_value) {
+            Some(b) => b.cells.push(r.clone()),
+            None => line.breakdowns.push(BreakdownLine {
+                breakdown: breakdown.clone(),
+                value: r.breakdown_value.clone(),
+                cells: vec![r.clone()],
+            }),
+        }
+    }
+    Book { heading, as_of: rows.first().map(|r| r.as_of), periods, lines }
 }
 
 /// An arrow for a direction of travel.

@@ -1,8 +1,9 @@
 //! The book as an Excel workbook: the Performance Book and Target Tracker sheets, RAG as
 //! fills and as text.
 
-use super::{arrow, column_label, Book};
+use super::{arrow, column_label, Book, BookLine};
 use crate::calendar::PeriodKind;
+use crate::results::ResultRow;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
 fn rag_format(rag: Option<&str>) -> Format {
@@ -50,47 +51,69 @@ fn write_value(
     Ok(())
 }
 
+/// Writes the book's title, its subtitle and as-of line above a sheet's table; returns the
+/// row of the table's header.
+fn write_heading(ws: &mut Worksheet, book: &Book, sheet: &str) -> Result<u32, XlsxError> {
+    let title = Format::new().set_bold().set_font_size(14);
+    ws.write_string_with_format(0, 0, format!("{} — {sheet}", book.heading.title), &title)?;
+    let mut row = 1;
+    if let Some(subtitle) = &book.heading.subtitle {
+        ws.write_string(row, 0, subtitle)?;
+        row += 1;
+    }
+    if let Some(d) = book.as_of {
+        ws.write_string_with_format(row, 0, format!("As of {d}"), &Format::new().set_font_color(Color::RGB(0x555555)))?;
+        row += 1;
+    }
+    ws.set_header(format!("&C{}", book.heading.title.replace('&', "&&")));
+    Ok(row + 1)
+}
+
 pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
+    wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_title(&book.heading.title));
     let header = Format::new()
         .set_bold()
         .set_background_color(Color::RGB(0xdde3ea))
         .set_border(FormatBorder::Thin)
         .set_text_wrap();
     let plain = Format::new().set_border(FormatBorder::Thin);
+    let indented = plain.clone().set_indent(2).set_font_color(Color::RGB(0x333333));
     let ws = wb.add_worksheet().set_name("Performance Book")?;
+    let top = write_heading(ws, book, "Performance Book")?;
     let mut heads = vec!["Theme".to_string(), "Ref".into(), "Measure".into(), "Polarity".into(), "RAG".into()];
     heads.extend(book.periods.iter().map(|(k, l)| column_label(*k, l)));
     heads.extend(["Direction".to_string(), "Judgement".into(), "SN Av".into(), "England Av".into()]);
     for (c, h) in heads.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &header)?;
+        ws.write_string_with_format(top, c as u16, h, &header)?;
     }
+    ws.set_freeze_panes(top + 1, 3)?;
     ws.set_column_width(2, 60)?;
-    for (i, line) in book.lines.iter().enumerate() {
-        let r = i as u32 + 1;
-        let latest = line.latest();
+    ws.group_symbols_above(true);
+    let mut r = top;
+    for line in &book.lines {
+        r += 1;
         ws.write_string_with_format(r, 0, &line.theme, &plain)?;
         ws.write_string_with_format(r, 1, &line.reference, &plain)?;
         ws.write_string_with_format(r, 2, &line.title, &plain)?;
         ws.write_string_with_format(r, 3, line.polarity.replace('_', " "), &plain)?;
-        write_rag(ws, r, 4, latest.and_then(|x| x.rag.as_deref()))?;
-        for (j, (_, label)) in book.periods.iter().enumerate() {
-            let v = line.cells.iter().find(|x| &x.period_label == label).and_then(|x| x.value);
-            write_value(ws, r, 5 + j as u16, v, line.precision, line.unit == "percent", &plain)?;
+        write_judged(ws, r, book, line, &line.cells, true, &plain)?;
+        let first = r + 1;
+        for b in &line.breakdowns {
+            r += 1;
+            ws.write_blank(r, 0, &plain)?;
+            ws.write_string_with_format(r, 1, &line.reference, &plain)?;
+            ws.write_string_with_format(r, 2, b.label(), &indented)?;
+            ws.write_blank(r, 3, &plain)?;
+            write_judged(ws, r, book, line, &b.cells, false, &plain)?;
         }
-        let c = 5 + book.periods.len() as u16;
-        ws.write_string_with_format(r, c, arrow(latest.and_then(|x| x.direction.as_deref())), &plain)?;
-        ws.write_string_with_format(
-            r,
-            c + 1,
-            latest.and_then(|x| x.judgement.as_deref()).unwrap_or("").replace('_', " "),
-            &plain,
-        )?;
-        write_value(ws, r, c + 2, latest.and_then(|x| x.benchmark_sn), 1, false, &plain)?;
-        write_value(ws, r, c + 3, latest.and_then(|x| x.benchmark_england), 1, false, &plain)?;
+        if r >= first {
+            ws.group_rows(first, r)?;
+        }
     }
 
     let tracker = wb.add_worksheet().set_name("Target Tracker")?;
+    let top = write_heading(tracker, book, "Target Tracker")?;
     let months: Vec<&String> =
         book.periods.iter().filter(|(k, _)| *k == PeriodKind::Month).map(|(_, l)| l).rev().take(2).collect();
     let mut heads = vec!["Theme".to_string(), "Ref".into(), "Measure".into(), "Target".into()];
@@ -100,25 +123,73 @@ pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
     }
     heads.extend(["YTD".to_string(), "RAG".into()]);
     for (c, h) in heads.iter().enumerate() {
-        tracker.write_string_with_format(0, c as u16, h, &header)?;
+        tracker.write_string_with_format(top, c as u16, h, &header)?;
     }
+    tracker.set_freeze_panes(top + 1, 3)?;
     tracker.set_column_width(2, 60)?;
     for (i, line) in book.lines.iter().filter(|l| l.target().is_some()).enumerate() {
-        let r = i as u32 + 1;
+        let r = top + 1 + i as u32;
         tracker.write_string_with_format(r, 0, &line.theme, &plain)?;
         tracker.write_string_with_format(r, 1, &line.reference, &plain)?;
         tracker.write_string_with_format(r, 2, &line.title, &plain)?;
         let target =
             line.cells.iter().find(|x| x.period_kind == PeriodKind::Year).and_then(|x| x.target).or(line.target());
         write_value(tracker, r, 3, target, line.precision.min(1), false, &plain)?;
-        let mut cells: Vec<Option<&crate::results::ResultRow>> =
+        let mut cells: Vec<Option<&ResultRow>> =
             months.iter().rev().map(|l| line.cells.iter().find(|x| &&x.period_label == l)).collect();
         cells.push(line.cells.iter().find(|x| x.period_kind == PeriodKind::Ytd));
         for (k, cell) in cells.iter().enumerate() {
             let col = 4 + 2 * k as u16;
-            write_value(tracker, r, col, cell.and_then(|x| x.value), line.precision, line.unit == "percent", &plain)?;
+            write_shown(tracker, r, col, line, *cell, &plain)?;
             write_rag(tracker, r, col + 1, cell.and_then(|x| x.rag.as_deref()))?;
         }
     }
     wb.save_to_buffer()
+}
+
+/// A value cell: the number at the measure's places, or `c` when withheld.
+fn write_shown(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    line: &BookLine,
+    cell: Option<&ResultRow>,
+    f: &Format,
+) -> Result<(), XlsxError> {
+    match cell {
+        Some(x) if x.suppressed => {
+            ws.write_string_with_format(row, col, "c", &f.clone().set_align(FormatAlign::Right))?;
+            Ok(())
+        }
+        _ => write_value(ws, row, col, cell.and_then(|x| x.value), line.precision, line.unit == "percent", f),
+    }
+}
+
+/// RAG, the period values, direction, judgement and (on a measure's own row) benchmarks.
+fn write_judged(
+    ws: &mut Worksheet,
+    r: u32,
+    book: &Book,
+    line: &BookLine,
+    cells: &[ResultRow],
+    benchmarks: bool,
+    plain: &Format,
+) -> Result<(), XlsxError> {
+    let latest = super::latest_of(cells);
+    write_rag(ws, r, 4, latest.and_then(|x| x.rag.as_deref()))?;
+    for (j, (_, label)) in book.periods.iter().enumerate() {
+        write_shown(ws, r, 5 + j as u16, line, cells.iter().find(|x| &x.period_label == label), plain)?;
+    }
+    let c = 5 + book.periods.len() as u16;
+    ws.write_string_with_format(r, c, arrow(latest.and_then(|x| x.direction.as_deref())), plain)?;
+    ws.write_string_with_format(
+        r,
+        c + 1,
+        latest.and_then(|x| x.judgement.as_deref()).unwrap_or("").replace('_', " "),
+        plain,
+    )?;
+    let bench = |f: fn(&ResultRow) -> Option<f64>| if benchmarks { latest.and_then(f) } else { None };
+    write_value(ws, r, c + 2, bench(|x| x.benchmark_sn), line.precision, false, plain)?;
+    write_value(ws, r, c + 3, bench(|x| x.benchmark_england), line.precision, false, plain)?;
+    Ok(())
 }

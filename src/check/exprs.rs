@@ -186,7 +186,7 @@ impl Checker<'_> {
         if !aliases.is_empty() {
             self.error(
                 Diagnostic::new(
-                    Code::NotAllowedHere,
+                    Code::NestedAggregate,
                     e.span,
                     format!("{what} inside the condition of another `exists` or aggregate over related rows is not supported"),
                 )

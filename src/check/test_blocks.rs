@@ -260,7 +260,14 @@ impl Checker<'_> {
                 Some((col.node.clone(), value.node.clone()))
             }
         };
-        let expected = match (&e.value.kind, field) {
+        // A word may be written bare (`rag = red`) or quoted (`rag = "red"`): the same word.
+        let word = match &e.value.kind {
+            ExpectedValueKind::Text(t) if matches!(field, Field::Rag | Field::Direction | Field::Judgement) => {
+                ExpectedValueKind::Word(t.clone())
+            }
+            other => other.clone(),
+        };
+        let expected = match (&word, field) {
             (ExpectedValueKind::Missing, _) => Expected::Missing,
             (ExpectedValueKind::Number(q), Field::Value | Field::Numerator | Field::Denominator | Field::Target) => {
                 if q.percent && !(field == Field::Value || field == Field::Target) {
@@ -294,7 +301,7 @@ impl Checker<'_> {
                 self.error(expectation_type(
                     e.value.span,
                     &format!("this field takes {want}, or `missing`"),
-                    &format!("write {want}"),
+                    &format!("write {want} (quoted or not)"),
                 ));
                 return None;
             }
@@ -342,6 +349,22 @@ impl Checker<'_> {
             return Some(parsed);
         }
         let fy = fy_start_year(as_of);
+        if parsed == PeriodRef::Year(fy) {
+            // The year of the as-of date is the book's `ytd` period: the same row when the
+            // year is over, and named as such when it is not.
+            let year_end = NaiveDate::from_ymd_opt(fy + 1, 3, 31).expect("31 March is a date");
+            if as_of == year_end {
+                return Some(PeriodRef::Ytd);
+            }
+            self.error(
+                Diagnostic::new(Code::BadPeriod, p.span, format!("{label} is not over by {as_of}"))
+                    .label("the year of the as-of date")
+                    .help(format!(
+                        "a book as of {as_of} reports {label} so far as its `ytd` period ({label} YTD): write `ytd`, or make the as-of date {year_end} to expect the whole year"
+                    )),
+            );
+            return None;
+        }
         self.error(
             Diagnostic::new(Code::BadPeriod, p.span, format!("a book as of {as_of} does not report {label}"))
                 .label("not a period of this run")

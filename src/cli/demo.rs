@@ -41,7 +41,11 @@ pub fn run(args: Args) -> u8 {
         Ok(o) => o,
         Err(e) => return failed(e),
     };
-    let book = super::run::book_of(&project, &output.rows);
+    let heading = crate::book::Heading {
+        title: "Improvement Board Performance Book".into(),
+        subtitle: Some("The demo authority: 80,000 children, generated data".into()),
+    };
+    let book = super::run::book_of(&project, &output.rows, heading);
     let html = args.out.join("book.html");
     let xlsx = args.out.join("book.xlsx");
     let csv = args.out.join("book.csv");
@@ -50,7 +54,7 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return failed(e),
     };
     for (path, bytes) in [
-        (&html, crate::book::to_html(&book, "Improvement Board Performance Book (demo authority)").into_bytes()),
+        (&html, crate::book::to_html(&book).into_bytes()),
         (&xlsx, xlsx_bytes),
         (&csv, results::to_csv(&output.rows).into_bytes()),
     ] {
@@ -58,7 +62,7 @@ pub fn run(args: Args) -> u8 {
             return failed(format!("{}: {e}", path.display()));
         }
     }
-    print!("{}", results::to_table(&output.rows));
+    print!("{}", results::to_table(&output.rows, super::use_colour(&std::io::stdout())));
     eprintln!(
         "\nthe demo authority (80,000 children), as of {as_of}: {} measures in {:.1}s\n  rules: {}\n  data:  {}\n  book:  {}, {}, {}",
         book.lines.len(),

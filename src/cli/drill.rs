@@ -65,14 +65,52 @@ pub fn run(args: Args) -> u8 {
     if let Err(e) = fsutil::write_atomically(&args.out, &bytes) {
         return failed(format!("{}: {e}", args.out.display()));
     }
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let in_numerator: Option<usize> = batches
-        .iter()
-        .map(|b| {
-            b.column_by_name("in_numerator").map(|c| datafusion::arrow::array::AsArray::as_boolean(c).true_count())
-        })
-        .sum();
-    let numerator = in_numerator.map(|n| format!(", {n} of them in the numerator")).unwrap_or_default();
-    eprintln!("wrote {rows} rows behind {} for {}{numerator} to {}", args.reference, args.period, args.out.display());
+    let measure = project.measures.iter().find(|m| m.reference == args.reference || m.name == args.reference);
+    let (rows, counts) = counted(&batches, measure.and_then(|m| m.definition.entity()));
+    eprintln!("wrote {rows} behind {} for {}{counts} to {}", args.reference, args.period, args.out.display());
     exit::CLEAN
+}
+
+/// The drilled rows, and what they hold counted as the measure counts them (rows, or the
+/// distinct values of its entity column) with how many are in the numerator.
+fn counted(batches: &[datafusion::arrow::record_batch::RecordBatch], entity: Option<&str>) -> (String, String) {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::util::display::array_value_to_string;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let has_numerator = batches.iter().any(|b| b.column_by_name("in_numerator").is_some());
+    match entity {
+        Some(e) => {
+            let mut all = std::collections::BTreeSet::new();
+            let mut meeting = std::collections::BTreeSet::new();
+            for b in batches {
+                let (Some(values), flags) = (b.column_by_name(e), b.column_by_name("in_numerator")) else { continue };
+                for i in 0..b.num_rows() {
+                    if values.is_null(i) {
+                        continue;
+                    }
+                    let v = array_value_to_string(values, i).unwrap_or_default();
+                    if flags.is_some_and(|f| f.as_boolean().is_valid(i) && f.as_boolean().value(i)) {
+                        meeting.insert(v.clone());
+                    }
+                    all.insert(v);
+                }
+            }
+            let mut s = format!(" (the figure counts {} distinct `{e}`", all.len());
+            if has_numerator {
+                s.push_str(&format!(", {} of them in the numerator", meeting.len()));
+            }
+            s.push(')');
+            (plural(rows, "row", "rows"), s)
+        }
+        None => {
+            let in_numerator: usize = batches
+                .iter()
+                .filter_map(|b| b.column_by_name("in_numerator"))
+                .map(|c| c.as_boolean().true_count())
+                .sum();
+            let s = if has_numerator { format!(", {in_numerator} of them in the numerator") } else { String::new() };
+            (plural(rows, "row", "rows"), s)
+        }
+    }
 }

@@ -124,6 +124,12 @@ pub(crate) fn failed(message: impl std::fmt::Display) -> u8 {
 }
 
 /// Colour on a terminal, unless NO_COLOR is set.
+/// Colour on a terminal, unless `NO_COLOR` is set to anything but an empty string
+/// (no-color.org); `CLICOLOR_FORCE` (not `0`) colours even when the output is not a terminal.
 pub(crate) fn use_colour(stream: &impl std::io::IsTerminal) -> bool {
-    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    set("CLICOLOR_FORCE") || stream.is_terminal()
 }

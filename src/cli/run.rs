@@ -73,10 +73,50 @@ pub struct Args {
     /// With `--engine postgres://...`: the schema holding the source tables.
     #[arg(long)]
     schema: Option<String>,
+    /// Also list the data-quality counts that are usually ordinary (missing values in the
+    /// columns a measure's conditions read); JSON output always has them all.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// The book's heading: `[book]` in scorebook.toml, or a title after the project's folder
+/// (the folder holding scorebook.toml, else the first path's; a folder named `rules` is
+/// named by the folder it is in).
+pub fn heading(config: Option<&Config>, paths: &[PathBuf]) -> book::Heading {
+    let section = config.map(|c| c.book.clone()).unwrap_or_default();
+    let folder = match config {
+        Some(c) => Some(if c.base.as_os_str().is_empty() { PathBuf::from(".") } else { c.base.clone() }),
+        None => {
+            paths
+                .first()
+                .map(|p| if p.is_file() { p.parent().map(PathBuf::from).unwrap_or_default() } else { p.clone() })
+        }
+    };
+    let name = folder
+        .and_then(|f| std::path::absolute(if f.as_os_str().is_empty() { PathBuf::from(".") } else { f }).ok())
+        .map(|f| {
+            let mut parts: Vec<String> = f
+                .components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect();
+            while parts.len() > 1 && parts.last().is_some_and(|n| n == "rules" || n == ".") {
+                parts.pop();
+            }
+            parts.pop().unwrap_or_default()
+        })
+        .filter(|n| !n.is_empty());
+    let title = section.title.unwrap_or_else(|| match name {
+        Some(n) => format!("{n} Performance Book"),
+        None => book::Heading::default().title,
+    });
+    book::Heading { title, subtitle: section.subtitle }
 }
 
 /// The book's layout of a run's rows, with each measure's polarity.
-pub fn book_of(project: &crate::ir::Project, rows: &[results::ResultRow]) -> book::Book {
+pub fn book_of(project: &crate::ir::Project, rows: &[results::ResultRow], heading: book::Heading) -> book::Book {
     let polarity = |reference: &str| {
         project
             .measures
@@ -89,7 +129,7 @@ pub fn book_of(project: &crate::ir::Project, rows: &[results::ResultRow]) -> boo
             })
             .unwrap_or_default()
     };
-    book::layout(rows, &polarity)
+    book::layout(rows, &polarity, heading)
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -214,15 +254,19 @@ pub fn run(args: Args) -> u8 {
     for w in &output.warnings {
         eprintln!("warning: {w}");
     }
-    if !output.quality.is_empty() {
-        eprintln!(
-            "data quality ({} finding{}):",
-            output.quality.len(),
-            if output.quality.len() == 1 { "" } else { "s" }
-        );
-        for q in &output.quality {
+    let findings = engine::quality::summary(&output.quality, args.verbose);
+    if !findings.is_empty() {
+        eprintln!("data quality ({} finding{}):", findings.len(), if findings.len() == 1 { "" } else { "s" });
+        for q in &findings {
             eprintln!("  {q}");
         }
+    }
+    let ordinary = output.quality.iter().filter(|q| !q.suspicious).count();
+    if !args.verbose && ordinary > 0 && matches!(args.format, OutputFormat::Table) && args.out.is_none() {
+        eprintln!(
+            "({ordinary} count{} of missing values in the columns conditions read: --verbose lists them)",
+            if ordinary == 1 { "" } else { "s" }
+        );
     }
     for f in output.load.files.iter().filter(|f| f.rows == 0 && f.bad_rows == 0) {
         eprintln!("warning: {}: a header and no rows, so every figure from it is zero or missing", f.path);
@@ -249,8 +293,11 @@ pub fn run(args: Args) -> u8 {
     } else {
         None
     };
+    let mut written = format!("{} result row{} to", output.rows.len(), if output.rows.len() == 1 { "" } else { "s" });
     let bytes = match args.format {
-        OutputFormat::Table => results::to_table(&output.rows).into_bytes(),
+        OutputFormat::Table => {
+            results::to_table(&output.rows, args.out.is_none() && super::use_colour(&std::io::stdout())).into_bytes()
+        }
         OutputFormat::Csv => results::to_csv(&output.rows).into_bytes(),
         OutputFormat::Json => {
             let doc = serde_json::json!({
@@ -269,9 +316,10 @@ pub fn run(args: Args) -> u8 {
             Err(e) => return failed(e),
         },
         OutputFormat::Html | OutputFormat::Xlsx | OutputFormat::Markdown => {
-            let book = book_of(&project, &output.rows);
+            let book = book_of(&project, &output.rows, heading(config.as_ref(), &args.project.paths));
+            written = format!("the book ({}) to", book.summary());
             match args.format {
-                OutputFormat::Html => book::to_html(&book, "Improvement Board Performance Book").into_bytes(),
+                OutputFormat::Html => book::to_html(&book).into_bytes(),
                 OutputFormat::Markdown => book::to_markdown(&book).into_bytes(),
                 _ => match book::to_xlsx(&book) {
                     Ok(b) => b,
@@ -291,7 +339,7 @@ pub fn run(args: Args) -> u8 {
             if let Err(e) = fsutil::write_atomically(path, &bytes) {
                 return failed(format!("{}: {e}", path.display()));
             }
-            eprintln!("wrote {} rows to {}", output.rows.len(), path.display());
+            eprintln!("wrote {written} {}", path.display());
         }
         None => {
             use std::io::Write;

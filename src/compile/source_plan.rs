@@ -455,23 +455,33 @@ pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<L
             m.reference
         )));
     };
+    let entity = m.definition.entity();
     let mut shown: Vec<Expr> = source
         .columns
         .iter()
         .filter(|col| {
             let id = col.key || col.name == "child_id" || (keys.is_empty() && col.name.ends_with("_id"));
-            id || col.ty == crate::ir::ColumnType::Date
+            id || Some(col.name.as_str()) == entity || col.ty == crate::ir::ColumnType::Date
         })
         .map(|col| column(ROW, &col.name).alias(col.name.as_str()))
         .collect();
+    // Each breakdown's value at the period, under the breakdown's name.
+    let p = &inputs.periods[period];
+    let cx = period_cx(inputs, &scx, p.range.start, p.range.end);
+    for b in &m.breakdowns {
+        let value = cast(compile(&b.expr, &cx, &mut needs)?, DataType::Utf8);
+        shown.push(value.alias(format!("by_{}", b.name)));
+    }
     if let Some(meets) = c.meets {
         shown.push(datafusion::logical_expr::is_true(meets).alias("in_numerator"));
     }
     if let Some(v) = c.value {
         shown.push(v.alias("value"));
     }
-    // In the order of the first column shown (the source's key).
-    let order = source.columns.iter().find(|col| col.key || col.name == "child_id").map(|col| col.name.clone());
+    // In the order of the entity counted, else of the source's key.
+    let order = entity
+        .map(str::to_string)
+        .or_else(|| source.columns.iter().find(|col| col.key || col.name == "child_id").map(|col| col.name.clone()));
     let base = base_rows(inputs, &rows.source, &scx, &needs, &latest)?.filter(c.rows)?.project(shown)?;
     let base = match order {
         Some(col) => base.sort(vec![datafusion::prelude::ident(col).sort(true, true)])?,

@@ -4,10 +4,11 @@ use super::{columns, readers};
 use crate::config::Config;
 use crate::ir::{ColumnType, Project, Source};
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::{col, ident, ParquetReadOptions, SessionContext};
+use datafusion::prelude::{col, ident, lit, ParquetReadOptions, SessionContext};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -65,11 +66,20 @@ pub struct FileReport {
     pub rows: u64,
     pub bad_rows: u64,
     pub first_bad: Vec<BadRow>,
+    /// Declared optional columns the file lacks and no measure reads: read as missing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absent_columns: Vec<String>,
 }
 
 impl FileReport {
     pub fn new(path: &Path) -> Self {
-        FileReport { path: path.display().to_string(), rows: 0, bad_rows: 0, first_bad: Vec::new() }
+        FileReport {
+            path: path.display().to_string(),
+            rows: 0,
+            bad_rows: 0,
+            first_bad: Vec::new(),
+            absent_columns: Vec::new(),
+        }
     }
 }
 
@@ -274,6 +284,86 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
     project.sources.iter().filter(|s| tables.contains(s.name.as_str())).map(|s| s.name.clone()).collect()
 }
 
+/// Per source, the declared optional columns that nothing in the project reads: a file may
+/// lack them (they are read as missing, with a warning). A column counts as read when any
+/// measure, breakdown, subset, population or lookup of the project names a column of that
+/// name, or the source holds populations or published benchmarks (read by their layout).
+pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<String>> {
+    let mut named: BTreeSet<&str> = BTreeSet::new();
+    let mut exprs: Vec<&crate::ir::Expr> = Vec::new();
+    let mut whole: BTreeSet<&str> = BTreeSet::new();
+    for m in &project.measures {
+        if let Some(rows) = m.definition.rows() {
+            exprs.extend(rows.filters.iter().chain(&rows.exclusions));
+            match &rows.selection {
+                crate::ir::Selection::All => {}
+                crate::ir::Selection::EventIn(c) | crate::ir::Selection::LatestSnapshot(c) => {
+                    named.insert(c);
+                }
+                crate::ir::Selection::OpenAtEnd { start, end } | crate::ir::Selection::OpenDuring { start, end } => {
+                    named.extend([start.as_str(), end.as_str()]);
+                }
+            }
+        }
+        match &m.definition {
+            crate::ir::Definition::Count { distinct, .. } => named.extend(distinct.as_deref()),
+            crate::ir::Definition::Proportion { distinct, numerator, .. } => {
+                named.extend(distinct.as_deref());
+                exprs.push(numerator);
+            }
+            crate::ir::Definition::Rate { distinct, summed, population, .. } => {
+                named.extend(distinct.as_deref());
+                exprs.extend(summed);
+                whole.extend(project.population(population).map(|p| p.source.as_str()));
+            }
+            crate::ir::Definition::Aggregate { expr, distinct, .. } => {
+                named.extend(distinct.as_deref());
+                exprs.push(expr);
+            }
+            crate::ir::Definition::Derived { expr } => exprs.push(expr),
+        }
+        exprs.extend(m.breakdowns.iter().map(|b| &b.expr));
+        if let Some(p) = &m.benchmarks.published {
+            whole.insert(&p.source);
+            whole.extend(p.per.as_ref().and_then(|(_, name)| project.population(name)).map(|p| p.source.as_str()));
+        }
+    }
+    for p in &project.populations {
+        whole.insert(&p.source);
+    }
+    for s in &project.sources {
+        named.extend(s.spans.iter().flat_map(|(a, b)| [a.as_str(), b.as_str()]));
+        named.extend(s.snapshot.as_deref());
+        for l in &s.lookups {
+            named.extend([l.by.as_str(), l.key.as_str()]);
+        }
+        if let Some(subset) = &s.subset {
+            exprs.extend(subset.filters.iter().chain(&subset.exclusions));
+        }
+    }
+    for e in exprs {
+        e.walk(&mut |x| {
+            if let crate::ir::ExprKind::Column { name, .. } = &x.kind {
+                named.insert(name);
+            }
+        });
+    }
+    project
+        .sources
+        .iter()
+        .filter(|s| s.subset.is_none() && !whole.contains(s.name.as_str()))
+        .map(|s| {
+            let unread = s
+                .columns
+                .iter()
+                .filter(|c| c.optional && !c.key && !named.contains(c.name.as_str()))
+                .map(|c| c.name.clone())
+                .collect();
+            (s.name.clone(), unread)
+        })
+        .collect()
+}
+
 /// Sources that `exists` and aggregates over related rows read in an expression.
 fn collect_exists_sources(e: &crate::ir::Expr, out: &mut BTreeSet<String>) {
     e.walk(&mut |x| {
@@ -324,6 +414,7 @@ async fn register_columnar(
     source: &Source,
     binding: &Binding,
     kind: FileKind,
+    may_lack: &BTreeSet<String>,
 ) -> Result<FileReport, DataError> {
     let paths: Vec<String> = binding.files.iter().map(|p| p.display().to_string()).collect();
     let df = match kind {
@@ -333,6 +424,7 @@ async fn register_columnar(
     let schema = df.schema().clone();
     let mut problems = Vec::new();
     let mut select = Vec::new();
+    let mut absent_columns = Vec::new();
     for c in &source.columns {
         let wanted = c.header.as_deref().unwrap_or(&c.name);
         let field = schema
@@ -341,6 +433,11 @@ async fn register_columnar(
             .find(|f| f.name() == wanted)
             .or_else(|| schema.fields().iter().find(|f| *f.name() == c.name));
         match field {
+            None if may_lack.contains(&c.name) => {
+                absent_columns.push(c.name.clone());
+                select
+                    .push(datafusion::prelude::cast(lit(ScalarValue::Null), columns::arrow_type(c.ty)).alias(&c.name));
+            }
             None => problems.push(SchemaProblem {
                 file: paths.join(", "),
                 column: c.name.clone(),
@@ -367,7 +464,7 @@ async fn register_columnar(
     let view = df.select(select)?;
     let rows = view.clone().count().await? as u64;
     ctx.register_table(source.name.as_str(), view.into_view())?;
-    Ok(FileReport { path: paths.join(", "), rows, bad_rows: 0, first_bad: Vec::new() })
+    Ok(FileReport { path: paths.join(", "), rows, bad_rows: 0, first_bad: Vec::new(), absent_columns })
 }
 
 /// Options for reading data.
@@ -386,11 +483,13 @@ pub async fn load(
 ) -> Result<LoadReport, DataError> {
     let mut report = LoadReport::default();
     let mut schema_problems = Vec::new();
+    let unread = unread_optional_columns(project);
     for binding in bindings {
         let source = project.source(&binding.source).expect("bindings are made for declared sources");
         let kind = binding.files.first().and_then(|f| FileKind::of(f)).unwrap_or(FileKind::Csv);
         if matches!(kind, FileKind::Parquet | FileKind::ArrowIpc) {
-            match register_columnar(ctx, source, binding, kind).await {
+            let may_lack = unread.get(&source.name).cloned().unwrap_or_default();
+            match register_columnar(ctx, source, binding, kind, &may_lack).await {
                 Ok(r) => report.files.push(r),
                 Err(DataError::Schema(p)) => schema_problems.extend(p),
                 Err(e) => return Err(e),
@@ -398,11 +497,15 @@ pub async fn load(
             continue;
         }
         let mut batches = Vec::new();
+        let reading = readers::Reading {
+            skip_bad_rows: options.skip_bad_rows,
+            may_lack: unread.get(&source.name).cloned().unwrap_or_default(),
+        };
         for file in &binding.files {
             let read = match FileKind::of(file).unwrap_or(FileKind::Csv) {
-                FileKind::NdJson => readers::read_ndjson(file, source, options.skip_bad_rows),
-                FileKind::Excel => readers::read_excel(file, binding.sheet.as_deref(), source, options.skip_bad_rows),
-                _ => readers::read_csv(file, source, options.skip_bad_rows),
+                FileKind::NdJson => readers::read_ndjson(file, source, &reading),
+                FileKind::Excel => readers::read_excel(file, binding.sheet.as_deref(), source, &reading),
+                _ => readers::read_csv(file, source, &reading),
             };
             match read {
                 Ok((b, r)) => {

@@ -7,6 +7,7 @@ use crate::ir::Source;
 use datafusion::arrow::array::{BooleanArray, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,8 +23,23 @@ pub fn declared_schema(source: &Source) -> SchemaRef {
     ))
 }
 
+/// How a file is read: what to do with bad rows, and which declared columns it may lack.
+#[derive(Clone, Debug, Default)]
+pub struct Reading {
+    /// Leave out rows that cannot be read (counted in the report) instead of stopping.
+    pub skip_bad_rows: bool,
+    /// Optional columns no measure reads: a file without them reads them as missing.
+    pub may_lack: BTreeSet<String>,
+}
+
 /// Matches a file's header to the declared columns: by the declared raw header, else by name.
-pub fn match_header(path: &Path, header: &[String], source: &Source) -> Result<Vec<usize>, Vec<SchemaProblem>> {
+/// A column the file lacks and `may_lack` allows has no position (it reads as missing).
+pub fn match_header(
+    path: &Path,
+    header: &[String],
+    source: &Source,
+    may_lack: &BTreeSet<String>,
+) -> Result<Vec<Option<usize>>, Vec<SchemaProblem>> {
     let clean: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
     let mut positions = Vec::new();
     let mut problems = Vec::new();
@@ -31,7 +47,8 @@ pub fn match_header(path: &Path, header: &[String], source: &Source) -> Result<V
         let wanted = c.header.as_deref().unwrap_or(&c.name);
         let found = clean.iter().position(|h| h == wanted).or_else(|| clean.iter().position(|h| *h == c.name));
         match found {
-            Some(i) => positions.push(i),
+            Some(i) => positions.push(Some(i)),
+            None if may_lack.contains(&c.name) => positions.push(None),
             None => problems.push(SchemaProblem {
                 file: path.display().to_string(),
                 column: c.name.clone(),
@@ -172,16 +189,12 @@ fn month_first_hint(declared: Option<&str>, value: &str) -> String {
     }
 }
 
-pub fn read_csv(
-    path: &Path,
-    source: &Source,
-    skip_bad_rows: bool,
-) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
+pub fn read_csv(path: &Path, source: &Source, reading: &Reading) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(DataError::Empty { path: path.display().to_string() });
     }
-    read_csv_from(std::io::BufReader::with_capacity(1 << 20, file), path, source, skip_bad_rows)
+    read_csv_from(std::io::BufReader::with_capacity(1 << 20, file), path, source, reading)
 }
 
 /// Reads CSV text from any reader; `path` names it in errors.
@@ -189,7 +202,7 @@ pub fn read_csv_from<R: std::io::Read>(
     input: R,
     path: &Path,
     source: &Source,
-    skip_bad_rows: bool,
+    reading: &Reading,
 ) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
     // Records end at `\n` and a trailing `\r` is dropped below: with CRLF as the terminator,
     // the csv crate places each record at the `\n` ending the line before, so every line
@@ -205,8 +218,9 @@ pub fn read_csv_from<R: std::io::Read>(
         Some((last, rest)) => rest.iter().cloned().chain([without_cr(last).to_string()]).collect(),
         None => header,
     };
-    let positions = match_header(path, &header, source).map_err(DataError::Schema)?;
-    let mut sink = RowSink::new(source, path, skip_bad_rows);
+    let positions = match_header(path, &header, source, &reading.may_lack).map_err(DataError::Schema)?;
+    let mut sink = RowSink::new(source, path, reading.skip_bad_rows);
+    sink.report.absent_columns = absent(source, &positions);
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -233,8 +247,9 @@ pub fn read_csv_from<R: std::io::Read>(
         let rec = &record;
         let last = header.len().saturating_sub(1);
         sink.push_row(line, |i| {
-            let raw = rec.get(positions[i]).unwrap_or("");
-            let text = if positions[i] == last { without_cr(raw) } else { raw };
+            let Some(at) = positions[i] else { return (Cell::Empty, None) };
+            let raw = rec.get(at).unwrap_or("");
+            let text = if at == last { without_cr(raw) } else { raw };
             if text.is_empty() {
                 (Cell::Empty, None)
             } else {
@@ -245,6 +260,11 @@ pub fn read_csv_from<R: std::io::Read>(
     sink.finish()
 }
 
+/// The declared columns a file lacks (they read as missing).
+fn absent(source: &Source, positions: &[Option<usize>]) -> Vec<String> {
+    source.columns.iter().zip(positions).filter(|(_, p)| p.is_none()).map(|(c, _)| c.name.clone()).collect()
+}
+
 /// A line's last field without the `\r` of a CRLF ending.
 fn without_cr(field: &str) -> &str {
     field.strip_suffix('\r').unwrap_or(field)
@@ -253,10 +273,10 @@ fn without_cr(field: &str) -> &str {
 pub fn read_ndjson(
     path: &Path,
     source: &Source,
-    skip_bad_rows: bool,
+    reading: &Reading,
 ) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
     let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
-    let mut sink = RowSink::new(source, path, skip_bad_rows);
+    let mut sink = RowSink::new(source, path, reading.skip_bad_rows);
     let mut header_checked = false;
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -276,7 +296,8 @@ pub fn read_ndjson(
         };
         if !header_checked {
             let keys: Vec<String> = obj.keys().cloned().collect();
-            match_header(path, &keys, source).map_err(DataError::Schema)?;
+            let positions = match_header(path, &keys, source, &reading.may_lack).map_err(DataError::Schema)?;
+            sink.report.absent_columns = absent(source, &positions);
             header_checked = true;
         }
         let texts: Vec<Option<String>> = source
@@ -306,7 +327,7 @@ pub fn read_excel(
     path: &Path,
     sheet: Option<&str>,
     source: &Source,
-    skip_bad_rows: bool,
+    reading: &Reading,
 ) -> Result<(Vec<RecordBatch>, FileReport), DataError> {
     use calamine::{open_workbook_auto, Data, Reader};
     let mut workbook = open_workbook_auto(path).map_err(|e| DataError::Malformed {
@@ -330,12 +351,13 @@ pub fn read_excel(
     };
     let header: Vec<String> = header.iter().map(|c| c.to_string()).collect();
     let shown_path = std::path::PathBuf::from(format!("{} [{name}]", path.display()));
-    let positions = match_header(&shown_path, &header, source).map_err(DataError::Schema)?;
-    let mut sink = RowSink::new(source, &shown_path, skip_bad_rows);
+    let positions = match_header(&shown_path, &header, source, &reading.may_lack).map_err(DataError::Schema)?;
+    let mut sink = RowSink::new(source, &shown_path, reading.skip_bad_rows);
+    sink.report.absent_columns = absent(source, &positions);
     for (i, row) in rows.enumerate() {
         let texts: Vec<String> = row.iter().map(|c| c.to_string()).collect();
         sink.push_row(i as u64 + 2, |c| {
-            let idx = positions[c];
+            let Some(idx) = positions[c] else { return (Cell::Empty, None) };
             match row.get(idx) {
                 None | Some(Data::Empty) => (Cell::Empty, None),
                 Some(Data::String(s)) if s.is_empty() => (Cell::Empty, None),

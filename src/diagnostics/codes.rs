@@ -1,5 +1,6 @@
 //! Every diagnostic code, with its long explanation, in one place.
-//! `scorebook explain CODE` prints these; the docs are generated from the same table.
+//! `scorebook explain CODE` prints these; docs/diagnostics.md is generated from the same table
+//! ([`reference_markdown`]).
 
 use super::Severity;
 use serde::Serialize;
@@ -72,6 +73,31 @@ impl Code {
     }
 }
 
+/// Every code's explanation as one Markdown page: `docs/diagnostics.md` is this text (a test
+/// keeps it so).
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# Diagnostics\n\nEvery problem `scorebook check` finds has a code. This page is generated from the\n\
+         table `scorebook explain CODE` prints (src/diagnostics/codes.rs); each code `check` raises has\n\
+         a file that raises it under `tests/corpus/invalid/`.\n",
+    );
+    for code in Code::ALL {
+        let e = code.explanation();
+        let severity = match code.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(&format!(
+            "\n## {code}: {title}\n\n*{severity}.* {meaning}\n\n```text\n{example}\n```\n\n{fix}\n",
+            title = e.title,
+            meaning = e.meaning.trim(),
+            example = e.example.trim_matches('\n'),
+            fix = e.fix.trim(),
+        ));
+    }
+    out
+}
+
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -81,7 +107,7 @@ impl std::fmt::Display for Code {
 codes! {
     // ------------------------------------------------------------------ reading and syntax
     Syntax = "SB100", Error, "syntax error",
-        meaning: "The file does not follow the grammar of the rules language at this point: the parser expected one thing and found another.",
+        meaning: "The file does not follow the grammar of the rules language at this point: the parser expected one thing and found another (a missing brace, a word left out of a clause, a stray character).",
         example: "measure new_cafs {\n  count early_help\n  in period start_date      # `by` is missing\n}",
         fix: "Write what the message says was expected. `in period by COLUMN` names the date column that places a row in a period.";
     UnterminatedString = "SB101", Error, "unterminated string",
@@ -89,15 +115,15 @@ codes! {
         example: "title \"Children in need per 10,000",
         fix: "Close the string with `\"` on the same line. Write a quote inside a string as `\\\"`.";
     UnknownClause = "SB102", Error, "unknown keyword",
-        meaning: "A word stands where a keyword of the language is expected (a measure clause, a column option, a top-level item), and it is not one.",
+        meaning: "A word stands where a keyword of the language is expected and it is not one: a misspelt clause in a measure, an option a column does not have (also when it is the last word of the column's line), an unknown top-level item.",
         example: "measure cin_at_point {\n  polarty in_line_with_benchmark\n}",
         fix: "Correct the spelling (`polarity`), or remove the line. `scorebook explain SB100` lists where each kind of item may stand.";
     InvalidDate = "SB103", Error, "invalid date",
-        meaning: "A date literal is written as YYYY-MM-DD but is not a day of the calendar.",
+        meaning: "A date literal is written as YYYY-MM-DD but is not a day of the calendar: there is no such day.",
         example: "cumulative since 2013-02-30",
         fix: "Write a real date, for example `2013-02-28`.";
     InvalidNumber = "SB104", Error, "invalid number",
-        meaning: "A number is too large, or a count that must be whole is written with decimals.",
+        meaning: "A number is too large, or a count that must be whole (`precision`, say) is written as a fraction.",
         example: "precision 1.5",
         fix: "Write a whole number where a count is expected (`precision 1`), and keep figures within 15 significant digits.";
     NotUtf8 = "SB105", Error, "file is not UTF-8",
@@ -115,7 +141,7 @@ codes! {
         example: "count referals\nin period by referral_date",
         fix: "Correct the name, or declare the source with `source NAME { ... }` in one of the project's files.";
     UnknownColumn = "SB201", Error, "unknown column",
-        meaning: "A name is used as a column, but the source it refers to does not declare a column of that name.",
+        meaning: "A name is used as a column (in a condition, a value, a selection or a breakdown), but the source it refers to does not declare a column of that name.",
         example: "count referrals\nin period by referal_date",
         fix: "Correct the spelling, or add the column to the source declaration.";
     UnknownMeasure = "SB202", Error, "unknown measure",
@@ -169,7 +195,7 @@ codes! {
         example: "working_days(start_date)",
         fix: "Give the function its arguments: `working_days(from, to)`, `add_months(date, n)`, `add_days(date, n)`.";
     WrongArgumentType = "SB303", Error, "wrong argument type",
-        meaning: "A function argument has the wrong type, for example a text column passed where a date is needed.",
+        meaning: "A function argument has the wrong type: a text column passed where a date is needed, or months that are not a number in `add_months`.",
         example: "add_months(team, 12)",
         fix: "Pass a value of the type the message names.";
     UnitMismatch = "SB304", Error, "unit mismatch",
@@ -177,16 +203,16 @@ codes! {
         example: "count early_help\nin period by start_date\ntarget 75%",
         fix: "Write the figure in the measure's unit (`target 75` for a count), or correct the `unit` clause.";
     LiteralType = "SB305", Error, "value does not fit the column",
-        meaning: "A literal is compared with, or listed against, a column of another type.",
+        meaning: "A literal is compared with, or listed against, a column of another type: text for a bool, a number for a date.",
         example: "where disability = \"yes\"      # disability is bool",
         fix: "Write the value in the column's type: `true`/`false` for bool, a date as YYYY-MM-DD, a number without quotes.";
     NotAllowedHere = "SB306", Error, "name not allowed here",
-        meaning: "A name or form is used where it has no meaning: a column inside a RAG rule (which sees only `value`, `target`, `benchmark`, `england` and `previous`), `period_end` in a derived measure, a measure name inside a row condition, `working_days`, a lookup, `exists` or an aggregate over related rows outside a measure's conditions (in a population's or a subset's `where`), or `exists` or an aggregate over related rows inside the condition of another.",
-        example: "rag green when caseload <= 30, otherwise red",
-        fix: "Use the names the context offers: in RAG rules, `value` is the measure's value.";
+        meaning: "A name or form is used where it has no meaning: a column inside a RAG rule (which sees only `value`, `target`, `benchmark`, `england` and `previous`); `period_end` in a derived measure; a measure name inside a row condition; `working_days`, a lookup, `exists` or an aggregate over related rows outside a measure's conditions (in a population's or a subset's `where`, which see only their own source's columns).",
+        example: "rag green when caseload <= 30, otherwise red\npopulation looked_after from episodes where exists header as h where h.CHILD = CHILD",
+        fix: "Use the names the context offers: in RAG rules, `value` is the measure's value; in a population's or subset's `where`, the source's own columns; move conditions on other sources into the measures that use them.";
 
     BandBounds = "SB307", Error, "bands need labels between increasing bounds",
-        meaning: "`band(value, label, bound, label, ..., label)` puts a value in the band whose bounds hold it: below the first bound it takes the first label, from one bound up to the next the label between them, from the last bound up the last label. Labels are text in quotes and bounds are numbers (or dates) written in the rule, each above the one before.",
+        meaning: "`band(value, label, bound, label, ..., label)` puts a value in the band whose bounds hold it: below the first bound it takes the first label, from one bound up to the next the label between them, from the last bound up the last label. Labels are text in quotes and bounds are numbers (or dates) written in the rule, each above the one before: bounds out of order, or labels and bounds not in turn, are refused.",
         example: "by age_band = band(age(header.DOB, period_end), \"under 5\", 5, \"under 1\", 1, \"5 and over\")",
         fix: "Write the labels and bounds in turn, lowest first: `band(age(header.DOB, period_end), \"under 1\", 1, \"1 to 4\", 5, \"5 and over\")`.";
     RelatedValue = "SB308", Error, "aggregate over related rows needs a value, or takes none",
@@ -196,7 +222,7 @@ codes! {
 
     // ------------------------------------------------------------------ measure structure
     NoDefinition = "SB400", Error, "measure has no definition",
-        meaning: "A measure must say what it computes: `count`, `percent of`, `rate of`, an aggregate (`max`, `min`, `sum`, `mean`, `median`) or `calculate`.",
+        meaning: "A measure must say what it computes: `count`, `percent of`, `rate of`, an aggregate (`max`, `min`, `sum`, `mean`, `median`) or `calculate`; and `percent of` also says which rows are its numerator, with `meeting CONDITION`.",
         example: "measure new_cafs {\n  ref \"4.2\"\n  title \"Number of new CAFs\"\n}",
         fix: "Add the definition, for example `count early_help` with `in period by start_date`.";
     TwoDefinitions = "SB401", Error, "measure has two definitions",
@@ -204,7 +230,7 @@ codes! {
         example: "count referrals\npercent of referrals",
         fix: "Keep one definition; make a second measure for the other.";
     DuplicateClause = "SB402", Error, "clause given twice",
-        meaning: "A clause that may appear once in a measure (ref, title, polarity, target, a selection such as `in period by`) appears twice.",
+        meaning: "A clause that may appear once in a measure (ref, title, polarity, target, a selection such as `in period by`) appears twice: the duplicate would silently win or lose.",
         example: "polarity high\npolarity low",
         fix: "Remove one. Several `where` or `excluding` clauses are allowed: they all apply.";
     ClauseNotAllowed = "SB403", Error, "clause does not fit this measure",
@@ -228,7 +254,7 @@ codes! {
         example: "rate of repeat_referrals per 10000 children_0_17",
         fix: "Take the rate of a `count` or `sum` measure, or write `per N POPULATION` under a `count`.";
     WindowIgnored = "SB408", Warning, "window has no effect",
-        meaning: "`cumulative from fy start` widens the window of an event measure. A measure of what is open at period end, or of the latest snapshot, looks at one day, so only `cumulative since` (which leaves periods before its date empty) changes anything.",
+        meaning: "`cumulative from fy start` widens the window of an event measure. A measure of what is open at period end, or of the latest snapshot, looks at one day, so the clause is ignored there; only `cumulative since` (which leaves periods before its date empty) changes anything.",
         example: "count cp_plans\nopen at period end\ncumulative from fy start",
         fix: "Remove the clause.";
     NoRef = "SB409", Warning, "measure has no ref",
@@ -247,6 +273,10 @@ codes! {
         meaning: "A `mean`, `median`, `sum`, `max` or `min` `of distinct COLUMN from SOURCE` takes one value for each distinct COLUMN (each child, say), however many rows it has. Its value may read that column, the rows its lookups find through it (`header.DOB`), aggregates over related rows that relate by it (`latest e.DECOM of episodes as e where e.CHILD = CHILD`), and the period's dates; another column of the rows may differ from one of a child's rows to the next.",
         example: "mean days_between(DECOM, period_end) of distinct CHILD from episodes",
         fix: "Take the value from the child's rows with an aggregate: `mean days_between(latest e.DECOM of episodes as e where e.CHILD = CHILD, period_end) of distinct CHILD from episodes`; or drop `distinct` to average over rows.";
+    NestedAggregate = "SB413", Error, "aggregate over related rows nested in another",
+        meaning: "`exists` or an aggregate over related rows (`count`, `latest`, ...) stands inside the `where` condition of another: nested, the inner one would be evaluated for every related row of the outer, which the engine does not support.",
+        example: "meeting exists referrals as a\n          where a.child_id = child_id\n            and exists referrals as b where b.child_id = a.child_id",
+        fix: "Join the conditions with `and` in one aggregate, or compare the outer row's own columns; an aggregate of an aggregate can be written as two conditions of the measure: `(exists referrals as a where ...) and (exists referrals as b where ...)`.";
 
     // ------------------------------------------------------------------ judgement
     TargetWithoutPolarity = "SB500", Error, "target without polarity",
@@ -258,7 +288,7 @@ codes! {
         example: "polarity low\nrag green when value >= target, otherwise red",
         fix: "Turn the comparisons round (`green when value <= target` for `low`), or correct the polarity.";
     RagGap = "SB502", Error, "RAG rules leave values with no band",
-        meaning: "For some values no RAG rule matches, so the book could show no colour for a value it has.",
+        meaning: "For some values no RAG rule matches (a gap between the rules' conditions), so the book could show no colour for a value it has.",
         example: "rag green when value > target, red when value < target   # value = target has no band",
         fix: "End the rules with `otherwise COLOUR`, or make the comparisons meet (`>=`).";
     RagUnreachable = "SB503", Error, "unreachable RAG rule",
@@ -278,7 +308,7 @@ codes! {
         example: "polarity in_line_with_benchmark",
         fix: "Add `benchmark sn FIGURE` or `benchmark published SOURCE.COLUMN`.";
     DuplicateBenchmark = "SB507", Error, "benchmark given twice",
-        meaning: "A measure gives the same kind of benchmark (`sn`, `england`, `la`, or a published source) more than once.",
+        meaning: "A measure gives the same kind of benchmark (`sn`, `england`, `la`, or a published source) more than once; which of the duplicates is meant is unclear.",
         example: "benchmark sn 25%, sn 26%",
         fix: "Keep one figure of each kind.";
 
@@ -288,7 +318,7 @@ codes! {
         example: "referral_id text? key",
         fix: "Remove the `?`; rows without the key are rejected as bad rows when the data is read.";
     BadDateFormat = "SB601", Error, "bad date format",
-        meaning: "`format` applies to date columns and must be a pattern built from `dd`, `mm`, `yyyy` (and `yy`) with separators, such as `dd/mm/yyyy`.",
+        meaning: "`format` applies to date columns only (not text or numbers) and must be a pattern built from `dd`, `mm`, `yyyy` (and `yy`) with separators, such as `dd/mm/yyyy`.",
         example: "referral_date date format \"dd/mm/yyy\"",
         fix: "Use a pattern like `dd/mm/yyyy`, `yyyy-mm-dd` or `dd.mm.yyyy`, on a date column.";
     MapValueType = "SB602", Error, "value map gives the wrong type",
@@ -296,7 +326,7 @@ codes! {
         example: "nfa bool map \"a) Yes\" -> \"yes\"",
         fix: "Map to a value of the column's type: `\"a) Yes\" -> true`.";
     PopulationShape = "SB603", Error, "population source lacks a column",
-        meaning: "A population reads a source with a `year` (int, the mid-year) and a `population` (int or decimal) column, and optionally an `area_code` (text).",
+        meaning: "A population reads a source of a fixed shape: a `year` (int, the mid-year) and a `population` (int or decimal) column, and optionally an `area_code` (text).",
         example: "population children_0_17 from referrals",
         fix: "Declare the population source with those columns (use `from \"Header\"` to map a raw header onto them).";
     TwoCalendars = "SB604", Error, "more than one calendar",
@@ -310,11 +340,11 @@ codes! {
 
     // ------------------------------------------------------------------ tests
     RowWidth = "SB700", Error, "table row has the wrong number of cells",
-        meaning: "Each row of a `given` table has one cell per column of the header row.",
+        meaning: "Each row of a `given` table has one cell per column of the header row; a row of another width is refused.",
         example: "given referrals {\n  referral_id | child_id\n  r1          | c1 | extra\n}",
         fix: "Add or remove cells; leave a cell empty for a missing value.";
     BadCell = "SB701", Error, "table cell does not fit its column",
-        meaning: "A cell of a `given` table cannot be read as its column's declared type (a date that is not YYYY-MM-DD, a number with letters, a bool other than true/false).",
+        meaning: "A bad cell: a cell of a `given` table cannot be read as its column's declared type (a date that is not YYYY-MM-DD, a number with letters, a bool other than true/false).",
         example: "referral_date\n2013-13-01",
         fix: "Write the value as the column's type; leave the cell empty for a missing value.";
     AsOf = "SB702", Error, "test needs one as-of date",
@@ -322,11 +352,11 @@ codes! {
         example: "test \"repeat referrals\" {\n  given referrals { ... }\n  expect repeat_referrals for month 2013-09 = 50%\n}",
         fix: "Add `as of 2013-09-30` (once).";
     BadPeriod = "SB703", Error, "invalid period",
-        meaning: "An expectation names a period that cannot exist, or that the run as of the test's date does not report (a month after the as-of date, a year other than the last complete one).",
+        meaning: "An expectation names a period that cannot exist, or that the run as of the test's date does not report: a month after the as-of date, a year before the last complete one, or the as-of date's own year before it is over (the book reports it so far as `ytd`; as of 31 March, `year` of that year is the `ytd` row).",
         example: "expect new_cafs for month 2013-13 = 4",
         fix: "Name a month as YYYY-MM, a year as 2012-13, a quarter as `quarter 2013-14 Q2`, or `ytd`, within the test's as-of date.";
     ExpectationType = "SB704", Error, "expected value has the wrong type",
-        meaning: "The value after `=` does not fit the field: `value`, `numerator` and `denominator` take numbers (or `missing`), `rag` takes red/amber/green, `direction` takes up/down/same.",
+        meaning: "The value after `=` in an expectation does not fit the field: `value`, `numerator` and `denominator` take numbers (or `missing`), `rag` takes red/amber/green, `direction` takes up/down/same, `judgement` improving/worsening/no_change/not_comparable (words bare or quoted).",
         example: "expect repeat_referrals for ytd rag = 5",
         fix: "Write a value of the field's kind.";
     TestFailed = "SB708", Error, "test expectation not met",
@@ -334,15 +364,15 @@ codes! {
         example: "test \"repeat referrals\" {\n  given referrals { ... }\n  as of 2013-09-30\n  expect repeat_referrals for month 2013-09 = 50%   # the run gives 33.3\n}",
         fix: "Decide which is right. If the definition changed on purpose, update the expectation; otherwise correct the measure. `missing` expects no value at all.";
     NoExpectations = "SB705", Warning, "test expects nothing",
-        meaning: "A test without `expect` lines cannot fail, so it proves nothing.",
+        meaning: "A test without `expect` lines (expectations) cannot fail, so it proves nothing.",
         example: "test \"empty\" {\n  as of 2013-09-30\n}",
         fix: "Add `expect MEASURE for PERIOD = VALUE`.";
     GivenFileMissing = "SB706", Error, "given file not found",
-        meaning: "`given SOURCE from \"file.csv\"` names a file (relative to the rule file) that does not exist.",
+        meaning: "`given SOURCE from \"file.csv\"` names a file (relative to the rule file) that is missing: it does not exist.",
         example: "given referrals from \"fixtures/referals.csv\"",
         fix: "Correct the path; it is relative to the directory of the rule file.";
     UnknownGivenColumn = "SB707", Error, "column not in source",
-        meaning: "A `given` table's header names a column its source does not declare.",
+        meaning: "A `given` table's header names an unknown column: one its source does not declare.",
         example: "given referrals {\n  referal_id | child_id\n}",
         fix: "Use the source's column names (the contract's names, not raw export headers).";
 }

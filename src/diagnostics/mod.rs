@@ -4,7 +4,7 @@
 mod codes;
 pub mod render;
 
-pub use codes::{Code, Explanation};
+pub use codes::{reference_markdown, Code, Explanation};
 
 use crate::span::Span;
 use serde::Serialize;

@@ -367,8 +367,16 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let load = data::load(&ctx, project, &bindings, LoadOptions { skip_bad_rows: options.skip_bad_rows }).await?;
     let area = config.and_then(|c| c.project.area_code.as_deref());
     let names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
-    let (book, warnings) =
+    let (book, mut warnings) =
         compile_loaded(&ctx, project, &periods.all, &holidays, area, chosen.as_deref(), &needed, &names).await?;
+    for f in &load.files {
+        for c in &f.absent_columns {
+            warnings.push(format!(
+                "{}: no column `{c}`; it is declared optional and no measure reads it, so it reads as missing",
+                f.path
+            ));
+        }
+    }
     let judging = Judging {
         default_rag: config.map_or_else(DefaultRag::default, Config::default_rag),
         benchmarks: config

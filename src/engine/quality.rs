@@ -2,6 +2,12 @@
 //! of its source missing a value in a column the measure reads, rows that end before they
 //! start, and dates after the as-of date. Counted with one aggregate query per source; a
 //! finding names the source, the column and how many rows, never a row's values.
+//!
+//! A missing span end means "still open" and is never a finding. Of the rest, the suspicious
+//! ones are reported by default ([`summary`]): rows with no date to place them in a period,
+//! rows ending before they start, dates after the as-of date. Missing values in the columns a
+//! measure's conditions read are usually ordinary (no conference held, a post vacant): they
+//! are kept in JSON and shown with `--verbose`.
 
 use super::RunError;
 use crate::ir::{Definition, Expr, ExprKind, Measure, Project, Selection, Source};
@@ -36,6 +42,8 @@ pub struct QualityIssue {
     pub finding: Finding,
     pub rows: u64,
     pub of_rows: u64,
+    /// Worth an analyst's look on ordinary data (reported by default).
+    pub suspicious: bool,
 }
 
 impl std::fmt::Display for QualityIssue {
@@ -49,16 +57,60 @@ impl std::fmt::Display for QualityIssue {
     }
 }
 
+/// The findings the run reports by default: the suspicious ones (or all, `verbose`), one line
+/// per source, column and finding, naming the measures it touches.
+pub fn summary(issues: &[QualityIssue], verbose: bool) -> Vec<String> {
+    // (source, column, finding, rows, of rows) and the measures it touches.
+    type Line<'a> = ((&'a str, &'a str, Finding, u64, u64), Vec<&'a str>);
+    let mut lines: Vec<Line> = Vec::new();
+    for q in issues.iter().filter(|q| verbose || q.suspicious) {
+        let key = (q.source.as_str(), q.column.as_str(), q.finding, q.rows, q.of_rows);
+        match lines.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, measures)) => measures.push(&q.measure),
+            None => lines.push((key, vec![&q.measure])),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|((source, column, finding, rows, of_rows), measures)| {
+            let what = match finding {
+                Finding::Missing => format!("have no `{column}`"),
+                Finding::EndsBeforeStart => format!("end (`{column}`) before they start"),
+                Finding::AfterAsOf => format!("have `{column}` after the as-of date"),
+            };
+            let plural = if measures.len() == 1 { "measure" } else { "measures" };
+            format!("{rows} of {of_rows} `{source}` rows {what} ({plural} {})", measures.join(", "))
+        })
+        .collect()
+}
+
 /// (column, finding) pairs to count over a source.
 type Checks = BTreeSet<(String, Finding)>;
+
+/// The column that places a measure's rows in a period (an event date, a snapshot date, a
+/// span's start): a row missing it counts in no period.
+fn placing_column(m: &Measure) -> Option<&str> {
+    match &m.definition.rows()?.selection {
+        Selection::All => None,
+        Selection::EventIn(c) | Selection::LatestSnapshot(c) => Some(c),
+        Selection::OpenAtEnd { start, .. } | Selection::OpenDuring { start, .. } => Some(start),
+    }
+}
+
+/// Is a finding worth reporting on ordinary data?
+fn is_suspicious(m: &Measure, column: &str, finding: Finding) -> bool {
+    finding != Finding::Missing || placing_column(m) == Some(column)
+}
 
 /// What one measure reads of its source.
 fn checks_for(m: &Measure, source: &Source) -> Checks {
     let mut out = BTreeSet::new();
     let Some(rows) = m.definition.rows() else { return out };
+    // A missing span end means the row is still open, wherever the column is read.
+    let open_end = source.spans.as_ref().map(|(_, end)| end.as_str());
     let mut read = |name: &str| {
         if let Some(c) = source.column(name) {
-            if c.optional {
+            if c.optional && open_end != Some(name) {
                 out.insert((name.to_string(), Finding::Missing));
             }
         }
@@ -70,7 +122,6 @@ fn checks_for(m: &Measure, source: &Source) -> Checks {
             read(c);
             dates.push(c.clone());
         }
-        // A missing end means the row is still open: not a problem.
         Selection::OpenAtEnd { start, .. } | Selection::OpenDuring { start, .. } => {
             read(start);
             dates.push(start.clone());
@@ -168,9 +219,11 @@ pub async fn findings(
         for (column, finding) in checks {
             let rows = counts.get(&(source.name.as_str(), column.clone(), finding)).copied().unwrap_or(0);
             if rows > 0 {
+                let m = &project.measures[i];
                 out.push(QualityIssue {
-                    measure: project.measures[i].reference.clone(),
+                    measure: m.reference.clone(),
                     source: source.name.clone(),
+                    suspicious: is_suspicious(m, &column, finding),
                     column,
                     finding,
                     rows,

@@ -124,8 +124,14 @@ fn chain<'e>(e: &'e Expr, op: BinaryOp, out: &mut Vec<&'e Expr>) {
 /// An expression starting at column `col`; when it does not fit, `and`/`or` chains and
 /// `exists ... where` break onto lines indented by `indent`.
 pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
+    fitted(e, indent, col, 0)
+}
+
+/// An expression starting at column `col` that leaves `reserve` columns free after its last
+/// line (for what follows it on that line: a closing bracket, an operator and its operand).
+fn fitted(e: &Expr, indent: usize, col: usize, reserve: usize) -> String {
     let one_line = flat(e);
-    if col + one_line.chars().count() <= WIDTH {
+    if col + one_line.chars().count() + reserve <= WIDTH {
         return one_line;
     }
     match &e.kind {
@@ -133,13 +139,14 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
             let mut parts = Vec::new();
             chain(e, *op, &mut parts);
             let sym = op.symbol();
-            let mut out = expr(parts[0], indent + 2, col);
-            for p in &parts[1..] {
+            let last = parts.len() - 1;
+            let mut out = fitted(parts[0], indent + 2, col, if last == 0 { reserve } else { 0 });
+            for (i, p) in parts.iter().enumerate().skip(1) {
                 out.push('\n');
                 out.push_str(&" ".repeat(indent));
                 out.push_str(sym);
                 out.push(' ');
-                out.push_str(&expr(p, indent + 2, indent + sym.len() + 1));
+                out.push_str(&fitted(p, indent + 2, indent + sym.len() + 1, if i == last { reserve } else { 0 }));
             }
             out
         }
@@ -151,7 +158,7 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
             out.push('\n');
             out.push_str(&" ".repeat(indent + 2));
             out.push_str("where ");
-            out.push_str(&expr(c, indent + 4, indent + 8));
+            out.push_str(&fitted(c, indent + 4, indent + 8, reserve));
             out
         }
         ExprKind::Related(r) if r.condition.is_some() => {
@@ -161,24 +168,34 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
             out.push('\n');
             out.push_str(&" ".repeat(indent + 2));
             out.push_str("where ");
-            out.push_str(&expr(c, indent + 4, indent + 8));
+            out.push_str(&fitted(c, indent + 4, indent + 8, reserve));
             out
         }
-        ExprKind::Unary { op: UnaryOp::Not, expr: inner } => format!("not {}", expr(inner, indent, col + 4)),
+        ExprKind::Unary { op: UnaryOp::Not, expr: inner } => format!("not {}", fitted(inner, indent, col + 4, reserve)),
         // Inside brackets, continuation lines line up just inside the opening one.
-        ExprKind::Paren(inner) => format!("({})", expr(inner, col + 1, col + 1)),
+        ExprKind::Paren(inner) => format!("({})", fitted(inner, col + 1, col + 1, reserve + 1)),
         // After an operand that takes several lines, the operator starts a line of its own,
         // lined up with the expression's start.
         ExprKind::Binary { op, left, right } => {
-            let l = expr(left, indent, col);
-            if l.contains('\n') {
-                let head = format!("\n{}{} ", " ".repeat(col), op.symbol());
-                let r = expr(right, col + op.symbol().len() + 1, col + op.symbol().len() + 1);
-                return format!("{l}{head}{r}");
-            }
             let sym = format!(" {} ", op.symbol());
-            let r = expr(right, indent, after(&l, col) + sym.len());
-            format!("{l}{sym}{r}")
+            let mut l = fitted(left, indent, col, 0);
+            if !l.contains('\n') {
+                let at = after(&l, col) + sym.len();
+                let r = fitted(right, indent, at, reserve);
+                if after(&r, at) + reserve <= WIDTH {
+                    return format!("{l}{sym}{r}");
+                }
+                // The right operand cannot fit after the left: break the left instead, so
+                // that the operator starts a line of its own.
+                let broken = fitted(left, indent, col, sym.len() + flat(right).chars().count() + reserve);
+                if !broken.contains('\n') {
+                    return format!("{l}{sym}{r}");
+                }
+                l = broken;
+            }
+            let head = format!("\n{}{} ", " ".repeat(col), op.symbol());
+            let r = fitted(right, col + op.symbol().len() + 1, col + op.symbol().len() + 1, reserve);
+            format!("{l}{head}{r}")
         }
         // Arguments fill the line and continue under the first one.
         ExprKind::Call { func, args } => {
@@ -186,11 +203,14 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
             let inner = col + out.len();
             // An argument after one that took several lines starts a line of its own.
             let mut previous_broke = false;
+            let last = args.len().saturating_sub(1);
             for (i, a) in args.iter().enumerate() {
+                // The last argument leaves room for the closing bracket, others for a comma.
+                let room = if i == last { reserve + 1 } else { 1 };
                 if i > 0 {
                     out.push(',');
                     let one_line = flat(a);
-                    if previous_broke || after(&out, col) + 1 + one_line.chars().count() + 1 > WIDTH {
+                    if previous_broke || after(&out, col) + 1 + one_line.chars().count() + room > WIDTH {
                         out.push('\n');
                         out.push_str(&" ".repeat(inner));
                     } else {
@@ -198,7 +218,7 @@ pub fn expr(e: &Expr, indent: usize, col: usize) -> String {
                     }
                 }
                 let here = after(&out, col);
-                let text = expr(a, inner, here);
+                let text = fitted(a, inner, here, room);
                 previous_broke = text.contains('\n');
                 out.push_str(&text);
             }

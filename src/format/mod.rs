@@ -336,6 +336,26 @@ fn per(p: &PerSpec) -> String {
     format!("per {} {}", p.per.node, p.population.node)
 }
 
+/// A title or description starting at column `col`: one string when it fits, else strings
+/// one after another, broken after a space and lined up under the first.
+fn long_string(text: &str, col: usize) -> String {
+    if col + string(text).chars().count() <= WIDTH {
+        return string(text);
+    }
+    let mut pieces: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_inclusive(' ') {
+        let longer = format!("{current}{word}");
+        if !current.is_empty() && col + string(&longer).chars().count() > WIDTH {
+            pieces.push(std::mem::replace(&mut current, word.to_string()));
+        } else {
+            current = longer;
+        }
+    }
+    pieces.push(current);
+    pieces.iter().map(|p| string(p)).collect::<Vec<_>>().join(&format!("\n{}", " ".repeat(col)))
+}
+
 fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
     let keyed = |rest: &dyn Fn(usize) -> String| {
         let kw = c.keyword();
@@ -343,9 +363,8 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
         format!("{kw:width$} {}", rest(value_col))
     };
     match c {
-        ClauseKind::Ref(s) | ClauseKind::Title(s) | ClauseKind::Description(s) | ClauseKind::Theme(s) => {
-            keyed(&|_| string(&s.node))
-        }
+        ClauseKind::Title(s) | ClauseKind::Description(s) => keyed(&|col| long_string(&s.node, col)),
+        ClauseKind::Ref(s) | ClauseKind::Theme(s) => keyed(&|_| string(&s.node)),
         ClauseKind::Unit(u) | ClauseKind::Polarity(u) => keyed(&|_| u.node.clone()),
         ClauseKind::Precision(p) => keyed(&|_| p.node.to_string()),
         ClauseKind::Count { distinct, source } => match distinct {

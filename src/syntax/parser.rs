@@ -122,6 +122,16 @@ impl AstBuilder<'_> {
         Spanned::new(text, span)
     }
 
+    /// Strings written one after another (`"a long " "title"`), as one.
+    fn joined<'i>(&self, pairs: impl Iterator<Item = Pair<'i, Rule>>) -> Str {
+        let parts: Vec<Str> = pairs.map(|p| self.string(p)).collect();
+        let span = match (parts.first(), parts.last()) {
+            (Some(a), Some(b)) => a.span.to(b.span),
+            _ => unreachable!("grammar and parser disagree: a clause with no string"),
+        };
+        Spanned::new(parts.into_iter().map(|p| p.node).collect(), span)
+    }
+
     fn date(&self, pair: Pair<'_, Rule>) -> Result<Spanned<NaiveDate>> {
         let span = self.span(&pair);
         NaiveDate::parse_from_str(pair.as_str(), "%Y-%m-%d").map(|d| Spanned::new(d, span)).map_err(|_| {
@@ -324,8 +334,8 @@ impl AstBuilder<'_> {
         let mut first = || inner.next().expect("grammar and parser disagree: clause argument");
         let kind = match rule {
             Rule::ref_clause => ClauseKind::Ref(self.string(first())),
-            Rule::title_clause => ClauseKind::Title(self.string(first())),
-            Rule::description_clause => ClauseKind::Description(self.string(first())),
+            Rule::title_clause => ClauseKind::Title(self.joined(inner)),
+            Rule::description_clause => ClauseKind::Description(self.joined(inner)),
             Rule::theme_clause => ClauseKind::Theme(self.string(first())),
             Rule::unit_clause => ClauseKind::Unit(self.ident(first())),
             Rule::precision_clause => ClauseKind::Precision(self.unsigned(first())?),

@@ -19,6 +19,10 @@ pub struct Failure {
     pub what: String,
     pub expected: String,
     pub actual: String,
+    /// The run has no row for the measure, period and breakdown value: `actual` says what it
+    /// has instead.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub missing_row: bool,
 }
 
 /// What running one test found.
@@ -59,7 +63,8 @@ pub fn given_batches(project: &Project, test: &Test) -> Result<Vec<(String, Vec<
         let source = project.source(&g.source).ok_or_else(|| format!("no source `{}`", g.source))?;
         match &g.data {
             GivenData::File(path) => {
-                let (batches, _) = crate::data::readers::read_csv(path, source, false).map_err(|e| e.to_string())?;
+                let (batches, _) =
+                    crate::data::readers::read_csv(path, source, &Default::default()).map_err(|e| e.to_string())?;
                 out.push((g.source.clone(), batches));
             }
             GivenData::Rows { columns, rows } => {
@@ -135,9 +140,16 @@ pub fn check(project: &Project, rows: &[ResultRow], e: &Expectation) -> Option<F
                 Some((c, v)) => r.breakdown.as_deref() == Some(c) && r.breakdown_value.as_deref() == v.as_deref(),
             }
     });
-    let failure = |expected: String, actual: String| Failure { span: e.span, what: describe(e), expected, actual };
+    let failure = |expected: String, actual: String| Failure {
+        span: e.span,
+        what: describe(e),
+        expected,
+        actual,
+        missing_row: false,
+    };
     let Some(row) = row else {
-        return Some(failure(expected_text(&e.expected), "no such row in the run".into()));
+        let actual = missing_row(rows, reference, &wanted, e);
+        return Some(Failure { missing_row: true, ..failure(expected_text(&e.expected), actual) });
     };
     let actual_number = match e.field {
         Field::Value => Some(row.value),
@@ -173,6 +185,59 @@ pub fn check(project: &Project, rows: &[ResultRow], e: &Expectation) -> Option<F
         None => actual_word.unwrap_or_else(|| "missing".into()),
     };
     Some(failure(expected_text(&e.expected), actual))
+}
+
+/// What the run has instead of the row an expectation looked for: the measure's breakdown
+/// values in that period, or its periods.
+fn missing_row(rows: &[ResultRow], reference: &str, wanted: &Option<String>, e: &Expectation) -> String {
+    let of_measure: Vec<&ResultRow> = rows.iter().filter(|r| r.reference == reference).collect();
+    let in_period: Vec<&ResultRow> = of_measure
+        .iter()
+        .copied()
+        .filter(|r| match wanted {
+            Some(l) => &r.period_label == l,
+            None => r.period_kind == PeriodKind::Ytd,
+        })
+        .collect();
+    let list = |mut items: Vec<String>| {
+        items.dedup();
+        let more = items.len().saturating_sub(12);
+        items.truncate(12);
+        let mut s = items.join(", ");
+        if more > 0 {
+            s.push_str(&format!(" and {more} more"));
+        }
+        s
+    };
+    if of_measure.is_empty() {
+        return format!("no row: the run computed nothing for `{}`", e.measure);
+    }
+    if in_period.is_empty() {
+        let periods: Vec<String> =
+            of_measure.iter().filter(|r| r.breakdown.is_none()).map(|r| r.period_label.clone()).collect();
+        return format!("no row for that period: the run has {}", list(periods));
+    }
+    match &e.breakdown {
+        Some((column, value)) => {
+            let values: Vec<String> = in_period
+                .iter()
+                .filter(|r| r.breakdown.as_deref() == Some(column.as_str()))
+                .map(|r| r.breakdown_value.clone().unwrap_or_else(|| "missing".into()))
+                .collect();
+            let value = value.as_deref().unwrap_or("missing");
+            if values.is_empty() {
+                let by: Vec<String> = in_period.iter().filter_map(|r| r.breakdown.clone()).collect();
+                if by.is_empty() {
+                    format!("no row: the run has no breakdown of `{}` (only its total)", e.measure)
+                } else {
+                    format!("no row: the run breaks `{}` down by {} only", e.measure, list(by))
+                }
+            } else {
+                format!("no {column} {value} row: in that period the run has {column} {}", list(values))
+            }
+        }
+        None => "no row for its total in that period".into(),
+    }
 }
 
 fn expected_text(e: &Expected) -> String {
