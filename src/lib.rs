@@ -31,6 +31,7 @@ pub mod project;
 #[cfg(feature = "engine")]
 pub mod results;
 pub mod span;
+pub mod statistics;
 pub mod syntax;
 #[cfg(feature = "engine")]
 pub mod synth;
