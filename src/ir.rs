@@ -344,7 +344,37 @@ pub struct Measure {
     pub target: Option<Target>,
     pub rag: Vec<RagRule>,
     pub benchmarks: Benchmarks,
+    pub interval: IntervalSpec,
     pub span: Span,
+}
+
+/// How a measure's confidence interval is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntervalMethod {
+    /// The Wilson score interval of a percentage.
+    Wilson,
+    /// The Poisson interval of a count (exact below 10 events, Byar's from 10), scaled like
+    /// the value for a rate.
+    Poisson,
+}
+
+impl IntervalMethod {
+    pub const NAMES: &'static [&'static str] = &["wilson", "poisson", "none"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            IntervalMethod::Wilson => "wilson",
+            IntervalMethod::Poisson => "poisson",
+        }
+    }
+}
+
+/// A measure's confidence interval: the method (none for a measure without one) and its own
+/// level in percent (the project's when absent).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct IntervalSpec {
+    pub method: Option<IntervalMethod>,
+    pub confidence: Option<f64>,
 }
 
 /// One breakdown of a measure: a result row per value of `expr`, under `name`.

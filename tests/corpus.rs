@@ -238,3 +238,20 @@ fn the_diagnostics_page_is_generated_from_the_codes() {
         assert!(page.contains(&format!("\n## {code}: ")), "{code} is not on the page");
     }
 }
+
+#[test]
+fn each_measure_has_the_interval_of_its_kind_unless_it_says_otherwise() {
+    use scorebook::ir::{IntervalMethod, IntervalSpec};
+    let (_, checked) = project::check_paths(&[PathBuf::from("tests/corpus/valid/everything.ind")]).unwrap();
+    let project = checked.project.unwrap();
+    let spec = |name: &str| project.measures.iter().find(|m| m.name == name).unwrap().interval;
+    // A rate: the count's Poisson interval, at the measure's own level.
+    assert_eq!(spec("referrals_rate"), IntervalSpec { method: Some(IntervalMethod::Poisson), confidence: Some(99.0) });
+    // A percentage: Wilson's, named, at 99.8%.
+    assert_eq!(spec("repeat_share"), IntervalSpec { method: Some(IntervalMethod::Wilson), confidence: Some(99.8) });
+    // `interval none`, and a maximum, which has none; a count without the clause: Poisson at
+    // the project's level.
+    assert_eq!(spec("quick_nfa"), IntervalSpec { method: None, confidence: None });
+    assert_eq!(spec("max_caseload").method, None);
+    assert_eq!(spec("open_episodes"), IntervalSpec { method: Some(IntervalMethod::Poisson), confidence: None });
+}

@@ -29,6 +29,7 @@ struct Parts<'m> {
     target: Option<&'m ast::Clause>,
     rag: Option<&'m ast::Clause>,
     benchmark: Option<&'m ast::Clause>,
+    interval: Option<&'m ast::Clause>,
 }
 
 /// The unit a measure's form gives, before anything else is checked.
@@ -147,6 +148,7 @@ impl Checker<'_> {
                 ClauseKind::By(_) => once!(p.by, c, c),
                 ClauseKind::Polarity(i) => once!(p.polarity, i, c),
                 ClauseKind::Target { .. } => once!(p.target, c, c),
+                ClauseKind::Interval { .. } => once!(p.interval, c, c),
                 ClauseKind::Rag(_) => once!(p.rag, c, c),
                 ClauseKind::Benchmark(_) => once!(p.benchmark, c, c),
             }
@@ -284,6 +286,7 @@ impl Checker<'_> {
             }
             None => unit.default_precision(),
         };
+        let interval = self.interval(&parts, &definition, unit);
         Some(ir::Measure {
             name: m.name.node.clone(),
             reference,
@@ -299,8 +302,77 @@ impl Checker<'_> {
             target,
             rag,
             benchmarks,
+            interval,
             span: m.name.span,
         })
+    }
+
+    /// The measure's confidence interval: the method its kind has (Wilson for a percentage,
+    /// Poisson for a count or a rate), unless it says `none`; a method of another kind, or a
+    /// level outside (0, 100), is refused.
+    fn interval(&mut self, parts: &Parts<'_>, definition: &Definition, unit: Unit) -> ir::IntervalSpec {
+        use ir::IntervalMethod;
+        let own = match definition {
+            Definition::Proportion { .. } => Some(IntervalMethod::Wilson),
+            Definition::Count { .. } | Definition::Rate { .. } => Some(IntervalMethod::Poisson),
+            Definition::Aggregate { .. } | Definition::Derived { .. } => None,
+        };
+        let Some(ClauseKind::Interval { method, level }) = parts.interval.map(|c| &c.kind) else {
+            return ir::IntervalSpec { method: own, confidence: None };
+        };
+        let method = match method {
+            None => own,
+            Some(m) if m.node == "none" => None,
+            Some(m) => {
+                let asked = match m.node.as_str() {
+                    "wilson" => IntervalMethod::Wilson,
+                    "poisson" => IntervalMethod::Poisson,
+                    _ => {
+                        self.error(unknown_word(m, "confidence interval method", IntervalMethod::NAMES));
+                        return ir::IntervalSpec { method: own, confidence: None };
+                    }
+                };
+                if own != Some(asked) {
+                    let what = match unit {
+                        Unit::Percent => "a percentage".to_string(),
+                        Unit::Count => "a count".to_string(),
+                        Unit::RatePer(n) => format!("a rate per {n}"),
+                        Unit::Number => "a figure".to_string(),
+                    };
+                    let (message, help) = match own {
+                        Some(o) => (
+                            format!("`interval {}` does not fit {what}", asked.name()),
+                            format!("{what} has the `{}` interval: leave the method out, or write `interval {}`", o.name(), o.name()),
+                        ),
+                        None => (
+                            format!("this measure has no confidence interval, so `interval {}` does not apply", asked.name()),
+                            "intervals are for percentages (Wilson) and counts and rates (Poisson); write `interval none`, or remove the clause".to_string(),
+                        ),
+                    };
+                    self.error(
+                        Diagnostic::new(Code::IntervalMethod, m.span, message).label("not for this measure").help(help),
+                    );
+                }
+                own.filter(|o| *o == asked)
+            }
+        };
+        let confidence = level.as_ref().and_then(|l| {
+            if l.value > 0.0 && l.value < 100.0 {
+                Some(l.value)
+            } else {
+                self.error(
+                    Diagnostic::new(
+                        Code::ConfidenceLevel,
+                        l.span,
+                        format!("a confidence level of {}% is not one", l.value),
+                    )
+                    .label("outside 0 to 100")
+                    .help("write a level between 0 and 100, such as `interval at 95%` or `interval at 99.8%`"),
+                );
+                None
+            }
+        });
+        ir::IntervalSpec { method, confidence }
     }
 
     /// Count, percent of, aggregate: forms over the rows of a source.

@@ -311,6 +311,14 @@ codes! {
         meaning: "A measure gives the same kind of benchmark (`sn`, `england`, `la`, or a published source) more than once; which of the duplicates is meant is unclear.",
         example: "benchmark sn 25%, sn 26%",
         fix: "Keep one figure of each kind.";
+    IntervalMethod = "SB508", Error, "no such interval for this measure",
+        meaning: "A measure's confidence interval follows from what it computes: a percentage has the Wilson score interval (`interval wilson`), a count or a rate per N of a population the count's Poisson interval (`interval poisson`: exact below 10 events, Byar's from 10). A mean, median, maximum, minimum, sum or `calculate` has none, and a method of the other kind does not fit.",
+        example: "mean days_between(start_date, end_date) of cin_episodes\ninterval poisson",
+        fix: "Leave the method out (each measure gets its own), write `interval none` for no interval, or name the method of the measure's kind.";
+    ConfidenceLevel = "SB509", Error, "confidence level out of range",
+        meaning: "`interval at LEVEL` (and `[statistics] confidence` in scorebook.toml) sets the confidence level in percent: more than 0 and less than 100, such as 95 or 99.8.",
+        example: "interval at 100%",
+        fix: "Write a level between 0 and 100: `interval at 99.8%`.";
 
     // ------------------------------------------------------------------ sources
     OptionalKey = "SB600", Error, "key column may be missing",

@@ -326,6 +326,7 @@ fn padded_keyword(c: &ClauseKind) -> Option<&'static str> {
         | ClauseKind::By(_)
         | ClauseKind::Polarity(_)
         | ClauseKind::Target { .. }
+        | ClauseKind::Interval { .. }
         | ClauseKind::Rag(_)
         | ClauseKind::Benchmark(_) => Some(c.keyword()),
         _ => None,
@@ -415,6 +416,11 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
                 })
                 .collect();
             list(&parts, col)
+        }),
+        ClauseKind::Interval { method, level } => keyed(&|_| {
+            let mut parts: Vec<String> = method.iter().map(|m| m.node.clone()).collect();
+            parts.extend(level.iter().map(|l| format!("at {}", quantity(l))));
+            parts.join(" ")
         }),
         ClauseKind::Target { figure, per_year } => {
             keyed(&|_| format!("{}{}", quantity(figure), if *per_year { " per year" } else { "" }))

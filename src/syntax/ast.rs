@@ -212,6 +212,11 @@ pub enum ClauseKind {
     },
     Rag(Vec<RagRule>),
     Benchmark(Vec<BenchmarkItem>),
+    /// `interval [METHOD] [at LEVEL]`: the measure's confidence interval.
+    Interval {
+        method: Option<Ident>,
+        level: Option<Quantity>,
+    },
 }
 
 impl ClauseKind {
@@ -241,6 +246,7 @@ impl ClauseKind {
             ClauseKind::By(_) => "by",
             ClauseKind::Polarity(_) => "polarity",
             ClauseKind::Target { .. } => "target",
+            ClauseKind::Interval { .. } => "interval",
             ClauseKind::Rag(_) => "rag",
             ClauseKind::Benchmark(_) => "benchmark",
         }

@@ -382,6 +382,20 @@ impl AstBuilder<'_> {
                 let figure = self.quantity(first())?;
                 ClauseKind::Target { figure, per_year: inner.next().is_some() }
             }
+            Rule::interval_clause => {
+                let mut method = None;
+                let mut level = None;
+                for part in inner {
+                    match part.as_rule() {
+                        Rule::ident => method = Some(self.ident(part)),
+                        _ => {
+                            let figure = children(part).next().expect("grammar and parser disagree: a level");
+                            level = Some(self.quantity(figure)?);
+                        }
+                    }
+                }
+                ClauseKind::Interval { method, level }
+            }
             Rule::rag_clause => ClauseKind::Rag(inner.map(|r| self.rag_rule(r)).collect::<Result<_>>()?),
             Rule::benchmark_clause => {
                 ClauseKind::Benchmark(inner.map(|b| self.benchmark_item(b)).collect::<Result<_>>()?)

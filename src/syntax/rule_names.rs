@@ -41,6 +41,7 @@ pub const CLAUSE_WORDS: &[&str] = &[
     "cumulative",
     "by",
     "polarity",
+    "interval",
     "target",
     "rag",
     "benchmark",
