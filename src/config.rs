@@ -14,6 +14,9 @@
 //! title = "Improvement Board Performance Book"
 //! subtitle = "Cheshire East children's services"
 //!
+//! [statistics]
+//! confidence = 99.8              # the level of every measure's interval (95 when not given)
+//!
 //! [data]
 //! dir = "exports"                # each source from exports/<source>.csv or .parquet
 //!
@@ -44,6 +47,8 @@ pub struct Config {
     pub benchmarks: BenchmarksSection,
     #[serde(default)]
     pub book: BookSection,
+    #[serde(default)]
+    pub statistics: StatisticsSection,
     /// The directory paths in the file are relative to.
     #[serde(skip)]
     pub base: PathBuf,
@@ -67,6 +72,15 @@ pub struct JudgementSection {
     /// For a measure with a target and no RAG rules: amber within this percentage of the
     /// target (green when met, red beyond). 10 when not given.
     pub amber_within_percent: Option<f64>,
+}
+
+/// Confidence intervals.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatisticsSection {
+    /// The project's confidence level in percent (95 when not given); a measure's
+    /// `interval at LEVEL` overrides it.
+    pub confidence: Option<f64>,
 }
 
 /// How the book (HTML, Excel, Markdown) is headed.
@@ -168,6 +182,20 @@ impl Config {
             rag.amber_within_percent = p;
         }
         rag
+    }
+
+    /// The project's confidence level in percent: `[statistics] confidence`, else 95.
+    pub fn confidence(&self) -> Result<f64, ConfigError> {
+        match self.statistics.confidence {
+            None => Ok(crate::statistics::DEFAULT_CONFIDENCE),
+            Some(c) if c > 0.0 && c < 100.0 => Ok(c),
+            Some(c) => Err(ConfigError::Invalid {
+                path: self.base.join(FILE_NAME).display().to_string(),
+                message: format!(
+                    "[statistics] confidence = {c} is not a confidence level; write a percentage between 0 and 100, such as 95 or 99.8"
+                ),
+            }),
+        }
     }
 
     /// The default as-of date, if the file gives one.

@@ -32,6 +32,10 @@ pub const COLUMNS: &[&str] = &[
     "as_of",
     "benchmark_la",
     "benchmark_sn_neighbours",
+    "ci_low",
+    "ci_high",
+    "compared_england",
+    "compared_sn",
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -61,6 +65,13 @@ pub struct ResultRow {
     pub benchmark_la: Option<f64>,
     /// How many statistical neighbours had a published value for the SN benchmark.
     pub benchmark_sn_neighbours: Option<f64>,
+    /// The value's confidence interval (statistics.rs), when the measure has one.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// The interval against England's value and the neighbours': `higher`, `lower`,
+    /// `similar` (`better`/`worse` with a polarity), or `not_compared`.
+    pub compared_england: String,
+    pub compared_sn: String,
     /// Decimal places for display.
     #[serde(skip)]
     pub precision: u8,
@@ -87,6 +98,10 @@ pub fn suppress(rows: &mut [ResultRow], n: f64) {
                 r.denominator = None;
             }
             r.value = None;
+            r.ci_low = None;
+            r.ci_high = None;
+            r.compared_england = "not_compared".into();
+            r.compared_sn = "not_compared".into();
             r.rag = None;
             r.direction = None;
             r.judgement = None;
@@ -140,6 +155,10 @@ impl ResultRow {
             self.as_of.to_string(),
             num(self.benchmark_la),
             num(self.benchmark_sn_neighbours),
+            num(self.ci_low),
+            num(self.ci_high),
+            self.compared_england.clone(),
+            self.compared_sn.clone(),
         ]
     }
 }
@@ -165,6 +184,8 @@ pub fn to_batch(rows: &[ResultRow]) -> RecordBatch {
         "benchmark_england",
         "benchmark_la",
         "benchmark_sn_neighbours",
+        "ci_low",
+        "ci_high",
     ];
     let fields: Vec<Field> = COLUMNS
         .iter()
@@ -321,6 +342,10 @@ mod tests {
             as_of: d,
             benchmark_la: None,
             benchmark_sn_neighbours: None,
+            ci_low: Some(1.0),
+            ci_high: Some(9.0),
+            compared_england: "similar".into(),
+            compared_sn: "similar".into(),
             precision: 1,
             suppressed: false,
         }

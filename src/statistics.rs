@@ -10,6 +10,7 @@
 //!
 //! z and the chi-square quantiles are computed to double precision (statrs).
 
+use crate::ir::{IntervalMethod, Polarity, Unit};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 /// The level when the project and the measure do not say.
@@ -66,8 +67,11 @@ pub fn poisson(count: f64, confidence: f64) -> Option<Interval> {
         let high = quantile(2.0 * o + 2.0, 1.0 - alpha / 2.0)?;
         return Some(Interval { low, high });
     }
-    let low = o * (1.0 - 1.0 / (9.0 * o) - z / (3.0 * o.sqrt())).powi(3);
-    let high = (o + 1.0) * (1.0 - 1.0 / (9.0 * (o + 1.0)) + z / (3.0 * (o + 1.0).sqrt())).powi(3);
+    // Written as the warehouse script writes it (compile/intervals.rs), operation for
+    // operation, so that both give the same doubles.
+    let next = o + 1.0;
+    let low = o * (1.0 - 1.0 / 9.0 / o - z / 3.0 / o.sqrt()).powf(3.0);
+    let high = next * (1.0 - 1.0 / 9.0 / next + z / 3.0 / next.sqrt()).powf(3.0);
     Some(Interval { low, high })
 }
 
@@ -92,6 +96,39 @@ impl Comparison {
             Comparison::Worse => "worse",
             Comparison::NotCompared => "not_compared",
         }
+    }
+}
+
+/// A measure's interval for one period, in the value's unit: Wilson's of the numerator and
+/// denominator for a percentage; the Poisson interval of the count for a count, and of the
+/// numerator scaled like the value (× N / population, taken as exact) for a rate per N. None
+/// when the method is none or a figure it needs is missing (or a denominator is 0).
+pub fn measure_interval(
+    method: Option<IntervalMethod>,
+    unit: Unit,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    value: Option<f64>,
+    confidence: f64,
+) -> Option<Interval> {
+    match (method?, unit) {
+        (IntervalMethod::Wilson, _) => wilson(numerator?, denominator?, confidence),
+        (IntervalMethod::Poisson, Unit::RatePer(per)) => {
+            let population = denominator.filter(|d| *d > 0.0)?;
+            let i = poisson(numerator?, confidence)?;
+            let per = f64::from(per);
+            Some(Interval { low: i.low * per / population, high: i.high * per / population })
+        }
+        (IntervalMethod::Poisson, _) => poisson(value?, confidence),
+    }
+}
+
+/// Which way is better for a polarity: higher (`Some(true)`), lower, or neither.
+pub fn higher_is_better(polarity: Polarity) -> Option<bool> {
+    match polarity {
+        Polarity::High => Some(true),
+        Polarity::Low => Some(false),
+        Polarity::InLineWithBenchmark | Polarity::None => None,
     }
 }
 

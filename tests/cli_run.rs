@@ -37,11 +37,11 @@ fn csv_output_has_the_contract_columns() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "ref,title,theme,unit,period_kind,period_label,period_start,period_end,numerator,denominator,value,target,rag,direction,judgement,benchmark_sn,benchmark_england,breakdown,breakdown_value,as_of,benchmark_la,benchmark_sn_neighbours"
+        "ref,title,theme,unit,period_kind,period_label,period_start,period_end,numerator,denominator,value,target,rag,direction,judgement,benchmark_sn,benchmark_england,breakdown,breakdown_value,as_of,benchmark_la,benchmark_sn_neighbours,ci_low,ci_high,compared_england,compared_sn"
     );
     assert_eq!(
         lines.next().unwrap(),
-        "1.1a,Number of children in need at point in time,Setting the scene,count,year,2012-13,2012-04-01,2013-03-31,,,1,,,up,improving,2711,,,,2013-09-30,,"
+        "1.1a,Number of children in need at point in time,Setting the scene,count,year,2012-13,2012-04-01,2013-03-31,,,1,,,up,improving,2711,,,,2013-09-30,,,0.025317807984289887,5.571643390938897,not_compared,lower"
     );
     assert!(text.contains("\n2.1a,% initial assessments completed within 10 working days of referral,Quality of practice,percent,month,2013-09,2013-09-01,2013-09-30,2,3,66.66666666666667,"));
     assert_eq!(text.lines().count(), 1 + 32 * 10);

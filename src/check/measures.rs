@@ -286,7 +286,7 @@ impl Checker<'_> {
             }
             None => unit.default_precision(),
         };
-        let interval = self.interval(&parts, &definition, unit);
+        let interval = self.interval(&parts, unit);
         Some(ir::Measure {
             name: m.name.node.clone(),
             reference,
@@ -310,12 +310,12 @@ impl Checker<'_> {
     /// The measure's confidence interval: the method its kind has (Wilson for a percentage,
     /// Poisson for a count or a rate), unless it says `none`; a method of another kind, or a
     /// level outside (0, 100), is refused.
-    fn interval(&mut self, parts: &Parts<'_>, definition: &Definition, unit: Unit) -> ir::IntervalSpec {
+    fn interval(&mut self, parts: &Parts<'_>, unit: Unit) -> ir::IntervalSpec {
         use ir::IntervalMethod;
-        let own = match definition {
-            Definition::Proportion { .. } => Some(IntervalMethod::Wilson),
-            Definition::Count { .. } | Definition::Rate { .. } => Some(IntervalMethod::Poisson),
-            Definition::Aggregate { .. } | Definition::Derived { .. } => None,
+        let own = match parts.form.map(|c| &c.kind) {
+            Some(ClauseKind::Percent { .. }) => Some(IntervalMethod::Wilson),
+            Some(ClauseKind::Count { .. } | ClauseKind::RateOf { .. }) => Some(IntervalMethod::Poisson),
+            _ => None,
         };
         let Some(ClauseKind::Interval { method, level }) = parts.interval.map(|c| &c.kind) else {
             return ir::IntervalSpec { method: own, confidence: None };
@@ -957,6 +957,10 @@ impl Checker<'_> {
                 return None;
             }
         };
+        if summed.is_some() {
+            // A rate of a summed figure (a published count per LA) is no count of events.
+            m.interval.method = None;
+        }
         m.definition = Definition::Rate {
             rows: rows.clone(),
             distinct,

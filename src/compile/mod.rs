@@ -8,6 +8,7 @@
 //! every period. Breakdowns are the same aggregates grouped by the breakdown column.
 
 pub mod exprs;
+mod intervals;
 mod median;
 mod population;
 mod related;

@@ -6,7 +6,7 @@
 
 use super::exprs::{binary, date_lit, null_f64};
 use super::sql::{self, Dialect};
-use super::{cell_name, BookPlan, CompileError, CALENDAR_TABLE};
+use super::{cell_name, intervals, BookPlan, CompileError, CALENDAR_TABLE};
 use crate::calendar::working_days::{HolidayList, FIRST_DAY, LAST_DAY};
 use crate::calendar::{BookPeriods, DateRange};
 use crate::ir::{self, ExprKind, Measure, Polarity, RagOperand, Value};
@@ -61,6 +61,8 @@ pub struct ScriptInputs<'a> {
     pub periods: &'a BookPeriods,
     pub holidays: &'a HolidayList,
     pub default_rag: DefaultRag,
+    /// The project's confidence level, for measures without their own.
+    pub confidence: f64,
     pub as_of: NaiveDate,
     /// The measures to report (indices into the project); all the book's when `None`.
     pub chosen: Option<&'a [usize]>,
@@ -211,8 +213,12 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
         .iter()
         .map(|c| col(*c).sort(true, true))
         .collect::<Vec<_>>();
-    let columns: Vec<Expr> = crate::results::COLUMNS.iter().map(|c| col(*c)).collect();
-    Ok(super::union_all(per_measure)?.sort(sort)?.project(columns)?.build()?)
+    let mut levels: Vec<f64> =
+        measures.iter().map(|&(i, _)| intervals::level(&x.project.measures[i], x.confidence)).collect();
+    levels.sort_by(f64::total_cmp);
+    levels.dedup();
+    let sorted = super::union_all(per_measure)?.sort(sort)?;
+    Ok(intervals::finish(sorted, &levels, crate::results::COLUMNS)?.build()?)
 }
 
 fn scan(name: &str, schema: Arc<Schema>) -> Result<LogicalPlanBuilder, CompileError> {
@@ -275,7 +281,8 @@ fn row_exprs(
         Some(c) => (text(c), cast(col(format!("{}.breakdown_value", cells.table)), DataType::Utf8)),
         None => (null_text(), null_text()),
     };
-    Ok(vec![
+    let hidden = intervals::row_columns(m, x.confidence, &cell(pi, "num"), &value);
+    let mut columns = vec![
         text(&m.reference).alias("ref"),
         text(&m.title).alias("title"),
         m.theme.as_deref().map_or_else(null_text, text).alias("theme"),
@@ -300,7 +307,9 @@ fn row_exprs(
         null_f64().alias("benchmark_sn_neighbours"),
         lit(key.measure as i64).alias("ord_measure"),
         lit(key.period as i64).alias("ord_period"),
-    ])
+    ];
+    columns.extend(hidden);
+    Ok(columns)
 }
 
 /// The figures a row is judged on.

@@ -20,6 +20,7 @@ use crate::data::{self, DataError, LoadOptions, LoadReport};
 use crate::ir::{Definition, Project};
 use crate::judgement::{self, DefaultRag, RagInputs};
 use crate::results::ResultRow;
+use crate::statistics;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, Date32Array, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::Float64Type;
@@ -384,6 +385,11 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
             .transpose()
             .map_err(|e| RunError::Invalid(e.to_string()))?
             .unwrap_or_default(),
+        confidence: config
+            .map(Config::confidence)
+            .transpose()
+            .map_err(|e| RunError::Invalid(e.to_string()))?
+            .unwrap_or(crate::statistics::DEFAULT_CONFIDENCE),
     };
     #[cfg(feature = "ballista")]
     if options.cluster != Cluster::Local {
@@ -524,10 +530,14 @@ fn f64_cell(batch: &RecordBatch, row: usize, name: &str) -> Option<f64> {
 pub struct Judging {
     pub default_rag: DefaultRag,
     pub benchmarks: BenchmarkSettings,
+    /// The project's confidence level in percent (`[statistics] confidence`, else 95).
+    pub confidence: f64,
 }
 
-/// Fills a row's target, RAG rating, direction of travel and judgement.
-fn judge(m: &crate::ir::Measure, row: &mut ResultRow, previous: Option<f64>, default_rag: &DefaultRag) {
+/// Fills a row's target, RAG rating, direction of travel, judgement, confidence interval
+/// and comparisons with the benchmarks.
+fn judge(m: &crate::ir::Measure, row: &mut ResultRow, previous: Option<f64>, judging: &Judging) {
+    let default_rag = &judging.default_rag;
     let range = crate::calendar::DateRange { start: row.period_start, end: row.period_end };
     row.target = judgement::target_for(m, range);
     let rag = row.value.and_then(|value| {
@@ -550,6 +560,14 @@ fn judge(m: &crate::ir::Measure, row: &mut ResultRow, previous: Option<f64>, def
     row.rag = rag.map(|c| c.name().to_string());
     row.direction = direction.map(|d| d.name().to_string());
     row.judgement = Some(judged.name().to_string());
+    let confidence = m.interval.confidence.unwrap_or(judging.confidence);
+    let interval =
+        statistics::measure_interval(m.interval.method, m.unit, row.numerator, row.denominator, row.value, confidence);
+    let better = statistics::higher_is_better(m.polarity);
+    row.ci_low = interval.map(|i| i.low);
+    row.ci_high = interval.map(|i| i.high);
+    row.compared_england = statistics::compare(interval, row.benchmark_england, better).name().to_string();
+    row.compared_sn = statistics::compare(interval, row.benchmark_sn, better).name().to_string();
 }
 
 /// Executes a compiled book and lays its cells out as result rows.
@@ -618,10 +636,14 @@ pub async fn execute(
                 as_of,
                 benchmark_la: m.benchmarks.la.or(from_data.as_ref().and_then(|b| b.la)),
                 benchmark_sn_neighbours: from_data.as_ref().map(|b| b.neighbours_used as f64),
+                ci_low: None,
+                ci_high: None,
+                compared_england: String::new(),
+                compared_sn: String::new(),
                 precision: m.precision,
                 suppressed: false,
             };
-            judge(m, &mut base, f64_cell(&totals, 0, &cell_name(i, prev, "val")), &judging.default_rag);
+            judge(m, &mut base, f64_cell(&totals, 0, &cell_name(i, prev, "val")), judging);
             if let Definition::Rate { population, .. } = &m.definition {
                 if base.denominator.is_none() && crate::compile::window_of(m, p).is_some() {
                     warnings.push(format!(
@@ -649,7 +671,7 @@ pub async fn execute(
                         breakdown_value: value,
                         ..base.clone()
                     };
-                    judge(m, &mut row, f64_cell(batch, r, &cell_name(i, prev, "val")), &judging.default_rag);
+                    judge(m, &mut row, f64_cell(batch, r, &cell_name(i, prev, "val")), judging);
                     breakdown_rows.push(row);
                 }
             }

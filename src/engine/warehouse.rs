@@ -62,6 +62,11 @@ pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRe
         periods: &periods,
         holidays: &holidays,
         default_rag: config.map_or_else(Default::default, Config::default_rag),
+        confidence: config
+            .map(Config::confidence)
+            .transpose()
+            .map_err(|e| RunError::Invalid(e.to_string()))?
+            .unwrap_or(crate::statistics::DEFAULT_CONFIDENCE),
         as_of: request.as_of,
         chosen: request.chosen,
         dialect: request.dialect,
@@ -161,6 +166,10 @@ fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow) -> Result<R
         as_of: date("as_of")?,
         benchmark_la: number("benchmark_la")?,
         benchmark_sn_neighbours: number("benchmark_sn_neighbours")?,
+        ci_low: number("ci_low")?,
+        ci_high: number("ci_high")?,
+        compared_england: text("compared_england")?.unwrap_or_else(|| "not_compared".into()),
+        compared_sn: text("compared_sn")?.unwrap_or_else(|| "not_compared".into()),
         precision,
         suppressed: false,
         reference,

@@ -1,0 +1,176 @@
+//! Confidence intervals and comparisons in the warehouse script, the same as
+//! `statistics.rs` computes locally: each row of the long result carries its measure's method,
+//! level, z and count as short hidden columns, and two projections over the whole result
+//! compute the limits (Wilson's with `sqrt`; Poisson's from a CASE of the exact limits for 0 to
+//! 9 events at each level the book uses, Byar's with `power` and `sqrt` from 10) and then the
+//! comparisons with England and the neighbours.
+
+use super::CompileError;
+use crate::ir::{IntervalMethod, Measure, Polarity, Unit};
+use crate::statistics::{self, BYAR_FROM};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions::math::expr_fn::{power, sqrt};
+use datafusion::logical_expr::{when, Expr, LogicalPlanBuilder};
+use datafusion::prelude::{cast, col, lit};
+use datafusion::scalar::ScalarValue;
+
+const METHOD: &str = "ci_method";
+const LEVEL: &str = "ci_level";
+const Z: &str = "ci_z";
+const COUNT: &str = "ci_count";
+const PER: &str = "ci_per";
+const POLARITY: &str = "ci_polarity";
+
+/// The hidden columns the script's final projections read.
+pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY];
+
+fn null_f64() -> Expr {
+    cast(lit(ScalarValue::Null), DataType::Float64)
+}
+
+fn null_text() -> Expr {
+    cast(lit(ScalarValue::Null), DataType::Utf8)
+}
+
+/// A measure's level: its own, else the project's.
+pub fn level(m: &Measure, project_level: f64) -> f64 {
+    m.interval.confidence.unwrap_or(project_level)
+}
+
+/// The hidden columns of one row: `numerator` and `value` are the row's cells.
+pub fn row_columns(m: &Measure, project_level: f64, numerator: &Expr, value: &Expr) -> Vec<Expr> {
+    let level = level(m, project_level);
+    let z = statistics::z(level);
+    let (method, count, per) = match (m.interval.method, m.unit, z) {
+        (Some(IntervalMethod::Wilson), _, Some(_)) => ("wilson", null_f64(), null_f64()),
+        (Some(IntervalMethod::Poisson), Unit::RatePer(n), Some(_)) => ("poisson", numerator.clone(), lit(f64::from(n))),
+        (Some(IntervalMethod::Poisson), _, Some(_)) => ("poisson", value.clone(), null_f64()),
+        _ => ("", null_f64(), null_f64()),
+    };
+    let polarity = match m.polarity {
+        Polarity::High => lit("high"),
+        Polarity::Low => lit("low"),
+        _ => null_text(),
+    };
+    vec![
+        if method.is_empty() { null_text() } else { lit(method) }.alias(METHOD),
+        lit(level).alias(LEVEL),
+        z.map_or_else(null_f64, lit).alias(Z),
+        cast(count, DataType::Float64).alias(COUNT),
+        per.alias(PER),
+        polarity.alias(POLARITY),
+    ]
+}
+
+/// The exact Poisson limit (low or high) of 0 to 9 events at each level, as a CASE.
+fn exact(levels: &[f64], high: bool) -> Result<Expr, CompileError> {
+    let mut case: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+    for &l in levels {
+        for o in 0..(BYAR_FROM as i64) {
+            let Some(i) = statistics::poisson(o as f64, l) else { continue };
+            let limit = lit(if high { i.high } else { i.low });
+            let condition = col(LEVEL).eq(lit(l)).and(col(COUNT).eq(lit(o as f64)));
+            case = Some(match case {
+                None => when(condition, limit),
+                Some(mut c) => c.when(condition, limit),
+            });
+        }
+    }
+    Ok(match case {
+        Some(mut c) => c.otherwise(null_f64())?,
+        None => null_f64(),
+    })
+}
+
+/// The base Byar's limit cubes, as a column of its own (so `power` reads a plain column: the
+/// unparser loses brackets inside a function's arguments for DuckDB).
+fn byar_base(high: bool) -> Expr {
+    let o = col(if high { NEXT } else { COUNT });
+    // `a / b / c`, never `a / (b * c)`: DuckDB's unparser drops those brackets.
+    let ninth = lit(1.0) / lit(9.0) / o.clone();
+    let third = col(Z) / lit(3.0) / sqrt(o);
+    if high {
+        lit(1.0) - ninth + third
+    } else {
+        lit(1.0) - ninth - third
+    }
+}
+
+/// Byar's limit of a count of 10 or more.
+fn byar(high: bool) -> Expr {
+    let o = col(if high { NEXT } else { COUNT });
+    o * power(col(if high { BYAR_HIGH } else { BYAR_LOW }), lit(3.0))
+}
+
+const BYAR_LOW: &str = "ci_byar_low";
+/// The count plus one, a column of its own: DuckDB's unparser loses the brackets of a
+/// division by `(count + 1)`.
+const NEXT: &str = "ci_next";
+const BYAR_HIGH: &str = "ci_byar_high";
+
+/// Wilson's limit in percent, kept within 0 to 100.
+fn wilson(high: bool) -> Result<Expr, CompileError> {
+    let (n, d, z) = (col("numerator"), col("denominator"), col(Z));
+    let z2 = z.clone() * z.clone();
+    let spread = z * sqrt(z2.clone() + lit(4.0) * n.clone() * (lit(1.0) - n.clone() / d.clone()));
+    let centre = lit(2.0) * n + z2.clone();
+    let raw = (if high { centre + spread } else { centre - spread }) / (lit(2.0) * (d + z2)) * lit(100.0);
+    Ok(when(raw.clone().lt(lit(0.0)), lit(0.0)).when(raw.clone().gt(lit(100.0)), lit(100.0)).otherwise(raw)?)
+}
+
+/// A limit of the row's interval, in the value's unit.
+fn limit(levels: &[f64], high: bool) -> Result<Expr, CompileError> {
+    let poisson = when(col(COUNT).lt(lit(BYAR_FROM)), exact(levels, high)?).otherwise(byar(high))?;
+    let scaled = when(col(PER).is_null(), poisson.clone()).otherwise(poisson * col(PER) / col("denominator"))?;
+    let n = col("numerator");
+    let d = col("denominator");
+    let wilson_ok =
+        n.clone().is_not_null().and(d.clone().gt(lit(0.0))).and(n.clone().gt_eq(lit(0.0))).and(n.lt_eq(d.clone()));
+    let poisson_ok =
+        col(COUNT).is_not_null().and(col(COUNT).gt_eq(lit(0.0))).and(col(PER).is_null().or(d.gt(lit(0.0))));
+    Ok(when(col(METHOD).eq(lit("wilson")).and(wilson_ok), wilson(high)?)
+        .when(col(METHOD).eq(lit("poisson")).and(poisson_ok), scaled)
+        .otherwise(null_f64())?)
+}
+
+/// The comparison of the interval with a benchmark column, as `statistics::compare`.
+fn compared(benchmark: &str) -> Result<Expr, CompileError> {
+    let b = col(benchmark);
+    let by = |better: &str, worse: &str, plain: &str| {
+        when(col(POLARITY).eq(lit("high")), lit(better.to_string()))
+            .when(col(POLARITY).eq(lit("low")), lit(worse.to_string()))
+            .otherwise(lit(plain.to_string()))
+    };
+    Ok(when(col("ci_low").is_null().or(col("ci_high").is_null()).or(b.clone().is_null()), lit("not_compared"))
+        .when(col("ci_low").gt(b.clone()), by("better", "worse", "higher")?)
+        .when(col("ci_high").lt(b), by("worse", "better", "lower")?)
+        .otherwise(lit("similar"))?)
+}
+
+/// The result table's columns from the long rows with their hidden columns: the intervals,
+/// then the comparisons, then `columns` in order.
+pub fn finish(plan: LogicalPlanBuilder, levels: &[f64], columns: &[&str]) -> Result<LogicalPlanBuilder, CompileError> {
+    let computed = ["ci_low", "ci_high", "compared_england", "compared_sn"];
+    let mut keep: Vec<Expr> = columns.iter().filter(|c| !computed.contains(c)).map(|c| col(*c)).collect();
+    keep.extend(HIDDEN.iter().map(|c| col(*c)));
+    let mut with_next = keep.clone();
+    with_next.push((col(COUNT) + lit(1.0)).alias(NEXT));
+    let plan = plan.project(with_next)?.alias("with_next")?;
+    keep.push(col(NEXT));
+    let mut with_bases = keep.clone();
+    // Only from 10 events: below that the exact limits stand, and a count of 0 divides by 0.
+    let from_ten = |e: Expr| when(col(COUNT).gt_eq(lit(BYAR_FROM)), e).otherwise(null_f64());
+    with_bases.push(from_ten(byar_base(false))?.alias(BYAR_LOW));
+    with_bases.push(from_ten(byar_base(true))?.alias(BYAR_HIGH));
+    let bases = plan.project(with_bases)?.alias("with_bases")?;
+    let mut with_limits = keep.clone();
+    with_limits.push(limit(levels, false)?.alias("ci_low"));
+    with_limits.push(limit(levels, true)?.alias("ci_high"));
+    let limits = bases.project(with_limits)?.alias("with_intervals")?;
+    let mut all = keep;
+    all.extend([col("ci_low"), col("ci_high")]);
+    all.push(compared("benchmark_england")?.alias("compared_england"));
+    all.push(compared("benchmark_sn")?.alias("compared_sn"));
+    let compared = limits.project(all)?.alias("with_comparisons")?;
+    Ok(compared.project(columns.iter().map(|c| col(*c)).collect::<Vec<_>>())?)
+}
