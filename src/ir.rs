@@ -377,6 +377,13 @@ pub struct IntervalSpec {
     pub confidence: Option<f64>,
 }
 
+impl IntervalSpec {
+    /// The level in percent: the measure's own, else the project's.
+    pub fn level(&self, project: f64) -> f64 {
+        self.confidence.unwrap_or(project)
+    }
+}
+
 /// One breakdown of a measure: a result row per value of `expr`, under `name`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Breakdown {

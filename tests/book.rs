@@ -6,15 +6,17 @@ use scorebook::{book, project};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn the_book() -> (scorebook::ir::Project, Vec<scorebook::results::ResultRow>) {
-    let project = project::check_paths(&[PathBuf::from("rules")]).unwrap().1.project.unwrap();
-    let options = RunOptions {
-        as_of: Some("2013-09-30".parse().unwrap()),
-        data_dir: Some(PathBuf::from("tests/fixtures/edge")),
-        ..RunOptions::default()
-    };
+/// The project at `rules` run over `data` as of a date.
+fn run(rules: &Path, data: &Path, as_of: &str) -> (scorebook::ir::Project, Vec<scorebook::results::ResultRow>) {
+    let project = project::check_paths(&[rules.to_path_buf()]).unwrap().1.project.unwrap();
+    let options =
+        RunOptions { as_of: Some(as_of.parse().unwrap()), data_dir: Some(data.to_path_buf()), ..RunOptions::default() };
     let out = tokio::runtime::Runtime::new().unwrap().block_on(engine::run(&project, None, &options)).unwrap();
     (project, out.rows)
+}
+
+fn the_book() -> (scorebook::ir::Project, Vec<scorebook::results::ResultRow>) {
+    run(Path::new("rules"), Path::new("tests/fixtures/edge"), "2013-09-30")
 }
 
 fn layout(project: &scorebook::ir::Project, rows: &[scorebook::results::ResultRow]) -> book::Book {
@@ -134,14 +136,8 @@ fn markdown_is_a_table_of_every_measure() {
 /// The SSDA903 book over the hand-made return: 903.1 has breakdowns by legal status, age
 /// band and sex.
 fn the_903_book() -> book::Book {
-    let project = project::check_paths(&[PathBuf::from("examples/ssda903")]).unwrap().1.project.unwrap();
-    let options = RunOptions {
-        as_of: Some("2014-03-31".parse().unwrap()),
-        data_dir: Some(PathBuf::from("tests/fixtures/ssda903")),
-        ..RunOptions::default()
-    };
-    let out = tokio::runtime::Runtime::new().unwrap().block_on(engine::run(&project, None, &options)).unwrap();
-    layout(&project, &out.rows)
+    let (project, rows) = run(Path::new("examples/ssda903"), Path::new("tests/fixtures/ssda903"), "2014-03-31");
+    layout(&project, &rows)
 }
 
 #[test]
@@ -203,13 +199,7 @@ fn half_a_place_rounds_away_from_zero_in_every_format() {
         "id,day,nights\na,2013-09-01,579\nb,2013-09-02,579\nc,2013-09-03,579\nd,2013-09-04,580\n",
     )
     .unwrap();
-    let project = project::check_paths(&[dir.path().join("book.ind")]).unwrap().1.project.unwrap();
-    let options = RunOptions {
-        as_of: Some("2013-09-30".parse().unwrap()),
-        data_dir: Some(dir.path().to_path_buf()),
-        ..RunOptions::default()
-    };
-    let rows = tokio::runtime::Runtime::new().unwrap().block_on(engine::run(&project, None, &options)).unwrap().rows;
+    let (project, rows) = run(&dir.path().join("book.ind"), dir.path(), "2013-09-30");
     let sep = rows.iter().find(|r| r.period_label == "2013-09").unwrap();
     assert_eq!(sep.value, Some(579.25));
     assert!(results::to_csv(&rows).contains(",579.25,"), "data formats keep the value unrounded");

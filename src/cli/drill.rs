@@ -77,7 +77,7 @@ fn counted(batches: &[datafusion::arrow::record_batch::RecordBatch], entity: Opt
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::util::display::array_value_to_string;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let rows = format!("{rows} row{}", if rows == 1 { "" } else { "s" });
     let has_numerator = batches.iter().any(|b| b.column_by_name("in_numerator").is_some());
     match entity {
         Some(e) => {
@@ -101,7 +101,7 @@ fn counted(batches: &[datafusion::arrow::record_batch::RecordBatch], entity: Opt
                 s.push_str(&format!(", {} of them in the numerator", meeting.len()));
             }
             s.push(')');
-            (plural(rows, "row", "rows"), s)
+            (rows, s)
         }
         None => {
             let in_numerator: usize = batches
@@ -110,7 +110,7 @@ fn counted(batches: &[datafusion::arrow::record_batch::RecordBatch], entity: Opt
                 .map(|c| c.as_boolean().true_count())
                 .sum();
             let s = if has_numerator { format!(", {in_numerator} of them in the numerator") } else { String::new() };
-            (plural(rows, "row", "rows"), s)
+            (rows, s)
         }
     }
 }

@@ -123,7 +123,6 @@ pub(crate) fn failed(message: impl std::fmt::Display) -> u8 {
     exit::FAILED
 }
 
-/// Colour on a terminal, unless NO_COLOR is set.
 /// Colour on a terminal, unless `NO_COLOR` is set to anything but an empty string
 /// (no-color.org); `CLICOLOR_FORCE` (not `0`) colours even when the output is not a terminal.
 pub(crate) fn use_colour(stream: &impl std::io::IsTerminal) -> bool {

@@ -21,6 +21,11 @@ pub fn column(qualifier: &str, name: &str) -> Expr {
     Expr::Column(Column::new(Some(qualifier), name))
 }
 
+/// A missing text value, typed, so that it stays text when unparsed to SQL.
+pub fn null_text() -> Expr {
+    datafusion::prelude::cast(lit(ScalarValue::Null), datafusion::arrow::datatypes::DataType::Utf8)
+}
+
 /// A missing number, typed, so that it stays a DOUBLE when unparsed to SQL.
 pub fn null_f64() -> Expr {
     datafusion::prelude::cast(lit(ScalarValue::Null), datafusion::arrow::datatypes::DataType::Float64)

@@ -5,6 +5,7 @@
 //! 9 events at each level the book uses, Byar's with `power` and `sqrt` from 10) and then the
 //! comparisons with England and the neighbours.
 
+use super::exprs::{null_f64, null_text};
 use super::CompileError;
 use crate::ir::{IntervalMethod, Measure, Polarity, Unit};
 use crate::statistics::{self, BYAR_FROM};
@@ -12,7 +13,6 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::functions::math::expr_fn::{power, sqrt};
 use datafusion::logical_expr::{when, Expr, LogicalPlanBuilder};
 use datafusion::prelude::{cast, col, lit};
-use datafusion::scalar::ScalarValue;
 
 const METHOD: &str = "ci_method";
 const LEVEL: &str = "ci_level";
@@ -24,22 +24,9 @@ const POLARITY: &str = "ci_polarity";
 /// The hidden columns the script's final projections read.
 pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY];
 
-fn null_f64() -> Expr {
-    cast(lit(ScalarValue::Null), DataType::Float64)
-}
-
-fn null_text() -> Expr {
-    cast(lit(ScalarValue::Null), DataType::Utf8)
-}
-
-/// A measure's level: its own, else the project's.
-pub fn level(m: &Measure, project_level: f64) -> f64 {
-    m.interval.confidence.unwrap_or(project_level)
-}
-
 /// The hidden columns of one row: `numerator` and `value` are the row's cells.
 pub fn row_columns(m: &Measure, project_level: f64, numerator: &Expr, value: &Expr) -> Vec<Expr> {
-    let level = level(m, project_level);
+    let level = m.interval.level(project_level);
     let z = statistics::z(level);
     let (method, count, per) = match (m.interval.method, m.unit, z) {
         (Some(IntervalMethod::Wilson), _, Some(_)) => ("wilson", null_f64(), null_f64()),

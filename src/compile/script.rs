@@ -4,7 +4,7 @@
 //! computed next to the data. Benchmarks are the figures written in the rules; benchmarks from
 //! published data need the published files and come from `scorebook run`.
 
-use super::exprs::{binary, date_lit, null_f64};
+use super::exprs::{binary, date_lit, null_f64, null_text};
 use super::sql::{self, Dialect};
 use super::{cell_name, intervals, BookPlan, CompileError, CALENDAR_TABLE};
 use crate::calendar::working_days::{HolidayList, FIRST_DAY, LAST_DAY};
@@ -16,7 +16,6 @@ use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::logical_expr::builder::LogicalTableSource;
 use datafusion::logical_expr::{when, Expr, LogicalPlanBuilder};
 use datafusion::prelude::{cast, col, lit};
-use datafusion::scalar::ScalarValue;
 use std::sync::Arc;
 
 /// The CTE holding a part's totals row, and each of its breakdowns' rows.
@@ -214,7 +213,7 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
         .map(|c| col(*c).sort(true, true))
         .collect::<Vec<_>>();
     let mut levels: Vec<f64> =
-        measures.iter().map(|&(i, _)| intervals::level(&x.project.measures[i], x.confidence)).collect();
+        measures.iter().map(|&(i, _)| x.project.measures[i].interval.level(x.confidence)).collect();
     levels.sort_by(f64::total_cmp);
     levels.dedup();
     let sorted = super::union_all(per_measure)?.sort(sort)?;
@@ -239,10 +238,6 @@ struct Cells<'a> {
 
 fn text(s: &str) -> Expr {
     lit(s.to_string())
-}
-
-fn null_text() -> Expr {
-    cast(lit(ScalarValue::Null), DataType::Utf8)
 }
 
 fn number(v: Option<f64>) -> Expr {

@@ -305,22 +305,15 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
                 }
             }
         }
+        named.extend(m.definition.entity());
         match &m.definition {
-            crate::ir::Definition::Count { distinct, .. } => named.extend(distinct.as_deref()),
-            crate::ir::Definition::Proportion { distinct, numerator, .. } => {
-                named.extend(distinct.as_deref());
-                exprs.push(numerator);
-            }
-            crate::ir::Definition::Rate { distinct, summed, population, .. } => {
-                named.extend(distinct.as_deref());
+            crate::ir::Definition::Count { .. } => {}
+            crate::ir::Definition::Proportion { numerator, .. } => exprs.push(numerator),
+            crate::ir::Definition::Rate { summed, population, .. } => {
                 exprs.extend(summed);
                 whole.extend(project.population(population).map(|p| p.source.as_str()));
             }
-            crate::ir::Definition::Aggregate { expr, distinct, .. } => {
-                named.extend(distinct.as_deref());
-                exprs.push(expr);
-            }
-            crate::ir::Definition::Derived { expr } => exprs.push(expr),
+            crate::ir::Definition::Aggregate { expr, .. } | crate::ir::Definition::Derived { expr } => exprs.push(expr),
         }
         exprs.extend(m.breakdowns.iter().map(|b| &b.expr));
         if let Some(p) = &m.benchmarks.published {
@@ -487,8 +480,8 @@ pub async fn load(
     for binding in bindings {
         let source = project.source(&binding.source).expect("bindings are made for declared sources");
         let kind = binding.files.first().and_then(|f| FileKind::of(f)).unwrap_or(FileKind::Csv);
+        let may_lack = unread.get(&source.name).cloned().unwrap_or_default();
         if matches!(kind, FileKind::Parquet | FileKind::ArrowIpc) {
-            let may_lack = unread.get(&source.name).cloned().unwrap_or_default();
             match register_columnar(ctx, source, binding, kind, &may_lack).await {
                 Ok(r) => report.files.push(r),
                 Err(DataError::Schema(p)) => schema_problems.extend(p),
@@ -497,10 +490,7 @@ pub async fn load(
             continue;
         }
         let mut batches = Vec::new();
-        let reading = readers::Reading {
-            skip_bad_rows: options.skip_bad_rows,
-            may_lack: unread.get(&source.name).cloned().unwrap_or_default(),
-        };
+        let reading = readers::Reading { skip_bad_rows: options.skip_bad_rows, may_lack };
         for file in &binding.files {
             let read = match FileKind::of(file).unwrap_or(FileKind::Csv) {
                 FileKind::NdJson => readers::read_ndjson(file, source, &reading),

@@ -385,11 +385,7 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
             .transpose()
             .map_err(|e| RunError::Invalid(e.to_string()))?
             .unwrap_or_default(),
-        confidence: config
-            .map(Config::confidence)
-            .transpose()
-            .map_err(|e| RunError::Invalid(e.to_string()))?
-            .unwrap_or(crate::statistics::DEFAULT_CONFIDENCE),
+        confidence: project_confidence(config)?,
     };
     #[cfg(feature = "ballista")]
     if options.cluster != Cluster::Local {
@@ -534,6 +530,15 @@ pub struct Judging {
     pub confidence: f64,
 }
 
+/// The project's confidence level: `[statistics] confidence` in scorebook.toml, else 95.
+pub fn project_confidence(config: Option<&Config>) -> Result<f64, RunError> {
+    config
+        .map(Config::confidence)
+        .transpose()
+        .map_err(|e| RunError::Invalid(e.to_string()))
+        .map(|c| c.unwrap_or(statistics::DEFAULT_CONFIDENCE))
+}
+
 /// Fills a row's target, RAG rating, direction of travel, judgement, confidence interval
 /// and comparisons with the benchmarks.
 fn judge(m: &crate::ir::Measure, row: &mut ResultRow, previous: Option<f64>, judging: &Judging) {
@@ -560,7 +565,7 @@ fn judge(m: &crate::ir::Measure, row: &mut ResultRow, previous: Option<f64>, jud
     row.rag = rag.map(|c| c.name().to_string());
     row.direction = direction.map(|d| d.name().to_string());
     row.judgement = Some(judged.name().to_string());
-    let confidence = m.interval.confidence.unwrap_or(judging.confidence);
+    let confidence = m.interval.level(judging.confidence);
     let interval =
         statistics::measure_interval(m.interval.method, m.unit, row.numerator, row.denominator, row.value, confidence);
     let better = statistics::higher_is_better(m.polarity);

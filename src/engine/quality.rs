@@ -116,16 +116,9 @@ fn checks_for(m: &Measure, source: &Source) -> Checks {
         }
     };
     let mut dates: Vec<String> = Vec::new();
-    match &rows.selection {
-        Selection::All => {}
-        Selection::EventIn(c) | Selection::LatestSnapshot(c) => {
-            read(c);
-            dates.push(c.clone());
-        }
-        Selection::OpenAtEnd { start, .. } | Selection::OpenDuring { start, .. } => {
-            read(start);
-            dates.push(start.clone());
-        }
+    if let Some(c) = placing_column(m) {
+        read(c);
+        dates.push(c.to_string());
     }
     let mut exprs: Vec<&Expr> = rows.filters.iter().chain(&rows.exclusions).collect();
     match &m.definition {

@@ -62,11 +62,7 @@ pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRe
         periods: &periods,
         holidays: &holidays,
         default_rag: config.map_or_else(Default::default, Config::default_rag),
-        confidence: config
-            .map(Config::confidence)
-            .transpose()
-            .map_err(|e| RunError::Invalid(e.to_string()))?
-            .unwrap_or(crate::statistics::DEFAULT_CONFIDENCE),
+        confidence: super::project_confidence(config)?,
         as_of: request.as_of,
         chosen: request.chosen,
         dialect: request.dialect,

@@ -131,10 +131,7 @@ pub fn check(project: &Project, rows: &[ResultRow], e: &Expectation) -> Option<F
     let wanted = label(&e.period);
     let row = rows.iter().find(|r| {
         &r.reference == reference
-            && match &wanted {
-                Some(l) => &r.period_label == l,
-                None => r.period_kind == PeriodKind::Ytd,
-            }
+            && in_period(r, &wanted)
             && match &e.breakdown {
                 None => r.breakdown.is_none(),
                 Some((c, v)) => r.breakdown.as_deref() == Some(c) && r.breakdown_value.as_deref() == v.as_deref(),
@@ -187,18 +184,19 @@ pub fn check(project: &Project, rows: &[ResultRow], e: &Expectation) -> Option<F
     Some(failure(expected_text(&e.expected), actual))
 }
 
+/// Is the row of the period labelled `wanted` (the `ytd` row when `None`)?
+fn in_period(r: &ResultRow, wanted: &Option<String>) -> bool {
+    match wanted {
+        Some(l) => &r.period_label == l,
+        None => r.period_kind == PeriodKind::Ytd,
+    }
+}
+
 /// What the run has instead of the row an expectation looked for: the measure's breakdown
 /// values in that period, or its periods.
 fn missing_row(rows: &[ResultRow], reference: &str, wanted: &Option<String>, e: &Expectation) -> String {
     let of_measure: Vec<&ResultRow> = rows.iter().filter(|r| r.reference == reference).collect();
-    let in_period: Vec<&ResultRow> = of_measure
-        .iter()
-        .copied()
-        .filter(|r| match wanted {
-            Some(l) => &r.period_label == l,
-            None => r.period_kind == PeriodKind::Ytd,
-        })
-        .collect();
+    let of_period: Vec<&ResultRow> = of_measure.iter().copied().filter(|r| in_period(r, wanted)).collect();
     let list = |mut items: Vec<String>| {
         items.dedup();
         let more = items.len().saturating_sub(12);
@@ -212,21 +210,21 @@ fn missing_row(rows: &[ResultRow], reference: &str, wanted: &Option<String>, e: 
     if of_measure.is_empty() {
         return format!("no row: the run computed nothing for `{}`", e.measure);
     }
-    if in_period.is_empty() {
+    if of_period.is_empty() {
         let periods: Vec<String> =
             of_measure.iter().filter(|r| r.breakdown.is_none()).map(|r| r.period_label.clone()).collect();
         return format!("no row for that period: the run has {}", list(periods));
     }
     match &e.breakdown {
         Some((column, value)) => {
-            let values: Vec<String> = in_period
+            let values: Vec<String> = of_period
                 .iter()
                 .filter(|r| r.breakdown.as_deref() == Some(column.as_str()))
                 .map(|r| r.breakdown_value.clone().unwrap_or_else(|| "missing".into()))
                 .collect();
             let value = value.as_deref().unwrap_or("missing");
             if values.is_empty() {
-                let by: Vec<String> = in_period.iter().filter_map(|r| r.breakdown.clone()).collect();
+                let by: Vec<String> = of_period.iter().filter_map(|r| r.breakdown.clone()).collect();
                 if by.is_empty() {
                     format!("no row: the run has no breakdown of `{}` (only its total)", e.measure)
                 } else {
