@@ -72,6 +72,9 @@ pub struct ResultRow {
     /// `similar` (`better`/`worse` with a polarity), or `not_compared`.
     pub compared_england: String,
     pub compared_sn: String,
+    /// The level of the interval, in percent (95.0), when there is one.
+    #[serde(skip)]
+    pub confidence: Option<f64>,
     /// Decimal places for display.
     #[serde(skip)]
     pub precision: u8,
@@ -100,6 +103,7 @@ pub fn suppress(rows: &mut [ResultRow], n: f64) {
             r.value = None;
             r.ci_low = None;
             r.ci_high = None;
+            r.confidence = None;
             r.compared_england = "not_compared".into();
             r.compared_sn = "not_compared".into();
             r.rag = None;
@@ -173,20 +177,23 @@ pub fn to_csv(rows: &[ResultRow]) -> String {
     out
 }
 
+/// The columns that hold numbers; the others hold text.
+pub const NUMERIC_COLUMNS: &[&str] = &[
+    "numerator",
+    "denominator",
+    "value",
+    "target",
+    "benchmark_sn",
+    "benchmark_england",
+    "benchmark_la",
+    "benchmark_sn_neighbours",
+    "ci_low",
+    "ci_high",
+];
+
 /// The rows as an Arrow batch (for Parquet): text columns, and numbers as Float64.
 pub fn to_batch(rows: &[ResultRow]) -> RecordBatch {
-    let numeric = [
-        "numerator",
-        "denominator",
-        "value",
-        "target",
-        "benchmark_sn",
-        "benchmark_england",
-        "benchmark_la",
-        "benchmark_sn_neighbours",
-        "ci_low",
-        "ci_high",
-    ];
+    let numeric = NUMERIC_COLUMNS;
     let fields: Vec<Field> = COLUMNS
         .iter()
         .map(|c| Field::new(*c, if numeric.contains(c) { DataType::Float64 } else { DataType::Utf8 }, true))
@@ -230,13 +237,43 @@ pub fn display_value(v: Option<f64>, precision: u8) -> String {
     }
 }
 
+/// A value's confidence interval for display, at the measure's places: `55.3 to 73.6`.
+pub fn display_interval(row: &ResultRow) -> String {
+    match (row.ci_low, row.ci_high) {
+        (Some(l), Some(h)) => {
+            format!("{} to {}", display_value(Some(l), row.precision), display_value(Some(h), row.precision))
+        }
+        _ => String::new(),
+    }
+}
+
+/// A comparison with a benchmark for display: empty where nothing was compared.
+pub fn display_comparison(compared: &str) -> &str {
+    if compared == "not_compared" {
+        ""
+    } else {
+        compared
+    }
+}
+
 /// The terminal table: one line per measure and period, values rounded for display, with
-/// the judgement a book is read by (target, RAG, direction of travel). With `colour`, RAG
-/// text is coloured (red, yellow for amber, green) with ANSI escapes.
+/// the judgement a book is read by (target, RAG, direction of travel) and, when any measure has
+/// one, the confidence interval and its comparison with England and the statistical neighbours.
+/// With `colour`, RAG text is coloured (red, yellow for amber, green) with ANSI escapes.
 pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
-    let header =
-        ["ref", "period", "numerator", "denominator", "value", "target", "rag", "direction", "breakdown", "title"];
-    const RAG: usize = 6;
+    let intervals = rows.iter().any(|r| r.ci_low.is_some());
+    let mut header = vec!["ref", "period", "numerator", "denominator", "value"];
+    if intervals {
+        header.push("interval");
+    }
+    header.extend(["target", "rag", "direction"]);
+    if intervals {
+        header.extend(["vs england", "vs sn"]);
+    }
+    header.extend(["breakdown", "title"]);
+    let rag = header.iter().position(|h| *h == "rag").expect("rag is a column");
+    let right: Vec<bool> =
+        header.iter().map(|h| matches!(*h, "numerator" | "denominator" | "value" | "interval" | "target")).collect();
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -247,7 +284,7 @@ pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
                 (Some(d), _) => format!("{} {d}", crate::book::arrow(Some(d))),
                 _ => String::new(),
             };
-            vec![
+            let mut cells = vec![
                 r.reference.clone(),
                 r.period_label.clone(),
                 if r.suppressed && r.numerator.is_none() && r.unit != "count" {
@@ -257,21 +294,26 @@ pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
                 },
                 r.denominator.map(|d| display_value(Some(d), if d.fract() == 0.0 { 0 } else { 1 })).unwrap_or_default(),
                 if r.suppressed { "c".to_string() } else { display_value(r.value, r.precision) },
-                display_value(r.target, r.precision),
-                r.rag.clone().unwrap_or_default(),
-                direction,
-                match (&r.breakdown, &r.breakdown_value) {
-                    (Some(b), v) => format!("{b}={}", v.as_deref().unwrap_or("(missing)")),
-                    _ => String::new(),
-                },
-                r.title.clone(),
-            ]
+            ];
+            if intervals {
+                cells.push(display_interval(r));
+            }
+            cells.extend([display_value(r.target, r.precision), r.rag.clone().unwrap_or_default(), direction]);
+            if intervals {
+                cells.push(display_comparison(&r.compared_england).to_string());
+                cells.push(display_comparison(&r.compared_sn).to_string());
+            }
+            cells.push(match (&r.breakdown, &r.breakdown_value) {
+                (Some(b), v) => format!("{b}={}", v.as_deref().unwrap_or("(missing)")),
+                _ => String::new(),
+            });
+            cells.push(r.title.clone());
+            cells
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
         .map(|i| body.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
         .collect();
-    let right = [false, false, true, true, true, true, false, false, false, false];
     let line = |cells: &[String], paint: bool| -> String {
         let parts: Vec<String> = cells
             .iter()
@@ -285,7 +327,7 @@ pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
                     "green" => "32",
                     _ => "",
                 };
-                if paint && i == RAG && !code.is_empty() {
+                if paint && i == rag && !code.is_empty() {
                     format!("\x1b[1;{code}m{c}\x1b[0m{}", &padded[c.len()..])
                 } else {
                     padded
@@ -294,7 +336,7 @@ pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
             .collect();
         parts.join("  ").trim_end().to_string()
     };
-    let mut out = line(&header.map(String::from), false);
+    let mut out = line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>(), false);
     out.push('\n');
     out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
     out.push('\n');
@@ -346,6 +388,7 @@ mod tests {
             ci_high: Some(9.0),
             compared_england: "similar".into(),
             compared_sn: "similar".into(),
+            confidence: Some(95.0),
             precision: 1,
             suppressed: false,
         }
@@ -389,6 +432,22 @@ mod tests {
         assert_eq!(shown(-0.04, 1), "0.0");
         assert_eq!(shown(12.0, 0), "12");
         assert_eq!(display_value(None, 1), "");
+    }
+
+    #[test]
+    fn table_shows_the_interval_and_comparisons_when_a_measure_has_one() {
+        let mut with = row("percent", Some(65.0), Some(100.0), Some(65.0));
+        (with.ci_low, with.ci_high) = (Some(55.25443), Some(73.63577));
+        with.compared_england = "better".into();
+        with.compared_sn = "not_compared".into();
+        let table = to_table(&[with.clone()], false);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].contains("value      interval  target") && lines[0].contains("vs england  vs sn"), "{table}");
+        assert!(lines[2].contains(" 65.0  55.3 to 73.6 ") && lines[2].contains(" better "), "{table}");
+        let mut without = with;
+        (without.ci_low, without.ci_high) = (None, None);
+        let table = to_table(&[without], false);
+        assert!(!table.contains("interval") && !table.contains("vs england"), "{table}");
     }
 
     #[test]

@@ -80,6 +80,24 @@ fn html_renders_every_measure_and_its_rag_in_chromium() {
     assert!(dom.contains("<td class=\"rag red\">Red</td>"), "no red RAG cell rendered");
     assert!(dom.contains("id=\"tracker\""));
     assert!(dom.contains("<svg class=\"trend\""));
+    // Intervals as text under each value and as whiskers: 2.1a is 2 of 3 in September, Wilson
+    // 20.8 to 93.9 at 95%.
+    let row_21a = dom.lines().find(|l| l.starts_with("<tr data-ref=\"2.1a\">")).unwrap();
+    assert!(
+        row_21a.contains(
+            "<td class=\"num\" title=\"95% confidence interval: 20.8 to 93.9\">66.7%<span class=\"ci\">20.8–93.9</span></td>"
+        ),
+        "{row_21a}"
+    );
+    assert!(dom.contains("<path class=\"whisker\""), "no whiskers on the trend lines");
+    // Benchmark cells coloured by the comparison, with the words for screen readers, and a legend.
+    assert!(
+        row_21a.contains("<td class=\"num cmp-similar\" title=\"the interval is similar to the benchmark\">77.0"),
+        "{row_21a}"
+    );
+    let row_11b = dom.lines().find(|l| l.starts_with("<tr data-ref=\"1.1b\">")).unwrap();
+    assert!(row_11b.contains("<td class=\"num cmp-lower\""), "{row_11b}");
+    assert!(dom.contains("<span class=\"key\" style=\"background:#e3e3e3\">Similar to the benchmark</span>"));
 
     let shot = out_dir.join("book.png");
     let status = headless(&browser, profile.path())
@@ -89,16 +107,38 @@ fn html_renders_every_measure_and_its_rag_in_chromium() {
         .unwrap();
     assert!(status.status.success());
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "the screenshot is empty");
+    // The screenshot shows the comparison fills and the whiskers' grey.
+    let pixels = screenshot_pixels(&shot);
+    for (colour, what) in
+        [([0xe3, 0xe3, 0xe3], "similar"), ([0xb2, 0xab, 0xd2], "lower"), ([0x8c, 0x8c, 0x8c], "whiskers")]
+    {
+        let n = pixels.iter().filter(|p| **p == colour).count();
+        assert!(n > 50, "the screenshot has {n} pixels of the {what} colour");
+    }
     eprintln!("screenshot of the book: {}", shot.display());
+}
+
+/// The RGB pixels of a PNG screenshot.
+fn screenshot_pixels(path: &Path) -> Vec<[u8; 3]> {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let step = match frame.color_type {
+        png::ColorType::Rgba => 4,
+        png::ColorType::Rgb => 3,
+        other => panic!("a screenshot in {other:?}"),
+    };
+    buf[..frame.buffer_size()].chunks(step).map(|p| [p[0], p[1], p[2]]).collect()
 }
 
 #[test]
 fn xlsx_has_both_sheets_with_values_and_rag_text() {
     use calamine::{Data, Reader, Xlsx};
-    let (project, rows) = the_book();
-    let bytes = book::to_xlsx(&layout(&project, &rows)).unwrap();
+    let (project, result_rows) = the_book();
+    let bytes = book::to_xlsx(&layout(&project, &result_rows)).unwrap();
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
-    assert_eq!(wb.sheet_names(), ["Performance Book", "Target Tracker"]);
+    assert_eq!(wb.sheet_names(), ["Performance Book", "Target Tracker", "Results"]);
     let book = wb.worksheet_range("Performance Book").unwrap();
     let rows: Vec<Vec<Data>> = book.rows().map(|r| r.to_vec()).collect();
     // The book's title and as-of date head the sheet; the table starts below them.
@@ -119,6 +159,24 @@ fn xlsx_has_both_sheets_with_values_and_rag_text() {
     let refs: Vec<String> =
         tracker.rows().skip_while(|r| r[0] != Data::String("Theme".into())).skip(1).map(|r| r[1].to_string()).collect();
     assert_eq!(refs, ["2.3", "2.4a", "2.5", "2.9", "2.11", "2.12", "3.2", "3.3", "3.7", "4.1", "4.2", "4.5"]);
+    // The Results sheet is the result table, intervals and comparisons included.
+    let results = wb.worksheet_range("Results").unwrap();
+    let table: Vec<Vec<Data>> = results.rows().map(|r| r.to_vec()).collect();
+    let names: Vec<String> = table[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(names, scorebook::results::COLUMNS);
+    let col = |n: &str| names.iter().position(|c| c == n).unwrap();
+    let sep_21a = table
+        .iter()
+        .find(|r| {
+            r[col("ref")] == Data::String("2.1a".into()) && r[col("period_label")] == Data::String("2013-09".into())
+        })
+        .unwrap();
+    let expected = result_rows.iter().find(|r| r.reference == "2.1a" && r.period_label == "2013-09").unwrap();
+    assert_eq!(sep_21a[col("value")], Data::Float(expected.value.unwrap()));
+    assert_eq!(sep_21a[col("ci_low")], Data::Float(expected.ci_low.unwrap()));
+    assert_eq!(sep_21a[col("ci_high")], Data::Float(expected.ci_high.unwrap()));
+    assert_eq!(sep_21a[col("compared_sn")], Data::String("similar".into()));
+    assert_eq!(table.len(), 1 + result_rows.len());
 }
 
 #[test]
@@ -169,7 +227,7 @@ fn breakdowns_are_shown_under_their_measure_in_every_book_format() {
             )
         })
         .expect("a legal_status C2 row");
-    assert!(c2_row.contains(&format!("<td class=\"num\">{}</td>", sep.value.unwrap())), "{c2_row}");
+    assert!(c2_row.contains(&format!(">{}<span class=\"ci\">", sep.value.unwrap())), "{c2_row}");
 
     // XLSX: grouped rows under the measure, the label indented.
     use calamine::{Data, Reader, Xlsx};

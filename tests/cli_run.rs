@@ -449,3 +449,74 @@ fn a_file_may_lack_an_optional_column_no_measure_reads() {
     drop_column("LS");
     run().code(2).stderr(predicate::str::contains("column `LS`: expected a column headed `LS` (text)"));
 }
+
+/// 2.1a in September 2013 is 2 of 3 (66.7%): its Wilson interval at 95% and its comparison with
+/// the neighbours' 79.0 and England's 77.0 reach every output format.
+#[test]
+fn intervals_and_comparisons_reach_every_format() {
+    let (low, high) = {
+        let i = scorebook::statistics::wilson(2.0, 3.0, 95.0).unwrap();
+        (i.low, i.high)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let write = |format: &str, file: &str| {
+        let out = dir.path().join(file);
+        let args = ["--format", format, "--out", out.to_str().unwrap(), "--measure", "2.1a"];
+        scorebook().args(run_args("tests/fixtures/edge", &args)).assert().code(0);
+        out
+    };
+
+    let csv = std::fs::read_to_string(write("csv", "book.csv")).unwrap();
+    let september = csv.lines().find(|l| l.starts_with("2.1a,") && l.contains(",month,2013-09,")).unwrap();
+    assert!(september.ends_with(&format!(",{low},{high},similar,similar")), "{september}");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(write("json", "book.json")).unwrap()).unwrap();
+    let row = json["results"].as_array().unwrap().iter().find(|r| r["period_label"] == "2013-09").unwrap();
+    assert_eq!((row["ci_low"].as_f64(), row["ci_high"].as_f64()), (Some(low), Some(high)));
+    assert_eq!((&row["compared_england"], &row["compared_sn"]), (&"similar".into(), &"similar".into()));
+
+    use datafusion::arrow::array::{AsArray, RecordBatch};
+    use datafusion::arrow::datatypes::Float64Type;
+    let file = std::fs::File::open(write("parquet", "book.parquet")).unwrap();
+    let batches: Vec<RecordBatch> =
+        datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let batch = &batches[0];
+    let at = (0..batch.num_rows())
+        .find(|&i| batch.column_by_name("period_label").unwrap().as_string::<i32>().value(i) == "2013-09")
+        .unwrap();
+    let number = |c: &str| batch.column_by_name(c).unwrap().as_primitive::<Float64Type>().value(at);
+    assert_eq!((number("ci_low"), number("ci_high")), (low, high));
+    assert_eq!(batch.column_by_name("compared_sn").unwrap().as_string::<i32>().value(at), "similar");
+
+    let table = stdout_of(run_args("tests/fixtures/edge", &["--measure", "2.1a"]));
+    assert!(table.lines().next().unwrap().contains("interval"), "{table}");
+    let line = table.lines().find(|l| l.contains("2013-09 ")).unwrap();
+    assert!(line.contains(" 66.7  20.8 to 93.9 ") && line.contains(" similar "), "{line}");
+
+    let html = std::fs::read_to_string(write("html", "book.html")).unwrap();
+    assert!(html.contains("title=\"95% confidence interval: 20.8 to 93.9\">66.7%<span class=\"ci\">20.8–93.9</span>"));
+    assert!(html.contains("<td class=\"num cmp-similar\""));
+
+    use calamine::{Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = calamine::open_workbook(write("xlsx", "book.xlsx")).unwrap();
+    let results = wb.worksheet_range("Results").unwrap();
+    let header: Vec<String> = results.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    let col = |n: &str| header.iter().position(|c| c == n).unwrap();
+    let row = results.rows().find(|r| r[col("period_label")] == Data::String("2013-09".into())).unwrap();
+    assert_eq!((&row[col("ci_low")], &row[col("ci_high")]), (&Data::Float(low), &Data::Float(high)));
+    assert_eq!(row[col("compared_england")], Data::String("similar".into()));
+
+    // With disclosure control the interval goes with the value it would reveal.
+    let out = dir.path().join("suppressed.csv");
+    let args = ["--format", "csv", "--out", out.to_str().unwrap(), "--measure", "2.1a", "--suppress", "5"];
+    scorebook().args(run_args("tests/fixtures/edge", &args)).assert().code(0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let september = text.lines().find(|l| l.contains(",month,2013-09,")).unwrap();
+    assert!(september.ends_with(",,,not_compared,not_compared"), "{september}");
+}

@@ -20,25 +20,42 @@ fn capitalised(s: &str) -> String {
     c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
-/// A small line of the monthly values, as inline SVG.
+/// A small line of the monthly values, as inline SVG, with each month's confidence interval
+/// as a whisker behind it when the measure has intervals.
 fn trend(reference: &str, cells: &[ResultRow]) -> String {
-    let values: Vec<f64> =
-        cells.iter().filter(|r| r.period_kind == PeriodKind::Month && !r.suppressed).filter_map(|r| r.value).collect();
-    if values.len() < 2 {
+    let months: Vec<&ResultRow> =
+        cells.iter().filter(|r| r.period_kind == PeriodKind::Month && !r.suppressed && r.value.is_some()).collect();
+    if months.len() < 2 {
         return String::new();
     }
-    let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    let (w, h) = (80.0, 20.0);
-    let step = w / (values.len() - 1) as f64;
-    let points: Vec<String> = values
+    let whiskers = months.iter().any(|r| r.ci_low.is_some());
+    let (lo, hi) = months
         .iter()
-        .enumerate()
-        .map(|(i, v)| format!("{:.1},{:.1}", i as f64 * step, h - 2.0 - (v - lo) / span * (h - 4.0)))
-        .collect();
+        .flat_map(|r| [r.value, r.ci_low, r.ci_high])
+        .flatten()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let (w, h) = if whiskers { (96.0, 32.0) } else { (80.0, 20.0) };
+    let (inset, step) = (3.0, (w - 6.0) / (months.len() - 1) as f64);
+    let x = |i: usize| inset + i as f64 * step;
+    let y = |v: f64| h - 2.0 - (v - lo) / span * (h - 4.0);
+    let mut marks = String::new();
+    for (i, r) in months.iter().enumerate() {
+        if let (Some(l), Some(u)) = (r.ci_low, r.ci_high) {
+            let (x, yl, yu) = (x(i), y(l), y(u));
+            marks.push_str(&format!(
+                "<path class=\"whisker\" d=\"M{x:.1} {yl:.1}V{yu:.1}M{:.1} {yl:.1}h3M{:.1} {yu:.1}h3\"/>",
+                x - 1.5,
+                x - 1.5
+            ));
+        }
+    }
+    let points: Vec<String> =
+        months.iter().enumerate().filter_map(|(i, r)| r.value.map(|v| format!("{:.1},{:.1}", x(i), y(v)))).collect();
     format!(
-        "<svg class=\"trend\" width=\"80\" height=\"20\" viewBox=\"0 0 80 20\" role=\"img\" aria-label=\"trend of {}\"><polyline fill=\"none\" stroke=\"#333\" stroke-width=\"1.5\" points=\"{}\"/></svg>",
+        "<svg class=\"trend\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"trend of {}{}\">{marks}<polyline fill=\"none\" stroke=\"#333\" stroke-width=\"1.5\" points=\"{}\"/></svg>",
         esc(reference),
+        if whiskers { " with confidence intervals" } else { "" },
         points.join(" ")
     )
 }
@@ -52,28 +69,75 @@ td.dir{text-align:center;font-size:16px}.meta{color:#555}
 tr.breakdown td{background:#fafbfc;font-size:12px}tr.breakdown td.label{padding-left:22px;color:#333}
 label.toggle{display:block;margin-top:3px;font-size:11px;color:#555;cursor:pointer}
 tbody:has(input.toggle:not(:checked)) tr.breakdown{display:none}
-@media print{label.toggle{display:none}}";
+.ci{display:block;font-size:10px;color:#555;font-weight:normal}
+svg .whisker{stroke:#8c8c8c;stroke-width:1;fill:none}
+body:has(#show-intervals:not(:checked)) .ci,body:has(#show-intervals:not(:checked)) svg .whisker{display:none}
+td.cmp-better{background:#0571b0;color:#fff}td.cmp-worse{background:#e66101;color:#000}
+td.cmp-similar{background:#e3e3e3}td.cmp-higher{background:#542788;color:#fff}td.cmp-lower{background:#b2abd2;color:#000}
+.legend span.key{display:inline-block;padding:1px 6px;margin:0 6px 0 2px;border:1px solid #999}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+@media print{label.toggle,label.intervals{display:none}}";
+
+/// A benchmark cell, coloured by how the measure's interval compares with it.
+fn benchmark_cell(figure: &str, compared: &str) -> String {
+    match super::comparison_label(compared) {
+        Some(label) if !figure.is_empty() => format!(
+            "<td class=\"num cmp-{compared}\" title=\"{}\">{}<span class=\"sr\"> ({label})</span></td>",
+            esc(&format!("the interval is {label}")),
+            esc(figure)
+        ),
+        _ => format!("<td class=\"num\">{}</td>", esc(figure)),
+    }
+}
+
+/// The page's key to the interval text, whiskers and benchmark colours, with the switch that
+/// hides intervals.
+fn legend(book: &Book) -> String {
+    let mut out = String::new();
+    if book.has_intervals() {
+        out.push_str("<p class=\"meta legend\"><label class=\"intervals\"><input type=\"checkbox\" id=\"show-intervals\" checked> Show confidence intervals</label> — under each value, and as whiskers on the trend line, where the measure has one.</p>\n");
+    }
+    if book.has_comparisons() {
+        out.push_str("<p class=\"meta legend\">Benchmark cells compare the latest month's confidence interval with the benchmark:");
+        for c in super::COMPARISONS {
+            let label = super::comparison_label(c).unwrap_or_default();
+            out.push_str(&format!(
+                " <span class=\"key\" style=\"{}\">{}</span>",
+                match c {
+                    "better" => "background:#0571b0;color:#fff",
+                    "worse" => "background:#e66101",
+                    "similar" => "background:#e3e3e3",
+                    "higher" => "background:#542788;color:#fff",
+                    _ => "background:#b2abd2",
+                },
+                esc(&capitalised(label))
+            ));
+        }
+        out.push_str(" Uncoloured: not compared.</p>\n");
+    }
+    out
+}
 
 /// The cells after the measure's label, RAG and period values: direction, trend, benchmarks.
 fn judgement_cells(line: &BookLine, reference: &str, cells: &[ResultRow], benchmarks: bool) -> String {
     let latest = super::latest_of(cells);
     let direction = latest.and_then(|r| r.direction.as_deref());
     let judgement = latest.and_then(|r| r.judgement.as_deref()).unwrap_or("");
-    let bench = |f: fn(&ResultRow) -> Option<f64>| {
+    let bench = |f: fn(&ResultRow) -> Option<f64>, compared: fn(&ResultRow) -> &str| {
         if benchmarks {
-            esc(&line.figure(latest.and_then(f)))
+            benchmark_cell(&line.figure(latest.and_then(f)), latest.map(compared).unwrap_or_default())
         } else {
-            String::new()
+            "<td class=\"num\"></td>".into()
         }
     };
     format!(
-        "<td class=\"dir\" title=\"{}\">{}<span class=\"meta\" style=\"font-size:11px\"> {}</span></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+        "<td class=\"dir\" title=\"{}\">{}<span class=\"meta\" style=\"font-size:11px\"> {}</span></td><td>{}</td>{}{}",
         esc(format!("{} {}", direction.unwrap_or(""), judgement).trim()),
         arrow(direction),
         esc(&judgement.replace('_', " ")),
         trend(reference, cells),
-        bench(|r| r.benchmark_sn),
-        bench(|r| r.benchmark_england)
+        bench(|r| r.benchmark_sn, |r| &r.compared_sn),
+        bench(|r| r.benchmark_england, |r| &r.compared_england)
     )
 }
 
@@ -82,7 +146,14 @@ fn period_cells(book: &Book, line: &BookLine, cells: &[ResultRow]) -> String {
         .iter()
         .map(|(_, label)| {
             let cell = cells.iter().find(|r| &r.period_label == label);
-            format!("<td class=\"num\">{}</td>", cell.map(|r| esc(&line.shown(r))).unwrap_or_default())
+            let shown = cell.map(|r| esc(&line.shown(r))).unwrap_or_default();
+            match cell.and_then(|r| line.interval(r)) {
+                Some((interval, level)) => format!(
+                    "<td class=\"num\" title=\"{level} confidence interval: {interval}\">{shown}<span class=\"ci\">{}</span></td>",
+                    esc(&interval.replace(" to ", "–"))
+                ),
+                None => format!("<td class=\"num\">{shown}</td>"),
+            }
         })
         .collect()
 }
@@ -99,6 +170,7 @@ pub fn to_html(book: &Book) -> String {
     if let Some(d) = book.as_of {
         out.push_str(&format!("<p class=\"meta\">As of {d}. RAG is shown as colour and as text; arrows compare the latest month with the month before. Breakdowns are listed under their measure.</p>\n"));
     }
+    out.push_str(&legend(book));
     out.push_str("<h2>Performance Book</h2>\n<table id=\"book\">\n<thead><tr><th>Theme</th><th>Ref</th><th>Measure</th><th>Polarity</th><th>RAG</th>");
     for (kind, label) in &book.periods {
         out.push_str(&format!("<th>{}</th>", esc(&column_label(*kind, label))));

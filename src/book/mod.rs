@@ -75,6 +75,16 @@ impl BookLine {
         }
     }
 
+    /// A value's confidence interval as the book shows it (`55.3 to 73.6`), and its level
+    /// (`95%`); none when withheld or the measure has no interval.
+    pub fn interval(&self, r: &ResultRow) -> Option<(String, String)> {
+        if r.suppressed || r.ci_low.is_none() {
+            return None;
+        }
+        let level = r.confidence.map(|c| format!("{}%", crate::results::plain_number(c))).unwrap_or_default();
+        Some((crate::results::display_interval(r), level))
+    }
+
     /// A benchmark or other figure of the measure, at the measure's places.
     pub fn figure(&self, v: Option<f64>) -> String {
         display_value(v, self.precision)
@@ -93,6 +103,39 @@ impl BookLine {
             }
         }
         names
+    }
+}
+
+/// How the book names a comparison of an interval with a benchmark, for legends and tooltips;
+/// `None` for `not_compared`.
+pub fn comparison_label(compared: &str) -> Option<&'static str> {
+    Some(match compared {
+        "better" => "better than the benchmark",
+        "similar" => "similar to the benchmark",
+        "worse" => "worse than the benchmark",
+        "higher" => "higher than the benchmark",
+        "lower" => "lower than the benchmark",
+        _ => return None,
+    })
+}
+
+/// The comparisons a legend lists, in its order.
+pub const COMPARISONS: [&str; 5] = ["better", "similar", "worse", "higher", "lower"];
+
+impl Book {
+    /// Whether any line shows a confidence interval, and so the book explains them.
+    pub fn has_intervals(&self) -> bool {
+        self.lines
+            .iter()
+            .any(|l| l.cells.iter().chain(l.breakdowns.iter().flat_map(|b| &b.cells)).any(|r| r.ci_low.is_some()))
+    }
+
+    /// Whether any measure's latest interval was compared with a benchmark.
+    pub fn has_comparisons(&self) -> bool {
+        self.lines
+            .iter()
+            .filter_map(BookLine::latest)
+            .any(|r| comparison_label(&r.compared_england).is_some() || comparison_label(&r.compared_sn).is_some())
     }
 }
 

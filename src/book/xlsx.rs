@@ -1,5 +1,6 @@
 //! The book as an Excel workbook: the Performance Book and Target Tracker sheets, RAG as
-//! fills and as text.
+//! fills and as text, benchmark cells filled by how the interval compares with them; and the
+//! Results sheet, the result table itself.
 
 use super::{arrow, column_label, Book, BookLine};
 use crate::calendar::PeriodKind;
@@ -48,6 +49,45 @@ fn write_value(
             ws.write_blank(row, col, f)?;
         }
     }
+    Ok(())
+}
+
+/// The fill of a benchmark cell for how the measure's interval compares with it, as the HTML
+/// book colours it (blue and orange, purples for higher and lower: safe for colour-blind readers).
+fn comparison_format(compared: &str, base: &Format) -> Format {
+    match compared {
+        "better" => base.clone().set_background_color(Color::RGB(0x0571b0)).set_font_color(Color::White),
+        "worse" => base.clone().set_background_color(Color::RGB(0xe66101)),
+        "similar" => base.clone().set_background_color(Color::RGB(0xe3e3e3)),
+        "higher" => base.clone().set_background_color(Color::RGB(0x542788)).set_font_color(Color::White),
+        "lower" => base.clone().set_background_color(Color::RGB(0xb2abd2)),
+        _ => base.clone(),
+    }
+}
+
+/// The Results sheet: the result table as a run writes it (every column, values unrounded),
+/// filterable, one row per measure, period and breakdown value.
+fn write_results(wb: &mut Workbook, book: &Book, header: &Format) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet().set_name("Results")?;
+    let numeric = crate::results::NUMERIC_COLUMNS;
+    for (c, name) in crate::results::COLUMNS.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *name, header)?;
+    }
+    let rows = book.lines.iter().flat_map(|l| l.cells.iter().chain(l.breakdowns.iter().flat_map(|b| &b.cells)));
+    let mut r = 0;
+    for row in rows {
+        r += 1;
+        for (c, (name, cell)) in crate::results::COLUMNS.iter().zip(row.cells()).enumerate() {
+            match cell.parse::<f64>() {
+                Ok(v) if numeric.contains(name) => ws.write_number(r, c as u16, v)?,
+                _ if cell.is_empty() => continue,
+                _ => ws.write_string(r, c as u16, &cell)?,
+            };
+        }
+    }
+    ws.set_freeze_panes(1, 1)?;
+    ws.autofilter(0, 0, r, crate::results::COLUMNS.len() as u16 - 1)?;
+    ws.set_column_width(1, 50)?;
     Ok(())
 }
 
@@ -112,6 +152,15 @@ pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
         }
     }
 
+    if book.has_comparisons() {
+        r += 2;
+        ws.write_string(r, 2, "Benchmark cells compare the latest month's confidence interval with the benchmark:")?;
+        for (k, c) in super::COMPARISONS.iter().enumerate() {
+            let label = super::comparison_label(c).unwrap_or_default();
+            ws.write_string_with_format(r + 1 + k as u32, 2, label, &comparison_format(c, &plain))?;
+        }
+    }
+
     let tracker = wb.add_worksheet().set_name("Target Tracker")?;
     let top = write_heading(tracker, book, "Target Tracker")?;
     let months: Vec<&String> =
@@ -144,6 +193,7 @@ pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
             write_rag(tracker, r, col + 1, cell.and_then(|x| x.rag.as_deref()))?;
         }
     }
+    write_results(&mut wb, book, &header)?;
     wb.save_to_buffer()
 }
 
@@ -189,7 +239,18 @@ fn write_judged(
         plain,
     )?;
     let bench = |f: fn(&ResultRow) -> Option<f64>| if benchmarks { latest.and_then(f) } else { None };
-    write_value(ws, r, c + 2, bench(|x| x.benchmark_sn), line.precision, false, plain)?;
-    write_value(ws, r, c + 3, bench(|x| x.benchmark_england), line.precision, false, plain)?;
+    let compared = |f: fn(&ResultRow) -> &str| {
+        comparison_format(if benchmarks { latest.map(f).unwrap_or_default() } else { "" }, plain)
+    };
+    write_value(ws, r, c + 2, bench(|x| x.benchmark_sn), line.precision, false, &compared(|x| &x.compared_sn))?;
+    write_value(
+        ws,
+        r,
+        c + 3,
+        bench(|x| x.benchmark_england),
+        line.precision,
+        false,
+        &compared(|x| &x.compared_england),
+    )?;
     Ok(())
 }

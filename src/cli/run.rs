@@ -160,7 +160,7 @@ async fn on_postgres(
     let request =
         engine::warehouse::ScriptRequest { as_of, chosen: chosen.as_deref(), dialect: Dialect::Postgres, schema };
     let script = engine::warehouse::script_for(project, config, &request)?;
-    let rows = engine::warehouse::run_on_postgres(project, url, &script).await?;
+    let rows = engine::warehouse::run_on_postgres(project, url, &script, engine::project_confidence(config)?).await?;
     let warnings = project
         .measures
         .iter()

@@ -571,8 +571,25 @@ fn judge(m: &crate::ir::Measure, row: &mut ResultRow, previous: Option<f64>, jud
     let better = statistics::higher_is_better(m.polarity);
     row.ci_low = interval.map(|i| i.low);
     row.ci_high = interval.map(|i| i.high);
+    row.confidence = interval.map(|_| confidence);
     row.compared_england = statistics::compare(interval, row.benchmark_england, better).name().to_string();
     row.compared_sn = statistics::compare(interval, row.benchmark_sn, better).name().to_string();
+}
+
+/// A percentage whose numerator exceeds its denominator cannot come from a proportion of
+/// rows; should one arrive (a warehouse table, a hand-edited measure), it has no interval and
+/// the run says so.
+fn impossible_percentage(row: &ResultRow) -> Option<String> {
+    match (row.unit.as_str(), row.numerator, row.denominator) {
+        ("percent", Some(n), Some(d)) if n > d => Some(format!(
+            "measure {}: {} of {} in {} is more than all of them, so it has no confidence interval; check the measure's numerator",
+            row.reference,
+            crate::results::plain_number(n),
+            crate::results::plain_number(d),
+            row.period_label
+        )),
+        _ => None,
+    }
 }
 
 /// Executes a compiled book and lays its cells out as result rows.
@@ -645,6 +662,7 @@ pub async fn execute(
                 ci_high: None,
                 compared_england: String::new(),
                 compared_sn: String::new(),
+                confidence: None,
                 precision: m.precision,
                 suppressed: false,
             };
@@ -693,10 +711,57 @@ pub async fn execute(
                 )
             };
             breakdown_rows.sort_by_key(place);
+            warnings.extend(std::iter::once(&base).chain(&breakdown_rows).filter_map(impossible_percentage));
             rows.push(base);
             rows.extend(breakdown_rows);
         }
     }
     warnings.dedup();
     Ok((rows, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_percentage_of_more_than_all_is_reported() {
+        let day = NaiveDate::from_ymd_opt(2013, 9, 30).unwrap();
+        let row = |n: f64, d: f64| ResultRow {
+            reference: "2.1a".into(),
+            title: String::new(),
+            theme: None,
+            unit: "percent".into(),
+            period_kind: crate::calendar::PeriodKind::Month,
+            period_label: "2013-09".into(),
+            period_start: day,
+            period_end: day,
+            numerator: Some(n),
+            denominator: Some(d),
+            value: Some(100.0 * n / d),
+            target: None,
+            rag: None,
+            direction: None,
+            judgement: None,
+            benchmark_sn: None,
+            benchmark_england: None,
+            breakdown: None,
+            breakdown_value: None,
+            as_of: day,
+            benchmark_la: None,
+            benchmark_sn_neighbours: None,
+            ci_low: None,
+            ci_high: None,
+            compared_england: "not_compared".into(),
+            compared_sn: "not_compared".into(),
+            confidence: None,
+            precision: 1,
+            suppressed: false,
+        };
+        assert_eq!(
+            impossible_percentage(&row(5.0, 4.0)).unwrap(),
+            "measure 2.1a: 5 of 4 in 2013-09 is more than all of them, so it has no confidence interval; check the measure's numerator"
+        );
+        assert_eq!(impossible_percentage(&row(4.0, 4.0)), None);
+    }
 }

@@ -73,7 +73,12 @@ pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRe
 
 /// Runs a PostgreSQL script on the server at `url` (`postgres://USER@HOST/DB`) and reads its
 /// result table back.
-pub async fn run_on_postgres(project: &Project, url: &str, script: &str) -> Result<Vec<ResultRow>, RunError> {
+pub async fn run_on_postgres(
+    project: &Project,
+    url: &str,
+    script: &str,
+    confidence: f64,
+) -> Result<Vec<ResultRow>, RunError> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .map_err(|e| RunError::Invalid(format!("cannot connect to {}: {}", without_password(url), describe(&e))))?;
@@ -88,7 +93,7 @@ pub async fn run_on_postgres(project: &Project, url: &str, script: &str) -> Resu
     let mut rows = Vec::new();
     for m in messages {
         if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
-            rows.push(result_row(project, &r)?);
+            rows.push(result_row(project, &r, confidence)?);
         }
     }
     Ok(rows)
@@ -116,7 +121,9 @@ pub fn without_password(url: &str) -> String {
     }
 }
 
-fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow) -> Result<ResultRow, RunError> {
+/// One row of the server's result table; `confidence` is the project's level, for the rows whose
+/// measure does not set its own.
+fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow, confidence: f64) -> Result<ResultRow, RunError> {
     let bad = |column: &str, value: &str| {
         RunError::Invalid(format!("the server returned `{value}` for `{column}`, which the result table cannot hold"))
     };
@@ -139,7 +146,9 @@ fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow) -> Result<R
         "ytd" => PeriodKind::Ytd,
         other => return Err(bad("period_kind", other)),
     };
-    let precision = project.measures.iter().find(|m| m.reference == reference).map_or(1, |m| m.precision);
+    let measure = project.measures.iter().find(|m| m.reference == reference);
+    let precision = measure.map_or(1, |m| m.precision);
+    let ci_low = number("ci_low")?;
     Ok(ResultRow {
         title: text("title")?.unwrap_or_default(),
         theme: text("theme")?,
@@ -162,7 +171,8 @@ fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow) -> Result<R
         as_of: date("as_of")?,
         benchmark_la: number("benchmark_la")?,
         benchmark_sn_neighbours: number("benchmark_sn_neighbours")?,
-        ci_low: number("ci_low")?,
+        confidence: ci_low.and(measure.map(|m| m.interval.level(confidence))),
+        ci_low,
         ci_high: number("ci_high")?,
         compared_england: text("compared_england")?.unwrap_or_else(|| "not_compared".into()),
         compared_sn: text("compared_sn")?.unwrap_or_else(|| "not_compared".into()),
