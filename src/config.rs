@@ -17,6 +17,12 @@
 //! [statistics]
 //! confidence = 99.8              # the level of every measure's interval (95 when not given)
 //!
+//! [spc]
+//! months = 24                    # SPC charts over the last 24 months (the default)
+//! baseline = 12                  # limits fixed on the first 12 points
+//! screen_outliers = true         # moving ranges of 3.267 × their mean left out
+//! run_length = 7                 # points in a shift or trend (6, 7 or 8)
+//!
 //! [data]
 //! dir = "exports"                # each source from exports/<source>.csv or .parquet
 //!
@@ -49,6 +55,8 @@ pub struct Config {
     pub book: BookSection,
     #[serde(default)]
     pub statistics: StatisticsSection,
+    #[serde(default)]
+    pub spc: SpcSection,
     /// The directory paths in the file are relative to.
     #[serde(skip)]
     pub base: PathBuf,
@@ -81,6 +89,20 @@ pub struct StatisticsSection {
     /// The project's confidence level in percent (95 when not given); a measure's
     /// `interval at LEVEL` overrides it.
     pub confidence: Option<f64>,
+}
+
+/// Statistical process control charts (`scorebook spc`, and the charts in the HTML book).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpcSection {
+    /// Months ending with the as-of date's month (24 when not given).
+    pub months: Option<u32>,
+    /// Fix the mean and limits on the first N points (12 or more).
+    pub baseline: Option<usize>,
+    /// Leave out moving ranges of at least 3.267 × their mean before setting the limits.
+    pub screen_outliers: Option<bool>,
+    /// Points in a run on one side of the mean, or a trend, that make a special cause: 6, 7 or 8.
+    pub run_length: Option<usize>,
 }
 
 /// How the book (HTML, Excel, Markdown) is headed.
@@ -196,6 +218,22 @@ impl Config {
                 ),
             }),
         }
+    }
+
+    /// The `[spc]` options over the defaults, checked.
+    pub fn spc(&self) -> Result<crate::spc::SpcOptions, ConfigError> {
+        let defaults = crate::spc::SpcOptions::default();
+        let options = crate::spc::SpcOptions {
+            months: self.spc.months.unwrap_or(defaults.months),
+            baseline: self.spc.baseline,
+            screen_outliers: self.spc.screen_outliers.unwrap_or(defaults.screen_outliers),
+            run_length: self.spc.run_length.unwrap_or(defaults.run_length),
+        };
+        options.check().map_err(|message| ConfigError::Invalid {
+            path: self.base.join(FILE_NAME).display().to_string(),
+            message: format!("[spc] {message}"),
+        })?;
+        Ok(options)
     }
 
     /// The default as-of date, if the file gives one.

@@ -31,6 +31,8 @@ pub mod project;
 #[cfg(feature = "engine")]
 pub mod results;
 pub mod span;
+#[cfg(feature = "engine")]
+pub mod spc;
 pub mod statistics;
 pub mod syntax;
 #[cfg(feature = "engine")]

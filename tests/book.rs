@@ -3,8 +3,9 @@
 
 use scorebook::engine::{self, RunOptions};
 use scorebook::{book, project};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+
+mod common;
 
 /// The project at `rules` run over `data` as of a date.
 fn run(rules: &Path, data: &Path, as_of: &str) -> (scorebook::ir::Project, Vec<scorebook::results::ResultRow>) {
@@ -29,30 +30,6 @@ fn layout(project: &scorebook::ir::Project, rows: &[scorebook::results::ResultRo
     )
 }
 
-fn chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| {
-        std::env::var_os("PATH")
-            .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
-    })
-}
-
-fn headless(browser: &Path, profile: &Path) -> Command {
-    let mut cmd = Command::new(browser);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1800,1400",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()));
-    cmd
-}
-
 #[test]
 fn html_renders_every_measure_and_its_rag_in_chromium() {
     let (project, rows) = the_book();
@@ -62,17 +39,8 @@ fn html_renders_every_measure_and_its_rag_in_chromium() {
     std::fs::write(&page, &html).unwrap();
     assert!(!html.contains("http://") && !html.contains("https://"), "the page must not reach the network");
 
-    let Some(browser) = chromium() else {
-        panic!("Chromium is not installed: run `bash scripts/test.sh`, which installs Debian's chromium package");
-    };
-    let profile = tempfile::tempdir().unwrap();
-    let dom = headless(&browser, profile.path())
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
-    let dom = String::from_utf8(dom.stdout).unwrap();
+    let browser = common::Browser::new();
+    let dom = browser.dom(&page);
     for m in &project.measures {
         assert!(dom.contains(&format!("<tr data-ref=\"{}\">", m.reference)), "{} is not on the page", m.reference);
     }
@@ -100,13 +68,7 @@ fn html_renders_every_measure_and_its_rag_in_chromium() {
     assert!(dom.contains("<span class=\"key\" style=\"background:#e3e3e3\">Similar to the benchmark</span>"));
 
     let shot = out_dir.join("book.png");
-    let status = headless(&browser, profile.path())
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(status.status.success());
-    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "the screenshot is empty");
+    browser.screenshot(&page, &shot, 1800, 1400);
     // The screenshot shows the comparison fills and the whiskers' grey.
     let pixels = screenshot_pixels(&shot);
     for (colour, what) in
@@ -115,7 +77,6 @@ fn html_renders_every_measure_and_its_rag_in_chromium() {
         let n = pixels.iter().filter(|p| **p == colour).count();
         assert!(n > 50, "the screenshot has {n} pixels of the {what} colour");
     }
-    eprintln!("screenshot of the book: {}", shot.display());
 }
 
 /// The RGB pixels of a PNG screenshot.

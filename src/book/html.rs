@@ -162,7 +162,11 @@ pub fn to_html(book: &Book) -> String {
     let title = &book.heading.title;
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    out.push_str(&format!("<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n", esc(title)));
+    out.push_str(&format!(
+        "<title>{}</title>\n<style>{STYLE}\n{}</style>\n</head>\n<body>\n",
+        esc(title),
+        if book.charts.is_empty() { "" } else { crate::spc::STYLE }
+    ));
     out.push_str(&format!("<h1>{}</h1>\n", esc(title)));
     if let Some(subtitle) = &book.heading.subtitle {
         out.push_str(&format!("<p class=\"subtitle\">{}</p>\n", esc(subtitle)));
@@ -190,11 +194,20 @@ pub fn to_html(book: &Book) -> String {
                 esc(&names.join(", "))
             ),
         };
+        let reference = if book.charts.iter().any(|r| r.reference == line.reference) {
+            format!(
+                "<a href=\"#{}\" title=\"the SPC chart of {}\">{}</a>",
+                crate::spc::anchor(&line.reference),
+                esc(&line.reference),
+                esc(&line.reference)
+            )
+        } else {
+            esc(&line.reference)
+        };
         out.push_str(&format!(
-            "<tr data-ref=\"{}\"><td class=\"theme\">{}</td><td>{}</td><td>{}{toggle}</td><td>{}</td>{}",
+            "<tr data-ref=\"{}\"><td class=\"theme\">{}</td><td>{reference}</td><td>{}{toggle}</td><td>{}</td>{}",
             esc(&line.reference),
             esc(&theme),
-            esc(&line.reference),
             esc(&line.title),
             esc(&line.polarity.replace('_', " ")),
             rag_cell(latest.and_then(|r| r.rag.as_deref()))
@@ -249,6 +262,11 @@ pub fn to_html(book: &Book) -> String {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody>\n</table>\n</body>\n</html>\n");
+    out.push_str("</tbody>\n</table>\n");
+    if !book.charts.is_empty() {
+        out.push_str("<h2 id=\"spc\">SPC charts</h2>\n<p class=\"meta\">Each measure's monthly values as Making Data Count charts them: the mean, process limits at the mean ± 2.66 mean moving ranges, and special causes (a point outside the limits, a run or trend, two of three points near a limit).</p>\n");
+        out.push_str(&crate::spc::charts_section(&book.charts));
+    }
+    out.push_str("</body>\n</html>\n");
     out
 }

@@ -159,6 +159,9 @@ pub struct Book {
     pub as_of: Option<NaiveDate>,
     pub periods: Vec<(PeriodKind, String)>,
     pub lines: Vec<BookLine>,
+    /// SPC charts of the measures' monthly values, drawn in the HTML book and linked from
+    /// each measure's row; empty when not asked for.
+    pub charts: Vec<crate::spc::SpcRow>,
 }
 
 impl Book {
@@ -211,7 +214,7 @@ pub fn layout(rows: &[ResultRow], polarity_of: &dyn Fn(&str) -> String, heading:
             }),
         }
     }
-    Book { heading, as_of: rows.first().map(|r| r.as_of), periods, lines }
+    Book { heading, as_of: rows.first().map(|r| r.as_of), periods, lines, charts: Vec::new() }
 }
 
 /// An arrow for a direction of travel.

@@ -154,6 +154,26 @@ pub fn year_periods(first: i32, last: i32) -> BookPeriods {
     with_previous(years)
 }
 
+/// The last `n` months ending with the as-of date's month (that one cut at the as-of date),
+/// one period each, for SPC charts.
+pub fn month_periods(as_of: NaiveDate, n: u32) -> BookPeriods {
+    let this_month = ymd(as_of.year(), as_of.month(), 1);
+    let months = (0..n.max(1) as i32)
+        .rev()
+        .map(|back| {
+            let start = add_months(this_month, -back);
+            let end = last_day_of_month(start.year(), start.month()).min(as_of);
+            ReportingPeriod {
+                kind: PeriodKind::Month,
+                label: format!("{}-{:02}", start.year(), start.month()),
+                range: DateRange { start, end },
+                previous: DateRange { start: add_months(start, -1), end: start.pred_opt().expect("day before") },
+            }
+        })
+        .collect();
+    with_previous(months)
+}
+
 /// The reported periods, then each previous period that is not itself reported.
 fn with_previous(mut all: Vec<ReportingPeriod>) -> BookPeriods {
     let reported = all.len();
@@ -184,6 +204,17 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn month_periods_end_with_the_as_of_month_cut_at_the_as_of_date() {
+        let b = month_periods(d("2014-03-15"), 24);
+        assert_eq!(b.reported, 24);
+        assert_eq!(b.all[0].label, "2012-04");
+        assert_eq!(b.all[0].range, DateRange { start: d("2012-04-01"), end: d("2012-04-30") });
+        assert_eq!(b.all[23].range, DateRange { start: d("2014-03-01"), end: d("2014-03-15") });
+        assert_eq!(b.all[24].label, "before 2012-04", "March 2012, for April's direction of travel");
+        assert_eq!(b.previous[1], 0);
     }
 
     #[test]

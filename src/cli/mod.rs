@@ -8,6 +8,7 @@ mod explain;
 mod fmt;
 mod progress;
 mod run;
+mod spc;
 mod synth;
 mod test;
 
@@ -46,6 +47,8 @@ enum Command {
     Test(test::Args),
     /// Compute the book over data and write the result table.
     Run(run::Args),
+    /// Draw Making Data Count's SPC (XmR) charts of each measure's monthly values.
+    Spc(spc::Args),
     /// Show the DataFusion plans (or their SQL) that compute the measures.
     Compile(compile::Args),
     /// Generate realistic case-level data for the council book's sources.
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Drill(args) => drill::run(args),
         Command::Compile(args) => compile::run(args),
+        Command::Spc(args) => spc::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Explain(args) => explain::run(args),
     };
@@ -86,6 +90,18 @@ impl ProjectArgs {
     /// The checked project, or the exit code after printing why there is none.
     pub fn checked(&self, nothing_done: &str) -> Result<(crate::span::SourceMap, crate::ir::Project), u8> {
         checked_project(&self.paths, self.profile.as_deref(), nothing_done)
+    }
+
+    /// The checked project and the project file (`--config`, else scorebook.toml here), or the
+    /// exit code after printing why not.
+    pub fn checked_with_config(
+        &self,
+        config: Option<&std::path::PathBuf>,
+        nothing_done: &str,
+    ) -> Result<(crate::span::SourceMap, crate::ir::Project, Option<crate::config::Config>), u8> {
+        let (files, project) = self.checked(nothing_done)?;
+        let config = run::load_config(config).map_err(failed)?;
+        Ok((files, project, config))
     }
 }
 

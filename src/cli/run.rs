@@ -115,6 +115,46 @@ pub fn heading(config: Option<&Config>, paths: &[PathBuf]) -> book::Heading {
     book::Heading { title, subtitle: section.subtitle }
 }
 
+/// Where `--engine` computes the book.
+enum Engine<'a> {
+    /// DataFusion plans, here or on a Ballista cluster.
+    Plans(engine::Cluster),
+    /// The warehouse script on a PostgreSQL server.
+    Postgres(&'a str),
+}
+
+fn engine_of(name: &str) -> Result<Engine<'_>, engine::RunError> {
+    Ok(match name {
+        "local" => Engine::Plans(engine::Cluster::Local),
+        "ballista-standalone" => Engine::Plans(engine::Cluster::BallistaStandalone),
+        url if url.starts_with("ballista://") => Engine::Plans(engine::Cluster::Ballista(url.to_string())),
+        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => Engine::Postgres(url),
+        other => {
+            return Err(engine::RunError::Invalid(format!(
+                "--engine {other}: expected `local`, a PostgreSQL URL such as postgres://analyst@warehouse/social_care, `ballista://HOST:PORT` or `ballista-standalone`"
+            )))
+        }
+    })
+}
+
+/// The SPC charts the HTML book shows under its tables, computed by a second run over the
+/// months `[spc]` asks for, on the run's engine when it runs plans (not the warehouse script,
+/// nor whole years).
+fn book_charts(
+    args: &Args,
+    project: &crate::ir::Project,
+    config: Option<&Config>,
+    options: &RunOptions,
+    runtime: &tokio::runtime::Runtime,
+) -> Vec<crate::spc::SpcRow> {
+    match engine_of(&args.engine) {
+        Ok(Engine::Plans(cluster)) if args.years.is_none() => {
+            super::spc::for_the_book(runtime, project, config, RunOptions { cluster, ..options.clone() }, args.suppress)
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The book's layout of a run's rows, with each measure's polarity.
 pub fn book_of(project: &crate::ir::Project, rows: &[results::ResultRow], heading: book::Heading) -> book::Book {
     let polarity = |reference: &str| {
@@ -200,13 +240,9 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<Option<Config>, String> {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (files, project) = match args.project.checked("nothing was run") {
+    let (files, project, config) = match args.project.checked_with_config(args.config.as_ref(), "nothing was run") {
         Ok(p) => p,
         Err(code) => return code,
-    };
-    let config = match load_config(args.config.as_ref()) {
-        Ok(c) => c,
-        Err(e) => return failed(e),
     };
     if matches!(args.format, OutputFormat::Parquet | OutputFormat::Xlsx) && args.out.is_none() {
         return failed(format!("--format {:?} writes a file: give it --out FILE", args.format).to_lowercase());
@@ -225,21 +261,14 @@ pub fn run(args: Args) -> u8 {
     };
     let output = runtime.block_on(async {
         let spinner = super::progress::Spinner::after_a_second("running the book");
-        let on_cluster = |cluster| RunOptions { cluster, ..options.clone() };
-        let out = match args.engine.as_str() {
-            "local" => engine::run(&project, config.as_ref(), &options).await,
-            "ballista-standalone" => {
-                engine::run(&project, config.as_ref(), &on_cluster(engine::Cluster::BallistaStandalone)).await
+        let out = match engine_of(&args.engine) {
+            Ok(Engine::Plans(cluster)) => {
+                engine::run(&project, config.as_ref(), &RunOptions { cluster, ..options.clone() }).await
             }
-            url if url.starts_with("ballista://") => {
-                engine::run(&project, config.as_ref(), &on_cluster(engine::Cluster::Ballista(url.to_string()))).await
-            }
-            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Engine::Postgres(url)) => {
                 on_postgres(&project, config.as_ref(), &options, url, args.schema.as_deref()).await
             }
-            other => Err(engine::RunError::Invalid(format!(
-                "--engine {other}: expected `local`, a PostgreSQL URL such as postgres://analyst@warehouse/social_care, `ballista://HOST:PORT` or `ballista-standalone`"
-            ))),
+            Err(e) => Err(e),
         };
         spinner.finish();
         out
@@ -316,7 +345,10 @@ pub fn run(args: Args) -> u8 {
             Err(e) => return failed(e),
         },
         OutputFormat::Html | OutputFormat::Xlsx | OutputFormat::Markdown => {
-            let book = book_of(&project, &output.rows, heading(config.as_ref(), &args.project.paths));
+            let mut book = book_of(&project, &output.rows, heading(config.as_ref(), &args.project.paths));
+            if args.format == OutputFormat::Html {
+                book.charts = book_charts(&args, &project, config.as_ref(), &options, &runtime);
+            }
             written = format!("the book ({}) to", book.summary());
             match args.format {
                 OutputFormat::Html => book::to_html(&book).into_bytes(),

@@ -12,7 +12,8 @@ pub mod warehouse;
 
 use crate::benchmarks::{self, BenchmarkSettings, PublishedRow};
 use crate::calendar::{
-    book_periods, working_days::calendar_days, working_days::HolidayList, year_periods, BookPeriods, ReportingPeriod,
+    book_periods, month_periods, working_days::calendar_days, working_days::HolidayList, year_periods, BookPeriods,
+    ReportingPeriod,
 };
 use crate::compile::{self, cell_name, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
@@ -68,6 +69,8 @@ pub struct RunOptions {
     /// Whole financial years instead of the as-of date's book: the first and last year they
     /// end in (`2013..=2025`). The as-of date defaults to the last year's end.
     pub years: Option<(i32, i32)>,
+    /// The last N months ending with the as-of date's month instead of the book (SPC charts).
+    pub months: Option<u32>,
     /// Where the plans run.
     pub cluster: Cluster,
 }
@@ -349,9 +352,10 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
             )?
         }
     };
-    let periods = match options.years {
-        Some((first, last)) => year_periods(first, last),
-        None => book_periods(as_of),
+    let periods = match (options.years, options.months) {
+        (Some((first, last)), _) => year_periods(first, last),
+        (None, Some(n)) => month_periods(as_of, n),
+        (None, None) => book_periods(as_of),
     };
     let holidays = holidays_for(project, config)?;
     let ctx = session_on(&options.cluster, &holidays).await?;

@@ -1,0 +1,173 @@
+//! `scorebook spc`: Making Data Count's XmR charts of each measure's monthly values.
+
+use super::run::parse_date;
+use super::{exit, failed};
+use crate::engine::{self, RunOptions};
+use crate::fsutil;
+use crate::spc::{self, SpcOptions};
+use chrono::NaiveDate;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SpcFormat {
+    Csv,
+    Json,
+    /// Every measure's chart, with its variation and assurance icons, as one self-contained page.
+    Html,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    project: super::ProjectArgs,
+    /// The as-of date (YYYY-MM-DD): the charts end with its month; scorebook.toml may give a default.
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+    /// A directory holding each source as `<source>.csv` (or .parquet, .arrow, .ndjson, .xlsx).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The project file (default: scorebook.toml in the current directory, if any).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Chart only these measures (by ref or name); repeatable.
+    #[arg(long = "measure")]
+    measures: Vec<String>,
+    /// Months ending with the as-of date's month [default: 24, or `[spc] months`].
+    #[arg(long, value_name = "N")]
+    months: Option<u32>,
+    /// Fix the mean and limits on the first N points (12 or more).
+    #[arg(long, value_name = "N")]
+    baseline: Option<usize>,
+    /// Leave out moving ranges of at least 3.267 × their mean before setting the limits.
+    #[arg(long)]
+    screen_outliers: bool,
+    /// Points in a run on one side of the mean, or in a trend, that make a special cause.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(6..=8), value_name = "6|7|8")]
+    run_length: Option<u8>,
+    /// Disclosure control: months whose count is from 1 to N (or whose percentage or rate is
+    /// built on one) are withheld, and charted as gaps.
+    #[arg(long, value_name = "N")]
+    suppress: Option<u32>,
+    #[arg(long, value_enum, default_value = "csv")]
+    format: SpcFormat,
+    /// Write the charts here (atomically) instead of to standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// The chart options of the project: `[spc]` in scorebook.toml over the defaults.
+pub fn project_options(config: Option<&crate::config::Config>) -> Result<SpcOptions, String> {
+    match config {
+        Some(c) => c.spc().map_err(|e| e.to_string()),
+        None => Ok(SpcOptions::default()),
+    }
+}
+
+/// The chart options: the command line over `[spc]` in scorebook.toml over the defaults.
+fn options(args: &Args, config: Option<&crate::config::Config>) -> Result<SpcOptions, String> {
+    let base = project_options(config)?;
+    let options = SpcOptions {
+        months: args.months.unwrap_or(base.months),
+        baseline: args.baseline.or(base.baseline),
+        screen_outliers: args.screen_outliers || base.screen_outliers,
+        run_length: args.run_length.map_or(base.run_length, usize::from),
+    };
+    options.check().map_err(|e| format!("--{}", e.replace(" = ", " ").replace('_', "-")))?;
+    Ok(options)
+}
+
+/// Computes the monthly values of the chosen measures in one run and analyses them; with
+/// `suppress`, withheld months are gaps.
+pub async fn charts(
+    project: &crate::ir::Project,
+    config: Option<&crate::config::Config>,
+    run: RunOptions,
+    options: &SpcOptions,
+    suppress: Option<u32>,
+) -> Result<(Vec<spc::SpcRow>, Vec<String>, NaiveDate), engine::RunError> {
+    let run = RunOptions { months: Some(options.months), ..run };
+    let mut output = engine::run(project, config, &run).await?;
+    if let Some(n) = suppress {
+        crate::results::suppress(&mut output.rows, f64::from(n));
+    }
+    let (rows, mut warnings) = spc::series(project, &output.rows, options);
+    warnings.splice(0..0, output.warnings);
+    Ok((rows, warnings, output.as_of))
+}
+
+/// The charts the HTML book draws under its tables, with `[spc]`'s options; none, with a
+/// warning, when they cannot be drawn (the book is written all the same).
+pub fn for_the_book(
+    runtime: &tokio::runtime::Runtime,
+    project: &crate::ir::Project,
+    config: Option<&crate::config::Config>,
+    run: RunOptions,
+    suppress: Option<u32>,
+) -> Vec<spc::SpcRow> {
+    let drawn = project_options(config)
+        .map_err(engine::RunError::Invalid)
+        .and_then(|options| runtime.block_on(charts(project, config, run, &options, suppress)));
+    match drawn {
+        Ok((rows, _, _)) => rows,
+        Err(e) => {
+            eprintln!("warning: the SPC charts could not be drawn ({e}); the book is written without them");
+            Vec::new()
+        }
+    }
+}
+
+pub fn run(args: Args) -> u8 {
+    let (_, project, config) = match args.project.checked_with_config(args.config.as_ref(), "no chart was drawn") {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let options = match options(&args, config.as_ref()) {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
+    let run = RunOptions {
+        as_of: args.as_of,
+        data_dir: args.data.clone(),
+        measures: args.measures.clone(),
+        ..RunOptions::default()
+    };
+    let runtime = match super::runtime() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let spinner = super::progress::Spinner::after_a_second("computing the monthly values");
+    let result = runtime.block_on(charts(&project, config.as_ref(), run, &options, args.suppress));
+    spinner.finish();
+    let (rows, warnings, as_of) = match result {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let bytes = match args.format {
+        SpcFormat::Csv => spc::to_csv(&rows),
+        SpcFormat::Json => spc::to_json(&rows, as_of, &options),
+        SpcFormat::Html => {
+            let heading = super::run::heading(config.as_ref(), &args.project.paths);
+            spc::to_html(&rows, &format!("{} — SPC charts", heading.title), as_of, &options)
+        }
+    };
+    match &args.out {
+        Some(path) => {
+            if let Err(e) = fsutil::write_atomically(path, bytes.as_bytes()) {
+                return failed(format!("{}: {e}", path.display()));
+            }
+            let measures = rows.iter().map(|r| &r.reference).collect::<std::collections::BTreeSet<_>>().len();
+            eprintln!(
+                "wrote {measures} measure{} over {} months ({} rows) to {}",
+                if measures == 1 { "" } else { "s" },
+                options.months,
+                rows.len(),
+                path.display()
+            );
+        }
+        None => print!("{bytes}"),
+    }
+    exit::CLEAN
+}
