@@ -10,6 +10,8 @@ use assert_cmd::Command;
 use std::collections::HashMap;
 use std::path::Path;
 
+mod common;
+
 const HARNESS: &str = "tests/warehouse/run_script.py";
 
 fn scorebook() -> Command {
@@ -45,23 +47,6 @@ fn available(engine: &str) -> bool {
     }
 }
 
-/// The project's declared columns, for the harness to create typed tables.
-fn types_json(rules: &str, dir: &Path) -> std::path::PathBuf {
-    let project = scorebook::project::check_paths(&[rules.into()]).unwrap().1.project.unwrap();
-    let types: serde_json::Map<String, serde_json::Value> = project
-        .sources
-        .iter()
-        .filter(|s| s.subset.is_none())
-        .map(|s| {
-            let columns = s.columns.iter().map(|c| serde_json::json!([c.name, c.ty.name(), c.date_format, c.header]));
-            (s.name.clone(), columns.collect())
-        })
-        .collect();
-    let path = dir.join("types.json");
-    std::fs::write(&path, serde_json::to_string(&types).unwrap()).unwrap();
-    path
-}
-
 type Table = HashMap<(String, String, String, String), HashMap<String, String>>;
 
 fn parse(csv_text: &str) -> (Table, usize) {
@@ -91,7 +76,7 @@ fn same(a: &str, b: &str) -> bool {
 /// Runs the book locally and through `engine`, and compares every cell; returns (rows, cells).
 fn compare(engine: &str, rules: &str, data: &Path, as_of: &str, schema: Option<&str>) -> (usize, usize) {
     let dir = tempfile::tempdir().unwrap();
-    let types = types_json(rules, dir.path());
+    let types = common::types_json(rules, dir.path());
     let mut compile = scorebook();
     compile.args(["compile", rules, "--emit", "script", "--dialect", engine, "--as-of", as_of]);
     if let Some(s) = schema {
@@ -280,7 +265,7 @@ fn run_with_a_postgres_engine_writes_the_same_book() {
     }
     let url = std::env::var("SCOREBOOK_POSTGRES").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let types = types_json("rules", dir.path());
+    let types = common::types_json("rules", dir.path());
     let schema = format!("run_engine_{}", std::process::id());
     let harness = |args: &[&std::ffi::OsStr]| {
         let out = std::process::Command::new("python3").arg(HARNESS).args(args).output().unwrap();

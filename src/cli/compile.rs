@@ -120,7 +120,7 @@ fn write_substrait(book: &compile::BookPlan, out: Option<&std::path::Path>) -> u
             Err(e) => return failed(e),
         };
         if let Err(e) = crate::fsutil::write_atomically(out, &bytes) {
-            return failed(format!("{}: {e}", out.display()));
+            return failed(crate::fsutil::write_failed(out, &e));
         }
         for b in &book.breakdowns {
             eprintln!(

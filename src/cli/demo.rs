@@ -18,12 +18,12 @@ pub fn run(args: Args) -> u8 {
     let started = std::time::Instant::now();
     let rules = match demo::write_rules(&args.out) {
         Ok(r) => r,
-        Err(e) => return failed(format!("{}: {e}", args.out.display())),
+        Err(e) => return failed(crate::fsutil::write_failed(&args.out, &e)),
     };
     let data = args.out.join("data");
     let options = SynthOptions { children: 80_000, seed: 2013, from: "2012-04-01".parse().expect("a date"), to: as_of };
     if let Err(e) = synth::write_tables(&synth::generate(&options), &data, OutputFormat::Csv, synth::Layout::Contract) {
-        return failed(format!("{}: {e}", data.display()));
+        return failed(fsutil::write_failed(&data, &e));
     }
     let (_, checked) = match project::check_paths(std::slice::from_ref(&rules)) {
         Ok(r) => r,
@@ -60,7 +60,7 @@ pub fn run(args: Args) -> u8 {
         (&csv, results::to_csv(&output.rows).into_bytes()),
     ] {
         if let Err(e) = fsutil::write_atomically(path, &bytes) {
-            return failed(format!("{}: {e}", path.display()));
+            return failed(fsutil::write_failed(path, &e));
         }
     }
     print!("{}", results::to_table(&output.rows, super::use_colour(&std::io::stdout())));

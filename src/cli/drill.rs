@@ -63,7 +63,7 @@ pub fn run(args: Args) -> u8 {
         }
     }
     if let Err(e) = fsutil::write_atomically(&args.out, &bytes) {
-        return failed(format!("{}: {e}", args.out.display()));
+        return failed(crate::fsutil::write_failed(&args.out, &e));
     }
     let measure = project.measures.iter().find(|m| m.reference == args.reference || m.name == args.reference);
     let (rows, counts) = counted(&batches, measure.and_then(|m| m.definition.entity()));

@@ -57,7 +57,27 @@ enum Command {
     Explain(explain::Args),
 }
 
+/// SIGINT and SIGTERM stop scorebook with 130 and 143 after removing any file half written (the
+/// previous file stays whole); SIGXFSZ (a file-size limit) makes the write fail with an error
+/// instead of killing the process.
+fn stop_cleanly_on_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM, SIGXFSZ};
+    let _ = signal_hook::flag::register(SIGXFSZ, std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)));
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            crate::fsutil::remove_partials();
+            let name = if signal == SIGINT { "SIGINT" } else { "SIGTERM" };
+            eprintln!(
+                "\nscorebook was stopped by {name} before it finished: nothing was half written, and files it had not yet replaced are as they were"
+            );
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 pub fn main() -> ExitCode {
+    stop_cleanly_on_signals();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Demo(args) => demo::run(args),

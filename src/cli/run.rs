@@ -73,6 +73,10 @@ pub struct Args {
     /// With `--engine postgres://...`: the schema holding the source tables.
     #[arg(long)]
     schema: Option<String>,
+    /// Stop the run if it takes longer than this (`90s`, `30m`, `2h`, or seconds); on
+    /// PostgreSQL the server cancels the script too (`statement_timeout`).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    timeout: Option<std::time::Duration>,
     /// Also list the data-quality counts that are usually ordinary (missing values in the
     /// columns a measure's conditions read); JSON output always has them all.
     #[arg(long, short)]
@@ -200,7 +204,8 @@ async fn on_postgres(
     let request =
         engine::warehouse::ScriptRequest { as_of, chosen: chosen.as_deref(), dialect: Dialect::Postgres, schema };
     let script = engine::warehouse::script_for(project, config, &request)?;
-    let rows = engine::warehouse::run_on_postgres(project, url, &script, engine::project_confidence(config)?).await?;
+    let confidence = engine::project_confidence(config)?;
+    let rows = engine::warehouse::run_on_postgres(project, url, &script, confidence, options.timeout).await?;
     let warnings = project
         .measures
         .iter()
@@ -232,6 +237,26 @@ pub fn parse_years(s: &str) -> Result<(i32, i32), String> {
     Ok((first, last))
 }
 
+/// A duration: `90s`, `30m`, `2h`, `500ms`, or a number of seconds (`1.5`).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        (t, 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(std::time::Duration::from_secs_f64(v * scale)),
+        _ => Err(format!("`{s}` is not a duration; write it as 90s, 30m, 2h or 500ms")),
+    }
+}
+
 pub fn load_config(path: Option<&PathBuf>) -> Result<Option<Config>, String> {
     match path {
         Some(p) => Config::read(p).map(Some).map_err(|e| e.to_string()),
@@ -253,6 +278,7 @@ pub fn run(args: Args) -> u8 {
         skip_bad_rows: args.on_bad_rows == BadRows::Skip,
         measures: args.measures.clone(),
         years: args.years,
+        timeout: args.timeout,
         ..RunOptions::default()
     };
     let runtime = match super::runtime() {
@@ -263,8 +289,14 @@ pub fn run(args: Args) -> u8 {
         let spinner = super::progress::Spinner::after_a_second("running the book");
         let out = match engine_of(&args.engine) {
             Ok(Engine::Plans(cluster)) => {
-                engine::run(&project, config.as_ref(), &RunOptions { cluster, ..options.clone() }).await
+                let on = RunOptions { cluster, ..options.clone() };
+                let work = engine::run(&project, config.as_ref(), &on);
+                match args.timeout {
+                    Some(t) => tokio::time::timeout(t, work).await.unwrap_or(Err(engine::RunError::TimedOut(t))),
+                    None => work.await,
+                }
             }
+            // The server cancels the script at the timeout itself (statement_timeout).
             Ok(Engine::Postgres(url)) => {
                 on_postgres(&project, config.as_ref(), &options, url, args.schema.as_deref()).await
             }
@@ -312,6 +344,7 @@ pub fn run(args: Args) -> u8 {
         "engine": crate::engine::warehouse::without_password(&args.engine),
         "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
         "suppress": args.suppress,
+        "timeout": args.timeout.map(engine::warehouse::seconds),
     });
     // The manifest hashes every input file: only when JSON output or --manifest shows it.
     let manifest = if matches!(args.format, OutputFormat::Json) || args.manifest.is_some() {
@@ -363,13 +396,13 @@ pub fn run(args: Args) -> u8 {
     if let (Some(path), Some(manifest)) = (&args.manifest, &manifest) {
         let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
         if let Err(e) = fsutil::write_atomically(path, text.as_bytes()) {
-            return failed(format!("{}: {e}", path.display()));
+            return failed(fsutil::write_failed(path, &e));
         }
     }
     match &args.out {
         Some(path) => {
             if let Err(e) = fsutil::write_atomically(path, &bytes) {
-                return failed(format!("{}: {e}", path.display()));
+                return failed(fsutil::write_failed(path, &e));
             }
             eprintln!("wrote {written} {}", path.display());
         }

@@ -156,7 +156,7 @@ pub fn run(args: Args) -> u8 {
     match &args.out {
         Some(path) => {
             if let Err(e) = fsutil::write_atomically(path, bytes.as_bytes()) {
-                return failed(format!("{}: {e}", path.display()));
+                return failed(fsutil::write_failed(path, &e));
             }
             let measures = rows.iter().map(|r| &r.reference).collect::<std::collections::BTreeSet<_>>().len();
             eprintln!(

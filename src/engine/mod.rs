@@ -46,6 +46,9 @@ pub enum RunError {
     Invalid(String),
     #[error("running the plans failed: {0}")]
     Execution(#[from] datafusion::error::DataFusionError),
+    /// The run went on longer than `--timeout` allowed and was stopped.
+    #[error("the run took longer than --timeout {} and was stopped; nothing was written\n  help: raise --timeout, or run when the data's server is less busy", crate::engine::warehouse::seconds(*.0))]
+    TimedOut(std::time::Duration),
 }
 
 /// Stack for the threads that plan, serialise and run a book's plans: a plan nests a level
@@ -71,6 +74,8 @@ pub struct RunOptions {
     pub years: Option<(i32, i32)>,
     /// The last N months ending with the as-of date's month instead of the book (SPC charts).
     pub months: Option<u32>,
+    /// Stop a run that takes longer (the warehouse script is also cancelled by its server).
+    pub timeout: Option<std::time::Duration>,
     /// Where the plans run.
     pub cluster: Cluster,
 }

@@ -71,25 +71,89 @@ pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRe
     Ok(script::book_script(&x)?)
 }
 
+/// How many times a connection is attempted before a run on PostgreSQL gives up.
+pub const CONNECT_ATTEMPTS: u32 = 3;
+/// The wait before the second attempt; it doubles before each further one.
+pub const FIRST_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A duration as `--timeout` is written: `30s`, `1.5s`.
+pub fn seconds(d: std::time::Duration) -> String {
+    format!("{}s", crate::results::plain_number(d.as_secs_f64()))
+}
+
+/// Connects, retrying failures that may pass (a refused or reset connection, a timeout) with
+/// a doubling wait; a server's refusal (a wrong password, no such database) is not retried.
+async fn connect(url: ShownUrl<'_>) -> Result<tokio_postgres::Client, RunError> {
+    let mut wait = FIRST_RETRY;
+    let mut attempt = 1;
+    loop {
+        match tokio_postgres::connect(url.0, tokio_postgres::NoTls).await {
+            Ok((client, connection)) => {
+                tokio::spawn(connection);
+                return Ok(client);
+            }
+            Err(e) if e.as_db_error().is_none() && attempt < CONNECT_ATTEMPTS => {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                attempt += 1;
+            }
+            Err(e) => {
+                let tries = if attempt > 1 { format!(" (tried {attempt} times)") } else { String::new() };
+                return Err(RunError::Invalid(format!(
+                    "cannot connect to {}{tries}: {}\n  help: check that the server is running and reachable, and the user, password and database in the URL; nothing was written",
+                    url,
+                    describe(&e)
+                )));
+            }
+        }
+    }
+}
+
+/// What to say when the script failed on the server, by what happened.
+fn script_failed(url: ShownUrl<'_>, e: &tokio_postgres::Error, timeout: Option<std::time::Duration>) -> RunError {
+    let code = e.as_db_error().map(|db| db.code().code().to_string());
+    RunError::Invalid(match (code.as_deref(), timeout) {
+        (Some("57014"), Some(t)) => format!(
+            "the script ran longer than --timeout {} on {url} and the server cancelled it (statement_timeout); nothing was written\n  help: raise --timeout, or run when the server is less busy",
+            seconds(t)
+        ),
+        (Some("57P01" | "57P02" | "57P03"), _) => format!(
+            "the server {url} shut down while the script ran: {}; nothing was written\n  help: run again when the server is back",
+            describe(e)
+        ),
+        (Some(_), _) => format!("the script failed on {url}: {}", describe(e)),
+        (None, _) => format!(
+            "the connection to {url} was lost while the script ran: {}; nothing was written\n  help: the server stopped or the network dropped the connection; run again when the server is back",
+            describe(e)
+        ),
+    })
+}
+
 /// Runs a PostgreSQL script on the server at `url` (`postgres://USER@HOST/DB`) and reads its
-/// result table back.
+/// result table back. With a `timeout`, the server cancels the script after it
+/// (`statement_timeout`), and the run stops waiting shortly after in case the server cannot.
 pub async fn run_on_postgres(
     project: &Project,
     url: &str,
     script: &str,
     confidence: f64,
+    timeout: Option<std::time::Duration>,
 ) -> Result<Vec<ResultRow>, RunError> {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .map_err(|e| RunError::Invalid(format!("cannot connect to {}: {}", without_password(url), describe(&e))))?;
-    let driver = tokio::spawn(connection);
+    let shown = ShownUrl(url);
+    let client = connect(shown).await?;
     // The simple protocol runs the whole script in one round trip and returns text cells.
-    let messages = client
-        .simple_query(script)
-        .await
-        .map_err(|e| RunError::Invalid(format!("the script failed on {}: {}", without_password(url), describe(&e))))?;
-    drop(client);
-    let _ = driver.await;
+    let script = match timeout {
+        Some(t) => format!("SET statement_timeout = {};\n{script}", t.as_millis().max(1)),
+        None => script.to_string(),
+    };
+    let query = client.simple_query(&script);
+    let messages = match timeout {
+        Some(t) => tokio::time::timeout(t + std::time::Duration::from_secs(5), query)
+            .await
+            .map_err(|_| RunError::TimedOut(t))?,
+        None => query.await,
+    }
+    .map_err(|e| script_failed(shown, &e, timeout))?;
     let mut rows = Vec::new();
     for m in messages {
         if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
@@ -97,6 +161,16 @@ pub async fn run_on_postgres(
         }
     }
     Ok(rows)
+}
+
+/// A server's URL as messages show it: without its password.
+#[derive(Clone, Copy)]
+struct ShownUrl<'a>(&'a str);
+
+impl std::fmt::Display for ShownUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&without_password(self.0))
+    }
 }
 
 fn describe(e: &tokio_postgres::Error) -> String {

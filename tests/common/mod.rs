@@ -1,5 +1,8 @@
-//! Headless Chromium for the tests that render HTML (the book, the SPC charts). Chromium comes
-//! from Debian's `chromium` package (scripts/test.sh installs it).
+//! What several test files share: headless Chromium for the tests that render HTML (the book,
+//! the SPC charts; Debian's `chromium` package, which scripts/test.sh installs) and the
+//! declared column types the warehouse harness loads tables with.
+
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,4 +62,21 @@ impl Browser {
         assert!(std::fs::metadata(shot).unwrap().len() > 10_000, "the screenshot is empty");
         eprintln!("screenshot: {}", shot.display());
     }
+}
+
+/// The project's declared columns, for the harness to create typed tables.
+pub fn types_json(rules: &str, dir: &Path) -> std::path::PathBuf {
+    let project = scorebook::project::check_paths(&[rules.into()]).unwrap().1.project.unwrap();
+    let types: serde_json::Map<String, serde_json::Value> = project
+        .sources
+        .iter()
+        .filter(|s| s.subset.is_none())
+        .map(|s| {
+            let columns = s.columns.iter().map(|c| serde_json::json!([c.name, c.ty.name(), c.date_format, c.header]));
+            (s.name.clone(), columns.collect())
+        })
+        .collect();
+    let path = dir.join("types.json");
+    std::fs::write(&path, serde_json::to_string(&types).unwrap()).unwrap();
+    path
 }
