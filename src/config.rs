@@ -17,6 +17,10 @@
 //! [statistics]
 //! confidence = 99.8              # the level of every measure's interval (95 when not given)
 //!
+//! [run]
+//! memory_limit = "4GB"           # the plans' memory (half of the machine's when not given)
+//! spill_dir = "/scratch"         # where sorts and aggregates spill beyond it
+//!
 //! [spc]
 //! months = 24                    # SPC charts over the last 24 months (the default)
 //! baseline = 12                  # limits fixed on the first 12 points
@@ -57,6 +61,8 @@ pub struct Config {
     pub statistics: StatisticsSection,
     #[serde(default)]
     pub spc: SpcSection,
+    #[serde(default)]
+    pub run: RunSection,
     /// The directory paths in the file are relative to.
     #[serde(skip)]
     pub base: PathBuf,
@@ -89,6 +95,16 @@ pub struct StatisticsSection {
     /// The project's confidence level in percent (95 when not given); a measure's
     /// `interval at LEVEL` overrides it.
     pub confidence: Option<f64>,
+}
+
+/// How a local run uses the machine.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    /// The memory the plans may use (`4GB`, `512MB`); half of the machine's when not given.
+    pub memory_limit: Option<String>,
+    /// Where sorts and aggregates spill beyond it; the system's temporary directory when not given.
+    pub spill_dir: Option<PathBuf>,
 }
 
 /// Statistical process control charts (`scorebook spc`, and the charts in the HTML book).
@@ -220,6 +236,18 @@ impl Config {
         }
     }
 
+    /// The `[run]` memory limit and spill directory, checked.
+    pub fn memory(&self) -> Result<crate::engine::memory::Memory, ConfigError> {
+        let limit =
+            self.run.memory_limit.as_deref().map(crate::engine::memory::parse_size).transpose().map_err(|message| {
+                ConfigError::Invalid {
+                    path: self.base.join(FILE_NAME).display().to_string(),
+                    message: format!("[run] memory_limit: {message}"),
+                }
+            })?;
+        Ok(crate::engine::memory::Memory { limit, spill_dir: self.run.spill_dir.as_ref().map(|d| self.resolve(d)) })
+    }
+
     /// The `[spc]` options over the defaults, checked.
     pub fn spc(&self) -> Result<crate::spc::SpcOptions, ConfigError> {
         let defaults = crate::spc::SpcOptions::default();
@@ -277,6 +305,26 @@ mod tests {
         assert_eq!(c.as_of().unwrap(), NaiveDate::from_ymd_opt(2013, 9, 30));
         assert_eq!(c.resolve(c.data.dir.as_ref().unwrap()), dir.path().join("exports"));
         assert_eq!(c.sources["referrals"].path, PathBuf::from("a/*.csv"));
+    }
+
+    #[test]
+    fn the_run_and_spc_sections_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(
+            &path,
+            "[run]\nmemory_limit = \"2GB\"\nspill_dir = \"spill\"\n\n[spc]\nmonths = 36\nbaseline = 12\n",
+        )
+        .unwrap();
+        let c = Config::read(&path).unwrap();
+        let memory = c.memory().unwrap();
+        assert_eq!(memory.limit, Some(2 << 30));
+        assert_eq!(memory.spill_dir, Some(dir.path().join("spill")));
+        let spc = c.spc().unwrap();
+        assert_eq!((spc.months, spc.baseline, spc.run_length), (36, Some(12), 7));
+        std::fs::write(&path, "[run]\nmemory_limit = \"plenty\"\n").unwrap();
+        let err = Config::read(&path).unwrap().memory().unwrap_err().to_string();
+        assert!(err.contains("[run] memory_limit: `plenty` is not a size"), "{err}");
     }
 
     #[test]

@@ -167,6 +167,29 @@ fn one_measure_can_be_run_alone() {
     let text = stdout_of(run_args("tests/fixtures/edge", &["--format", "csv", "--measure", "3.2"]));
     assert_eq!(text.lines().count(), 11);
     assert!(text.lines().skip(1).all(|l| l.starts_with("3.2,")));
+    scorebook()
+        .args(run_args("tests/fixtures/edge", &["--measure", "nosuch"]))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error: --measure nosuch: no measure has that ref or name"))
+        .stderr(predicate::str::contains("help: the measures' refs are 1.1a, 1.1b,"))
+        .stderr(predicate::str::contains("not supported").not());
+}
+
+#[test]
+fn every_command_reads_the_as_of_date_of_scorebook_toml_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("scorebook.toml");
+    std::fs::write(&config, "[project]\nas_of = \"30/09/2013\"\n").unwrap();
+    let said = "as_of = \"30/09/2013\" is not a date; write it as \"YYYY-MM-DD\"";
+    for command in [&["run", "rules", "--data", "tests/fixtures/edge"][..], &["compile", "rules", "--emit", "sql"]] {
+        scorebook()
+            .args(command)
+            .args(["--config", config.to_str().unwrap()])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(said));
+    }
 }
 
 #[test]

@@ -282,3 +282,148 @@ fn a_local_run_past_its_timeout_stops_and_writes_nothing() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr_of(&bad).contains("`soon` is not a duration; write it as 90s, 30m, 2h or 500ms"));
 }
+
+#[test]
+fn a_memory_limit_gives_the_same_book_or_names_the_limit_and_the_operator() {
+    let data = big_data();
+    let run = |extra: &[&str]| {
+        scorebook()
+            .args(["run", "rules", "--as-of", "2014-03-31", "--format", "csv", "--data"])
+            .arg(data.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let unlimited = run(&[]);
+    assert!(unlimited.status.success());
+    let spill = tempfile::tempdir().unwrap();
+    let limited = run(&["--memory-limit", "8MB", "--spill-dir", spill.path().to_str().unwrap()]);
+    assert!(limited.status.success(), "{}", stderr_of(&limited));
+    assert_eq!(limited.stdout, unlimited.stdout, "the same book under 8MB");
+
+    let (dir, out) = with_previous("book.csv");
+    let starved = run(&["--memory-limit", "1MB", "--out", out.to_str().unwrap()]);
+    assert_eq!(starved.status.code(), Some(2));
+    let message = stderr_of(&starved);
+    assert!(message.contains("error: the run needed more memory than its limit of 1MB (--memory-limit)"), "{message}");
+    assert!(
+        message.contains("Additional allocation failed for ") && message.contains("(can spill: "),
+        "the operators are named: {message}"
+    );
+    assert!(message.contains("help: raise --memory-limit"), "{message}");
+    intact(dir.path(), &out);
+
+    let nowhere = run(&["--memory-limit", "8MB", "--spill-dir", "/no/such/dir"]);
+    assert_eq!(nowhere.status.code(), Some(2));
+    assert!(stderr_of(&nowhere).contains("--spill-dir /no/such/dir: no such directory"));
+}
+
+/// A scheduler and two executors on loopback, stopped when dropped.
+#[cfg(feature = "ballista")]
+struct Cluster {
+    processes: Vec<std::process::Child>,
+    scheduler: u16,
+    executors: Vec<u16>,
+}
+
+#[cfg(feature = "ballista")]
+impl Cluster {
+    fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    }
+
+    fn start() -> Cluster {
+        let binary = |name: &str| assert_cmd::cargo::cargo_bin(name);
+        let scheduler = Self::free_port();
+        let mut processes = vec![std::process::Command::new(binary("scorebook-scheduler"))
+            .args(["--port", &scheduler.to_string()])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()];
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", scheduler)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the scheduler did not start");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let mut executors = Vec::new();
+        for _ in 0..2 {
+            let (port, grpc) = (Self::free_port(), Self::free_port());
+            processes.push(
+                std::process::Command::new(binary("scorebook-executor"))
+                    .args(["--port", &port.to_string(), "--grpc-port", &grpc.to_string()])
+                    .args(["--scheduler-port", &scheduler.to_string(), "--concurrent-tasks", "1"])
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            );
+            executors.push(port);
+        }
+        // Executors register with the scheduler a moment after they listen.
+        for port in &executors {
+            while TcpStream::connect(("127.0.0.1", *port)).is_err() {
+                assert!(std::time::Instant::now() < deadline, "an executor did not start");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        Cluster { processes, scheduler, executors }
+    }
+}
+
+#[cfg(feature = "ballista")]
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for p in &mut self.processes {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+    }
+}
+
+/// An executor killed while the book runs on a cluster: the run completes on the other (the
+/// same book as a local run) or stops with exit 2 naming the lost executor; it never hangs
+/// and never writes a partial book.
+#[cfg(feature = "ballista")]
+#[test]
+fn an_executor_killed_mid_run_fails_cleanly_or_the_run_completes() {
+    let data = tempfile::tempdir().unwrap();
+    scorebook().args(["synth", "--to", "2014-03-31", "--format", "parquet", "--out"]).arg(data.path()).assert().code(0);
+    let local = scorebook()
+        .args(["run", "rules", "--as-of", "2014-03-31", "--format", "csv", "--data"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let mut cluster = Cluster::start();
+    let (dir, out) = with_previous("book.csv");
+    let started = std::time::Instant::now();
+    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("scorebook"))
+        .args(["run", "rules", "--as-of", "2014-03-31", "--format", "csv", "--timeout", "120s", "--data"])
+        .arg(data.path())
+        .arg("--engine")
+        .arg(format!("ballista://127.0.0.1:{}", cluster.scheduler))
+        .arg("--out")
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let victim = cluster.executors[1];
+    cluster.processes[2].kill().unwrap();
+    let status = run.wait().unwrap();
+    let mut message = String::new();
+    run.stderr.take().unwrap().read_to_string(&mut message).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(125), "the run hung");
+    match status.code() {
+        Some(0) => assert_eq!(std::fs::read(&out).unwrap(), local.stdout, "completed: the same book"),
+        Some(2) => {
+            assert!(
+                message.contains(&format!("the Ballista executor at 127.0.0.1:{victim}"))
+                    || message.contains("the run took longer than --timeout"),
+                "{message}"
+            );
+            intact(dir.path(), &out);
+        }
+        other => panic!("exit {other:?}: {message}"),
+    }
+    eprintln!("after killing the executor at port {victim}: exit {:?}\n{message}", status.code());
+}

@@ -56,10 +56,11 @@ pub fn run(args: Args) -> u8 {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    let as_of = args
-        .as_of
-        .or_else(|| config.as_ref().and_then(|c| c.as_of().ok().flatten()))
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    // A script or plan for today unless asked for another day.
+    let as_of = match engine::asked_as_of(args.as_of, config.as_ref()) {
+        Ok(d) => d.unwrap_or_else(|| chrono::Local::now().date_naive()),
+        Err(e) => return failed(e),
+    };
     let holidays = match engine::holidays_for(&project, config.as_ref()) {
         Ok(h) => h,
         Err(e) => return failed(e),

@@ -73,6 +73,13 @@ pub struct Args {
     /// With `--engine postgres://...`: the schema holding the source tables.
     #[arg(long)]
     schema: Option<String>,
+    /// The memory the plans may use (`512MB`, `4GB`; binary units); sorts and aggregates
+    /// beyond it spill to disk [default: memory_limit under [run], else half of the machine's].
+    #[arg(long, value_parser = engine::memory::parse_size, value_name = "SIZE")]
+    memory_limit: Option<usize>,
+    /// Where spill files go [default: spill_dir under [run], else the system's temporary directory].
+    #[arg(long, value_name = "DIR")]
+    spill_dir: Option<PathBuf>,
     /// Stop the run if it takes longer than this (`90s`, `30m`, `2h`, or seconds); on
     /// PostgreSQL the server cancels the script too (`statement_timeout`).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
@@ -194,12 +201,7 @@ async fn on_postgres(
             "--engine postgres reads the sources from the server's tables: drop --data and --years".into(),
         ));
     }
-    let as_of = match options.as_of {
-        Some(d) => d,
-        None => config.and_then(|c| c.as_of().ok().flatten()).ok_or_else(|| {
-            engine::RunError::Invalid("no as-of date: pass --as-of YYYY-MM-DD, or set as_of in scorebook.toml".into())
-        })?,
-    };
+    let as_of = engine::required_as_of(options.as_of, config)?;
     let chosen = engine::chosen_measures(project, &options.measures)?;
     let request =
         engine::warehouse::ScriptRequest { as_of, chosen: chosen.as_deref(), dialect: Dialect::Postgres, schema };
@@ -272,6 +274,14 @@ pub fn run(args: Args) -> u8 {
     if matches!(args.format, OutputFormat::Parquet | OutputFormat::Xlsx) && args.out.is_none() {
         return failed(format!("--format {:?} writes a file: give it --out FILE", args.format).to_lowercase());
     }
+    let configured = match config.as_ref().map(Config::memory).transpose() {
+        Ok(m) => m.unwrap_or_default(),
+        Err(e) => return failed(e),
+    };
+    let memory = engine::memory::Memory {
+        limit: args.memory_limit.or(configured.limit),
+        spill_dir: args.spill_dir.clone().or(configured.spill_dir),
+    };
     let options = RunOptions {
         as_of: args.as_of,
         data_dir: args.data.clone(),
@@ -279,6 +289,7 @@ pub fn run(args: Args) -> u8 {
         measures: args.measures.clone(),
         years: args.years,
         timeout: args.timeout,
+        memory,
         ..RunOptions::default()
     };
     let runtime = match super::runtime() {
@@ -345,6 +356,7 @@ pub fn run(args: Args) -> u8 {
         "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
         "suppress": args.suppress,
         "timeout": args.timeout.map(engine::warehouse::seconds),
+        "memory_limit": options.memory.bytes().map(engine::memory::show_size),
     });
     // The manifest hashes every input file: only when JSON output or --manifest shows it.
     let manifest = if matches!(args.format, OutputFormat::Json) || args.manifest.is_some() {

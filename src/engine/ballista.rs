@@ -72,3 +72,22 @@ pub fn check_sendable(name: &str, plan: &LogicalPlan) -> Result<(), RunError> {
         ))
     })
 }
+
+/// A run that lost an executor, said as such (Ballista reports it as a failed connection to
+/// the executor's address while fetching a task's results); other failures as they are.
+pub fn explain(e: RunError, cluster: &Cluster) -> RunError {
+    const LOST: &str = "Error connecting to Ballista scheduler or executor at ";
+    let Some(df) = e.datafusion() else { return e };
+    let text = df.to_string();
+    let Some(at) = text.find(LOST) else { return e };
+    // `... executor at http://127.0.0.1:50051: tonic::transport::Error(...)`
+    let rest = text[at + LOST.len()..].trim_start_matches("http://").trim_start_matches("https://");
+    let address = rest.split_whitespace().next().unwrap_or_default().trim_end_matches([':', ',', '"', ')']);
+    let scheduler = match cluster {
+        Cluster::Ballista(url) => format!(" of {url}"),
+        _ => String::new(),
+    };
+    RunError::Invalid(format!(
+        "the Ballista executor at {address}{scheduler} was lost during the run: its results could not be fetched; nothing was written\n  help: restart the executor (or run again on the executors left); the scheduler reruns a stage only on executors that are alive"
+    ))
+}

@@ -5,6 +5,7 @@
 #[cfg(feature = "ballista")]
 mod ballista;
 pub mod manifest;
+pub mod memory;
 mod pieces;
 mod published;
 pub mod quality;
@@ -46,6 +47,9 @@ pub enum RunError {
     Invalid(String),
     #[error("running the plans failed: {0}")]
     Execution(#[from] datafusion::error::DataFusionError),
+    /// A plan needed more memory than the limit allows, and could not spill.
+    #[error("the run needed more memory than its limit of {} (--memory-limit): {detail}\n  help: raise --memory-limit (or memory_limit under [run] in scorebook.toml); sorts and aggregates that can spill write to --spill-dir", memory::show_size(*limit))]
+    OutOfMemory { limit: usize, detail: String },
     /// The run went on longer than `--timeout` allowed and was stopped.
     #[error("the run took longer than --timeout {} and was stopped; nothing was written\n  help: raise --timeout, or run when the data's server is less busy", crate::engine::warehouse::seconds(*.0))]
     TimedOut(std::time::Duration),
@@ -74,6 +78,8 @@ pub struct RunOptions {
     pub years: Option<(i32, i32)>,
     /// The last N months ending with the as-of date's month instead of the book (SPC charts).
     pub months: Option<u32>,
+    /// The memory the plans may use, and where they spill.
+    pub memory: memory::Memory,
     /// Stop a run that takes longer (the warehouse script is also cancelled by its server).
     pub timeout: Option<std::time::Duration>,
     /// Where the plans run.
@@ -139,17 +145,21 @@ pub enum Cluster {
     BallistaStandalone,
 }
 
-/// A local session with the calendar registered.
-fn local_session(holidays: &HolidayList) -> Result<SessionContext, RunError> {
-    let ctx = session();
+/// A local session with the calendar registered, its plans within `memory`.
+fn local_session(holidays: &HolidayList, memory: &memory::Memory) -> Result<SessionContext, RunError> {
+    let ctx = SessionContext::new_with_config_rt(session_config(), memory::runtime_env(memory)?);
     ctx.register_table(CALENDAR_TABLE, Arc::new(calendar_table(holidays)?))?;
     Ok(ctx)
 }
 
 /// A session for `cluster`, with the calendar registered.
-async fn session_on(cluster: &Cluster, holidays: &HolidayList) -> Result<SessionContext, RunError> {
+async fn session_on(
+    cluster: &Cluster,
+    holidays: &HolidayList,
+    memory: &memory::Memory,
+) -> Result<SessionContext, RunError> {
     if *cluster == Cluster::Local {
-        return local_session(holidays);
+        return local_session(holidays, memory);
     }
     #[cfg(feature = "ballista")]
     return ballista::session(cluster, holidays).await;
@@ -180,14 +190,34 @@ pub fn chosen_measures(project: &Project, refs: &[String]) -> Result<Option<Vec<
     refs.iter()
         .map(|r| {
             project.measures.iter().position(|m| &m.reference == r || &m.name == r).ok_or_else(|| {
-                RunError::Compile(CompileError::unsupported(format!(
-                    "no measure with ref or name `{r}`; measure refs are {}",
+                RunError::Invalid(format!(
+                    "--measure {r}: no measure has that ref or name\n  help: the measures' refs are {}",
                     project.measures.iter().map(|m| m.reference.as_str()).collect::<Vec<_>>().join(", ")
-                )))
+                ))
             })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
+}
+
+/// The as-of date a command was asked for: `--as-of`, else `as_of` in scorebook.toml (an
+/// error if that is not a date); `None` when neither gives one.
+pub fn asked_as_of(asked: Option<NaiveDate>, config: Option<&Config>) -> Result<Option<NaiveDate>, RunError> {
+    match asked {
+        Some(d) => Ok(Some(d)),
+        None => {
+            config.map(Config::as_of).transpose().map(Option::flatten).map_err(|e| RunError::Invalid(e.to_string()))
+        }
+    }
+}
+
+/// The as-of date a run needs: [`asked_as_of`], or an error saying how to give one.
+pub fn required_as_of(asked: Option<NaiveDate>, config: Option<&Config>) -> Result<NaiveDate, RunError> {
+    asked_as_of(asked, config)?.ok_or_else(|| {
+        RunError::Invalid(
+            "no as-of date: pass --as-of YYYY-MM-DD, or set as_of under [project] in scorebook.toml".into(),
+        )
+    })
 }
 
 /// Checks a population source before it divides anything: one row per area, year and age
@@ -345,25 +375,14 @@ pub struct Prepared {
 /// Reads the data the chosen measures need and compiles them.
 pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<Prepared, RunError> {
     let last_year_end = options.years.and_then(|(a, b)| NaiveDate::from_ymd_opt(a.max(b), 3, 31));
-    let as_of = match options.as_of.or(last_year_end) {
-        Some(d) => d,
-        None => {
-            config.map(Config::as_of).transpose().map_err(|e| RunError::Invalid(e.to_string()))?.flatten().ok_or_else(
-                || {
-                    RunError::Invalid(
-                        "no as-of date: pass --as-of YYYY-MM-DD, or set as_of under [project] in scorebook.toml".into(),
-                    )
-                },
-            )?
-        }
-    };
+    let as_of = required_as_of(options.as_of.or(last_year_end), config)?;
     let periods = match (options.years, options.months) {
         (Some((first, last)), _) => year_periods(first, last),
         (None, Some(n)) => month_periods(as_of, n),
         (None, None) => book_periods(as_of),
     };
     let holidays = holidays_for(project, config)?;
-    let ctx = session_on(&options.cluster, &holidays).await?;
+    let ctx = session_on(&options.cluster, &holidays, &options.memory).await?;
 
     let chosen = chosen_measures(project, &options.measures)?;
     let all: Vec<usize> = (0..project.measures.len()).collect();
@@ -460,7 +479,7 @@ pub async fn run_given(
 ) -> Result<RunOutput, RunError> {
     let periods = book_periods(as_of);
     let holidays = holidays_for(project, None)?;
-    let ctx = local_session(&holidays)?;
+    let ctx = local_session(&holidays, &memory::Memory::default())?;
     let needed = compile::with_dependencies(project, chosen);
     let used = data::sources_used(project, &needed);
     for name in &used {
@@ -517,8 +536,11 @@ pub async fn drill(
 
 /// Runs the book (or the chosen measures) as of a date.
 pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
-    let p = prepare(project, config, options).await?;
-    let (rows, more) = execute(&p.ctx, project, &p.book, &p.periods, &p.judging, p.as_of, p.chosen.as_deref()).await?;
+    let explain = |e| lost_executor(memory::explain(e, &options.memory), &options.cluster);
+    let p = prepare(project, config, options).await.map_err(explain)?;
+    let (rows, more) = execute(&p.ctx, project, &p.book, &p.periods, &p.judging, p.as_of, p.chosen.as_deref())
+        .await
+        .map_err(explain)?;
     let mut warnings = p.warnings;
     warnings.extend(more);
     Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, quality: p.quality, as_of: p.as_of })
@@ -599,6 +621,28 @@ fn impossible_percentage(row: &ResultRow) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+impl RunError {
+    /// The DataFusion error a run's failure comes from, whichever stage met it.
+    pub fn datafusion(&self) -> Option<&datafusion::error::DataFusionError> {
+        match self {
+            RunError::Execution(df)
+            | RunError::Compile(CompileError::DataFusion(df))
+            | RunError::Data(DataError::Engine(df)) => Some(df),
+            _ => None,
+        }
+    }
+}
+
+/// A cluster run's failure to reach an executor, said as the loss of that executor.
+fn lost_executor(e: RunError, cluster: &Cluster) -> RunError {
+    #[cfg(feature = "ballista")]
+    if *cluster != Cluster::Local {
+        return ballista::explain(e, cluster);
+    }
+    let _ = cluster;
+    e
 }
 
 /// Executes a compiled book and lays its cells out as result rows.
