@@ -74,15 +74,22 @@ pub fn check_sendable(name: &str, plan: &LogicalPlan) -> Result<(), RunError> {
 }
 
 /// A run that lost an executor, said as such (Ballista reports it as a failed connection to
-/// the executor's address while fetching a task's results); other failures as they are.
+/// the executor's address, while fetching a task's results or a shuffle's partitions); other
+/// failures as they are.
 pub fn explain(e: RunError, cluster: &Cluster) -> RunError {
-    const LOST: &str = "Error connecting to Ballista scheduler or executor at ";
     let Some(df) = e.datafusion() else { return e };
     let text = df.to_string();
-    let Some(at) = text.find(LOST) else { return e };
-    // `... executor at http://127.0.0.1:50051: tonic::transport::Error(...)`
-    let rest = text[at + LOST.len()..].trim_start_matches("http://").trim_start_matches("https://");
-    let address = rest.split_whitespace().next().unwrap_or_default().trim_end_matches([':', ',', '"', ')']);
+    // `... executor at http://127.0.0.1:50051: tonic::transport::Error(...)`, or
+    // `Shuffle fetch partition error from Executor ID ... ConnectError("tcp connect error", 127.0.0.1:50051, ...`
+    let address = ["Error connecting to Ballista scheduler or executor at ", "ConnectError(\"tcp connect error\", "]
+        .iter()
+        .find_map(|marker| text.find(marker).map(|at| &text[at + marker.len()..]))
+        .filter(|_| text.contains("executor") || text.contains("Executor"))
+        .map(|rest| {
+            let rest = rest.trim_start_matches("http://").trim_start_matches("https://");
+            rest.split([' ', ',', ')', '"']).next().unwrap_or_default().trim_end_matches(':').to_string()
+        });
+    let Some(address) = address else { return e };
     let scheduler = match cluster {
         Cluster::Ballista(url) => format!(" of {url}"),
         _ => String::new(),
@@ -90,4 +97,31 @@ pub fn explain(e: RunError, cluster: &Cluster) -> RunError {
     RunError::Invalid(format!(
         "the Ballista executor at {address}{scheduler} was lost during the run: its results could not be fetched; nothing was written\n  help: restart the executor (or run again on the executors left); the scheduler reruns a stage only on executors that are alive"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::error::DataFusionError;
+
+    fn explained(text: &str) -> String {
+        let cluster = Cluster::Ballista("ballista://127.0.0.1:50050".into());
+        explain(RunError::Execution(DataFusionError::Execution(text.into())), &cluster).to_string()
+    }
+
+    #[test]
+    fn a_lost_executor_is_named_by_its_address() {
+        let fetch = "GrpcConnectionError(\"Error connecting to Ballista scheduler or executor at http://127.0.0.1:51061: tonic::transport::Error(Transport, ConnectError(...))\")";
+        let shuffle = "Shuffle fetch partition error from Executor 027e76ee, map_stage 0, map_partition 0, error desc: Status { code: Unavailable, message: \"tcp connect error\", source: Some(tonic::transport::Error(Transport, ConnectError(ConnectError(\"tcp connect error\", 127.0.0.1:46723, Os { code: 111 })))) }";
+        assert!(explained(fetch).starts_with(
+            "the Ballista executor at 127.0.0.1:51061 of ballista://127.0.0.1:50050 was lost during the run"
+        ));
+        assert!(
+            explained(shuffle).starts_with("the Ballista executor at 127.0.0.1:46723 of ballista://127.0.0.1:50050")
+        );
+        assert_eq!(
+            explained("Arrow error: divide by zero"),
+            "running the plans failed: Execution error: Arrow error: divide by zero"
+        );
+    }
 }
