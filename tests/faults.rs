@@ -297,15 +297,18 @@ fn a_memory_limit_gives_the_same_book_or_names_the_limit_and_the_operator() {
     let unlimited = run(&[]);
     assert!(unlimited.status.success());
     let spill = tempfile::tempdir().unwrap();
-    let limited = run(&["--memory-limit", "8MB", "--spill-dir", spill.path().to_str().unwrap()]);
+    let limited = run(&["--memory-limit", "64MB", "--spill-dir", spill.path().to_str().unwrap()]);
     assert!(limited.status.success(), "{}", stderr_of(&limited));
-    assert_eq!(limited.stdout, unlimited.stdout, "the same book under 8MB");
+    assert_eq!(limited.stdout, unlimited.stdout, "the same book under 64MB");
 
     let (dir, out) = with_previous("book.csv");
-    let starved = run(&["--memory-limit", "1MB", "--out", out.to_str().unwrap()]);
+    let starved = run(&["--memory-limit", "256KB", "--out", out.to_str().unwrap()]);
     assert_eq!(starved.status.code(), Some(2));
     let message = stderr_of(&starved);
-    assert!(message.contains("error: the run needed more memory than its limit of 1MB (--memory-limit)"), "{message}");
+    assert!(
+        message.contains("error: the run needed more memory than its limit of 256KB (--memory-limit)"),
+        "{message}"
+    );
     assert!(
         message.contains("Additional allocation failed for ") && message.contains("(can spill: "),
         "the operators are named: {message}"
