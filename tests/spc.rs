@@ -146,6 +146,15 @@ fn options_come_from_scorebook_toml_and_bad_ones_are_refused() {
     let mean = first.iter().sum::<f64>() / 12.0;
     assert!((number(&series[0][5]).unwrap() - mean).abs() < 1e-9);
 
+    // [run] bounds the charts' run as it does the book's.
+    std::fs::write(&config, "[run]\nmemory_limit = \"64KB\"\n").unwrap();
+    scorebook()
+        .args(["spc", "rules", "--as-of", "2014-03-31", "--config", config.to_str().unwrap(), "--data"])
+        .arg(data())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("the run needed more memory than its limit of 64KB"));
+
     std::fs::write(&config, "[spc]\nrun_length = 9\n").unwrap();
     scorebook()
         .args(["spc", "rules", "--as-of", "2014-03-31", "--config", config.to_str().unwrap(), "--data"])

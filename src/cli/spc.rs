@@ -125,10 +125,15 @@ pub fn run(args: Args) -> u8 {
         Ok(o) => o,
         Err(e) => return failed(e),
     };
+    let memory = match config.as_ref().map(crate::config::Config::memory).transpose() {
+        Ok(m) => m.unwrap_or_default(),
+        Err(e) => return failed(e),
+    };
     let run = RunOptions {
         as_of: args.as_of,
         data_dir: args.data.clone(),
         measures: args.measures.clone(),
+        memory,
         ..RunOptions::default()
     };
     let runtime = match super::runtime() {
