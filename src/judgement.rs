@@ -1,9 +1,9 @@
-//! Judging a measure's value for a period (council-book.md §4–§5): its target (pro-rated for
+//! Judging a measure's value for a period (docs/language.md, "Judgement"): its target (pro-rated for
 //! `N per year`), its RAG rating, the direction of travel against the previous period, and
 //! whether that direction is an improvement given the measure's polarity.
 
 use crate::calendar::DateRange;
-use crate::ir::{self, BinaryOp, Definition, ExprKind, Polarity, RagColour, RagOperand, Selection, Value};
+use crate::ir::{self, BinaryOp, ExprKind, Polarity, RagColour, RagOperand, Value};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
@@ -177,11 +177,6 @@ pub fn target_for(measure: &ir::Measure, range: DateRange) -> Option<f64> {
     }
 }
 
-/// Is this an event count (the only kind of measure whose annual target is pro-rated)?
-pub fn is_event_count(measure: &ir::Measure) -> bool {
-    matches!(&measure.definition, Definition::Count { rows, .. } if matches!(rows.selection, Selection::EventIn(_)))
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -309,7 +304,6 @@ mod tests {
         assert_eq!(t("2012-04-01", "2013-03-31"), 700.0);
         let fixed = measure(" polarity high\n target 90");
         assert_eq!(target_for(&fixed, range("2013-09-01", "2013-09-30")), Some(90.0));
-        assert!(is_event_count(&m));
     }
 
     #[test]

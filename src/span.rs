@@ -17,18 +17,11 @@ pub struct Span {
     pub file: FileId,
     pub start: usize,
     pub end: usize,
-    /// True for nodes the user did not write (defaults filled in by the checker).
-    pub synthetic: bool,
 }
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
-        Span { file, start, end, synthetic: false }
-    }
-
-    /// A span for something the user did not write; it points at `near`.
-    pub fn synthetic(near: Span) -> Self {
-        Span { synthetic: true, ..near }
+        Span { file, start, end }
     }
 
     /// The smallest span covering both.

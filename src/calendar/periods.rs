@@ -1,4 +1,4 @@
-//! The reporting calendar of council-book.md §2: from an as-of date to the periods of the
+//! The reporting calendar: from an as-of date to the periods of the
 //! book (last year, months, quarters, year to date), each with its previous period.
 
 use chrono::{Datelike, Months, NaiveDate};

@@ -1,6 +1,6 @@
 //! A self-contained SQL script for a warehouse: it builds the working-day calendar, computes
 //! every cell of the book from the source tables by name, and returns the long result table of
-//! council-book.md §5 (targets, RAG, direction and judgement included), so the book can be
+//! `run` (targets, RAG, direction and judgement included), so the book can be
 //! computed next to the data. Benchmarks are the figures written in the rules; benchmarks from
 //! published data need the published files and come from `scorebook run`.
 

@@ -15,7 +15,7 @@ pub enum OutputFormat {
 /// How the files are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Layout {
-    /// The data contract's tables and columns (council-book.md §1).
+    /// The data contract's tables and columns (`rules/sources.ind`).
     Contract,
     /// Referrals, assessments, section 47 enquiries and CP plans as raw Annex A style lists
     /// (headers such as "Date of referral", dd/mm/yyyy dates, values such as `a) Yes`), read
