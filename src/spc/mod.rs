@@ -17,6 +17,8 @@ pub const LIMIT: f64 = 2.66;
 pub const SCREEN: f64 = 3.267;
 /// Fewer points than this give a run chart: values only, no limits.
 pub const MIN_POINTS: usize = 12;
+/// The longest chart, in months: each month is a period the run computes.
+pub const MAX_MONTHS: u32 = 120;
 
 /// How a chart is drawn: `[spc]` in scorebook.toml and the `spc` command's options.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -42,6 +44,12 @@ impl SpcOptions {
     pub fn check(&self) -> Result<(), String> {
         if self.months < 2 {
             return Err(format!("months = {}: a chart needs at least 2 months (12 or more for limits)", self.months));
+        }
+        if self.months > MAX_MONTHS {
+            return Err(format!(
+                "months = {}: a chart shows at most {MAX_MONTHS} months (ten years); use --baseline to fix its limits on the early ones",
+                self.months
+            ));
         }
         if !(6..=8).contains(&self.run_length) {
             return Err(format!(

@@ -205,3 +205,17 @@ fn assurance_by_polarity_when_the_target_is_outside_the_limits() {
     assert_eq!(Assurance::of(Some(1.0), Some(&l), None), None);
     assert_eq!(Assurance::of(Some(1.0), None, Some(true)), None);
 }
+
+#[test]
+fn options_no_chart_can_be_drawn_with_are_refused() {
+    let ok = SpcOptions::default();
+    assert_eq!(ok.check(), Ok(()));
+    let refused = |o: SpcOptions| o.check().unwrap_err();
+    assert!(refused(SpcOptions { months: 1, ..ok }).starts_with("months = 1: a chart needs at least 2 months"));
+    assert!(refused(SpcOptions { months: 121, ..ok }).starts_with("months = 121: a chart shows at most 120 months"));
+    assert!(refused(SpcOptions { run_length: 5, ..ok }).starts_with("run_length = 5: write 6, 7 or 8"));
+    assert!(refused(SpcOptions { baseline: Some(11), ..ok })
+        .starts_with("baseline = 11: limits need a baseline of at least 12"));
+    assert!(refused(SpcOptions { baseline: Some(30), ..ok })
+        .starts_with("baseline = 30 is longer than the 24 months charted"));
+}
