@@ -191,22 +191,25 @@ impl Config {
         }
     }
 
+    /// A setting of this file that cannot be used, and why.
+    fn invalid(&self, message: String) -> ConfigError {
+        ConfigError::Invalid { path: self.base.join(FILE_NAME).display().to_string(), message }
+    }
+
     /// The settings of published benchmarks, with the neighbour list read.
     pub fn benchmark_settings(&self) -> Result<crate::benchmarks::BenchmarkSettings, ConfigError> {
         let b = &self.benchmarks;
-        let invalid =
-            |message: String| ConfigError::Invalid { path: self.base.join(FILE_NAME).display().to_string(), message };
         let sn_average = match b.sn_average.as_deref() {
             None | Some("mean") => crate::ir::SnMethod::Mean,
             Some("median") => crate::ir::SnMethod::Median,
-            Some(other) => return Err(invalid(format!("sn_average = \"{other}\": use \"mean\" or \"median\""))),
+            Some(other) => return Err(self.invalid(format!("sn_average = \"{other}\": use \"mean\" or \"median\""))),
         };
         let neighbours = match (&b.neighbours, &b.la_code) {
             (Some(path), Some(code)) => {
-                crate::benchmarks::read_neighbours(&self.resolve(path), code).map_err(invalid)?
+                crate::benchmarks::read_neighbours(&self.resolve(path), code).map_err(|e| self.invalid(e))?
             }
             (Some(_), None) => {
-                return Err(invalid("[benchmarks] neighbours needs la_code, the authority's old LA code".into()))
+                return Err(self.invalid("[benchmarks] neighbours needs la_code, the authority's old LA code".into()))
             }
             (None, _) => Vec::new(),
         };
@@ -227,24 +230,21 @@ impl Config {
         match self.statistics.confidence {
             None => Ok(crate::statistics::DEFAULT_CONFIDENCE),
             Some(c) if c > 0.0 && c < 100.0 => Ok(c),
-            Some(c) => Err(ConfigError::Invalid {
-                path: self.base.join(FILE_NAME).display().to_string(),
-                message: format!(
-                    "[statistics] confidence = {c} is not a confidence level; write a percentage between 0 and 100, such as 95 or 99.8"
-                ),
-            }),
+            Some(c) => Err(self.invalid(format!(
+                "[statistics] confidence = {c} is not a confidence level; write a percentage between 0 and 100, such as 95 or 99.8"
+            ))),
         }
     }
 
     /// The `[run]` memory limit and spill directory, checked.
     pub fn memory(&self) -> Result<crate::engine::memory::Memory, ConfigError> {
-        let limit =
-            self.run.memory_limit.as_deref().map(crate::engine::memory::parse_size).transpose().map_err(|message| {
-                ConfigError::Invalid {
-                    path: self.base.join(FILE_NAME).display().to_string(),
-                    message: format!("[run] memory_limit: {message}"),
-                }
-            })?;
+        let limit = self
+            .run
+            .memory_limit
+            .as_deref()
+            .map(crate::engine::memory::parse_size)
+            .transpose()
+            .map_err(|message| self.invalid(format!("[run] memory_limit: {message}")))?;
         Ok(crate::engine::memory::Memory { limit, spill_dir: self.run.spill_dir.as_ref().map(|d| self.resolve(d)) })
     }
 
@@ -257,10 +257,7 @@ impl Config {
             screen_outliers: self.spc.screen_outliers.unwrap_or(defaults.screen_outliers),
             run_length: self.spc.run_length.unwrap_or(defaults.run_length),
         };
-        options.check().map_err(|message| ConfigError::Invalid {
-            path: self.base.join(FILE_NAME).display().to_string(),
-            message: format!("[spc] {message}"),
-        })?;
+        options.check().map_err(|message| self.invalid(format!("[spc] {message}")))?;
         Ok(options)
     }
 
@@ -270,10 +267,8 @@ impl Config {
             .as_of
             .as_deref()
             .map(|s| {
-                NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ConfigError::Invalid {
-                    path: self.base.join(FILE_NAME).display().to_string(),
-                    message: format!("as_of = \"{s}\" is not a date; write it as \"YYYY-MM-DD\""),
-                })
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| self.invalid(format!("as_of = \"{s}\" is not a date; write it as \"YYYY-MM-DD\"")))
             })
             .transpose()
     }

@@ -72,19 +72,33 @@ tbody:has(input.toggle:not(:checked)) tr.breakdown{display:none}
 .ci{display:block;font-size:10px;color:#555;font-weight:normal}
 svg .whisker{stroke:#8c8c8c;stroke-width:1;fill:none}
 body:has(#show-intervals:not(:checked)) .ci,body:has(#show-intervals:not(:checked)) svg .whisker{display:none}
-td.cmp-better{background:#0571b0;color:#fff}td.cmp-worse{background:#e66101;color:#000}
-td.cmp-similar{background:#e3e3e3}td.cmp-higher{background:#542788;color:#fff}td.cmp-lower{background:#b2abd2;color:#000}
 .legend span.key{display:inline-block;padding:1px 6px;margin:0 6px 0 2px;border:1px solid #999}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 @media print{label.toggle,label.intervals{display:none}}";
 
+/// The fills of the benchmark cells' comparison classes (`cmp-better`, ...).
+fn comparison_style() -> String {
+    super::COMPARISONS
+        .iter()
+        .map(|c| {
+            format!(
+                "td.cmp-{}{{background:#{:06x};color:{}}}",
+                c.name,
+                c.fill,
+                if c.white_text { "#fff" } else { "#000" }
+            )
+        })
+        .collect()
+}
+
 /// A benchmark cell, coloured by how the measure's interval compares with it.
 fn benchmark_cell(figure: &str, compared: &str) -> String {
-    match super::comparison_label(compared) {
-        Some(label) if !figure.is_empty() => format!(
-            "<td class=\"num cmp-{compared}\" title=\"{}\">{}<span class=\"sr\"> ({label})</span></td>",
-            esc(&format!("the interval is {label}")),
-            esc(figure)
+    match super::comparison(compared) {
+        Some(c) if !figure.is_empty() => format!(
+            "<td class=\"num cmp-{compared}\" title=\"{}\">{}<span class=\"sr\"> ({})</span></td>",
+            esc(&format!("the interval is {}", c.label)),
+            esc(figure),
+            c.label
         ),
         _ => format!("<td class=\"num\">{}</td>", esc(figure)),
     }
@@ -99,18 +113,12 @@ fn legend(book: &Book) -> String {
     }
     if book.has_comparisons() {
         out.push_str("<p class=\"meta legend\">Benchmark cells compare the latest month's confidence interval with the benchmark:");
-        for c in super::COMPARISONS {
-            let label = super::comparison_label(c).unwrap_or_default();
+        for c in &super::COMPARISONS {
             out.push_str(&format!(
-                " <span class=\"key\" style=\"{}\">{}</span>",
-                match c {
-                    "better" => "background:#0571b0;color:#fff",
-                    "worse" => "background:#e66101",
-                    "similar" => "background:#e3e3e3",
-                    "higher" => "background:#542788;color:#fff",
-                    _ => "background:#b2abd2",
-                },
-                esc(&capitalised(label))
+                " <span class=\"key\" style=\"background:#{:06x}{}\">{}</span>",
+                c.fill,
+                if c.white_text { ";color:#fff" } else { "" },
+                esc(&capitalised(c.label))
             ));
         }
         out.push_str(" Uncoloured: not compared.</p>\n");
@@ -163,8 +171,9 @@ pub fn to_html(book: &Book) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str(&format!(
-        "<title>{}</title>\n<style>{STYLE}\n{}</style>\n</head>\n<body>\n",
+        "<title>{}</title>\n<style>{STYLE}\n{}\n{}</style>\n</head>\n<body>\n",
         esc(title),
+        comparison_style(),
         if book.charts.is_empty() { "" } else { crate::spc::STYLE }
     ));
     out.push_str(&format!("<h1>{}</h1>\n", esc(title)));

@@ -106,28 +106,39 @@ impl BookLine {
     }
 }
 
-/// How the book names a comparison of an interval with a benchmark, for legends and tooltips;
-/// `None` for `not_compared`.
-pub fn comparison_label(compared: &str) -> Option<&'static str> {
-    Some(match compared {
-        "better" => "better than the benchmark",
-        "similar" => "similar to the benchmark",
-        "worse" => "worse than the benchmark",
-        "higher" => "higher than the benchmark",
-        "lower" => "lower than the benchmark",
-        _ => return None,
-    })
+/// How the book shows one comparison of an interval with a benchmark: its words, and the fill
+/// of the benchmark cell (colour-blind-safe: blue and orange, purples for higher and lower),
+/// with white text on the dark fills.
+pub struct ComparisonStyle {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub fill: u32,
+    pub white_text: bool,
 }
 
-/// The comparisons a legend lists, in its order.
-pub const COMPARISONS: [&str; 5] = ["better", "similar", "worse", "higher", "lower"];
+/// The comparisons, in the order a legend lists them.
+pub const COMPARISONS: [ComparisonStyle; 5] = [
+    ComparisonStyle { name: "better", label: "better than the benchmark", fill: 0x0571b0, white_text: true },
+    ComparisonStyle { name: "similar", label: "similar to the benchmark", fill: 0xe3e3e3, white_text: false },
+    ComparisonStyle { name: "worse", label: "worse than the benchmark", fill: 0xe66101, white_text: false },
+    ComparisonStyle { name: "higher", label: "higher than the benchmark", fill: 0x542788, white_text: true },
+    ComparisonStyle { name: "lower", label: "lower than the benchmark", fill: 0xb2abd2, white_text: false },
+];
+
+/// How a comparison (`compared_england`, `compared_sn`) is shown; `None` for `not_compared`.
+pub fn comparison(compared: &str) -> Option<&'static ComparisonStyle> {
+    COMPARISONS.iter().find(|c| c.name == compared)
+}
 
 impl Book {
+    /// Every row the book lays out: each measure's own, then its breakdowns', measure by measure.
+    pub fn rows(&self) -> impl Iterator<Item = &ResultRow> {
+        self.lines.iter().flat_map(|l| l.cells.iter().chain(l.breakdowns.iter().flat_map(|b| &b.cells)))
+    }
+
     /// Whether any line shows a confidence interval, and so the book explains them.
     pub fn has_intervals(&self) -> bool {
-        self.lines
-            .iter()
-            .any(|l| l.cells.iter().chain(l.breakdowns.iter().flat_map(|b| &b.cells)).any(|r| r.ci_low.is_some()))
+        self.rows().any(|r| r.ci_low.is_some())
     }
 
     /// Whether any measure's latest interval was compared with a benchmark.
@@ -135,7 +146,7 @@ impl Book {
         self.lines
             .iter()
             .filter_map(BookLine::latest)
-            .any(|r| comparison_label(&r.compared_england).is_some() || comparison_label(&r.compared_sn).is_some())
+            .any(|r| comparison(&r.compared_england).is_some() || comparison(&r.compared_sn).is_some())
     }
 }
 

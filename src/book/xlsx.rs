@@ -53,15 +53,12 @@ fn write_value(
 }
 
 /// The fill of a benchmark cell for how the measure's interval compares with it, as the HTML
-/// book colours it (blue and orange, purples for higher and lower: safe for colour-blind readers).
+/// book colours it.
 fn comparison_format(compared: &str, base: &Format) -> Format {
-    match compared {
-        "better" => base.clone().set_background_color(Color::RGB(0x0571b0)).set_font_color(Color::White),
-        "worse" => base.clone().set_background_color(Color::RGB(0xe66101)),
-        "similar" => base.clone().set_background_color(Color::RGB(0xe3e3e3)),
-        "higher" => base.clone().set_background_color(Color::RGB(0x542788)).set_font_color(Color::White),
-        "lower" => base.clone().set_background_color(Color::RGB(0xb2abd2)),
-        _ => base.clone(),
+    match super::comparison(compared) {
+        Some(c) if c.white_text => base.clone().set_background_color(Color::RGB(c.fill)).set_font_color(Color::White),
+        Some(c) => base.clone().set_background_color(Color::RGB(c.fill)),
+        None => base.clone(),
     }
 }
 
@@ -73,9 +70,8 @@ fn write_results(wb: &mut Workbook, book: &Book, header: &Format) -> Result<(), 
     for (c, name) in crate::results::COLUMNS.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *name, header)?;
     }
-    let rows = book.lines.iter().flat_map(|l| l.cells.iter().chain(l.breakdowns.iter().flat_map(|b| &b.cells)));
     let mut r = 0;
-    for row in rows {
+    for row in book.rows() {
         r += 1;
         for (c, (name, cell)) in crate::results::COLUMNS.iter().zip(row.cells()).enumerate() {
             match cell.parse::<f64>() {
@@ -156,8 +152,7 @@ pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
         r += 2;
         ws.write_string(r, 2, "Benchmark cells compare the latest month's confidence interval with the benchmark:")?;
         for (k, c) in super::COMPARISONS.iter().enumerate() {
-            let label = super::comparison_label(c).unwrap_or_default();
-            ws.write_string_with_format(r + 1 + k as u32, 2, label, &comparison_format(c, &plain))?;
+            ws.write_string_with_format(r + 1 + k as u32, 2, c.label, &comparison_format(c.name, &plain))?;
         }
     }
 

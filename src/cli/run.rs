@@ -274,8 +274,8 @@ pub fn run(args: Args) -> u8 {
     if matches!(args.format, OutputFormat::Parquet | OutputFormat::Xlsx) && args.out.is_none() {
         return failed(format!("--format {:?} writes a file: give it --out FILE", args.format).to_lowercase());
     }
-    let configured = match config.as_ref().map(Config::memory).transpose() {
-        Ok(m) => m.unwrap_or_default(),
+    let configured = match engine::project_memory(config.as_ref()) {
+        Ok(m) => m,
         Err(e) => return failed(e),
     };
     let memory = engine::memory::Memory {
@@ -355,7 +355,7 @@ pub fn run(args: Args) -> u8 {
         "engine": crate::engine::warehouse::without_password(&args.engine),
         "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
         "suppress": args.suppress,
-        "timeout": args.timeout.map(engine::warehouse::seconds),
+        "timeout": args.timeout.map(engine::seconds),
         "memory_limit": options.memory.bytes().map(engine::memory::show_size),
     });
     // The manifest hashes every input file: only when JSON output or --manifest shows it.

@@ -125,8 +125,8 @@ pub fn run(args: Args) -> u8 {
         Ok(o) => o,
         Err(e) => return failed(e),
     };
-    let memory = match config.as_ref().map(crate::config::Config::memory).transpose() {
-        Ok(m) => m.unwrap_or_default(),
+    let memory = match engine::project_memory(config.as_ref()) {
+        Ok(m) => m,
         Err(e) => return failed(e),
     };
     let run = RunOptions {

@@ -51,7 +51,7 @@ pub enum RunError {
     #[error("the run needed more memory than its limit of {} (--memory-limit): {detail}\n  help: raise --memory-limit (or memory_limit under [run] in scorebook.toml); sorts and aggregates that can spill write to --spill-dir", memory::show_size(*limit))]
     OutOfMemory { limit: usize, detail: String },
     /// The run went on longer than `--timeout` allowed and was stopped.
-    #[error("the run took longer than --timeout {} and was stopped; nothing was written\n  help: raise --timeout, or run when the data's server is less busy", crate::engine::warehouse::seconds(*.0))]
+    #[error("the run took longer than --timeout {} and was stopped; nothing was written\n  help: raise --timeout, or run when the data's server is less busy", seconds(*.0))]
     TimedOut(std::time::Duration),
 }
 
@@ -559,6 +559,17 @@ pub struct Judging {
     pub benchmarks: BenchmarkSettings,
     /// The project's confidence level in percent (`[statistics] confidence`, else 95).
     pub confidence: f64,
+}
+
+/// A duration as `--timeout` is written: `30s`, `1.5s`.
+pub fn seconds(d: std::time::Duration) -> String {
+    format!("{}s", crate::results::plain_number(d.as_secs_f64()))
+}
+
+/// The project's memory limit and spill directory: `[run]` in scorebook.toml, else the
+/// defaults.
+pub fn project_memory(config: Option<&Config>) -> Result<memory::Memory, RunError> {
+    config.map(Config::memory).transpose().map_err(|e| RunError::Invalid(e.to_string())).map(Option::unwrap_or_default)
 }
 
 /// The project's confidence level: `[statistics] confidence` in scorebook.toml, else 95.

@@ -76,11 +76,6 @@ pub const CONNECT_ATTEMPTS: u32 = 3;
 /// The wait before the second attempt; it doubles before each further one.
 pub const FIRST_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// A duration as `--timeout` is written: `30s`, `1.5s`.
-pub fn seconds(d: std::time::Duration) -> String {
-    format!("{}s", crate::results::plain_number(d.as_secs_f64()))
-}
-
 /// Connects, retrying failures that may pass (a refused or reset connection, a timeout) with
 /// a doubling wait; a server's refusal (a wrong password, no such database) is not retried.
 async fn connect(url: ShownUrl<'_>) -> Result<tokio_postgres::Client, RunError> {
@@ -115,7 +110,7 @@ fn script_failed(url: ShownUrl<'_>, e: &tokio_postgres::Error, timeout: Option<s
     RunError::Invalid(match (code.as_deref(), timeout) {
         (Some("57014"), Some(t)) => format!(
             "the script ran longer than --timeout {} on {url} and the server cancelled it (statement_timeout); nothing was written\n  help: raise --timeout, or run when the server is less busy",
-            seconds(t)
+            super::seconds(t)
         ),
         (Some("57P01" | "57P02" | "57P03"), _) => format!(
             "the server {url} shut down while the script ran: {}; nothing was written\n  help: run again when the server is back",

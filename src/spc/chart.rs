@@ -35,10 +35,16 @@ pub const STYLE: &str = "section.spc{margin:24px 0;page-break-inside:avoid}secti
 /// cause, a level line for common cause.
 fn variation_icon(variation: Option<&str>, high: bool) -> String {
     let (fill, mark, title) = match variation {
-        Some("special_cause_improvement") => ("#289de0", if high { "H" } else { "L" }, "special cause: improvement"),
-        Some("special_cause_concern") => ("#fab428", if high { "H" } else { "L" }, "special cause: concern"),
-        Some("neither") => ("#361475", if high { "H" } else { "L" }, "special cause: neither improvement nor concern"),
-        Some(_) => ("#7b7d7d", "", "common cause variation"),
+        Some("special_cause_improvement") => {
+            (colour(Some("improvement")), if high { "H" } else { "L" }, "special cause: improvement")
+        }
+        Some("special_cause_concern") => {
+            (colour(Some("concern")), if high { "H" } else { "L" }, "special cause: concern")
+        }
+        Some("neither") => {
+            (colour(Some("neither")), if high { "H" } else { "L" }, "special cause: neither improvement nor concern")
+        }
+        Some(_) => (colour(None), "", "common cause variation"),
         None => return String::new(),
     };
     let inner = if mark.is_empty() {
@@ -55,9 +61,9 @@ fn variation_icon(variation: Option<&str>, high: bool) -> String {
 /// and miss.
 fn assurance_icon(assurance: Option<&str>) -> String {
     let (fill, mark, title) = match assurance {
-        Some("pass") => ("#289de0", "P", "the process will consistently meet the target"),
-        Some("fail") => ("#fab428", "F", "the process will consistently miss the target"),
-        Some("hit_and_miss") => ("#7b7d7d", "?", "the process will hit and miss the target"),
+        Some("pass") => (colour(Some("improvement")), "P", "the process will consistently meet the target"),
+        Some("fail") => (colour(Some("concern")), "F", "the process will consistently miss the target"),
+        Some("hit_and_miss") => (colour(None), "?", "the process will hit and miss the target"),
         _ => return String::new(),
     };
     format!(
