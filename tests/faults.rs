@@ -400,7 +400,7 @@ fn an_executor_killed_mid_run_fails_cleanly_or_the_run_completes() {
     let (dir, out) = with_previous("book.csv");
     let started = std::time::Instant::now();
     let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("scorebook"))
-        .args(["run", "rules", "--as-of", "2014-03-31", "--format", "csv", "--timeout", "120s", "--data"])
+        .args(["run", "rules", "--as-of", "2014-03-31", "--format", "csv", "--timeout", "60s", "--data"])
         .arg(data.path())
         .arg("--engine")
         .arg(format!("ballista://127.0.0.1:{}", cluster.scheduler))
