@@ -27,6 +27,8 @@ pub mod format;
 pub mod fsutil;
 pub mod ir;
 pub mod judgement;
+#[cfg(feature = "engine")]
+pub mod output;
 pub mod project;
 #[cfg(feature = "engine")]
 pub mod results;

@@ -2,7 +2,7 @@
 
 use super::{exit, failed};
 use crate::calendar::book_periods;
-use crate::compile::{self, sql::Dialect};
+use crate::compile::sql::Dialect;
 use crate::engine;
 use chrono::NaiveDate;
 use std::path::PathBuf;
@@ -61,62 +61,53 @@ pub fn run(args: Args) -> u8 {
         Ok(d) => d.unwrap_or_else(|| chrono::Local::now().date_naive()),
         Err(e) => return failed(e),
     };
-    let holidays = match engine::holidays_for(&project, config.as_ref()) {
-        Ok(h) => h,
-        Err(e) => return failed(e),
-    };
-    let periods = book_periods(as_of);
     let chosen = match engine::chosen_measures(&project, &args.measures) {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    if args.emit == Emit::Script {
-        let request = engine::warehouse::ScriptRequest {
-            as_of,
-            chosen: chosen.as_deref(),
-            dialect: args.dialect,
-            schema: args.schema.as_deref(),
-        };
-        return match engine::warehouse::script_for(&project, config.as_ref(), &request) {
-            Ok(script) => {
-                print!("{script}");
-                exit::CLEAN
-            }
-            Err(e) => failed(e),
-        };
-    }
-    let book =
-        match engine::warehouse::compile_declared(&project, config.as_ref(), &periods, &holidays, &[chosen.as_deref()])
-        {
-            Ok(mut books) => books.remove(0),
-            Err(e) => return failed(e),
-        };
-    if args.emit == Emit::Substrait {
-        return write_substrait(&book, args.out.as_deref());
-    }
-    let mut plans = vec![("totals".to_string(), &book.totals)];
-    plans.extend(book.breakdowns.iter().map(|b| (format!("breakdown by {} of {}", b.column, b.source), &b.plan)));
-    for (name, plan) in plans {
-        match args.emit {
-            Emit::Plan => println!("-- {name}, as of {as_of}\n{}\n", plan.display_indent()),
-            Emit::Sql => match compile::sql::to_sql(plan, args.dialect) {
-                Ok(sql) => println!("-- {name}, as of {as_of}\n{sql};\n"),
-                Err(e) => return failed(e),
-            },
-            Emit::Script | Emit::Substrait => unreachable!("written above"),
+    let request = engine::warehouse::ScriptRequest {
+        as_of,
+        chosen: chosen.as_deref(),
+        dialect: args.dialect,
+        schema: args.schema.as_deref(),
+    };
+    let listing = match args.emit {
+        Emit::Plan => engine::warehouse::Listing::Plan,
+        Emit::Sql => engine::warehouse::Listing::Sql,
+        Emit::Script => engine::warehouse::Listing::Script,
+        Emit::Substrait => return write_substrait(&project, config.as_ref(), &request, args.out.as_deref()),
+    };
+    match engine::warehouse::listing(&project, config.as_ref(), listing, &request) {
+        Ok(text) => {
+            print!("{text}");
+            exit::CLEAN
         }
+        Err(e) => failed(e),
     }
-    exit::CLEAN
 }
 
 /// Writes the book's totals plan as Substrait protobuf.
-fn write_substrait(book: &compile::BookPlan, out: Option<&std::path::Path>) -> u8 {
+fn write_substrait(
+    project: &crate::ir::Project,
+    config: Option<&crate::config::Config>,
+    request: &engine::warehouse::ScriptRequest<'_>,
+    out: Option<&std::path::Path>,
+) -> u8 {
     let Some(out) = out else {
         return failed("--emit substrait writes a binary file: give it --out FILE");
     };
+    let holidays = match engine::holidays_for(project, config) {
+        Ok(h) => h,
+        Err(e) => return failed(e),
+    };
+    let periods = book_periods(request.as_of);
+    let book = match engine::warehouse::compile_declared(project, config, &periods, &holidays, &[request.chosen]) {
+        Ok(mut books) => books.remove(0),
+        Err(e) => return failed(e),
+    };
     #[cfg(feature = "substrait")]
     {
-        let bytes = match compile::substrait::to_bytes(&book.totals) {
+        let bytes = match crate::compile::substrait::to_bytes(&book.totals) {
             Ok(b) => b,
             Err(e) => return failed(e),
         };

@@ -45,7 +45,7 @@ pub fn run(args: Args) -> u8 {
         title: "Improvement Board Performance Book".into(),
         subtitle: Some("The demo authority: 80,000 children, generated data".into()),
     };
-    let mut book = super::run::book_of(&project, &output.rows, heading);
+    let mut book = crate::output::book_of(&project, &output.rows, heading);
     book.charts = super::spc::for_the_book(&runtime, &project, None, run_options.clone(), None);
     let html = args.out.join("book.html");
     let xlsx = args.out.join("book.xlsx");

@@ -3,23 +3,10 @@
 use super::{exit, failed};
 use crate::config::Config;
 use crate::engine::{self, manifest, RunOptions};
-use crate::{book, fsutil, results};
+use crate::output::{self, OutputFormat};
+use crate::{fsutil, results};
 use chrono::NaiveDate;
 use std::path::PathBuf;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
-    Table,
-    Csv,
-    Json,
-    Parquet,
-    /// The performance book and target tracker as one self-contained page.
-    Html,
-    /// The performance book and target tracker as an Excel workbook.
-    Xlsx,
-    /// The performance book as a Markdown table.
-    Markdown,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BadRows {
@@ -90,42 +77,6 @@ pub struct Args {
     verbose: bool,
 }
 
-/// The book's heading: `[book]` in scorebook.toml, or a title after the project's folder
-/// (the folder holding scorebook.toml, else the first path's; a folder named `rules` is
-/// named by the folder it is in).
-pub fn heading(config: Option<&Config>, paths: &[PathBuf]) -> book::Heading {
-    let section = config.map(|c| c.book.clone()).unwrap_or_default();
-    let folder = match config {
-        Some(c) => Some(if c.base.as_os_str().is_empty() { PathBuf::from(".") } else { c.base.clone() }),
-        None => {
-            paths
-                .first()
-                .map(|p| if p.is_file() { p.parent().map(PathBuf::from).unwrap_or_default() } else { p.clone() })
-        }
-    };
-    let name = folder
-        .and_then(|f| std::path::absolute(if f.as_os_str().is_empty() { PathBuf::from(".") } else { f }).ok())
-        .map(|f| {
-            let mut parts: Vec<String> = f
-                .components()
-                .filter_map(|c| match c {
-                    std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
-                    _ => None,
-                })
-                .collect();
-            while parts.len() > 1 && parts.last().is_some_and(|n| n == "rules" || n == ".") {
-                parts.pop();
-            }
-            parts.pop().unwrap_or_default()
-        })
-        .filter(|n| !n.is_empty());
-    let title = section.title.unwrap_or_else(|| match name {
-        Some(n) => format!("{n} Performance Book"),
-        None => book::Heading::default().title,
-    });
-    book::Heading { title, subtitle: section.subtitle }
-}
-
 /// Where `--engine` computes the book.
 enum Engine<'a> {
     /// DataFusion plans, here or on a Ballista cluster.
@@ -164,23 +115,6 @@ fn book_charts(
         }
         _ => Vec::new(),
     }
-}
-
-/// The book's layout of a run's rows, with each measure's polarity.
-pub fn book_of(project: &crate::ir::Project, rows: &[results::ResultRow], heading: book::Heading) -> book::Book {
-    let polarity = |reference: &str| {
-        project
-            .measures
-            .iter()
-            .find(|m| m.reference == reference)
-            .map(|m| format!("{:?}", m.polarity))
-            .map(|p| match p.as_str() {
-                "InLineWithBenchmark" => "in_line_with_benchmark".to_string(),
-                other => other.to_lowercase(),
-            })
-            .unwrap_or_default()
-    };
-    book::layout(rows, &polarity, heading)
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -271,8 +205,8 @@ pub fn run(args: Args) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if matches!(args.format, OutputFormat::Parquet | OutputFormat::Xlsx) && args.out.is_none() {
-        return failed(format!("--format {:?} writes a file: give it --out FILE", args.format).to_lowercase());
+    if args.format.is_binary() && args.out.is_none() {
+        return failed(format!("--format {} writes a file: give it --out FILE", args.format.name()));
     }
     let configured = match engine::project_memory(config.as_ref()) {
         Ok(m) => m,
@@ -340,16 +274,13 @@ pub fn run(args: Args) -> u8 {
             if ordinary == 1 { "" } else { "s" }
         );
     }
-    for f in output.load.files.iter().filter(|f| f.rows == 0 && f.bad_rows == 0) {
-        eprintln!("warning: {}: a header and no rows, so every figure from it is zero or missing", f.path);
-    }
-    for f in output.load.files.iter().filter(|f| f.bad_rows > 0) {
-        eprintln!("warning: {}: {} bad row{} left out", f.path, f.bad_rows, if f.bad_rows == 1 { "" } else { "s" });
+    for w in output.load.warnings() {
+        eprintln!("warning: {w}");
     }
     let options_json = serde_json::json!({
         "paths": args.project.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "data": args.data.as_ref().map(|p| p.display().to_string()),
-        "format": format!("{:?}", args.format).to_lowercase(),
+        "format": args.format.name(),
         "measures": args.measures,
         "years": args.years.map(|(a, b)| format!("{a}..{b}")),
         "engine": crate::engine::warehouse::without_password(&args.engine),
@@ -367,43 +298,21 @@ pub fn run(args: Args) -> u8 {
     } else {
         None
     };
-    let mut written = format!("{} result row{} to", output.rows.len(), if output.rows.len() == 1 { "" } else { "s" });
-    let bytes = match args.format {
-        OutputFormat::Table => {
-            results::to_table(&output.rows, args.out.is_none() && super::use_colour(&std::io::stdout())).into_bytes()
-        }
-        OutputFormat::Csv => results::to_csv(&output.rows).into_bytes(),
-        OutputFormat::Json => {
-            let doc = serde_json::json!({
-                "manifest": manifest,
-                "warnings": output.warnings,
-                "data_quality": output.quality,
-                "files": output.load.files,
-                "results": output.rows,
-            });
-            let mut s = serde_json::to_string_pretty(&doc).expect("results serialise");
-            s.push('\n');
-            s.into_bytes()
-        }
-        OutputFormat::Parquet => match results::to_parquet(&output.rows) {
-            Ok(b) => b,
-            Err(e) => return failed(e),
-        },
-        OutputFormat::Html | OutputFormat::Xlsx | OutputFormat::Markdown => {
-            let mut book = book_of(&project, &output.rows, heading(config.as_ref(), &args.project.paths));
-            if args.format == OutputFormat::Html {
-                book.charts = book_charts(&args, &project, config.as_ref(), &options, &runtime);
-            }
-            written = format!("the book ({}) to", book.summary());
-            match args.format {
-                OutputFormat::Html => book::to_html(&book).into_bytes(),
-                OutputFormat::Markdown => book::to_markdown(&book).into_bytes(),
-                _ => match book::to_xlsx(&book) {
-                    Ok(b) => b,
-                    Err(e) => return failed(e),
-                },
-            }
-        }
+    let charts = if args.format == OutputFormat::Html {
+        book_charts(&args, &project, config.as_ref(), &options, &runtime)
+    } else {
+        Vec::new()
+    };
+    let context = output::Context {
+        project: &project,
+        heading: output::heading(config.as_ref(), &args.project.paths),
+        manifest: manifest.as_ref(),
+        charts,
+        colour: args.out.is_none() && super::use_colour(&std::io::stdout()),
+    };
+    let output::Rendered { bytes, summary } = match output::render(args.format, &output, context) {
+        Ok(r) => r,
+        Err(e) => return failed(e),
     };
     if let (Some(path), Some(manifest)) = (&args.manifest, &manifest) {
         let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
@@ -416,7 +325,7 @@ pub fn run(args: Args) -> u8 {
             if let Err(e) = fsutil::write_atomically(path, &bytes) {
                 return failed(fsutil::write_failed(path, &e));
             }
-            eprintln!("wrote {written} {}", path.display());
+            eprintln!("wrote {summary} to {}", path.display());
         }
         None => {
             use std::io::Write;

@@ -55,17 +55,9 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
-/// The chart options of the project: `[spc]` in scorebook.toml over the defaults.
-pub fn project_options(config: Option<&crate::config::Config>) -> Result<SpcOptions, String> {
-    match config {
-        Some(c) => c.spc().map_err(|e| e.to_string()),
-        None => Ok(SpcOptions::default()),
-    }
-}
-
 /// The chart options: the command line over `[spc]` in scorebook.toml over the defaults.
 fn options(args: &Args, config: Option<&crate::config::Config>) -> Result<SpcOptions, String> {
-    let base = project_options(config)?;
+    let base = spc::project_options(config)?;
     let options = SpcOptions {
         months: args.months.unwrap_or(base.months),
         baseline: args.baseline.or(base.baseline),
@@ -76,27 +68,7 @@ fn options(args: &Args, config: Option<&crate::config::Config>) -> Result<SpcOpt
     Ok(options)
 }
 
-/// Computes the monthly values of the chosen measures in one run and analyses them; with
-/// `suppress`, withheld months are gaps.
-pub async fn charts(
-    project: &crate::ir::Project,
-    config: Option<&crate::config::Config>,
-    run: RunOptions,
-    options: &SpcOptions,
-    suppress: Option<u32>,
-) -> Result<(Vec<spc::SpcRow>, Vec<String>, NaiveDate), engine::RunError> {
-    let run = RunOptions { months: Some(options.months), ..run };
-    let mut output = engine::run(project, config, &run).await?;
-    if let Some(n) = suppress {
-        crate::results::suppress(&mut output.rows, f64::from(n));
-    }
-    let (rows, mut warnings) = spc::series(project, &output.rows, options);
-    warnings.splice(0..0, output.warnings);
-    Ok((rows, warnings, output.as_of))
-}
-
-/// The charts the HTML book draws under its tables, with `[spc]`'s options; none, with a
-/// warning, when they cannot be drawn (the book is written all the same).
+/// The book's charts, with a warning on standard error when they cannot be drawn.
 pub fn for_the_book(
     runtime: &tokio::runtime::Runtime,
     project: &crate::ir::Project,
@@ -104,16 +76,11 @@ pub fn for_the_book(
     run: RunOptions,
     suppress: Option<u32>,
 ) -> Vec<spc::SpcRow> {
-    let drawn = project_options(config)
-        .map_err(engine::RunError::Invalid)
-        .and_then(|options| runtime.block_on(charts(project, config, run, &options, suppress)));
-    match drawn {
-        Ok((rows, _, _)) => rows,
-        Err(e) => {
-            eprintln!("warning: the SPC charts could not be drawn ({e}); the book is written without them");
-            Vec::new()
-        }
+    let (rows, problem) = runtime.block_on(spc::for_the_book(project, config, run, suppress));
+    if let Some(p) = problem {
+        eprintln!("warning: {p}");
     }
+    rows
 }
 
 pub fn run(args: Args) -> u8 {
@@ -141,7 +108,7 @@ pub fn run(args: Args) -> u8 {
         Err(code) => return code,
     };
     let spinner = super::progress::Spinner::after_a_second("computing the monthly values");
-    let result = runtime.block_on(charts(&project, config.as_ref(), run, &options, args.suppress));
+    let result = runtime.block_on(spc::charts(&project, config.as_ref(), run, &options, args.suppress));
     spinner.finish();
     let (rows, warnings, as_of) = match result {
         Ok(r) => r,
@@ -154,7 +121,7 @@ pub fn run(args: Args) -> u8 {
         SpcFormat::Csv => spc::to_csv(&rows),
         SpcFormat::Json => spc::to_json(&rows, as_of, &options),
         SpcFormat::Html => {
-            let heading = super::run::heading(config.as_ref(), &args.project.paths);
+            let heading = crate::output::heading(config.as_ref(), &args.project.paths);
             spc::to_html(&rows, &format!("{} — SPC charts", heading.title), as_of, &options)
         }
     };

@@ -3,7 +3,8 @@
 use super::{columns, readers};
 use crate::config::Config;
 use crate::ir::{ColumnType, Project, Source};
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{col, ident, lit, ParquetReadOptions, SessionContext};
@@ -49,6 +50,26 @@ pub struct Binding {
     pub source: String,
     pub files: Vec<PathBuf>,
     pub sheet: Option<String>,
+    /// Rows handed to the run in memory instead of files.
+    pub table: Option<InMemory>,
+}
+
+/// A source's rows held in memory (a table passed from Python, say), checked against the
+/// declaration as a Parquet file's columns are.
+#[derive(Clone, Debug)]
+pub struct InMemory {
+    /// How messages name the table (`tables["children"]`).
+    pub label: String,
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+/// A source's data given to a run directly, ahead of `--data` and scorebook.toml.
+#[derive(Clone, Debug)]
+pub enum Supplied {
+    /// A file, a directory of files, or a glob.
+    Path(PathBuf),
+    Table(InMemory),
 }
 
 /// A row that could not be read, and why (never the row's other values).
@@ -202,10 +223,31 @@ fn expand(path: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Where each source's data is: `--data DIR`, then `[sources.NAME]`, then `[data] dir`.
-pub fn bind(sources: &[&Source], config: Option<&Config>, data_dir: Option<&Path>) -> Result<Vec<Binding>, DataError> {
+/// Where each source's data is: what the run was given, then `--data DIR`, then
+/// `[sources.NAME]`, then `[data] dir`.
+pub fn bind(
+    sources: &[&Source],
+    config: Option<&Config>,
+    data_dir: Option<&Path>,
+    supplied: &BTreeMap<String, Supplied>,
+) -> Result<Vec<Binding>, DataError> {
     let mut out = Vec::new();
     for s in sources {
+        match supplied.get(&s.name) {
+            Some(Supplied::Table(t)) => {
+                out.push(Binding { source: s.name.clone(), files: Vec::new(), sheet: None, table: Some(t.clone()) });
+                continue;
+            }
+            Some(Supplied::Path(path)) => {
+                let files = expand(path);
+                if files.is_empty() {
+                    return Err(DataError::NoFiles { source: s.name.clone(), path: path.display().to_string() });
+                }
+                out.push(Binding { source: s.name.clone(), files, sheet: None, table: None });
+                continue;
+            }
+            None => {}
+        }
         let mut looked_for = Vec::new();
         // DIR/NAME.csv (or another known extension), else a directory DIR/NAME/ of such files
         // (a source split by authority or year).
@@ -217,7 +259,7 @@ pub fn bind(sources: &[&Source], config: Option<&Config>, data_dir: Option<&Path
             file.map(|f| vec![f]).or_else(|| Some(expand(&dir.join(&s.name))).filter(|files| !files.is_empty()))
         };
         if let Some(files) = data_dir.and_then(&mut in_dir) {
-            out.push(Binding { source: s.name.clone(), files, sheet: None });
+            out.push(Binding { source: s.name.clone(), files, sheet: None, table: None });
             continue;
         }
         if let Some((c, b)) = config.and_then(|c| c.sources.get(&s.name).map(|b| (c, b))) {
@@ -226,12 +268,12 @@ pub fn bind(sources: &[&Source], config: Option<&Config>, data_dir: Option<&Path
             if files.is_empty() {
                 return Err(DataError::NoFiles { source: s.name.clone(), path: path.display().to_string() });
             }
-            out.push(Binding { source: s.name.clone(), files, sheet: b.sheet.clone() });
+            out.push(Binding { source: s.name.clone(), files, sheet: b.sheet.clone(), table: None });
             continue;
         }
         let config_dir = config.and_then(|c| c.data.dir.as_ref().map(|d| c.resolve(d)));
         if let Some(files) = config_dir.as_deref().and_then(&mut in_dir) {
-            out.push(Binding { source: s.name.clone(), files, sheet: None });
+            out.push(Binding { source: s.name.clone(), files, sheet: None, table: None });
             continue;
         }
         if looked_for.is_empty() {
@@ -372,6 +414,23 @@ pub struct LoadReport {
     pub files: Vec<FileReport>,
 }
 
+impl LoadReport {
+    /// What reading found that the user should hear of: files with no rows, and bad rows
+    /// left out.
+    pub fn warnings(&self) -> Vec<String> {
+        let empty = self
+            .files
+            .iter()
+            .filter(|f| f.rows == 0 && f.bad_rows == 0)
+            .map(|f| format!("{}: a header and no rows, so every figure from it is zero or missing", f.path));
+        let bad =
+            self.files.iter().filter(|f| f.bad_rows > 0).map(|f| {
+                format!("{}: {} bad row{} left out", f.path, f.bad_rows, if f.bad_rows == 1 { "" } else { "s" })
+            });
+        empty.chain(bad).collect()
+    }
+}
+
 /// Does a file's Arrow type carry a declared type without loss?
 fn compatible(declared: ColumnType, found: &DataType) -> bool {
     use DataType::*;
@@ -401,7 +460,8 @@ fn compatible(declared: ColumnType, found: &DataType) -> bool {
     }
 }
 
-/// Registers a columnar file set (Parquet or Arrow IPC) as a view with the declared names and types.
+/// Registers a columnar file set (Parquet or Arrow IPC), or a table held in memory, as a view
+/// with the declared names and types.
 async fn register_columnar(
     ctx: &SessionContext,
     source: &Source,
@@ -410,9 +470,15 @@ async fn register_columnar(
     may_lack: &BTreeSet<String>,
 ) -> Result<FileReport, DataError> {
     let paths: Vec<String> = binding.files.iter().map(|p| p.display().to_string()).collect();
-    let df = match kind {
-        FileKind::Parquet => ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?,
-        _ => ctx.read_arrow(paths.clone(), Default::default()).await?,
+    let (df, shown) = match (&binding.table, kind) {
+        (Some(t), _) => {
+            let table = MemTable::try_new(t.schema.clone(), vec![t.batches.clone()])?;
+            (ctx.read_table(Arc::new(table))?, t.label.clone())
+        }
+        (None, FileKind::Parquet) => {
+            (ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?, paths.join(", "))
+        }
+        (None, _) => (ctx.read_arrow(paths.clone(), Default::default()).await?, paths.join(", ")),
     };
     let schema = df.schema().clone();
     let mut problems = Vec::new();
@@ -432,13 +498,13 @@ async fn register_columnar(
                     .push(datafusion::prelude::cast(lit(ScalarValue::Null), columns::arrow_type(c.ty)).alias(&c.name));
             }
             None => problems.push(SchemaProblem {
-                file: paths.join(", "),
+                file: shown.clone(),
                 column: c.name.clone(),
                 expected: format!("a column named `{wanted}` ({})", c.ty.name()),
                 found: "no such column".into(),
             }),
             Some(f) if !compatible(c.ty, f.data_type()) => problems.push(SchemaProblem {
-                file: paths.join(", "),
+                file: shown.clone(),
                 column: c.name.clone(),
                 expected: c.ty.name().to_string(),
                 found: f.data_type().to_string(),
@@ -457,7 +523,7 @@ async fn register_columnar(
     let view = df.select(select)?;
     let rows = view.clone().count().await? as u64;
     ctx.register_table(source.name.as_str(), view.into_view())?;
-    Ok(FileReport { path: paths.join(", "), rows, bad_rows: 0, first_bad: Vec::new(), absent_columns })
+    Ok(FileReport { path: shown, rows, bad_rows: 0, first_bad: Vec::new(), absent_columns })
 }
 
 /// Options for reading data.
@@ -481,7 +547,7 @@ pub async fn load(
         let source = project.source(&binding.source).expect("bindings are made for declared sources");
         let kind = binding.files.first().and_then(|f| FileKind::of(f)).unwrap_or(FileKind::Csv);
         let may_lack = unread.get(&source.name).cloned().unwrap_or_default();
-        if matches!(kind, FileKind::Parquet | FileKind::ArrowIpc) {
+        if binding.table.is_some() || matches!(kind, FileKind::Parquet | FileKind::ArrowIpc) {
             match register_columnar(ctx, source, binding, kind, &may_lack).await {
                 Ok(r) => report.files.push(r),
                 Err(DataError::Schema(p)) => schema_problems.extend(p),

@@ -84,6 +84,9 @@ pub struct RunOptions {
     pub timeout: Option<std::time::Duration>,
     /// Where the plans run.
     pub cluster: Cluster,
+    /// Sources' data given directly (tables in memory, or paths), by source name: ahead of
+    /// `data_dir` and scorebook.toml.
+    pub tables: std::collections::BTreeMap<String, data::Supplied>,
 }
 
 /// What a run produced.
@@ -389,7 +392,13 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let needed = compile::with_dependencies(project, chosen.as_deref().unwrap_or(&all));
     let used: Vec<&crate::ir::Source> =
         data::sources_used(project, &needed).into_iter().filter_map(|n| project.source(&n)).collect();
-    let bindings = data::bind(&used, config, options.data_dir.as_deref())?;
+    if let Some(name) = options.tables.keys().find(|n| project.source(n).is_none()) {
+        return Err(RunError::Invalid(format!(
+            "a table was given for `{name}`, but no source of that name is declared\n  help: the sources are {}",
+            project.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let bindings = data::bind(&used, config, options.data_dir.as_deref(), &options.tables)?;
     if options.cluster != Cluster::Local {
         parquet_only(&bindings)?;
     }
@@ -430,6 +439,12 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
 /// A cluster reads the sources itself: they must be files its executors can read as they are.
 fn parquet_only(bindings: &[data::Binding]) -> Result<(), RunError> {
     for b in bindings {
+        if let Some(t) = &b.table {
+            return Err(RunError::Invalid(format!(
+                "{}: a cluster reads sources from Parquet files, and `{}` was given as a table in memory\n  help: write the source as Parquet at a path the executors can read, and give that path",
+                t.label, b.source
+            )));
+        }
         if let Some(f) = b.files.iter().find(|f| !matches!(data::FileKind::of(f), Some(data::FileKind::Parquet))) {
             return Err(RunError::Invalid(format!(
                 "{}: a cluster reads sources from Parquet files, and `{}` is bound to this one\n  help: write the source as Parquet (one file, or a directory of files split by authority or year) at a path the executors can read",

@@ -21,6 +21,44 @@ pub struct ScriptRequest<'a> {
     pub schema: Option<&'a str>,
 }
 
+/// The plans of the book as text, as `compile` shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listing {
+    /// The logical plans, indented.
+    Plan,
+    /// SQL from DataFusion's unparser, one statement per plan.
+    Sql,
+    /// The one self-contained warehouse script.
+    Script,
+}
+
+/// The book's plans (totals, then each breakdown) as `listing` shows them, each headed by a
+/// comment naming it; the script is one piece.
+pub fn listing(
+    project: &Project,
+    config: Option<&Config>,
+    listing: Listing,
+    request: &ScriptRequest<'_>,
+) -> Result<String, RunError> {
+    if listing == Listing::Script {
+        return script_for(project, config, request);
+    }
+    let periods = book_periods(request.as_of);
+    let holidays = holidays_for(project, config)?;
+    let book = compile_declared(project, config, &periods, &holidays, &[request.chosen])?.remove(0);
+    let mut plans = vec![("totals".to_string(), &book.totals)];
+    plans.extend(book.breakdowns.iter().map(|b| (format!("breakdown by {} of {}", b.column, b.source), &b.plan)));
+    let mut out = String::new();
+    for (name, plan) in plans {
+        let text = match listing {
+            Listing::Sql => format!("{};", compile::sql::to_sql(plan, request.dialect)?),
+            _ => plan.display_indent().to_string(),
+        };
+        out.push_str(&format!("-- {name}, as of {}\n{text}\n\n", request.as_of));
+    }
+    Ok(out)
+}
+
 /// Compiles each set of measures (all when `None`) against the declared schemas alone: the
 /// plans read the source tables by name and need no data.
 pub fn compile_declared(

@@ -6,9 +6,11 @@
 //! nor continue a run or a trend.
 
 mod chart;
+mod monthly;
 mod rows;
 
 pub use chart::{anchor, charts_section, to_html, STYLE};
+pub use monthly::{charts, for_the_book, project_options};
 pub use rows::{series, to_csv, to_json, SpcRow, COLUMNS};
 
 /// The moving-range multiplier of the process limits (3 / d2, d2 = 1.128).
