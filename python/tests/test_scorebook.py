@@ -1,0 +1,338 @@
+"""The Python package against the command line: the same books, plans, tests and errors."""
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import _thread
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+import scorebook
+from conftest import AS_OF, EDGE, RULES, ROOT, cli
+
+
+def cli_csv(data: Path) -> str:
+    return cli("run", "rules", "--data", str(data), "--as-of", AS_OF, "--format", "csv")
+
+
+def arrow_tables(data: Path) -> dict:
+    """Each source's CSV read by pyarrow with the declared types."""
+    declared = scorebook.schemas(RULES)
+    tables = {}
+    for name, schema in declared.items():
+        path = data / f"{name}.csv"
+        if not path.exists():
+            continue
+        options = pacsv.ConvertOptions(column_types=schema, null_values=[""], strings_can_be_null=True)
+        tables[name] = pacsv.read_csv(path, convert_options=options)
+    return tables
+
+
+def assert_same_cells(book: scorebook.Book, expected_csv: str) -> None:
+    """Every cell of the book equals the command line's CSV, and so does the CSV itself."""
+    assert book.text("csv") == expected_csv
+    ours = book.to_pandas()
+    theirs = pd.read_csv(io.StringIO(expected_csv), dtype=str, keep_default_na=False)
+    assert list(ours.columns) == list(theirs.columns)
+    assert len(ours) == len(theirs) > 0
+    numeric = {f.name for f in book.to_pyarrow().schema if pa.types.is_floating(f.type)}
+    for column in theirs.columns:
+        for row, (a, b) in enumerate(zip(ours[column], theirs[column])):
+            if column in numeric:
+                if b == "":
+                    assert pd.isna(a), (column, row)
+                else:
+                    assert a == pytest.approx(float(b), rel=1e-12), (column, row)
+            else:
+                assert (a if isinstance(a, str) else "") == b, (column, row)
+
+
+@pytest.mark.parametrize("data", ["edge", "synth"])
+def test_run_over_files_equals_the_command_line(data, synth_data):
+    folder = EDGE if data == "edge" else synth_data
+    book = scorebook.run(RULES, data=folder, as_of=AS_OF)
+    assert_same_cells(book, cli_csv(folder))
+
+
+def test_run_over_paths_in_tables(synth_data):
+    tables = {p.stem: str(p) for p in synth_data.glob("*.csv")}
+    book = scorebook.run(str(RULES), tables=tables, as_of=AS_OF)
+    assert book.text("csv") == cli_csv(synth_data)
+
+
+@pytest.mark.parametrize("kind", ["pyarrow", "polars", "pandas"])
+def test_run_over_tables_in_memory_equals_the_command_line(kind, synth_data):
+    tables = arrow_tables(synth_data)
+    if kind == "polars":
+        tables = {name: pl.from_arrow(t) for name, t in tables.items()}
+        assert all(isinstance(t, pl.DataFrame) for t in tables.values())
+    elif kind == "pandas":
+        tables = {
+            name: pa.Table.from_pandas(t.to_pandas(types_mapper=pd.ArrowDtype), preserve_index=False)
+            for name, t in tables.items()
+        }
+    book = scorebook.run(RULES, tables=tables, as_of=AS_OF)
+    assert_same_cells(book, cli_csv(synth_data))
+    assert book.manifest["options"]["tables"]["children"].endswith("rows in memory")
+
+
+def test_edge_fixture_as_polars_frames_read_by_polars_itself():
+    """polars' own CSV reader (text as string views, dates parsed) gives the same book."""
+    declared = scorebook.schemas(RULES)
+    tables = {}
+    for name, schema in declared.items():
+        path = EDGE / f"{name}.csv"
+        if path.exists():
+            types = {f.name: pl.from_arrow(pa.array([], type=f.type)).dtype for f in schema}
+            tables[name] = pl.read_csv(path, schema_overrides=types)
+    book = scorebook.run(RULES, tables=tables, as_of=AS_OF)
+    assert book.text("csv") == cli_csv(EDGE)
+
+
+def test_duckdb_relations_and_pandas_frames_are_tables():
+    import duckdb
+
+    referrals = EDGE / "referrals.csv"
+    relation = duckdb.sql(f"select * from read_csv('{referrals}')")
+    frame = pd.read_csv(EDGE / "assessments.csv", dtype_backend="pyarrow", engine="pyarrow")
+    book = scorebook.run(RULES, data=EDGE, tables={"referrals": relation, "assessments": frame}, as_of=AS_OF)
+    assert book.text("csv") == cli_csv(EDGE)
+    assert book.manifest["options"]["tables"] == {
+        "assessments": "10 rows in memory",
+        "referrals": f"{len(referrals.read_text().splitlines()) - 1} rows in memory",
+    }
+
+
+def test_a_wrong_column_type_raises_data_error_naming_the_column(synth_data):
+    tables = arrow_tables(synth_data)
+    referrals = tables["referrals"]
+    i = referrals.schema.get_field_index("referral_date")
+    tables["referrals"] = referrals.set_column(i, "referral_date", referrals["referral_date"].cast(pa.string()))
+    with pytest.raises(scorebook.DataError) as raised:
+        scorebook.run(RULES, tables=tables, as_of=AS_OF)
+    e = raised.value
+    assert e.column == "referral_date"
+    assert e.file == 'tables["referrals"]'
+    assert e.problems == [
+        {"file": 'tables["referrals"]', "column": "referral_date", "expected": "date", "found": "Utf8"}
+    ]
+    assert 'tables["referrals"]: column `referral_date`: expected date, found Utf8' in str(e)
+    assert isinstance(e, scorebook.Error)
+
+
+def test_a_missing_column_and_a_bad_row_raise_data_error(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(EDGE, data)
+    referrals = (data / "referrals.csv").read_text().splitlines()
+    header = referrals[0].split(",")
+    cells = referrals[2].split(",")
+    cells[header.index("referral_date")] = "31/02/2013"
+    referrals[2] = ",".join(cells)
+    (data / "referrals.csv").write_text("\n".join(referrals) + "\n")
+    with pytest.raises(scorebook.DataError) as raised:
+        scorebook.run(RULES, data=data, as_of=AS_OF)
+    e = raised.value
+    assert e.file == str(data / "referrals.csv")
+    assert e.line == 3
+    assert e.column == "referral_date"
+    assert "--on-bad-rows skip" in str(e)
+    book = scorebook.run(RULES, data=data, as_of=AS_OF, on_bad_rows="skip")
+    assert [f["bad_rows"] for f in book.files if f["path"].endswith("referrals.csv")] == [1]
+
+    referrals = arrow_tables(EDGE)["referrals"].drop_columns(["child_id"])
+    with pytest.raises(scorebook.DataError) as raised:
+        scorebook.run(RULES, data=EDGE, tables={"referrals": referrals}, as_of=AS_OF)
+    assert raised.value.column == "child_id"
+    assert raised.value.problems[0]["found"] == "no such column"
+
+
+def test_a_typo_in_a_rule_raises_check_error_with_sb201(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    text = (rules / "2-quality-of-practice.ind").read_text()
+    assert "completed_date" in text
+    (rules / "2-quality-of-practice.ind").write_text(text.replace("completed_date", "completed_dtae", 1))
+    with pytest.raises(scorebook.CheckError) as raised:
+        scorebook.run(rules, data=EDGE, as_of=AS_OF)
+    e = raised.value
+    assert "SB201" in str(e)
+    [d] = [d for d in e.diagnostics if d.severity == "error"]
+    assert d.code == "SB201"
+    assert d.file.endswith("2-quality-of-practice.ind")
+    line = text.splitlines()[d.line - 1]
+    assert line[d.column - 1 :].startswith("completed_date")
+    assert d.end_line == d.line and d.end_column == d.column + len("completed_dtae")
+    assert "completed_date" in (d.help or "") + d.message
+    # check() returns the same diagnostic; str() is the command line's rendering.
+    [c] = [c for c in scorebook.check(rules) if c.severity == "error"]
+    assert (c.code, c.line, c.column) == (d.code, d.line, d.column)
+    shown = cli("check", str(rules), "--format", "human", expect=1)
+    assert str(c) in shown
+    assert "SB201" in scorebook.explain("SB201")
+
+
+def test_check_is_clean_on_the_shipped_rules():
+    assert scorebook.check(RULES) == []
+    assert scorebook.check([RULES / "sources.ind", RULES / "1-setting-the-scene.ind"]) == []
+
+
+@pytest.mark.parametrize(
+    "emit,dialect", [("sql", "datafusion"), ("plan", "datafusion"), ("script", "duckdb"), ("script", "postgres")]
+)
+def test_compile_returns_what_the_command_line_prints(emit, dialect):
+    ours = scorebook.compile(RULES, emit=emit, dialect=dialect, as_of=AS_OF)
+    theirs = cli("compile", "rules", "--emit", emit, "--dialect", dialect, "--as-of", AS_OF)
+    assert ours == theirs
+    assert len(ours) > 1000
+
+
+def test_compile_chosen_measures_and_bad_arguments():
+    one = scorebook.compile(RULES, emit="sql", as_of=AS_OF, measures=["3.2"])
+    assert one == cli("compile", "rules", "--emit", "sql", "--as-of", AS_OF, "--measure", "3.2")
+    with pytest.raises(scorebook.Error, match="no measure has that ref or name"):
+        scorebook.compile(RULES, as_of=AS_OF, measures="nosuch")
+    with pytest.raises(ValueError, match="dialect"):
+        scorebook.compile(RULES, dialect="oracle", as_of=AS_OF)
+
+
+def test_test_counts_match_the_command_line():
+    import json
+
+    for paths in (["rules"], ["tests/fixtures/failing-test.ind"]):
+        report = scorebook.test([ROOT / p for p in paths])
+        expected = json.loads(cli("test", *paths, "--format", "json", expect=0 if paths == ["rules"] else 1))
+        assert (report.passed, report.failed) == (expected["passed"], expected["failed"])
+        assert [t.name for t in report.tests] == [t["name"] for t in expected["tests"]]
+        for ours, theirs in zip(report.tests, expected["tests"]):
+            assert (ours.passed, ours.line) == (theirs["passed"], theirs["line"])
+            assert [(f["expected"], f["actual"], f["line"]) for f in ours.failures] == [
+                (f["expected"], f["actual"], f["line"]) for f in theirs["failures"]
+            ]
+    assert scorebook.test(RULES).failed == 0 and bool(scorebook.test(RULES))
+    filtered = scorebook.test(ROOT / "tests/fixtures/failing-test.ind", filter="pass")
+    assert (filtered.passed, filtered.failed) == (1, 0)
+
+
+def test_the_arrow_stream_is_read_by_polars_and_duckdb_without_pyarrow():
+    """A fresh interpreter where pyarrow cannot be imported: polars and DuckDB read the book
+    through __arrow_c_stream__ alone."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["pyarrow"] = None  # any import of pyarrow now fails
+        import scorebook, polars, duckdb
+        book = scorebook.run({str(RULES)!r}, data={str(EDGE)!r}, as_of={AS_OF!r})
+        frame = polars.DataFrame(book)
+        assert frame.shape == (len(book), len(book.columns)), frame.shape
+        assert frame.columns == book.columns
+        row = frame.filter((polars.col("ref") == "3.2") & (polars.col("period_label") == "2013-09")).row(0, named=True)
+        [(count,)] = duckdb.sql("select count(*) from book where ref = '3.2'").fetchall()
+        [(value,)] = duckdb.sql("select value from book where ref = '3.2' and period_label = '2013-09'").fetchall()
+        assert count == frame.filter(polars.col("ref") == "3.2").height
+        assert value == row["value"]
+        print(row["value"])
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    expected = [
+        line.split(",")
+        for line in cli_csv(EDGE).splitlines()
+        if line.startswith("3.2,") and ",month,2013-09," in line
+    ]
+    header = cli_csv(EDGE).splitlines()[0].split(",")
+    assert float(done.stdout.strip()) == pytest.approx(float(expected[0][header.index("value")]))
+
+
+def test_book_writes_every_format_like_the_command_line(tmp_path):
+    book = scorebook.run(RULES, data=EDGE, as_of=AS_OF)
+    for fmt, ext in [("csv", "csv"), ("markdown", "md"), ("html", "html")]:
+        path = tmp_path / f"book.{ext}"
+        book.write(path)
+        theirs = cli("run", "rules", "--data", str(EDGE), "--as-of", AS_OF, "--format", fmt)
+        assert path.read_text() == theirs, fmt
+    assert book.html() == (tmp_path / "book.html").read_text()
+    book.write(tmp_path / "book.parquet")
+    assert pq.read_table(tmp_path / "book.parquet").equals(book.to_pyarrow())
+    book.write(tmp_path / "book.xlsx")
+    assert (tmp_path / "book.xlsx").read_bytes()[:2] == b"PK"
+    json_text = book.text("json")
+    assert '"results"' in json_text and '"manifest"' in json_text
+    with pytest.raises(ValueError, match="give format="):
+        book.write(tmp_path / "book.unknown")
+    kept = tmp_path / "kept.csv"
+    kept.write_text("last month's book\n")
+    with pytest.raises(scorebook.Error, match=str(tmp_path / "missing")):
+        book.write(tmp_path / "missing" / "book.csv")
+    assert kept.read_text() == "last month's book\n"
+
+
+def test_book_properties_and_manifest():
+    book = scorebook.run(RULES, data=EDGE, as_of="2013-09-30", measures=["3.2", "1.1a"], suppress=None)
+    import datetime
+
+    assert book.as_of == datetime.date(2013, 9, 30)
+    assert set(book.to_pandas()["ref"]) == {"3.2", "1.1a"}
+    manifest = book.manifest
+    assert manifest["tool"] == "scorebook"
+    assert manifest["as_of"] == "2013-09-30"
+    assert {i["source"] for i in manifest["inputs"]} >= {"referrals", "cin_episodes"}
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert manifest["options"]["measures"] == ["3.2", "1.1a"]
+    assert repr(book).startswith("<scorebook.Book as of 2013-09-30: 2 measures")
+    dated = scorebook.run(RULES, data=EDGE, as_of=datetime.date(2013, 9, 30), measures="3.2")
+    assert dated.text() == scorebook.run(RULES, data=EDGE, as_of="2013-09-30", measures="3.2").text()
+
+
+def test_arguments_are_checked():
+    with pytest.raises(ValueError, match="not a date"):
+        scorebook.run(RULES, data=EDGE, as_of="30/09/2013")
+    with pytest.raises(scorebook.Error, match="no source of that name"):
+        scorebook.run(RULES, data=EDGE, as_of=AS_OF, tables={"nosuch": pa.table({"a": [1]})})
+    with pytest.raises(TypeError, match="__arrow_c_stream__"):
+        scorebook.run(RULES, data=EDGE, as_of=AS_OF, tables={"children": [1, 2, 3]})
+    with pytest.raises(ValueError, match="on_bad_rows"):
+        scorebook.run(RULES, data=EDGE, as_of=AS_OF, on_bad_rows="ignore")
+    with pytest.raises(scorebook.Error, match="no as-of date"):
+        scorebook.run(RULES, data=EDGE)
+
+
+def test_suppression_and_warnings_reach_python():
+    book = scorebook.run(RULES, data=EDGE, as_of=AS_OF, suppress=5)
+    expected = cli("run", "rules", "--data", str(EDGE), "--as-of", AS_OF, "--format", "csv", "--suppress", "5")
+    assert book.text("csv") == expected
+    referrals = arrow_tables(EDGE)["referrals"].slice(0, 0)
+    with pytest.warns(UserWarning, match=r'tables\["referrals"\]: a header and no rows'):
+        scorebook.run(RULES, data=EDGE, tables={"referrals": referrals}, as_of=AS_OF)
+
+
+def test_ctrl_c_stops_a_run(synth_data):
+    started = time.monotonic()
+    scorebook.run(RULES, data=synth_data, as_of=AS_OF)
+    whole = time.monotonic() - started
+    timer = threading.Timer(0.2, _thread.interrupt_main)
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        scorebook.run(RULES, data=synth_data, as_of=AS_OF)
+    stopped = time.monotonic() - started
+    timer.cancel()
+    assert stopped < 0.2 + max(whole / 2, 0.5), (stopped, whole)
+
+
+def test_help_and_stubs():
+    assert "as_of" in scorebook.run.__doc__ and "__arrow_c_stream__" in scorebook.run.__doc__
+    stubs = Path(scorebook.__file__).with_name("__init__.pyi")
+    assert stubs.exists() and "def run(" in stubs.read_text()
+    assert Path(scorebook.__file__).with_name("py.typed").exists()
