@@ -75,6 +75,10 @@ MATURIN_PEP517_ARGS="--profile dev --features $features" python3 -m pip install 
     --root-user-action=ignore --force-reinstall --no-deps ./python
 SCOREBOOK_BIN="$CARGO_TARGET_DIR/debug/scorebook" python3 -m pytest -q -p no:cacheprovider python/tests 2>&1 | tee -a "$log"
 
+# Node and npm from Debian when missing; the npm packages from the registry.
+step "the VS Code extension: TypeScript client, grammar tests, scorebook.vsix"
+bash editors/vscode/scripts/build.sh | tee -a "$log"
+
 # One closing line for the whole run.
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')

@@ -28,6 +28,8 @@ pub mod fsutil;
 pub mod ir;
 pub mod judgement;
 #[cfg(feature = "engine")]
+pub mod lsp;
+#[cfg(feature = "engine")]
 pub mod output;
 pub mod project;
 #[cfg(feature = "engine")]

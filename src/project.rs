@@ -89,15 +89,26 @@ fn read_text(files: &mut SourceMap, path: &Path) -> Result<(FileId, Option<Diagn
 
 /// Reads and parses every file.
 pub fn parse_files(paths: &[PathBuf]) -> Result<Parsed, LoadError> {
+    parse_inputs(discover(paths)?.into_iter().map(|p| (p, None)).collect())
+}
+
+/// Parses files given as text (an editor's unsaved buffers) or, where no text is given,
+/// read from disk.
+pub fn parse_inputs(inputs: Vec<(PathBuf, Option<String>)>) -> Result<Parsed, LoadError> {
     let mut files = SourceMap::new();
     let mut modules = Vec::new();
     let mut diagnostics = Vec::new();
-    for path in discover(paths)? {
-        let (id, problem) = read_text(&mut files, &path)?;
-        if let Some(d) = problem {
-            diagnostics.push(d);
-            continue;
-        }
+    for (path, text) in inputs {
+        let id = match text {
+            Some(text) => files.add(path, text),
+            None => match read_text(&mut files, &path)? {
+                (_, Some(d)) => {
+                    diagnostics.push(d);
+                    continue;
+                }
+                (id, None) => id,
+            },
+        };
         match syntax::parse(id, &files.get(id).text) {
             Ok(m) => modules.push((id, m)),
             Err(ds) => diagnostics.extend(ds),

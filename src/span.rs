@@ -95,6 +95,34 @@ impl SourceFile {
         (line + 1, column)
     }
 
+    /// 0-based line and UTF-16 column of a byte offset: a position as editors count them.
+    pub fn utf16_position(&self, offset: usize) -> (u32, u32) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let column: usize = self.text[self.line_starts[line]..offset].chars().map(char::len_utf16).sum();
+        (line as u32, column as u32)
+    }
+
+    /// The byte offset of a 0-based line and UTF-16 column, clamped to the line and the text.
+    pub fn utf16_offset(&self, line: u32, column: u32) -> usize {
+        let Some(&start) = self.line_starts.get(line as usize) else { return self.text.len() };
+        let end = self.line_starts.get(line as usize + 1).map_or(self.text.len(), |e| e - 1);
+        let mut units = 0u32;
+        for (i, c) in self.text[start..end].char_indices() {
+            if units >= column {
+                return start + i;
+            }
+            units += c.len_utf16() as u32;
+        }
+        end
+    }
+
     pub fn display_path(&self) -> String {
         self.path.display().to_string()
     }

@@ -6,6 +6,7 @@ mod demo;
 mod drill;
 mod explain;
 mod fmt;
+mod lsp;
 mod progress;
 mod run;
 mod spc;
@@ -55,6 +56,8 @@ enum Command {
     Synth(synth::Args),
     /// Explain a diagnostic code (`scorebook explain SB201`), or list every code.
     Explain(explain::Args),
+    /// Serve the language server protocol on standard input and output, for editors.
+    Lsp(lsp::Args),
 }
 
 /// SIGINT and SIGTERM stop scorebook with 130 and 143 after removing any file half written (the
@@ -90,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Spc(args) => spc::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Lsp(args) => lsp::run(args),
     };
     ExitCode::from(code)
 }

@@ -4,7 +4,7 @@ pub mod ast;
 mod grammar;
 mod lexical;
 mod parser;
-mod rule_names;
+pub(crate) mod rule_names;
 
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::span::{FileId, Span};

@@ -1,0 +1,234 @@
+//! What a hover shows: a measure's definition in plain words, a column's declaration, a
+//! function's signature, a source's columns, a diagnostic code's explanation.
+
+use super::index::{row_source, Target};
+use super::workspace::Analysis;
+use crate::ir::{self, Function};
+use crate::syntax::ast::{self, ClauseKind, ItemKind};
+
+/// Markdown for what `target` names.
+pub fn of_target(a: &Analysis, target: &Target) -> Option<String> {
+    match target {
+        Target::Measure(name) => measure(a, name),
+        Target::Column { table, name } => column(a, table, name),
+        Target::Source(name) => source(a, name),
+        Target::Population(name) => population(a, name),
+        Target::Alias { name, source, .. } => {
+            Some(format!("`{name}`: the rows of `{source}` this condition looks at\n\n{}", source_summary(a, source)?))
+        }
+        Target::Function(name) => function(name),
+    }
+}
+
+fn text_of(a: &Analysis, span: crate::span::Span) -> String {
+    let text = &a.files.get(span.file).text;
+    text.get(span.start..span.end).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn ast_measure<'a>(a: &'a Analysis, name: &str) -> Option<&'a ast::Measure> {
+    a.modules.iter().flat_map(|(_, m)| &m.items).find_map(|i| match &i.kind {
+        ItemKind::Measure(m) if m.name.node == name => Some(m),
+        ItemKind::Theme(t) => t.measures.iter().find(|m| m.name.node == name),
+        _ => None,
+    })
+}
+
+/// A measure's definition in plain words, from its clauses in order: "cin_episodes rows open
+/// at the period end, per 10000 of children_0_17".
+pub fn plain_definition(a: &Analysis, m: &ast::Measure) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in &m.clauses {
+        let part = match &c.kind {
+            ClauseKind::Count { distinct: None, source } => format!("`{}` rows", source.node),
+            ClauseKind::Count { distinct: Some(d), source } => format!("distinct `{}` of `{}`", d.node, source.node),
+            ClauseKind::Percent { distinct: None, source } => format!("% of `{}` rows", source.node),
+            ClauseKind::Percent { distinct: Some(d), source } => {
+                format!("% of distinct `{}` of `{}`", d.node, source.node)
+            }
+            ClauseKind::Aggregate { func, expr, source, .. } => {
+                format!("{} of {} over `{}` rows", func.node, text_of(a, expr.span), source.node)
+            }
+            ClauseKind::RateOf { measure, per } => {
+                format!("`{}` per {} of `{}`", measure.node, per.per.node, per.population.node)
+            }
+            ClauseKind::Calculate(e) => format!("calculated as {}", text_of(a, e.span)),
+            ClauseKind::InPeriod(col) => format!("with `{}` in the period", col.node),
+            ClauseKind::OpenAtPeriodEnd => "open at the period end".into(),
+            ClauseKind::OpenDuringPeriod => "open during the period".into(),
+            ClauseKind::LatestSnapshot => "in the latest snapshot".into(),
+            ClauseKind::Where(e) => format!("where {}", text_of(a, e.span)),
+            ClauseKind::Excluding(e) => format!("excluding those where {}", text_of(a, e.span)),
+            ClauseKind::Meeting(e) => format!("meeting {}", text_of(a, e.span)),
+            ClauseKind::Per(p) => format!("per {} of `{}`", p.per.node, p.population.node),
+            ClauseKind::Cumulative(_) => text_of(a, c.span),
+            ClauseKind::By(_) => format!("broken down {}", text_of(a, c.span)),
+            _ => continue,
+        };
+        parts.push(part);
+    }
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if p.starts_with("per ") { ", " } else { " " });
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+fn measure(a: &Analysis, name: &str) -> Option<String> {
+    let m = ast_measure(a, name)?;
+    let mut out = String::new();
+    let checked = a.project.as_ref().and_then(|p| p.measures.iter().find(|x| x.name == name));
+    match checked {
+        Some(x) => out.push_str(&format!("**{}** {} — `{}`\n\n", x.reference, x.title, x.name)),
+        None => out.push_str(&format!("measure `{name}`\n\n")),
+    }
+    out.push_str(&plain_definition(a, m));
+    out.push_str("\n\n");
+    if let Some(x) = checked {
+        out.push_str(&format!("- unit: {}\n", x.unit.name()));
+        out.push_str(&format!("- polarity: {}\n", polarity(x.polarity)));
+        if let Some(t) = x.target {
+            out.push_str(&format!("- target: {}{}\n", t.value, if t.per_year { " per year" } else { "" }));
+        }
+    }
+    for c in &m.clauses {
+        if matches!(c.kind, ClauseKind::Rag(_)) {
+            out.push_str(&format!("- {}\n", text_of(a, c.span)));
+        }
+    }
+    if let Some(d) = checked.and_then(|x| x.description.as_ref()) {
+        out.push_str(&format!("\n{d}\n"));
+    }
+    Some(out.trim_end().to_string())
+}
+
+fn polarity(p: ir::Polarity) -> &'static str {
+    match p {
+        ir::Polarity::High => "high is good",
+        ir::Polarity::Low => "low is good",
+        ir::Polarity::InLineWithBenchmark => "in line with the benchmark is good",
+        ir::Polarity::None => "none",
+    }
+}
+
+fn ast_source<'a>(a: &'a Analysis, name: &str) -> Option<&'a ast::SourceDecl> {
+    a.modules.iter().flat_map(|(_, m)| &m.items).find_map(|i| match &i.kind {
+        ItemKind::Source(s) if s.name.node == name => Some(s),
+        _ => None,
+    })
+}
+
+fn declared_columns<'a>(a: &'a Analysis, table: &str) -> Vec<&'a ast::ColumnDecl> {
+    ast_source(a, table)
+        .map(|s| {
+            s.entries
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    ast::SourceEntryKind::Column(c) => Some(c),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The columns a source's rows have (a subset's are its parent's), for completion.
+pub fn columns_of(a: &Analysis, source: &str) -> Vec<(String, String)> {
+    declared_columns(a, &a.index.table_of(source))
+        .into_iter()
+        .map(|c| (c.name.node.clone(), format!("{}{}", c.ty.node, if c.optional { "?" } else { "" })))
+        .collect()
+}
+
+fn column(a: &Analysis, table: &str, name: &str) -> Option<String> {
+    let c = declared_columns(a, table).into_iter().find(|c| c.name.node == name)?;
+    let mut out = format!("column `{name}` of `{table}`: {}", c.ty.node);
+    out.push_str(if c.optional { ", may be missing" } else { ", always present" });
+    for o in &c.options {
+        match &o.kind {
+            ast::ColumnOptionKind::Key => out.push_str(", key"),
+            ast::ColumnOptionKind::Header(h) => out.push_str(&format!("\n\nheader in the raw file: \"{}\"", h.node)),
+            ast::ColumnOptionKind::Format(f) => out.push_str(&format!("\n\ndates written as {}", f.node)),
+            ast::ColumnOptionKind::Missing(codes) => {
+                let codes: Vec<String> = codes.iter().map(|c| format!("\"{}\"", c.node)).collect();
+                out.push_str(&format!("\n\nmissing when {}", codes.join(", ")));
+            }
+            ast::ColumnOptionKind::Map(_) => out.push_str(&format!("\n\n{}", text_of(a, o.span))),
+        }
+    }
+    Some(out)
+}
+
+fn source_summary(a: &Analysis, name: &str) -> Option<String> {
+    let columns = columns_of(a, name);
+    let shown: Vec<String> = columns.iter().map(|(n, t)| format!("`{n}` {t}")).collect();
+    Some(format!("columns: {}", shown.join(", ")))
+}
+
+fn source(a: &Analysis, name: &str) -> Option<String> {
+    let s = ast_source(a, name)?;
+    let mut out = format!("source `{name}`");
+    if let Some(d) = &s.description {
+        out.push_str(&format!(": {}", d.node));
+    }
+    if let Some(subset) = &s.subset {
+        out.push_str(&format!(
+            "\n\nthe rows of `{}` {}",
+            subset.parent.node,
+            text_of(a, s.name.span.to(subset.parent.span))
+        ));
+    }
+    out.push_str(&format!("\n\n{}", source_summary(a, name)?));
+    Some(out)
+}
+
+fn population(a: &Analysis, name: &str) -> Option<String> {
+    let p = a.modules.iter().flat_map(|(_, m)| &m.items).find_map(|i| match &i.kind {
+        ItemKind::Population(p) if p.name.node == name => Some(p),
+        _ => None,
+    })?;
+    let mut out = format!("population `{name}`: from `{}`", p.source.node);
+    if let Some(f) = &p.filter {
+        out.push_str(&format!(" where {}", text_of(a, f.span)));
+    }
+    Some(out)
+}
+
+fn function(name: &str) -> Option<String> {
+    let f = Function::parse(name)?;
+    Some(format!("```\n{}\n```\n{}", f.usage(), meaning(f)))
+}
+
+/// One line on what a function gives.
+pub fn meaning(f: Function) -> &'static str {
+    match f {
+        Function::AddDays => "The date so many calendar days later (earlier when negative).",
+        Function::AddMonths => "The date so many months later; the 31st becomes the month's last day.",
+        Function::WorkingDays => {
+            "Working days from the first date to the second (weekends and the project's holidays left out)."
+        }
+        Function::Abs => "The number without its sign.",
+        Function::Coalesce => "The first value that is not missing.",
+        Function::DaysBetween => "Calendar days from the first date to the second.",
+        Function::Age => "Whole years from a date of birth to a date.",
+        Function::If => "The value when the condition holds, else the other.",
+        Function::Switch => "The result paired with the first match of the value, else the default.",
+        Function::Band => "The label of the band the value falls in, bands given by their upper bounds.",
+        Function::StartsWith => "Does the text begin with the prefix?",
+    }
+}
+
+/// The measure a byte offset sits in, and the source its rows come from.
+pub fn measure_at(a: &Analysis, file: crate::span::FileId, offset: usize) -> Option<(&ast::Measure, Option<String>)> {
+    let module = a.module(file)?;
+    module.items.iter().find_map(|i| {
+        let in_it = |m: &ast::Measure| m.span.start <= offset && offset <= m.close.end;
+        match &i.kind {
+            ItemKind::Measure(m) if in_it(m) => Some((m, row_source(m))),
+            ItemKind::Theme(t) => t.measures.iter().find(|m| in_it(m)).map(|m| (m, row_source(m))),
+            _ => None,
+        }
+    })
+}
