@@ -299,3 +299,38 @@ fn invalid_utf8_and_unknown_requests_do_not_stop_the_server() {
     assert!(c.child.wait().unwrap().success());
     drop(dir);
 }
+
+#[test]
+fn a_ten_thousand_line_file_is_checked_and_navigated() {
+    let (dir, _, measures) = project();
+    let root = measures.parent().unwrap().to_path_buf();
+    let block = MEASURES.split("\ntest ").next().unwrap().replace("referal_date", "referral_date");
+    let mut text = String::new();
+    let mut n = 0;
+    while text.lines().count() < 10_000 {
+        text.push_str(
+            &block
+                .replace("repeat_referrals", &format!("repeat_referrals_{n}"))
+                .replace("\"3.2\"", &format!("\"3.2.{n}\"")),
+        );
+        text.push('\n');
+        n += 1;
+    }
+    let mut c = Client::start(&root);
+    c.request("initialize", json!({"processId": null, "rootUri": uri(&root), "capabilities": {}}));
+    c.notify("initialized", json!({}));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&measures), "languageId": "scorebook", "version": 1, "text": text}}),
+    );
+    assert_eq!(c.diagnostics_of_version(&uri(&measures), 1), Vec::<Value>::new());
+    let last = format!("repeat_referrals_{}", n - 1);
+    let hover = c.request("textDocument/hover", at(&measures, position(&text, &last, 0)));
+    assert!(hover["contents"]["value"].as_str().unwrap().starts_with(&format!("**3.2.{}**", n - 1)), "{hover}");
+    let symbols = c.request("textDocument/documentSymbol", json!({"textDocument": {"uri": uri(&measures)}}));
+    assert_eq!(symbols.as_array().unwrap().len(), n);
+    assert_eq!(c.request("shutdown", Value::Null), Value::Null);
+    c.notify("exit", Value::Null);
+    assert!(c.child.wait().unwrap().success());
+    drop(dir);
+}
