@@ -418,10 +418,37 @@ impl Book {
         needs(slf.py(), "pyarrow", "to_pyarrow")?.call_method1("table", (slf,))
     }
 
-    /// The result table as a pandas DataFrame (imports pandas and pyarrow).
+    /// The result table as a pandas DataFrame (imports pandas; through pyarrow when it is
+    /// installed, else from the columns directly: numbers as float64 with NaN for missing).
     fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        needs(slf.py(), "pandas", "to_pandas")?;
-        Book::to_pyarrow(slf)?.call_method0("to_pandas")
+        let py = slf.py();
+        let pandas = needs(py, "pandas", "to_pandas")?;
+        if py.import("pyarrow").is_ok() {
+            return Book::to_pyarrow(slf)?.call_method0("to_pandas");
+        }
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::{DataType, Float64Type};
+        let batch = slf.get().batch();
+        let columns = PyDict::new(py);
+        for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+            let values = PyList::empty(py);
+            match field.data_type() {
+                DataType::Float64 => {
+                    let a = array.as_primitive::<Float64Type>();
+                    for i in 0..a.len() {
+                        values.append(if a.is_null(i) { f64::NAN } else { a.value(i) })?;
+                    }
+                }
+                _ => {
+                    let a = array.as_string::<i32>();
+                    for i in 0..a.len() {
+                        values.append((!a.is_null(i)).then(|| a.value(i)))?;
+                    }
+                }
+            }
+            columns.set_item(field.name(), values)?;
+        }
+        pandas.call_method1("DataFrame", (columns,))
     }
 
     /// The result table as a polars DataFrame (imports polars).

@@ -226,7 +226,7 @@ def test_test_counts_match_the_command_line():
 
 def test_the_arrow_stream_is_read_by_polars_and_duckdb_without_pyarrow():
     """A fresh interpreter where pyarrow cannot be imported: polars and DuckDB read the book
-    through __arrow_c_stream__ alone."""
+    through __arrow_c_stream__ alone, and to_pandas() builds the frame from the columns."""
     script = textwrap.dedent(
         f"""
         import sys
@@ -241,6 +241,10 @@ def test_the_arrow_stream_is_read_by_polars_and_duckdb_without_pyarrow():
         [(value,)] = duckdb.sql("select value from book where ref = '3.2' and period_label = '2013-09'").fetchall()
         assert count == frame.filter(polars.col("ref") == "3.2").height
         assert value == row["value"]
+        frame = book.to_pandas()  # pandas alone, built from the columns
+        assert frame.shape == (len(book), len(book.columns))
+        assert str(frame["value"].dtype) == "float64"
+        assert frame[(frame["ref"] == "3.2") & (frame["period_label"] == "2013-09")]["value"].iloc[0] == value
         print(row["value"])
         """
     )
