@@ -55,8 +55,8 @@ pub struct Args {
     /// cluster, `ballista://HOST:PORT`, whose executors read the Parquet sources at the paths
     /// given; or `ballista-standalone`, a scheduler and executor in this process (Ballista
     /// needs a build with `--features ballista`).
-    #[arg(long, default_value = "local", value_name = "local|postgres://...|ballista://...")]
-    engine: String,
+    #[arg(long, default_value = "local", value_parser = Engine::parse, value_name = "local|postgres://...|ballista://...")]
+    engine: Engine,
     /// With `--engine postgres://...`: the schema holding the source tables.
     #[arg(long)]
     schema: Option<String>,
@@ -77,26 +77,42 @@ pub struct Args {
     verbose: bool,
 }
 
-/// Where `--engine` computes the book.
-enum Engine<'a> {
+/// Where `--engine` computes the book, parsed when the arguments are.
+#[derive(Clone, Debug)]
+enum Engine {
     /// DataFusion plans, here or on a Ballista cluster.
     Plans(engine::Cluster),
-    /// The warehouse script on a PostgreSQL server.
-    Postgres(&'a str),
+    /// The warehouse script on a PostgreSQL server, by its URL.
+    Postgres(String),
 }
 
-fn engine_of(name: &str) -> Result<Engine<'_>, engine::RunError> {
-    Ok(match name {
-        "local" => Engine::Plans(engine::Cluster::Local),
-        "ballista-standalone" => Engine::Plans(engine::Cluster::BallistaStandalone),
-        url if url.starts_with("ballista://") => Engine::Plans(engine::Cluster::Ballista(url.to_string())),
-        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => Engine::Postgres(url),
-        other => {
-            return Err(engine::RunError::Invalid(format!(
-                "--engine {other}: expected `local`, a PostgreSQL URL such as postgres://analyst@warehouse/social_care, `ballista://HOST:PORT` or `ballista-standalone`"
-            )))
+impl Engine {
+    fn parse(name: &str) -> Result<Engine, String> {
+        Ok(match name {
+            "local" => Engine::Plans(engine::Cluster::Local),
+            "ballista-standalone" => Engine::Plans(engine::Cluster::BallistaStandalone),
+            url if url.starts_with("ballista://") => Engine::Plans(engine::Cluster::Ballista(url.to_string())),
+            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Engine::Postgres(url.to_string())
+            }
+            _ => {
+                return Err(
+                    "expected `local`, a PostgreSQL URL such as postgres://analyst@warehouse/social_care, `ballista://HOST:PORT` or `ballista-standalone`"
+                        .into(),
+                )
+            }
+        })
+    }
+
+    /// As the manifest records it: a URL without its password.
+    fn shown(&self) -> String {
+        match self {
+            Engine::Plans(engine::Cluster::Local) => "local".into(),
+            Engine::Plans(engine::Cluster::BallistaStandalone) => "ballista-standalone".into(),
+            Engine::Plans(engine::Cluster::Ballista(url)) => url.clone(),
+            Engine::Postgres(url) => crate::engine::warehouse::without_password(url),
         }
-    })
+    }
 }
 
 /// The SPC charts the HTML book shows under its tables, computed by a second run over the
@@ -109,9 +125,10 @@ fn book_charts(
     options: &RunOptions,
     runtime: &tokio::runtime::Runtime,
 ) -> Vec<crate::spc::SpcRow> {
-    match engine_of(&args.engine) {
-        Ok(Engine::Plans(cluster)) if args.years.is_none() => {
-            super::spc::for_the_book(runtime, project, config, RunOptions { cluster, ..options.clone() }, args.suppress)
+    match &args.engine {
+        Engine::Plans(cluster) if args.years.is_none() => {
+            let on = RunOptions { cluster: cluster.clone(), ..options.clone() };
+            super::spc::for_the_book(runtime, project, config, on, args.suppress)
         }
         _ => Vec::new(),
     }
@@ -232,9 +249,9 @@ pub fn run(args: Args) -> u8 {
     };
     let output = runtime.block_on(async {
         let spinner = super::progress::Spinner::after_a_second("running the book");
-        let out = match engine_of(&args.engine) {
-            Ok(Engine::Plans(cluster)) => {
-                let on = RunOptions { cluster, ..options.clone() };
+        let out = match &args.engine {
+            Engine::Plans(cluster) => {
+                let on = RunOptions { cluster: cluster.clone(), ..options.clone() };
                 let work = engine::run(&project, config.as_ref(), &on);
                 match args.timeout {
                     Some(t) => tokio::time::timeout(t, work).await.unwrap_or(Err(engine::RunError::TimedOut(t))),
@@ -242,10 +259,9 @@ pub fn run(args: Args) -> u8 {
                 }
             }
             // The server cancels the script at the timeout itself (statement_timeout).
-            Ok(Engine::Postgres(url)) => {
+            Engine::Postgres(url) => {
                 on_postgres(&project, config.as_ref(), &options, url, args.schema.as_deref()).await
             }
-            Err(e) => Err(e),
         };
         spinner.finish();
         out
@@ -283,7 +299,7 @@ pub fn run(args: Args) -> u8 {
         "format": args.format.name(),
         "measures": args.measures,
         "years": args.years.map(|(a, b)| format!("{a}..{b}")),
-        "engine": crate::engine::warehouse::without_password(&args.engine),
+        "engine": args.engine.shown(),
         "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
         "suppress": args.suppress,
         "timeout": args.timeout.map(engine::seconds),
