@@ -102,40 +102,29 @@ fn names_of(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
 fn date_of(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<chrono::NaiveDate>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(None) };
     let text = match obj.extract::<String>() {
-        Ok(s) => s,
+        Ok(s) => s.trim().to_string(),
         Err(_) if obj.hasattr("year")? && obj.hasattr("month")? && obj.hasattr("day")? => {
             let part = |name: &str| obj.getattr(name).and_then(|v| v.extract::<u32>());
             format!("{:04}-{:02}-{:02}", part("year")?, part("month")?, part("day")?)
         }
         Err(_) => return Err(PyTypeError::new_err(format!("{what}: a date, or text such as 2013-09-30"))),
     };
-    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| PyValueError::new_err(format!("{what}: `{text}` is not a date; write it as YYYY-MM-DD")))
+    scorebook::calendar::parse_date(&text).map(Some).map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
 }
 
-/// `years`: `(2013, 2025)`, `"2013..2025"`, or one year.
+/// `years`: `(2013, 2025)`, `"2013..2025"`, or one year; checked as `run --years` is.
 fn years_of(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<(i32, i32)>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(None) };
-    let (first, last) = if let Ok(y) = obj.extract::<i32>() {
-        (y, y)
-    } else if let Ok(pair) = obj.extract::<(i32, i32)>() {
-        pair
+    let text = if let Ok(y) = obj.extract::<i32>() {
+        y.to_string()
+    } else if let Ok((first, last)) = obj.extract::<(i32, i32)>() {
+        format!("{first}..{last}")
     } else if let Ok(text) = obj.extract::<String>() {
-        let year = |t: &str| t.trim().parse::<i32>().ok();
-        match text.split_once("..").map(|(a, b)| (year(a), year(b))).unwrap_or((year(&text), year(&text))) {
-            (Some(a), Some(b)) => (a, b),
-            _ => return Err(PyValueError::new_err(format!("years: `{text}` is not FIRST..LAST, such as 2013..2025"))),
-        }
+        text
     } else {
         return Err(PyTypeError::new_err("years: (first, last), \"2013..2025\", or one year"));
     };
-    if first > last || !(1900..=2200).contains(&first) || !(1900..=2200).contains(&last) {
-        return Err(PyValueError::new_err(format!(
-            "years: {first}..{last} is not a range of years ending 31 March, earlier year first"
-        )));
-    }
-    Ok(Some((first, last)))
+    scorebook::calendar::parse_years(&text).map(Some).map_err(|e| PyValueError::new_err(format!("years: {e}")))
 }
 
 /// The project file: the path given, else scorebook.toml in the working directory.

@@ -302,6 +302,10 @@ def test_book_properties_and_manifest():
 def test_arguments_are_checked():
     with pytest.raises(ValueError, match="not a date"):
         scorebook.run(RULES, data=EDGE, as_of="30/09/2013")
+    with pytest.raises(ValueError, match="runs backwards"):
+        scorebook.run(RULES, data=EDGE, years="2025..2013")
+    with pytest.raises(ValueError, match="not a range of years"):
+        scorebook.run(RULES, data=EDGE, years=(1066, 1067))
     with pytest.raises(scorebook.Error, match="no source of that name"):
         scorebook.run(RULES, data=EDGE, as_of=AS_OF, tables={"nosuch": pa.table({"a": [1]})})
     with pytest.raises(TypeError, match="__arrow_c_stream__"):

@@ -7,3 +7,25 @@ pub use periods::{
     add_months, book_periods, fy_label, fy_start, fy_start_year, month_periods, periods_as_of, year_periods,
     BookPeriods, DateRange, PeriodKind, ReportingPeriod,
 };
+
+/// A date as the command line and the Python package take it: `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
+}
+
+/// `2013..2025` (or a single year, `2025`): the first and last year the financial years end in.
+pub fn parse_years(s: &str) -> Result<(i32, i32), String> {
+    let year = |t: &str| {
+        t.trim().parse::<i32>().ok().filter(|y| (1900..=2200).contains(y)).ok_or_else(|| {
+            format!("`{s}` is not a range of years; write FIRST..LAST, such as 2013..2025 (the years ending 31 March)")
+        })
+    };
+    let (first, last) = match s.split_once("..") {
+        Some((a, b)) => (year(a)?, year(b)?),
+        None => (year(s)?, year(s)?),
+    };
+    if first > last {
+        return Err(format!("`{s}` runs backwards; write the earlier year first ({last}..{first})"));
+    }
+    Ok((first, last))
+}

@@ -1,7 +1,6 @@
 //! `scorebook compile`
 
 use super::{exit, failed};
-use crate::calendar::book_periods;
 use crate::compile::sql::Dialect;
 use crate::engine;
 use chrono::NaiveDate;
@@ -37,7 +36,7 @@ pub struct Args {
     #[arg(long = "measure")]
     measures: Vec<String>,
     /// The as-of date the periods are taken from (default: scorebook.toml's, else today).
-    #[arg(long, value_parser = super::run::parse_date)]
+    #[arg(long, value_parser = crate::calendar::parse_date)]
     as_of: Option<NaiveDate>,
     /// The project file (default: scorebook.toml in the current directory, if any).
     #[arg(long)]
@@ -96,13 +95,8 @@ fn write_substrait(
     let Some(out) = out else {
         return failed("--emit substrait writes a binary file: give it --out FILE");
     };
-    let holidays = match engine::holidays_for(project, config) {
-        Ok(h) => h,
-        Err(e) => return failed(e),
-    };
-    let periods = book_periods(request.as_of);
-    let book = match engine::warehouse::compile_declared(project, config, &periods, &holidays, &[request.chosen]) {
-        Ok(mut books) => books.remove(0),
+    let book = match engine::warehouse::declared_book(project, config, request) {
+        Ok(b) => b,
         Err(e) => return failed(e),
     };
     #[cfg(feature = "substrait")]

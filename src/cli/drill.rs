@@ -19,7 +19,7 @@ pub struct Args {
     /// Rule files, or directories searched for `.ind` files.
     #[arg(long = "rules", default_value = "rules")]
     paths: Vec<PathBuf>,
-    #[arg(long, value_parser = super::run::parse_date)]
+    #[arg(long, value_parser = crate::calendar::parse_date)]
     as_of: Option<NaiveDate>,
     #[arg(long)]
     data: Option<PathBuf>,

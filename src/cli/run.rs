@@ -1,6 +1,7 @@
 //! `scorebook run`
 
 use super::{exit, failed};
+use crate::calendar::{parse_date, parse_years};
 use crate::config::Config;
 use crate::engine::{self, manifest, RunOptions};
 use crate::output::{self, OutputFormat};
@@ -134,10 +135,6 @@ fn book_charts(
     }
 }
 
-pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
-}
-
 /// The book computed by a PostgreSQL server from its own tables, laid out as a local run's.
 async fn on_postgres(
     project: &crate::ir::Project,
@@ -171,23 +168,6 @@ async fn on_postgres(
         })
         .collect();
     Ok(engine::RunOutput { rows, bindings: Vec::new(), load: Default::default(), warnings, quality: Vec::new(), as_of })
-}
-
-/// `2013..2025` (or a single year, `2025`): the first and last year the financial years end in.
-pub fn parse_years(s: &str) -> Result<(i32, i32), String> {
-    let year = |t: &str| {
-        t.trim().parse::<i32>().ok().filter(|y| (1900..=2200).contains(y)).ok_or_else(|| {
-            format!("`{s}` is not a range of years; write FIRST..LAST, such as 2013..2025 (the years ending 31 March)")
-        })
-    };
-    let (first, last) = match s.split_once("..") {
-        Some((a, b)) => (year(a)?, year(b)?),
-        None => (year(s)?, year(s)?),
-    };
-    if first > last {
-        return Err(format!("`{s}` runs backwards; write the earlier year first ({last}..{first})"));
-    }
-    Ok((first, last))
 }
 
 /// A duration: `90s`, `30m`, `2h`, `500ms`, or a number of seconds (`1.5`).

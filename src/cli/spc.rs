@@ -1,7 +1,7 @@
 //! `scorebook spc`: Making Data Count's XmR charts of each measure's monthly values.
 
-use super::run::parse_date;
 use super::{exit, failed};
+use crate::calendar::parse_date;
 use crate::engine::{self, RunOptions};
 use crate::fsutil;
 use crate::spc::{self, SpcOptions};

@@ -14,10 +14,10 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// First day of the data (two years of history before it are included).
-    #[arg(long, value_parser = super::run::parse_date, default_value = "2012-04-01")]
+    #[arg(long, value_parser = crate::calendar::parse_date, default_value = "2012-04-01")]
     from: NaiveDate,
     /// Last day of the data: nothing is dated after it, and cases open then stay open.
-    #[arg(long, value_parser = super::run::parse_date, default_value = "2013-09-30")]
+    #[arg(long, value_parser = crate::calendar::parse_date, default_value = "2013-09-30")]
     to: NaiveDate,
     /// The directory to write one file per table into.
     #[arg(long)]

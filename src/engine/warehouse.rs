@@ -43,9 +43,7 @@ pub fn listing(
     if listing == Listing::Script {
         return script_for(project, config, request);
     }
-    let periods = book_periods(request.as_of);
-    let holidays = holidays_for(project, config)?;
-    let book = compile_declared(project, config, &periods, &holidays, &[request.chosen])?.remove(0);
+    let book = declared_book(project, config, request)?;
     let mut plans = vec![("totals".to_string(), &book.totals)];
     plans.extend(book.breakdowns.iter().map(|b| (format!("breakdown by {} of {}", b.column, b.source), &b.plan)));
     let mut out = String::new();
@@ -57,6 +55,16 @@ pub fn listing(
         out.push_str(&format!("-- {name}, as of {}\n{text}\n\n", request.as_of));
     }
     Ok(out)
+}
+
+/// The book of the request's measures as of its date, compiled against the declared schemas.
+pub fn declared_book(
+    project: &Project,
+    config: Option<&Config>,
+    request: &ScriptRequest<'_>,
+) -> Result<BookPlan, RunError> {
+    let holidays = holidays_for(project, config)?;
+    Ok(compile_declared(project, config, &book_periods(request.as_of), &holidays, &[request.chosen])?.remove(0))
 }
 
 /// Compiles each set of measures (all when `None`) against the declared schemas alone: the

@@ -66,23 +66,7 @@ fn sources(a: &Analysis) -> Vec<Item> {
 }
 
 fn measures(a: &Analysis) -> Vec<Item> {
-    let mut out = Vec::new();
-    for i in a.modules.iter().flat_map(|(_, m)| &m.items) {
-        let ms: Vec<&crate::syntax::ast::Measure> = match &i.kind {
-            ItemKind::Measure(m) => vec![m],
-            ItemKind::Theme(t) => t.measures.iter().collect(),
-            _ => continue,
-        };
-        for m in ms {
-            let title = a
-                .project
-                .as_ref()
-                .and_then(|p| p.measures.iter().find(|x| x.name == m.name.node))
-                .map(|x| format!("{} {}", x.reference, x.title));
-            out.push(item(m.name.node.clone(), Kind::Measure, title));
-        }
-    }
-    out
+    a.measures().map(|m| item(m.name.node.clone(), Kind::Measure, a.headline(&m.name.node))).collect()
 }
 
 fn populations(a: &Analysis) -> Vec<Item> {

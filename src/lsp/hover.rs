@@ -25,14 +25,6 @@ fn text_of(a: &Analysis, span: crate::span::Span) -> String {
     text.get(span.start..span.end).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn ast_measure<'a>(a: &'a Analysis, name: &str) -> Option<&'a ast::Measure> {
-    a.modules.iter().flat_map(|(_, m)| &m.items).find_map(|i| match &i.kind {
-        ItemKind::Measure(m) if m.name.node == name => Some(m),
-        ItemKind::Theme(t) => t.measures.iter().find(|m| m.name.node == name),
-        _ => None,
-    })
-}
-
 /// A measure's definition in plain words, from its clauses in order: "cin_episodes rows open
 /// at the period end, per 10000 of children_0_17".
 pub fn plain_definition(a: &Analysis, m: &ast::Measure) -> String {
@@ -77,7 +69,7 @@ pub fn plain_definition(a: &Analysis, m: &ast::Measure) -> String {
 }
 
 fn measure(a: &Analysis, name: &str) -> Option<String> {
-    let m = ast_measure(a, name)?;
+    let m = a.measures().find(|m| m.name.node == name)?;
     let mut out = String::new();
     let checked = a.project.as_ref().and_then(|p| p.measures.iter().find(|x| x.name == name));
     match checked {
@@ -222,13 +214,6 @@ pub fn meaning(f: Function) -> &'static str {
 
 /// The measure a byte offset sits in, and the source its rows come from.
 pub fn measure_at(a: &Analysis, file: crate::span::FileId, offset: usize) -> Option<(&ast::Measure, Option<String>)> {
-    let module = a.module(file)?;
-    module.items.iter().find_map(|i| {
-        let in_it = |m: &ast::Measure| m.span.start <= offset && offset <= m.close.end;
-        match &i.kind {
-            ItemKind::Measure(m) if in_it(m) => Some((m, row_source(m))),
-            ItemKind::Theme(t) => t.measures.iter().find(|m| in_it(m)).map(|m| (m, row_source(m))),
-            _ => None,
-        }
-    })
+    let m = a.module(file)?.measures().find(|m| m.span.start <= offset && offset <= m.close.end)?;
+    Some((m, row_source(m)))
 }

@@ -369,14 +369,7 @@ impl Server {
             let mut found: Vec<(String, lsp::SymbolKind, Option<String>, Span)> = Vec::new();
             for o in a.index.occurrences.iter().filter(|o| o.definition) {
                 match &o.target {
-                    Target::Measure(n) => {
-                        let title = a
-                            .project
-                            .as_ref()
-                            .and_then(|p| p.measures.iter().find(|m| m.name == *n))
-                            .map(|m| format!("{} {}", m.reference, m.title));
-                        found.push((n.clone(), lsp::SymbolKind::FUNCTION, title, o.span));
-                    }
+                    Target::Measure(n) => found.push((n.clone(), lsp::SymbolKind::FUNCTION, a.headline(n), o.span)),
                     Target::Source(n) => found.push((n.clone(), lsp::SymbolKind::STRUCT, None, o.span)),
                     Target::Population(n) => found.push((n.clone(), lsp::SymbolKind::CONSTANT, None, o.span)),
                     _ => {}
@@ -566,11 +559,7 @@ fn symbol(
 }
 
 fn measure_symbol(a: &Analysis, m: &crate::syntax::ast::Measure) -> lsp::DocumentSymbol {
-    let detail = a
-        .project
-        .as_ref()
-        .and_then(|p| p.measures.iter().find(|x| x.name == m.name.node))
-        .map(|x| format!("{} {}", x.reference, x.title));
+    let detail = a.headline(&m.name.node);
     symbol(a, m.name.node.clone(), detail, lsp::SymbolKind::FUNCTION, m.span.to(m.close), m.name.span, Vec::new())
 }
 

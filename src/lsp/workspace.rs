@@ -27,6 +27,17 @@ impl Analysis {
     pub fn module(&self, id: FileId) -> Option<&Module> {
         self.modules.iter().find(|(f, _)| *f == id).map(|(_, m)| m)
     }
+
+    /// Every measure of the project's files that parsed.
+    pub fn measures(&self) -> impl Iterator<Item = &crate::syntax::ast::Measure> {
+        self.modules.iter().flat_map(|(_, m)| m.measures())
+    }
+
+    /// A checked measure's ref and title ("3.2 % of referrals which are repeat referrals").
+    pub fn headline(&self, name: &str) -> Option<String> {
+        let m = self.project.as_ref()?.measures.iter().find(|m| m.name == name)?;
+        Some(format!("{} {}", m.reference, m.title))
+    }
 }
 
 #[derive(Default)]

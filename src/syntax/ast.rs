@@ -15,6 +15,17 @@ pub struct Module {
     pub comments: Vec<Comment>,
 }
 
+impl Module {
+    /// Every measure of the file, inside a theme or not, in order.
+    pub fn measures(&self) -> impl Iterator<Item = &Measure> {
+        self.items.iter().flat_map(|i| match &i.kind {
+            ItemKind::Measure(m) => std::slice::from_ref(m),
+            ItemKind::Theme(t) => t.measures.as_slice(),
+            _ => &[],
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comment {
     /// The text after `#`, without the line ending.
