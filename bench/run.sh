@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times `scorebook run rules/` as a whole process over generated data, against DuckDB running
 # the same book in hand-written SQL over the same files:
-#   bash bench/run.sh [CHILDREN...]        (default: 100000 1000000 5000000)
+#   bash bench/run.sh [CHILDREN...]        (default: 100000 1000000 5000000 20000000)
 # For each size and format (Parquet, CSV) it generates five years of data with `synth`
 # (cached under ~/.cache/scorebook-bench), then runs, RUNS times each (default 3):
 #   - scorebook run rules/ --as-of 2014-03-31
@@ -9,7 +9,7 @@
 #   - bench/duckdb_book.py tuned: one hand-tuned DuckDB query per source
 # checks that the three agree on every numerator, denominator and value (it stops if not),
 # and prints median wall times, peak resident memory, rows per second and the ratios as a
-# Markdown table.
+# Markdown table, then where scorebook's time went in each (`run --timings`, one more run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/scorebook-target}"
@@ -20,7 +20,7 @@ python3 -c 'import duckdb' 2>/dev/null ||
 cache="${SCOREBOOK_BENCH_DIR:-$HOME/.cache/scorebook-bench}"
 runs="${RUNS:-3}"
 sizes=("$@")
-[ ${#sizes[@]} -eq 0 ] && sizes=(100000 1000000 5000000)
+[ ${#sizes[@]} -eq 0 ] && sizes=(100000 1000000 5000000 20000000)
 as_of=2014-03-31
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -34,19 +34,18 @@ echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in "${sizes[@]}"; do
   for format in parquet csv; do
     data="$cache/$n-$format"
-    if [ ! -f "$data/.complete" ]; then
-      rm -rf "$data"
-      # synth reports "wrote 14 tables, N rows, ..." on stderr.
-      "$bin" synth --children "$n" --from 2009-04-01 --to "$as_of" --format "$format" --out "$data" 2>&1 >/dev/null \
-        | sed -nE 's/.* ([0-9]+) rows.*/\1/p' > "$work/rows"
-      mv "$work/rows" "$data/.rows"
-      touch "$data/.complete"
-    fi
+    council_data "$bin" "$data" "$n" "$format" "$as_of"
     rows="$(cat "$data/.rows")"
     size="$(du -sh --apparent-size "$data" | cut -f1)"
 
     timed "$runs" "$bin" run rules --data "$data" --as-of "$as_of" --format csv --out "$work/book.csv"
     ours="$median" ours_peak="$peak"
+    {
+      echo
+      echo "$n children, $format:"
+      "$bin" run rules --data "$data" --as-of "$as_of" --format csv --out "$work/timed.csv" --timings 2>&1 \
+        | sed -n '/^timings:/,$p' | tail -n +2
+    } >> "$work/timings"
     timed "$runs" python3 bench/duckdb_book.py per-measure "$data" "$as_of" "$work/per-measure.csv"
     per_measure="$median"
     timed "$runs" python3 bench/duckdb_book.py tuned "$data" "$as_of" "$work/tuned.csv"
@@ -58,3 +57,7 @@ for n in "${sizes[@]}"; do
       "$ours" "$ours_peak" "$rate" "$per_measure" "$tuned" "$(ratio "$ours" "$tuned")" "$(ratio "$per_measure" "$ours")"
   done
 done
+
+echo
+echo "Where scorebook's time went (\`run --timings\`; stages marked side by side overlap):"
+cat "$work/timings"

@@ -200,7 +200,7 @@ fn compile_emits_plans_and_sql() {
         .code(0)
         .stdout(predicate::str::contains("LeftSemi Join"))
         .stdout(predicate::str::contains(
-            "FILTER (WHERE row.referral_date BETWEEN Date32(\"2013-09-01\") AND Date32(\"2013-09-30\")",
+            "count(CASE WHEN row.referral_date BETWEEN Date32(\"2013-09-01\") AND Date32(\"2013-09-30\")",
         ));
     for dialect in ["postgres", "mysql", "sqlite", "duckdb", "bigquery", "snowflake"] {
         scorebook()

@@ -76,6 +76,10 @@ pub struct Args {
     /// columns a measure's conditions read); JSON output always has them all.
     #[arg(long, short)]
     verbose: bool,
+    /// Print where the run's time went (reading each source, checking keys, each source's
+    /// aggregate, the cells, writing) to standard error.
+    #[arg(long)]
+    timings: bool,
 }
 
 /// Where `--engine` computes the book, parsed when the arguments are.
@@ -128,8 +132,12 @@ fn book_charts(
 ) -> Vec<crate::spc::SpcRow> {
     match &args.engine {
         Engine::Plans(cluster) if args.years.is_none() => {
-            let on = RunOptions { cluster: cluster.clone(), ..options.clone() };
-            super::spc::for_the_book(runtime, project, config, on, args.suppress)
+            // Timed as one stage, not as a second run's stages.
+            let on = RunOptions { cluster: cluster.clone(), timings: Default::default(), ..options.clone() };
+            let start = std::time::Instant::now();
+            let charts = super::spc::for_the_book(runtime, project, config, on, args.suppress);
+            options.timings.record("SPC charts (the last 24 months, run again)", start);
+            charts
         }
         _ => Vec::new(),
     }
@@ -198,6 +206,7 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<Option<Config>, String> {
 }
 
 pub fn run(args: Args) -> u8 {
+    let started = std::time::Instant::now();
     let (files, project, config) = match args.project.checked_with_config(args.config.as_ref(), "nothing was run") {
         Ok(p) => p,
         Err(code) => return code,
@@ -306,10 +315,13 @@ pub fn run(args: Args) -> u8 {
         charts,
         colour: args.out.is_none() && super::use_colour(&std::io::stdout()),
     };
+    let start = std::time::Instant::now();
     let output::Rendered { bytes, summary } = match output::render(args.format, &output, context) {
         Ok(r) => r,
         Err(e) => return failed(e),
     };
+    options.timings.record(format!("render {}", args.format.name()), start);
+    let start = std::time::Instant::now();
     if let (Some(path), Some(manifest)) = (&args.manifest, &manifest) {
         let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
         if let Err(e) = fsutil::write_atomically(path, text.as_bytes()) {
@@ -327,6 +339,10 @@ pub fn run(args: Args) -> u8 {
             use std::io::Write;
             let _ = std::io::stdout().write_all(&bytes);
         }
+    }
+    options.timings.record("write", start);
+    if args.timings {
+        eprint!("timings:\n{}", engine::timings::table(&options.timings.stages(), started.elapsed()));
     }
     exit::CLEAN
 }

@@ -1,7 +1,7 @@
 //! Stage 3: checked IR → DataFusion logical plans, built with `LogicalPlanBuilder`.
 //!
 //! Per source, one plan scans the rows once and computes every measure over it for every
-//! period as conditional aggregates (`count(...) FILTER (WHERE <period> AND <filters>)`).
+//! period as conditional aggregates (`count(CASE WHEN <period> AND <filters> THEN 1 END)`).
 //! Working days join a calendar table; `exists` becomes a semi join whose keys flag the
 //! rows. The sources' one-row results, the populations and derived measures meet in one
 //! final projection: one row holding numerator, denominator and value of every measure for

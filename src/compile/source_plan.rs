@@ -73,12 +73,21 @@ pub fn scan(inputs: &PlanInputs<'_>, name: &str, alias: &str) -> Result<LogicalP
     Ok(rows.project(columns)?.alias(alias)?)
 }
 
-/// `count(1)`, or `count(DISTINCT column)`, with a FILTER.
-fn row_count(distinct: Option<&String>, filter: Expr) -> Result<Expr, CompileError> {
+/// `x` on the rows where `condition` holds, and missing on the others (where it is false or
+/// missing): what an aggregate of it counts, sums or takes the largest of is exactly what the
+/// same aggregate `FILTER (WHERE condition)` would. DataFusion evaluates a FILTER by copying
+/// every column of the input for each aggregate, which for a source's dozens of filtered
+/// aggregates costs more than all the rest of the plan; a CASE is one array per aggregate.
+pub(crate) fn only_where(condition: Expr, x: Expr) -> Result<Expr, CompileError> {
+    Ok(when(condition, x).end()?)
+}
+
+/// `count(1)`, or `count(DISTINCT column)`, of the rows where `condition` holds.
+fn row_count(distinct: Option<&String>, condition: Expr) -> Result<Expr, CompileError> {
     // The builder sets DISTINCT itself: it would drop the flag of `count_distinct`.
     Ok(match distinct {
-        Some(c) => count(column(ROW, c)).distinct().filter(filter).build()?,
-        None => count(lit(1)).filter(filter).build()?,
+        Some(c) => count(only_where(condition, column(ROW, c))?).distinct().build()?,
+        None => count(only_where(condition, lit(1i64))?),
     })
 }
 
@@ -234,7 +243,7 @@ fn branch(
                 match &m.definition {
                     Definition::Rate { summed: Some(_), .. } => {
                         let x = c.value.expect("a rate of a sum has an expression");
-                        row_aggregates.push((sum(x).filter(c.rows).build()?, figure("count")));
+                        row_aggregates.push((sum(only_where(c.rows, x)?), figure("count")));
                     }
                     Definition::Count { distinct, .. } | Definition::Rate { distinct, .. } => {
                         row_aggregates.push((row_count(distinct.as_ref(), c.rows)?, counted("count")));
@@ -254,7 +263,7 @@ fn branch(
                     }
                     Definition::Aggregate { func, distinct: None, .. } => {
                         let x = c.value.expect("an aggregate has an expression");
-                        row_aggregates.push((of_rows(*func, x).filter(c.rows).build()?, figure("agg")));
+                        row_aggregates.push((of_rows(*func, only_where(c.rows, x)?), figure("agg")));
                     }
                     Definition::Derived { .. } => {}
                 }
@@ -292,7 +301,7 @@ fn branch(
         for (k, (rows, value, _, _)) in cells.iter().enumerate() {
             let flag = when(rows.clone(), lit(1i64)).otherwise(lit(0i64))?;
             per_entity.push(max(flag).alias(format!("in{k}")));
-            per_entity.push(max(value.clone()).filter(rows.clone()).build()?.alias(format!("value{k}")));
+            per_entity.push(max(only_where(rows.clone(), value.clone())?).alias(format!("value{k}")));
         }
         let mut by = named_group.clone();
         by.push(column(ROW, &entity).alias("entity"));
@@ -306,7 +315,7 @@ fn branch(
         if !others.is_empty() {
             let exprs = others
                 .iter()
-                .map(|(k, (_, _, f, o))| Ok(of_rows(*f, value(*k)).filter(in_set(*k)).build()?.alias(o.name.as_str())))
+                .map(|(k, (_, _, f, o))| Ok(of_rows(*f, only_where(in_set(*k), value(*k))?).alias(o.name.as_str())))
                 .collect::<Result<Vec<_>, CompileError>>()?;
             let outputs = others.iter().map(|(_, (_, _, _, o))| o.clone()).collect();
             pieces.push(Piece { plan: table.clone().aggregate(group_col, exprs)?, outputs });
@@ -554,9 +563,7 @@ fn base_rows(
             .iter()
             .enumerate()
             .map(|(k, (ws, e))| {
-                Ok(max(snap.clone())
-                    .filter(snap.clone().between(date_lit(*ws), date_lit(*e)))
-                    .build()?
+                Ok(max(only_where(snap.clone().between(date_lit(*ws), date_lit(*e)), snap.clone())?)
                     .alias(format!("latest_{k}")))
             })
             .collect::<Result<Vec<_>, CompileError>>()?;

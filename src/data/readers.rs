@@ -86,15 +86,15 @@ impl RowSink {
         }
     }
 
-    /// One row: `cell(i)` gives the cell of declared column i (and its text, for messages);
-    /// `line` is where the row starts in the file.
-    pub fn push_row<'c>(&mut self, line: u64, mut cell: impl FnMut(usize) -> (Cell<'c>, Option<String>)) {
+    /// One row: `cell(i)` gives the cell of declared column i (and its text, for messages:
+    /// copied only when the cell is bad); `line` is where the row starts in the file.
+    pub fn push_row<'c>(&mut self, line: u64, mut cell: impl FnMut(usize) -> (Cell<'c>, Option<&'c str>)) {
         let mut first_problem: Option<BadRow> = None;
         for (i, b) in self.builders.iter_mut().enumerate() {
             let (value, shown) = cell(i);
             if let Err(problem) = b.push(value) {
                 if first_problem.is_none() {
-                    first_problem = Some(describe(line, b.column(), problem, shown));
+                    first_problem = Some(describe(line, b.column(), problem, shown.map(str::to_string)));
                 }
             }
         }
@@ -253,7 +253,7 @@ pub fn read_csv_from<R: std::io::Read>(
             if text.is_empty() {
                 (Cell::Empty, None)
             } else {
-                (Cell::Text(text), Some(text.to_string()))
+                (Cell::Text(text), Some(text))
             }
         });
     }
@@ -314,7 +314,7 @@ pub fn read_ndjson(
             .collect();
         sink.push_row(i as u64 + 1, |c| match &texts[c] {
             None => (Cell::Empty, None),
-            Some(t) => (Cell::Text(t), Some(t.clone())),
+            Some(t) => (Cell::Text(t), Some(t.as_str())),
         });
     }
     if !header_checked && text.trim().is_empty() {
@@ -361,15 +361,15 @@ pub fn read_excel(
             match row.get(idx) {
                 None | Some(Data::Empty) => (Cell::Empty, None),
                 Some(Data::String(s)) if s.is_empty() => (Cell::Empty, None),
-                Some(Data::String(s)) => (Cell::Text(s), Some(s.clone())),
-                Some(Data::Float(f)) => (Cell::Number(*f), Some(texts[idx].clone())),
-                Some(Data::Int(n)) => (Cell::Number(*n as f64), Some(texts[idx].clone())),
-                Some(Data::Bool(b)) => (Cell::Bool(*b), Some(texts[idx].clone())),
+                Some(Data::String(s)) => (Cell::Text(s), Some(s.as_str())),
+                Some(Data::Float(f)) => (Cell::Number(*f), Some(texts[idx].as_str())),
+                Some(Data::Int(n)) => (Cell::Number(*n as f64), Some(texts[idx].as_str())),
+                Some(Data::Bool(b)) => (Cell::Bool(*b), Some(texts[idx].as_str())),
                 Some(Data::DateTime(dt)) => match dt.as_datetime() {
-                    Some(t) => (Cell::Date(t.date()), Some(texts[idx].clone())),
-                    None => (Cell::Text(&texts[idx]), Some(texts[idx].clone())),
+                    Some(t) => (Cell::Date(t.date()), Some(texts[idx].as_str())),
+                    None => (Cell::Text(&texts[idx]), Some(texts[idx].as_str())),
                 },
-                Some(_) => (Cell::Text(&texts[idx]), Some(texts[idx].clone())),
+                Some(_) => (Cell::Text(&texts[idx]), Some(texts[idx].as_str())),
             }
         });
     }

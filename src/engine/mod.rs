@@ -9,6 +9,7 @@ pub mod memory;
 mod pieces;
 mod published;
 pub mod quality;
+pub mod timings;
 pub mod warehouse;
 
 use crate::benchmarks::{self, BenchmarkSettings, PublishedRow};
@@ -87,6 +88,8 @@ pub struct RunOptions {
     /// Sources' data given directly (tables in memory, or paths), by source name: ahead of
     /// `data_dir` and scorebook.toml.
     pub tables: std::collections::BTreeMap<String, data::Supplied>,
+    /// Where the run records its stages' times (`run --timings`).
+    pub timings: timings::Timings,
 }
 
 /// What a run produced.
@@ -398,15 +401,20 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
             project.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
+    let timings = &options.timings;
+    let start = std::time::Instant::now();
     let bindings = data::bind(&used, config, options.data_dir.as_deref(), &options.tables)?;
+    timings.record("find the data", start);
     if options.cluster != Cluster::Local {
         parquet_only(&bindings)?;
     }
-    let load = data::load(&ctx, project, &bindings, LoadOptions { skip_bad_rows: options.skip_bad_rows }).await?;
+    let reading = LoadOptions { skip_bad_rows: options.skip_bad_rows, timings: timings.clone() };
+    let load = data::load(&ctx, project, &bindings, reading).await?;
     let area = config.and_then(|c| c.project.area_code.as_deref());
     let names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
     let (book, mut warnings) =
-        compile_loaded(&ctx, project, &periods.all, &holidays, area, chosen.as_deref(), &needed, &names).await?;
+        compile_loaded(&ctx, project, &periods.all, &holidays, area, chosen.as_deref(), &needed, &names, timings)
+            .await?;
     for f in &load.files {
         for c in &f.absent_columns {
             warnings.push(format!(
@@ -432,7 +440,7 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
             }
         }
     }
-    let quality = quality::findings(&ctx, project, &needed, as_of).await?;
+    let quality = timings.time("data quality", quality::findings(&ctx, project, &needed, as_of)).await?;
     Ok(Prepared { ctx, book, periods, judging, as_of, chosen, bindings, load, warnings, quality })
 }
 
@@ -467,9 +475,11 @@ async fn compile_loaded(
     chosen: Option<&[usize]>,
     needed: &[usize],
     tables: &[String],
+    timings: &timings::Timings,
 ) -> Result<(BookPlan, Vec<String>), RunError> {
-    let mut warnings = check_population(ctx, project, area).await?;
-    warnings.extend(holiday_coverage(ctx, project, needed, holidays).await?);
+    let mut warnings = timings.time("check populations", check_population(ctx, project, area)).await?;
+    warnings.extend(timings.time("holiday coverage", holiday_coverage(ctx, project, needed, holidays)).await?);
+    let start = std::time::Instant::now();
     let mut names = tables.to_vec();
     names.push(CALENDAR_TABLE.to_string());
     let sources = table_sources(ctx, &names).await?;
@@ -481,6 +491,7 @@ async fn compile_loaded(
     };
     let inputs = PlanInputs { project, periods, holidays, area_code: area, tables: &resolver };
     let book = compile::compile_book(&inputs, chosen)?;
+    timings.record("compile", start);
     Ok((book, warnings))
 }
 
@@ -503,9 +514,11 @@ pub async fn run_given(
         let batches: Vec<RecordBatch> = given.iter().filter(|(s, _)| s == name).flat_map(|(_, b)| b.clone()).collect();
         ctx.register_table(name.as_str(), Arc::new(MemTable::try_new(schema, vec![batches])?))?;
     }
+    let timings = timings::Timings::default();
     let (book, mut warnings) =
-        compile_loaded(&ctx, project, &periods.all, &holidays, None, Some(chosen), &needed, &used).await?;
-    let (rows, more) = execute(&ctx, project, &book, &periods, &Judging::default(), as_of, Some(chosen)).await?;
+        compile_loaded(&ctx, project, &periods.all, &holidays, None, Some(chosen), &needed, &used, &timings).await?;
+    let (rows, more) =
+        execute(&ctx, project, &book, &periods, &Judging::default(), as_of, Some(chosen), &timings).await?;
     warnings.extend(more);
     Ok(RunOutput { rows, bindings: Vec::new(), load: LoadReport::default(), warnings, quality: Vec::new(), as_of })
 }
@@ -553,9 +566,10 @@ pub async fn drill(
 pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
     let explain = |e| lost_executor(memory::explain(e, &options.memory), &options.cluster);
     let p = prepare(project, config, options).await.map_err(explain)?;
-    let (rows, more) = execute(&p.ctx, project, &p.book, &p.periods, &p.judging, p.as_of, p.chosen.as_deref())
-        .await
-        .map_err(explain)?;
+    let (rows, more) =
+        execute(&p.ctx, project, &p.book, &p.periods, &p.judging, p.as_of, p.chosen.as_deref(), &options.timings)
+            .await
+            .map_err(explain)?;
     let mut warnings = p.warnings;
     warnings.extend(more);
     Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, quality: p.quality, as_of: p.as_of })
@@ -672,6 +686,7 @@ fn lost_executor(e: RunError, cluster: &Cluster) -> RunError {
 }
 
 /// Executes a compiled book and lays its cells out as result rows.
+#[allow(clippy::too_many_arguments)]
 pub async fn execute(
     ctx: &SessionContext,
     project: &Project,
@@ -680,26 +695,33 @@ pub async fn execute(
     judging: &Judging,
     as_of: NaiveDate,
     chosen: Option<&[usize]>,
+    timings: &timings::Timings,
 ) -> Result<(Vec<ResultRow>, Vec<String>), RunError> {
-    let totals = pieces::collect(ctx, &book.totals).await?;
+    let totals = pieces::collect(ctx, &book.totals, timings, "").await?;
     let totals = totals
         .into_iter()
         .find(|b| b.num_rows() > 0)
         .ok_or_else(|| RunError::Invalid("the book's plan returned no row".into()))?;
     let mut by_breakdown: Vec<(usize, RecordBatch)> = Vec::new();
     for (bi, b) in book.breakdowns.iter().enumerate() {
-        for batch in pieces::collect(ctx, &b.plan).await? {
+        let by = format!(" by {}", b.column);
+        for batch in pieces::collect(ctx, &b.plan, timings, &by).await? {
             by_breakdown.push((bi, batch));
         }
     }
     let mut rows = Vec::new();
     let mut warnings = Vec::new();
     let mut published: HashMap<usize, Vec<PublishedRow>> = HashMap::new();
+    let start = std::time::Instant::now();
     for &i in &book.measures {
         if let Some(pb) = &project.measures[i].benchmarks.published {
             published.insert(i, published::published_rows(ctx, project, pb, as_of, &mut warnings).await?);
         }
     }
+    if !published.is_empty() {
+        timings.record("published benchmarks", start);
+    }
+    let start = std::time::Instant::now();
     let shown: Vec<usize> = match chosen {
         Some(c) => c.to_vec(),
         None => book.measures.clone(),
@@ -796,6 +818,7 @@ pub async fn execute(
         }
     }
     warnings.dedup();
+    timings.record("judge and lay out rows", start);
     Ok((rows, warnings))
 }
 

@@ -28,25 +28,38 @@ pub fn inputs(plan: &LogicalPlan) -> Vec<(String, LogicalPlan)> {
 
 /// Executes `plan` with each aggregate input run first on its own (in `ctx`, which may send
 /// it to a cluster); the cells over their rows are computed here.
-pub async fn collect(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<RecordBatch>> {
+/// Each piece's time is recorded as `aggregate NAME{suffix}`, the cells' as `cells{suffix}`.
+pub async fn collect(
+    ctx: &SessionContext,
+    plan: &LogicalPlan,
+    timings: &super::timings::Timings,
+    suffix: &str,
+) -> Result<Vec<RecordBatch>> {
     // The pieces run side by side, as they would inside one plan.
     let mut running = tokio::task::JoinSet::new();
     for (name, input) in inputs(plan) {
         let ctx = ctx.clone();
+        let timings = timings.clone();
+        let stage = format!("aggregate {name}{suffix}");
         running.spawn(async move {
+            let start = std::time::Instant::now();
             let schema = Arc::clone(input.schema().inner());
             let run = async {
                 let batches = ctx.execute_logical_plan(input).await?.collect().await?;
                 MemTable::try_new(schema, vec![batches])
             };
             let table = run.await.map_err(|e| e.context(format!("computing `{name}`")))?;
+            timings.record_parallel(stage, start);
             Ok::<_, DataFusionError>((name, provider_as_source(Arc::new(table))))
         });
     }
     let mut tables = Vec::new();
+    let start = std::time::Instant::now();
     while let Some(done) = running.join_next().await {
         tables.push(done.map_err(|e| DataFusionError::External(Box::new(e)))??);
     }
+    timings.record(format!("aggregates{suffix}, side by side"), start);
+    let start = std::time::Instant::now();
     let top = plan
         .clone()
         .transform_down(|node| {
@@ -60,9 +73,19 @@ pub async fn collect(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<Rec
         })?
         .data;
     // The top computes the cells from small tables (a row per source, or per breakdown
-    // value): the logical optimizer has little to gain there and, over thousands of cell
-    // expressions, costs more than all the pieces.
-    let state = SessionStateBuilder::new().with_default_features().with_optimizer_rules(vec![]).build();
+    // value), each one partition: the logical and physical optimizers have little to gain
+    // there and, over thousands of cell expressions, cost more than all the pieces. On one
+    // partition every operator's input is already as it needs it.
+    let state = SessionStateBuilder::new()
+        .with_config(super::session_config().with_target_partitions(1))
+        .with_default_features()
+        .with_optimizer_rules(vec![])
+        .with_physical_optimizer_rules(vec![])
+        .build();
     let top = state.create_physical_plan(&top).await?;
-    datafusion::physical_plan::collect(top, state.task_ctx()).await
+    timings.record(format!("plan the cells{suffix}"), start);
+    let start = std::time::Instant::now();
+    let cells = datafusion::physical_plan::collect(top, state.task_ctx()).await;
+    timings.record(format!("compute the cells{suffix}"), start);
+    cells
 }
