@@ -662,7 +662,7 @@ fn read_side_by_side(jobs: &[ReadJob<'_>]) -> Vec<Result<(Vec<RecordBatch>, File
 
 /// A key identifies a row: the same key on two rows is a data error. The keys are hashed
 /// as they stream from the source (64-bit hashes in a set): when no two hashes are equal, no
-/// two keys are. Only when two are (a duplicate, or by a chance of about one in 10^7 at ten
+/// two keys are. Only when two are (a duplicate, or, by a chance of about one in 370,000 at ten
 /// million rows, two keys with one hash) is every key counted exactly by a grouped
 /// aggregate, which says how many values are duplicated. A source's key check was a third of a
 /// run's work as a grouped aggregate over text keys; hashing costs a tenth of that.
