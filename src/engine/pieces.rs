@@ -28,7 +28,8 @@ pub fn inputs(plan: &LogicalPlan) -> Vec<(String, LogicalPlan)> {
 
 /// Executes `plan` with each aggregate input run first on its own (in `ctx`, which may send
 /// it to a cluster); the cells over their rows are computed here.
-/// Each piece's time is recorded as `aggregate NAME{suffix}`, the cells' as `cells{suffix}`.
+/// Each piece's time is recorded as `aggregate NAME{suffix}`, the cells' as `plan the
+/// cells{suffix}` and `compute the cells{suffix}`.
 pub async fn collect(
     ctx: &SessionContext,
     plan: &LogicalPlan,
