@@ -5,8 +5,8 @@
 # target directory, so a first build compiles DataFusion again), generates the data as
 # bench/run.sh does (cached under ~/.cache/scorebook-bench), records the run with
 # `perf record --call-graph dwarf`, and prints the run's stage times (`--timings`) and perf's
-# heaviest functions, with and without their callees. perf.data is left in the working
-# directory for `perf report`.
+# heaviest functions, with and without their callees. perf.data is left in the project's
+# directory (ignored by git) for `perf report`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/scorebook-target}"
@@ -26,8 +26,11 @@ council_data "$bin" "$data" "$n" "$format" "$as_of"
 perf record --quiet -F 999 --call-graph dwarf,32768 -o perf.data \
   "$bin" run rules --data "$data" --as-of "$as_of" --format csv --out "$work/book.csv" 2>/dev/null
 echo
-echo "Heaviest functions, with their callees:"
-perf report -i perf.data --children --sort symbol -g none --percent-limit 4 2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160
+# The runtime's and the standard library's frames hold every sample: leave them out.
+generic='clone3|start_thread|thread_start|call_once|catch_unwind|do_call|backtrace|tokio::|std::|core::|futures|\(inlined\)|\{closure'
+echo "Heaviest functions, with their callees (the runtime's frames left out):"
+perf report -i perf.data --children --sort symbol -g none --percent-limit 4 2>/dev/null | grep -v '^#' | grep -v '^$' |
+  grep -Ev "$generic" | awk 'NR <= 30' | cut -c1-160
 echo
 echo "Heaviest functions, by themselves:"
 perf report -i perf.data --no-children --sort symbol -g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160

@@ -543,3 +543,37 @@ fn intervals_and_comparisons_reach_every_format() {
     let september = text.lines().find(|l| l.contains(",month,2013-09,")).unwrap();
     assert!(september.ends_with(",,,not_compared,not_compared"), "{september}");
 }
+
+#[test]
+fn timings_say_where_the_run_went_and_change_nothing_else() {
+    let plain = scorebook().args(run_args("tests/fixtures/edge", &["--format", "csv"])).assert().code(0);
+    let timed = scorebook().args(run_args("tests/fixtures/edge", &["--format", "csv", "--timings"])).assert().code(0);
+    let (plain, timed) = (plain.get_output(), timed.get_output());
+    assert_eq!(plain.stdout, timed.stdout);
+    let stderr = String::from_utf8(timed.stderr.clone()).unwrap();
+    let table = stderr.split("timings:\n").nth(1).expect("a timings table after the run's messages");
+    let stages: Vec<&str> = table.lines().map(|l| l.split("  ").find(|s| !s.is_empty()).unwrap().trim()).collect();
+    for stage in [
+        "find the data",
+        "read CSV, side by side",
+        "check keys referrals",
+        "check keys, side by side",
+        "compile",
+        "data quality",
+        "aggregate agg_referrals",
+        "plan the cells",
+        "compute the cells",
+        "judge and lay out rows",
+        "render csv",
+        "write",
+        "total",
+    ] {
+        assert!(stages.contains(&stage), "no `{stage}` in\n{table}");
+    }
+    assert!(table.lines().any(|l| l.starts_with("  aggregate agg_referrals") && l.ends_with("(side by side)")));
+    // Every line but the total gives seconds and a share of the total.
+    assert!(table
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("total"))
+        .all(|l| l.contains(" s ") && l.contains('%')));
+}
