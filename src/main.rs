@@ -1,5 +1,6 @@
 // mimalloc rather than the system allocator: a run allocates and frees arrays at a high rate
-// from both cores, where glibc's malloc spends a tenth of the run (BENCHMARKS.md).
+// from both cores, and glibc's malloc handed pages back and faulted them in again, a third of
+// the run's CPU time in the kernel (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
