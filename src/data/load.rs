@@ -595,20 +595,16 @@ pub async fn load(
     }
     // Every source's keys side by side; the first duplicate in the bindings' order is reported.
     let start = std::time::Instant::now();
-    let check = |source: Source| {
+    let mut checks = tokio::task::JoinSet::new();
+    for (i, binding) in bindings.iter().enumerate() {
+        let source = project.source(&binding.source).expect("declared").clone();
         let (ctx, timings) = (ctx.clone(), options.timings.clone());
-        async move {
+        checks.spawn(async move {
             let start = std::time::Instant::now();
             let checked = check_keys(&ctx, &source).await;
             timings.record_parallel(format!("check keys {}", source.name), start);
-            checked
-        }
-    };
-    let sources = bindings.iter().map(|b| project.source(&b.source).expect("declared").clone());
-    let mut checks = tokio::task::JoinSet::new();
-    for (i, source) in sources.enumerate() {
-        let checking = check(source);
-        checks.spawn(async move { (i, checking.await) });
+            (i, checked)
+        });
     }
     let mut checked: Vec<(usize, Result<(), DataError>)> = checks.join_all().await;
     checked.sort_by_key(|(i, _)| *i);

@@ -6,18 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One stage's wall time.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct Stage {
-    /// What ran: `read contacts`, `check keys contacts`, `aggregate contacts`, `cells`.
+    /// What ran: `read contacts`, `check keys contacts`, `aggregate agg_contacts`, `plan the
+    /// cells`.
     pub name: String,
-    #[serde(serialize_with = "as_seconds")]
     pub elapsed: Duration,
     /// Whether it ran beside other stages (its time overlaps theirs).
     pub parallel: bool,
-}
-
-fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
 }
 
 /// The stages recorded so far; cheap to clone and share with the tasks of a run.
