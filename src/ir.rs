@@ -252,6 +252,15 @@ impl Polarity {
             _ => return None,
         })
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Polarity::High => "high",
+            Polarity::Low => "low",
+            Polarity::InLineWithBenchmark => "in_line_with_benchmark",
+            Polarity::None => "none",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,9 +1,11 @@
-//! Judging a measure's value for a period (docs/language.md, "Judgement"): its target (pro-rated for
-//! `N per year`), its RAG rating, the direction of travel against the previous period, and
-//! whether that direction is an improvement given the measure's polarity.
+//! What judging a measure's value for a period starts from (docs/language.md, "Judgement"): its
+//! target (pro-rated for `N per year`), the project's default RAG banding, the names of ratings,
+//! directions and judgements, and a RAG rule's value for given figures, with which `check`
+//! analyses a measure's rules. A run's ratings themselves are DataFusion expressions, defined
+//! once in compile/judge.rs.
 
 use crate::calendar::DateRange;
-use crate::ir::{self, BinaryOp, ExprKind, Polarity, RagColour, RagOperand, Value};
+use crate::ir::{self, BinaryOp, ExprKind, RagColour, RagOperand, Value};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
@@ -133,24 +135,6 @@ impl Default for DefaultRag {
     }
 }
 
-impl DefaultRag {
-    pub fn rate(&self, polarity: Polarity, value: f64, target: f64) -> Option<RagColour> {
-        let margin = target.abs() * self.amber_within_percent / 100.0;
-        let (met, near) = match polarity {
-            Polarity::High => (value >= target, value >= target - margin),
-            Polarity::Low => (value <= target, value <= target + margin),
-            Polarity::InLineWithBenchmark | Polarity::None => return None,
-        };
-        Some(if met {
-            RagColour::Green
-        } else if near {
-            RagColour::Amber
-        } else {
-            RagColour::Red
-        })
-    }
-}
-
 /// Calendar months a range covers, a part month counting as the share of its days covered:
 /// April–June is 3; 2013-10-01..2013-10-07 is 7/31.
 pub fn months_covered(range: DateRange) -> f64 {
@@ -219,49 +203,6 @@ impl Judgement {
 pub fn rounded(v: f64, precision: u8) -> f64 {
     let f = 10f64.powi(i32::from(precision));
     (v * f).round() / f
-}
-
-/// Up, down or the same, comparing both values at display precision.
-pub fn direction(value: Option<f64>, previous: Option<f64>, precision: u8) -> Option<Direction> {
-    let (v, p) = (rounded(value?, precision), rounded(previous?, precision));
-    Some(if v > p {
-        Direction::Up
-    } else if v < p {
-        Direction::Down
-    } else {
-        Direction::Same
-    })
-}
-
-/// Whether the direction is good news, given the polarity. For `in_line_with_benchmark`,
-/// moving closer to the benchmark (SN, else England) is improving.
-pub fn judgement(
-    polarity: Polarity,
-    direction: Option<Direction>,
-    value: Option<f64>,
-    previous: Option<f64>,
-    benchmark: Option<f64>,
-    precision: u8,
-) -> Judgement {
-    let Some(d) = direction else { return Judgement::NotComparable };
-    match (polarity, d) {
-        (Polarity::None, _) => Judgement::NotComparable,
-        (_, Direction::Same) => Judgement::NoChange,
-        (Polarity::High, Direction::Up) | (Polarity::Low, Direction::Down) => Judgement::Improving,
-        (Polarity::High, Direction::Down) | (Polarity::Low, Direction::Up) => Judgement::Worsening,
-        (Polarity::InLineWithBenchmark, _) => {
-            let (Some(v), Some(p), Some(b)) = (value, previous, benchmark) else { return Judgement::NotComparable };
-            let now = (rounded(v, precision) - b).abs();
-            let before = (rounded(p, precision) - b).abs();
-            if now < before {
-                Judgement::Improving
-            } else if now > before {
-                Judgement::Worsening
-            } else {
-                Judgement::NoChange
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -338,51 +279,5 @@ mod tests {
         assert_eq!(r(25.0, Some(24.0)), Some(RagColour::Green));
         assert_eq!(r(25.0, Some(26.0)), Some(RagColour::Red));
         assert_eq!(r(28.0, None), Some(RagColour::Amber));
-    }
-
-    #[test]
-    fn default_rag_by_polarity() {
-        let rag = DefaultRag::default();
-        assert_eq!(rag.rate(Polarity::High, 75.0, 75.0), Some(RagColour::Green));
-        assert_eq!(rag.rate(Polarity::High, 67.5, 75.0), Some(RagColour::Amber));
-        assert_eq!(rag.rate(Polarity::High, 67.4, 75.0), Some(RagColour::Red));
-        assert_eq!(rag.rate(Polarity::Low, 10.0, 10.0), Some(RagColour::Green));
-        assert_eq!(rag.rate(Polarity::Low, 11.0, 10.0), Some(RagColour::Amber));
-        assert_eq!(rag.rate(Polarity::Low, 11.5, 10.0), Some(RagColour::Red));
-        assert_eq!(rag.rate(Polarity::None, 11.5, 10.0), None);
-        assert_eq!(DefaultRag { amber_within_percent: 20.0 }.rate(Polarity::High, 61.0, 75.0), Some(RagColour::Amber));
-    }
-
-    #[test]
-    fn direction_compares_at_display_precision() {
-        assert_eq!(direction(Some(66.66), Some(66.7), 1), Some(Direction::Same));
-        assert_eq!(direction(Some(66.76), Some(66.7), 1), Some(Direction::Up));
-        assert_eq!(direction(Some(1071.0), Some(1111.0), 0), Some(Direction::Down));
-        assert_eq!(direction(Some(1.4), Some(1.0), 0), Some(Direction::Same));
-        assert_eq!(direction(None, Some(1.0), 0), None);
-        assert_eq!(direction(Some(1.0), None, 0), None);
-    }
-
-    #[test]
-    fn judgement_by_polarity() {
-        use Direction::*;
-        use Judgement::*;
-        let j = |p, d| judgement(p, d, Some(5.0), Some(4.0), None, 0);
-        assert_eq!(j(Polarity::High, Some(Up)), Improving);
-        assert_eq!(j(Polarity::High, Some(Down)), Worsening);
-        assert_eq!(j(Polarity::Low, Some(Down)), Improving);
-        assert_eq!(j(Polarity::Low, Some(Up)), Worsening);
-        assert_eq!(j(Polarity::High, Some(Same)), NoChange);
-        assert_eq!(j(Polarity::None, Some(Up)), NotComparable);
-        assert_eq!(j(Polarity::High, None), NotComparable);
-        // In line with the benchmark: closer is better, whichever way.
-        let inline =
-            |v, p, b| judgement(Polarity::InLineWithBenchmark, direction(Some(v), Some(p), 0), Some(v), Some(p), b, 0);
-        assert_eq!(inline(150.0, 140.0, Some(259.0)), Improving);
-        assert_eq!(inline(150.0, 160.0, Some(259.0)), Worsening);
-        assert_eq!(inline(270.0, 240.0, Some(259.0)), Improving);
-        assert_eq!(inline(270.0, 248.0, Some(259.0)), NoChange);
-        assert_eq!(inline(150.0, 140.0, None), NotComparable);
-        assert_eq!(inline(150.0, 150.0, Some(259.0)), NoChange);
     }
 }

@@ -104,11 +104,7 @@ pub fn book_of(project: &Project, rows: &[results::ResultRow], heading: book::He
             .measures
             .iter()
             .find(|m| m.reference == reference)
-            .map(|m| format!("{:?}", m.polarity))
-            .map(|p| match p.as_str() {
-                "InLineWithBenchmark" => "in_line_with_benchmark".to_string(),
-                other => other.to_lowercase(),
-            })
+            .map(|m| m.polarity.name().to_string())
             .unwrap_or_default()
     };
     book::layout(rows, &polarity, heading)

@@ -9,10 +9,9 @@ use super::exprs::{null_f64, null_text};
 use super::CompileError;
 use crate::ir::{IntervalMethod, Measure, Polarity, Unit};
 use crate::statistics::{self, BYAR_FROM};
-use datafusion::arrow::datatypes::DataType;
 use datafusion::functions::math::expr_fn::{power, sqrt};
 use datafusion::logical_expr::{when, Expr, LogicalPlanBuilder};
-use datafusion::prelude::{cast, col, lit};
+use datafusion::prelude::{col, lit};
 
 const METHOD: &str = "ci_method";
 const LEVEL: &str = "ci_level";
@@ -24,7 +23,8 @@ const POLARITY: &str = "ci_polarity";
 /// The hidden columns the script's final projections read.
 pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY];
 
-/// The hidden columns of one row: `numerator` and `value` are the row's cells.
+/// The hidden columns of one row: `numerator` and `value` are the row's cells, as numbers
+/// (`Float64`).
 pub fn row_columns(m: &Measure, project_level: f64, numerator: &Expr, value: &Expr) -> Vec<Expr> {
     let level = m.interval.level(project_level);
     let z = statistics::z(level);
@@ -43,7 +43,7 @@ pub fn row_columns(m: &Measure, project_level: f64, numerator: &Expr, value: &Ex
         if method.is_empty() { null_text() } else { lit(method) }.alias(METHOD),
         lit(level).alias(LEVEL),
         z.map_or_else(null_f64, lit).alias(Z),
-        cast(count, DataType::Float64).alias(COUNT),
+        count.alias(COUNT),
         per.alias(PER),
         polarity.alias(POLARITY),
     ]

@@ -9,6 +9,7 @@
 
 pub mod exprs;
 mod intervals;
+pub mod judge;
 mod median;
 mod population;
 mod related;
@@ -37,6 +38,9 @@ pub const CALENDAR_TABLE: &str = "scorebook_calendar";
 pub enum CompileError {
     #[error("{0} is not supported yet")]
     Unsupported(String),
+    /// A broken invariant: the checker let through what compile cannot build.
+    #[error("internal error: {0}; this is a bug in scorebook, please report it with the rule file")]
+    Internal(String),
     #[error("measure `{measure}`: {source}")]
     InMeasure { measure: String, source: Box<CompileError> },
     #[error(transparent)]
@@ -46,6 +50,10 @@ pub enum CompileError {
 impl CompileError {
     pub fn unsupported(what: String) -> Self {
         CompileError::Unsupported(what)
+    }
+
+    pub fn internal(what: impl Into<String>) -> Self {
+        CompileError::Internal(what.into())
     }
 
     fn in_measure(self, m: &Measure) -> Self {

@@ -4,17 +4,17 @@
 //! computed next to the data. Benchmarks are the figures written in the rules; benchmarks from
 //! published data need the published files and come from `scorebook run`.
 
-use super::exprs::{binary, date_lit, null_f64, null_text};
+use super::exprs::{date_lit, null_f64, null_text};
 use super::sql::{self, Dialect};
-use super::{cell_name, intervals, BookPlan, CompileError, CALENDAR_TABLE};
+use super::{cell_name, intervals, judge, BookPlan, CompileError, CALENDAR_TABLE};
 use crate::calendar::working_days::{HolidayList, FIRST_DAY, LAST_DAY};
 use crate::calendar::{BookPeriods, DateRange};
-use crate::ir::{self, ExprKind, Measure, Polarity, RagOperand, Value};
+use crate::ir::{self, Measure};
 use crate::judgement::{self, DefaultRag};
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::logical_expr::builder::LogicalTableSource;
-use datafusion::logical_expr::{when, Expr, LogicalPlanBuilder};
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder};
 use datafusion::prelude::{cast, col, lit};
 use std::sync::Arc;
 
@@ -217,7 +217,9 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
     levels.sort_by(f64::total_cmp);
     levels.dedup();
     let sorted = super::union_all(per_measure)?.sort(sort)?;
-    Ok(intervals::finish(sorted, &levels, crate::results::COLUMNS)?.build()?)
+    let indices: Vec<usize> = measures.iter().map(|&(i, _)| i).collect();
+    let judged = judge::finish(sorted, x.project, &indices, x.default_rag)?;
+    Ok(intervals::finish(judged, &levels, crate::results::COLUMNS)?.build()?)
 }
 
 fn scan(name: &str, schema: Arc<Schema>) -> Result<LogicalPlanBuilder, CompileError> {
@@ -259,24 +261,14 @@ fn row_exprs(
         cast(col(format!("{}.{}", cells.table, cell_name(i, period, what))), DataType::Float64)
     };
     let value = cell(pi, "val");
-    let previous = cell(prev, "val");
     let range = DateRange { start: p.range.start, end: p.range.end };
     let target = judgement::target_for(m, range);
-    let figures = Figures {
-        value: value.clone(),
-        previous: previous.clone(),
-        target,
-        benchmark: m.benchmarks.sn,
-        england: m.benchmarks.england,
-    };
-    let rag = rag_expr(m, &figures, x.default_rag)?;
-    let direction = direction_expr(&value, &previous, m.precision)?;
-    let judgement = judgement_expr(m, &figures, direction.clone())?;
     let (breakdown, breakdown_value) = match cells.breakdown {
         Some(c) => (text(c), cast(col(format!("{}.breakdown_value", cells.table)), DataType::Utf8)),
         None => (null_text(), null_text()),
     };
     let hidden = intervals::row_columns(m, x.confidence, &cell(pi, "num"), &value);
+    let judged = judge::row_columns(i, cell(prev, "val"));
     let mut columns = vec![
         text(&m.reference).alias("ref"),
         text(&m.title).alias("title"),
@@ -290,9 +282,6 @@ fn row_exprs(
         cell(pi, "den").alias("denominator"),
         value.alias("value"),
         number(target).alias("target"),
-        rag.alias("rag"),
-        direction.alias("direction"),
-        judgement.alias("judgement"),
         number(m.benchmarks.sn).alias("benchmark_sn"),
         number(m.benchmarks.england).alias("benchmark_england"),
         breakdown.alias("breakdown"),
@@ -304,130 +293,6 @@ fn row_exprs(
         lit(key.period as i64).alias("ord_period"),
     ];
     columns.extend(hidden);
+    columns.extend(judged);
     Ok(columns)
-}
-
-/// The figures a row is judged on.
-struct Figures {
-    value: Expr,
-    previous: Expr,
-    target: Option<f64>,
-    benchmark: Option<f64>,
-    england: Option<f64>,
-}
-
-/// The RAG rating: the measure's rules, first match first, or the project's default banding
-/// around the target; missing when the value is.
-fn rag_expr(m: &Measure, f: &Figures, default: DefaultRag) -> Result<Expr, CompileError> {
-    let value_missing = f.value.clone().is_null();
-    let mut case = when(value_missing, null_text());
-    if !m.rag.is_empty() {
-        let mut otherwise = null_text();
-        for r in &m.rag {
-            match &r.condition {
-                Some(c) => case = case.when(rag_condition(c, f)?, text(r.colour.name())),
-                None => {
-                    otherwise = text(r.colour.name());
-                    break;
-                }
-            }
-        }
-        return Ok(case.otherwise(otherwise)?);
-    }
-    let Some(target) = f.target else { return Ok(null_text()) };
-    let margin = target.abs() * default.amber_within_percent / 100.0;
-    let v = f.value.clone();
-    let (met, near) = match m.polarity {
-        Polarity::High => (v.clone().gt_eq(lit(target)), v.gt_eq(lit(target - margin))),
-        Polarity::Low => (v.clone().lt_eq(lit(target)), v.lt_eq(lit(target + margin))),
-        Polarity::InLineWithBenchmark | Polarity::None => return Ok(null_text()),
-    };
-    Ok(case.when(met, text("green")).when(near, text("amber")).otherwise(text("red"))?)
-}
-
-/// A RAG rule's condition as SQL over the row's figures (SQL's truth rule: a comparison with a
-/// missing figure is not true, as in `judgement::holds`).
-fn rag_condition(e: &ir::Expr, f: &Figures) -> Result<Expr, CompileError> {
-    let c = |x: &ir::Expr| rag_condition(x, f);
-    Ok(match &e.kind {
-        ExprKind::Literal(Value::Int(i)) => lit(*i as f64),
-        ExprKind::Literal(Value::Decimal(d)) => lit(*d),
-        ExprKind::Literal(Value::Bool(b)) => lit(*b),
-        ExprKind::RagOperand(op) => match op {
-            RagOperand::Value => f.value.clone(),
-            RagOperand::Previous => f.previous.clone(),
-            RagOperand::Target => number(f.target),
-            RagOperand::Benchmark => number(f.benchmark),
-            RagOperand::England => number(f.england),
-        },
-        ExprKind::Not(x) => !c(x)?,
-        ExprKind::Neg(x) => -c(x)?,
-        ExprKind::Call { func: ir::Function::Abs, args } => datafusion::functions::expr_fn::abs(c(&args[0])?),
-        ExprKind::Call { func: ir::Function::Coalesce, args } => {
-            datafusion::functions::expr_fn::coalesce(args.iter().map(c).collect::<Result<_, _>>()?)
-        }
-        ExprKind::IsMissing { expr, negated } => {
-            let x = c(expr)?;
-            if *negated {
-                x.is_not_null()
-            } else {
-                x.is_null()
-            }
-        }
-        ExprKind::InList { expr, list, negated } => {
-            c(expr)?.in_list(list.iter().map(c).collect::<Result<_, _>>()?, *negated)
-        }
-        ExprKind::Binary { op, left, right } => binary(*op, c(left)?, c(right)?),
-        _ => return Err(CompileError::unsupported("this expression in a RAG rule".into())),
-    })
-}
-
-/// `x` rounded to `precision` decimals, halves away from zero (as `judgement::rounded`):
-/// written with floor and ceiling, which every engine has and rounds the same way.
-fn rounded(x: &Expr, precision: u8) -> Expr {
-    use datafusion::functions::expr_fn::{ceil, floor};
-    let f = 10f64.powi(i32::from(precision));
-    let scaled = x.clone() * lit(f);
-    when(scaled.clone().gt_eq(lit(0.0)), floor(scaled.clone() + lit(0.5)))
-        .otherwise(ceil(scaled - lit(0.5)))
-        .expect("a CASE with one branch and an ELSE builds")
-        / lit(f)
-}
-
-fn direction_expr(value: &Expr, previous: &Expr, precision: u8) -> Result<Expr, CompileError> {
-    let (v, p) = (rounded(value, precision), rounded(previous, precision));
-    Ok(when(value.clone().is_null().or(previous.clone().is_null()), null_text())
-        .when(v.clone().gt(p.clone()), text("up"))
-        .when(v.lt(p), text("down"))
-        .otherwise(text("same"))?)
-}
-
-fn judgement_expr(m: &Measure, f: &Figures, direction: Expr) -> Result<Expr, CompileError> {
-    let not_comparable = text("not_comparable");
-    let is = |d: &str| direction.clone().eq(text(d));
-    let missing = direction.clone().is_null();
-    Ok(match m.polarity {
-        Polarity::None => not_comparable,
-        Polarity::High | Polarity::Low => {
-            let (good, bad) = if m.polarity == Polarity::High { ("up", "down") } else { ("down", "up") };
-            when(missing, not_comparable.clone())
-                .when(is("same"), text("no_change"))
-                .when(is(good), text("improving"))
-                .when(is(bad), text("worsening"))
-                .otherwise(not_comparable)?
-        }
-        Polarity::InLineWithBenchmark => {
-            let mut case = when(missing, not_comparable.clone()).when(is("same"), text("no_change"));
-            if let Some(b) = f.benchmark.or(f.england) {
-                use datafusion::functions::expr_fn::abs;
-                let now = abs(rounded(&f.value, m.precision) - lit(b));
-                let before = abs(rounded(&f.previous, m.precision) - lit(b));
-                case = case
-                    .when(now.clone().lt(before.clone()), text("improving"))
-                    .when(now.gt(before), text("worsening"))
-                    .when(lit(true), text("no_change"));
-            }
-            case.otherwise(not_comparable)?
-        }
-    })
 }

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "ballista")]
 mod ballista;
+mod judged;
 pub mod manifest;
 pub mod memory;
 mod pieces;
@@ -21,7 +22,7 @@ use crate::compile::{self, cell_name, BookPlan, CompileError, PlanInputs, CALEND
 use crate::config::Config;
 use crate::data::{self, DataError, LoadOptions, LoadReport};
 use crate::ir::{Definition, Project};
-use crate::judgement::{self, DefaultRag, RagInputs};
+use crate::judgement::{self, DefaultRag};
 use crate::results::ResultRow;
 use crate::statistics;
 use chrono::NaiveDate;
@@ -610,32 +611,11 @@ pub fn project_confidence(config: Option<&Config>) -> Result<f64, RunError> {
         .map(|c| c.unwrap_or(statistics::DEFAULT_CONFIDENCE))
 }
 
-/// Fills a row's target, RAG rating, direction of travel, judgement, confidence interval
-/// and comparisons with the benchmarks.
-fn judge(m: &crate::ir::Measure, row: &mut ResultRow, previous: Option<f64>, judging: &Judging) {
-    let default_rag = &judging.default_rag;
+/// Fills a row's target, confidence interval and comparisons with the benchmarks (its RAG
+/// rating, direction and judgement come after, for all rows at once: `judged`).
+fn judge(m: &crate::ir::Measure, row: &mut ResultRow, judging: &Judging) {
     let range = crate::calendar::DateRange { start: row.period_start, end: row.period_end };
     row.target = judgement::target_for(m, range);
-    let rag = row.value.and_then(|value| {
-        if !m.rag.is_empty() {
-            let inputs = RagInputs {
-                value: Some(value),
-                target: row.target,
-                benchmark: row.benchmark_sn,
-                england: row.benchmark_england,
-                previous,
-            };
-            judgement::first_match(&m.rag, &inputs)
-        } else {
-            default_rag.rate(m.polarity, value, row.target?)
-        }
-    });
-    let direction = judgement::direction(row.value, previous, m.precision);
-    let benchmark = row.benchmark_sn.or(row.benchmark_england);
-    let judged = judgement::judgement(m.polarity, direction, row.value, previous, benchmark, m.precision);
-    row.rag = rag.map(|c| c.name().to_string());
-    row.direction = direction.map(|d| d.name().to_string());
-    row.judgement = Some(judged.name().to_string());
     let confidence = m.interval.level(judging.confidence);
     let interval =
         statistics::measure_interval(m.interval.method, m.unit, row.numerator, row.denominator, row.value, confidence);
@@ -710,6 +690,7 @@ pub async fn execute(
         }
     }
     let mut rows = Vec::new();
+    let mut figures: Vec<judged::Figures> = Vec::new();
     let mut warnings = Vec::new();
     let mut published: HashMap<usize, Vec<PublishedRow>> = HashMap::new();
     let start = std::time::Instant::now();
@@ -767,7 +748,8 @@ pub async fn execute(
                 precision: m.precision,
                 suppressed: false,
             };
-            judge(m, &mut base, f64_cell(&totals, 0, &cell_name(i, prev, "val")), judging);
+            judge(m, &mut base, judging);
+            let base_previous = f64_cell(&totals, 0, &cell_name(i, prev, "val"));
             if let Definition::Rate { population, .. } = &m.definition {
                 if base.denominator.is_none() && crate::compile::window_of(m, p).is_some() {
                     warnings.push(format!(
@@ -778,7 +760,7 @@ pub async fn execute(
                     ));
                 }
             }
-            let mut breakdown_rows: Vec<ResultRow> = Vec::new();
+            let mut breakdown_rows: Vec<(ResultRow, Option<f64>)> = Vec::new();
             for (bi, batch) in &by_breakdown {
                 let b = &book.breakdowns[*bi];
                 if !b.measures.contains(&i) {
@@ -795,8 +777,9 @@ pub async fn execute(
                         breakdown_value: value,
                         ..base.clone()
                     };
-                    judge(m, &mut row, f64_cell(batch, r, &cell_name(i, prev, "val")), judging);
-                    breakdown_rows.push(row);
+                    judge(m, &mut row, judging);
+                    let previous = f64_cell(batch, r, &cell_name(i, prev, "val"));
+                    breakdown_rows.push((row, previous));
                 }
             }
             // By breakdown, then in the breakdown's own order (band labels), then as text; the
@@ -811,11 +794,26 @@ pub async fn execute(
                     r.breakdown_value.clone(),
                 )
             };
-            breakdown_rows.sort_by_key(place);
-            warnings.extend(std::iter::once(&base).chain(&breakdown_rows).filter_map(impossible_percentage));
-            rows.push(base);
-            rows.extend(breakdown_rows);
+            breakdown_rows.sort_by_key(|(r, _)| place(r));
+            warnings.extend(
+                std::iter::once(&base).chain(breakdown_rows.iter().map(|(r, _)| r)).filter_map(impossible_percentage),
+            );
+            for (row, previous) in std::iter::once((base, base_previous)).chain(breakdown_rows) {
+                figures.push(judged::Figures {
+                    measure: i,
+                    value: row.value,
+                    previous,
+                    target: row.target,
+                    benchmark_sn: row.benchmark_sn,
+                    benchmark_england: row.benchmark_england,
+                });
+                rows.push(row);
+            }
         }
+    }
+    let verdicts = judged::verdicts(&figures, project, judging.default_rag).await?;
+    for (row, v) in rows.iter_mut().zip(verdicts) {
+        (row.rag, row.direction, row.judgement) = (v.rag, v.direction, v.judgement);
     }
     warnings.dedup();
     timings.record("judge and lay out rows", start);

@@ -1,0 +1,235 @@
+//! Judgement as DataFusion expressions, defined once (docs/language.md, "Judgement"): the RAG
+//! rating, the direction of travel and whether it is an improvement, over rows that carry a
+//! measure's `value`, `target`, `benchmark_sn` and `benchmark_england`, with two hidden
+//! columns: the measure's index in the project and its previous period's value.
+//!
+//! A local run executes [`finish`] over its rows; the warehouse script unparses the same plan.
+//! Each measure's own figures (display precision, polarity, RAG rules) appear once, in a CASE
+//! on the measure's index, and the rounded values are computed once per row.
+
+use super::exprs::{binary, null_text};
+use super::CompileError;
+use crate::ir::{self, ExprKind, Measure, Polarity, RagOperand, Value};
+use crate::judgement::DefaultRag;
+use datafusion::functions::expr_fn::{abs, ceil, coalesce, floor, nullif};
+use datafusion::logical_expr::conditional_expressions::CaseBuilder;
+use datafusion::logical_expr::{when, Expr, LogicalPlanBuilder};
+use datafusion::prelude::{col, lit};
+
+/// The measure's index in the project (a hidden column of each row).
+pub const MEASURE: &str = "j_measure";
+/// The previous period's value (a hidden column of each row).
+pub const PREVIOUS: &str = "j_previous";
+/// `10 ^ precision`: values are compared at the measure's display precision.
+const SCALE: &str = "j_scale";
+const POLARITY: &str = "j_polarity";
+const VALUE_SHOWN: &str = "j_value_shown";
+const PREVIOUS_SHOWN: &str = "j_previous_shown";
+
+/// The columns a row carries only for judging; [`finish`] drops them.
+pub const HIDDEN: &[&str] = &[MEASURE, PREVIOUS];
+const WORKING: &[&str] = &[MEASURE, PREVIOUS, SCALE, POLARITY, VALUE_SHOWN, PREVIOUS_SHOWN];
+/// The columns [`finish`] adds.
+pub const JUDGED: &[&str] = &["rag", "direction", "judgement"];
+
+/// The hidden columns of a row of measure `index`, whose previous period's value is `previous`.
+pub fn row_columns(index: usize, previous: Expr) -> Vec<Expr> {
+    vec![lit(index as i64).alias(MEASURE), previous.alias(PREVIOUS)]
+}
+
+fn text(s: &str) -> Expr {
+    lit(s.to_string())
+}
+
+/// A figure that differs by measure: a CASE on the measure's index, with `otherwise` for the
+/// measures `of` gives nothing.
+fn by_measure(
+    project: &ir::Project,
+    measures: &[usize],
+    of: impl Fn(&Measure) -> Option<Result<Expr, CompileError>>,
+    otherwise: Expr,
+) -> Result<Expr, CompileError> {
+    let mut branches = Vec::new();
+    for &i in measures {
+        if let Some(e) = of(&project.measures[i]) {
+            branches.push((col(MEASURE).eq(lit(i as i64)), e?));
+        }
+    }
+    first_of(branches, otherwise)
+}
+
+/// `CASE WHEN c1 THEN e1 ... ELSE otherwise END`, or `otherwise` without a branch.
+fn first_of(branches: Vec<(Expr, Expr)>, otherwise: Expr) -> Result<Expr, CompileError> {
+    let mut case: Option<CaseBuilder> = None;
+    for (condition, e) in branches {
+        case = Some(match case {
+            None => when(condition, e),
+            Some(mut c) => c.when(condition, e),
+        });
+    }
+    Ok(match case {
+        Some(mut c) => c.otherwise(otherwise)?,
+        None => otherwise,
+    })
+}
+
+/// `x` rounded to the row's display precision, halves away from zero (as
+/// `judgement::rounded`): written with floor and ceiling, which every engine has and rounds
+/// the same way.
+fn shown(x: Expr) -> Result<Expr, CompileError> {
+    let scaled = x * col(SCALE);
+    Ok(when(scaled.clone().gt_eq(lit(0.0)), floor(scaled.clone() + lit(0.5))).otherwise(ceil(scaled - lit(0.5)))?
+        / col(SCALE))
+}
+
+/// A RAG rule's condition over the row's figures. SQL's truth rule is the rules' (a comparison
+/// with a missing figure is not true), and a division by zero is missing, as in
+/// `judgement::holds`.
+fn rag_condition(e: &ir::Expr) -> Result<Expr, CompileError> {
+    Ok(match &e.kind {
+        ExprKind::Literal(Value::Int(i)) => lit(*i as f64),
+        ExprKind::Literal(Value::Decimal(d)) => lit(*d),
+        ExprKind::Literal(Value::Bool(b)) => lit(*b),
+        ExprKind::RagOperand(op) => col(match op {
+            RagOperand::Value => "value",
+            RagOperand::Previous => PREVIOUS,
+            RagOperand::Target => "target",
+            RagOperand::Benchmark => "benchmark_sn",
+            RagOperand::England => "benchmark_england",
+        }),
+        ExprKind::Not(x) => !rag_condition(x)?,
+        ExprKind::Neg(x) => -rag_condition(x)?,
+        ExprKind::Call { func: ir::Function::Abs, args } => abs(rag_condition(&args[0])?),
+        ExprKind::Call { func: ir::Function::Coalesce, args } => {
+            coalesce(args.iter().map(rag_condition).collect::<Result<_, _>>()?)
+        }
+        ExprKind::IsMissing { expr, negated } => {
+            let x = rag_condition(expr)?;
+            if *negated {
+                x.is_not_null()
+            } else {
+                x.is_null()
+            }
+        }
+        ExprKind::InList { expr, list, negated } => {
+            rag_condition(expr)?.in_list(list.iter().map(rag_condition).collect::<Result<_, _>>()?, *negated)
+        }
+        ExprKind::Binary { op: ir::BinaryOp::Div, left, right } => {
+            rag_condition(left)? / nullif(rag_condition(right)?, lit(0.0))
+        }
+        ExprKind::Binary { op, left, right } => binary(*op, rag_condition(left)?, rag_condition(right)?),
+        _ => return Err(CompileError::internal("the checker let through an expression a RAG rule cannot hold")),
+    })
+}
+
+/// A measure's own RAG rules: the first that holds wins; `otherwise` holds always.
+fn own_rules(m: &Measure) -> Option<Result<Expr, CompileError>> {
+    if m.rag.is_empty() {
+        return None;
+    }
+    let rules = || -> Result<Expr, CompileError> {
+        let mut branches = Vec::new();
+        let mut otherwise = null_text();
+        for r in &m.rag {
+            let colour = text(r.colour.name());
+            let Some(c) = &r.condition else {
+                otherwise = colour;
+                break;
+            };
+            branches.push((rag_condition(c)?, colour));
+        }
+        first_of(branches, otherwise)
+    };
+    Some(rules())
+}
+
+/// The project's banding around the target, for measures without rules of their own: green
+/// when the target is met, amber within `amber_within_percent` of it, red beyond.
+fn default_banding(default: DefaultRag) -> Result<Expr, CompileError> {
+    let (value, target) = (col("value"), col("target"));
+    let margin = abs(target.clone()) * lit(default.amber_within_percent) / lit(100.0);
+    let is = |p: Polarity| col(POLARITY).eq(text(p.name()));
+    Ok(when(target.clone().is_null(), null_text())
+        .when(is(Polarity::High).and(value.clone().gt_eq(target.clone())), text("green"))
+        .when(is(Polarity::High).and(value.clone().gt_eq(target.clone() - margin.clone())), text("amber"))
+        .when(is(Polarity::High), text("red"))
+        .when(is(Polarity::Low).and(value.clone().lt_eq(target.clone())), text("green"))
+        .when(is(Polarity::Low).and(value.lt_eq(target + margin)), text("amber"))
+        .when(is(Polarity::Low), text("red"))
+        .otherwise(null_text())?)
+}
+
+/// Up, down or the same, comparing both values at display precision.
+fn direction() -> Result<Expr, CompileError> {
+    let (v, p) = (col(VALUE_SHOWN), col(PREVIOUS_SHOWN));
+    Ok(when(v.clone().is_null().or(p.clone().is_null()), null_text())
+        .when(v.clone().gt(p.clone()), text("up"))
+        .when(v.lt(p), text("down"))
+        .otherwise(text("same"))?)
+}
+
+/// Whether the direction is good news, given the polarity; for `in_line_with_benchmark`,
+/// moving closer to the benchmark (SN, else England) is improving.
+fn judgement() -> Result<Expr, CompileError> {
+    let d = |s: &str| col("direction").eq(text(s));
+    let is = |p: Polarity| col(POLARITY).eq(text(p.name()));
+    let benchmark = coalesce(vec![col("benchmark_sn"), col("benchmark_england")]);
+    let now = abs(col(VALUE_SHOWN) - benchmark.clone());
+    let before = abs(col(PREVIOUS_SHOWN) - benchmark.clone());
+    let in_line = is(Polarity::InLineWithBenchmark);
+    Ok(when(col("direction").is_null().or(is(Polarity::None)), text("not_comparable"))
+        .when(d("same"), text("no_change"))
+        .when(is(Polarity::High).and(d("up")).or(is(Polarity::Low).and(d("down"))), text("improving"))
+        .when(is(Polarity::High).and(d("down")).or(is(Polarity::Low).and(d("up"))), text("worsening"))
+        .when(in_line.clone().and(benchmark.is_null()), text("not_comparable"))
+        .when(in_line.clone().and(now.clone().lt(before.clone())), text("improving"))
+        .when(in_line.clone().and(now.gt(before)), text("worsening"))
+        .when(in_line, text("no_change"))
+        .otherwise(text("not_comparable"))?)
+}
+
+/// Adds `rag`, `direction` and `judgement` to rows of the `measures` (indices into the
+/// project) and drops the hidden columns; every other column is kept in its place.
+pub fn finish(
+    plan: LogicalPlanBuilder,
+    project: &ir::Project,
+    measures: &[usize],
+    default: DefaultRag,
+) -> Result<LogicalPlanBuilder, CompileError> {
+    let kept: Vec<String> = plan
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| !WORKING.contains(&n.as_str()) && !JUDGED.contains(&n.as_str()))
+        .collect();
+    let keep = |extra: &[&str]| -> Vec<Expr> {
+        kept.iter().map(String::as_str).chain(extra.iter().copied()).map(col).collect()
+    };
+    let mut figures = keep(HIDDEN);
+    let scale = |m: &Measure| Some(Ok(lit(10f64.powi(i32::from(m.precision)))));
+    figures.push(by_measure(project, measures, scale, lit(1.0))?.alias(SCALE));
+    let polarity = |m: &Measure| Some(Ok(text(m.polarity.name())));
+    figures.push(by_measure(project, measures, polarity, text(Polarity::None.name()))?.alias(POLARITY));
+    let plan = plan.project(figures)?.alias("with_figures")?;
+
+    let mut with_shown = keep(&[MEASURE, PREVIOUS, POLARITY]);
+    with_shown.push(shown(col("value"))?.alias(VALUE_SHOWN));
+    with_shown.push(shown(col(PREVIOUS))?.alias(PREVIOUS_SHOWN));
+    let plan = plan.project(with_shown)?.alias("with_shown")?;
+
+    let mut with_direction = keep(&[POLARITY, VALUE_SHOWN, PREVIOUS_SHOWN]);
+    let rag = when(col("value").is_null(), null_text()).otherwise(by_measure(
+        project,
+        measures,
+        own_rules,
+        default_banding(default)?,
+    )?)?;
+    with_direction.push(rag.alias("rag"));
+    with_direction.push(direction()?.alias("direction"));
+    let plan = plan.project(with_direction)?.alias("with_direction")?;
+
+    let mut judged = keep(&["rag", "direction"]);
+    judged.push(judgement()?.alias("judgement"));
+    Ok(plan.project(judged)?.alias("with_judgement")?)
+}
