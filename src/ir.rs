@@ -204,7 +204,19 @@ pub enum Unit {
     Number,
 }
 
+/// Written as its name (`count`, `rate_per_10000`), as the result table holds it.
+impl serde::Serialize for Unit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
 impl Unit {
+    /// Is a rate per N?
+    pub fn is_rate(self) -> bool {
+        matches!(self, Unit::RatePer(_))
+    }
+
     pub fn name(self) -> String {
         match self {
             Unit::Count => "count".into(),
@@ -270,7 +282,8 @@ pub struct Target {
     pub per_year: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RagColour {
     Red,
     Amber,

@@ -177,6 +177,10 @@ impl Direction {
             Direction::Same => "same",
         }
     }
+
+    pub fn parse(text: &str) -> Option<Direction> {
+        [Direction::Up, Direction::Down, Direction::Same].into_iter().find(|d| d.name() == text)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -196,6 +200,12 @@ impl Judgement {
             Judgement::NoChange => "no_change",
             Judgement::NotComparable => "not_comparable",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Judgement> {
+        [Judgement::Improving, Judgement::Worsening, Judgement::NoChange, Judgement::NotComparable]
+            .into_iter()
+            .find(|j| j.name() == text)
     }
 }
 

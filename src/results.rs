@@ -2,6 +2,9 @@
 //! terminal table. Values are unrounded in data formats and rounded for display in the table.
 
 use crate::calendar::PeriodKind;
+use crate::ir::{RagColour, Unit};
+use crate::judgement::{Direction, Judgement};
+use crate::statistics::Comparison;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -44,7 +47,7 @@ pub struct ResultRow {
     pub reference: String,
     pub title: String,
     pub theme: Option<String>,
-    pub unit: String,
+    pub unit: Unit,
     pub period_kind: PeriodKind,
     pub period_label: String,
     pub period_start: NaiveDate,
@@ -53,9 +56,9 @@ pub struct ResultRow {
     pub denominator: Option<f64>,
     pub value: Option<f64>,
     pub target: Option<f64>,
-    pub rag: Option<String>,
-    pub direction: Option<String>,
-    pub judgement: Option<String>,
+    pub rag: Option<RagColour>,
+    pub direction: Option<Direction>,
+    pub judgement: Option<Judgement>,
     pub benchmark_sn: Option<f64>,
     pub benchmark_england: Option<f64>,
     pub breakdown: Option<String>,
@@ -70,8 +73,8 @@ pub struct ResultRow {
     pub ci_high: Option<f64>,
     /// The interval against England's value and the neighbours': `higher`, `lower`,
     /// `similar` (`better`/`worse` with a polarity), or `not_compared`.
-    pub compared_england: String,
-    pub compared_sn: String,
+    pub compared_england: Comparison,
+    pub compared_sn: Comparison,
     /// The level of the interval, in percent (95.0), when there is one.
     #[serde(skip)]
     pub confidence: Option<f64>,
@@ -88,24 +91,24 @@ pub struct ResultRow {
 pub fn suppress(rows: &mut [ResultRow], n: f64) {
     let small = |v: Option<f64>| v.is_some_and(|v| (1.0..=n).contains(&v));
     for r in rows.iter_mut() {
-        let hit = match r.unit.as_str() {
-            "count" => small(r.value),
-            "percent" => small(r.numerator) || small(r.denominator),
-            u if u.starts_with("rate_per_") => small(r.numerator),
-            _ => false,
+        let hit = match r.unit {
+            Unit::Count => small(r.value),
+            Unit::Percent => small(r.numerator) || small(r.denominator),
+            Unit::RatePer(_) => small(r.numerator),
+            Unit::Number => false,
         };
         if hit {
             r.suppressed = true;
             r.numerator = None;
-            if r.unit == "percent" {
+            if r.unit == Unit::Percent {
                 r.denominator = None;
             }
             r.value = None;
             r.ci_low = None;
             r.ci_high = None;
             r.confidence = None;
-            r.compared_england = "not_compared".into();
-            r.compared_sn = "not_compared".into();
+            r.compared_england = Comparison::NotCompared;
+            r.compared_sn = Comparison::NotCompared;
             r.rag = None;
             r.direction = None;
             r.judgement = None;
@@ -140,18 +143,18 @@ impl ResultRow {
             self.reference.clone(),
             self.title.clone(),
             text(&self.theme),
-            self.unit.clone(),
+            self.unit.name(),
             self.period_kind.name().to_string(),
             self.period_label.clone(),
             self.period_start.to_string(),
             self.period_end.to_string(),
-            withheld(self.numerator, self.unit == "percent" || self.unit.starts_with("rate_per_")),
-            withheld(self.denominator, self.unit == "percent"),
+            withheld(self.numerator, self.unit == Unit::Percent || self.unit.is_rate()),
+            withheld(self.denominator, self.unit == Unit::Percent),
             withheld(self.value, true),
             num(self.target),
-            text(&self.rag),
-            text(&self.direction),
-            text(&self.judgement),
+            self.rag.map(|r| r.name().to_string()).unwrap_or_default(),
+            self.direction.map(|d| d.name().to_string()).unwrap_or_default(),
+            self.judgement.map(|j| j.name().to_string()).unwrap_or_default(),
             num(self.benchmark_sn),
             num(self.benchmark_england),
             text(&self.breakdown),
@@ -161,8 +164,8 @@ impl ResultRow {
             num(self.benchmark_sn_neighbours),
             num(self.ci_low),
             num(self.ci_high),
-            self.compared_england.clone(),
-            self.compared_sn.clone(),
+            self.compared_england.name().to_string(),
+            self.compared_sn.name().to_string(),
         ]
     }
 }
@@ -248,11 +251,10 @@ pub fn display_interval(row: &ResultRow) -> String {
 }
 
 /// A comparison with a benchmark for display: empty where nothing was compared.
-pub fn display_comparison(compared: &str) -> &str {
-    if compared == "not_compared" {
-        ""
-    } else {
-        compared
+pub fn display_comparison(compared: Comparison) -> &'static str {
+    match compared {
+        Comparison::NotCompared => "",
+        c => c.name(),
     }
 }
 
@@ -278,16 +280,16 @@ pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
         .iter()
         .map(|r| {
             let direction = match (&r.direction, &r.judgement) {
-                (Some(d), Some(j)) if j != "not_comparable" => {
-                    format!("{} {}", crate::book::arrow(Some(d)), j.replace('_', " "))
+                (Some(d), Some(j)) if *j != Judgement::NotComparable => {
+                    format!("{} {}", crate::book::arrow(Some(d.name())), j.name().replace('_', " "))
                 }
-                (Some(d), _) => format!("{} {d}", crate::book::arrow(Some(d))),
+                (Some(d), _) => format!("{} {}", crate::book::arrow(Some(d.name())), d.name()),
                 _ => String::new(),
             };
             let mut cells = vec![
                 r.reference.clone(),
                 r.period_label.clone(),
-                if r.suppressed && r.numerator.is_none() && r.unit != "count" {
+                if r.suppressed && r.numerator.is_none() && r.unit != Unit::Count {
                     "c".into()
                 } else {
                     r.numerator.map(plain_number).unwrap_or_default()
@@ -298,10 +300,14 @@ pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
             if intervals {
                 cells.push(display_interval(r));
             }
-            cells.extend([display_value(r.target, r.precision), r.rag.clone().unwrap_or_default(), direction]);
+            cells.extend([
+                display_value(r.target, r.precision),
+                r.rag.map(|c| c.name().to_string()).unwrap_or_default(),
+                direction,
+            ]);
             if intervals {
-                cells.push(display_comparison(&r.compared_england).to_string());
-                cells.push(display_comparison(&r.compared_sn).to_string());
+                cells.push(display_comparison(r.compared_england).to_string());
+                cells.push(display_comparison(r.compared_sn).to_string());
             }
             cells.push(match (&r.breakdown, &r.breakdown_value) {
                 (Some(b), v) => format!("{b}={}", v.as_deref().unwrap_or("(missing)")),
@@ -365,7 +371,7 @@ mod tests {
             reference: "1".into(),
             title: "t".into(),
             theme: None,
-            unit: unit.into(),
+            unit: Unit::parse(unit).unwrap(),
             period_kind: PeriodKind::Month,
             period_label: "2013-09".into(),
             period_start: d,
@@ -374,9 +380,9 @@ mod tests {
             denominator,
             value,
             target: None,
-            rag: Some("red".into()),
-            direction: Some("up".into()),
-            judgement: Some("worsening".into()),
+            rag: Some(RagColour::Red),
+            direction: Some(Direction::Up),
+            judgement: Some(Judgement::Worsening),
             benchmark_sn: None,
             benchmark_england: None,
             breakdown: None,
@@ -386,8 +392,8 @@ mod tests {
             benchmark_sn_neighbours: None,
             ci_low: Some(1.0),
             ci_high: Some(9.0),
-            compared_england: "similar".into(),
-            compared_sn: "similar".into(),
+            compared_england: Comparison::Similar,
+            compared_sn: Comparison::Similar,
             confidence: Some(95.0),
             precision: 1,
             suppressed: false,
@@ -438,8 +444,8 @@ mod tests {
     fn table_shows_the_interval_and_comparisons_when_a_measure_has_one() {
         let mut with = row("percent", Some(65.0), Some(100.0), Some(65.0));
         (with.ci_low, with.ci_high) = (Some(55.25443), Some(73.63577));
-        with.compared_england = "better".into();
-        with.compared_sn = "not_compared".into();
+        with.compared_england = Comparison::Better;
+        with.compared_sn = Comparison::NotCompared;
         let table = to_table(&[with.clone()], false);
         let lines: Vec<&str> = table.lines().collect();
         assert!(lines[0].contains("value      interval  target") && lines[0].contains("vs england  vs sn"), "{table}");

@@ -76,7 +76,8 @@ pub fn poisson(count: f64, confidence: f64) -> Option<Interval> {
 }
 
 /// A value judged against a benchmark by its interval.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Comparison {
     Higher,
     Lower,
@@ -96,6 +97,19 @@ impl Comparison {
             Comparison::Worse => "worse",
             Comparison::NotCompared => "not_compared",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Comparison> {
+        [
+            Comparison::Higher,
+            Comparison::Lower,
+            Comparison::Similar,
+            Comparison::Better,
+            Comparison::Worse,
+            Comparison::NotCompared,
+        ]
+        .into_iter()
+        .find(|c| c.name() == text)
     }
 }
 

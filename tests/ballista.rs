@@ -133,7 +133,7 @@ fn the_ssda903_book_on_ballista_standalone_equals_the_local_run() {
         rows.iter()
             .map(|r| {
                 let key = (r.reference.clone(), r.period_label.clone(), r.breakdown.clone(), r.breakdown_value.clone());
-                (key, r.numerator, r.denominator, r.value, r.rag.clone(), r.direction.clone())
+                (key, r.numerator, r.denominator, r.value, r.rag, r.direction)
             })
             .collect()
     };

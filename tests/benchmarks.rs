@@ -38,7 +38,11 @@ fn published_benchmarks_from_the_latest_year_ending_by_the_period_end() {
     // In line with the benchmark: 2 children (Sept) → compared with August's 3, further from 3,700.
     let sept = row("1.1a", "2013-09");
     assert_eq!(
-        (sept.value, sept.direction.as_deref(), sept.judgement.as_deref()),
+        (
+            sept.value,
+            sept.direction.map(scorebook::judgement::Direction::name),
+            sept.judgement.map(scorebook::judgement::Judgement::name)
+        ),
         (Some(2.0), Some("down"), Some("worsening"))
     );
 }

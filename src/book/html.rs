@@ -129,8 +129,8 @@ fn legend(book: &Book) -> String {
 /// The cells after the measure's label, RAG and period values: direction, trend, benchmarks.
 fn judgement_cells(line: &BookLine, reference: &str, cells: &[ResultRow], benchmarks: bool) -> String {
     let latest = super::latest_of(cells);
-    let direction = latest.and_then(|r| r.direction.as_deref());
-    let judgement = latest.and_then(|r| r.judgement.as_deref()).unwrap_or("");
+    let direction = latest.and_then(|r| r.direction.map(crate::judgement::Direction::name));
+    let judgement = latest.and_then(|r| r.judgement.map(crate::judgement::Judgement::name)).unwrap_or("");
     let bench = |f: fn(&ResultRow) -> Option<f64>, compared: fn(&ResultRow) -> &str| {
         if benchmarks {
             benchmark_cell(&line.figure(latest.and_then(f)), latest.map(compared).unwrap_or_default())
@@ -144,8 +144,8 @@ fn judgement_cells(line: &BookLine, reference: &str, cells: &[ResultRow], benchm
         arrow(direction),
         esc(&judgement.replace('_', " ")),
         trend(reference, cells),
-        bench(|r| r.benchmark_sn, |r| &r.compared_sn),
-        bench(|r| r.benchmark_england, |r| &r.compared_england)
+        bench(|r| r.benchmark_sn, |r| r.compared_sn.name()),
+        bench(|r| r.benchmark_england, |r| r.compared_england.name())
     )
 }
 
@@ -219,7 +219,7 @@ pub fn to_html(book: &Book) -> String {
             esc(&theme),
             esc(&line.title),
             esc(&line.polarity.replace('_', " ")),
-            rag_cell(latest.and_then(|r| r.rag.as_deref()))
+            rag_cell(latest.and_then(|r| r.rag.map(crate::ir::RagColour::name)))
         ));
         out.push_str(&period_cells(book, line, &line.cells));
         out.push_str(&judgement_cells(line, &line.reference, &line.cells, true));
@@ -231,7 +231,7 @@ pub fn to_html(book: &Book) -> String {
                 esc(&b.breakdown),
                 esc(b.value.as_deref().unwrap_or("")),
                 esc(&b.label()),
-                rag_cell(b.latest().and_then(|r| r.rag.as_deref()))
+                rag_cell(b.latest().and_then(|r| r.rag.map(crate::ir::RagColour::name)))
             ));
             out.push_str(&period_cells(book, line, &b.cells));
             out.push_str(&judgement_cells(line, &format!("{} {}", line.reference, b.label()), &b.cells, false));
@@ -266,7 +266,7 @@ pub fn to_html(book: &Book) -> String {
             out.push_str(&format!(
                 "<td class=\"num\">{}</td>{}",
                 c.map(|r| esc(&line.shown(r))).unwrap_or_default(),
-                rag_cell(c.and_then(|r| r.rag.as_deref()))
+                rag_cell(c.and_then(|r| r.rag.map(crate::ir::RagColour::name)))
             ));
         }
         out.push_str("</tr>\n");

@@ -12,15 +12,15 @@ fn cell(s: &str) -> String {
 /// and (on a measure's own row) the benchmarks.
 fn row_cells(book: &Book, line: &BookLine, cells: &[ResultRow], benchmarks: bool) -> Vec<String> {
     let latest = super::latest_of(cells);
-    let mut row = vec![latest.and_then(|r| r.rag.clone()).unwrap_or_default()];
+    let mut row = vec![latest.and_then(|r| r.rag.map(|c| c.name().to_string())).unwrap_or_default()];
     for (_, label) in &book.periods {
         row.push(cells.iter().find(|r| &r.period_label == label).map(|r| line.shown(r)).unwrap_or_default());
     }
     row.push(
         format!(
             "{} {}",
-            arrow(latest.and_then(|r| r.direction.as_deref())),
-            latest.and_then(|r| r.judgement.clone()).unwrap_or_default().replace('_', " ")
+            arrow(latest.and_then(|r| r.direction.map(crate::judgement::Direction::name))),
+            latest.and_then(|r| r.judgement.map(|j| j.name().to_string())).unwrap_or_default().replace('_', " ")
         )
         .trim()
         .to_string(),

@@ -21,7 +21,7 @@ pub struct BookLine {
     pub theme: String,
     pub reference: String,
     pub title: String,
-    pub unit: String,
+    pub unit: crate::ir::Unit,
     pub polarity: String,
     pub precision: u8,
     /// year, months, quarters, ytd: the total rows of each period, in order.
@@ -68,7 +68,7 @@ impl BookLine {
             return "c".into();
         }
         let v = display_value(r.value, self.precision);
-        if v.is_empty() || self.unit != "percent" {
+        if v.is_empty() || self.unit != crate::ir::Unit::Percent {
             v
         } else {
             format!("{v}%")
@@ -146,7 +146,7 @@ impl Book {
         self.lines
             .iter()
             .filter_map(BookLine::latest)
-            .any(|r| comparison(&r.compared_england).is_some() || comparison(&r.compared_sn).is_some())
+            .any(|r| comparison(r.compared_england.name()).is_some() || comparison(r.compared_sn.name()).is_some())
     }
 }
 
@@ -205,7 +205,7 @@ pub fn layout(rows: &[ResultRow], polarity_of: &dyn Fn(&str) -> String, heading:
                 theme: r.theme.clone().unwrap_or_default(),
                 reference: r.reference.clone(),
                 title: r.title.clone(),
-                unit: r.unit.clone(),
+                unit: r.unit,
                 polarity: polarity_of(&r.reference),
                 precision: r.precision,
                 cells: vec![r.clone()],

@@ -185,7 +185,7 @@ pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
         for (k, cell) in cells.iter().enumerate() {
             let col = 4 + 2 * k as u16;
             write_shown(tracker, r, col, line, *cell, &plain)?;
-            write_rag(tracker, r, col + 1, cell.and_then(|x| x.rag.as_deref()))?;
+            write_rag(tracker, r, col + 1, cell.and_then(|x| x.rag.map(crate::ir::RagColour::name)))?;
         }
     }
     write_results(&mut wb, book, &header)?;
@@ -206,7 +206,15 @@ fn write_shown(
             ws.write_string_with_format(row, col, "c", &f.clone().set_align(FormatAlign::Right))?;
             Ok(())
         }
-        _ => write_value(ws, row, col, cell.and_then(|x| x.value), line.precision, line.unit == "percent", f),
+        _ => write_value(
+            ws,
+            row,
+            col,
+            cell.and_then(|x| x.value),
+            line.precision,
+            line.unit == crate::ir::Unit::Percent,
+            f,
+        ),
     }
 }
 
@@ -221,23 +229,28 @@ fn write_judged(
     plain: &Format,
 ) -> Result<(), XlsxError> {
     let latest = super::latest_of(cells);
-    write_rag(ws, r, 4, latest.and_then(|x| x.rag.as_deref()))?;
+    write_rag(ws, r, 4, latest.and_then(|x| x.rag.map(crate::ir::RagColour::name)))?;
     for (j, (_, label)) in book.periods.iter().enumerate() {
         write_shown(ws, r, 5 + j as u16, line, cells.iter().find(|x| &x.period_label == label), plain)?;
     }
     let c = 5 + book.periods.len() as u16;
-    ws.write_string_with_format(r, c, arrow(latest.and_then(|x| x.direction.as_deref())), plain)?;
+    ws.write_string_with_format(
+        r,
+        c,
+        arrow(latest.and_then(|x| x.direction.map(crate::judgement::Direction::name))),
+        plain,
+    )?;
     ws.write_string_with_format(
         r,
         c + 1,
-        latest.and_then(|x| x.judgement.as_deref()).unwrap_or("").replace('_', " "),
+        latest.and_then(|x| x.judgement.map(crate::judgement::Judgement::name)).unwrap_or("").replace('_', " "),
         plain,
     )?;
     let bench = |f: fn(&ResultRow) -> Option<f64>| if benchmarks { latest.and_then(f) } else { None };
     let compared = |f: fn(&ResultRow) -> &str| {
         comparison_format(if benchmarks { latest.map(f).unwrap_or_default() } else { "" }, plain)
     };
-    write_value(ws, r, c + 2, bench(|x| x.benchmark_sn), line.precision, false, &compared(|x| &x.compared_sn))?;
+    write_value(ws, r, c + 2, bench(|x| x.benchmark_sn), line.precision, false, &compared(|x| x.compared_sn.name()))?;
     write_value(
         ws,
         r,
@@ -245,7 +258,7 @@ fn write_judged(
         bench(|x| x.benchmark_england),
         line.precision,
         false,
-        &compared(|x| &x.compared_england),
+        &compared(|x| x.compared_england.name()),
     )?;
     Ok(())
 }

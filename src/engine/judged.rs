@@ -5,8 +5,8 @@
 use super::RunError;
 use crate::compile::judge;
 use crate::compile::CompileError;
-use crate::ir::Project;
-use crate::judgement::DefaultRag;
+use crate::ir::{Project, RagColour};
+use crate::judgement::{DefaultRag, Direction, Judgement};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
@@ -29,12 +29,12 @@ pub struct Figures {
     pub benchmark_england: Option<f64>,
 }
 
-/// A row's RAG rating, direction of travel and judgement, as the result table writes them.
+/// A row's RAG rating, direction of travel and judgement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Verdict {
-    pub rag: Option<String>,
-    pub direction: Option<String>,
-    pub judgement: Option<String>,
+    pub rag: Option<RagColour>,
+    pub direction: Option<Direction>,
+    pub judgement: Option<Judgement>,
 }
 
 const ROW: &str = "row";
@@ -84,12 +84,27 @@ pub async fn verdicts(figures: &[Figures], project: &Project, default: DefaultRa
             .map(|c| cast(batch.column(c), &DataType::Utf8))
             .collect::<Result<_, _>>()
             .map_err(DataFusionError::from)?;
-        let text = |c: usize, r: usize| {
+        fn named<T>(
+            texts: &[ArrayRef],
+            c: usize,
+            r: usize,
+            parse: fn(&str) -> Option<T>,
+        ) -> Result<Option<T>, RunError> {
             let a = texts[c].as_string::<i32>();
-            (!a.is_null(r)).then(|| a.value(r).to_string())
-        };
+            if a.is_null(r) {
+                return Ok(None);
+            }
+            let name = a.value(r);
+            parse(name)
+                .map(Some)
+                .ok_or_else(|| CompileError::internal(format!("the judgement's projection gave `{name}`")).into())
+        }
         for r in 0..batch.num_rows() {
-            out[row.value(r) as usize] = Verdict { rag: text(0, r), direction: text(1, r), judgement: text(2, r) };
+            out[row.value(r) as usize] = Verdict {
+                rag: named(&texts, 0, r, RagColour::parse)?,
+                direction: named(&texts, 1, r, Direction::parse)?,
+                judgement: named(&texts, 2, r, Judgement::parse)?,
+            };
         }
     }
     Ok(out)
@@ -111,8 +126,16 @@ mod tests {
 
     fn judged(project: &Project, default: DefaultRag, figures: &[Figures]) -> Vec<(String, String, String)> {
         let out = tokio::runtime::Runtime::new().unwrap().block_on(verdicts(figures, project, default)).unwrap();
-        let show = |s: Option<String>| s.unwrap_or_else(|| "-".into());
-        out.into_iter().map(|v| (show(v.rag), show(v.direction), show(v.judgement))).collect()
+        let show = |s: Option<&str>| s.unwrap_or("-").to_string();
+        out.into_iter()
+            .map(|v| {
+                (
+                    show(v.rag.map(RagColour::name)),
+                    show(v.direction.map(Direction::name)),
+                    show(v.judgement.map(Judgement::name)),
+                )
+            })
+            .collect()
     }
 
     fn row(value: Option<f64>, previous: Option<f64>, target: Option<f64>) -> Figures {

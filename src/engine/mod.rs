@@ -623,16 +623,16 @@ fn judge(m: &crate::ir::Measure, row: &mut ResultRow, judging: &Judging) {
     row.ci_low = interval.map(|i| i.low);
     row.ci_high = interval.map(|i| i.high);
     row.confidence = interval.map(|_| confidence);
-    row.compared_england = statistics::compare(interval, row.benchmark_england, better).name().to_string();
-    row.compared_sn = statistics::compare(interval, row.benchmark_sn, better).name().to_string();
+    row.compared_england = statistics::compare(interval, row.benchmark_england, better);
+    row.compared_sn = statistics::compare(interval, row.benchmark_sn, better);
 }
 
 /// A percentage whose numerator exceeds its denominator cannot come from a proportion of
 /// rows; should one arrive (a warehouse table, a hand-edited measure), it has no interval and
 /// the run says so.
 fn impossible_percentage(row: &ResultRow) -> Option<String> {
-    match (row.unit.as_str(), row.numerator, row.denominator) {
-        ("percent", Some(n), Some(d)) if n > d => Some(format!(
+    match (row.unit, row.numerator, row.denominator) {
+        (crate::ir::Unit::Percent, Some(n), Some(d)) if n > d => Some(format!(
             "measure {}: {} of {} in {} is more than all of them, so it has no confidence interval; check the measure's numerator",
             row.reference,
             crate::results::plain_number(n),
@@ -721,7 +721,7 @@ pub async fn execute(
                 reference: m.reference.clone(),
                 title: m.title.clone(),
                 theme: m.theme.clone(),
-                unit: m.unit.name(),
+                unit: m.unit,
                 period_kind: p.kind,
                 period_label: p.label.clone(),
                 period_start: p.range.start,
@@ -742,8 +742,8 @@ pub async fn execute(
                 benchmark_sn_neighbours: from_data.as_ref().map(|b| b.neighbours_used as f64),
                 ci_low: None,
                 ci_high: None,
-                compared_england: String::new(),
-                compared_sn: String::new(),
+                compared_england: statistics::Comparison::NotCompared,
+                compared_sn: statistics::Comparison::NotCompared,
                 confidence: None,
                 precision: m.precision,
                 suppressed: false,
@@ -831,7 +831,7 @@ mod tests {
             reference: "2.1a".into(),
             title: String::new(),
             theme: None,
-            unit: "percent".into(),
+            unit: crate::ir::Unit::Percent,
             period_kind: crate::calendar::PeriodKind::Month,
             period_label: "2013-09".into(),
             period_start: day,
@@ -852,8 +852,8 @@ mod tests {
             benchmark_sn_neighbours: None,
             ci_low: None,
             ci_high: None,
-            compared_england: "not_compared".into(),
-            compared_sn: "not_compared".into(),
+            compared_england: statistics::Comparison::NotCompared,
+            compared_sn: statistics::Comparison::NotCompared,
             confidence: None,
             precision: 1,
             suppressed: false,

@@ -7,8 +7,10 @@ use crate::calendar::working_days::HolidayList;
 use crate::calendar::{book_periods, BookPeriods, PeriodKind};
 use crate::compile::{self, script, sql::Dialect, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
-use crate::ir::Project;
+use crate::ir::{Project, RagColour, Unit};
+use crate::judgement::{Direction, Judgement};
 use crate::results::ResultRow;
+use crate::statistics::Comparison;
 use chrono::NaiveDate;
 use datafusion::logical_expr::{builder::LogicalTableSource, TableSource};
 use std::sync::Arc;
@@ -236,12 +238,20 @@ pub fn without_password(url: &str) -> String {
     }
 }
 
+fn unreadable(column: &str, value: &str) -> RunError {
+    RunError::Invalid(format!("the server returned `{value}` for `{column}`, which the result table cannot hold"))
+}
+
+/// A cell holding one of the names the result table knows (`rag`: red, amber, green), or
+/// missing.
+fn named<T>(column: &str, cell: Option<String>, parse: fn(&str) -> Option<T>) -> Result<Option<T>, RunError> {
+    cell.map(|v| parse(&v).ok_or_else(|| unreadable(column, &v))).transpose()
+}
+
 /// One row of the server's result table; `confidence` is the project's level, for the rows whose
 /// measure does not set its own.
 fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow, confidence: f64) -> Result<ResultRow, RunError> {
-    let bad = |column: &str, value: &str| {
-        RunError::Invalid(format!("the server returned `{value}` for `{column}`, which the result table cannot hold"))
-    };
+    let bad = unreadable;
     let text = |c: &str| -> Result<Option<String>, RunError> {
         r.try_get(c).map(|v| v.map(str::to_string)).map_err(|e| RunError::Invalid(format!("column `{c}`: {e}")))
     };
@@ -267,7 +277,7 @@ fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow, confidence:
     Ok(ResultRow {
         title: text("title")?.unwrap_or_default(),
         theme: text("theme")?,
-        unit: text("unit")?.unwrap_or_default(),
+        unit: named("unit", text("unit")?, Unit::parse)?.ok_or_else(|| bad("unit", ""))?,
         period_kind,
         period_label: text("period_label")?.unwrap_or_default(),
         period_start: date("period_start")?,
@@ -276,9 +286,9 @@ fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow, confidence:
         denominator: number("denominator")?,
         value: number("value")?,
         target: number("target")?,
-        rag: text("rag")?,
-        direction: text("direction")?,
-        judgement: text("judgement")?,
+        rag: named("rag", text("rag")?, RagColour::parse)?,
+        direction: named("direction", text("direction")?, Direction::parse)?,
+        judgement: named("judgement", text("judgement")?, Judgement::parse)?,
         benchmark_sn: number("benchmark_sn")?,
         benchmark_england: number("benchmark_england")?,
         breakdown: text("breakdown")?,
@@ -289,8 +299,9 @@ fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow, confidence:
         confidence: ci_low.and(measure.map(|m| m.interval.level(confidence))),
         ci_low,
         ci_high: number("ci_high")?,
-        compared_england: text("compared_england")?.unwrap_or_else(|| "not_compared".into()),
-        compared_sn: text("compared_sn")?.unwrap_or_else(|| "not_compared".into()),
+        compared_england: named("compared_england", text("compared_england")?, Comparison::parse)?
+            .unwrap_or(Comparison::NotCompared),
+        compared_sn: named("compared_sn", text("compared_sn")?, Comparison::parse)?.unwrap_or(Comparison::NotCompared),
         precision,
         suppressed: false,
         reference,

@@ -52,7 +52,7 @@ pub struct SpcRow {
     #[serde(skip)]
     pub precision: u8,
     #[serde(skip)]
-    pub unit: String,
+    pub unit: crate::ir::Unit,
 }
 
 impl SpcRow {
@@ -129,7 +129,7 @@ pub fn series(project: &Project, rows: &[ResultRow], options: &SpcOptions) -> (V
                 title: m.title.clone(),
                 target: r.target,
                 precision: m.precision,
-                unit: r.unit.clone(),
+                unit: r.unit,
             });
         }
     }

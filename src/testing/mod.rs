@@ -156,9 +156,9 @@ pub fn check(project: &Project, rows: &[ResultRow], e: &Expectation) -> Option<F
         _ => None,
     };
     let actual_word = match e.field {
-        Field::Rag => row.rag.clone(),
-        Field::Direction => row.direction.clone(),
-        Field::Judgement => row.judgement.clone(),
+        Field::Rag => row.rag.map(|c| c.name().to_string()),
+        Field::Direction => row.direction.map(|d| d.name().to_string()),
+        Field::Judgement => row.judgement.map(|j| j.name().to_string()),
         _ => None,
     };
     let ok = match (&e.expected, actual_number) {
@@ -309,7 +309,7 @@ pub fn coverage(project: &Project, outcomes: &[Outcome]) -> Vec<Coverage> {
                 .iter()
                 .flat_map(|o| o.rows.iter())
                 .filter(|r| r.reference == m.reference)
-                .filter_map(|r| r.rag.clone())
+                .filter_map(|r| r.rag.map(|c| c.name().to_string()))
                 .collect();
             bands.sort();
             bands.dedup();
