@@ -21,6 +21,15 @@ fn check_clean_project_exits_zero() {
 }
 
 #[test]
+fn check_without_paths_checks_rules_as_every_command_does() {
+    scorebook()
+        .arg("check")
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("checked 5 files, 32 measures: no problems"));
+}
+
+#[test]
 fn check_errors_exit_one_with_rendered_snippet() {
     scorebook()
         .args(["check", "tests/corpus/invalid/SB201-unknown-column.ind"])

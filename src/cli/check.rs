@@ -4,17 +4,11 @@ use super::{exit, failed, use_colour};
 use crate::diagnostics::render::{render_all, Format};
 use crate::diagnostics::Severity;
 use crate::project;
-use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Rule files, or directories searched for `.ind` files.
-    #[arg(default_value = ".")]
-    paths: Vec<PathBuf>,
-    /// Source declarations (a directory or file) that replace the project's of the same
-    /// names, for another layout of the data: `--profile profiles/annex-a`.
-    #[arg(long)]
-    profile: Option<PathBuf>,
+    #[command(flatten)]
+    project: super::ProjectArgs,
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
@@ -24,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (files, checked) = match project::check_with_profile(&args.paths, args.profile.as_deref()) {
+    let (files, checked) = match project::check_with_profile(&args.project.paths, args.project.profile.as_deref()) {
         Ok(r) => r,
         Err(e) => return failed(e),
     };

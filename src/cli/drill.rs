@@ -16,22 +16,22 @@ pub struct Args {
     /// The CSV file to write the rows to. Rows hold case ids and dates: keep the file safe.
     #[arg(long)]
     out: PathBuf,
-    /// Rule files, or directories searched for `.ind` files.
-    #[arg(long = "rules", default_value = "rules")]
-    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    project: super::ProjectArgs,
+    /// The rule files as an option, as earlier versions took them (the same as PATHS).
+    #[arg(long = "rules", hide = true)]
+    rules: Vec<PathBuf>,
     #[arg(long, value_parser = crate::calendar::parse_date)]
     as_of: Option<NaiveDate>,
     #[arg(long)]
     data: Option<PathBuf>,
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Source declarations that replace the project's of the same names.
-    #[arg(long)]
-    profile: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> u8 {
-    let (_, project) = match super::checked_project(&args.paths, args.profile.as_deref(), "nothing was written") {
+    let paths = if args.rules.is_empty() { &args.project.paths } else { &args.rules };
+    let (_, project) = match super::checked_project(paths, args.project.profile.as_deref(), "nothing was written") {
         Ok(p) => p,
         Err(code) => return code,
     };
