@@ -75,10 +75,6 @@ impl Diagnostics {
         self.0.push(d);
     }
 
-    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
-        self.0.extend(other);
-    }
-
     /// In file order, then position, so output is stable.
     pub fn sorted(mut self) -> Vec<Diagnostic> {
         self.0.sort_by_key(|d| (d.primary.span.file.0, d.primary.span.start, d.code));
