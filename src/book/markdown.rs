@@ -20,7 +20,7 @@ fn row_cells(book: &Book, line: &BookLine, cells: &[ResultRow], benchmarks: bool
         format!(
             "{} {}",
             arrow(latest.and_then(|r| r.direction.map(crate::judgement::Direction::name))),
-            latest.and_then(|r| r.judgement.map(|j| j.name().to_string())).unwrap_or_default().replace('_', " ")
+            latest.and_then(|r| r.judgement.map(crate::judgement::Judgement::name)).unwrap_or("").replace('_', " ")
         )
         .trim()
         .to_string(),

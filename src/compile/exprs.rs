@@ -71,6 +71,21 @@ pub fn binary(op: BinaryOp, l: Expr, r: Expr) -> Expr {
     }
 }
 
+/// `CASE WHEN c1 THEN e1 ... ELSE otherwise END`, or `otherwise` without a branch.
+pub fn first_of(branches: Vec<(Expr, Expr)>, otherwise: Expr) -> Result<Expr, CompileError> {
+    let mut case: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+    for (condition, e) in branches {
+        case = Some(match case {
+            None => when(condition, e),
+            Some(mut c) => c.when(condition, e),
+        });
+    }
+    Ok(match case {
+        Some(mut c) => c.otherwise(otherwise)?,
+        None => otherwise,
+    })
+}
+
 /// A calendar join the source's plan needs: `alias.idx` is the working-day index of `date`.
 #[derive(Clone, Debug)]
 pub struct CalendarJoin {
@@ -367,20 +382,15 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
             Function::Switch => {
                 let value = compile(&args[0], cx, needs)?;
                 let mut arms = args[1..].chunks_exact(2);
-                let mut case: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+                let mut branches = Vec::new();
                 for arm in arms.by_ref() {
-                    let test = value.clone().eq(compile(&arm[0], cx, needs)?);
-                    let result = compile(&arm[1], cx, needs)?;
-                    case = Some(match case {
-                        None => when(test, result),
-                        Some(mut c) => c.when(test, result),
-                    });
+                    branches.push((value.clone().eq(compile(&arm[0], cx, needs)?), compile(&arm[1], cx, needs)?));
                 }
                 let otherwise = match arms.remainder() {
                     [default] => compile(default, cx, needs)?,
                     _ => null_of(e.ty),
                 };
-                case.expect("a switch has an arm").otherwise(otherwise)?
+                first_of(branches, otherwise)?
             }
             Function::Band => {
                 let value = compile(&args[0], cx, needs)?;

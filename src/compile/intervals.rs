@@ -5,7 +5,7 @@
 //! 9 events at each level the book uses, Byar's with `power` and `sqrt` from 10) and then the
 //! comparisons with England and the neighbours.
 
-use super::exprs::{null_f64, null_text};
+use super::exprs::{first_of, null_f64, null_text};
 use super::CompileError;
 use crate::ir::{IntervalMethod, Measure, Polarity, Unit};
 use crate::statistics::{self, BYAR_FROM};
@@ -51,22 +51,15 @@ pub fn row_columns(m: &Measure, project_level: f64, numerator: &Expr, value: &Ex
 
 /// The exact Poisson limit (low or high) of 0 to 9 events at each level, as a CASE.
 fn exact(levels: &[f64], high: bool) -> Result<Expr, CompileError> {
-    let mut case: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+    let mut branches = Vec::new();
     for &l in levels {
         for o in 0..(BYAR_FROM as i64) {
             let Some(i) = statistics::poisson(o as f64, l) else { continue };
             let limit = lit(if high { i.high } else { i.low });
-            let condition = col(LEVEL).eq(lit(l)).and(col(COUNT).eq(lit(o as f64)));
-            case = Some(match case {
-                None => when(condition, limit),
-                Some(mut c) => c.when(condition, limit),
-            });
+            branches.push((col(LEVEL).eq(lit(l)).and(col(COUNT).eq(lit(o as f64))), limit));
         }
     }
-    Ok(match case {
-        Some(mut c) => c.otherwise(null_f64())?,
-        None => null_f64(),
-    })
+    first_of(branches, null_f64())
 }
 
 /// The base Byar's limit cubes, as a column of its own (so `power` reads a plain column: the

@@ -7,12 +7,11 @@
 //! Each measure's own figures (display precision, polarity, RAG rules) appear once, in a CASE
 //! on the measure's index, and the rounded values are computed once per row.
 
-use super::exprs::{binary, null_text};
+use super::exprs::{binary, first_of, null_text};
 use super::CompileError;
-use crate::ir::{self, ExprKind, Measure, Polarity, RagOperand, Value};
-use crate::judgement::DefaultRag;
+use crate::ir::{self, ExprKind, Measure, Polarity, RagColour, RagOperand, Value};
+use crate::judgement::{DefaultRag, Direction, Judgement};
 use datafusion::functions::expr_fn::{abs, ceil, coalesce, floor, nullif};
-use datafusion::logical_expr::conditional_expressions::CaseBuilder;
 use datafusion::logical_expr::{when, Expr, LogicalPlanBuilder};
 use datafusion::prelude::{col, lit};
 
@@ -41,6 +40,11 @@ fn text(s: &str) -> Expr {
     lit(s.to_string())
 }
 
+/// Is the row's measure of polarity `p`?
+fn polarity_is(p: Polarity) -> Expr {
+    col(POLARITY).eq(text(p.name()))
+}
+
 /// A figure that differs by measure: a CASE on the measure's index, with `otherwise` for the
 /// measures `of` gives nothing.
 fn by_measure(
@@ -56,21 +60,6 @@ fn by_measure(
         }
     }
     first_of(branches, otherwise)
-}
-
-/// `CASE WHEN c1 THEN e1 ... ELSE otherwise END`, or `otherwise` without a branch.
-fn first_of(branches: Vec<(Expr, Expr)>, otherwise: Expr) -> Result<Expr, CompileError> {
-    let mut case: Option<CaseBuilder> = None;
-    for (condition, e) in branches {
-        case = Some(match case {
-            None => when(condition, e),
-            Some(mut c) => c.when(condition, e),
-        });
-    }
-    Ok(match case {
-        Some(mut c) => c.otherwise(otherwise)?,
-        None => otherwise,
-    })
 }
 
 /// `x` rounded to the row's display precision, halves away from zero (as
@@ -148,14 +137,15 @@ fn own_rules(m: &Measure) -> Option<Result<Expr, CompileError>> {
 fn default_banding(default: DefaultRag) -> Result<Expr, CompileError> {
     let (value, target) = (col("value"), col("target"));
     let margin = abs(target.clone()) * lit(default.amber_within_percent) / lit(100.0);
-    let is = |p: Polarity| col(POLARITY).eq(text(p.name()));
+    let (high, low) = (polarity_is(Polarity::High), polarity_is(Polarity::Low));
+    let [red, amber, green] = [RagColour::Red, RagColour::Amber, RagColour::Green].map(|c| text(c.name()));
     Ok(when(target.clone().is_null(), null_text())
-        .when(is(Polarity::High).and(value.clone().gt_eq(target.clone())), text("green"))
-        .when(is(Polarity::High).and(value.clone().gt_eq(target.clone() - margin.clone())), text("amber"))
-        .when(is(Polarity::High), text("red"))
-        .when(is(Polarity::Low).and(value.clone().lt_eq(target.clone())), text("green"))
-        .when(is(Polarity::Low).and(value.lt_eq(target + margin)), text("amber"))
-        .when(is(Polarity::Low), text("red"))
+        .when(high.clone().and(value.clone().gt_eq(target.clone())), green.clone())
+        .when(high.clone().and(value.clone().gt_eq(target.clone() - margin.clone())), amber.clone())
+        .when(high, red.clone())
+        .when(low.clone().and(value.clone().lt_eq(target.clone())), green)
+        .when(low.clone().and(value.lt_eq(target + margin)), amber)
+        .when(low, red)
         .otherwise(null_text())?)
 }
 
@@ -163,29 +153,33 @@ fn default_banding(default: DefaultRag) -> Result<Expr, CompileError> {
 fn direction() -> Result<Expr, CompileError> {
     let (v, p) = (col(VALUE_SHOWN), col(PREVIOUS_SHOWN));
     Ok(when(v.clone().is_null().or(p.clone().is_null()), null_text())
-        .when(v.clone().gt(p.clone()), text("up"))
-        .when(v.lt(p), text("down"))
-        .otherwise(text("same"))?)
+        .when(v.clone().gt(p.clone()), text(Direction::Up.name()))
+        .when(v.lt(p), text(Direction::Down.name()))
+        .otherwise(text(Direction::Same.name()))?)
 }
 
 /// Whether the direction is good news, given the polarity; for `in_line_with_benchmark`,
 /// moving closer to the benchmark (SN, else England) is improving.
 fn judgement() -> Result<Expr, CompileError> {
-    let d = |s: &str| col("direction").eq(text(s));
-    let is = |p: Polarity| col(POLARITY).eq(text(p.name()));
+    let d = |direction: Direction| col("direction").eq(text(direction.name()));
+    let (up, down, same) = (d(Direction::Up), d(Direction::Down), d(Direction::Same));
+    let (high, low) = (polarity_is(Polarity::High), polarity_is(Polarity::Low));
+    let [improving, worsening, no_change, not_comparable] =
+        [Judgement::Improving, Judgement::Worsening, Judgement::NoChange, Judgement::NotComparable]
+            .map(|j| text(j.name()));
     let benchmark = coalesce(vec![col("benchmark_sn"), col("benchmark_england")]);
     let now = abs(col(VALUE_SHOWN) - benchmark.clone());
     let before = abs(col(PREVIOUS_SHOWN) - benchmark.clone());
-    let in_line = is(Polarity::InLineWithBenchmark);
-    Ok(when(col("direction").is_null().or(is(Polarity::None)), text("not_comparable"))
-        .when(d("same"), text("no_change"))
-        .when(is(Polarity::High).and(d("up")).or(is(Polarity::Low).and(d("down"))), text("improving"))
-        .when(is(Polarity::High).and(d("down")).or(is(Polarity::Low).and(d("up"))), text("worsening"))
-        .when(in_line.clone().and(benchmark.is_null()), text("not_comparable"))
-        .when(in_line.clone().and(now.clone().lt(before.clone())), text("improving"))
-        .when(in_line.clone().and(now.gt(before)), text("worsening"))
-        .when(in_line, text("no_change"))
-        .otherwise(text("not_comparable"))?)
+    let in_line = polarity_is(Polarity::InLineWithBenchmark);
+    Ok(when(col("direction").is_null().or(polarity_is(Polarity::None)), not_comparable.clone())
+        .when(same, no_change.clone())
+        .when(high.clone().and(up.clone()).or(low.clone().and(down.clone())), improving.clone())
+        .when(high.and(down).or(low.and(up)), worsening.clone())
+        .when(in_line.clone().and(benchmark.is_null()), not_comparable.clone())
+        .when(in_line.clone().and(now.clone().lt(before.clone())), improving)
+        .when(in_line.clone().and(now.gt(before)), worsening)
+        .when(in_line, no_change)
+        .otherwise(not_comparable)?)
 }
 
 /// Adds `rag`, `direction` and `judgement` to rows of the `measures` (indices into the
