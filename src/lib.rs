@@ -29,9 +29,11 @@ pub mod ir;
 pub mod judgement;
 #[cfg(feature = "engine")]
 pub mod lsp;
+pub mod measure_graph;
 #[cfg(feature = "engine")]
 pub mod output;
 pub mod project;
+pub mod refusal;
 #[cfg(feature = "engine")]
 pub mod results;
 pub mod span;

@@ -77,3 +77,27 @@ fn a_neighbour_list_without_an_la_code_is_refused() {
     let err = Config::read(&path).unwrap().benchmark_settings().unwrap_err().to_string();
     assert!(err.contains("neighbours needs la_code"), "{err}");
 }
+
+#[test]
+fn a_published_source_without_dfe_columns_is_refused_with_what_to_declare() {
+    let dir = Path::new("tests/fixtures/published");
+    let copy = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(dir.join("book.ind")).unwrap();
+    let without: String = text.lines().filter(|l| !l.contains("old_la_code")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(copy.path().join("book.ind"), without).unwrap();
+    let project = project::check_paths(&[copy.path().join("book.ind")]).unwrap().1.project.unwrap();
+    let config = Config::read(&dir.join("scorebook.toml")).unwrap();
+    let options = RunOptions {
+        as_of: Some("2013-09-30".parse().unwrap()),
+        data_dir: Some(PathBuf::from(dir)),
+        measures: vec!["1.1a".into()],
+        ..RunOptions::default()
+    };
+    let failed = tokio::runtime::Runtime::new().unwrap().block_on(engine::run(&project, Some(&config), &options));
+    let Err(engine::RunError::Refused(refusal)) = failed else { panic!("not refused: {:?}", failed.err()) };
+    assert_eq!(refusal.message, "source `dfe_b1` gives published benchmarks but has no `old_la_code` column");
+    assert_eq!(
+        refusal.help.as_deref(),
+        Some("declare the columns of DfE's files (time_period, geographic_level, old_la_code)")
+    );
+}

@@ -212,6 +212,49 @@ fn compile_emits_plans_and_sql() {
 }
 
 #[test]
+fn requests_that_cannot_be_met_say_why_and_what_to_do() {
+    scorebook()
+        .args(["compile", "rules", "--emit", "script", "--dialect", "datafusion", "--as-of", "2013-09-30"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "a warehouse script is not written in DataFusion's dialect: `scorebook run` runs the plans in DataFusion directly\n  help: for a script choose --dialect postgres, duckdb, sqlite, mysql, bigquery or snowflake\n",
+        ));
+    // Refused before any connection is tried: the server named here does not exist.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("book.csv");
+    scorebook()
+        .args(["run", "rules", "--as-of", "2013-09-30", "--data", "tests/fixtures/edge"])
+        .args(["--engine", "postgres://analyst@127.0.0.1:1/book", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: --engine postgres reads the sources from the server's tables\n  help: drop --data and --years\n",
+        ));
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_population_with_a_repeated_year_is_refused_before_it_divides() {
+    let dir = fixture_copy();
+    let population = dir.path().join("population.csv");
+    let text = std::fs::read_to_string(&population).unwrap();
+    let repeated = text.lines().nth(1).unwrap().replace("70000", "71000");
+    std::fs::write(&population, format!("{text}{repeated}\n")).unwrap();
+    scorebook()
+        .args(["run", "rules", "--as-of", "2013-09-30", "--data"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "error: source `population`: 1 area, year and age group combination appears on more than one row\n  help: keep one row for each area, year and age group\n",
+        ));
+}
+
+#[test]
 fn the_data_can_be_bound_in_scorebook_toml() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("scorebook.toml");
@@ -267,6 +310,27 @@ fn drill_writes_the_cases_behind_a_figure() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no period `2013-10`"));
+}
+
+#[test]
+fn drill_refuses_what_has_no_rows_saying_what_to_drill_into_instead() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cases.csv");
+    let drill = |reference: &str, period: &str| {
+        scorebook()
+            .args(["drill", reference, "rules", "tests/fixtures/extra.ind", "--period", period])
+            .args(["--data", "tests/fixtures/edge", "--as-of", "2013-09-30", "--out"])
+            .arg(&out)
+            .assert()
+            .code(2)
+    };
+    drill("T4", "2013-09").stderr(predicate::str::contains(
+        "error: measure `T4`: it is calculated from other measures and has no rows of its own\n  help: drill into the measures it is calculated from: cin_at_point, cp_at_point\n",
+    ));
+    drill("T6", "2013-08").stderr(predicate::str::contains(
+        "error: measure `T6`: it counts no rows in 2013-08: the period ends before the measure's window starts\n  help: choose a later period\n",
+    ));
+    assert!(!out.exists());
 }
 
 #[test]

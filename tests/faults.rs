@@ -262,6 +262,54 @@ fn a_connection_lost_mid_query_is_named_and_nothing_is_written() {
     intact(dir.path(), &out);
 }
 
+/// Ends every other session running a query on the server as soon as one shows, as an
+/// administrator's `pg_ctl stop -m fast` does (SQLSTATE 57P01); true if one was ended.
+fn end_the_running_query(url: &str) -> bool {
+    let ended = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import psycopg, sys, time\n\
+             c = psycopg.connect(sys.argv[1], autocommit=True)\n\
+             deadline = time.time() + 60\n\
+             while time.time() < deadline:\n\
+             \x20   rows = c.execute(\"SELECT pid FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE '%scorebook_calendar%'\").fetchall()\n\
+             \x20   if rows:\n\
+             \x20       c.execute('SELECT pg_terminate_backend(%s)', (rows[0][0],))\n\
+             \x20       print('ended')\n\
+             \x20       break\n\
+             \x20   time.sleep(0.005)\n",
+        )
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(ended.status.success(), "{}", String::from_utf8_lossy(&ended.stderr));
+    String::from_utf8_lossy(&ended.stdout).contains("ended")
+}
+
+#[test]
+fn a_server_that_ends_the_session_mid_query_is_named_and_nothing_is_written() {
+    let Some(url) = postgres() else { return };
+    let loaded = Loaded::new(&url, "faults_ended");
+    let (dir, out) = with_previous("book.csv");
+    let run = std::process::Command::new(assert_cmd::cargo::cargo_bin("scorebook"))
+        .env("NO_COLOR", "1")
+        .args(["run", "rules", "--as-of", "2013-09-30", "--format", "csv", "--engine", &url])
+        .args(["--schema", &loaded.schema, "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(end_the_running_query(&url), "the run's query never showed on the server");
+    let output = run.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let message = stderr_of(&output);
+    let shown = scorebook::engine::warehouse::without_password(&url);
+    assert!(message.contains(&format!("error: the server {shown} shut down while the script ran: ")), "{message}");
+    assert!(message.contains("terminating connection due to administrator command"), "{message}");
+    assert!(message.contains("; nothing was written\n  help: run again when the server is back\n"), "{message}");
+    intact(dir.path(), &out);
+}
+
 #[test]
 fn a_local_run_past_its_timeout_stops_and_writes_nothing() {
     let (dir, out) = with_previous("book.csv");

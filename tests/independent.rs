@@ -1,6 +1,7 @@
 //! The whole book over generated data, checked against an independent calculation of every
-//! measure written directly from council-book.md §2–§4, in plain Rust, with no part of the
-//! compiler or engine.
+//! measure written directly from the council book's definitions (the data contract in README,
+//! the reporting periods, and each measure as its title and comments in `rules/` state it), in
+//! plain Rust, with no part of the compiler or engine.
 
 use chrono::{Datelike, Months, NaiveDate, Weekday};
 use scorebook::engine::{self, RunOptions};
@@ -77,7 +78,7 @@ impl Calc {
     }
 }
 
-/// (numerator, denominator, value) as council-book.md §4 defines each measure.
+/// (numerator, denominator, value) as the book's definition of each measure gives it.
 type Cell = (Option<f64>, Option<f64>, Option<f64>);
 
 fn count(n: usize) -> Cell {

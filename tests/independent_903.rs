@@ -1,7 +1,8 @@
 //! The SSDA903 book (`examples/ssda903`) over generated returns and a hand-made one full of
 //! edge cases, checked against an independent calculation of every measure, period and
-//! breakdown value written directly from ssda903-book.md, in plain Rust, with no part of the
-//! compiler or engine.
+//! breakdown value written directly from the book's definitions (README's section on the
+//! SSDA903 book, and each measure as `examples/ssda903` states it), in plain Rust, with no part
+//! of the compiler or engine.
 
 use chrono::{Datelike, Months, NaiveDate};
 use scorebook::engine::{self, RunOptions};
@@ -164,7 +165,7 @@ fn median(values: &[f64]) -> Cell {
 
 const PLACEMENT: &[&str] = &["S", "P", "T", "U", "B"];
 
-/// A measure's total for the window [s, e], as ssda903-book.md §3 defines it.
+/// A measure's total for the window [s, e], as the book's definition of the measure gives it.
 fn expected(r: &Return, reference: &str, s: NaiveDate, e: NaiveDate) -> Cell {
     let within = |d: Option<NaiveDate>| d.is_some_and(|d| d >= s && d <= e);
     let children = |rows: Vec<&Row>| rows.iter().filter_map(|x| text(x, "CHILD")).collect::<BTreeSet<_>>().len();
@@ -258,7 +259,7 @@ fn expected(r: &Return, reference: &str, s: NaiveDate, e: NaiveDate) -> Cell {
             let num = rows.iter().filter(|x| text(x, "ACTIV").is_some_and(|a| a.starts_with(['F', 'P']))).count();
             share(num, rows.len())
         }
-        other => panic!("no measure {other} in ssda903-book.md"),
+        other => panic!("no measure {other} in the SSDA903 book"),
     }
 }
 

@@ -16,6 +16,11 @@ class _ArrowStream(Protocol):
 class Error(Exception):
     """Something scorebook was asked to do could not be done; the message says why and what to do."""
 
+    reason: Optional[str]
+    """What cannot be done, without the help; None when the failure is not the caller's to act on."""
+    help: Optional[str]
+    """What to do about it, when scorebook knows."""
+
 class CheckError(Error):
     """The rules have errors."""
 

@@ -22,7 +22,9 @@ pyo3::create_exception!(
     _scorebook,
     Error,
     pyo3::exceptions::PyException,
-    "Something scorebook was asked to do could not be done; the message says why and what to do."
+    "Something scorebook was asked to do could not be done; the message says why and what to do. \
+     `reason` and `help` hold the two apart where the failure is the caller's to act on (each None \
+     otherwise)."
 );
 pyo3::create_exception!(
     _scorebook,
@@ -220,8 +222,17 @@ fn checked(
 /// A run's failure as the exception that says most: `DataError` for the data, else `Error`.
 fn raised(py: Python<'_>, failure: Failure) -> PyErr {
     let message = failure.to_string();
-    let Failure::Data(data) = &failure else { return Error::new_err(message) };
+    let refusal = failure.refusal();
+    let Failure::Data(data) = &failure else {
+        let err = Error::new_err(message);
+        let value = err.value(py);
+        let _ = value.setattr("reason", refusal.as_ref().map(|r| r.message.clone()));
+        let _ = value.setattr("help", refusal.and_then(|r| r.help));
+        return err;
+    };
     let err = DataError::new_err(message);
+    let _ = err.value(py).setattr("reason", None::<String>);
+    let _ = err.value(py).setattr("help", None::<String>);
     let (mut file, mut column, mut line, mut source) = (None::<String>, None::<String>, None::<u64>, None::<String>);
     let problems = PyList::empty(py);
     match data {

@@ -306,14 +306,18 @@ def test_arguments_are_checked():
         scorebook.run(RULES, data=EDGE, years="2025..2013")
     with pytest.raises(ValueError, match="not a range of years"):
         scorebook.run(RULES, data=EDGE, years=(1066, 1067))
-    with pytest.raises(scorebook.Error, match="no source of that name"):
+    with pytest.raises(scorebook.Error, match="no source of that name") as refused:
         scorebook.run(RULES, data=EDGE, as_of=AS_OF, tables={"nosuch": pa.table({"a": [1]})})
+    assert refused.value.reason == "a table was given for `nosuch`, but no source of that name is declared"
+    assert refused.value.help.startswith("the sources are children, contacts, referrals, ")
     with pytest.raises(TypeError, match="__arrow_c_stream__"):
         scorebook.run(RULES, data=EDGE, as_of=AS_OF, tables={"children": [1, 2, 3]})
     with pytest.raises(ValueError, match="on_bad_rows"):
         scorebook.run(RULES, data=EDGE, as_of=AS_OF, on_bad_rows="ignore")
-    with pytest.raises(scorebook.Error, match="no as-of date"):
+    with pytest.raises(scorebook.Error, match="no as-of date") as refused:
         scorebook.run(RULES, data=EDGE)
+    assert refused.value.reason == "no as-of date"
+    assert refused.value.help == "pass --as-of YYYY-MM-DD, or set as_of under [project] in scorebook.toml"
 
 
 def test_suppression_and_warnings_reach_python():

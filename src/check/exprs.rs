@@ -519,6 +519,19 @@ impl Checker<'_> {
             );
             return None;
         }
+        let reads_related = |x: &ir::Expr| x.any(&|c| matches!(c.kind, ExprKind::Column { scope: Some(_), .. }));
+        if f == Function::WorkingDays && checked.iter().any(reads_related) {
+            self.error(
+                Diagnostic::new(
+                    Code::NotAllowedHere,
+                    e.span,
+                    "working days are counted between the dates of a measure's own rows, not of the rows an `exists` or aggregate looks at",
+                )
+                .label("reads a related row's date")
+                .help("compare the related row's dates with `days_between` or `add_days`, or count the working days in a measure over that source"),
+            );
+            return None;
+        }
         if f == Function::StartsWith && !matches!(checked[1].kind, ExprKind::Literal(Value::Text(_))) {
             self.error(wrong_argument(&args[1], 1, func, "text written in quotes", "not", usage));
             return None;

@@ -4,6 +4,7 @@ use super::exprs::Scope;
 use super::{unknown_word, Checker, MeasureDecl};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, AggregateFn, Definition, NumberKind, Polarity, RowSet, Selection, Type, Unit, Window};
+use crate::measure_graph::MeasureGraph;
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{self, BenchmarkKind, ClauseKind, WindowSpec};
 use std::collections::HashMap;
@@ -1012,40 +1013,19 @@ impl Checker<'_> {
     }
 
     fn check_cycles(&mut self, decls: &[MeasureDecl<'_>], measures: &[ir::Measure]) {
-        let deps: HashMap<&str, Vec<String>> = measures
-            .iter()
-            .map(|m| {
-                let refs = match &m.definition {
-                    Definition::Derived { expr } => expr.measure_refs(),
-                    _ => Vec::new(),
-                };
-                (m.name.as_str(), refs)
-            })
-            .collect();
-        let mut reported: Vec<String> = Vec::new();
-        for m in measures {
-            let mut path = vec![m.name.clone()];
-            if let Some(cycle) = find_cycle(&m.name, &deps, &mut path) {
-                let mut key = cycle.clone();
-                key.sort();
-                let key = key.join(",");
-                if reported.contains(&key) {
-                    continue;
-                }
-                reported.push(key);
-                let span = decls.iter().find(|d| d.ast.name.node == m.name).map_or(m.span, |d| d.ast.name.span);
-                let mut names = cycle.clone();
-                names.push(cycle[0].clone());
-                self.error(
-                    Diagnostic::new(
-                        Code::Cycle,
-                        span,
-                        format!("measures refer to each other in a loop: {}", names.join(" → ")),
-                    )
-                    .label("part of the loop")
-                    .help("define one of these measures from a source instead of from the others"),
-                );
-            }
+        for cycle in MeasureGraph::of(measures).cycles() {
+            let m = &measures[cycle[0]];
+            let span = decls.iter().find(|d| d.ast.name.node == m.name).map_or(m.span, |d| d.ast.name.span);
+            let names: Vec<&str> = cycle.iter().chain(&cycle[..1]).map(|&i| measures[i].name.as_str()).collect();
+            self.error(
+                Diagnostic::new(
+                    Code::Cycle,
+                    span,
+                    format!("measures refer to each other in a loop: {}", names.join(" → ")),
+                )
+                .label("part of the loop")
+                .help("define one of these measures from a source instead of from the others"),
+            );
         }
     }
 
@@ -1072,25 +1052,6 @@ impl Checker<'_> {
 
 fn placeholder(span: Span) -> ir::Expr {
     ir::Expr { kind: ir::ExprKind::Literal(ir::Value::Int(0)), ty: Type::Number(NumberKind::Plain), span }
-}
-
-/// A loop back to `path[0]`, as the list of measures in it.
-fn find_cycle(start: &str, deps: &HashMap<&str, Vec<String>>, path: &mut Vec<String>) -> Option<Vec<String>> {
-    let current = path.last().cloned()?;
-    for next in deps.get(current.as_str()).into_iter().flatten() {
-        if next == start {
-            return Some(path.clone());
-        }
-        if path.contains(next) || path.len() > deps.len() {
-            continue;
-        }
-        path.push(next.clone());
-        if let Some(c) = find_cycle(start, deps, path) {
-            return Some(c);
-        }
-        path.pop();
-    }
-    None
 }
 
 /// The labels of a `band` or the text results of a `switch`, in the order they are written.

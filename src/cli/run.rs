@@ -5,6 +5,7 @@ use crate::calendar::{parse_date, parse_years};
 use crate::config::Config;
 use crate::engine::{self, manifest, RunOptions};
 use crate::output::{self, OutputFormat};
+use crate::refusal::Refusal;
 use crate::{fsutil, results};
 use chrono::NaiveDate;
 use std::path::PathBuf;
@@ -153,8 +154,9 @@ async fn on_postgres(
 ) -> Result<engine::RunOutput, engine::RunError> {
     use crate::compile::sql::Dialect;
     if options.years.is_some() || options.data_dir.is_some() {
-        return Err(engine::RunError::Invalid(
-            "--engine postgres reads the sources from the server's tables: drop --data and --years".into(),
+        return Err(engine::RunError::Refused(
+            Refusal::new("--engine postgres reads the sources from the server's tables")
+                .help("drop --data and --years"),
         ));
     }
     let as_of = engine::required_as_of(options.as_of, config)?;

@@ -57,7 +57,7 @@ pub struct Args {
 
 /// The chart options: the command line over `[spc]` in scorebook.toml over the defaults.
 fn options(args: &Args, config: Option<&crate::config::Config>) -> Result<SpcOptions, String> {
-    let base = spc::project_options(config)?;
+    let base = spc::project_options(config).map_err(|e| e.to_string())?;
     let options = SpcOptions {
         months: args.months.unwrap_or(base.months),
         baseline: args.baseline.or(base.baseline),

@@ -317,11 +317,11 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
         ExprKind::Column { scope: None, name } => column(cx.row, name),
         ExprKind::Column { scope: Some(alias), name } => match cx.inner {
             Some((user, plan_alias)) if user == alias => column(plan_alias, name),
-            _ => return Err(CompileError::unsupported(format!("the alias `{alias}` is used outside its `exists`"))),
+            _ => return Err(CompileError::internal(format!("the alias `{alias}` is read outside its `exists`"))),
         },
         ExprKind::LookupColumn { source, name } => {
             let lookup = cx.lookups.iter().find(|l| &l.source == source).ok_or_else(|| {
-                CompileError::unsupported(format!("a lookup of `{source}` from a source that declares none"))
+                CompileError::internal(format!("a lookup of `{source}` from a source that declares none"))
             })?;
             column(&needs.lookup_for(lookup), name)
         }
@@ -329,14 +329,14 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
         ExprKind::PeriodEnd => date_lit(cx.period_end),
         ExprKind::WindowStart => date_lit(cx.window_start),
         ExprKind::Measure(name) => {
-            return Err(CompileError::unsupported(format!("measure `{name}` inside a row condition")))
+            return Err(CompileError::internal(format!("measure `{name}` inside a row condition")))
         }
-        ExprKind::RagOperand(_) => return Err(CompileError::unsupported("a RAG operand inside a plan".into())),
+        ExprKind::RagOperand(_) => return Err(CompileError::internal("a RAG operand inside a row condition")),
         ExprKind::Call { func, args } => match func {
             Function::AddMonths | Function::AddDays => {
-                let n = args[1].whole_number().ok_or_else(|| {
-                    CompileError::unsupported("a month or day count that is not a whole number".into())
-                })?;
+                let n = args[1]
+                    .whole_number()
+                    .ok_or_else(|| CompileError::internal("a month or day count that is not a whole number"))?;
                 let interval = if *func == Function::AddMonths {
                     ScalarValue::IntervalYearMonth(Some(n as i32))
                 } else {
@@ -354,9 +354,7 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
                         return Ok(lit(crate::calendar::working_days::working_day_index(d, cx.holidays)));
                     }
                     if reads_inner(arg) {
-                        return Err(CompileError::unsupported(
-                            "working_days over the columns of an `exists` source".into(),
-                        ));
+                        return Err(CompileError::internal("working_days over the dates of related rows"));
                     }
                     let date = compile(arg, cx, needs)?;
                     let alias = needs.calendar_for(date);
@@ -402,9 +400,7 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
             }
             Function::StartsWith => {
                 let ExprKind::Literal(Value::Text(prefix)) = &args[1].kind else {
-                    return Err(CompileError::unsupported(
-                        "starts_with with a prefix that is not written in the rule".into(),
-                    ));
+                    return Err(CompileError::internal("starts_with with a prefix that is not written in the rule"));
                 };
                 let length = prefix.chars().count() as i64;
                 let text = compile(&args[0], cx, needs)?;
@@ -429,7 +425,7 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
         }
         ExprKind::Exists { source, alias, condition } => {
             if cx.inner.is_some() {
-                return Err(CompileError::unsupported("`exists` inside `exists`".into()));
+                return Err(CompileError::internal("`exists` inside `exists`"));
             }
             let inner_cx = ExprCx { inner: Some((alias.as_str(), INNER)), ..*cx };
             let parts = condition.as_deref().map(ir::Expr::conjuncts).unwrap_or_default();
@@ -454,7 +450,8 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
                     return Ok(count.gt(lit(0i64)));
                 }
             }
-            let key = key.ok_or_else(|| CompileError::unsupported("`exists` over a source without a key".into()))?;
+            let key =
+                key.ok_or_else(|| CompileError::internal("`exists` compared with the rows of a source without a key"))?;
             let cond = match condition {
                 Some(c) => compile(c, &inner_cx, needs)?,
                 None => lit(true),

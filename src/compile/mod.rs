@@ -7,6 +7,7 @@
 //! final projection: one row holding numerator, denominator and value of every measure for
 //! every period. Breakdowns are the same aggregates grouped by the breakdown column.
 
+pub mod cells;
 pub mod exprs;
 mod intervals;
 pub mod judge;
@@ -23,6 +24,9 @@ pub mod substrait;
 
 use crate::calendar::{fy_start, working_days::HolidayList, ReportingPeriod};
 use crate::ir::{Definition, Measure, Project, Window};
+use crate::measure_graph::MeasureGraph;
+use crate::refusal::Refusal;
+use cells::{Cell, Cells, Part};
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, TableSource};
@@ -36,8 +40,9 @@ pub const CALENDAR_TABLE: &str = "scorebook_calendar";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
-    #[error("{0} is not supported yet")]
-    Unsupported(String),
+    /// What was asked cannot be compiled as asked: what and why, and what to do instead.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// A broken invariant: the checker let through what compile cannot build.
     #[error("internal error: {0}; this is a bug in scorebook, please report it with the rule file")]
     Internal(String),
@@ -48,12 +53,20 @@ pub enum CompileError {
 }
 
 impl CompileError {
-    pub fn unsupported(what: String) -> Self {
-        CompileError::Unsupported(what)
-    }
-
     pub fn internal(what: impl Into<String>) -> Self {
         CompileError::Internal(what.into())
+    }
+
+    /// What the user asked that cannot be compiled, and what to do, with the measure it is in
+    /// named; `None` for internal errors and DataFusion's.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            CompileError::Refused(r) => Some(r.clone()),
+            CompileError::InMeasure { measure, source } => {
+                source.refusal().map(|r| Refusal { message: format!("measure `{measure}`: {}", r.message), ..r })
+            }
+            CompileError::Internal(_) | CompileError::DataFusion(_) => None,
+        }
     }
 
     fn in_measure(self, m: &Measure) -> Self {
@@ -93,16 +106,14 @@ pub fn window_of(m: &Measure, p: &ReportingPeriod) -> Option<(NaiveDate, NaiveDa
     }
 }
 
-/// Column names of a measure's cell in the book row.
-pub fn cell_name(measure: usize, period: usize, what: &str) -> String {
-    format!("m{measure}_p{period}_{what}")
-}
-
 /// A compiled book: one plan giving one row with every cell, and one plan per breakdown.
 pub struct BookPlan {
     /// Indices (into `project.measures`) of the measures compiled, in project order.
     pub measures: Vec<usize>,
+    /// One row with every cell of every measure and period.
     pub totals: LogicalPlan,
+    /// Where each cell is in the row of `totals`.
+    pub cells: Cells,
     pub breakdowns: Vec<BreakdownPlan>,
 }
 
@@ -115,6 +126,8 @@ pub struct BreakdownPlan {
     /// Values in the order they are shown (`band` labels); others follow in text order.
     pub order: Vec<String>,
     pub plan: LogicalPlan,
+    /// Where each cell of its measures is in the plan's rows.
+    pub cells: Cells,
 }
 
 /// The rows of every plan, one after another, as one flat UNION ALL (a chain of unions of two
@@ -122,7 +135,7 @@ pub struct BreakdownPlan {
 pub(crate) fn union_all(plans: Vec<LogicalPlanBuilder>) -> Result<LogicalPlanBuilder, CompileError> {
     let mut inputs = plans.into_iter().map(|p| p.build().map(Arc::new)).collect::<Result<Vec<_>, _>>()?;
     Ok(match inputs.len() {
-        0 => return Err(CompileError::unsupported("a union of nothing".into())),
+        0 => return Err(CompileError::internal("a union of no plans")),
         1 => LogicalPlanBuilder::from(Arc::unwrap_or_clone(inputs.remove(0))),
         _ => LogicalPlanBuilder::from(LogicalPlan::Union(datafusion::logical_expr::Union::try_new_with_loose_types(
             inputs,
@@ -132,23 +145,7 @@ pub(crate) fn union_all(plans: Vec<LogicalPlanBuilder>) -> Result<LogicalPlanBui
 
 /// The measures to compile: the chosen ones and what derived measures among them read.
 pub fn with_dependencies(project: &Project, chosen: &[usize]) -> Vec<usize> {
-    let mut out: Vec<usize> = Vec::new();
-    let mut stack: Vec<usize> = chosen.to_vec();
-    while let Some(i) = stack.pop() {
-        if out.contains(&i) {
-            continue;
-        }
-        out.push(i);
-        if let Definition::Derived { expr } = &project.measures[i].definition {
-            for n in expr.measure_refs() {
-                if let Some(j) = project.measures.iter().position(|m| m.name == n) {
-                    stack.push(j);
-                }
-            }
-        }
-    }
-    out.sort();
-    out
+    MeasureGraph::of(&project.measures).with_dependencies(chosen)
 }
 
 /// Compiles the chosen measures (all when `chosen` is `None`).
@@ -189,8 +186,8 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
     for p in plans.into_iter().skip(1) {
         builder = builder.cross_join(p)?;
     }
-    let cells = final_cells(inputs, &measures, false)?;
-    let totals = builder.project(cells)?.build()?;
+    let (columns, cells) = final_cells(inputs, &measures, false)?;
+    let totals = builder.project(columns)?.build()?;
 
     let mut breakdowns = Vec::new();
     for (source, ms) in &by_source {
@@ -215,61 +212,40 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
                     b = b.cross_join(population::plan(inputs, p)?)?;
                 }
             }
-            let mut cells = vec![value.alias("breakdown_value")];
-            cells.extend(final_cells(inputs, &with_c, by_area)?);
+            let (figures, cells) = final_cells(inputs, &with_c, by_area)?;
+            let columns = std::iter::once(value.alias("breakdown_value")).chain(figures);
             breakdowns.push(BreakdownPlan {
                 column: cut.name.clone(),
                 source: source.to_string(),
                 measures: with_c,
                 order: cut.order.clone(),
-                plan: b.project(cells)?.build()?,
+                plan: b.project(columns)?.build()?,
+                cells,
             });
         }
     }
-    Ok(BookPlan { measures, totals, breakdowns })
+    Ok(BookPlan { measures, totals, cells, breakdowns })
 }
 
-/// Numerator, denominator and value of every (measure, period) from the aggregate columns.
-/// `by_area`: cells of a breakdown by area, whose rates use each area's population.
-fn final_cells(inputs: &PlanInputs<'_>, measures: &[usize], by_area: bool) -> Result<Vec<Expr>, CompileError> {
+/// Numerator, denominator and value of every (measure, period) from the aggregate columns,
+/// and where each is. `by_area`: cells of a breakdown by area, whose rates use each area's
+/// population.
+fn final_cells(inputs: &PlanInputs<'_>, measures: &[usize], by_area: bool) -> Result<(Vec<Expr>, Cells), CompileError> {
     let project = inputs.project;
     let mut values: BTreeMap<(usize, usize), Expr> = BTreeMap::new();
     let mut out = Vec::new();
-    for i in dependencies_first(project, measures) {
+    let mut cells = Cells::default();
+    for i in MeasureGraph::of(&project.measures).dependencies_first(measures) {
         let m = &project.measures[i];
         for (pi, p) in inputs.periods.iter().enumerate() {
             let (num, den, val) = cell(inputs, i, pi, p, &values, by_area).map_err(|e| e.in_measure(m))?;
             values.insert((i, pi), val.clone());
-            out.push(num.alias(cell_name(i, pi, "num")));
-            out.push(den.alias(cell_name(i, pi, "den")));
-            out.push(val.alias(cell_name(i, pi, "val")));
+            for (part, figure) in [(Part::Numerator, num), (Part::Denominator, den), (Part::Value, val)] {
+                out.push(figure.alias(cells.add(Cell::new(i, pi, part))));
+            }
         }
     }
-    Ok(out)
-}
-
-/// The measures ordered so that a derived measure follows every measure it reads, wherever
-/// it stands in the project (the checker has already refused cycles).
-fn dependencies_first(project: &Project, measures: &[usize]) -> Vec<usize> {
-    fn depth(project: &Project, i: usize, seen: &mut Vec<usize>) -> usize {
-        let Definition::Derived { expr } = &project.measures[i].definition else { return 0 };
-        if seen.contains(&i) {
-            return 0;
-        }
-        seen.push(i);
-        let d = expr
-            .measure_refs()
-            .iter()
-            .filter_map(|name| project.measures.iter().position(|m| &m.name == name))
-            .map(|j| depth(project, j, seen) + 1)
-            .max()
-            .unwrap_or(0);
-        seen.pop();
-        d
-    }
-    let mut ordered: Vec<(usize, usize)> = measures.iter().map(|&i| (depth(project, i, &mut Vec::new()), i)).collect();
-    ordered.sort();
-    ordered.into_iter().map(|(_, i)| i).collect()
+    Ok((out, cells))
 }
 
 fn f64_of(e: Expr) -> Expr {
@@ -331,13 +307,11 @@ fn derived(
     Ok(match &e.kind {
         ExprKind::Literal(v) => exprs::value_lit(v),
         ExprKind::Measure(name) => {
-            let j = project
-                .measures
-                .iter()
-                .position(|m| &m.name == name)
-                .ok_or_else(|| CompileError::unsupported(format!("unknown measure {name}")))?;
+            let j = project.measures.iter().position(|m| &m.name == name).ok_or_else(|| {
+                CompileError::internal(format!("a derived measure reads `{name}`, which is not a measure"))
+            })?;
             values.get(&(j, pi)).cloned().ok_or_else(|| {
-                CompileError::unsupported(format!("measure `{name}` computed after the measure that uses it"))
+                CompileError::internal(format!("measure `{name}` is computed after the measure that reads it"))
             })?
         }
         ExprKind::Neg(x) => -d(x)?,
@@ -352,10 +326,10 @@ fn derived(
                 BinaryOp::Sub => l - r,
                 BinaryOp::Mul => l * r,
                 BinaryOp::Div => guarded_div(l, r),
-                _ => return Err(CompileError::unsupported("a comparison in a derived measure".into())),
+                _ => return Err(CompileError::internal("a comparison in a derived measure")),
             }
         }
-        _ => return Err(CompileError::unsupported("this expression in a derived measure".into())),
+        _ => return Err(CompileError::internal(format!("a derived measure holds {e:?}"))),
     })
 }
 

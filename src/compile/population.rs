@@ -55,11 +55,11 @@ fn build(inputs: &PlanInputs<'_>, name: &str, by_area: bool) -> Result<LogicalPl
     let pop = inputs
         .project
         .population(name)
-        .ok_or_else(|| CompileError::unsupported(format!("population `{name}` without a declaration")))?;
+        .ok_or_else(|| CompileError::internal(format!("population `{name}` without a declaration")))?;
     let source = inputs
         .project
         .source(&pop.source)
-        .ok_or_else(|| CompileError::unsupported(format!("source `{}`", pop.source)))?;
+        .ok_or_else(|| CompileError::internal(format!("source `{}` without a declaration", pop.source)))?;
     let mut rows = LogicalPlanBuilder::scan(source.name.as_str(), (inputs.tables)(&source.name)?, None)?.alias(ROWS)?;
     if let (Some(f), Some(p)) = (&pop.filter, inputs.periods.first()) {
         let cx = ExprCx::plain(ROWS, p.range.end, inputs.holidays);

@@ -75,8 +75,8 @@ fn join_for(
         return Ok(None);
     }
     if by_row && cx.keys.is_empty() {
-        return Err(CompileError::unsupported(
-            "an aggregate over related rows compared with the rows of a source without a key".into(),
+        return Err(CompileError::internal(
+            "an aggregate over related rows compared with the rows of a source without a key",
         ));
     }
     let inner_cx = ExprCx { inner: Some((alias, INNER)), ..*cx };
@@ -138,7 +138,7 @@ fn filtered(aggregate: Expr, filter: Option<Expr>) -> Result<Expr, CompileError>
 /// An aggregate over related rows, for the period of `cx`.
 pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr, CompileError> {
     let ExprKind::Related { func, value, source, alias, condition } = &e.kind else {
-        return Err(CompileError::unsupported("an expression that is not an aggregate over related rows".into()));
+        return Err(CompileError::internal("an expression that is not an aggregate over related rows"));
     };
     let (index, filter) = join_for(source, alias, condition.as_deref(), cx, needs, false)?
         .expect("any condition has a join when rows may be compared");

@@ -4,13 +4,15 @@
 //! computed next to the data. Benchmarks are the figures written in the rules; benchmarks from
 //! published data need the published files and come from `scorebook run`.
 
+use super::cells::{self, Cell, Part};
 use super::exprs::{date_lit, null_f64, null_text};
 use super::sql::{self, Dialect};
-use super::{cell_name, intervals, judge, BookPlan, CompileError, CALENDAR_TABLE};
+use super::{intervals, judge, BookPlan, CompileError, CALENDAR_TABLE};
 use crate::calendar::working_days::{HolidayList, FIRST_DAY, LAST_DAY};
 use crate::calendar::{BookPeriods, DateRange};
 use crate::ir::{self, Measure};
 use crate::judgement::{self, DefaultRag};
+use crate::refusal::Refusal;
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::logical_expr::builder::LogicalTableSource;
@@ -137,9 +139,9 @@ fn calendar_statement(holidays: &HolidayList, dialect: Dialect) -> Result<String
             "CREATE TEMPORARY TABLE {t} AS\nSELECT CAST(d AS DATE) AS date,\n  SUM(CASE WHEN EXTRACT(ISODOW FROM d) < 6 AND CAST(d AS DATE) NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM generate_series(DATE '{first}', DATE '{last}', INTERVAL '1 day') AS g(d)"
         ),
         Dialect::Datafusion => {
-            return Err(CompileError::unsupported(
-                "a warehouse script in DataFusion's dialect: `scorebook run` runs the plans in DataFusion directly; for a script choose --dialect postgres, duckdb, sqlite, mysql, bigquery or snowflake".into(),
-            ))
+            return Err(Refusal::new("a warehouse script is not written in DataFusion's dialect: `scorebook run` runs the plans in DataFusion directly")
+                .help("for a script choose --dialect postgres, duckdb, sqlite, mysql, bigquery or snowflake")
+                .into())
         }
         Dialect::Duckdb => format!(
             "CREATE TEMPORARY TABLE {t} AS\nSELECT CAST(d AS DATE) AS date,\n  SUM(CASE WHEN isodow(d) < 6 AND CAST(d AS DATE) NOT IN ({h}) THEN 1 ELSE 0 END) OVER (ORDER BY d) AS idx\nFROM generate_series(DATE '{first}', DATE '{last}', INTERVAL 1 DAY) AS g(d)"
@@ -186,7 +188,7 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
         for (pi, p) in x.periods.all.iter().enumerate().take(x.periods.reported) {
             let prev = x.periods.previous[pi];
             let key = Ordering { measure: order, period: pi };
-            let total = Cells { table: &totals, breakdown: None };
+            let total = RowSource { table: &totals, cells: &book.cells, breakdown: None };
             branches
                 .push(scan(&totals, totals_schema.clone())?.project(row_exprs(x, m, i, pi, prev, p, &total, key)?)?);
             for (k, b) in book.breakdowns.iter().enumerate() {
@@ -195,8 +197,8 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
                 }
                 let name = breakdown_name(part, k);
                 let schema = Arc::new(b.plan.schema().as_arrow().clone());
-                let cells = Cells { table: &name, breakdown: Some(&b.column) };
-                branches.push(scan(&name, schema)?.project(row_exprs(x, m, i, pi, prev, p, &cells, key)?)?);
+                let rows = RowSource { table: &name, cells: &b.cells, breakdown: Some(&b.column) };
+                branches.push(scan(&name, schema)?.project(row_exprs(x, m, i, pi, prev, p, &rows, key)?)?);
             }
         }
         per_measure.push(super::union_all(branches)?);
@@ -233,8 +235,9 @@ struct Ordering {
 }
 
 /// Where a row's cells come from: the totals, or a breakdown's rows.
-struct Cells<'a> {
+struct RowSource<'a> {
     table: &'a str,
+    cells: &'a cells::Cells,
     breakdown: Option<&'a str>,
 }
 
@@ -254,21 +257,25 @@ fn row_exprs(
     pi: usize,
     prev: usize,
     p: &crate::calendar::ReportingPeriod,
-    cells: &Cells<'_>,
+    rows: &RowSource<'_>,
     key: Ordering,
 ) -> Result<Vec<Expr>, CompileError> {
-    let cell = |period: usize, what: &str| {
-        cast(col(format!("{}.{}", cells.table, cell_name(i, period, what))), DataType::Float64)
+    let cell = |period: usize, part: Part| -> Result<Expr, CompileError> {
+        let name = rows.cells.column(Cell::new(i, period, part)).ok_or_else(|| {
+            CompileError::internal(format!("`{}` has no {part:?} for period {period} in {}", m.reference, rows.table))
+        })?;
+        Ok(cast(col(format!("{}.{name}", rows.table)), DataType::Float64))
     };
-    let value = cell(pi, "val");
+    let value = cell(pi, Part::Value)?;
     let range = DateRange { start: p.range.start, end: p.range.end };
     let target = judgement::target_for(m, range);
-    let (breakdown, breakdown_value) = match cells.breakdown {
-        Some(c) => (text(c), cast(col(format!("{}.breakdown_value", cells.table)), DataType::Utf8)),
+    let (breakdown, breakdown_value) = match rows.breakdown {
+        Some(c) => (text(c), cast(col(format!("{}.breakdown_value", rows.table)), DataType::Utf8)),
         None => (null_text(), null_text()),
     };
-    let hidden = intervals::row_columns(m, x.confidence, &cell(pi, "num"), &value);
-    let judged = judge::row_columns(i, cell(prev, "val"));
+    let numerator = cell(pi, Part::Numerator)?;
+    let hidden = intervals::row_columns(m, x.confidence, &numerator, &value);
+    let judged = judge::row_columns(i, cell(prev, Part::Value)?);
     let mut columns = vec![
         text(&m.reference).alias("ref"),
         text(&m.title).alias("title"),
@@ -278,8 +285,8 @@ fn row_exprs(
         text(&p.label).alias("period_label"),
         date_lit(p.range.start).alias("period_start"),
         date_lit(p.range.end).alias("period_end"),
-        cell(pi, "num").alias("numerator"),
-        cell(pi, "den").alias("denominator"),
+        numerator.alias("numerator"),
+        cell(pi, Part::Denominator)?.alias("denominator"),
         value.alias("value"),
         number(target).alias("target"),
         number(m.benchmarks.sn).alias("benchmark_sn"),

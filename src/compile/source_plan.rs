@@ -4,6 +4,7 @@
 use super::exprs::{column, compile, date_lit, null_f64, ExprCx, Needs, BOUND, INNER, ROW};
 use super::{median, related, window_of, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::ir::{AggregateFn, Definition, Selection};
+use crate::refusal::Refusal;
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
@@ -53,7 +54,7 @@ pub fn scan(inputs: &PlanInputs<'_>, name: &str, alias: &str) -> Result<LogicalP
     let source = inputs
         .project
         .source(name)
-        .ok_or_else(|| CompileError::unsupported(format!("source `{name}` without a declaration")))?;
+        .ok_or_else(|| CompileError::internal(format!("source `{name}` without a declaration")))?;
     let Some(subset) = &source.subset else {
         return Ok(LogicalPlanBuilder::scan(name, (inputs.tables)(name)?, None)?.alias(alias)?);
     };
@@ -222,7 +223,7 @@ fn branch(
     let project = inputs.project;
     let source = project
         .source(source_name)
-        .ok_or_else(|| CompileError::unsupported(format!("source `{source_name}` without a declaration")))?;
+        .ok_or_else(|| CompileError::internal(format!("source `{source_name}` without a declaration")))?;
     let scx = SourceCx { source, keys: source.keys() };
     let mut needs = Needs::default();
     let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
@@ -446,23 +447,29 @@ fn envelope(inputs: &PlanInputs<'_>, measures: &[usize]) -> Option<Expr> {
 /// date columns, whether each row counts in the denominator (all do) and in the numerator.
 pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<LogicalPlan, CompileError> {
     let m = &inputs.project.measures[measure];
-    let rows = m
-        .definition
-        .rows()
-        .ok_or_else(|| CompileError::unsupported(format!("drilling into the derived measure {}", m.reference)))?;
+    let rows = m.definition.rows().ok_or_else(|| {
+        let from = match &m.definition {
+            Definition::Derived { expr } => expr.measure_refs().join(", "),
+            _ => String::new(),
+        };
+        Refusal::new("it is calculated from other measures and has no rows of its own")
+            .help(format!("drill into the measures it is calculated from: {from}"))
+    })?;
     let source = inputs
         .project
         .source(&rows.source)
-        .ok_or_else(|| CompileError::unsupported(format!("source `{}`", rows.source)))?;
+        .ok_or_else(|| CompileError::internal(format!("source `{}` without a declaration", rows.source)))?;
     let scx = SourceCx { source, keys: key_columns(source) };
     let keys = &scx.keys;
     let mut needs = Needs::default();
     let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
     let Some(c) = period_conditions(inputs, m, &inputs.periods[period], &scx, &mut needs, &mut latest)? else {
-        return Err(CompileError::unsupported(format!(
-            "drilling into {} for a period before its window starts",
-            m.reference
-        )));
+        return Err(Refusal::new(format!(
+            "it counts no rows in {}: the period ends before the measure's window starts",
+            inputs.periods[period].label
+        ))
+        .help("choose a later period")
+        .into());
     };
     let entity = m.definition.entity();
     let mut shown: Vec<Expr> = source

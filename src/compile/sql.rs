@@ -1,6 +1,7 @@
 //! Plans as SQL, through DataFusion's unparser (applied to the plan as built, not optimised).
 
 use super::CompileError;
+use crate::refusal::Refusal;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
@@ -127,7 +128,7 @@ fn sqlite_dates(statement: &mut Statement) -> Result<(), CompileError> {
             };
             let SqlExpr::Interval(interval) = &**right else { return ControlFlow::Continue(()) };
             let Some((months, days)) = interval_parts(&interval.value.to_string()) else {
-                problem = Some(format!("the interval {interval} in SQLite"));
+                problem = Some(cannot_write(&interval.to_string(), Dialect::Sqlite));
                 return ControlFlow::Break(());
             };
             let d = left.to_string();
@@ -137,14 +138,14 @@ fn sqlite_dates(statement: &mut Statement) -> Result<(), CompileError> {
                     "CASE WHEN strftime('%d', date({d}, '{m:+} months')) = strftime('%d', {d}) THEN date({d}, '{m:+} months') ELSE date({d}, '{m:+} months', 'start of month', '-1 day') END"
                 ),
                 _ => {
-                    problem = Some(format!("the interval {interval}, of months and days at once, in SQLite"));
+                    problem = Some(cannot_write(&interval.to_string(), Dialect::Sqlite));
                     return ControlFlow::Break(());
                 }
             };
             match Parser::new(&SQLiteDialect {}).try_with_sql(&text).and_then(|mut p| p.parse_expr()) {
                 Ok(x) => *e = x,
                 Err(err) => {
-                    problem = Some(format!("rewriting {text} for SQLite: {err}"));
+                    problem = Some(CompileError::internal(format!("rewriting {text} for SQLite: {err}")));
                     return ControlFlow::Break(());
                 }
             }
@@ -152,7 +153,7 @@ fn sqlite_dates(statement: &mut Statement) -> Result<(), CompileError> {
         ControlFlow::Continue(())
     });
     match problem {
-        Some(p) => Err(CompileError::unsupported(p)),
+        Some(p) => Err(p),
         None => Ok(()),
     }
 }
@@ -254,6 +255,15 @@ fn number(n: i64) -> SqlExpr {
     SqlExpr::Value(Value::Number(n.to_string().parse().expect("an integer is a number"), false).with_empty_span())
 }
 
+/// An interval a dialect has no way to write (months and days at once, or one the unparser
+/// gave in a form this rewriting does not read).
+fn cannot_write(interval: &str, dialect: Dialect) -> CompileError {
+    let name = clap::ValueEnum::to_possible_value(&dialect).map(|v| v.get_name().to_string()).unwrap_or_default();
+    Refusal::new(format!("the {name} script cannot write the interval {interval}"))
+        .help("add months and days in two steps (`add_days(add_months(d, 1), 3)`), or choose --dialect duckdb or postgres")
+        .into()
+}
+
 /// `INTERVAL '1 YEARS 3 MONS'` as `INTERVAL 15 MONTH` (MySQL, BigQuery) or
 /// `INTERVAL '15 MONTH'` (Snowflake): month arithmetic these engines clamp to the month's end.
 fn unit_intervals(statement: &mut Statement, dialect: Dialect) -> Result<(), CompileError> {
@@ -264,14 +274,14 @@ fn unit_intervals(statement: &mut Statement, dialect: Dialect) -> Result<(), Com
             return ControlFlow::Continue(()); // already in the dialect's own style
         }
         let Some((months, days)) = interval_parts(&interval.value.to_string()) else {
-            problem = Some(format!("the interval {interval} in {dialect:?}"));
+            problem = Some(cannot_write(&interval.to_string(), dialect));
             return ControlFlow::Break(());
         };
         let (n, field, name) = match (months, days) {
             (m, 0) => (m, DateTimeField::Month, "MONTH"),
             (0, d) => (d, DateTimeField::Day, "DAY"),
             _ => {
-                problem = Some(format!("the interval {interval}, of months and days at once, in {dialect:?}"));
+                problem = Some(cannot_write(&interval.to_string(), dialect));
                 return ControlFlow::Break(());
             }
         };
@@ -285,7 +295,7 @@ fn unit_intervals(statement: &mut Statement, dialect: Dialect) -> Result<(), Com
         ControlFlow::Continue(())
     });
     match problem {
-        Some(p) => Err(CompileError::unsupported(p)),
+        Some(p) => Err(p),
         None => Ok(()),
     }
 }

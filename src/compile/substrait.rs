@@ -3,6 +3,7 @@
 //! the consumer resolves each source and the calendar (`scorebook_calendar`: date, idx) by name.
 
 use super::CompileError;
+use crate::refusal::Refusal;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion_substrait::logical_plan::{consumer::from_substrait_plan, producer::to_substrait_plan};
@@ -12,7 +13,10 @@ use prost::Message;
 pub fn to_bytes(plan: &LogicalPlan) -> Result<Vec<u8>, CompileError> {
     let state = SessionStateBuilder::new().with_default_features().build();
     let plan = to_substrait_plan(plan, &state)
-        .map_err(|e| CompileError::unsupported(format!("writing the plan as Substrait: {e}")))?;
+        .map_err(|e| {
+            Refusal::new(format!("the book's plan cannot be written as Substrait: {e}"))
+                .help("Substrait's producer cannot express part of this plan; `--emit plan` shows the plan, and `--emit sql` or `--emit script` write it for other engines")
+        })?;
     Ok(plan.encode_to_vec())
 }
 

@@ -207,7 +207,7 @@ codes! {
         example: "where disability = \"yes\"      # disability is bool",
         fix: "Write the value in the column's type: `true`/`false` for bool, a date as YYYY-MM-DD, a number without quotes.";
     NotAllowedHere = "SB306", Error, "name not allowed here",
-        meaning: "A name or form is used where it has no meaning: a column inside a RAG rule (which sees only `value`, `target`, `benchmark`, `england` and `previous`); `period_end` in a derived measure; a measure name inside a row condition; `working_days`, a lookup, `exists` or an aggregate over related rows outside a measure's conditions (in a population's or a subset's `where`, which see only their own source's columns).",
+        meaning: "A name or form is used where it has no meaning: a column inside a RAG rule (which sees only `value`, `target`, `benchmark`, `england` and `previous`); `period_end` in a derived measure; a measure name inside a row condition; `working_days`, a lookup, `exists` or an aggregate over related rows outside a measure's conditions (in a population's or a subset's `where`, which see only their own source's columns); `working_days` over the dates of the rows an `exists` or aggregate looks at (working days are counted between a measure's own dates).",
         example: "rag green when caseload <= 30, otherwise red\npopulation looked_after from episodes where exists header as h where h.CHILD = CHILD",
         fix: "Use the names the context offers: in RAG rules, `value` is the measure's value; in a population's or subset's `where`, the source's own columns; move conditions on other sources into the measures that use them.";
 

@@ -9,6 +9,7 @@
 use super::{session_config, Cluster, RunError};
 use crate::calendar::working_days::HolidayList;
 use crate::compile::CALENDAR_TABLE;
+use crate::refusal::Refusal;
 use ballista::prelude::SessionContextExt;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
@@ -20,15 +21,15 @@ use std::path::PathBuf;
 pub async fn session(cluster: &Cluster, holidays: &HolidayList) -> Result<SessionContext, RunError> {
     let state = SessionStateBuilder::new().with_config(session_config()).with_default_features().build();
     let ctx = match cluster {
-        Cluster::Local => return Err(RunError::Invalid("a local run needs no cluster".into())),
+        Cluster::Local => return Err(RunError::Internal("a cluster session asked for a local run".into())),
         Cluster::BallistaStandalone => SessionContext::standalone_with_state(state)
             .await
-            .map_err(|e| RunError::Invalid(format!("starting Ballista in process: {e}")))?,
+            .map_err(|e| RunError::Refused(Refusal::new(format!("starting Ballista in process: {e}"))))?,
         Cluster::Ballista(url) => {
             let unreachable = |e: datafusion::error::DataFusionError| {
-                RunError::Invalid(format!(
-                    "connecting to the Ballista scheduler at {url}: {e}\n  help: start one (`scorebook-scheduler --port PORT` and an executor; bench/ballista.sh shows how) or check the host and port"
-                ))
+                RunError::Refused(Refusal::new(format!(
+                    "connecting to the Ballista scheduler at {url}: {e}"
+                )).help("start one (`scorebook-scheduler --port PORT` and an executor; bench/ballista.sh shows how) or check the host and port"))
             };
             let ctx = SessionContext::remote_with_state(url, state).await.map_err(unreachable)?;
             // The context connects lazily: ask the cluster something now, so that an
@@ -58,8 +59,9 @@ fn calendar_file(holidays: &HolidayList) -> Result<PathBuf, RunError> {
         w.close()
     });
     written.map_err(datafusion::error::DataFusionError::from)?;
-    crate::fsutil::write_atomically(&path, &bytes)
-        .map_err(|e| RunError::Invalid(format!("writing the calendar for the cluster to {}: {e}", path.display())))?;
+    crate::fsutil::write_atomically(&path, &bytes).map_err(|e| {
+        RunError::Refused(Refusal::new(format!("writing the calendar for the cluster to {}: {e}", path.display())))
+    })?;
     Ok(path)
 }
 
@@ -67,9 +69,10 @@ fn calendar_file(holidays: &HolidayList) -> Result<PathBuf, RunError> {
 /// datafusion-proto (no table held in memory, no function the executors lack).
 pub fn check_sendable(name: &str, plan: &LogicalPlan) -> Result<(), RunError> {
     datafusion_proto::bytes::logical_plan_to_bytes(plan).map(|_| ()).map_err(|e| {
-        RunError::Invalid(format!(
-            "the plan of `{name}` cannot be sent to the Ballista executors: {e}\n  help: sources must be Parquet files the executors can read"
-        ))
+        RunError::Refused(
+            Refusal::new(format!("the plan of `{name}` cannot be sent to the Ballista executors: {e}"))
+                .help("sources must be Parquet files the executors can read"),
+        )
     })
 }
 
@@ -94,9 +97,9 @@ pub fn explain(e: RunError, cluster: &Cluster) -> RunError {
         Cluster::Ballista(url) => format!(" of {url}"),
         _ => String::new(),
     };
-    RunError::Invalid(format!(
-        "the Ballista executor at {address}{scheduler} was lost during the run: its results could not be fetched; nothing was written\n  help: restart the executor (or run again on the executors left); the scheduler reruns a stage only on executors that are alive"
-    ))
+    RunError::Refused(Refusal::new(format!(
+        "the Ballista executor at {address}{scheduler} was lost during the run: its results could not be fetched; nothing was written"
+    )).help("restart the executor (or run again on the executors left); the scheduler reruns a stage only on executors that are alive"))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! are read into memory before the plans run and are not counted against the limit.
 
 use super::RunError;
+use crate::refusal::Refusal;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -75,10 +76,10 @@ pub fn runtime_env(memory: &Memory) -> Result<Arc<RuntimeEnv>, RunError> {
     }
     if let Some(dir) = &memory.spill_dir {
         if !dir.is_dir() {
-            return Err(RunError::Invalid(format!(
-                "--spill-dir {}: no such directory\n  help: create it, or leave --spill-dir out to spill to the system's temporary directory",
-                dir.display()
-            )));
+            return Err(RunError::Refused(
+                Refusal::new(format!("--spill-dir {}: no such directory", dir.display()))
+                    .help("create it, or leave --spill-dir out to spill to the system's temporary directory"),
+            ));
         }
         builder = builder.with_disk_manager_builder(
             DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![dir.clone()])),

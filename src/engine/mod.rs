@@ -18,11 +18,13 @@ use crate::calendar::{
     book_periods, month_periods, working_days::calendar_days, working_days::HolidayList, year_periods, BookPeriods,
     ReportingPeriod,
 };
-use crate::compile::{self, cell_name, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
+use crate::compile::cells::{Cell, Cells, Part};
+use crate::compile::{self, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
 use crate::data::{self, DataError, LoadOptions, LoadReport};
 use crate::ir::{Definition, Project};
 use crate::judgement::{self, DefaultRag};
+use crate::refusal::Refusal;
 use crate::results::ResultRow;
 use crate::statistics;
 use chrono::NaiveDate;
@@ -44,17 +46,46 @@ pub enum RunError {
     Compile(#[from] CompileError),
     #[error("{0}")]
     Holidays(#[from] crate::calendar::working_days::HolidayError),
-    /// The run cannot go on as asked: the message says why and what to do.
-    #[error("{0}")]
-    Invalid(String),
+    /// The run cannot go on as asked: what is wrong, and what to do.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// scorebook.toml cannot be read or holds a setting that is not valid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A broken invariant of the run: a bug in scorebook, not a problem with the input.
+    #[error("internal error: {0}; this is a bug in scorebook, please report it with the rule files")]
+    Internal(String),
     #[error("running the plans failed: {0}")]
     Execution(#[from] datafusion::error::DataFusionError),
     /// A plan needed more memory than the limit allows, and could not spill.
-    #[error("the run needed more memory than its limit of {} (--memory-limit): {detail}\n  help: raise --memory-limit (or memory_limit under [run] in scorebook.toml); sorts and aggregates that can spill write to --spill-dir", memory::show_size(*limit))]
+    #[error("{}", self.refusal().unwrap_or_else(|| Refusal::new(String::new())))]
     OutOfMemory { limit: usize, detail: String },
     /// The run went on longer than `--timeout` allowed and was stopped.
-    #[error("the run took longer than --timeout {} and was stopped; nothing was written\n  help: raise --timeout, or run when the data's server is less busy", seconds(*.0))]
+    #[error("{}", self.refusal().unwrap_or_else(|| Refusal::new(String::new())))]
     TimedOut(std::time::Duration),
+}
+
+impl RunError {
+    /// What went wrong and what to do, when the failure is the user's to act on (a request
+    /// that cannot be met, a setting, a limit reached); `None` for failures of the data (which
+    /// say where, [`DataError`]), of the engine and internal errors.
+    pub fn refusal(&self) -> Option<Refusal> {
+        Some(match self {
+            RunError::Refused(r) => r.clone(),
+            RunError::Compile(e) => return e.refusal(),
+            RunError::OutOfMemory { limit, detail } => Refusal::new(format!(
+                "the run needed more memory than its limit of {} (--memory-limit): {detail}",
+                memory::show_size(*limit)
+            ))
+            .help("raise --memory-limit (or memory_limit under [run] in scorebook.toml); sorts and aggregates that can spill write to --spill-dir"),
+            RunError::TimedOut(t) => Refusal::new(format!(
+                "the run took longer than --timeout {} and was stopped; nothing was written",
+                seconds(*t)
+            ))
+            .help("raise --timeout, or run when the data's server is less busy"),
+            _ => return None,
+        })
+    }
 }
 
 /// Stack for the threads that plan, serialise and run a book's plans: a plan nests a level
@@ -171,9 +202,9 @@ async fn session_on(
     #[cfg(feature = "ballista")]
     return ballista::session(cluster, holidays).await;
     #[cfg(not(feature = "ballista"))]
-    Err(RunError::Invalid(
-        "this scorebook was built without Ballista\n  help: build it with `cargo build --release --features ballista`"
-            .into(),
+    Err(RunError::Refused(
+        Refusal::new("this scorebook was built without Ballista")
+            .help("build it with `cargo build --release --features ballista`"),
     ))
 }
 
@@ -197,10 +228,11 @@ pub fn chosen_measures(project: &Project, refs: &[String]) -> Result<Option<Vec<
     refs.iter()
         .map(|r| {
             project.measures.iter().position(|m| &m.reference == r || &m.name == r).ok_or_else(|| {
-                RunError::Invalid(format!(
-                    "--measure {r}: no measure has that ref or name\n  help: the measures' refs are {}",
-                    project.measures.iter().map(|m| m.reference.as_str()).collect::<Vec<_>>().join(", ")
-                ))
+                let refs: Vec<&str> = project.measures.iter().map(|m| m.reference.as_str()).collect();
+                RunError::Refused(
+                    Refusal::new(format!("--measure {r}: no measure has that ref or name"))
+                        .help(format!("the measures' refs are {}", refs.join(", "))),
+                )
             })
         })
         .collect::<Result<Vec<_>, _>>()
@@ -212,17 +244,16 @@ pub fn chosen_measures(project: &Project, refs: &[String]) -> Result<Option<Vec<
 pub fn asked_as_of(asked: Option<NaiveDate>, config: Option<&Config>) -> Result<Option<NaiveDate>, RunError> {
     match asked {
         Some(d) => Ok(Some(d)),
-        None => {
-            config.map(Config::as_of).transpose().map(Option::flatten).map_err(|e| RunError::Invalid(e.to_string()))
-        }
+        None => Ok(config.map(Config::as_of).transpose()?.flatten()),
     }
 }
 
 /// The as-of date a run needs: [`asked_as_of`], or an error saying how to give one.
 pub fn required_as_of(asked: Option<NaiveDate>, config: Option<&Config>) -> Result<NaiveDate, RunError> {
     asked_as_of(asked, config)?.ok_or_else(|| {
-        RunError::Invalid(
-            "no as-of date: pass --as-of YYYY-MM-DD, or set as_of under [project] in scorebook.toml".into(),
+        RunError::Refused(
+            Refusal::new("no as-of date")
+                .help("pass --as-of YYYY-MM-DD, or set as_of under [project] in scorebook.toml"),
         )
     })
 }
@@ -260,11 +291,14 @@ async fn check_population(
             .count()
             .await?;
         if dupes > 0 {
-            return Err(RunError::Invalid(format!(
-                "source `{}`: {dupes} area, year and age group combination{} appear on more than one row\n  help: keep one row for each area, year and age group",
-                source.name,
-                if dupes == 1 { "" } else { "s" }
-            )));
+            return Err(RunError::Refused(
+                Refusal::new(format!(
+                    "source `{}`: {dupes} area, year and age group {} on more than one row",
+                    source.name,
+                    if dupes == 1 { "combination appears" } else { "combinations appear" }
+                ))
+                .help("keep one row for each area, year and age group"),
+            ));
         }
         if area.is_none() && source.column("area_code").is_some() {
             let areas =
@@ -397,10 +431,11 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let used: Vec<&crate::ir::Source> =
         data::sources_used(project, &needed).into_iter().filter_map(|n| project.source(&n)).collect();
     if let Some(name) = options.tables.keys().find(|n| project.source(n).is_none()) {
-        return Err(RunError::Invalid(format!(
-            "a table was given for `{name}`, but no source of that name is declared\n  help: the sources are {}",
-            project.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
-        )));
+        let sources: Vec<&str> = project.sources.iter().map(|s| s.name.as_str()).collect();
+        return Err(RunError::Refused(
+            Refusal::new(format!("a table was given for `{name}`, but no source of that name is declared"))
+                .help(format!("the sources are {}", sources.join(", "))),
+        ));
     }
     let timings = &options.timings;
     let start = std::time::Instant::now();
@@ -426,11 +461,7 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     }
     let judging = Judging {
         default_rag: config.map_or_else(DefaultRag::default, Config::default_rag),
-        benchmarks: config
-            .map(Config::benchmark_settings)
-            .transpose()
-            .map_err(|e| RunError::Invalid(e.to_string()))?
-            .unwrap_or_default(),
+        benchmarks: config.map(Config::benchmark_settings).transpose()?.unwrap_or_default(),
         confidence: project_confidence(config)?,
     };
     #[cfg(feature = "ballista")]
@@ -449,17 +480,20 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
 fn parquet_only(bindings: &[data::Binding]) -> Result<(), RunError> {
     for b in bindings {
         if let Some(t) = &b.table {
-            return Err(RunError::Invalid(format!(
-                "{}: a cluster reads sources from Parquet files, and `{}` was given as a table in memory\n  help: write the source as Parquet at a path the executors can read, and give that path",
-                t.label, b.source
-            )));
+            return Err(RunError::Refused(
+                Refusal::new(format!(
+                    "{}: a cluster reads sources from Parquet files, and `{}` was given as a table in memory",
+                    t.label, b.source
+                ))
+                .help("write the source as Parquet at a path the executors can read, and give that path"),
+            ));
         }
         if let Some(f) = b.files.iter().find(|f| !matches!(data::FileKind::of(f), Some(data::FileKind::Parquet))) {
-            return Err(RunError::Invalid(format!(
-                "{}: a cluster reads sources from Parquet files, and `{}` is bound to this one\n  help: write the source as Parquet (one file, or a directory of files split by authority or year) at a path the executors can read",
+            return Err(RunError::Refused(Refusal::new(format!(
+                "{}: a cluster reads sources from Parquet files, and `{}` is bound to this one",
                 f.display(),
                 b.source
-            )));
+            )).help("write the source as Parquet (one file, or a directory of files split by authority or year) at a path the executors can read")));
         }
     }
     Ok(())
@@ -488,7 +522,7 @@ async fn compile_loaded(
         sources
             .get(name)
             .cloned()
-            .ok_or_else(|| CompileError::unsupported(format!("a table `{name}` with no data bound")))
+            .ok_or_else(|| CompileError::internal(format!("a plan reads a table `{name}` with no data bound")))
     };
     let inputs = PlanInputs { project, periods, holidays, area_code: area, tables: &resolver };
     let book = compile::compile_book(&inputs, chosen)?;
@@ -537,14 +571,14 @@ pub async fn drill(
         .chosen
         .as_ref()
         .and_then(|c| c.first())
-        .ok_or_else(|| RunError::Invalid("drill needs one measure".into()))?;
+        .ok_or_else(|| RunError::Internal("a drill with no measure chosen".into()))?;
     let period = p.periods.all[..p.periods.reported].iter().position(|x| x.label == period_label).ok_or_else(|| {
         let labels: Vec<&str> = p.periods.all[..p.periods.reported].iter().map(|x| x.label.as_str()).collect();
-        RunError::Invalid(format!(
+        RunError::Refused(Refusal::new(format!(
             "no period `{period_label}` in a book as of {}; the periods are {}",
             p.as_of,
             labels.join(", ")
-        ))
+        )))
     })?;
     let holidays = holidays_for(project, config)?;
     let mut names: Vec<String> = p.bindings.iter().map(|b| b.source.clone()).collect();
@@ -554,7 +588,7 @@ pub async fn drill(
         sources
             .get(name)
             .cloned()
-            .ok_or_else(|| CompileError::unsupported(format!("a table `{name}` with no data bound")))
+            .ok_or_else(|| CompileError::internal(format!("a plan reads a table `{name}` with no data bound")))
     };
     let area = config.and_then(|c| c.project.area_code.as_deref());
     let inputs =
@@ -576,8 +610,10 @@ pub async fn run(project: &Project, config: Option<&Config>, options: &RunOption
     Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, quality: p.quality, as_of: p.as_of })
 }
 
-fn f64_cell(batch: &RecordBatch, row: usize, name: &str) -> Option<f64> {
-    let col = batch.column_by_name(name)?;
+/// A cell's figure in row `row` of a plan's output, found by the plan's cells; missing when
+/// the plan does not compute it, or computes none.
+fn figure(batch: &RecordBatch, row: usize, cells: &Cells, cell: Cell) -> Option<f64> {
+    let col = batch.column_by_name(cells.column(cell)?)?;
     let col = col.as_primitive_opt::<Float64Type>()?;
     (!col.is_null(row)).then(|| col.value(row))
 }
@@ -599,16 +635,12 @@ pub fn seconds(d: std::time::Duration) -> String {
 /// The project's memory limit and spill directory: `[run]` in scorebook.toml, else the
 /// defaults.
 pub fn project_memory(config: Option<&Config>) -> Result<memory::Memory, RunError> {
-    config.map(Config::memory).transpose().map_err(|e| RunError::Invalid(e.to_string())).map(Option::unwrap_or_default)
+    Ok(config.map(Config::memory).transpose()?.unwrap_or_default())
 }
 
 /// The project's confidence level: `[statistics] confidence` in scorebook.toml, else 95.
 pub fn project_confidence(config: Option<&Config>) -> Result<f64, RunError> {
-    config
-        .map(Config::confidence)
-        .transpose()
-        .map_err(|e| RunError::Invalid(e.to_string()))
-        .map(|c| c.unwrap_or(statistics::DEFAULT_CONFIDENCE))
+    Ok(config.map(Config::confidence).transpose()?.unwrap_or(statistics::DEFAULT_CONFIDENCE))
 }
 
 /// Fills a row's target, confidence interval and comparisons with the benchmarks (its RAG
@@ -681,7 +713,7 @@ pub async fn execute(
     let totals = totals
         .into_iter()
         .find(|b| b.num_rows() > 0)
-        .ok_or_else(|| RunError::Invalid("the book's plan returned no row".into()))?;
+        .ok_or_else(|| RunError::Internal("the book's plan returned no row".into()))?;
     let mut by_breakdown: Vec<(usize, RecordBatch)> = Vec::new();
     for (bi, b) in book.breakdowns.iter().enumerate() {
         let by = format!(" by {}", b.column);
@@ -726,9 +758,9 @@ pub async fn execute(
                 period_label: p.label.clone(),
                 period_start: p.range.start,
                 period_end: p.range.end,
-                numerator: f64_cell(&totals, 0, &cell_name(i, pi, "num")),
-                denominator: f64_cell(&totals, 0, &cell_name(i, pi, "den")),
-                value: f64_cell(&totals, 0, &cell_name(i, pi, "val")),
+                numerator: figure(&totals, 0, &book.cells, Cell::new(i, pi, Part::Numerator)),
+                denominator: figure(&totals, 0, &book.cells, Cell::new(i, pi, Part::Denominator)),
+                value: figure(&totals, 0, &book.cells, Cell::new(i, pi, Part::Value)),
                 target: None,
                 rag: None,
                 direction: None,
@@ -749,7 +781,7 @@ pub async fn execute(
                 suppressed: false,
             };
             judge(m, &mut base, judging);
-            let base_previous = f64_cell(&totals, 0, &cell_name(i, prev, "val"));
+            let base_previous = figure(&totals, 0, &book.cells, Cell::new(i, prev, Part::Value));
             if let Definition::Rate { population, .. } = &m.definition {
                 if base.denominator.is_none() && crate::compile::window_of(m, p).is_some() {
                     warnings.push(format!(
@@ -770,15 +802,15 @@ pub async fn execute(
                 for r in 0..batch.num_rows() {
                     let value = values.as_ref().and_then(|v| (!v.is_null(r)).then(|| v.value(r).to_string()));
                     let mut row = ResultRow {
-                        numerator: f64_cell(batch, r, &cell_name(i, pi, "num")),
-                        denominator: f64_cell(batch, r, &cell_name(i, pi, "den")),
-                        value: f64_cell(batch, r, &cell_name(i, pi, "val")),
+                        numerator: figure(batch, r, &b.cells, Cell::new(i, pi, Part::Numerator)),
+                        denominator: figure(batch, r, &b.cells, Cell::new(i, pi, Part::Denominator)),
+                        value: figure(batch, r, &b.cells, Cell::new(i, pi, Part::Value)),
                         breakdown: Some(b.column.clone()),
                         breakdown_value: value,
                         ..base.clone()
                     };
                     judge(m, &mut row, judging);
-                    let previous = f64_cell(batch, r, &cell_name(i, prev, "val"));
+                    let previous = figure(batch, r, &b.cells, Cell::new(i, prev, Part::Value));
                     breakdown_rows.push((row, previous));
                 }
             }

@@ -6,6 +6,7 @@ use crate::benchmarks::PublishedRow;
 use crate::calendar::working_days::HolidayList;
 use crate::compile::exprs::{column, compile, ExprCx, Needs, ROW};
 use crate::ir::{Expr, Project};
+use crate::refusal::Refusal;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
@@ -41,10 +42,13 @@ pub(super) async fn published_rows(
     let source = project.source(&pb.source).expect("published sources are declared");
     for needed in ["time_period", "geographic_level", "old_la_code"] {
         if source.column(needed).is_none() {
-            return Err(RunError::Invalid(format!(
-                "source `{}` gives published benchmarks but has no `{needed}` column; declare the columns of DfE's files (time_period, geographic_level, old_la_code)",
-                source.name
-            )));
+            return Err(RunError::Refused(
+                Refusal::new(format!(
+                    "source `{}` gives published benchmarks but has no `{needed}` column",
+                    source.name
+                ))
+                .help("declare the columns of DfE's files (time_period, geographic_level, old_la_code)"),
+            ));
         }
     }
     let plan = rows_where(ctx, &source.name, pb.filter.as_ref(), as_of)

@@ -9,6 +9,7 @@ use crate::compile::{self, script, sql::Dialect, BookPlan, CompileError, PlanInp
 use crate::config::Config;
 use crate::ir::{Project, RagColour, Unit};
 use crate::judgement::{Direction, Judgement};
+use crate::refusal::Refusal;
 use crate::results::ResultRow;
 use crate::statistics::Comparison;
 use chrono::NaiveDate;
@@ -82,7 +83,9 @@ pub fn compile_declared(
         if name == CALENDAR_TABLE {
             return Ok(Arc::new(LogicalTableSource::new(compile::calendar_schema())));
         }
-        let source = project.source(name).ok_or_else(|| CompileError::unsupported(format!("table `{name}`")))?;
+        let source = project.source(name).ok_or_else(|| {
+            CompileError::internal(format!("the script reads a table `{name}` that no source declares"))
+        })?;
         Ok(Arc::new(LogicalTableSource::new(crate::data::readers::declared_schema(source))))
     };
     let inputs = PlanInputs {
@@ -142,11 +145,11 @@ async fn connect(url: ShownUrl<'_>) -> Result<tokio_postgres::Client, RunError> 
             }
             Err(e) => {
                 let tries = if attempt > 1 { format!(" (tried {attempt} times)") } else { String::new() };
-                return Err(RunError::Invalid(format!(
-                    "cannot connect to {}{tries}: {}\n  help: check that the server is running and reachable, and the user, password and database in the URL; nothing was written",
+                return Err(RunError::Refused(Refusal::new(format!(
+                    "cannot connect to {}{tries}: {}",
                     url,
                     describe(&e)
-                )));
+                )).help("check that the server is running and reachable, and the user, password and database in the URL; nothing was written")));
             }
         }
     }
@@ -155,21 +158,25 @@ async fn connect(url: ShownUrl<'_>) -> Result<tokio_postgres::Client, RunError> 
 /// What to say when the script failed on the server, by what happened.
 fn script_failed(url: ShownUrl<'_>, e: &tokio_postgres::Error, timeout: Option<std::time::Duration>) -> RunError {
     let code = e.as_db_error().map(|db| db.code().code().to_string());
-    RunError::Invalid(match (code.as_deref(), timeout) {
-        (Some("57014"), Some(t)) => format!(
-            "the script ran longer than --timeout {} on {url} and the server cancelled it (statement_timeout); nothing was written\n  help: raise --timeout, or run when the server is less busy",
-            super::seconds(t)
+    let said = |message: String, help: &str| RunError::Refused(Refusal::new(message).help(help));
+    match (code.as_deref(), timeout) {
+        (Some("57014"), Some(t)) => said(
+            format!(
+                "the script ran longer than --timeout {} on {url} and the server cancelled it (statement_timeout); nothing was written",
+                super::seconds(t)
+            ),
+            "raise --timeout, or run when the server is less busy",
         ),
-        (Some("57P01" | "57P02" | "57P03"), _) => format!(
-            "the server {url} shut down while the script ran: {}; nothing was written\n  help: run again when the server is back",
-            describe(e)
+        (Some("57P01" | "57P02" | "57P03"), _) => said(
+            format!("the server {url} shut down while the script ran: {}; nothing was written", describe(e)),
+            "run again when the server is back",
         ),
-        (Some(_), _) => format!("the script failed on {url}: {}", describe(e)),
-        (None, _) => format!(
-            "the connection to {url} was lost while the script ran: {}; nothing was written\n  help: the server stopped or the network dropped the connection; run again when the server is back",
-            describe(e)
+        (Some(_), _) => RunError::Refused(Refusal::new(format!("the script failed on {url}: {}", describe(e)))),
+        (None, _) => said(
+            format!("the connection to {url} was lost while the script ran: {}; nothing was written", describe(e)),
+            "the server stopped or the network dropped the connection; run again when the server is back",
         ),
-    })
+    }
 }
 
 /// Runs a PostgreSQL script on the server at `url` (`postgres://USER@HOST/DB`) and reads its
@@ -239,7 +246,10 @@ pub fn without_password(url: &str) -> String {
 }
 
 fn unreadable(column: &str, value: &str) -> RunError {
-    RunError::Invalid(format!("the server returned `{value}` for `{column}`, which the result table cannot hold"))
+    RunError::Refused(
+        Refusal::new(format!("the server returned `{value}` for `{column}`, which the result table cannot hold"))
+            .help("the script gives only names the table knows: check that the server ran `scorebook compile --emit script --dialect postgres`'s script unchanged"),
+    )
 }
 
 /// A cell holding one of the names the result table knows (`rag`: red, amber, green), or
@@ -253,7 +263,9 @@ fn named<T>(column: &str, cell: Option<String>, parse: fn(&str) -> Option<T>) ->
 fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow, confidence: f64) -> Result<ResultRow, RunError> {
     let bad = unreadable;
     let text = |c: &str| -> Result<Option<String>, RunError> {
-        r.try_get(c).map(|v| v.map(str::to_string)).map_err(|e| RunError::Invalid(format!("column `{c}`: {e}")))
+        r.try_get(c)
+            .map(|v| v.map(str::to_string))
+            .map_err(|e| RunError::Refused(Refusal::new(format!("column `{c}` of the script's result: {e}"))))
     };
     let number = |c: &str| -> Result<Option<f64>, RunError> {
         text(c)?.map(|v| v.parse::<f64>().map_err(|_| bad(c, &v))).transpose()
@@ -311,6 +323,18 @@ fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow, confidence:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_the_table_does_not_know_is_refused_naming_the_column() {
+        assert_eq!(named("rag", Some("amber".into()), RagColour::parse).unwrap(), Some(RagColour::Amber));
+        assert_eq!(named("rag", None, RagColour::parse).unwrap(), None);
+        let refused = named("rag", Some("purple".into()), RagColour::parse).unwrap_err();
+        let Some(r) = refused.refusal() else { panic!("{refused}") };
+        assert_eq!(r.message, "the server returned `purple` for `rag`, which the result table cannot hold");
+        assert!(r
+            .help
+            .is_some_and(|h| h.contains("ran `scorebook compile --emit script --dialect postgres`'s script")));
+    }
 
     #[test]
     fn passwords_are_not_shown() {

@@ -7,11 +7,8 @@ use crate::ir::Project;
 use chrono::NaiveDate;
 
 /// The chart options of the project: `[spc]` in scorebook.toml over the defaults.
-pub fn project_options(config: Option<&Config>) -> Result<SpcOptions, String> {
-    match config {
-        Some(c) => c.spc().map_err(|e| e.to_string()),
-        None => Ok(SpcOptions::default()),
-    }
+pub fn project_options(config: Option<&Config>) -> Result<SpcOptions, crate::config::ConfigError> {
+    Ok(config.map(Config::spc).transpose()?.unwrap_or_default())
 }
 
 /// Computes the monthly values of the chosen measures in one run and analyses them; with
@@ -43,7 +40,7 @@ pub async fn for_the_book(
 ) -> (Vec<SpcRow>, Option<String>) {
     let drawn = match project_options(config) {
         Ok(options) => charts(project, config, run, &options, suppress).await,
-        Err(e) => Err(engine::RunError::Invalid(e)),
+        Err(e) => Err(e.into()),
     };
     match drawn {
         Ok((rows, _, _)) => (rows, None),

@@ -1,0 +1,93 @@
+//! The cells of a compiled book: which output column of a plan holds each measure's
+//! numerator, denominator and value for each period. Compile names the columns; the engine
+//! and the warehouse script find them here by (measure, period, part), never by rebuilding
+//! their names.
+
+use std::collections::BTreeMap;
+
+/// One of the three figures of a measure's cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Part {
+    Numerator,
+    Denominator,
+    Value,
+}
+
+impl Part {
+    pub const ALL: [Part; 3] = [Part::Numerator, Part::Denominator, Part::Value];
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Part::Numerator => "num",
+            Part::Denominator => "den",
+            Part::Value => "val",
+        }
+    }
+}
+
+/// A measure's figure for one period: `measure` indexes the project's measures, `period`
+/// the book's periods (`BookPeriods::all`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cell {
+    pub measure: usize,
+    pub period: usize,
+    pub part: Part,
+}
+
+impl Cell {
+    pub fn new(measure: usize, period: usize, part: Part) -> Cell {
+        Cell { measure, period, part }
+    }
+}
+
+/// The columns of one plan's cells.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cells(BTreeMap<Cell, String>);
+
+impl Cells {
+    /// Adds `cell` and returns the name of the column that will hold it.
+    pub fn add(&mut self, cell: Cell) -> String {
+        let name = format!("m{}_p{}_{}", cell.measure, cell.period, cell.part.suffix());
+        self.0.insert(cell, name.clone());
+        name
+    }
+
+    /// The column holding `cell`, if the plan computes it.
+    pub fn column(&self, cell: Cell) -> Option<&str> {
+        self.0.get(&cell).map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cell, Cells, Part};
+
+    #[test]
+    fn each_cell_has_its_own_column_and_only_added_cells_have_one() {
+        let mut cells = Cells::default();
+        let mut names = Vec::new();
+        for measure in [0, 12] {
+            for period in [0, 1, 13] {
+                for part in Part::ALL {
+                    names.push(cells.add(Cell::new(measure, period, part)));
+                }
+            }
+        }
+        assert_eq!(cells.len(), 18);
+        let mut distinct = names.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), names.len(), "{names:?}");
+        assert_eq!(cells.column(Cell::new(12, 1, Part::Value)), Some("m12_p1_val"));
+        assert_eq!(cells.column(Cell::new(1, 2, Part::Value)), None);
+        assert_eq!(cells.column(Cell::new(0, 2, Part::Numerator)), None);
+    }
+}
