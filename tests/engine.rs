@@ -394,6 +394,11 @@ fn hostile_literals_check() {
         let direct =
             prepared.ctx.execute_logical_plan(prepared.book.totals.clone()).await.unwrap().collect().await.unwrap();
         same_batches(&direct, &batches);
+        // Laid out for reading (`compile --emit sql`), it is the same query.
+        let pretty = scorebook::compile::sql::to_sql_pretty(&prepared.book.totals, Dialect::Datafusion).unwrap();
+        assert!(pretty.starts_with("SELECT\n  ") && pretty.lines().count() > 20, "{pretty}");
+        let read = prepared.ctx.sql(&pretty).await.unwrap_or_else(|e| panic!("{e}\n{pretty}")).collect().await.unwrap();
+        same_batches(&direct, &read);
         // September: the three teams named in the rule, and not `back\slash` or `other`.
         let september = prepared.periods.all.iter().position(|p| p.label == "2013-09").unwrap();
         use scorebook::compile::cells::{Cell, Part};

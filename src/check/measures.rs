@@ -3,13 +3,47 @@
 use super::exprs::Scope;
 use super::{unknown_word, Checker, MeasureDecl};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
-use crate::ir::{self, AggregateFn, Definition, NumberKind, Polarity, RowSet, Selection, Type, Unit, Window};
+use crate::ir::{self, AggregateFn, Definition, Polarity, RowSet, Selection, Type, Unit, Window};
 use crate::measure_graph::MeasureGraph;
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{self, BenchmarkKind, ClauseKind, WindowSpec};
 use std::collections::HashMap;
 
-/// The clauses of one measure, sorted by role, each checked to appear at most once.
+/// A clause of a measure in its role: what it holds, typed, and the clause it is written as.
+#[derive(Clone, Copy)]
+struct Slot<'m, T> {
+    value: T,
+    clause: &'m ast::Clause,
+}
+
+/// What a measure computes, as its definition clause says.
+#[derive(Clone, Copy)]
+enum Form<'m> {
+    /// `count`, `percent of` and the aggregates: over the rows of a source.
+    Rows { of: RowForm<'m>, source: &'m ast::Ident, distinct: Option<&'m ast::Ident> },
+    /// `rate of MEASURE per N POPULATION`: the rows of a counted measure.
+    RateOf { measure: &'m ast::Ident, per: &'m ast::PerSpec },
+    /// `calculate EXPR` over other measures' values.
+    Calculate(&'m ast::Expr),
+}
+
+#[derive(Clone, Copy)]
+enum RowForm<'m> {
+    Count,
+    Percent,
+    Aggregate { func: &'m ast::Ident, expr: &'m ast::Expr },
+}
+
+/// Which of a source's rows a measure takes, as its selection clause says.
+#[derive(Clone, Copy)]
+enum Selecting<'m> {
+    InPeriod(&'m ast::Ident),
+    OpenAtPeriodEnd,
+    OpenDuringPeriod,
+    LatestSnapshot,
+}
+
+/// The clauses of one measure, sorted by role and typed, each checked to appear at most once.
 #[derive(Default)]
 struct Parts<'m> {
     reference: Option<&'m ast::Str>,
@@ -18,43 +52,187 @@ struct Parts<'m> {
     theme: Option<&'m ast::Str>,
     unit: Option<&'m ast::Ident>,
     precision: Option<&'m Spanned<f64>>,
-    form: Option<&'m ast::Clause>,
-    selection: Option<&'m ast::Clause>,
+    form: Option<Slot<'m, Form<'m>>>,
+    selection: Option<Slot<'m, Selecting<'m>>>,
     wheres: Vec<&'m ast::Expr>,
     excludings: Vec<&'m ast::Expr>,
-    meeting: Option<&'m ast::Clause>,
-    per: Option<&'m ast::Clause>,
-    cumulative: Option<&'m ast::Clause>,
-    by: Option<&'m ast::Clause>,
+    meeting: Option<Slot<'m, &'m ast::Expr>>,
+    per: Option<Slot<'m, &'m ast::PerSpec>>,
+    cumulative: Option<Slot<'m, &'m WindowSpec>>,
+    by: Option<Slot<'m, &'m [ast::ByItem]>>,
     polarity: Option<&'m ast::Ident>,
-    target: Option<&'m ast::Clause>,
-    rag: Option<&'m ast::Clause>,
-    benchmark: Option<&'m ast::Clause>,
-    interval: Option<&'m ast::Clause>,
+    target: Option<Slot<'m, (&'m ast::Quantity, bool)>>,
+    rag: Option<Slot<'m, &'m [ast::RagRule]>>,
+    benchmark: Option<Slot<'m, &'m [ast::BenchmarkItem]>>,
+    interval: Option<Slot<'m, (Option<&'m ast::Ident>, Option<&'m ast::Quantity>)>>,
 }
 
-/// The unit a measure's form gives, before anything else is checked.
-fn form_unit(m: &ast::Measure) -> Unit {
-    let mut unit = None;
-    let mut per = None;
-    let mut explicit = None;
-    for c in &m.clauses {
-        match &c.kind {
-            ClauseKind::Count { .. } => unit = Some(Unit::Count),
-            ClauseKind::Percent { .. } => unit = Some(Unit::Percent),
-            ClauseKind::RateOf { per: p, .. } => unit = Some(Unit::RatePer(p.per.node as u32)),
-            ClauseKind::Aggregate { .. } | ClauseKind::Calculate(_) => unit = Some(Unit::Number),
-            ClauseKind::Per(p) => per = Some(Unit::RatePer(p.per.node as u32)),
-            ClauseKind::Unit(u) => explicit = Unit::parse(&u.node),
-            _ => {}
+/// Puts `value` in `slot`, or says that its clause is given twice.
+fn once<'m, T>(slot: &mut Option<Slot<'m, T>>, value: T, clause: &'m ast::Clause, problems: &mut Vec<Diagnostic>) {
+    if slot.is_some() {
+        problems.push(twice(clause.span, clause.kind.keyword()));
+    } else {
+        *slot = Some(Slot { value, clause });
+    }
+}
+
+/// Puts a plain clause's `value` in `slot`, or says that it is given twice.
+fn once_plain<'m, T>(slot: &mut Option<&'m T>, value: &'m T, clause: &ast::Clause, problems: &mut Vec<Diagnostic>) {
+    if slot.is_some() {
+        problems.push(twice(clause.span, clause.kind.keyword()));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+impl<'m> Parts<'m> {
+    /// The clauses of `m` by role, and the problems of clauses given twice.
+    fn of(m: &'m ast::Measure) -> (Parts<'m>, Vec<Diagnostic>) {
+        let mut p = Parts::default();
+        let mut problems = Vec::new();
+        for c in &m.clauses {
+            let form = match &c.kind {
+                ClauseKind::Count { distinct, source } => {
+                    Some(Form::Rows { of: RowForm::Count, source, distinct: distinct.as_ref() })
+                }
+                ClauseKind::Percent { distinct, source } => {
+                    Some(Form::Rows { of: RowForm::Percent, source, distinct: distinct.as_ref() })
+                }
+                ClauseKind::Aggregate { func, expr, distinct, source } => {
+                    Some(Form::Rows { of: RowForm::Aggregate { func, expr }, source, distinct: distinct.as_ref() })
+                }
+                ClauseKind::RateOf { measure, per } => Some(Form::RateOf { measure, per }),
+                ClauseKind::Calculate(expr) => Some(Form::Calculate(expr)),
+                _ => None,
+            };
+            if let Some(form) = form {
+                match p.form {
+                    Some(first) => problems.push(
+                        Diagnostic::new(
+                            Code::TwoDefinitions,
+                            c.span,
+                            format!("measure `{}` already has a definition", m.name.node),
+                        )
+                        .label("second definition")
+                        .with_secondary(first.clause.span, "first definition")
+                        .help("keep one definition; make a second measure for the other"),
+                    ),
+                    None => p.form = Some(Slot { value: form, clause: c }),
+                }
+                continue;
+            }
+            let selecting = match &c.kind {
+                ClauseKind::InPeriod(col) => Some(Selecting::InPeriod(col)),
+                ClauseKind::OpenAtPeriodEnd => Some(Selecting::OpenAtPeriodEnd),
+                ClauseKind::OpenDuringPeriod => Some(Selecting::OpenDuringPeriod),
+                ClauseKind::LatestSnapshot => Some(Selecting::LatestSnapshot),
+                _ => None,
+            };
+            if let Some(selecting) = selecting {
+                match p.selection {
+                    Some(first) => problems.push(
+                        Diagnostic::new(Code::DuplicateClause, c.span, "this measure already selects its rows")
+                            .label("second selection")
+                            .with_secondary(first.clause.span, "first selection")
+                            .help("keep one of `in period by`, `open at period end`, `open during period` and `latest snapshot`"),
+                    ),
+                    None => p.selection = Some(Slot { value: selecting, clause: c }),
+                }
+                continue;
+            }
+            let problems = &mut problems;
+            match &c.kind {
+                ClauseKind::Ref(s) => once_plain(&mut p.reference, s, c, problems),
+                ClauseKind::Title(s) => once_plain(&mut p.title, s, c, problems),
+                ClauseKind::Description(s) => once_plain(&mut p.description, s, c, problems),
+                ClauseKind::Theme(s) => once_plain(&mut p.theme, s, c, problems),
+                ClauseKind::Unit(u) => once_plain(&mut p.unit, u, c, problems),
+                ClauseKind::Precision(n) => once_plain(&mut p.precision, n, c, problems),
+                ClauseKind::Polarity(i) => once_plain(&mut p.polarity, i, c, problems),
+                ClauseKind::Where(e) => p.wheres.push(e),
+                ClauseKind::Excluding(e) => p.excludings.push(e),
+                ClauseKind::Meeting(e) => once(&mut p.meeting, e, c, problems),
+                ClauseKind::Per(per) => once(&mut p.per, per, c, problems),
+                ClauseKind::Cumulative(w) => once(&mut p.cumulative, w, c, problems),
+                ClauseKind::By(items) => once(&mut p.by, items.as_slice(), c, problems),
+                ClauseKind::Target { figure, per_year } => once(&mut p.target, (figure, *per_year), c, problems),
+                ClauseKind::Interval { method, level } => {
+                    once(&mut p.interval, (method.as_ref(), level.as_ref()), c, problems)
+                }
+                ClauseKind::Rag(rules) => once(&mut p.rag, rules.as_slice(), c, problems),
+                ClauseKind::Benchmark(items) => once(&mut p.benchmark, items.as_slice(), c, problems),
+                ClauseKind::Count { .. }
+                | ClauseKind::Percent { .. }
+                | ClauseKind::Aggregate { .. }
+                | ClauseKind::RateOf { .. }
+                | ClauseKind::Calculate(_)
+                | ClauseKind::InPeriod(_)
+                | ClauseKind::OpenAtPeriodEnd
+                | ClauseKind::OpenDuringPeriod
+                | ClauseKind::LatestSnapshot => {}
+            }
+        }
+        (p, problems)
+    }
+
+    /// The unit the form gives: a count (a rate with `per`), a percentage, a rate, or a
+    /// figure for aggregates and derived measures.
+    fn inferred_unit(&self) -> Unit {
+        match self.form.map(|f| f.value) {
+            Some(Form::Rows { of: RowForm::Count, .. }) => match self.per {
+                Some(per) => Unit::RatePer(per.value.per.node as u32),
+                None => Unit::Count,
+            },
+            Some(Form::Rows { of: RowForm::Percent, .. }) => Unit::Percent,
+            Some(Form::RateOf { per, .. }) => Unit::RatePer(per.per.node as u32),
+            Some(Form::Rows { of: RowForm::Aggregate { .. }, .. } | Form::Calculate(_)) | None => Unit::Number,
         }
     }
-    match unit {
-        Some(Unit::Count) => per.unwrap_or(Unit::Count),
-        Some(Unit::Number) => explicit.unwrap_or(Unit::Number),
-        Some(u) => u,
-        None => explicit.unwrap_or(Unit::Number),
+
+    /// Whether `unit` may say what the form leaves open: an aggregate's or a derived
+    /// measure's figure may be a count, a percentage or a rate.
+    fn unit_is_free(&self) -> bool {
+        matches!(
+            self.form.map(|f| f.value),
+            Some(Form::Rows { of: RowForm::Aggregate { .. }, .. } | Form::Calculate(_)) | None
+        )
     }
+
+    /// The measure's unit: the form's, or the one `unit` gives where the form leaves it free.
+    fn unit(&self) -> Unit {
+        let written = self.unit.and_then(|u| Unit::parse(&u.node)).filter(|_| self.unit_is_free());
+        written.unwrap_or_else(|| self.inferred_unit())
+    }
+
+    /// The clauses that choose and count rows of a source, which a measure over other
+    /// measures cannot take.
+    fn clauses_over_rows(&self) -> Vec<&'m ast::Clause> {
+        [
+            self.selection.map(|s| s.clause),
+            self.meeting.map(|s| s.clause),
+            self.per.map(|s| s.clause),
+            self.cumulative.map(|s| s.clause),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    fn is_rate_of(&self) -> bool {
+        matches!(self.form.map(|f| f.value), Some(Form::RateOf { .. }))
+    }
+}
+
+/// `rate of M` where `M` is neither a count nor a sum.
+fn not_a_count(measure: &ast::Ident, unit: Unit, defined: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::RateOfNonCount,
+        measure.span,
+        format!("`{}` is a {}, and a rate divides a count or a sum", measure.node, unit.name()),
+    )
+    .label("not a count or a sum")
+    .with_secondary(defined, "defined here")
+    .help("take the rate of a `count` or `sum` measure")
 }
 
 fn twice(span: Span, keyword: &str) -> Diagnostic {
@@ -65,96 +243,36 @@ fn twice(span: Span, keyword: &str) -> Diagnostic {
 
 impl Checker<'_> {
     pub(super) fn measures(&mut self, decls: &[MeasureDecl<'_>]) -> Vec<ir::Measure> {
-        let units: HashMap<String, Unit> = decls.iter().map(|d| (d.ast.name.node.clone(), form_unit(d.ast))).collect();
-        let mut built: Vec<Option<ir::Measure>> = Vec::new();
-        let mut rate_of: Vec<(usize, &ast::Measure)> = Vec::new();
-        for d in decls {
-            let is_rate_of = d.ast.clauses.iter().any(|c| matches!(c.kind, ClauseKind::RateOf { .. }));
-            let m = self.measure(d, &units);
-            if is_rate_of {
-                rate_of.push((built.len(), d.ast));
+        let parts: Vec<Parts<'_>> = decls
+            .iter()
+            .map(|d| {
+                let (parts, problems) = Parts::of(d.ast);
+                problems.into_iter().for_each(|p| self.error(p));
+                parts
+            })
+            .collect();
+        let units: HashMap<String, Unit> =
+            decls.iter().zip(&parts).map(|(d, p)| (d.ast.name.node.clone(), p.unit())).collect();
+        let rates: HashMap<String, Unit> = decls
+            .iter()
+            .zip(&parts)
+            .filter(|(_, p)| p.is_rate_of())
+            .map(|(d, p)| (d.ast.name.node.clone(), p.unit()))
+            .collect();
+        // `rate of M` takes M's rows: the measures over sources and the derived ones first,
+        // then the rates of them.
+        let mut built: Vec<Option<ir::Measure>> = decls.iter().map(|_| None).collect();
+        for rates_of in [false, true] {
+            for (k, (d, p)) in decls.iter().zip(&parts).enumerate() {
+                if p.is_rate_of() == rates_of {
+                    built[k] = self.measure(d, p, &units, &built, &rates);
+                }
             }
-            built.push(m);
-        }
-        // `rate of M` takes M's rows, so it is resolved once every count is built.
-        for (i, ast_measure) in rate_of {
-            let Some(m) = built[i].take() else { continue };
-            built[i] = self.resolve_rate_of(m, ast_measure, &built);
         }
         let measures: Vec<ir::Measure> = built.into_iter().flatten().collect();
         self.check_cycles(decls, &measures);
         self.check_refs(&measures);
         measures
-    }
-
-    fn split<'m>(&mut self, m: &'m ast::Measure) -> Parts<'m> {
-        let mut p = Parts::default();
-        macro_rules! once {
-            ($slot:expr, $value:expr, $clause:expr) => {{
-                if $slot.is_some() {
-                    self.error(twice($clause.span, $clause.kind.keyword()));
-                } else {
-                    $slot = Some($value);
-                }
-            }};
-        }
-        for c in &m.clauses {
-            match &c.kind {
-                ClauseKind::Ref(s) => once!(p.reference, s, c),
-                ClauseKind::Title(s) => once!(p.title, s, c),
-                ClauseKind::Description(s) => once!(p.description, s, c),
-                ClauseKind::Theme(s) => once!(p.theme, s, c),
-                ClauseKind::Unit(u) => once!(p.unit, u, c),
-                ClauseKind::Precision(n) => once!(p.precision, n, c),
-                ClauseKind::Count { .. }
-                | ClauseKind::Percent { .. }
-                | ClauseKind::RateOf { .. }
-                | ClauseKind::Aggregate { .. }
-                | ClauseKind::Calculate(_) => {
-                    if let Some(first) = p.form {
-                        self.error(
-                            Diagnostic::new(
-                                Code::TwoDefinitions,
-                                c.span,
-                                format!("measure `{}` already has a definition", m.name.node),
-                            )
-                            .label("second definition")
-                            .with_secondary(first.span, "first definition")
-                            .help("keep one definition; make a second measure for the other"),
-                        );
-                    } else {
-                        p.form = Some(c);
-                    }
-                }
-                ClauseKind::InPeriod(_)
-                | ClauseKind::OpenAtPeriodEnd
-                | ClauseKind::OpenDuringPeriod
-                | ClauseKind::LatestSnapshot => {
-                    if let Some(first) = p.selection {
-                        self.error(
-                            Diagnostic::new(Code::DuplicateClause, c.span, "this measure already selects its rows")
-                                .label("second selection")
-                                .with_secondary(first.span, "first selection")
-                                .help("keep one of `in period by`, `open at period end`, `open during period` and `latest snapshot`"),
-                        );
-                    } else {
-                        p.selection = Some(c);
-                    }
-                }
-                ClauseKind::Where(e) => p.wheres.push(e),
-                ClauseKind::Excluding(e) => p.excludings.push(e),
-                ClauseKind::Meeting(_) => once!(p.meeting, c, c),
-                ClauseKind::Per(_) => once!(p.per, c, c),
-                ClauseKind::Cumulative(_) => once!(p.cumulative, c, c),
-                ClauseKind::By(_) => once!(p.by, c, c),
-                ClauseKind::Polarity(i) => once!(p.polarity, i, c),
-                ClauseKind::Target { .. } => once!(p.target, c, c),
-                ClauseKind::Interval { .. } => once!(p.interval, c, c),
-                ClauseKind::Rag(_) => once!(p.rag, c, c),
-                ClauseKind::Benchmark(_) => once!(p.benchmark, c, c),
-            }
-        }
-        p
     }
 
     fn not_allowed(&mut self, clause: &ast::Clause, form: &str, help: &str) {
@@ -169,9 +287,15 @@ impl Checker<'_> {
         );
     }
 
-    fn measure(&mut self, d: &MeasureDecl<'_>, units: &HashMap<String, Unit>) -> Option<ir::Measure> {
+    fn measure(
+        &mut self,
+        d: &MeasureDecl<'_>,
+        parts: &Parts<'_>,
+        units: &HashMap<String, Unit>,
+        built: &[Option<ir::Measure>],
+        rates: &HashMap<String, Unit>,
+    ) -> Option<ir::Measure> {
         let m = d.ast;
-        let parts = self.split(m);
         let Some(form) = parts.form else {
             self.error(
                 Diagnostic::new(Code::NoDefinition, m.name.span, format!("measure `{}` does not say what it computes", m.name.node))
@@ -181,9 +305,9 @@ impl Checker<'_> {
             return None;
         };
 
-        let (definition, window, breakdowns) = match &form.kind {
-            ClauseKind::Calculate(expr) => {
-                for c in [parts.selection, parts.meeting, parts.per, parts.cumulative, parts.by].into_iter().flatten() {
+        let (definition, window, breakdowns) = match form.value {
+            Form::Calculate(expr) => {
+                for c in parts.clauses_over_rows().into_iter().chain(parts.by.map(|s| s.clause)) {
                     self.not_allowed(c, "a derived measure", "a derived measure combines other measures' values; put selections and filters on those measures");
                 }
                 for e in parts.wheres.iter().chain(&parts.excludings) {
@@ -208,8 +332,8 @@ impl Checker<'_> {
                 }
                 (Definition::Derived { expr }, Window::Period, Vec::new())
             }
-            ClauseKind::RateOf { .. } => {
-                for c in [parts.selection, parts.meeting, parts.per, parts.cumulative].into_iter().flatten() {
+            Form::RateOf { measure, per } => {
+                for c in parts.clauses_over_rows() {
                     self.not_allowed(
                         c,
                         "`rate of`",
@@ -227,13 +351,12 @@ impl Checker<'_> {
                         .help("put `where` and `excluding` on the counted measure"),
                     );
                 }
-                // Resolved once every count is built; a placeholder keeps the measure's place.
-                (Definition::Derived { expr: placeholder(form.span) }, Window::Period, Vec::new())
+                self.rate_of(measure, per, parts.by.map(|s| s.value), built, rates)?
             }
-            _ => self.row_form(m, &parts, form)?,
+            Form::Rows { of, source, distinct } => self.row_form(m, parts, form.clause, of, source, distinct)?,
         };
 
-        let unit = self.unit(&parts, &definition, form);
+        let unit = self.unit(parts);
         let polarity = match parts.polarity {
             Some(p) => match Polarity::parse(&p.node) {
                 Some(pol) => pol,
@@ -244,8 +367,8 @@ impl Checker<'_> {
             },
             None => Polarity::None,
         };
-        let target = self.target(&parts, m, unit, polarity, &definition);
-        let benchmarks = self.benchmarks(&parts, unit);
+        let target = self.target(parts, m, unit, polarity, &definition);
+        let benchmarks = self.benchmarks(parts, unit);
         if polarity == Polarity::InLineWithBenchmark && benchmarks.is_empty() {
             let span = parts.polarity.map_or(m.name.span, |p| p.span);
             self.error(
@@ -258,7 +381,7 @@ impl Checker<'_> {
                 .help("add `benchmark sn FIGURE` or `benchmark published SOURCE.COLUMN`"),
             );
         }
-        let rag = self.rag(&parts, unit, polarity, target.as_ref(), &benchmarks);
+        let rag = self.rag(parts, unit, polarity, target.as_ref(), &benchmarks);
 
         let reference = match parts.reference {
             Some(r) => r.node.clone(),
@@ -287,7 +410,11 @@ impl Checker<'_> {
             }
             None => unit.default_precision(),
         };
-        let interval = self.interval(&parts, unit);
+        let mut interval = self.interval(parts, unit);
+        if matches!(definition, Definition::Rate { summed: Some(_), .. }) {
+            // A rate of a summed figure (a published count per LA) is no count of events.
+            interval.method = None;
+        }
         Some(ir::Measure {
             name: m.name.node.clone(),
             reference,
@@ -313,12 +440,12 @@ impl Checker<'_> {
     /// level outside (0, 100), is refused.
     fn interval(&mut self, parts: &Parts<'_>, unit: Unit) -> ir::IntervalSpec {
         use ir::IntervalMethod;
-        let own = match parts.form.map(|c| &c.kind) {
-            Some(ClauseKind::Percent { .. }) => Some(IntervalMethod::Wilson),
-            Some(ClauseKind::Count { .. } | ClauseKind::RateOf { .. }) => Some(IntervalMethod::Poisson),
+        let own = match parts.form.map(|f| f.value) {
+            Some(Form::Rows { of: RowForm::Percent, .. }) => Some(IntervalMethod::Wilson),
+            Some(Form::Rows { of: RowForm::Count, .. } | Form::RateOf { .. }) => Some(IntervalMethod::Poisson),
             _ => None,
         };
-        let Some(ClauseKind::Interval { method, level }) = parts.interval.map(|c| &c.kind) else {
+        let Some(Slot { value: (method, level), .. }) = parts.interval else {
             return ir::IntervalSpec { method: own, confidence: None };
         };
         let method = match method {
@@ -382,14 +509,10 @@ impl Checker<'_> {
         m: &ast::Measure,
         parts: &Parts<'_>,
         form: &ast::Clause,
+        of: RowForm<'_>,
+        source_name: &ast::Ident,
+        distinct: Option<&ast::Ident>,
     ) -> Option<(Definition, Window, Vec<ir::Breakdown>)> {
-        let (source_name, distinct) = match &form.kind {
-            ClauseKind::Count { distinct, source } | ClauseKind::Percent { distinct, source } => {
-                (source, distinct.as_ref())
-            }
-            ClauseKind::Aggregate { source, distinct, .. } => (source, distinct.as_ref()),
-            _ => unreachable!("row_form is called for row forms"),
-        };
         let source = self.lookup_source(source_name)?;
         let scope = Scope::measure_row(source.clone());
         let mut ok = true;
@@ -400,40 +523,31 @@ impl Checker<'_> {
                 ok = false;
             }
         }
-        let selection = match parts.selection.map(|c| &c.kind) {
+        let selection = match parts.selection {
             None => Selection::All,
-            Some(ClauseKind::InPeriod(col)) => {
+            Some(Slot { value: Selecting::InPeriod(col), .. }) => {
                 ok &= self.date_column(&source, col, "in period by");
                 Selection::EventIn(col.node.clone())
             }
-            Some(kind @ (ClauseKind::OpenAtPeriodEnd | ClauseKind::OpenDuringPeriod)) => match &source.spans {
-                Some((s, e)) if matches!(kind, ClauseKind::OpenAtPeriodEnd) => {
-                    Selection::OpenAtEnd { start: s.clone(), end: e.clone() }
+            Some(Slot { value: kind @ (Selecting::OpenAtPeriodEnd | Selecting::OpenDuringPeriod), clause }) => {
+                match &source.spans {
+                    Some((s, e)) if matches!(kind, Selecting::OpenAtPeriodEnd) => {
+                        Selection::OpenAtEnd { start: s.clone(), end: e.clone() }
+                    }
+                    Some((s, e)) => Selection::OpenDuring { start: s.clone(), end: e.clone() },
+                    None => {
+                        self.no_spans(clause, &source, "spans start_date .. end_date", clause.kind.keyword());
+                        return None;
+                    }
                 }
-                Some((s, e)) => Selection::OpenDuring { start: s.clone(), end: e.clone() },
-                None => {
-                    self.no_spans(
-                        parts.selection.expect("selection"),
-                        &source,
-                        "spans start_date .. end_date",
-                        kind.keyword(),
-                    );
-                    return None;
-                }
-            },
-            Some(ClauseKind::LatestSnapshot) => match &source.snapshot {
+            }
+            Some(Slot { value: Selecting::LatestSnapshot, clause }) => match &source.snapshot {
                 Some(col) => Selection::LatestSnapshot(col.clone()),
                 None => {
-                    self.no_spans(
-                        parts.selection.expect("selection"),
-                        &source,
-                        "snapshot at snapshot_date",
-                        "latest snapshot",
-                    );
+                    self.no_spans(clause, &source, "snapshot at snapshot_date", "latest snapshot");
                     return None;
                 }
             },
-            Some(_) => unreachable!("selections are sorted by split"),
         };
         let filters: Vec<_> = parts.wheres.iter().map(|e| self.condition(e, &scope)).collect();
         let exclusions: Vec<_> = parts.excludings.iter().map(|e| self.condition(e, &scope)).collect();
@@ -444,9 +558,9 @@ impl Checker<'_> {
             exclusions: exclusions.into_iter().collect::<Option<_>>()?,
         };
 
-        let window = match parts.cumulative.map(|c| (&c.kind, c.span)) {
+        let window = match parts.cumulative.map(|c| (c.value, c.clause.span)) {
             None => Window::Period,
-            Some((ClauseKind::Cumulative(w), span)) => {
+            Some((w, span)) => {
                 let window = match w {
                     WindowSpec::FromFyStart => Window::FromFyStart,
                     WindowSpec::Since(d) => Window::Since(d.node),
@@ -466,29 +580,28 @@ impl Checker<'_> {
                 }
                 window
             }
-            Some(_) => unreachable!("cumulative clauses are sorted by split"),
         };
 
         let mut breakdowns = Vec::new();
-        if let Some(ClauseKind::By(items)) = parts.by.map(|c| &c.kind) {
+        if let Some(items) = parts.by.map(|c| c.value) {
             match self.breakdowns(items, &scope) {
                 Some(b) => breakdowns = b,
                 None => ok = false,
             }
         }
 
-        let definition = match &form.kind {
-            ClauseKind::Count { .. } => {
+        let definition = match of {
+            RowForm::Count => {
                 if let Some(c) = parts.meeting {
                     self.not_allowed(
-                        c,
+                        c.clause,
                         "a count",
                         "`meeting` gives the numerator of `percent of`; to count only some rows use `where`",
                     );
                     return None;
                 }
-                match parts.per.map(|c| &c.kind) {
-                    Some(ClauseKind::Per(per)) => {
+                match parts.per.map(|c| c.value) {
+                    Some(per) => {
                         let (per, population) = self.per_spec(per)?;
                         Definition::Rate {
                             rows,
@@ -499,19 +612,19 @@ impl Checker<'_> {
                             of_measure: None,
                         }
                     }
-                    _ => Definition::Count { rows, distinct: distinct.map(|d| d.node.clone()) },
+                    None => Definition::Count { rows, distinct: distinct.map(|d| d.node.clone()) },
                 }
             }
-            ClauseKind::Percent { .. } => {
+            RowForm::Percent => {
                 if let Some(c) = parts.per {
                     self.not_allowed(
-                        c,
+                        c.clause,
                         "a percentage",
                         "a rate counts rows per population; make a separate `count` measure with `per`",
                     );
                     return None;
                 }
-                let Some(ClauseKind::Meeting(num)) = parts.meeting.map(|c| &c.kind) else {
+                let Some(num) = parts.meeting.map(|c| c.value) else {
                     self.error(
                         Diagnostic::new(
                             Code::NoDefinition,
@@ -526,8 +639,8 @@ impl Checker<'_> {
                 let numerator = self.condition(num, &scope)?;
                 Definition::Proportion { rows, distinct: distinct.map(|d| d.node.clone()), numerator }
             }
-            ClauseKind::Aggregate { func, expr, distinct, .. } => {
-                for c in [parts.meeting, parts.per].into_iter().flatten() {
+            RowForm::Aggregate { func, expr } => {
+                for c in [parts.meeting.map(|s| s.clause), parts.per.map(|s| s.clause)].into_iter().flatten() {
                     self.not_allowed(c, "an aggregate", "aggregates take `where` and `excluding` to choose rows");
                 }
                 let Some(f) = AggregateFn::parse(&func.node) else {
@@ -552,9 +665,8 @@ impl Checker<'_> {
                         return None;
                     }
                 }
-                Definition::Aggregate { func: f, expr, rows, distinct: distinct.as_ref().map(|d| d.node.clone()) }
+                Definition::Aggregate { func: f, expr, rows, distinct: distinct.map(|d| d.node.clone()) }
             }
-            _ => unreachable!("row_form is called for row forms"),
         };
         ok.then_some((definition, window, breakdowns))
     }
@@ -667,22 +779,15 @@ impl Checker<'_> {
         self.lookup_population(&per.population).then(|| (n as u32, per.population.node.clone()))
     }
 
-    fn unit(&mut self, parts: &Parts<'_>, definition: &Definition, form: &ast::Clause) -> Unit {
-        let inferred = match (definition, &form.kind) {
-            (Definition::Count { .. }, _) => Unit::Count,
-            (Definition::Proportion { .. }, _) => Unit::Percent,
-            (Definition::Rate { per, .. }, _) => Unit::RatePer(*per),
-            (_, ClauseKind::RateOf { per, .. }) => Unit::RatePer(per.per.node as u32),
-            _ => Unit::Number,
-        };
+    /// The measure's unit ([`Parts::unit`]), with what is wrong with its `unit` clause said.
+    fn unit(&mut self, parts: &Parts<'_>) -> Unit {
+        let inferred = parts.inferred_unit();
         let Some(u) = parts.unit else { return inferred };
         let Some(explicit) = Unit::parse(&u.node) else {
             self.error(unknown_word(u, "unit", &["count", "percent", "rate_per_10000", "number"]));
             return inferred;
         };
-        let free = matches!(definition, Definition::Derived { .. } | Definition::Aggregate { .. })
-            && !matches!(form.kind, ClauseKind::RateOf { .. });
-        if explicit != inferred && !free {
+        if explicit != inferred && !parts.unit_is_free() {
             self.error(
                 Diagnostic::new(
                     Code::UnitMismatch,
@@ -705,10 +810,7 @@ impl Checker<'_> {
         polarity: Polarity,
         def: &Definition,
     ) -> Option<ir::Target> {
-        let clause = parts.target?;
-        let ClauseKind::Target { figure, per_year } = &clause.kind else {
-            return None;
-        };
+        let Slot { value: (figure, per_year), clause } = parts.target?;
         if polarity == Polarity::None {
             self.error(
                 Diagnostic::new(
@@ -733,7 +835,7 @@ impl Checker<'_> {
         }
         let event_count =
             matches!(def, Definition::Count { rows: RowSet { selection: Selection::EventIn(_), .. }, .. });
-        if *per_year && !event_count {
+        if per_year && !event_count {
             self.error(
                 Diagnostic::new(
                     Code::AnnualTargetNotCount,
@@ -748,12 +850,12 @@ impl Checker<'_> {
                 )),
             );
         }
-        Some(ir::Target { value: figure.value, per_year: *per_year })
+        Some(ir::Target { value: figure.value, per_year })
     }
 
     fn benchmarks(&mut self, parts: &Parts<'_>, unit: Unit) -> ir::Benchmarks {
         let mut b = ir::Benchmarks::default();
-        let Some(ClauseKind::Benchmark(items)) = parts.benchmark.map(|c| &c.kind) else {
+        let Some(items) = parts.benchmark.map(|c| c.value) else {
             return b;
         };
         let mut seen: HashMap<String, Span> = HashMap::new();
@@ -855,7 +957,7 @@ impl Checker<'_> {
         target: Option<&ir::Target>,
         b: &ir::Benchmarks,
     ) -> Vec<ir::RagRule> {
-        let Some(ClauseKind::Rag(rules)) = parts.rag.map(|c| &c.kind) else {
+        let Some(Slot { value: rules, clause: rag_clause }) = parts.rag else {
             return Vec::new();
         };
         let scope = Scope::Rag {
@@ -905,29 +1007,31 @@ impl Checker<'_> {
             }
         }
         if all_ok {
-            let rag_span = parts.rag.map(|c| c.span).unwrap_or_default();
-            if let Some(d) = super::rag::analyse(&out, polarity, target, b, rag_span) {
+            if let Some(d) = super::rag::analyse(&out, polarity, target, b, rag_clause.span) {
                 self.error(d);
             }
         }
         out
     }
 
-    fn resolve_rate_of(
+    /// `rate of MEASURE per N POPULATION`: the counted (or summed) measure's rows and window,
+    /// and the breakdowns its own `by` names, taken from the counted measure.
+    fn rate_of(
         &mut self,
-        mut m: ir::Measure,
-        ast_measure: &ast::Measure,
+        measure: &ast::Ident,
+        per: &ast::PerSpec,
+        by: Option<&[ast::ByItem]>,
         built: &[Option<ir::Measure>],
-    ) -> Option<ir::Measure> {
-        let Some(ClauseKind::RateOf { measure, per }) =
-            ast_measure.clauses.iter().map(|c| &c.kind).find(|k| matches!(k, ClauseKind::RateOf { .. }))
-        else {
-            return None;
-        };
+        rates: &HashMap<String, Unit>,
+    ) -> Option<(Definition, Window, Vec<ir::Breakdown>)> {
         let (per, population) = self.per_spec(per)?;
         let Some(counted) = built.iter().flatten().find(|b| b.name == measure.node) else {
-            if self.measure_names.contains_key(&measure.node) {
-                return None; // It had errors of its own.
+            if let Some(&defined) = self.measure_names.get(&measure.node) {
+                // A rate of a rate, not built yet; any other measure had errors of its own.
+                if let Some(&unit) = rates.get(&measure.node) {
+                    self.error(not_a_count(measure, unit, defined));
+                }
+                return None;
             }
             let suggestion = did_you_mean(&measure.node, self.measure_names.keys().map(String::as_str));
             self.error(super::unknown(
@@ -945,24 +1049,11 @@ impl Checker<'_> {
                 (rows, None, Some(expr.clone()))
             }
             _ => {
-                self.error(
-                    Diagnostic::new(
-                        Code::RateOfNonCount,
-                        measure.span,
-                        format!("`{}` is a {}, and a rate divides a count or a sum", measure.node, counted.unit.name()),
-                    )
-                    .label("not a count or a sum")
-                    .with_secondary(counted.span, "defined here")
-                    .help("take the rate of a `count` or `sum` measure"),
-                );
+                self.error(not_a_count(measure, counted.unit, counted.span));
                 return None;
             }
         };
-        if summed.is_some() {
-            // A rate of a summed figure (a published count per LA) is no count of events.
-            m.interval.method = None;
-        }
-        m.definition = Definition::Rate {
+        let definition = Definition::Rate {
             rows: rows.clone(),
             distinct,
             summed,
@@ -970,12 +1061,7 @@ impl Checker<'_> {
             population,
             of_measure: Some(counted.name.clone()),
         };
-        m.window = counted.window;
-        // The rate has the breakdowns its own `by` names, taken from the counted measure.
-        let by = ast_measure.clauses.iter().find_map(|c| match &c.kind {
-            ClauseKind::By(items) => Some(items),
-            _ => None,
-        });
+        let mut breakdowns = Vec::new();
         let mut ok = true;
         for item in by.into_iter().flatten() {
             let found = match (&item.name, &item.expr.kind) {
@@ -985,7 +1071,7 @@ impl Checker<'_> {
                 _ => None,
             };
             match found {
-                Some(b) => m.breakdowns.push(b.clone()),
+                Some(b) => breakdowns.push(b.clone()),
                 None => {
                     ok = false;
                     let names: Vec<String> = counted.breakdowns.iter().map(|b| format!("`{}`", b.name)).collect();
@@ -1009,7 +1095,7 @@ impl Checker<'_> {
                 }
             }
         }
-        ok.then_some(m)
+        ok.then_some((definition, counted.window, breakdowns))
     }
 
     fn check_cycles(&mut self, decls: &[MeasureDecl<'_>], measures: &[ir::Measure]) {
@@ -1050,10 +1136,6 @@ impl Checker<'_> {
     }
 }
 
-fn placeholder(span: Span) -> ir::Expr {
-    ir::Expr { kind: ir::ExprKind::Literal(ir::Value::Int(0)), ty: Type::Number(NumberKind::Plain), span }
-}
-
 /// The labels of a `band` or the text results of a `switch`, in the order they are written.
 fn labels_in_order(e: &ir::Expr) -> Vec<String> {
     let ir::ExprKind::Call { func, args } = &e.kind else { return Vec::new() };
@@ -1068,5 +1150,131 @@ fn labels_in_order(e: &ir::Expr) -> Vec<String> {
             (2..n).step_by(2).chain((n % 2 == 0).then_some(n - 1)).filter_map(|i| text(&args[i])).collect()
         }
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+    use crate::ir::{Definition, Measure, Unit};
+
+    const SOURCES: &str = r#"
+source referrals {
+  referral_id    text  key
+  child_id       text
+  referral_date  date?
+  team           text?
+  n              int?
+}
+
+source population {
+  year        int
+  population  int?
+}
+
+population kids from population
+
+measure referrals_in_period {
+  ref "c"
+  count referrals
+  in period by referral_date
+  by team
+}
+
+measure summed {
+  ref "s"
+  sum n of referrals
+  in period by referral_date
+}
+
+measure share {
+  ref "p"
+  percent of referrals
+  in period by referral_date
+  meeting team = "a"
+}
+"#;
+
+    /// The measure `m` written as `clauses` beside the sources above: the checked measure, or
+    /// the codes of the problems found.
+    fn checked(clauses: &str) -> Result<Measure, Vec<Code>> {
+        let text = format!("{SOURCES}\nmeasure m {{\n  ref \"m\"\n{clauses}\n}}\n");
+        let (_, checked) = crate::project::check_texts(&[("m.ind", &text)]);
+        let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+        match checked.project {
+            Some(p) if codes.is_empty() => Ok(p.measures.into_iter().find(|m| m.name == "m").expect("measure m")),
+            _ => Err(codes),
+        }
+    }
+
+    #[test]
+    fn the_form_gives_the_unit_and_unit_may_say_what_it_leaves_open() {
+        let cases: &[(&str, Result<Unit, Code>)] = &[
+            ("  count referrals", Ok(Unit::Count)),
+            ("  count referrals\n  per 10000 kids", Ok(Unit::RatePer(10000))),
+            ("  count referrals\n  per 1000 kids\n  unit rate_per_1000", Ok(Unit::RatePer(1000))),
+            ("  percent of referrals\n  meeting team = \"a\"", Ok(Unit::Percent)),
+            ("  percent of referrals\n  meeting team = \"a\"\n  unit percent", Ok(Unit::Percent)),
+            ("  rate of referrals_in_period per 10000 kids", Ok(Unit::RatePer(10000))),
+            ("  max n of referrals", Ok(Unit::Number)),
+            ("  max n of referrals\n  unit count", Ok(Unit::Count)),
+            ("  sum n of referrals\n  unit rate_per_100", Ok(Unit::RatePer(100))),
+            ("  calculate share / 2", Ok(Unit::Number)),
+            ("  calculate share / 2\n  unit percent", Ok(Unit::Percent)),
+            ("  count referrals\n  unit percent", Err(Code::UnitMismatch)),
+            ("  rate of referrals_in_period per 10000 kids\n  unit count", Err(Code::UnitMismatch)),
+            ("  percent of referrals\n  meeting team = \"a\"\n  unit number", Err(Code::UnitMismatch)),
+            ("  max n of referrals\n  unit dozens", Err(Code::UnknownValue)),
+        ];
+        for (clauses, expected) in cases {
+            let got = checked(clauses);
+            match expected {
+                Ok(unit) => assert_eq!(got.map(|m| m.unit), Ok(*unit), "{clauses}"),
+                Err(code) => assert_eq!(got.err(), Some(vec![*code]), "{clauses}"),
+            }
+        }
+    }
+
+    #[test]
+    fn rate_of_takes_the_counted_measures_rows_window_and_breakdowns() {
+        let m = checked("  rate of referrals_in_period per 10000 kids\n  by team").unwrap();
+        let Definition::Rate { per, population, of_measure, summed, rows, .. } = &m.definition else {
+            panic!("{:?}", m.definition)
+        };
+        assert_eq!((*per, population.as_str(), of_measure.as_deref()), (10000, "kids", Some("referrals_in_period")));
+        assert!(summed.is_none());
+        assert_eq!(rows.source, "referrals");
+        assert_eq!(m.breakdowns.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(), ["team"]);
+        assert_eq!(m.interval.method, Some(crate::ir::IntervalMethod::Poisson));
+
+        // A rate of a sum (a published count per LA) has no Poisson interval.
+        let m = checked("  rate of summed per 10000 kids").unwrap();
+        assert!(matches!(&m.definition, Definition::Rate { summed: Some(_), .. }));
+        assert_eq!(m.interval.method, None);
+
+        let refused: &[(&str, &[Code])] = &[
+            ("  rate of share per 10000 kids", &[Code::RateOfNonCount]),
+            ("  rate of nosuch per 10000 kids", &[Code::UnknownMeasure]),
+            ("  rate of referrals_in_period per 10000 kids\n  by nosuch", &[Code::UnknownColumn]),
+            ("  rate of referrals_in_period per 10000 kids\n  where team = \"a\"", &[Code::ClauseNotAllowed]),
+            ("  rate of referrals_in_period per 10000 kids\n  in period by referral_date", &[Code::ClauseNotAllowed]),
+            ("  rate of referrals_in_period per 10.5 kids", &[Code::InvalidNumber]),
+            ("  rate of referrals_in_period per 10000 nokids", &[Code::UnknownPopulation]),
+        ];
+        for (clauses, codes) in refused {
+            assert_eq!(checked(clauses).err().as_deref(), Some(*codes), "{clauses}");
+        }
+    }
+
+    #[test]
+    fn a_rate_of_a_rate_is_refused_wherever_either_is_declared() {
+        let rate = "measure r {\n  ref \"r\"\n  rate of referrals_in_period per 10000 kids\n}\n";
+        let of_rate = "measure rr {\n  ref \"rr\"\n  rate of r per 10000 kids\n}\n";
+        for text in [format!("{SOURCES}\n{rate}\n{of_rate}"), format!("{SOURCES}\n{of_rate}\n{rate}")] {
+            let (_, checked) = crate::project::check_texts(&[("m.ind", &text)]);
+            let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+            assert_eq!(codes, [Code::RateOfNonCount], "{text}");
+            assert!(checked.diagnostics[0].message.starts_with("`r` is a rate_per_10000"));
+        }
     }
 }

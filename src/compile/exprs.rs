@@ -45,10 +45,34 @@ pub fn value_lit(v: &Value) -> Expr {
     }
 }
 
+/// `e` as a float: cast, unless it is one already (a float cast or literal, or arithmetic of
+/// those), so that no plan carries `CAST(CAST(x AS DOUBLE) AS DOUBLE)`.
+pub fn as_f64(e: Expr) -> Expr {
+    if is_f64(&e) {
+        e
+    } else {
+        datafusion::prelude::cast(e, datafusion::arrow::datatypes::DataType::Float64)
+    }
+}
+
+fn is_f64(e: &Expr) -> bool {
+    use datafusion::arrow::datatypes::DataType;
+    match e {
+        Expr::Cast(c) => c.field.data_type() == &DataType::Float64,
+        Expr::Literal(ScalarValue::Float64(_), _) => true,
+        Expr::BinaryExpr(b) => {
+            matches!(b.op, Operator::Plus | Operator::Minus | Operator::Multiply | Operator::Divide)
+                && is_f64(&b.left)
+                && is_f64(&b.right)
+        }
+        Expr::Alias(a) => is_f64(&a.expr),
+        _ => false,
+    }
+}
+
 /// `l / r` as a float, missing when `r` is 0: the same on every engine.
 pub fn guarded_div(l: Expr, r: Expr) -> Expr {
-    let l = datafusion::prelude::cast(l, datafusion::arrow::datatypes::DataType::Float64);
-    let r = datafusion::prelude::cast(r, datafusion::arrow::datatypes::DataType::Float64);
+    let (l, r) = (as_f64(l), as_f64(r));
     when(r.clone().eq(lit(0.0)), null_f64()).otherwise(l / r).expect("a CASE with one branch and an ELSE builds")
 }
 

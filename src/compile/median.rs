@@ -45,7 +45,7 @@ pub fn medians(
         .map(|(slot, w)| {
             let mut columns = vec![lit(slot as i64).alias(SLOT)];
             columns.extend(group_col(true));
-            columns.push(cast(w.value.clone(), DataType::Float64).alias(VALUE));
+            columns.push(super::exprs::as_f64(w.value.clone()).alias(VALUE));
             Ok(input.clone().filter(w.rows.clone().and(w.value.clone().is_not_null()))?.project(columns)?)
         })
         .collect::<Result<Vec<_>, CompileError>>()?;

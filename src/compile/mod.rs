@@ -30,8 +30,8 @@ use cells::{Cell, Cells, Part};
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, TableSource};
-use datafusion::prelude::{cast, lit, Expr};
-use exprs::{column, guarded_div, null_f64};
+use datafusion::prelude::{lit, Expr};
+use exprs::{as_f64, column, guarded_div, null_f64};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -248,10 +248,6 @@ fn final_cells(inputs: &PlanInputs<'_>, measures: &[usize], by_area: bool) -> Re
     Ok((out, cells))
 }
 
-fn f64_of(e: Expr) -> Expr {
-    cast(e, DataType::Float64)
-}
-
 fn cell(
     inputs: &PlanInputs<'_>,
     i: usize,
@@ -264,7 +260,7 @@ fn cell(
     let m = &project.measures[i];
     if let Definition::Derived { expr } = &m.definition {
         let val = derived(project, expr, pi, values)?;
-        return Ok((null_f64(), null_f64(), f64_of(val)));
+        return Ok((null_f64(), null_f64(), as_f64(val)));
     }
     if window_of(m, p).is_none() {
         return Ok((null_f64(), null_f64(), null_f64()));
@@ -272,21 +268,21 @@ fn cell(
     let source = m.definition.rows().map_or("", |r| r.source.as_str());
     let agg = |what: &str| column(&source_plan::source_alias(source), &source_plan::aggregate_name(i, pi, what));
     Ok(match &m.definition {
-        Definition::Count { .. } => (null_f64(), null_f64(), f64_of(agg("count"))),
-        Definition::Aggregate { .. } => (null_f64(), null_f64(), f64_of(agg("agg"))),
+        Definition::Count { .. } => (null_f64(), null_f64(), as_f64(agg("count"))),
+        Definition::Aggregate { .. } => (null_f64(), null_f64(), as_f64(agg("agg"))),
         Definition::Proportion { .. } => {
-            let (num, den) = (f64_of(agg("num")), f64_of(agg("den")));
+            let (num, den) = (as_f64(agg("num")), as_f64(agg("den")));
             let val = guarded_div(lit(100.0) * num.clone(), den.clone());
             (num, den, val)
         }
         Definition::Rate { per, population, .. } => {
-            let num = f64_of(agg("count"));
+            let num = as_f64(agg("count"));
             let alias = if by_area && population::has_areas(inputs, population) {
                 population::area_alias(population)
             } else {
                 population::alias(population)
             };
-            let den = f64_of(column(&alias, &population::value_name(pi)));
+            let den = as_f64(column(&alias, &population::value_name(pi)));
             let val = datafusion::logical_expr::when(den.clone().is_null().or(den.clone().lt_eq(lit(0.0))), null_f64())
                 .otherwise(lit(f64::from(*per)) * num.clone() / den.clone())?;
             (num, den, val)

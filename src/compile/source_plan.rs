@@ -1,12 +1,13 @@
 //! One source's plan: its rows scanned once, calendar and `exists` joins added, and every
 //! measure over it computed for every period as a filtered aggregate.
 
-use super::exprs::{column, compile, date_lit, null_f64, ExprCx, Needs, BOUND, INNER, ROW};
+use super::exprs::{column, compile, date_lit, ExprCx, Needs, BOUND, INNER, ROW};
 use super::{median, related, window_of, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::ir::{AggregateFn, Definition, Selection};
 use crate::refusal::Refusal;
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
 use datafusion::logical_expr::{is_not_true, when, ExprFunctionExt, JoinType, LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::{cast, coalesce, ident, is_null, lit, Expr};
@@ -377,9 +378,14 @@ fn merge(mut pieces: Vec<Piece>, grouped: bool) -> Result<Piece, CompileError> {
             let mut columns = vec![ident(GROUP)];
             for o in &outputs {
                 let ty = if o.count { DataType::Int64 } else { DataType::Float64 };
-                let value =
-                    if p.outputs.iter().any(|x| x.name == o.name) { ident(o.name.as_str()) } else { null_f64() };
-                columns.push(cast(value, ty).alias(o.name.as_str()));
+                let value = if p.outputs.iter().any(|x| x.name == o.name) {
+                    cast(ident(o.name.as_str()), ty)
+                } else {
+                    // A missing value of the column's type (typed, as engines guess text for
+                    // an untyped NULL in a union), cast once.
+                    cast(lit(ScalarValue::Null), ty)
+                };
+                columns.push(value.alias(o.name.as_str()));
             }
             Ok(p.plan.project(columns)?)
         })
@@ -579,4 +585,189 @@ fn base_rows(
         base = base.cross_join(one_row)?;
     }
     Ok(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{envelope, period_conditions, LatestSnapshots, SourceCx};
+    use crate::calendar::working_days::HolidayList;
+    use crate::calendar::{book_periods, ReportingPeriod};
+    use crate::compile::exprs::Needs;
+    use crate::compile::{CompileError, PlanInputs, TableResolver, CALENDAR_TABLE};
+    use crate::ir::Project;
+    use datafusion::logical_expr::builder::LogicalTableSource;
+    use datafusion::logical_expr::TableSource;
+    use std::sync::Arc;
+
+    const SOURCES: &str = r#"
+source referrals {
+  referral_id    text  key
+  child_id       text
+  referral_date  date?
+  team           text?
+}
+
+source episodes {
+  episode_id  text  key
+  child_id    text
+  start_date  date?
+  end_date    date?
+  spans start_date .. end_date
+}
+
+source workforce {
+  post_id        text  key
+  snapshot_date  date
+  caseload       int?
+  snapshot at snapshot_date
+}
+"#;
+
+    fn project(measures: &str) -> Project {
+        let text = format!("{SOURCES}\n{measures}");
+        let (_, checked) = crate::project::check_texts(&[("t.ind", &text)]);
+        assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+        checked.project.expect("a project")
+    }
+
+    fn with_inputs<T>(project: &Project, periods: &[ReportingPeriod], f: impl FnOnce(&PlanInputs<'_>) -> T) -> T {
+        let resolve = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
+            let schema = match project.source(name) {
+                Some(s) => crate::data::readers::declared_schema(s),
+                None if name == CALENDAR_TABLE => crate::compile::calendar_schema(),
+                None => return Err(CompileError::internal(format!("no table {name}"))),
+            };
+            Ok(Arc::new(LogicalTableSource::new(schema)))
+        };
+        let tables: &TableResolver<'_> = &resolve;
+        let holidays = HolidayList::none();
+        f(&PlanInputs { project, periods, holidays: &holidays, area_code: None, tables })
+    }
+
+    /// The periods of a book as of 30 September 2013 with these labels.
+    fn periods(labels: &[&str]) -> Vec<ReportingPeriod> {
+        let all = book_periods("2013-09-30".parse().unwrap()).all;
+        labels.iter().map(|l| all.iter().find(|p| p.label == *l).expect("a period").clone()).collect()
+    }
+
+    #[test]
+    fn each_selection_and_window_is_one_condition_on_the_rows() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("count referrals", "2013-09", Some("Boolean(true)")),
+            (
+                "count referrals\n  in period by referral_date",
+                "2013-09",
+                Some(r#"row.referral_date BETWEEN Date32("2013-09-01") AND Date32("2013-09-30")"#),
+            ),
+            (
+                "count referrals\n  in period by referral_date\n  cumulative from fy start",
+                "2013-09",
+                Some(r#"row.referral_date BETWEEN Date32("2013-04-01") AND Date32("2013-09-30")"#),
+            ),
+            (
+                "count referrals\n  in period by referral_date\n  cumulative since 2013-08-15",
+                "2013-14 Q2",
+                Some(r#"row.referral_date BETWEEN Date32("2013-08-15") AND Date32("2013-09-30")"#),
+            ),
+            ("count referrals\n  in period by referral_date\n  cumulative since 2013-08-15", "2013-07", None),
+            (
+                "count episodes\n  open at period end",
+                "2013-09",
+                Some(r#"row.start_date <= Date32("2013-09-30") AND (row.end_date IS NULL OR row.end_date > Date32("2013-09-30"))"#),
+            ),
+            (
+                "count episodes\n  open during period",
+                "2013-14 Q2",
+                Some(r#"row.start_date <= Date32("2013-09-30") AND (row.end_date IS NULL OR row.end_date > Date32("2013-07-01"))"#),
+            ),
+            (
+                "count referrals\n  in period by referral_date\n  where team = \"north\"\n  excluding child_id = \"c1\"",
+                "2013-09",
+                Some(
+                    r#"row.referral_date BETWEEN Date32("2013-09-01") AND Date32("2013-09-30") AND row.team = Utf8("north") AND row.child_id = Utf8("c1") IS NOT TRUE"#,
+                ),
+            ),
+            ("max caseload of workforce\n  latest snapshot", "2013-09", Some("row.snapshot_date = latest.latest_0")),
+        ];
+        for (definition, period, expected) in cases {
+            let project = project(&format!("measure m {{\n  ref \"m\"\n  {definition}\n}}\n"));
+            let m = &project.measures[0];
+            let source = project.source(&m.definition.rows().unwrap().source).unwrap();
+            let periods = periods(&[period]);
+            let got = with_inputs(&project, &periods, |inputs| {
+                let scx = SourceCx { source, keys: super::key_columns(source) };
+                let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
+                period_conditions(inputs, m, &periods[0], &scx, &mut Needs::default(), &mut latest).unwrap()
+            });
+            assert_eq!(got.map(|c| c.rows.to_string()).as_deref(), *expected, "{definition} in {period}");
+        }
+    }
+
+    #[test]
+    fn the_envelope_widens_each_selection_over_every_period() {
+        let measures = r#"
+measure in_period {
+  ref "1"
+  count referrals
+  in period by referral_date
+}
+
+measure year_to_date {
+  ref "2"
+  count referrals
+  in period by referral_date
+  cumulative from fy start
+}
+
+measure open {
+  ref "3"
+  count episodes
+  open at period end
+}
+
+measure everything {
+  ref "4"
+  count referrals
+}
+"#;
+        let project = project(measures);
+        let periods = periods(&["2013-08", "2013-09", "2013-14 Q2"]);
+        let shown = |ms: &[usize]| with_inputs(&project, &periods, |i| envelope(i, ms).map(|e| e.to_string()));
+        assert_eq!(
+            shown(&[0]).as_deref(),
+            Some(r#"row.referral_date BETWEEN Date32("2013-07-01") AND Date32("2013-09-30")"#)
+        );
+        assert_eq!(
+            shown(&[0, 1]).as_deref(),
+            Some(r#"row.referral_date BETWEEN Date32("2013-04-01") AND Date32("2013-09-30")"#)
+        );
+        assert_eq!(
+            shown(&[2]).as_deref(),
+            Some(
+                r#"row.start_date <= Date32("2013-09-30") AND (row.end_date IS NULL OR row.end_date > Date32("2013-08-31"))"#
+            )
+        );
+        assert_eq!(shown(&[0, 3]), None, "a measure over every row has no envelope");
+    }
+
+    #[test]
+    fn a_sources_aggregate_is_one_scan_cut_to_the_envelope_with_a_filtered_count_per_period() {
+        let project = project(
+            "measure m {\n  ref \"m\"\n  percent of referrals\n  in period by referral_date\n  meeting team = \"north\"\n}\n",
+        );
+        let periods = periods(&["2013-08", "2013-09"]);
+        let plan = with_inputs(&project, &periods, |i| super::aggregate(i, "referrals", &[0], None).unwrap());
+        // The aggregates one to a line.
+        let shown = plan.display_indent().to_string().replace(", count(", ",\n      count(");
+        insta::assert_snapshot!(shown, @r#"
+        SubqueryAlias: agg_referrals
+          Aggregate: groupBy=[[]], aggr=[[count(CASE WHEN row.referral_date BETWEEN Date32("2013-08-01") AND Date32("2013-08-31") THEN Int64(1) END) AS a0_p0_den,
+              count(CASE WHEN row.referral_date BETWEEN Date32("2013-08-01") AND Date32("2013-08-31") AND row.team = Utf8("north") THEN Int64(1) END) AS a0_p0_num,
+              count(CASE WHEN row.referral_date BETWEEN Date32("2013-09-01") AND Date32("2013-09-30") THEN Int64(1) END) AS a0_p1_den,
+              count(CASE WHEN row.referral_date BETWEEN Date32("2013-09-01") AND Date32("2013-09-30") AND row.team = Utf8("north") THEN Int64(1) END) AS a0_p1_num]]
+            Filter: row.referral_date BETWEEN Date32("2013-08-01") AND Date32("2013-09-30")
+              SubqueryAlias: row
+                TableScan: referrals
+        "#);
+    }
 }

@@ -45,7 +45,13 @@ pub fn with_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 pub fn to_sql(plan: &LogicalPlan, dialect: Dialect) -> Result<String, CompileError> {
-    with_deep_stack(|| unparse(plan, dialect, None))
+    with_deep_stack(|| Ok(unparse(plan, dialect, None)?.to_string()))
+}
+
+/// The same SQL laid out for reading: each clause on its own line, each item of a list on
+/// its own indented line (`compile --emit sql`).
+pub fn to_sql_pretty(plan: &LogicalPlan, dialect: Dialect) -> Result<String, CompileError> {
+    with_deep_stack(|| Ok(format!("{:#}", unparse(plan, dialect, None)?)))
 }
 
 /// Tables a plan reads, and the schema they live in.
@@ -60,10 +66,10 @@ pub fn to_sql_in(
     dialect: Dialect,
     in_schema: Option<&InSchema<'_>>,
 ) -> Result<String, CompileError> {
-    with_deep_stack(|| unparse(plan, dialect, in_schema))
+    with_deep_stack(|| Ok(unparse(plan, dialect, in_schema)?.to_string()))
 }
 
-fn unparse(plan: &LogicalPlan, dialect: Dialect, in_schema: Option<&InSchema<'_>>) -> Result<String, CompileError> {
+fn unparse(plan: &LogicalPlan, dialect: Dialect, in_schema: Option<&InSchema<'_>>) -> Result<Statement, CompileError> {
     let d: Box<dyn UnparserDialect> = match dialect {
         Dialect::Datafusion => Box::new(DefaultDialect {}),
         Dialect::Postgres => Box::new(PostgreSqlDialect {}),
@@ -90,7 +96,7 @@ fn unparse(plan: &LogicalPlan, dialect: Dialect, in_schema: Option<&InSchema<'_>
         Dialect::Datafusion | Dialect::Postgres | Dialect::Duckdb => {}
     }
     quote_literals(&mut statement, dialect);
-    Ok(statement.to_string())
+    Ok(statement)
 }
 
 /// Source tables as `schema.table`.

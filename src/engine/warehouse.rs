@@ -52,7 +52,7 @@ pub fn listing(
     let mut out = String::new();
     for (name, plan) in plans {
         let text = match listing {
-            Listing::Sql => format!("{};", compile::sql::to_sql(plan, request.dialect)?),
+            Listing::Sql => format!("{};", compile::sql::to_sql_pretty(plan, request.dialect)?),
             _ => plan.display_indent().to_string(),
         };
         out.push_str(&format!("-- {name}, as of {}\n{text}\n\n", request.as_of));
