@@ -214,14 +214,49 @@ pub struct ExprCx<'a> {
     pub keys: &'a [String],
     /// The lookups of the measure's source.
     pub lookups: &'a [ir::Lookup],
+    /// What the figures an expression over figures names are: other measures' values in a
+    /// derived measure, the row's value, target and benchmarks in a RAG rule.
+    pub figures: Option<&'a Figures<'a>>,
 }
+
+/// The expression for a figure a derived measure or a RAG rule names (`ExprKind::Measure`,
+/// `ExprKind::RagOperand`).
+pub type Figures<'a> = dyn Fn(&ExprKind) -> Result<Expr, CompileError> + 'a;
+
+/// No holidays: expressions over figures count no working days.
+static NO_HOLIDAYS: HolidayList = HolidayList { name: String::new(), days: std::collections::BTreeSet::new() };
 
 impl<'a> ExprCx<'a> {
     /// A row outside a measure (a population's, a subset's or a published benchmark's filter):
     /// its own columns and values only, on `day`.
     pub fn plain(row: &'a str, day: NaiveDate, holidays: &'a HolidayList) -> ExprCx<'a> {
-        ExprCx { period_end: day, window_start: day, holidays, row, inner: None, keys: &[], lookups: &[] }
+        ExprCx {
+            period_end: day,
+            window_start: day,
+            holidays,
+            row,
+            inner: None,
+            keys: &[],
+            lookups: &[],
+            figures: None,
+        }
     }
+
+    /// An expression over figures, not rows: a derived measure's `calculate`, a RAG rule.
+    pub fn over_figures(figures: &'a Figures<'a>) -> ExprCx<'a> {
+        ExprCx { figures: Some(figures), ..ExprCx::plain(ROW, NaiveDate::MIN, &NO_HOLIDAYS) }
+    }
+}
+
+/// An expression over figures (see [`ExprCx::over_figures`]): compiled as every expression
+/// is, its names read through `figures`.
+pub fn over_figures(e: &ir::Expr, figures: &Figures<'_>) -> Result<Expr, CompileError> {
+    let mut needs = Needs::default();
+    let x = compile(e, &ExprCx::over_figures(figures), &mut needs)?;
+    if !(needs.calendars.is_empty() && needs.flags.is_empty() && needs.lookups.is_empty() && needs.related.is_empty()) {
+        return Err(CompileError::internal("an expression over figures needs rows joined in"));
+    }
+    Ok(x)
 }
 
 /// The value of an expression that reads no column, if it is a date.
@@ -352,10 +387,10 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
         ExprKind::Related { .. } => return super::related::compile(e, cx, needs),
         ExprKind::PeriodEnd => date_lit(cx.period_end),
         ExprKind::WindowStart => date_lit(cx.window_start),
-        ExprKind::Measure(name) => {
-            return Err(CompileError::internal(format!("measure `{name}` inside a row condition")))
-        }
-        ExprKind::RagOperand(_) => return Err(CompileError::internal("a RAG operand inside a row condition")),
+        ExprKind::Measure(_) | ExprKind::RagOperand(_) => match cx.figures {
+            Some(read) => read(&e.kind)?,
+            None => return Err(CompileError::internal(format!("the figure {:?} inside a row condition", e.kind))),
+        },
         ExprKind::Call { func, args } => match func {
             Function::AddMonths | Function::AddDays => {
                 let n = args[1]

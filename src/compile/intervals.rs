@@ -1,13 +1,13 @@
 //! Confidence intervals and comparisons in the warehouse script, the same as
-//! `statistics.rs` computes locally: each row of the long result carries its measure's method,
-//! level, z and count as short hidden columns, and two projections over the whole result
+//! `statistics.rs` computes locally: each row of the long result gets its measure's method,
+//! level, z and count as hidden columns (one CASE on the measure for all rows), and two projections over the whole result
 //! compute the limits (Wilson's with `sqrt`; Poisson's from a CASE of the exact limits for 0 to
 //! 9 events at each level the book uses, Byar's with `power` and `sqrt` from 10) and then the
 //! comparisons with England and the neighbours.
 
 use super::exprs::{first_of, null_f64, null_text};
-use super::CompileError;
-use crate::ir::{IntervalMethod, Measure, Polarity, Unit};
+use super::{judge, CompileError};
+use crate::ir::{IntervalMethod, Measure, Polarity, Project, Unit};
 use crate::statistics::{self, BYAR_FROM};
 use datafusion::functions::math::expr_fn::{power, sqrt};
 use datafusion::logical_expr::{when, Expr, LogicalPlanBuilder};
@@ -23,30 +23,47 @@ const POLARITY: &str = "ci_polarity";
 /// The hidden columns the script's final projections read.
 pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY];
 
-/// The hidden columns of one row: `numerator` and `value` are the row's cells, as numbers
-/// (`Float64`).
-pub fn row_columns(m: &Measure, project_level: f64, numerator: &Expr, value: &Expr) -> Vec<Expr> {
-    let level = m.interval.level(project_level);
-    let z = statistics::z(level);
-    let (method, count, per) = match (m.interval.method, m.unit, z) {
-        (Some(IntervalMethod::Wilson), _, Some(_)) => ("wilson", null_f64(), null_f64()),
-        (Some(IntervalMethod::Poisson), Unit::RatePer(n), Some(_)) => ("poisson", numerator.clone(), lit(f64::from(n))),
-        (Some(IntervalMethod::Poisson), _, Some(_)) => ("poisson", value.clone(), null_f64()),
-        _ => ("", null_f64(), null_f64()),
+/// The hidden columns of the rows of `measures`, over each row's `numerator` and `value`
+/// (`Float64`) and its measure's index ([`judge::MEASURE`]): each measure's method, level, z
+/// and polarity, and which figure its interval counts, in a CASE on the measure, so that a
+/// measure's constants are written once and not on each of its rows.
+pub fn columns(project: &Project, measures: &[usize], project_level: f64) -> Result<Vec<Expr>, CompileError> {
+    let method = |m: &Measure| interval_of(m, project_level).map(|(method, _)| Ok(lit(method.name())));
+    let level = |m: &Measure| m.interval.confidence.map(|own| Ok(lit(own)));
+    let z = |m: &Measure| m.interval.confidence.map(|own| Ok(statistics::z(own).map_or_else(null_f64, lit)));
+    let count = |m: &Measure| match interval_of(m, project_level) {
+        Some((IntervalMethod::Poisson, Some(_))) => Some(Ok(col("numerator"))),
+        Some((IntervalMethod::Poisson, None)) => Some(Ok(col("value"))),
+        _ => None,
     };
-    let polarity = match m.polarity {
-        Polarity::High => lit("high"),
-        Polarity::Low => lit("low"),
-        _ => null_text(),
+    let per = |m: &Measure| match interval_of(m, project_level) {
+        Some((IntervalMethod::Poisson, Some(n))) => Some(Ok(lit(f64::from(n)))),
+        _ => None,
     };
-    vec![
-        if method.is_empty() { null_text() } else { lit(method) }.alias(METHOD),
-        lit(level).alias(LEVEL),
-        z.map_or_else(null_f64, lit).alias(Z),
-        count.alias(COUNT),
-        per.alias(PER),
-        polarity.alias(POLARITY),
-    ]
+    let polarity = |m: &Measure| match m.polarity {
+        Polarity::High => Some(Ok(lit("high"))),
+        Polarity::Low => Some(Ok(lit("low"))),
+        _ => None,
+    };
+    let project_z = statistics::z(project_level).map_or_else(null_f64, lit);
+    Ok(vec![
+        judge::by_measure(project, measures, method, null_text())?.alias(METHOD),
+        judge::by_measure(project, measures, level, lit(project_level))?.alias(LEVEL),
+        judge::by_measure(project, measures, z, project_z)?.alias(Z),
+        judge::by_measure(project, measures, count, null_f64())?.alias(COUNT),
+        judge::by_measure(project, measures, per, null_f64())?.alias(PER),
+        judge::by_measure(project, measures, polarity, null_text())?.alias(POLARITY),
+    ])
+}
+
+/// A measure's interval method, when it has one at a level with a z, and for a Poisson rate
+/// the number it is per.
+fn interval_of(m: &Measure, project_level: f64) -> Option<(IntervalMethod, Option<u32>)> {
+    statistics::z(m.interval.level(project_level))?;
+    match (m.interval.method?, m.unit) {
+        (IntervalMethod::Poisson, Unit::RatePer(n)) => Some((IntervalMethod::Poisson, Some(n))),
+        (method, _) => Some((method, None)),
+    }
 }
 
 /// The exact Poisson limit (low or high) of 0 to 9 events at each level, as a CASE.

@@ -7,11 +7,11 @@
 //! Each measure's own figures (display precision, polarity, RAG rules) appear once, in a CASE
 //! on the measure's index, and the rounded values are computed once per row.
 
-use super::exprs::{binary, first_of, null_text};
+use super::exprs::{first_of, null_text, over_figures};
 use super::CompileError;
-use crate::ir::{self, ExprKind, Measure, Polarity, RagColour, RagOperand, Value};
+use crate::ir::{self, ExprKind, Measure, Polarity, RagColour, RagOperand};
 use crate::judgement::{DefaultRag, Direction, Judgement};
-use datafusion::functions::expr_fn::{abs, ceil, coalesce, floor, nullif};
+use datafusion::functions::expr_fn::{abs, ceil, coalesce, floor};
 use datafusion::logical_expr::{when, Expr, LogicalPlanBuilder};
 use datafusion::prelude::{col, lit};
 
@@ -47,7 +47,7 @@ fn polarity_is(p: Polarity) -> Expr {
 
 /// A figure that differs by measure: a CASE on the measure's index, with `otherwise` for the
 /// measures `of` gives nothing.
-fn by_measure(
+pub(super) fn by_measure(
     project: &ir::Project,
     measures: &[usize],
     of: impl Fn(&Measure) -> Option<Result<Expr, CompileError>>,
@@ -71,44 +71,23 @@ fn shown(x: Expr) -> Result<Expr, CompileError> {
         / col(SCALE))
 }
 
-/// A RAG rule's condition over the row's figures. SQL's truth rule is the rules' (a comparison
-/// with a missing figure is not true), and a division by zero is missing, as in
-/// `judgement::holds`.
+/// A RAG rule's condition over the row's figures, compiled as every expression is: SQL's
+/// truth rule is the rules' (a comparison with a missing figure is not true), and a division
+/// by zero is missing, as in `judgement::holds`.
 fn rag_condition(e: &ir::Expr) -> Result<Expr, CompileError> {
-    Ok(match &e.kind {
-        ExprKind::Literal(Value::Int(i)) => lit(*i as f64),
-        ExprKind::Literal(Value::Decimal(d)) => lit(*d),
-        ExprKind::Literal(Value::Bool(b)) => lit(*b),
-        ExprKind::RagOperand(op) => col(match op {
+    let figure = |kind: &ExprKind| -> Result<Expr, CompileError> {
+        let ExprKind::RagOperand(op) = kind else {
+            return Err(CompileError::internal(format!("a RAG rule reads {kind:?}")));
+        };
+        Ok(col(match op {
             RagOperand::Value => "value",
             RagOperand::Previous => PREVIOUS,
             RagOperand::Target => "target",
             RagOperand::Benchmark => "benchmark_sn",
             RagOperand::England => "benchmark_england",
-        }),
-        ExprKind::Not(x) => !rag_condition(x)?,
-        ExprKind::Neg(x) => -rag_condition(x)?,
-        ExprKind::Call { func: ir::Function::Abs, args } => abs(rag_condition(&args[0])?),
-        ExprKind::Call { func: ir::Function::Coalesce, args } => {
-            coalesce(args.iter().map(rag_condition).collect::<Result<_, _>>()?)
-        }
-        ExprKind::IsMissing { expr, negated } => {
-            let x = rag_condition(expr)?;
-            if *negated {
-                x.is_not_null()
-            } else {
-                x.is_null()
-            }
-        }
-        ExprKind::InList { expr, list, negated } => {
-            rag_condition(expr)?.in_list(list.iter().map(rag_condition).collect::<Result<_, _>>()?, *negated)
-        }
-        ExprKind::Binary { op: ir::BinaryOp::Div, left, right } => {
-            rag_condition(left)? / nullif(rag_condition(right)?, lit(0.0))
-        }
-        ExprKind::Binary { op, left, right } => binary(*op, rag_condition(left)?, rag_condition(right)?),
-        _ => return Err(CompileError::internal("the checker let through an expression a RAG rule cannot hold")),
-    })
+        }))
+    };
+    over_figures(e, &figure)
 }
 
 /// A measure's own RAG rules: the first that holds wins; `otherwise` holds always.

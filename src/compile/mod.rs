@@ -298,35 +298,18 @@ fn derived(
     pi: usize,
     values: &BTreeMap<(usize, usize), Expr>,
 ) -> Result<Expr, CompileError> {
-    use crate::ir::{BinaryOp, ExprKind};
-    let d = |x: &crate::ir::Expr| derived(project, x, pi, values);
-    Ok(match &e.kind {
-        ExprKind::Literal(v) => exprs::value_lit(v),
-        ExprKind::Measure(name) => {
-            let j = project.measures.iter().position(|m| &m.name == name).ok_or_else(|| {
-                CompileError::internal(format!("a derived measure reads `{name}`, which is not a measure"))
-            })?;
-            values.get(&(j, pi)).cloned().ok_or_else(|| {
-                CompileError::internal(format!("measure `{name}` is computed after the measure that reads it"))
-            })?
-        }
-        ExprKind::Neg(x) => -d(x)?,
-        ExprKind::Call { func: crate::ir::Function::Abs, args } => datafusion::functions::expr_fn::abs(d(&args[0])?),
-        ExprKind::Call { func: crate::ir::Function::Coalesce, args } => {
-            datafusion::functions::expr_fn::coalesce(args.iter().map(d).collect::<Result<_, _>>()?)
-        }
-        ExprKind::Binary { op, left, right } => {
-            let (l, r) = (d(left)?, d(right)?);
-            match op {
-                BinaryOp::Add => l + r,
-                BinaryOp::Sub => l - r,
-                BinaryOp::Mul => l * r,
-                BinaryOp::Div => guarded_div(l, r),
-                _ => return Err(CompileError::internal("a comparison in a derived measure")),
-            }
-        }
-        _ => return Err(CompileError::internal(format!("a derived measure holds {e:?}"))),
-    })
+    let value_of = |kind: &crate::ir::ExprKind| -> Result<Expr, CompileError> {
+        let crate::ir::ExprKind::Measure(name) = kind else {
+            return Err(CompileError::internal(format!("a derived measure reads {kind:?}")));
+        };
+        let j = project.measures.iter().position(|m| &m.name == name).ok_or_else(|| {
+            CompileError::internal(format!("a derived measure reads `{name}`, which is not a measure"))
+        })?;
+        values.get(&(j, pi)).cloned().ok_or_else(|| {
+            CompileError::internal(format!("measure `{name}` is computed after the measure that reads it"))
+        })
+    };
+    exprs::over_figures(e, &value_of)
 }
 
 /// The rows behind a measure's figure for a period (see `source_plan::drill`).

@@ -179,18 +179,16 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
     // One union per measure, each a derived table: SQLite allows 500 terms in one compound
     // SELECT, and a book has more rows than that.
     let mut per_measure: Vec<LogicalPlanBuilder> = Vec::new();
-    for (order, &(i, part)) in measures.iter().enumerate() {
+    for &(i, part) in &measures {
         let m = &x.project.measures[i];
         let book = &x.books[part];
         let totals = totals_name(part);
         let totals_schema: Arc<Schema> = Arc::new(book.totals.schema().as_arrow().clone());
         let mut branches: Vec<LogicalPlanBuilder> = Vec::new();
-        for (pi, p) in x.periods.all.iter().enumerate().take(x.periods.reported) {
+        for pi in 0..x.periods.reported {
             let prev = x.periods.previous[pi];
-            let key = Ordering { measure: order, period: pi };
             let total = RowSource { table: &totals, cells: &book.cells, breakdown: None };
-            branches
-                .push(scan(&totals, totals_schema.clone())?.project(row_exprs(x, m, i, pi, prev, p, &total, key)?)?);
+            branches.push(scan(&totals, totals_schema.clone())?.project(row_exprs(m, i, pi, prev, &total)?)?);
             for (k, b) in book.breakdowns.iter().enumerate() {
                 if !b.measures.contains(&i) {
                     continue;
@@ -198,7 +196,7 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
                 let name = breakdown_name(part, k);
                 let schema = Arc::new(b.plan.schema().as_arrow().clone());
                 let rows = RowSource { table: &name, cells: &b.cells, breakdown: Some(&b.column) };
-                branches.push(scan(&name, schema)?.project(row_exprs(x, m, i, pi, prev, p, &rows, key)?)?);
+                branches.push(scan(&name, schema)?.project(row_exprs(m, i, pi, prev, &rows)?)?);
             }
         }
         per_measure.push(super::union_all(branches)?);
@@ -210,7 +208,8 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
             .map(|(k, m)| m.alias(format!("measure_{k}")))
             .collect::<Result<_, _>>()?;
     }
-    let sort = ["ord_measure", "ord_period", "breakdown", "breakdown_value"]
+    // Measures in project order, so their indices order them.
+    let sort = [judge::MEASURE, ORD_PERIOD, "breakdown", "breakdown_value"]
         .iter()
         .map(|c| col(*c).sort(true, true))
         .collect::<Vec<_>>();
@@ -218,20 +217,14 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
         measures.iter().map(|&(i, _)| x.project.measures[i].interval.level(x.confidence)).collect();
     levels.sort_by(f64::total_cmp);
     levels.dedup();
-    let sorted = super::union_all(per_measure)?.sort(sort)?;
     let indices: Vec<usize> = measures.iter().map(|&(i, _)| i).collect();
+    let sorted = super::union_all(per_measure)?.project(constants(x, &indices)?)?.sort(sort)?;
     let judged = judge::finish(sorted, x.project, &indices, x.default_rag)?;
     Ok(intervals::finish(judged, &levels, crate::results::COLUMNS)?.build()?)
 }
 
 fn scan(name: &str, schema: Arc<Schema>) -> Result<LogicalPlanBuilder, CompileError> {
     Ok(LogicalPlanBuilder::scan(name, Arc::new(LogicalTableSource::new(schema)), None)?)
-}
-
-#[derive(Clone, Copy)]
-struct Ordering {
-    measure: usize,
-    period: usize,
 }
 
 /// Where a row's cells come from: the totals, or a breakdown's rows.
@@ -249,57 +242,92 @@ fn number(v: Option<f64>) -> Expr {
     v.map_or_else(null_f64, lit)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn row_exprs(
-    x: &ScriptInputs<'_>,
-    m: &Measure,
-    i: usize,
-    pi: usize,
-    prev: usize,
-    p: &crate::calendar::ReportingPeriod,
-    rows: &RowSource<'_>,
-    key: Ordering,
-) -> Result<Vec<Expr>, CompileError> {
+/// The period's index in the book, on each row: the period's dates and labels are written once,
+/// in a CASE on it ([`constants`]), and it orders the rows.
+const ORD_PERIOD: &str = "ord_period";
+
+/// One row of the result: measure `i`'s cells for period `pi` from `rows`, its target, its
+/// breakdown and the hidden columns that say which measure and period it is.
+fn row_exprs(m: &Measure, i: usize, pi: usize, prev: usize, rows: &RowSource<'_>) -> Result<Vec<Expr>, CompileError> {
     let cell = |period: usize, part: Part| -> Result<Expr, CompileError> {
         let name = rows.cells.column(Cell::new(i, period, part)).ok_or_else(|| {
             CompileError::internal(format!("`{}` has no {part:?} for period {period} in {}", m.reference, rows.table))
         })?;
         Ok(cast(col(format!("{}.{name}", rows.table)), DataType::Float64))
     };
-    let value = cell(pi, Part::Value)?;
-    let range = DateRange { start: p.range.start, end: p.range.end };
-    let target = judgement::target_for(m, range);
     let (breakdown, breakdown_value) = match rows.breakdown {
         Some(c) => (text(c), cast(col(format!("{}.breakdown_value", rows.table)), DataType::Utf8)),
         None => (null_text(), null_text()),
     };
-    let numerator = cell(pi, Part::Numerator)?;
-    let hidden = intervals::row_columns(m, x.confidence, &numerator, &value);
-    let judged = judge::row_columns(i, cell(prev, Part::Value)?);
     let mut columns = vec![
-        text(&m.reference).alias("ref"),
-        text(&m.title).alias("title"),
-        m.theme.as_deref().map_or_else(null_text, text).alias("theme"),
-        text(&m.unit.name()).alias("unit"),
-        text(p.kind.name()).alias("period_kind"),
-        text(&p.label).alias("period_label"),
-        date_lit(p.range.start).alias("period_start"),
-        date_lit(p.range.end).alias("period_end"),
-        numerator.alias("numerator"),
+        cell(pi, Part::Numerator)?.alias("numerator"),
         cell(pi, Part::Denominator)?.alias("denominator"),
-        value.alias("value"),
-        number(target).alias("target"),
-        number(m.benchmarks.sn).alias("benchmark_sn"),
-        number(m.benchmarks.england).alias("benchmark_england"),
+        cell(pi, Part::Value)?.alias("value"),
         breakdown.alias("breakdown"),
         breakdown_value.alias("breakdown_value"),
-        date_lit(x.as_of).alias("as_of"),
-        number(m.benchmarks.la).alias("benchmark_la"),
-        null_f64().alias("benchmark_sn_neighbours"),
-        lit(key.measure as i64).alias("ord_measure"),
-        lit(key.period as i64).alias("ord_period"),
+        lit(pi as i64).alias(ORD_PERIOD),
     ];
-    columns.extend(hidden);
-    columns.extend(judged);
+    columns.extend(judge::row_columns(i, cell(prev, Part::Value)?));
     Ok(columns)
+}
+
+/// The rest of each row's columns, the same for every row of a measure or of a period: one
+/// CASE on the row's measure for its ref, title, theme, unit, benchmarks and interval, and one
+/// on its period for the period's kind, label and dates, and its target.
+fn constants(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Vec<Expr>, CompileError> {
+    let mut out: Vec<Expr> = ["numerator", "denominator", "value", "breakdown", "breakdown_value", ORD_PERIOD]
+        .iter()
+        .chain(judge::HIDDEN)
+        .map(|c| col(*c))
+        .collect();
+    let of_measure = |of: &dyn Fn(&Measure) -> Option<Expr>, otherwise: Expr, name: &str| {
+        judge::by_measure(x.project, measures, |m| of(m).map(Ok), otherwise).map(|e| e.alias(name))
+    };
+    out.push(of_measure(&|m| Some(text(&m.reference)), null_text(), "ref")?);
+    out.push(of_measure(&|m| Some(text(&m.title)), null_text(), "title")?);
+    out.push(of_measure(&|m| m.theme.as_deref().map(text), null_text(), "theme")?);
+    out.push(of_measure(&|m| Some(text(&m.unit.name())), null_text(), "unit")?);
+    out.push(of_measure(&|m| m.benchmarks.sn.map(lit), null_f64(), "benchmark_sn")?);
+    out.push(of_measure(&|m| m.benchmarks.england.map(lit), null_f64(), "benchmark_england")?);
+    out.push(of_measure(&|m| m.benchmarks.la.map(lit), null_f64(), "benchmark_la")?);
+    out.push(null_f64().alias("benchmark_sn_neighbours"));
+    out.push(date_lit(x.as_of).alias("as_of"));
+    let reported = &x.periods.all[..x.periods.reported];
+    let of_period = |of: &dyn Fn(&crate::calendar::ReportingPeriod) -> Expr, otherwise: Expr, name: &str| {
+        let branches = reported.iter().enumerate().map(|(pi, p)| (col(ORD_PERIOD).eq(lit(pi as i64)), of(p))).collect();
+        super::exprs::first_of(branches, otherwise).map(|e| e.alias(name))
+    };
+    out.push(of_period(&|p| text(p.kind.name()), null_text(), "period_kind")?);
+    out.push(of_period(&|p| text(&p.label), null_text(), "period_label")?);
+    out.push(of_period(&|p| date_lit(p.range.start), super::exprs::null_of(ir::Type::Date), "period_start")?);
+    out.push(of_period(&|p| date_lit(p.range.end), super::exprs::null_of(ir::Type::Date), "period_end")?);
+    out.push(target(x, measures)?.alias("target"));
+    out.extend(intervals::columns(x.project, measures, x.confidence)?);
+    Ok(out)
+}
+
+/// Each row's target: by measure, and within a measure by period where a target `per year` is
+/// pro-rated over the period's months.
+fn target(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Expr, CompileError> {
+    let reported = &x.periods.all[..x.periods.reported];
+    judge::by_measure(
+        x.project,
+        measures,
+        |m| {
+            let for_period = |p: &crate::calendar::ReportingPeriod| {
+                judgement::target_for(m, DateRange { start: p.range.start, end: p.range.end })
+            };
+            let targets: Vec<Option<f64>> = reported.iter().map(for_period).collect();
+            if targets.iter().all(Option::is_none) {
+                return None;
+            }
+            if targets.windows(2).all(|w| w[0] == w[1]) {
+                return Some(Ok(number(targets[0])));
+            }
+            let branches =
+                targets.iter().enumerate().map(|(pi, t)| (col(ORD_PERIOD).eq(lit(pi as i64)), number(*t))).collect();
+            Some(super::exprs::first_of(branches, null_f64()))
+        },
+        null_f64(),
+    )
 }

@@ -164,6 +164,7 @@ fn period_cx<'a>(inputs: &'a PlanInputs<'_>, scx: &'a SourceCx<'_>, ws: NaiveDat
         inner: None,
         keys: &scx.keys,
         lookups: &scx.source.lookups,
+        figures: None,
     }
 }
 
