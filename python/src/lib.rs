@@ -713,9 +713,7 @@ fn compile(
     let config = config_of(config)?;
     let fail = |e: Failure| raised(py, e);
     // A script or plan for today unless asked for another day, as `scorebook compile`.
-    let as_of = engine::asked_as_of(date_of(as_of, "as_of")?, config.as_ref())
-        .map_err(fail)?
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let as_of = engine::as_of_or_today(date_of(as_of, "as_of")?, config.as_ref()).map_err(fail)?;
     let chosen = engine::chosen_measures(&project, &names_of(measures)?).map_err(fail)?;
     let request =
         engine::warehouse::ScriptRequest { as_of, chosen: chosen.as_deref(), dialect, schema: schema.as_deref() };

@@ -55,9 +55,8 @@ pub fn run(args: Args) -> u8 {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    // A script or plan for today unless asked for another day.
-    let as_of = match engine::asked_as_of(args.as_of, config.as_ref()) {
-        Ok(d) => d.unwrap_or_else(|| chrono::Local::now().date_naive()),
+    let as_of = match engine::as_of_or_today(args.as_of, config.as_ref()) {
+        Ok(d) => d,
         Err(e) => return failed(e),
     };
     let chosen = match engine::chosen_measures(&project, &args.measures) {

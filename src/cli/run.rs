@@ -3,7 +3,7 @@
 use super::{exit, failed};
 use crate::calendar::{parse_date, parse_years};
 use crate::config::Config;
-use crate::engine::{self, manifest, RunOptions};
+use crate::engine::{self, manifest, Engine, RunOptions};
 use crate::output::{self, OutputFormat};
 use crate::refusal::Refusal;
 use crate::{fsutil, results};
@@ -81,44 +81,6 @@ pub struct Args {
     /// aggregate, the cells, writing) to standard error.
     #[arg(long)]
     timings: bool,
-}
-
-/// Where `--engine` computes the book, parsed when the arguments are.
-#[derive(Clone, Debug)]
-enum Engine {
-    /// DataFusion plans, here or on a Ballista cluster.
-    Plans(engine::Cluster),
-    /// The warehouse script on a PostgreSQL server, by its URL.
-    Postgres(String),
-}
-
-impl Engine {
-    fn parse(name: &str) -> Result<Engine, String> {
-        Ok(match name {
-            "local" => Engine::Plans(engine::Cluster::Local),
-            "ballista-standalone" => Engine::Plans(engine::Cluster::BallistaStandalone),
-            url if url.starts_with("ballista://") => Engine::Plans(engine::Cluster::Ballista(url.to_string())),
-            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Engine::Postgres(url.to_string())
-            }
-            _ => {
-                return Err(
-                    "expected `local`, a PostgreSQL URL such as postgres://analyst@warehouse/social_care, `ballista://HOST:PORT` or `ballista-standalone`"
-                        .into(),
-                )
-            }
-        })
-    }
-
-    /// As the manifest records it: a URL without its password.
-    fn shown(&self) -> String {
-        match self {
-            Engine::Plans(engine::Cluster::Local) => "local".into(),
-            Engine::Plans(engine::Cluster::BallistaStandalone) => "ballista-standalone".into(),
-            Engine::Plans(engine::Cluster::Ballista(url)) => url.clone(),
-            Engine::Postgres(url) => crate::engine::warehouse::without_password(url),
-        }
-    }
 }
 
 /// The SPC charts the HTML book shows under its tables, computed by a second run over the

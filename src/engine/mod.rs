@@ -183,6 +183,46 @@ pub enum Cluster {
     BallistaStandalone,
 }
 
+/// What computes a book (`run --engine`): DataFusion plans, here or on a cluster, or the
+/// warehouse script on a server.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Engine {
+    /// DataFusion plans, here or on a Ballista cluster.
+    Plans(Cluster),
+    /// The warehouse script on a PostgreSQL server, by its URL.
+    Postgres(String),
+}
+
+impl Engine {
+    /// `local`, `ballista-standalone`, `ballista://HOST:PORT` or a PostgreSQL URL.
+    pub fn parse(name: &str) -> Result<Engine, String> {
+        Ok(match name {
+            "local" => Engine::Plans(Cluster::Local),
+            "ballista-standalone" => Engine::Plans(Cluster::BallistaStandalone),
+            url if url.starts_with("ballista://") => Engine::Plans(Cluster::Ballista(url.to_string())),
+            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Engine::Postgres(url.to_string())
+            }
+            _ => {
+                return Err(
+                    "expected `local`, a PostgreSQL URL such as postgres://analyst@warehouse/social_care, `ballista://HOST:PORT` or `ballista-standalone`"
+                        .into(),
+                )
+            }
+        })
+    }
+
+    /// As the manifest records it: a URL without its password.
+    pub fn shown(&self) -> String {
+        match self {
+            Engine::Plans(Cluster::Local) => "local".into(),
+            Engine::Plans(Cluster::BallistaStandalone) => "ballista-standalone".into(),
+            Engine::Plans(Cluster::Ballista(url)) => url.clone(),
+            Engine::Postgres(url) => warehouse::without_password(url),
+        }
+    }
+}
+
 /// A local session with the calendar registered, its plans within `memory`.
 fn local_session(holidays: &HolidayList, memory: &memory::Memory) -> Result<SessionContext, RunError> {
     let ctx = SessionContext::new_with_config_rt(session_config(), memory::runtime_env(memory)?);
@@ -246,6 +286,11 @@ pub fn asked_as_of(asked: Option<NaiveDate>, config: Option<&Config>) -> Result<
         Some(d) => Ok(Some(d)),
         None => Ok(config.map(Config::as_of).transpose()?.flatten()),
     }
+}
+
+/// The as-of date of a script or plan (`compile`): [`asked_as_of`], else today.
+pub fn as_of_or_today(asked: Option<NaiveDate>, config: Option<&Config>) -> Result<NaiveDate, RunError> {
+    Ok(asked_as_of(asked, config)?.unwrap_or_else(|| chrono::Local::now().date_naive()))
 }
 
 /// The as-of date a run needs: [`asked_as_of`], or an error saying how to give one.
@@ -855,6 +900,32 @@ pub async fn execute(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_engine_is_named_by_its_kind_or_url_and_shown_without_a_password() {
+        let cases: &[(&str, Engine, &str)] = &[
+            ("local", Engine::Plans(Cluster::Local), "local"),
+            ("ballista-standalone", Engine::Plans(Cluster::BallistaStandalone), "ballista-standalone"),
+            (
+                "ballista://sched:50050",
+                Engine::Plans(Cluster::Ballista("ballista://sched:50050".into())),
+                "ballista://sched:50050",
+            ),
+            (
+                "postgres://ana:pw@db/book",
+                Engine::Postgres("postgres://ana:pw@db/book".into()),
+                "postgres://ana@db/book",
+            ),
+            ("postgresql://db/book", Engine::Postgres("postgresql://db/book".into()), "postgresql://db/book"),
+        ];
+        for (name, engine, shown) in cases {
+            assert_eq!(Engine::parse(name).as_ref(), Ok(engine), "{name}");
+            assert_eq!(engine.shown(), *shown);
+        }
+        for wrong in ["duckdb", "mysql://db/book", "Local", ""] {
+            assert!(Engine::parse(wrong).unwrap_err().starts_with("expected `local`"), "{wrong}");
+        }
+    }
 
     #[test]
     fn a_percentage_of_more_than_all_is_reported() {
