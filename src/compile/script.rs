@@ -246,8 +246,8 @@ fn number(v: Option<f64>) -> Expr {
 /// in a CASE on it ([`constants`]), and it orders the rows.
 const ORD_PERIOD: &str = "ord_period";
 
-/// One row of the result: measure `i`'s cells for period `pi` from `rows`, its target, its
-/// breakdown and the hidden columns that say which measure and period it is.
+/// One row of the result: measure `i`'s cells for period `pi` from `rows`, its breakdown, and
+/// the hidden columns that say which measure and period it is (the rest is [`constants`]).
 fn row_exprs(m: &Measure, i: usize, pi: usize, prev: usize, rows: &RowSource<'_>) -> Result<Vec<Expr>, CompileError> {
     let cell = |period: usize, part: Part| -> Result<Expr, CompileError> {
         let name = rows.cells.column(Cell::new(i, period, part)).ok_or_else(|| {
