@@ -68,16 +68,7 @@ struct Parts<'m> {
 }
 
 /// Puts `value` in `slot`, or says that its clause is given twice.
-fn once<'m, T>(slot: &mut Option<Slot<'m, T>>, value: T, clause: &'m ast::Clause, problems: &mut Vec<Diagnostic>) {
-    if slot.is_some() {
-        problems.push(twice(clause.span, clause.kind.keyword()));
-    } else {
-        *slot = Some(Slot { value, clause });
-    }
-}
-
-/// Puts a plain clause's `value` in `slot`, or says that it is given twice.
-fn once_plain<'m, T>(slot: &mut Option<&'m T>, value: &'m T, clause: &ast::Clause, problems: &mut Vec<Diagnostic>) {
+fn once<S>(slot: &mut Option<S>, value: S, clause: &ast::Clause, problems: &mut Vec<Diagnostic>) {
     if slot.is_some() {
         problems.push(twice(clause.span, clause.kind.keyword()));
     } else {
@@ -142,25 +133,29 @@ impl<'m> Parts<'m> {
             }
             let problems = &mut problems;
             match &c.kind {
-                ClauseKind::Ref(s) => once_plain(&mut p.reference, s, c, problems),
-                ClauseKind::Title(s) => once_plain(&mut p.title, s, c, problems),
-                ClauseKind::Description(s) => once_plain(&mut p.description, s, c, problems),
-                ClauseKind::Theme(s) => once_plain(&mut p.theme, s, c, problems),
-                ClauseKind::Unit(u) => once_plain(&mut p.unit, u, c, problems),
-                ClauseKind::Precision(n) => once_plain(&mut p.precision, n, c, problems),
-                ClauseKind::Polarity(i) => once_plain(&mut p.polarity, i, c, problems),
+                ClauseKind::Ref(s) => once(&mut p.reference, s, c, problems),
+                ClauseKind::Title(s) => once(&mut p.title, s, c, problems),
+                ClauseKind::Description(s) => once(&mut p.description, s, c, problems),
+                ClauseKind::Theme(s) => once(&mut p.theme, s, c, problems),
+                ClauseKind::Unit(u) => once(&mut p.unit, u, c, problems),
+                ClauseKind::Precision(n) => once(&mut p.precision, n, c, problems),
+                ClauseKind::Polarity(i) => once(&mut p.polarity, i, c, problems),
                 ClauseKind::Where(e) => p.wheres.push(e),
                 ClauseKind::Excluding(e) => p.excludings.push(e),
-                ClauseKind::Meeting(e) => once(&mut p.meeting, e, c, problems),
-                ClauseKind::Per(per) => once(&mut p.per, per, c, problems),
-                ClauseKind::Cumulative(w) => once(&mut p.cumulative, w, c, problems),
-                ClauseKind::By(items) => once(&mut p.by, items.as_slice(), c, problems),
-                ClauseKind::Target { figure, per_year } => once(&mut p.target, (figure, *per_year), c, problems),
-                ClauseKind::Interval { method, level } => {
-                    once(&mut p.interval, (method.as_ref(), level.as_ref()), c, problems)
+                ClauseKind::Meeting(e) => once(&mut p.meeting, Slot { value: e, clause: c }, c, problems),
+                ClauseKind::Per(per) => once(&mut p.per, Slot { value: per, clause: c }, c, problems),
+                ClauseKind::Cumulative(w) => once(&mut p.cumulative, Slot { value: w, clause: c }, c, problems),
+                ClauseKind::By(items) => once(&mut p.by, Slot { value: items.as_slice(), clause: c }, c, problems),
+                ClauseKind::Target { figure, per_year } => {
+                    once(&mut p.target, Slot { value: (figure, *per_year), clause: c }, c, problems)
                 }
-                ClauseKind::Rag(rules) => once(&mut p.rag, rules.as_slice(), c, problems),
-                ClauseKind::Benchmark(items) => once(&mut p.benchmark, items.as_slice(), c, problems),
+                ClauseKind::Interval { method, level } => {
+                    once(&mut p.interval, Slot { value: (method.as_ref(), level.as_ref()), clause: c }, c, problems)
+                }
+                ClauseKind::Rag(rules) => once(&mut p.rag, Slot { value: rules.as_slice(), clause: c }, c, problems),
+                ClauseKind::Benchmark(items) => {
+                    once(&mut p.benchmark, Slot { value: items.as_slice(), clause: c }, c, problems)
+                }
                 ClauseKind::Count { .. }
                 | ClauseKind::Percent { .. }
                 | ClauseKind::Aggregate { .. }

@@ -9,7 +9,7 @@ use super::exprs::{date_lit, null_f64, null_text};
 use super::sql::{self, Dialect};
 use super::{intervals, judge, BookPlan, CompileError, CALENDAR_TABLE};
 use crate::calendar::working_days::{HolidayList, FIRST_DAY, LAST_DAY};
-use crate::calendar::{BookPeriods, DateRange};
+use crate::calendar::{BookPeriods, DateRange, ReportingPeriod};
 use crate::ir::{self, Measure};
 use crate::judgement::{self, DefaultRag};
 use crate::refusal::Refusal;
@@ -292,10 +292,8 @@ fn constants(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Vec<Expr>, Comp
     out.push(of_measure(&|m| m.benchmarks.la.map(lit), null_f64(), "benchmark_la")?);
     out.push(null_f64().alias("benchmark_sn_neighbours"));
     out.push(date_lit(x.as_of).alias("as_of"));
-    let reported = &x.periods.all[..x.periods.reported];
-    let of_period = |of: &dyn Fn(&crate::calendar::ReportingPeriod) -> Expr, otherwise: Expr, name: &str| {
-        let branches = reported.iter().enumerate().map(|(pi, p)| (col(ORD_PERIOD).eq(lit(pi as i64)), of(p))).collect();
-        super::exprs::first_of(branches, otherwise).map(|e| e.alias(name))
+    let of_period = |of: &dyn Fn(&ReportingPeriod) -> Expr, otherwise: Expr, name: &str| {
+        by_period(x.periods.all[..x.periods.reported].iter().map(of), otherwise).map(|e| e.alias(name))
     };
     out.push(of_period(&|p| text(p.kind.name()), null_text(), "period_kind")?);
     out.push(of_period(&|p| text(&p.label), null_text(), "period_label")?);
@@ -306,6 +304,13 @@ fn constants(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Vec<Expr>, Comp
     Ok(out)
 }
 
+/// A figure that differs by period: a CASE on the row's period, the reported periods' figures
+/// in order.
+fn by_period(figures: impl Iterator<Item = Expr>, otherwise: Expr) -> Result<Expr, CompileError> {
+    let branches = figures.enumerate().map(|(pi, e)| (col(ORD_PERIOD).eq(lit(pi as i64)), e)).collect();
+    super::exprs::first_of(branches, otherwise)
+}
+
 /// Each row's target: by measure, and within a measure by period where a target `per year` is
 /// pro-rated over the period's months.
 fn target(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Expr, CompileError> {
@@ -314,9 +319,8 @@ fn target(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Expr, CompileError
         x.project,
         measures,
         |m| {
-            let for_period = |p: &crate::calendar::ReportingPeriod| {
-                judgement::target_for(m, DateRange { start: p.range.start, end: p.range.end })
-            };
+            let for_period =
+                |p: &ReportingPeriod| judgement::target_for(m, DateRange { start: p.range.start, end: p.range.end });
             let targets: Vec<Option<f64>> = reported.iter().map(for_period).collect();
             if targets.iter().all(Option::is_none) {
                 return None;
@@ -324,9 +328,7 @@ fn target(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Expr, CompileError
             if targets.windows(2).all(|w| w[0] == w[1]) {
                 return Some(Ok(number(targets[0])));
             }
-            let branches =
-                targets.iter().enumerate().map(|(pi, t)| (col(ORD_PERIOD).eq(lit(pi as i64)), number(*t))).collect();
-            Some(super::exprs::first_of(branches, null_f64()))
+            Some(by_period(targets.into_iter().map(number), null_f64()))
         },
         null_f64(),
     )

@@ -58,31 +58,37 @@ pub enum RunError {
     #[error("running the plans failed: {0}")]
     Execution(#[from] datafusion::error::DataFusionError),
     /// A plan needed more memory than the limit allows, and could not spill.
-    #[error("{}", self.refusal().unwrap_or_else(|| Refusal::new(String::new())))]
+    #[error("{}", out_of_memory(*limit, detail))]
     OutOfMemory { limit: usize, detail: String },
     /// The run went on longer than `--timeout` allowed and was stopped.
-    #[error("{}", self.refusal().unwrap_or_else(|| Refusal::new(String::new())))]
+    #[error("{}", timed_out(*.0))]
     TimedOut(std::time::Duration),
 }
 
+fn out_of_memory(limit: usize, detail: &str) -> Refusal {
+    Refusal::new(format!(
+        "the run needed more memory than its limit of {} (--memory-limit): {detail}",
+        memory::show_size(limit)
+    ))
+    .help("raise --memory-limit (or memory_limit under [run] in scorebook.toml); sorts and aggregates that can spill write to --spill-dir")
+}
+
+fn timed_out(after: std::time::Duration) -> Refusal {
+    Refusal::new(format!("the run took longer than --timeout {} and was stopped; nothing was written", seconds(after)))
+        .help("raise --timeout, or run when the data's server is less busy")
+}
+
 impl RunError {
-    /// What went wrong and what to do, when the failure is the user's to act on (a request
-    /// that cannot be met, a setting, a limit reached); `None` for failures of the data (which
-    /// say where, [`DataError`]), of the engine and internal errors.
+    /// What went wrong and what to do, when the failure is a request that cannot be met or a
+    /// limit reached; `None` for scorebook.toml's problems and the data's (which say where,
+    /// [`ConfigError`](crate::config::ConfigError), [`DataError`]), the engine's, and internal
+    /// errors.
     pub fn refusal(&self) -> Option<Refusal> {
         Some(match self {
             RunError::Refused(r) => r.clone(),
             RunError::Compile(e) => return e.refusal(),
-            RunError::OutOfMemory { limit, detail } => Refusal::new(format!(
-                "the run needed more memory than its limit of {} (--memory-limit): {detail}",
-                memory::show_size(*limit)
-            ))
-            .help("raise --memory-limit (or memory_limit under [run] in scorebook.toml); sorts and aggregates that can spill write to --spill-dir"),
-            RunError::TimedOut(t) => Refusal::new(format!(
-                "the run took longer than --timeout {} and was stopped; nothing was written",
-                seconds(*t)
-            ))
-            .help("raise --timeout, or run when the data's server is less busy"),
+            RunError::OutOfMemory { limit, detail } => out_of_memory(*limit, detail),
+            RunError::TimedOut(t) => timed_out(*t),
             _ => return None,
         })
     }
