@@ -152,7 +152,8 @@ pub fn with_dependencies(project: &Project, chosen: &[usize]) -> Vec<usize> {
 pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result<BookPlan, CompileError> {
     let project = inputs.project;
     let all: Vec<usize> = (0..project.measures.len()).collect();
-    let measures = with_dependencies(project, chosen.unwrap_or(&all));
+    let graph = MeasureGraph::of(&project.measures);
+    let measures = graph.with_dependencies(chosen.unwrap_or(&all));
 
     // Measures over each source, in project order.
     let mut by_source: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -186,7 +187,7 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
     for p in plans.into_iter().skip(1) {
         builder = builder.cross_join(p)?;
     }
-    let (columns, cells) = final_cells(inputs, &measures, false)?;
+    let (columns, cells) = final_cells(inputs, &graph, &measures, false)?;
     let totals = builder.project(columns)?.build()?;
 
     let mut breakdowns = Vec::new();
@@ -212,7 +213,7 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
                     b = b.cross_join(population::plan(inputs, p)?)?;
                 }
             }
-            let (figures, cells) = final_cells(inputs, &with_c, by_area)?;
+            let (figures, cells) = final_cells(inputs, &graph, &with_c, by_area)?;
             let columns = std::iter::once(value.alias("breakdown_value")).chain(figures);
             breakdowns.push(BreakdownPlan {
                 column: cut.name.clone(),
@@ -230,12 +231,17 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
 /// Numerator, denominator and value of every (measure, period) from the aggregate columns,
 /// and where each is. `by_area`: cells of a breakdown by area, whose rates use each area's
 /// population.
-fn final_cells(inputs: &PlanInputs<'_>, measures: &[usize], by_area: bool) -> Result<(Vec<Expr>, Cells), CompileError> {
+fn final_cells(
+    inputs: &PlanInputs<'_>,
+    graph: &MeasureGraph,
+    measures: &[usize],
+    by_area: bool,
+) -> Result<(Vec<Expr>, Cells), CompileError> {
     let project = inputs.project;
     let mut values: BTreeMap<(usize, usize), Expr> = BTreeMap::new();
     let mut out = Vec::new();
     let mut cells = Cells::default();
-    for i in MeasureGraph::of(&project.measures).dependencies_first(measures) {
+    for i in graph.dependencies_first(measures) {
         let m = &project.measures[i];
         for (pi, p) in inputs.periods.iter().enumerate() {
             let (num, den, val) = cell(inputs, i, pi, p, &values, by_area).map_err(|e| e.in_measure(m))?;

@@ -39,12 +39,13 @@ const MAX_COLUMNS: usize = 1500;
 /// within `MAX_COLUMNS`: three cells (numerator, denominator, value) per measure and period.
 pub fn parts(project: &ir::Project, measures: &[usize], periods: usize) -> Vec<Vec<usize>> {
     let per_part = (MAX_COLUMNS / (3 * periods.max(1))).max(1);
+    let graph = crate::measure_graph::MeasureGraph::of(&project.measures);
     let mut out: Vec<Vec<usize>> = Vec::new();
     for &i in measures {
         let fits = out.last().is_some_and(|last| {
             let mut with = last.clone();
             with.push(i);
-            super::with_dependencies(project, &with).len() <= per_part
+            graph.with_dependencies(&with).len() <= per_part
         });
         match out.last_mut() {
             Some(last) if fits => last.push(i),
