@@ -2,9 +2,10 @@
 //! Later stages (compiling to DataFusion plans, running tests, the book) read only this.
 //! Spans are kept for messages but take no part in equality.
 
+pub use crate::functions::Function;
 use crate::span::Span;
 pub use crate::syntax::ast::BinaryOp;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Project {
@@ -52,6 +53,9 @@ pub enum ColumnType {
     Decimal,
     Bool,
     Date,
+    /// A local clock time (`2024-02-29 23:40:00`), with no time zone: differences are taken
+    /// on the clock times as written.
+    DateTime,
 }
 
 impl ColumnType {
@@ -62,11 +66,12 @@ impl ColumnType {
             "decimal" => ColumnType::Decimal,
             "bool" => ColumnType::Bool,
             "date" => ColumnType::Date,
+            "datetime" => ColumnType::DateTime,
             _ => return None,
         })
     }
 
-    pub const NAMES: &'static [&'static str] = &["text", "int", "decimal", "bool", "date"];
+    pub const NAMES: &'static [&'static str] = &["text", "int", "decimal", "bool", "date", "datetime"];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -75,7 +80,24 @@ impl ColumnType {
             ColumnType::Decimal => "decimal",
             ColumnType::Bool => "bool",
             ColumnType::Date => "date",
+            ColumnType::DateTime => "datetime",
         }
+    }
+
+    /// The type of an expression reading such a column.
+    pub fn value_type(self) -> Type {
+        match self {
+            ColumnType::Text => Type::Text,
+            ColumnType::Int | ColumnType::Decimal => Type::Number(NumberKind::Plain),
+            ColumnType::Bool => Type::Bool,
+            ColumnType::Date => Type::Date,
+            ColumnType::DateTime => Type::DateTime,
+        }
+    }
+
+    /// Is it read through a `format` (a date or a date-time)?
+    pub fn has_format(self) -> bool {
+        matches!(self, ColumnType::Date | ColumnType::DateTime)
     }
 }
 
@@ -86,6 +108,7 @@ pub enum Value {
     Decimal(f64),
     Bool(bool),
     Date(NaiveDate),
+    DateTime(NaiveDateTime),
 }
 
 impl Value {
@@ -126,15 +149,52 @@ pub struct Source {
     pub snapshot: Option<String>,
     /// Other sources each row finds one row of, through their key.
     pub lookups: Vec<Lookup>,
-    /// A subset of another source's rows; its columns, spans, snapshot and lookups are the
-    /// parent's.
+    /// Values named once (`let`), in the order declared: a subset's are its parent's and
+    /// then its own.
+    pub named: Vec<NamedValue>,
+    /// The rows just before or after each row of the same entity (`previous`, `next`).
+    pub adjacent: Vec<Adjacent>,
+    /// A subset of another source's rows; its columns, spans, snapshot, lookups, named values
+    /// and adjacent rows are the parent's.
     pub subset: Option<Subset>,
+    pub span: Span,
+}
+
+/// `let name = expr`: a value of each row, read by name wherever a column can be.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedValue {
+    pub name: String,
+    /// Over the row's own columns (unqualified), its lookups and other named values.
+    pub expr: Expr,
+    pub span: Span,
+}
+
+/// `previous earlier by child_id order by request_date`: for each row whose `by` and
+/// `order` are present, the row of the same `by` whose `order` is the latest strictly before
+/// (`next`: the earliest strictly after) this row's; among rows on that day, the last (first)
+/// in key order. Read as `earlier.column`, missing when there is no such row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adjacent {
+    pub name: String,
+    pub next: bool,
+    pub by: String,
+    pub order: String,
     pub span: Span,
 }
 
 impl Source {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The named value `name` (`let name = ...`).
+    pub fn named_value(&self, name: &str) -> Option<&NamedValue> {
+        self.named.iter().find(|n| n.name == name)
+    }
+
+    /// The adjacent rows named `name` (`previous name by ...`).
+    pub fn adjacent(&self, name: &str) -> Option<&Adjacent> {
+        self.adjacent.iter().find(|a| a.name == name)
     }
 
     /// The lookup that finds a row of `source`.
@@ -367,6 +427,8 @@ pub struct Measure {
     pub rag: Vec<RagRule>,
     pub benchmarks: Benchmarks,
     pub interval: IntervalSpec,
+    /// `hidden`: left out of the book; other measures and tests still read it.
+    pub hidden: bool,
     pub span: Span,
 }
 
@@ -453,8 +515,9 @@ pub struct RowSet {
 pub enum Selection {
     /// Every row, whatever its dates.
     All,
-    /// Rows whose date column falls in the window.
-    EventIn(String),
+    /// Rows whose date (a date column, a named value, or a date-time's date) falls in the
+    /// window.
+    EventIn(Expr),
     /// Rows open at the period's end: start <= end of period, and end missing or after it.
     OpenAtEnd { start: String, end: String },
     /// Rows open during the window: start <= end of period, and end missing or after the
@@ -464,6 +527,27 @@ pub enum Selection {
     LatestSnapshot(String),
 }
 
+impl Selection {
+    /// The column that places a row in a period (an event's date column, or the one a
+    /// date-time or named value is taken from; a snapshot's date; a span's start), if one.
+    pub fn placing_column(&self) -> Option<&str> {
+        fn column_of(e: &Expr) -> Option<&str> {
+            match &e.kind {
+                ExprKind::Column { scope: None, name } => Some(name),
+                ExprKind::Call { func: Function::Date, args } => column_of(&args[0]),
+                ExprKind::Named { expr, .. } => column_of(expr),
+                _ => None,
+            }
+        }
+        match self {
+            Selection::All => None,
+            Selection::EventIn(e) => column_of(e),
+            Selection::LatestSnapshot(c) => Some(c),
+            Selection::OpenAtEnd { start, .. } | Selection::OpenDuring { start, .. } => Some(start),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AggregateFn {
     Max,
@@ -471,6 +555,54 @@ pub enum AggregateFn {
     Sum,
     Mean,
     Median,
+    /// Excel's PERCENTILE.INC: linear interpolation between the closest ranks.
+    Percentile(Fraction),
+}
+
+/// An exact fraction `num / den` (a percentile's 0.9 is 9/10), so that ranks are computed
+/// in whole numbers on every engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fraction {
+    pub num: i64,
+    pub den: i64,
+}
+
+impl Fraction {
+    /// `percent` / 100 as written (`90`, `97.5`), if it has at most six decimal places.
+    pub fn of_percent(percent: f64) -> Option<Fraction> {
+        let mut den: i64 = 100;
+        let mut scaled = percent;
+        for _ in 0..=6 {
+            if scaled.fract() == 0.0 && scaled.abs() < 1e12 {
+                let num = scaled as i64;
+                let g = gcd(num.abs(), den);
+                return Some(Fraction { num: num / g, den: den / g });
+            }
+            // Decimal places as written: round away the binary error of each step.
+            scaled = (scaled * 10.0 * 1e6).round() / 1e6;
+            den *= 10;
+        }
+        None
+    }
+
+    pub fn value(self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+
+    /// The percentage written back (`90`, `97.5`).
+    pub fn percent(self) -> String {
+        let v = 100.0 * self.value();
+        let text = format!("{v:.6}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a.max(1)
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 impl AggregateFn {
@@ -483,6 +615,26 @@ impl AggregateFn {
             "median" => AggregateFn::Median,
             _ => return None,
         })
+    }
+
+    /// The aggregates written as `NAME EXPR of SOURCE`.
+    pub const NAMES: &'static [&'static str] = &["max", "min", "sum", "mean", "median", "percentile"];
+
+    /// As written in a rule (`median`, `percentile 90`).
+    pub fn describe(self) -> String {
+        match self {
+            AggregateFn::Max => "max".into(),
+            AggregateFn::Min => "min".into(),
+            AggregateFn::Sum => "sum".into(),
+            AggregateFn::Mean => "mean".into(),
+            AggregateFn::Median => "median".into(),
+            AggregateFn::Percentile(p) => format!("percentile {}", p.percent()),
+        }
+    }
+
+    /// Computed by numbering the values in order (`compile::median`), not by an aggregate.
+    pub fn is_ranked(self) -> bool {
+        matches!(self, AggregateFn::Median | AggregateFn::Percentile(_))
     }
 }
 
@@ -508,6 +660,9 @@ pub enum Definition {
     Aggregate { func: AggregateFn, expr: Expr, rows: RowSet, distinct: Option<String> },
     /// Arithmetic over other measures' values.
     Derived { expr: Expr },
+    /// A ratio of two sums over a row set: the sum of `numerator` over the rows meeting
+    /// `meets` (all rows when absent) over the sum of `denominator`, × 100 for a percent.
+    SumRatio { rows: RowSet, numerator: Expr, denominator: Expr, meets: Option<Expr>, percent: bool },
 }
 
 impl Definition {
@@ -516,7 +671,8 @@ impl Definition {
             Definition::Count { rows, .. }
             | Definition::Proportion { rows, .. }
             | Definition::Rate { rows, .. }
-            | Definition::Aggregate { rows, .. } => Some(rows),
+            | Definition::Aggregate { rows, .. }
+            | Definition::SumRatio { rows, .. } => Some(rows),
             Definition::Derived { .. } => None,
         }
     }
@@ -529,7 +685,7 @@ impl Definition {
             | Definition::Proportion { distinct, .. }
             | Definition::Rate { distinct, .. }
             | Definition::Aggregate { distinct, .. } => distinct.as_deref(),
-            Definition::Derived { .. } => None,
+            Definition::Derived { .. } | Definition::SumRatio { .. } => None,
         }
     }
 }
@@ -543,6 +699,7 @@ pub enum Type {
     Number(NumberKind),
     Bool,
     Date,
+    DateTime,
 }
 
 /// What a number measures, so that a percentage is not compared with a count.
@@ -564,6 +721,7 @@ impl Type {
             Type::Number(_) => "a number",
             Type::Bool => "true/false",
             Type::Date => "a date",
+            Type::DateTime => "a date-time",
         }
     }
 }
@@ -586,6 +744,7 @@ impl Expr {
             ExprKind::InList { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
             ExprKind::Exists { condition, .. } => condition.iter().map(|c| &**c).collect(),
             ExprKind::Related { value, condition, .. } => value.iter().chain(condition).map(|c| &**c).collect(),
+            ExprKind::Named { expr, .. } => vec![expr],
             _ => Vec::new(),
         }
     }
@@ -631,13 +790,37 @@ impl Expr {
         self.any(&|x| matches!(x.kind, ExprKind::PeriodEnd | ExprKind::WindowStart))
     }
 
-    /// The value of a whole-number literal, possibly negated (`12`, `-12`).
+    /// The value of a whole number written in the rule: a literal, possibly negated, or
+    /// whole numbers added, subtracted or multiplied (`12`, `-12`, `-65 * 12`).
     pub fn whole_number(&self) -> Option<i64> {
         match &self.kind {
             ExprKind::Literal(Value::Int(i)) => Some(*i),
-            ExprKind::Neg(inner) => inner.whole_number().map(|i| -i),
+            ExprKind::Neg(inner) => inner.whole_number()?.checked_neg(),
+            ExprKind::Binary { op, left, right } => {
+                let (l, r) = (left.whole_number()?, right.whole_number()?);
+                match op {
+                    BinaryOp::Add => l.checked_add(r),
+                    BinaryOp::Sub => l.checked_sub(r),
+                    BinaryOp::Mul => l.checked_mul(r),
+                    _ => None,
+                }
+            }
+            ExprKind::Named { expr, .. } => expr.whole_number(),
             _ => None,
         }
+    }
+
+    /// The named values this expression reads, outermost first, each once.
+    pub fn named_values(&self) -> Vec<(&str, &Expr)> {
+        let mut out: Vec<(&str, &Expr)> = Vec::new();
+        self.walk(&mut |x| {
+            if let ExprKind::Named { name, expr } = &x.kind {
+                if !out.iter().any(|(n, _)| n == name) {
+                    out.push((name, expr));
+                }
+            }
+        });
+        out
     }
 }
 
@@ -683,10 +866,23 @@ pub enum ExprKind {
         alias: String,
         condition: Option<Box<Expr>>,
     },
-    /// A column of the row the measure's row looks up in `source` (`header.DOB`); missing
-    /// when there is no such row.
+    /// A column of the row the measure's row looks up through `path`, one source after
+    /// another (`header.DOB`: `["header"]`; `requests.children.date_of_birth`: the row of
+    /// `children` the row of `requests` looks up); missing when a step finds no row.
     LookupColumn {
-        source: String,
+        path: Vec<String>,
+        name: String,
+    },
+    /// A named value (`let name = ...`) read where it stands: its expression, scoped to the
+    /// row it is read of.
+    Named {
+        name: String,
+        expr: Box<Expr>,
+    },
+    /// A column of the row's adjacent row (`earlier.request_date`, with `previous earlier by
+    /// ...` declared on the row's source); missing when there is none.
+    AdjacentColumn {
+        relation: String,
         name: String,
     },
     /// An aggregate over the rows of `source` (named `alias` inside) that meet the condition:
@@ -717,7 +913,14 @@ impl<'e> RelatedCondition<'e> {
         let reads_inner =
             |e: &Expr| e.any(&|x| matches!(&x.kind, ExprKind::Column { scope: Some(a), .. } if a == alias));
         let reads_outer = |e: &Expr| {
-            e.any(&|x| matches!(x.kind, ExprKind::Column { scope: None, .. } | ExprKind::LookupColumn { .. }))
+            e.any(&|x| {
+                matches!(
+                    x.kind,
+                    ExprKind::Column { scope: None, .. }
+                        | ExprKind::LookupColumn { .. }
+                        | ExprKind::AdjacentColumn { .. }
+                )
+            })
         };
         let mut out = RelatedCondition::default();
         for part in condition.conjuncts() {
@@ -807,77 +1010,6 @@ impl RagOperand {
             "previous" => RagOperand::Previous,
             _ => return None,
         })
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Function {
-    AddDays,
-    AddMonths,
-    WorkingDays,
-    Abs,
-    Coalesce,
-    /// Calendar days from the first date to the second.
-    DaysBetween,
-    /// Whole years from a date of birth to a date (29 February birthdays as `add_months`).
-    Age,
-    /// `if(condition, value, otherwise)`.
-    If,
-    /// `switch(value, match, result, ..., default)`.
-    Switch,
-    /// `band(value, label, bound, label, ..., label)`: ordered bands with labels.
-    Band,
-    /// Does text begin with a prefix?
-    StartsWith,
-}
-
-impl Function {
-    pub const NAMES: &'static [&'static str] = &[
-        "add_days",
-        "add_months",
-        "working_days",
-        "days_between",
-        "age",
-        "abs",
-        "coalesce",
-        "if",
-        "switch",
-        "band",
-        "starts_with",
-    ];
-
-    pub fn parse(text: &str) -> Option<Function> {
-        Some(match text {
-            "add_days" => Function::AddDays,
-            "add_months" => Function::AddMonths,
-            "working_days" => Function::WorkingDays,
-            "abs" => Function::Abs,
-            "coalesce" => Function::Coalesce,
-            "days_between" => Function::DaysBetween,
-            "age" => Function::Age,
-            "if" => Function::If,
-            "switch" => Function::Switch,
-            "band" => Function::Band,
-            "starts_with" => Function::StartsWith,
-            _ => return None,
-        })
-    }
-
-    /// How the function is called, for messages and hovers.
-    pub fn usage(self) -> &'static str {
-        match self {
-            Function::AddDays => "add_days(date, days)",
-            Function::AddMonths => "add_months(date, months)",
-            Function::WorkingDays => "working_days(from, to)",
-            Function::Abs => "abs(number)",
-            Function::Coalesce => "coalesce(value, fallback, ...)",
-            Function::DaysBetween => "days_between(from, to)",
-            Function::Age => "age(date_of_birth, at)",
-            Function::If => "if(condition, value, otherwise)",
-            Function::Switch => "switch(value, match, result, ..., default)",
-            Function::Band => "band(value, label, bound, label, ..., label)",
-            Function::StartsWith => "starts_with(text, \"prefix\")",
-        }
     }
 }
 

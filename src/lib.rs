@@ -25,6 +25,7 @@ pub mod engine;
 pub mod format;
 #[cfg(feature = "engine")]
 pub mod fsutil;
+pub mod functions;
 pub mod ir;
 pub mod judgement;
 #[cfg(feature = "engine")]

@@ -356,9 +356,10 @@ fn drill_counts_what_the_measure_counts_and_shows_each_breakdown() {
     ));
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "CHILD,DECOM,DEC,by_legal_status,by_age_band,by_sex");
-    assert!(lines.contains(&"A02,2010-01-01,,C2,16 and over,female"), "{text}");
-    assert!(lines.contains(&"A02,2012-05-01,,E1,16 and over,female"), "{text}");
+    // Every value the definition reads: the looked-up date of birth and sex too.
+    assert_eq!(lines[0], "CHILD,DECOM,DEC,header.DOB,header.SEX,by_legal_status,by_age_band,by_sex");
+    assert!(lines.contains(&"A02,2010-01-01,,1997-09-30,2,C2,16 and over,female"), "{text}");
+    assert!(lines.contains(&"A02,2012-05-01,,1997-09-30,2,E1,16 and over,female"), "{text}");
     drill("903.5")
         .stderr(predicate::str::contains("(the figure counts 8 distinct `CHILD`, 1 of them in the numerator)"));
 }

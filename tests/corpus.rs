@@ -22,6 +22,8 @@ fn valid_projects() -> Vec<Vec<PathBuf>> {
     projects.push(files_in("rules"));
     projects.push(files_in("examples/dfe-benchmarks"));
     projects.push(files_in("examples/ssda903"));
+    projects.push(files_in("examples/ambulance"));
+    projects.push(files_in("examples/send"));
     projects
 }
 
@@ -87,7 +89,7 @@ fn formatting_keeps_the_checked_ir() {
 
 #[test]
 fn shipped_rules_are_formatted() {
-    for dir in ["rules", "examples/dfe-benchmarks", "examples/ssda903"] {
+    for dir in ["rules", "examples/dfe-benchmarks", "examples/ssda903", "examples/ambulance", "examples/send"] {
         for path in files_in(dir) {
             let text = read(&path);
             assert_eq!(
@@ -118,7 +120,7 @@ fn a_long_call_fills_each_line_with_its_arguments() {
 #[test]
 fn fmt_keeps_shipped_rules_and_long_conditions_within_100_columns() {
     let mut texts: Vec<(std::path::PathBuf, String)> = Vec::new();
-    for dir in ["rules", "examples/dfe-benchmarks", "examples/ssda903"] {
+    for dir in ["rules", "examples/dfe-benchmarks", "examples/ssda903", "examples/ambulance", "examples/send"] {
         texts.extend(files_in(dir).into_iter().map(|p| {
             let t = read(&p);
             (p, t)

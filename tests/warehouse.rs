@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 mod common;
+#[path = "common/third_book.rs"]
+mod third_book;
 
 const HARNESS: &str = "tests/warehouse/run_script.py";
 
@@ -155,6 +157,74 @@ fn the_ssda903_book_on(engine: &str) {
         .success();
     let (rows, cells) = compare(engine, book, generated.path(), "2014-03-31", None);
     println!("{engine}, a generated SSDA903 return: {rows} rows, all {cells} cells match the local run");
+}
+
+/// The third book (date-times, seconds between them and their dates, percentiles, a percent of
+/// two sums, named values, lookups through lookups, previous rows by window functions) over
+/// the hand-made files of edge cases and generated ones.
+fn the_third_book_on(engine: &str) {
+    if !available(engine) {
+        return;
+    }
+    for (book, fixtures) in
+        [("examples/ambulance", "tests/fixtures/ambulance"), ("examples/send", "tests/fixtures/send")]
+    {
+        for as_of in ["2024-03-31", "2023-10-31"] {
+            let (rows, cells) = compare(engine, book, Path::new(fixtures), as_of, None);
+            println!("{engine}, {book} edge cases as of {as_of}: {rows} rows, all {cells} cells match the local run");
+        }
+    }
+    let generated = tempfile::tempdir().unwrap();
+    third_book::generate_ambulance(generated.path(), 3, 3_000);
+    third_book::generate_send(generated.path(), 3, 800);
+    for book in ["examples/ambulance", "examples/send"] {
+        let (rows, cells) = compare(engine, book, generated.path(), "2024-03-31", None);
+        println!("{engine}, {book} over generated files: {rows} rows, all {cells} cells match the local run");
+    }
+}
+
+#[test]
+fn the_third_book_on_duckdb_matches_the_local_run() {
+    the_third_book_on("duckdb");
+}
+
+#[test]
+fn the_third_book_on_sqlite_matches_the_local_run() {
+    the_third_book_on("sqlite");
+}
+
+#[test]
+fn the_third_book_on_postgres_matches_the_local_run() {
+    the_third_book_on("postgres");
+}
+
+#[test]
+fn third_book_scripts_for_other_warehouses_take_seconds_and_previous_rows_their_own_way() {
+    for (dialect, seconds) in [
+        ("mysql", "TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', `row`.`first_arrival`)"),
+        ("bigquery", "UNIX_SECONDS(TIMESTAMP(`row`.`first_arrival`))"),
+        ("snowflake", "DATE_PART(epoch_second, \"row\".\"first_arrival\")"),
+        ("sqlite", "CAST(strftime('%s', `row`.`first_arrival`) AS INTEGER)"),
+        ("postgres", "date_part('epoch', \"row\".\"first_arrival\")"),
+    ] {
+        let script = |book: &str| {
+            let out = scorebook()
+                .args(["compile", book, "--emit", "script", "--dialect", dialect, "--as-of", "2024-03-31"])
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone();
+            String::from_utf8(out).unwrap()
+        };
+        let ambulance = script("examples/ambulance");
+        assert!(ambulance.contains(seconds), "{dialect}: seconds from 1970 as {seconds}");
+        assert!(!ambulance.contains("date_part('epoch'") || dialect == "postgres", "{dialect}");
+        assert!(ambulance.contains("row_number() OVER"), "{dialect}: percentiles by numbering the values");
+        let send = script("examples/send");
+        assert!(send.to_lowercase().contains("lag("), "{dialect}: the previous request by LAG");
+        assert!(send.to_lowercase().contains("first_value("), "{dialect}");
+    }
 }
 
 #[test]

@@ -6,13 +6,25 @@ use crate::ir::{self, ColumnType, ExprKind, Function, NumberKind, RagOperand, Re
 use crate::syntax::ast::{self, BinaryOp, Literal, UnaryOp};
 use std::collections::HashMap;
 
+/// Where a row's expression stands, which decides what it may read besides the row's own
+/// columns and named values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// A measure's row (or a named value's definition, read in measures): lookups, the
+    /// period's dates, `exists`, aggregates over related rows and adjacent rows.
+    Measure,
+    /// A subset's filter: lookups too.
+    Subset,
+    /// A population's or a published benchmark's filter: the row's own values only.
+    Plain,
+}
+
 /// What names mean where an expression stands.
 #[derive(Clone)]
 pub(crate) enum Scope {
-    /// A row of `source`; `exists` and aggregates over related rows add aliases;
-    /// `period_end` and `window_start` when `measure` (a measure's row); lookups, `exists`
-    /// and related rows also only in a measure's row.
-    Row { source: Box<ir::Source>, aliases: Vec<(String, ir::Source)>, measure: bool },
+    /// A row of `source`; `exists` and aggregates over related rows add aliases; what else
+    /// it may read depends on the place.
+    Row { source: Box<ir::Source>, aliases: Vec<(String, ir::Source)>, place: Place },
     /// `calculate`: names are other measures.
     Derived { units: HashMap<String, Unit> },
     /// A RAG rule: `value`, `target`, `benchmark`, `england`, `previous`.
@@ -23,13 +35,18 @@ impl Scope {
     /// A row of a source outside a measure (a population's or a subset's filter): its own
     /// columns and values only.
     pub fn plain_row(source: ir::Source) -> Scope {
-        Scope::Row { source: Box::new(source), aliases: Vec::new(), measure: false }
+        Scope::Row { source: Box::new(source), aliases: Vec::new(), place: Place::Plain }
+    }
+
+    /// A row of a subset's parent, in the subset's filter: its columns, named values and lookups.
+    pub fn subset_row(source: ir::Source) -> Scope {
+        Scope::Row { source: Box::new(source), aliases: Vec::new(), place: Place::Subset }
     }
 
     /// A row of a measure's source: its columns, its lookups, the period's dates, `exists`
     /// and aggregates over related rows.
     pub fn measure_row(source: ir::Source) -> Scope {
-        Scope::Row { source: Box::new(source), aliases: Vec::new(), measure: true }
+        Scope::Row { source: Box::new(source), aliases: Vec::new(), place: Place::Measure }
     }
 }
 
@@ -42,12 +59,7 @@ fn number_kind_of(unit: Unit) -> NumberKind {
 }
 
 pub(crate) fn column_type(ty: ColumnType) -> Type {
-    match ty {
-        ColumnType::Text => Type::Text,
-        ColumnType::Int | ColumnType::Decimal => Type::Number(NumberKind::Plain),
-        ColumnType::Bool => Type::Bool,
-        ColumnType::Date => Type::Date,
-    }
+    ty.value_type()
 }
 
 pub(crate) fn literal_value(lit: &Literal) -> (Value, Type) {
@@ -77,6 +89,11 @@ fn merge_kinds(a: NumberKind, b: NumberKind) -> NumberKind {
 }
 
 impl Checker<'_> {
+    /// The text of a span, as written.
+    pub(super) fn text_of(&self, span: crate::span::Span) -> String {
+        self.files.get(span.file).text.get(span.start..span.end).unwrap_or_default().to_string()
+    }
+
     /// A condition: an expression that must be true/false.
     pub(super) fn condition(&mut self, e: &ast::Expr, scope: &Scope) -> Option<ir::Expr> {
         let checked = self.expr(e, scope)?;
@@ -102,7 +119,7 @@ impl Checker<'_> {
                 let (v, ty) = literal_value(lit);
                 (ExprKind::Literal(v), ty)
             }
-            ast::ExprKind::Path { qualifier, name } => return self.path(qualifier.as_ref(), name, e, scope),
+            ast::ExprKind::Path { qualifiers, name } => return self.path(qualifiers, name, e, scope),
             ast::ExprKind::Call { func, args } => return self.call(func, args, e, scope),
             ast::ExprKind::Unary { op: UnaryOp::Not, expr } => {
                 let inner = self.condition(expr, scope)?;
@@ -139,7 +156,8 @@ impl Checker<'_> {
                 let alias_name = alias.as_ref().map_or_else(|| source.node.clone(), |a| a.node.clone());
                 let mut inner_aliases = aliases.clone();
                 inner_aliases.push((alias_name.clone(), inner_source.clone()));
-                let inner_scope = Scope::Row { source: Box::new(row.clone()), aliases: inner_aliases, measure: true };
+                let inner_scope =
+                    Scope::Row { source: Box::new(row.clone()), aliases: inner_aliases, place: Place::Measure };
                 let cond = match condition {
                     Some(c) => Some(Box::new(self.condition(c, &inner_scope)?)),
                     None => None,
@@ -176,7 +194,7 @@ impl Checker<'_> {
         e: &ast::Expr,
         what: &str,
     ) -> Option<(&'s ir::Source, &'s Vec<(String, ir::Source)>)> {
-        let Scope::Row { source, aliases, measure: true } = scope else {
+        let Scope::Row { source, aliases, place: Place::Measure } = scope else {
             self.error(not_here(
                 e.span,
                 &format!("{what} looks at the rows of a measure's source, and there are none here"),
@@ -208,7 +226,7 @@ impl Checker<'_> {
         let alias_name = alias.map_or_else(|| source.node.clone(), |a| a.node.clone());
         let mut inner_aliases = aliases.clone();
         inner_aliases.push((alias_name.clone(), inner_source.clone()));
-        let inner_scope = Scope::Row { source: Box::new(row.clone()), aliases: inner_aliases, measure: true };
+        let inner_scope = Scope::Row { source: Box::new(row.clone()), aliases: inner_aliases, place: Place::Measure };
         let example = format!("latest {alias_name}.DATE_COLUMN of {} as {alias_name} where ...", source.node);
         let value = match (f, value) {
             (RelatedFn::Count, Some(v)) => {
@@ -236,7 +254,7 @@ impl Checker<'_> {
         };
         let ty = match (f, &value) {
             (RelatedFn::Count, _) => Type::Number(NumberKind::Plain),
-            (RelatedFn::Latest | RelatedFn::Earliest, Some(v)) if v.ty == Type::Date => Type::Date,
+            (RelatedFn::Latest | RelatedFn::Earliest, Some(v)) if matches!(v.ty, Type::Date | Type::DateTime) => v.ty,
             (RelatedFn::Sum | RelatedFn::Mean | RelatedFn::Max | RelatedFn::Min, Some(v))
                 if matches!(v.ty, Type::Number(_)) =>
             {
@@ -298,73 +316,11 @@ impl Checker<'_> {
         Some(ir::Expr { kind, ty, span: e.span })
     }
 
-    fn path(
-        &mut self,
-        qualifier: Option<&ast::Ident>,
-        name: &ast::Ident,
-        e: &ast::Expr,
-        scope: &Scope,
-    ) -> Option<ir::Expr> {
+    fn path(&mut self, qualifiers: &[ast::Ident], name: &ast::Ident, e: &ast::Expr, scope: &Scope) -> Option<ir::Expr> {
+        let qualifier = qualifiers.first();
         let (kind, ty) = match scope {
-            Scope::Row { source, aliases, measure } => {
-                if let Some(q) = qualifier {
-                    let found = aliases.iter().rev().find(|(a, _)| *a == q.node);
-                    let looked_up =
-                        source.lookup(&q.node).filter(|_| *measure).and_then(|l| self.source_named(&l.source));
-                    let (scope_name, src) = match (found, looked_up) {
-                        (Some((a, s)), _) => (Some(a.clone()), s),
-                        (None, _) if q.node == source.name => (None, &**source),
-                        (None, Some(target)) => {
-                            let target = target.clone();
-                            let Some(col) = target.column(&name.node) else {
-                                self.unknown_column(name, &target);
-                                return None;
-                            };
-                            let kind = ExprKind::LookupColumn { source: target.name.clone(), name: name.node.clone() };
-                            return Some(ir::Expr { kind, ty: column_type(col.ty), span: e.span });
-                        }
-                        (None, None) => {
-                            let mut known: Vec<&str> = aliases.iter().map(|(a, _)| a.as_str()).collect();
-                            known.push(&source.name);
-                            if *measure {
-                                known.extend(source.lookups.iter().map(|l| l.source.as_str()));
-                            }
-                            let help = match did_you_mean(&q.node, known.iter().copied()) {
-                                Some(s) => format!("did you mean `{s}`?"),
-                                None => format!(
-                                    "qualify with {}",
-                                    known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or ")
-                                ),
-                            };
-                            self.error(
-                                Diagnostic::new(
-                                    Code::UnknownAlias,
-                                    q.span,
-                                    format!("`{}` is not a source or alias in scope", q.node),
-                                )
-                                .label("unknown qualifier")
-                                .help(help),
-                            );
-                            return None;
-                        }
-                    };
-                    let Some(col) = src.column(&name.node) else {
-                        let src = src.clone();
-                        self.unknown_column(name, &src);
-                        return None;
-                    };
-                    (ExprKind::Column { scope: scope_name, name: name.node.clone() }, column_type(col.ty))
-                } else if let Some(col) = source.column(&name.node) {
-                    (ExprKind::Column { scope: None, name: name.node.clone() }, column_type(col.ty))
-                } else if *measure && name.node == "period_end" {
-                    (ExprKind::PeriodEnd, Type::Date)
-                } else if *measure && name.node == "window_start" {
-                    (ExprKind::WindowStart, Type::Date)
-                } else {
-                    let source = source.clone();
-                    self.unknown_column(name, &source);
-                    return None;
-                }
+            Scope::Row { source, aliases, place } => {
+                return self.row_path(qualifiers, name, e, source, aliases, *place)
             }
             Scope::Derived { units } => {
                 if let Some(q) = qualifier {
@@ -436,6 +392,17 @@ impl Checker<'_> {
 
     fn call(&mut self, func: &ast::Ident, args: &[ast::Expr], e: &ast::Expr, scope: &Scope) -> Option<ir::Expr> {
         let Some(f) = Function::parse(&func.node) else {
+            // `max(a, b)` as Excel writes it: the aggregates' names are not functions here.
+            let (larger, smaller) = (func.node == "max", func.node == "min");
+            if larger || smaller {
+                let (instead, what) = if larger { ("greatest", "largest") } else { ("least", "smallest") };
+                self.error(
+                    Diagnostic::new(Code::UnknownFunction, func.span, format!("`{}` is an aggregate, not a function of values", func.node))
+                        .label(format!("did you mean `{instead}`?"))
+                        .help(format!("`{instead}(a, b, ...)` is the {what} of its values (as Excel's {}(a, b)); `{} EXPR of SOURCE` and `{} ALIAS.X of SOURCE as ALIAS where ...` aggregate rows", func.node.to_uppercase(), func.node, func.node)),
+                );
+                return None;
+            }
             let suggestion = did_you_mean(&func.node, Function::NAMES.iter().copied());
             self.error(super::unknown(
                 Code::UnknownFunction,
@@ -446,7 +413,7 @@ impl Checker<'_> {
             ));
             return None;
         };
-        if f == Function::WorkingDays && matches!(scope, Scope::Row { measure: false, .. }) {
+        if f == Function::WorkingDays && matches!(scope, Scope::Row { place: Place::Subset | Place::Plain, .. }) {
             self.error(
                 Diagnostic::new(
                     Code::NotAllowedHere,
@@ -470,7 +437,8 @@ impl Checker<'_> {
             Function::If => (n == 2 || n == 3, "two or three"),
             Function::Switch => (n >= 3, "three or more"),
             Function::Band => (n >= 4 && n.is_multiple_of(2), "an even number, four or more,"),
-            Function::Abs => (n == 1, "1"),
+            Function::Greatest | Function::Least => (n >= 2, "two or more"),
+            Function::Abs | Function::Date => (n == 1, "1"),
             _ => (n == 2, "2"),
         };
         if !arity_ok {
@@ -491,15 +459,39 @@ impl Checker<'_> {
             Function::WorkingDays | Function::DaysBetween | Function::Age => &[Type::Date, Type::Date],
             Function::Abs => &[Type::Number(NumberKind::Plain)],
             Function::StartsWith => &[Type::Text, Type::Text],
-            Function::Coalesce | Function::If | Function::Switch | Function::Band => &[],
+            Function::Date => &[Type::DateTime],
+            Function::SecondsBetween | Function::MinutesBetween | Function::HoursBetween => {
+                &[Type::DateTime, Type::DateTime]
+            }
+            Function::Coalesce
+            | Function::If
+            | Function::Switch
+            | Function::Band
+            | Function::Greatest
+            | Function::Least => &[],
         };
         let same_kind = |want: Type, got: Type| match (want, got) {
             (Type::Number(_), Type::Number(_)) => true,
+            // The calendar days between two date-times are those between their dates.
+            (Type::Date, Type::DateTime) => f == Function::DaysBetween,
+            // The date of a date is itself.
+            (Type::DateTime, Type::Date) => f == Function::Date,
             (a, b) => a == b,
         };
         for (i, (want, got)) in signature.iter().zip(&checked).enumerate() {
             if !same_kind(*want, got.ty) {
-                self.error(wrong_argument(&args[i], i, func, want.describe(), got.ty.describe(), usage));
+                let d = wrong_argument(&args[i], i, func, want.describe(), got.ty.describe(), usage);
+                let d = match (*want, got.ty) {
+                    (Type::Date, Type::DateTime) => {
+                        let arg = self.text_of(args[i].span);
+                        d.help(format!("take the date of a date-time with `date`: `date({arg})`"))
+                    }
+                    (Type::DateTime, Type::Date) => d.help(
+                        "seconds, minutes and hours are taken between date-times; between dates, count `days_between(from, to)`",
+                    ),
+                    _ => d,
+                };
+                self.error(d);
                 return None;
             }
         }
@@ -537,8 +529,32 @@ impl Checker<'_> {
             return None;
         }
         let ty = match f {
-            Function::AddDays | Function::AddMonths => Type::Date,
-            Function::WorkingDays | Function::DaysBetween | Function::Age => Type::Number(NumberKind::Plain),
+            Function::AddDays | Function::AddMonths | Function::Date => Type::Date,
+            Function::WorkingDays
+            | Function::DaysBetween
+            | Function::Age
+            | Function::SecondsBetween
+            | Function::MinutesBetween
+            | Function::HoursBetween => Type::Number(NumberKind::Plain),
+            Function::Greatest | Function::Least => {
+                if !matches!(checked[0].ty, Type::Number(_) | Type::Date | Type::DateTime) {
+                    self.error(wrong_argument(
+                        &args[0],
+                        0,
+                        func,
+                        "a number, a date or a date-time",
+                        checked[0].ty.describe(),
+                        usage,
+                    ));
+                    return None;
+                }
+                for i in 1..n {
+                    if !self.comparable(&checked[0], &checked[i], &args[0], &args[i]) {
+                        return None;
+                    }
+                }
+                checked[0].ty
+            }
             Function::StartsWith => Type::Bool,
             Function::Abs => checked[0].ty,
             Function::Coalesce => {
@@ -662,6 +678,11 @@ impl Checker<'_> {
                             l_ast.span.to(r_ast.span),
                             format!("{} is compared with {}", a.describe(), b.describe()),
                         );
+                        let d = if matches!((a, b), (Type::Date, Type::DateTime) | (Type::DateTime, Type::Date)) {
+                            d.help("compare the date-time's date with the date: `date(x)`")
+                        } else {
+                            d
+                        };
                         // `count x as y where ... >= 3` reads the comparison as part of the condition.
                         if a == Type::Bool && matches!(b, Type::Number(_)) {
                             d.help("an aggregate over related rows takes everything after `where` as its condition: put it in brackets, `(count episodes as e where ...) >= 3`")
@@ -727,6 +748,13 @@ impl Checker<'_> {
                     } else {
                         NumberKind::Figure
                     })
+                }
+                (Type::DateTime, _) | (_, Type::DateTime) => {
+                    self.error(
+                        mismatch(e.span, format!("`{}` does not apply to date-times", op.symbol()))
+                            .help("take the time between two date-times with `seconds_between`, `minutes_between` or `hours_between`, or work with its date, `date(x)`"),
+                    );
+                    return None;
                 }
                 (Type::Date, Type::Number(_)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => {
                     self.error(
@@ -803,6 +831,7 @@ fn literal_help(ty: Type) -> String {
         Type::Text => "write text in quotes, for example \"cat\"".into(),
         Type::Bool => "write `true` or `false` (without quotes)".into(),
         Type::Date => "write a date as YYYY-MM-DD, without quotes".into(),
+        Type::DateTime => "compare a date-time with another, or its date (`date(x)`) with a date".into(),
         Type::Number(_) => "write a number without quotes".into(),
     }
 }

@@ -31,7 +31,13 @@ enum Form<'m> {
 enum RowForm<'m> {
     Count,
     Percent,
-    Aggregate { func: &'m ast::Ident, expr: &'m ast::Expr },
+    /// `ratio of SOURCE`: its sums come from `numerator sum` and `denominator sum`.
+    Ratio,
+    Aggregate {
+        func: &'m ast::Ident,
+        percentile: Option<&'m Spanned<f64>>,
+        expr: &'m ast::Expr,
+    },
 }
 
 /// Which of a source's rows a measure takes, as its selection clause says.
@@ -57,6 +63,9 @@ struct Parts<'m> {
     wheres: Vec<&'m ast::Expr>,
     excludings: Vec<&'m ast::Expr>,
     meeting: Option<Slot<'m, &'m ast::Expr>>,
+    numerator_sum: Option<Slot<'m, &'m ast::Expr>>,
+    denominator_sum: Option<Slot<'m, &'m ast::Expr>>,
+    hidden: Option<&'m ast::Clause>,
     per: Option<Slot<'m, &'m ast::PerSpec>>,
     cumulative: Option<Slot<'m, &'m WindowSpec>>,
     by: Option<Slot<'m, &'m [ast::ByItem]>>,
@@ -89,9 +98,12 @@ impl<'m> Parts<'m> {
                 ClauseKind::Percent { distinct, source } => {
                     Some(Form::Rows { of: RowForm::Percent, source, distinct: distinct.as_ref() })
                 }
-                ClauseKind::Aggregate { func, expr, distinct, source } => {
-                    Some(Form::Rows { of: RowForm::Aggregate { func, expr }, source, distinct: distinct.as_ref() })
-                }
+                ClauseKind::Aggregate { func, percentile, expr, distinct, source } => Some(Form::Rows {
+                    of: RowForm::Aggregate { func, percentile: percentile.as_ref(), expr },
+                    source,
+                    distinct: distinct.as_ref(),
+                }),
+                ClauseKind::Ratio { source } => Some(Form::Rows { of: RowForm::Ratio, source, distinct: None }),
                 ClauseKind::RateOf { measure, per } => Some(Form::RateOf { measure, per }),
                 ClauseKind::Calculate(expr) => Some(Form::Calculate(expr)),
                 _ => None,
@@ -143,6 +155,13 @@ impl<'m> Parts<'m> {
                 ClauseKind::Where(e) => p.wheres.push(e),
                 ClauseKind::Excluding(e) => p.excludings.push(e),
                 ClauseKind::Meeting(e) => once(&mut p.meeting, Slot { value: e, clause: c }, c, problems),
+                ClauseKind::SumPart { part: ast::SumPart::Numerator, expr } => {
+                    once(&mut p.numerator_sum, Slot { value: expr, clause: c }, c, problems)
+                }
+                ClauseKind::SumPart { part: ast::SumPart::Denominator, expr } => {
+                    once(&mut p.denominator_sum, Slot { value: expr, clause: c }, c, problems)
+                }
+                ClauseKind::Hidden => once(&mut p.hidden, c, c, problems),
                 ClauseKind::Per(per) => once(&mut p.per, Slot { value: per, clause: c }, c, problems),
                 ClauseKind::Cumulative(w) => once(&mut p.cumulative, Slot { value: w, clause: c }, c, problems),
                 ClauseKind::By(items) => once(&mut p.by, Slot { value: items.as_slice(), clause: c }, c, problems),
@@ -159,6 +178,7 @@ impl<'m> Parts<'m> {
                 ClauseKind::Count { .. }
                 | ClauseKind::Percent { .. }
                 | ClauseKind::Aggregate { .. }
+                | ClauseKind::Ratio { .. }
                 | ClauseKind::RateOf { .. }
                 | ClauseKind::Calculate(_)
                 | ClauseKind::InPeriod(_)
@@ -180,8 +200,15 @@ impl<'m> Parts<'m> {
             },
             Some(Form::Rows { of: RowForm::Percent, .. }) => Unit::Percent,
             Some(Form::RateOf { per, .. }) => Unit::RatePer(per.per.node as u32),
-            Some(Form::Rows { of: RowForm::Aggregate { .. }, .. } | Form::Calculate(_)) | None => Unit::Number,
+            Some(Form::Rows { of: RowForm::Aggregate { .. } | RowForm::Ratio, .. } | Form::Calculate(_)) | None => {
+                Unit::Number
+            }
         }
+    }
+
+    /// Is the measure a ratio of two sums (`numerator sum` and `denominator sum`)?
+    fn sums(&self) -> bool {
+        self.numerator_sum.is_some() || self.denominator_sum.is_some()
     }
 
     /// Whether `unit` may say what the form leaves open: an aggregate's or a derived
@@ -189,7 +216,7 @@ impl<'m> Parts<'m> {
     fn unit_is_free(&self) -> bool {
         matches!(
             self.form.map(|f| f.value),
-            Some(Form::Rows { of: RowForm::Aggregate { .. }, .. } | Form::Calculate(_)) | None
+            Some(Form::Rows { of: RowForm::Aggregate { .. } | RowForm::Ratio, .. } | Form::Calculate(_)) | None
         )
     }
 
@@ -205,6 +232,8 @@ impl<'m> Parts<'m> {
         [
             self.selection.map(|s| s.clause),
             self.meeting.map(|s| s.clause),
+            self.numerator_sum.map(|s| s.clause),
+            self.denominator_sum.map(|s| s.clause),
             self.per.map(|s| s.clause),
             self.cumulative.map(|s| s.clause),
         ]
@@ -426,6 +455,7 @@ impl Checker<'_> {
             rag,
             benchmarks,
             interval,
+            hidden: parts.hidden.is_some(),
             span: m.name.span,
         })
     }
@@ -436,6 +466,8 @@ impl Checker<'_> {
     fn interval(&mut self, parts: &Parts<'_>, unit: Unit) -> ir::IntervalSpec {
         use ir::IntervalMethod;
         let own = match parts.form.map(|f| f.value) {
+            // A percent of two sums is no proportion of rows: no interval.
+            Some(Form::Rows { of: RowForm::Percent, .. }) if parts.sums() => None,
             Some(Form::Rows { of: RowForm::Percent, .. }) => Some(IntervalMethod::Wilson),
             Some(Form::Rows { of: RowForm::Count, .. } | Form::RateOf { .. }) => Some(IntervalMethod::Poisson),
             _ => None,
@@ -520,10 +552,13 @@ impl Checker<'_> {
         }
         let selection = match parts.selection {
             None => Selection::All,
-            Some(Slot { value: Selecting::InPeriod(col), .. }) => {
-                ok &= self.date_column(&source, col, "in period by");
-                Selection::EventIn(col.node.clone())
-            }
+            Some(Slot { value: Selecting::InPeriod(col), .. }) => match self.event_date(&source, col) {
+                Some(date) => Selection::EventIn(date),
+                None => {
+                    ok = false;
+                    Selection::All
+                }
+            },
             Some(Slot { value: kind @ (Selecting::OpenAtPeriodEnd | Selecting::OpenDuringPeriod), clause }) => {
                 match &source.spans {
                     Some((s, e)) if matches!(kind, Selecting::OpenAtPeriodEnd) => {
@@ -585,7 +620,19 @@ impl Checker<'_> {
             }
         }
 
+        if !matches!(of, RowForm::Percent | RowForm::Ratio) {
+            for c in [parts.numerator_sum, parts.denominator_sum].into_iter().flatten() {
+                self.not_allowed(
+                    c.clause,
+                    "this measure",
+                    "`numerator sum` and `denominator sum` give a ratio of two sums: write them under `percent of SOURCE` or `ratio of SOURCE`",
+                );
+                ok = false;
+            }
+        }
         let definition = match of {
+            RowForm::Ratio => self.sum_ratio(m, parts, form, rows, distinct, &scope, false)?,
+            RowForm::Percent if parts.sums() => self.sum_ratio(m, parts, form, rows, distinct, &scope, true)?,
             RowForm::Count => {
                 if let Some(c) = parts.meeting {
                     self.not_allowed(
@@ -634,13 +681,19 @@ impl Checker<'_> {
                 let numerator = self.condition(num, &scope)?;
                 Definition::Proportion { rows, distinct: distinct.map(|d| d.node.clone()), numerator }
             }
-            RowForm::Aggregate { func, expr } => {
+            RowForm::Aggregate { func, percentile, expr } => {
                 for c in [parts.meeting.map(|s| s.clause), parts.per.map(|s| s.clause)].into_iter().flatten() {
                     self.not_allowed(c, "an aggregate", "aggregates take `where` and `excluding` to choose rows");
                 }
-                let Some(f) = AggregateFn::parse(&func.node) else {
-                    self.error(unknown_word(func, "aggregate", &["max", "min", "sum", "mean", "median"]));
-                    return None;
+                let f = match percentile {
+                    Some(p) => AggregateFn::Percentile(self.percentile(p)?),
+                    None => match AggregateFn::parse(&func.node) {
+                        Some(f) => f,
+                        None => {
+                            self.error(unknown_word(func, "aggregate", AggregateFn::NAMES));
+                            return None;
+                        }
+                    },
                 };
                 let expr = self.expr(expr, &scope)?;
                 if !matches!(expr.ty, Type::Number(_)) {
@@ -664,6 +717,122 @@ impl Checker<'_> {
             }
         };
         ok.then_some((definition, window, breakdowns))
+    }
+
+    /// The date that places a row in a period (`in period by NAME`): a date column or named
+    /// value, or the date of a date-time one.
+    fn event_date(&mut self, source: &ir::Source, name: &ast::Ident) -> Option<ir::Expr> {
+        let path =
+            ast::Expr { kind: ast::ExprKind::Path { qualifiers: Vec::new(), name: name.clone() }, span: name.span };
+        if source.column(&name.node).is_none() && source.named_value(&name.node).is_none() {
+            self.unknown_column(name, source);
+            return None;
+        }
+        let value = self.expr(&path, &Scope::measure_row(source.clone()))?;
+        match value.ty {
+            Type::Date => Some(value),
+            Type::DateTime => Some(ir::Expr {
+                ty: Type::Date,
+                span: value.span,
+                kind: ir::ExprKind::Call { func: ir::Function::Date, args: vec![value] },
+            }),
+            other => {
+                let what = if source.column(&name.node).is_some() { "column" } else { "named value" };
+                self.error(
+                    Diagnostic::new(
+                        Code::NotADateColumn,
+                        name.span,
+                        format!("`in period by` needs a date or date-time, and the {what} `{}` is {}", name.node, other.describe()),
+                    )
+                    .label(format!("not a date ({})", other.describe()))
+                    .help("name a column declared as `date` or `datetime`, or a named value that is a date (`let due = add_days(start_date, 91)`)"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `percentile P`: P from 0 to 100, as an exact fraction.
+    fn percentile(&mut self, p: &Spanned<f64>) -> Option<ir::Fraction> {
+        match ir::Fraction::of_percent(p.node).filter(|_| (0.0..=100.0).contains(&p.node)) {
+            Some(f) => Some(f),
+            None => {
+                self.error(
+                    Diagnostic::new(
+                        Code::InvalidNumber,
+                        p.span,
+                        format!("`percentile {}` is not a percentile", p.node),
+                    )
+                    .label("outside 0 to 100")
+                    .help("write a percentile from 0 to 100 with at most six decimal places, such as `percentile 90`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A percent (or ratio) of two sums: `numerator sum EXPR` over `denominator sum EXPR`,
+    /// both numbers over the measure's rows (the numerator's only those `meeting` keeps).
+    #[allow(clippy::too_many_arguments)]
+    fn sum_ratio(
+        &mut self,
+        m: &ast::Measure,
+        parts: &Parts<'_>,
+        form: &ast::Clause,
+        rows: RowSet,
+        distinct: Option<&ast::Ident>,
+        scope: &Scope,
+        percent: bool,
+    ) -> Option<Definition> {
+        let what = if percent { "a percent of two sums" } else { "a ratio of two sums" };
+        if let Some(c) = parts.per {
+            self.not_allowed(
+                c.clause,
+                what,
+                "a rate counts rows per population; make a separate `count` measure with `per`",
+            );
+            return None;
+        }
+        if let Some(d) = distinct {
+            self.error(
+                Diagnostic::new(Code::ClauseNotAllowed, d.span, format!("{what} adds up the values of rows, not of distinct `{}`", d.node))
+                    .label("not for this measure")
+                    .help("write `percent of SOURCE` with the sums; to count each entity once, use `percent of distinct COLUMN from SOURCE ... meeting ...`"),
+            );
+            return None;
+        }
+        let (Some(num), Some(den)) = (parts.numerator_sum, parts.denominator_sum) else {
+            let missing = if parts.numerator_sum.is_none() { "numerator sum" } else { "denominator sum" };
+            self.error(
+                Diagnostic::new(Code::NoDefinition, form.span, format!("{what} in `{}` has no `{missing}`", m.name.node))
+                    .label(format!("needs `{missing} EXPRESSION`"))
+                    .help("give both: `numerator sum EXPRESSION` and `denominator sum EXPRESSION`, each added up over the measure's rows"),
+            );
+            return None;
+        };
+        let mut sum_of = |slot: Slot<'_, &ast::Expr>| -> Option<ir::Expr> {
+            let e = self.expr(slot.value, scope)?;
+            if !matches!(e.ty, Type::Number(_)) {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        e.span,
+                        format!("`{}` adds up numbers, and this is {}", slot.clause.kind.keyword(), e.ty.describe()),
+                    )
+                    .label("not a number")
+                    .help("add up a number of each row, such as `minutes_between(arrival, handover)`"),
+                );
+                return None;
+            }
+            Some(e)
+        };
+        let numerator = sum_of(num);
+        let denominator = sum_of(den);
+        let meets = match parts.meeting {
+            Some(c) => Some(self.condition(c.value, scope)?),
+            None => None,
+        };
+        Some(Definition::SumRatio { rows, numerator: numerator?, denominator: denominator?, meets, percent })
     }
 
     /// The breakdowns of `by`: plain columns (named after themselves) and named expressions.
@@ -719,10 +888,13 @@ impl Checker<'_> {
                 ir::ExprKind::Column { scope: None, name } if name != entity => {
                     varying = Some((x, format!("`{name}`")));
                 }
-                ir::ExprKind::LookupColumn { source: looked_up, name }
-                    if source.lookup(looked_up).is_none_or(|l| l.by != entity) =>
+                ir::ExprKind::LookupColumn { path, name }
+                    if path.first().and_then(|first| source.lookup(first)).is_none_or(|l| l.by != entity) =>
                 {
-                    varying = Some((x, format!("`{looked_up}.{name}`")));
+                    varying = Some((x, format!("`{}.{name}`", path.join("."))));
+                }
+                ir::ExprKind::AdjacentColumn { relation, name } => {
+                    varying = Some((x, format!("`{relation}.{name}`")));
                 }
                 _ => {}
             }
@@ -1060,7 +1232,7 @@ impl Checker<'_> {
         let mut ok = true;
         for item in by.into_iter().flatten() {
             let found = match (&item.name, &item.expr.kind) {
-                (None, ast::ExprKind::Path { qualifier: None, name }) => {
+                (None, ast::ExprKind::Path { qualifiers, name }) if qualifiers.is_empty() => {
                     counted.breakdowns.iter().find(|b| b.name == name.node)
                 }
                 _ => None,

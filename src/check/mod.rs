@@ -3,6 +3,7 @@
 
 mod exprs;
 mod measures;
+mod paths;
 mod rag;
 mod sources;
 mod test_blocks;
@@ -32,6 +33,8 @@ pub(crate) struct Checker<'a> {
     source_index: HashMap<String, usize>,
     populations: HashMap<String, Span>,
     measure_names: HashMap<String, Span>,
+    /// Subsets by name (and their parent), known before they are checked.
+    subset_names: HashMap<String, String>,
 }
 
 /// Checks a project: every parsed file, in project order.
@@ -43,6 +46,7 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
         source_index: HashMap::new(),
         populations: HashMap::new(),
         measure_names: HashMap::new(),
+        subset_names: HashMap::new(),
     };
 
     let mut global_names: HashMap<String, (Span, &'static str)> = HashMap::new();
@@ -113,8 +117,17 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
         c.source_index.insert(checked.name.clone(), c.sources.len());
         c.sources.push(checked);
     }
-    c.subsets(&subsets);
+    c.subset_names = subsets
+        .iter()
+        .filter_map(|s| s.subset.as_ref().map(|sub| (s.name.node.clone(), sub.parent.node.clone())))
+        .collect();
+    // What a row finds besides its columns, before the subsets that inherit it.
     c.lookups(&tables);
+    c.adjacent_rows(&tables);
+    for s in &tables {
+        c.named_values(s);
+    }
+    c.subsets(&subsets);
     let populations: Vec<ir::Population> = population_decls.iter().filter_map(|p| c.population(p)).collect();
     for p in &populations {
         c.populations.insert(p.name.clone(), p.span);
@@ -171,15 +184,22 @@ impl<'a> Checker<'a> {
         false
     }
 
-    /// Reports an unknown column of `source`, with a suggestion.
+    /// Reports an unknown column of `source`, with a suggestion among its columns and named
+    /// values.
     fn unknown_column(&mut self, name: &ast::Ident, source: &ir::Source) {
-        let suggestion = did_you_mean(&name.node, source.columns.iter().map(|c| c.name.as_str()));
-        let help = match suggestion {
+        let names: Vec<&str> = source
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain(source.named.iter().map(|n| n.name.as_str()))
+            .collect();
+        let help = match did_you_mean(&name.node, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!(
-                "`{}` has columns {}",
+                "`{}` has {} {}",
                 source.name,
-                source.columns.iter().map(|c| format!("`{}`", c.name)).collect::<Vec<_>>().join(", ")
+                if source.named.is_empty() { "columns" } else { "columns and named values" },
+                names.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
             ),
         };
         self.error(

@@ -12,6 +12,7 @@ pub(crate) fn literal_as(lit: &Literal, ty: ColumnType) -> Option<Value> {
         (Literal::String(s), ColumnType::Text) => Value::Text(s.clone()),
         (Literal::Bool(b), ColumnType::Bool) => Value::Bool(*b),
         (Literal::Date(d), ColumnType::Date) => Value::Date(*d),
+        (Literal::Date(d), ColumnType::DateTime) => Value::DateTime(d.and_time(chrono::NaiveTime::MIN)),
         (Literal::Number(q), ColumnType::Int) if q.value.fract() == 0.0 && !q.percent => Value::Int(q.value as i64),
         (Literal::Number(q), ColumnType::Decimal) => Value::Decimal(q.value),
         _ => return None,
@@ -54,8 +55,8 @@ impl Checker<'_> {
                     }
                     snapshot_decl = Some(col);
                 }
-                // Resolved once every source is known (`lookups`).
-                SourceEntryKind::Lookup { .. } => {}
+                // Resolved once every source is known (`lookups`, `adjacent_rows`, `named_values`).
+                SourceEntryKind::Lookup { .. } | SourceEntryKind::Let { .. } | SourceEntryKind::Adjacent { .. } => {}
             }
         }
         let mut source = ir::Source {
@@ -65,18 +66,20 @@ impl Checker<'_> {
             spans: None,
             snapshot: None,
             lookups: Vec::new(),
+            named: Vec::new(),
+            adjacent: Vec::new(),
             subset: None,
             span: s.name.span,
         };
         if let Some((start, end)) = spans_decl {
-            let ok_start = self.date_column(&source, start, "spans");
-            let ok_end = self.date_column(&source, end, "spans");
+            let ok_start = self.date_column(&source, start, "spans", false);
+            let ok_end = self.date_column(&source, end, "spans", false);
             if ok_start && ok_end {
                 source.spans = Some((start.node.clone(), end.node.clone()));
             }
         }
         if let Some(col) = snapshot_decl {
-            if self.date_column(&source, col, "snapshot at") {
+            if self.date_column(&source, col, "snapshot at", false) {
                 source.snapshot = Some(col.node.clone());
             }
         }
@@ -84,7 +87,7 @@ impl Checker<'_> {
     }
 
     /// The `lookup` entries of the sources declared with columns: each names a source with one
-    /// key, found through a column of the same type.
+    /// key, found through a column of the same type. (A subset finds what its parent finds.)
     pub(super) fn lookups(&mut self, decls: &[&ast::SourceDecl]) {
         for s in decls {
             let Some(&index) = self.source_index.get(&s.name.node) else { continue };
@@ -95,17 +98,103 @@ impl Checker<'_> {
                 }
             }
         }
-        // A subset finds what its parent finds.
-        for i in 0..self.sources.len() {
-            let mut root = i;
-            while let Some(parent) = self.sources[root].subset.as_ref().and_then(|s| self.source_index.get(&s.parent)) {
-                root = *parent;
-                if root == i {
-                    break;
+    }
+
+    /// The `previous` and `next` entries of the sources declared with columns: an entity
+    /// column, a date or date-time to order by, and a key to order rows of one day.
+    pub(super) fn adjacent_rows(&mut self, decls: &[&ast::SourceDecl]) {
+        for s in decls {
+            let Some(&index) = self.source_index.get(&s.name.node) else { continue };
+            for entry in &s.entries {
+                let SourceEntryKind::Adjacent { next, name, by, order } = &entry.kind else { continue };
+                let source = self.sources[index].clone();
+                let clash = source
+                    .adjacent(&name.node)
+                    .map(|a| a.span)
+                    .or_else(|| source.lookup(&name.node).and_then(|l| self.source_named(&l.source)).map(|t| t.span));
+                if let Some(first) = clash {
+                    self.error(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            name.span,
+                            format!("`{}` already names rows that `{}` reads", name.node, source.name),
+                        )
+                        .label("second use of the name")
+                        .with_secondary(first, "first here")
+                        .help("give the adjacent rows a name of their own, such as `earlier`"),
+                    );
+                    continue;
+                }
+                let by_ok = match source.column(&by.node) {
+                    Some(_) => true,
+                    None => {
+                        self.unknown_column(by, &source);
+                        false
+                    }
+                };
+                let clause = if *next { "next ... order by" } else { "previous ... order by" };
+                let order_ok = self.date_column(&source, order, clause, true);
+                if source.keys().is_empty() {
+                    self.error(
+                        Diagnostic::new(
+                            Code::AdjacentNeedsKey,
+                            entry.span,
+                            format!(
+                                "`{}` rows are told apart by a key, and `{}` declares none",
+                                if *next { "next" } else { "previous" },
+                                source.name
+                            ),
+                        )
+                        .label("needs a key on the source")
+                        .with_secondary(source.span, "declared here")
+                        .help(format!(
+                            "mark the column that identifies a row of `{}` with `key`: rows of one day are taken in its order",
+                            source.name
+                        )),
+                    );
+                    continue;
+                }
+                if by_ok && order_ok {
+                    self.sources[index].adjacent.push(ir::Adjacent {
+                        name: name.node.clone(),
+                        next: *next,
+                        by: by.node.clone(),
+                        order: order.node.clone(),
+                        span: name.span,
+                    });
                 }
             }
-            if root != i {
-                self.sources[i].lookups = self.sources[root].lookups.clone();
+        }
+    }
+
+    /// The `let` entries of a source (or a subset), in order: each checked over the row with
+    /// the named values before it.
+    pub(super) fn named_values(&mut self, decl: &ast::SourceDecl) {
+        let Some(&index) = self.source_index.get(&decl.name.node) else { return };
+        for entry in &decl.entries {
+            let SourceEntryKind::Let { name, expr } = &entry.kind else { continue };
+            let source = self.sources[index].clone();
+            let first =
+                source.column(&name.node).map(|c| c.span).or_else(|| source.named_value(&name.node).map(|n| n.span));
+            if let Some(first) = first {
+                self.error(
+                    Diagnostic::new(
+                        Code::DuplicateColumn,
+                        name.span,
+                        format!("`{}` is already a column or named value of `{}`", name.node, source.name),
+                    )
+                    .label("second declaration")
+                    .with_secondary(first, "first declared here")
+                    .help("give the named value a name of its own"),
+                );
+                continue;
+            }
+            if let Some(checked) = self.expr(expr, &Scope::measure_row(source)) {
+                self.sources[index].named.push(ir::NamedValue {
+                    name: name.node.clone(),
+                    expr: checked,
+                    span: name.span,
+                });
             }
         }
     }
@@ -122,11 +211,22 @@ impl Checker<'_> {
             self.error(duplicate_entry(span, &format!("lookup {}", target_name.node)));
             return None;
         }
-        let target = self.lookup_source(target_name)?;
-        if target.subset.is_some() {
-            self.error(not_a_table(target_name, &target, "a lookup"));
+        if let Some(parent) = self.subset_names.get(&target_name.node) {
+            self.error(
+                Diagnostic::new(
+                    Code::NotATable,
+                    target_name.span,
+                    format!(
+                        "`{}` is a subset of `{parent}`, and a lookup reads a source with data of its own",
+                        target_name.node
+                    ),
+                )
+                .label("a subset")
+                .help(format!("name `{parent}` here")),
+            );
             return None;
         }
+        let target = self.lookup_source(target_name)?;
         let Some(column) = source.column(&by.node).cloned() else {
             self.unknown_column(by, &source);
             return None;
@@ -184,6 +284,7 @@ impl Checker<'_> {
                     if let Some(checked) = self.subset(s, subset) {
                         self.source_index.insert(checked.name.clone(), self.sources.len());
                         self.sources.push(checked);
+                        self.named_values(s);
                     }
                 } else if decls.iter().any(|d| d.name.node == subset.parent.node) {
                     waiting.push(s);
@@ -211,7 +312,7 @@ impl Checker<'_> {
 
     fn subset(&mut self, s: &ast::SourceDecl, subset: &ast::SubsetOf) -> Option<ir::Source> {
         let parent = self.source_named(&subset.parent.node).expect("the parent is checked").clone();
-        let scope = Scope::plain_row(parent.clone());
+        let scope = Scope::subset_row(parent.clone());
         let mut filters = Vec::new();
         let mut exclusions = Vec::new();
         let mut ok = true;
@@ -231,27 +332,39 @@ impl Checker<'_> {
         })
     }
 
-    /// Checks that `name` is a date column of `source`, reporting it otherwise.
-    pub(super) fn date_column(&mut self, source: &ir::Source, name: &ast::Ident, clause: &str) -> bool {
+    /// Checks that `name` is a date column of `source` (or a date-time, where `datetime_ok`),
+    /// reporting it otherwise.
+    pub(super) fn date_column(
+        &mut self,
+        source: &ir::Source,
+        name: &ast::Ident,
+        clause: &str,
+        datetime_ok: bool,
+    ) -> bool {
         match source.column(&name.node) {
             None => {
                 self.unknown_column(name, source);
                 false
             }
-            Some(c) if c.ty != ColumnType::Date => {
+            Some(c) if c.ty == ColumnType::Date || (datetime_ok && c.ty == ColumnType::DateTime) => true,
+            Some(c) => {
                 let ty = c.ty.name();
+                let (wanted, help) = if datetime_ok {
+                    ("a date or date-time column", "name a column declared as `date` or `datetime`")
+                } else {
+                    ("a date column", "name a column declared as `date`")
+                };
                 self.error(
                     Diagnostic::new(
                         Code::NotADateColumn,
                         name.span,
-                        format!("`{clause}` needs a date column, and `{}` is {ty}", name.node),
+                        format!("`{clause}` needs {wanted}, and `{}` is {ty}", name.node),
                     )
                     .label(format!("{ty} column"))
-                    .help("name a column declared as `date`"),
+                    .help(help),
                 );
                 false
             }
-            Some(_) => true,
         }
     }
 
@@ -297,21 +410,55 @@ impl Checker<'_> {
                 }
                 ColumnOptionKind::Header(h) => col.header = Some(h.node.clone()),
                 ColumnOptionKind::Format(f) => {
-                    if ty != ColumnType::Date {
+                    use crate::data::date_format::{DateFormat, PATTERN_HELP};
+                    let parsed = DateFormat::parse(&f.node);
+                    if !ty.has_format() {
+                        let timed = parsed.as_ref().is_some_and(DateFormat::has_time);
                         self.error(
                             Diagnostic::new(
                                 Code::BadDateFormat,
                                 opt.span,
-                                format!("`format` applies to date columns, and `{}` is {}", c.name.node, ty.name()),
+                                format!(
+                                    "`format` applies to date and date-time columns, and `{}` is {}",
+                                    c.name.node,
+                                    ty.name()
+                                ),
                             )
-                            .label("not a date column")
-                            .help("remove the format, or declare the column as `date`"),
+                            .label("not a date or date-time column")
+                            .help(if timed {
+                                format!("declare the column `datetime` to read its dates and times: `{} datetime format \"{}\"`", c.name.node, f.node)
+                            } else {
+                                "remove the format, or declare the column as `date` (or `datetime`, for dates with a time of day)".to_string()
+                            }),
                         );
-                    } else if crate::data::date_format::DateFormat::parse(&f.node).is_none() {
+                    } else if let Some(problem) = DateFormat::problem(&f.node) {
+                        let trimmed = f.node.trim();
+                        let help = if trimmed != f.node && DateFormat::parse(trimmed).is_some() {
+                            format!("write it without the spaces around it: `format \"{trimmed}\"`")
+                        } else {
+                            format!("write {PATTERN_HELP}")
+                        };
                         self.error(
-                            Diagnostic::new(Code::BadDateFormat, f.span, format!("`{}` is not a date format", f.node))
-                                .label("expected a pattern of dd, mm and yyyy, or `year ending DAY MONTH`")
-                                .help("write a pattern such as \"dd/mm/yyyy\", \"yyyy-mm-dd\" or \"dd.mm.yy\", or \"year ending 31 March\" for a column of reporting years"),
+                            Diagnostic::new(
+                                Code::BadDateFormat,
+                                f.span,
+                                format!("`{}` is not a date format: {problem}", f.node),
+                            )
+                            .label("cannot read dates this way")
+                            .help(help),
+                        );
+                    } else if ty == ColumnType::Date && parsed.as_ref().is_some_and(DateFormat::has_time) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::BadDateFormat,
+                                f.span,
+                                format!("`{}` has a time of day, and `{}` is a date column", f.node, c.name.node),
+                            )
+                            .label("a date-time format")
+                            .help(format!(
+                                "declare the column `datetime` (its date is `date({})`), or write the format of the date alone",
+                                c.name.node
+                            )),
                         );
                     } else {
                         col.date_format = Some(f.node.clone());
@@ -446,5 +593,6 @@ pub(super) fn example_of(ty: ColumnType) -> &'static str {
         ColumnType::Decimal => "2.5",
         ColumnType::Bool => "true",
         ColumnType::Date => "2013-04-01",
+        ColumnType::DateTime => "2013-04-01 09:30:00",
     }
 }

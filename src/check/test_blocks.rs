@@ -9,7 +9,8 @@ use crate::span::{FileId, Span};
 use crate::syntax::ast::{self, ExpectedValueKind, PeriodSelectorKind, TestEntryKind};
 use chrono::NaiveDate;
 
-/// A test cell read as its column's type (the contract's forms: ISO dates, true/false).
+/// A test cell read as its column's type (the contract's forms: ISO dates and date-times,
+/// true/false).
 pub(crate) fn parse_cell(text: &str, ty: ColumnType) -> Option<Value> {
     Some(match ty {
         ColumnType::Text => Value::Text(text.to_string()),
@@ -27,6 +28,7 @@ pub(crate) fn parse_cell(text: &str, ty: ColumnType) -> Option<Value> {
             _ => return None,
         },
         ColumnType::Date => Value::Date(NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?),
+        ColumnType::DateTime => Value::DateTime(crate::data::date_format::parse_iso_datetime(text)?),
     })
 }
 

@@ -35,6 +35,11 @@ pub fn date_lit(d: NaiveDate) -> Expr {
     lit(ScalarValue::Date32(Some(crate::data::columns::date32(d))))
 }
 
+/// A date-time as the plans hold it: microseconds from 1970-01-01 00:00, no time zone.
+pub fn datetime_lit(t: chrono::NaiveDateTime) -> Expr {
+    lit(ScalarValue::TimestampMicrosecond(Some(crate::data::columns::timestamp_micros(t)), None))
+}
+
 pub fn value_lit(v: &Value) -> Expr {
     match v {
         Value::Text(s) => lit(s.clone()),
@@ -42,6 +47,7 @@ pub fn value_lit(v: &Value) -> Expr {
         Value::Decimal(d) => lit(*d),
         Value::Bool(b) => lit(*b),
         Value::Date(d) => date_lit(*d),
+        Value::DateTime(t) => datetime_lit(*t),
     }
 }
 
@@ -142,11 +148,15 @@ pub struct Bound {
 /// The column of an `exists` flag that holds its bound.
 pub const BOUND: &str = "bound";
 
-/// A lookup the source's plan needs: `alias` holds the row of `source` found by the row's `by`.
+/// A lookup the source's plan needs: `alias` holds the row of `source` found by the `by`
+/// column of the row under `from` (the measure's row, or the row an earlier lookup found).
 #[derive(Clone, Debug)]
 pub struct LookupJoin {
     pub alias: String,
+    /// The lookups from the measure's row to this one, by source (`["requests", "children"]`).
+    pub path: Vec<String>,
     pub source: String,
+    pub from: String,
     pub by: String,
     pub key: String,
 }
@@ -156,8 +166,17 @@ pub struct LookupJoin {
 pub struct Needs {
     pub calendars: Vec<CalendarJoin>,
     pub flags: Vec<ExistsFlag>,
+    /// In the order they are joined: a lookup after the one it looks up from.
     pub lookups: Vec<LookupJoin>,
     pub related: Vec<super::related::RelatedJoin>,
+    /// Columns of adjacent rows, `(relation, column)`, each once: read on the measure's row
+    /// as [`adjacent_column`].
+    pub adjacent: Vec<(String, String)>,
+}
+
+/// The name, on the measure's row, of a column of its adjacent row.
+pub fn adjacent_column(relation: &str, column: &str) -> String {
+    format!("{relation}__{column}")
 }
 
 impl Needs {
@@ -171,18 +190,47 @@ impl Needs {
         alias
     }
 
-    fn lookup_for(&mut self, lookup: &ir::Lookup) -> String {
-        if let Some(l) = self.lookups.iter().find(|l| l.source == lookup.source) {
-            return l.alias.clone();
+    /// The alias of the row found through `path`, each step a lookup of the one before (the
+    /// first of the measure's row's `lookups`), joining in each step not yet joined.
+    fn lookup_for<'s>(
+        &mut self,
+        path: &[String],
+        lookups: &'s [ir::Lookup],
+        sources: &dyn Fn(&str) -> Option<&'s ir::Source>,
+    ) -> Result<String, CompileError> {
+        let mut from = None::<String>;
+        let mut declared: &[ir::Lookup] = lookups;
+        for (i, step) in path.iter().enumerate() {
+            let wanted = &path[..=i];
+            if let Some(l) = self.lookups.iter().find(|l| l.path == wanted) {
+                from = Some(l.alias.clone());
+                declared = sources(step).map_or(&[], |s| s.lookups.as_slice());
+                continue;
+            }
+            let lookup = declared.iter().find(|l| &l.source == step).ok_or_else(|| {
+                CompileError::internal(format!("a lookup of `{step}` from a source that declares none"))
+            })?;
+            let alias = format!("lk_{}", wanted.join("__"));
+            self.lookups.push(LookupJoin {
+                alias: alias.clone(),
+                path: wanted.to_vec(),
+                source: lookup.source.clone(),
+                from: from.clone().unwrap_or_default(),
+                by: lookup.by.clone(),
+                key: lookup.key.clone(),
+            });
+            from = Some(alias);
+            declared = sources(step).map_or(&[], |s| s.lookups.as_slice());
         }
-        let alias = format!("lk_{}", lookup.source);
-        self.lookups.push(LookupJoin {
-            alias: alias.clone(),
-            source: lookup.source.clone(),
-            by: lookup.by.clone(),
-            key: lookup.key.clone(),
-        });
-        alias
+        from.ok_or_else(|| CompileError::internal("a lookup through no source"))
+    }
+
+    fn adjacent_for(&mut self, relation: &str, column: &str) -> String {
+        let wanted = (relation.to_string(), column.to_string());
+        if !self.adjacent.contains(&wanted) {
+            self.adjacent.push(wanted);
+        }
+        adjacent_column(relation, column)
     }
 
     fn flag_for(&mut self, source: &str, condition: Expr, bound: Option<Bound>) -> String {
@@ -214,6 +262,8 @@ pub struct ExprCx<'a> {
     pub keys: &'a [String],
     /// The lookups of the measure's source.
     pub lookups: &'a [ir::Lookup],
+    /// The project's sources, for lookups through lookups.
+    pub sources: &'a [ir::Source],
     /// What the figures an expression over figures names are: other measures' values in a
     /// derived measure, the row's value, target and benchmarks in a RAG rule.
     pub figures: Option<&'a Figures<'a>>,
@@ -238,6 +288,7 @@ impl<'a> ExprCx<'a> {
             inner: None,
             keys: &[],
             lookups: &[],
+            sources: &[],
             figures: None,
         }
     }
@@ -292,6 +343,7 @@ pub fn null_of(ty: ir::Type) -> Expr {
         ir::Type::Number(_) => DataType::Float64,
         ir::Type::Bool => DataType::Boolean,
         ir::Type::Date => DataType::Date32,
+        ir::Type::DateTime => crate::data::columns::arrow_type(ir::ColumnType::DateTime),
     };
     datafusion::prelude::cast(lit(ScalarValue::Null), t)
 }
@@ -313,6 +365,33 @@ pub fn days_between(a: Expr, b: Expr) -> Expr {
         Operator::Minus,
         Box::new(datafusion::prelude::cast(a, DataType::Date32)),
     ))
+}
+
+/// The date of a date-time: truncated to its day (which SQLite writes as the date's text),
+/// then a date.
+pub fn date_of(t: Expr) -> Expr {
+    let day = datafusion::functions::expr_fn::date_trunc(lit("day"), t);
+    datafusion::prelude::cast(day, datafusion::arrow::datatypes::DataType::Date32)
+}
+
+/// Seconds from `a` to `b`, two date-times, on the clock times as written: the difference of
+/// their seconds from 1970-01-01 00:00 (with no time zone, no clock change). `sql` writes it
+/// for the dialects that lack `date_part('epoch', ...)`.
+pub fn seconds_between(a: Expr, b: Expr) -> Expr {
+    let epoch = |t: Expr| datafusion::functions::expr_fn::date_part(lit("epoch"), t);
+    epoch(b) - epoch(a)
+}
+
+/// The largest (or smallest) of `values`, missing when any is: a CASE every engine runs
+/// (SQL's GREATEST skips missing values on some engines and not on others).
+fn extreme(values: Vec<Expr>, largest: bool, ty: ir::Type) -> Result<Expr, CompileError> {
+    let mut values = values.into_iter();
+    let mut out = values.next().ok_or_else(|| CompileError::internal("greatest of no values"))?;
+    for v in values {
+        let wins = if largest { v.clone().gt(out.clone()) } else { v.clone().lt(out.clone()) };
+        out = first_of(vec![(out.clone().is_null().or(v.clone().is_null()), null_of(ty)), (wins, v)], out)?;
+    }
+    Ok(out)
 }
 
 /// Age in whole years at `at` of someone born on `birth`: the largest n with
@@ -378,11 +457,17 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
             Some((user, plan_alias)) if user == alias => column(plan_alias, name),
             _ => return Err(CompileError::internal(format!("the alias `{alias}` is read outside its `exists`"))),
         },
-        ExprKind::LookupColumn { source, name } => {
-            let lookup = cx.lookups.iter().find(|l| &l.source == source).ok_or_else(|| {
-                CompileError::internal(format!("a lookup of `{source}` from a source that declares none"))
-            })?;
-            column(&needs.lookup_for(lookup), name)
+        ExprKind::LookupColumn { path, name } => {
+            let all = cx.sources;
+            let sources = move |name: &str| all.iter().find(|s| s.name == name);
+            column(&needs.lookup_for(path, cx.lookups, &sources)?, name)
+        }
+        ExprKind::Named { expr, .. } => compile(expr, cx, needs)?,
+        ExprKind::AdjacentColumn { relation, name } => {
+            if cx.inner.is_some() {
+                return Err(CompileError::internal("an adjacent row read inside `exists`"));
+            }
+            column(cx.row, &needs.adjacent_for(relation, name))
         }
         ExprKind::Related { .. } => return super::related::compile(e, cx, needs),
         ExprKind::PeriodEnd => date_lit(cx.period_end),
@@ -425,7 +510,29 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
             }
             Function::Abs => abs(compile(&args[0], cx, needs)?),
             Function::Coalesce => coalesce(args.iter().map(|a| compile(a, cx, needs)).collect::<Result<_, _>>()?),
-            Function::DaysBetween => days_between(compile(&args[0], cx, needs)?, compile(&args[1], cx, needs)?),
+            Function::DaysBetween => {
+                let day = |a: &ir::Expr, needs: &mut Needs| -> Result<Expr, CompileError> {
+                    let x = compile(a, cx, needs)?;
+                    Ok(if a.ty == ir::Type::DateTime { date_of(x) } else { x })
+                };
+                days_between(day(&args[0], needs)?, day(&args[1], needs)?)
+            }
+            Function::Date => match args[0].ty {
+                ir::Type::DateTime => date_of(compile(&args[0], cx, needs)?),
+                _ => compile(&args[0], cx, needs)?,
+            },
+            Function::SecondsBetween | Function::MinutesBetween | Function::HoursBetween => {
+                let seconds = seconds_between(compile(&args[0], cx, needs)?, compile(&args[1], cx, needs)?);
+                match func {
+                    Function::MinutesBetween => seconds / lit(60.0),
+                    Function::HoursBetween => seconds / lit(3600.0),
+                    _ => seconds,
+                }
+            }
+            Function::Greatest | Function::Least => {
+                let values = args.iter().map(|a| compile(a, cx, needs)).collect::<Result<Vec<_>, _>>()?;
+                extreme(values, *func == Function::Greatest, e.ty)?
+            }
             Function::Age => {
                 age(compile(&args[0], cx, needs)?, compile(&args[1], cx, needs)?, const_date(&args[1], cx))
             }

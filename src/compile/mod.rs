@@ -7,6 +7,7 @@
 //! final projection: one row holding numerator, denominator and value of every measure for
 //! every period. Breakdowns are the same aggregates grouped by the breakdown column.
 
+mod adjacent;
 pub mod cells;
 pub mod exprs;
 mod intervals;
@@ -141,6 +142,19 @@ pub(crate) fn union_all(plans: Vec<LogicalPlanBuilder>) -> Result<LogicalPlanBui
             inputs,
         )?)),
     })
+}
+
+/// The measures of `measures` a run reports: the chosen ones, or when none were chosen every
+/// one that is not `hidden` (a helper other measures and tests read).
+pub fn reported(project: &Project, measures: &[usize], chosen: Option<&[usize]>) -> Vec<usize> {
+    measures
+        .iter()
+        .copied()
+        .filter(|i| match chosen {
+            Some(c) => c.contains(i),
+            None => !project.measures[*i].hidden,
+        })
+        .collect()
 }
 
 /// The measures to compile: the chosen ones and what derived measures among them read.
@@ -280,6 +294,18 @@ fn cell(
             let (num, den) = (as_f64(agg("num")), as_f64(agg("den")));
             let val = guarded_div(lit(100.0) * num.clone(), den.clone());
             (num, den, val)
+        }
+        Definition::SumRatio { percent, .. } => {
+            // Sums over no rows are 0; the value is missing when the denominator is 0.
+            // A CASE, not `coalesce`: the cells are planned without the optimizer that rewrites it.
+            let zero_when_none = |x: Expr| {
+                datafusion::logical_expr::when(x.clone().is_null(), lit(0.0))
+                    .otherwise(x)
+                    .expect("a CASE with an ELSE builds")
+            };
+            let (num, den) = (zero_when_none(as_f64(agg("num"))), zero_when_none(as_f64(agg("den"))));
+            let scaled = if *percent { lit(100.0) * num.clone() } else { num.clone() };
+            (num, den.clone(), guarded_div(scaled, den))
         }
         Definition::Rate { per, population, .. } => {
             let num = as_f64(agg("count"));

@@ -169,9 +169,8 @@ fn calendar_statement(holidays: &HolidayList, dialect: Dialect) -> Result<String
 fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPlan, CompileError> {
     let mut measures: Vec<(usize, usize)> = Vec::new(); // (measure, part computing it)
     for (part, book) in x.books.iter().enumerate() {
-        for &i in &book.measures {
-            let wanted = x.chosen.is_none_or(|c| c.contains(&i));
-            if wanted && !measures.iter().any(|(j, _)| *j == i) {
+        for i in super::reported(x.project, &book.measures, x.chosen) {
+            if !measures.iter().any(|(j, _)| *j == i) {
                 measures.push((i, part));
             }
         }

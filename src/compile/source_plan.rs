@@ -1,7 +1,7 @@
 //! One source's plan: its rows scanned once, calendar and `exists` joins added, and every
 //! measure over it computed for every period as a filtered aggregate.
 
-use super::exprs::{column, compile, date_lit, ExprCx, Needs, BOUND, INNER, ROW};
+use super::exprs::{as_f64, column, compile, date_lit, ExprCx, Needs, BOUND, INNER, ROW};
 use super::{median, related, window_of, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::ir::{AggregateFn, Definition, Selection};
 use crate::refusal::Refusal;
@@ -50,29 +50,76 @@ fn and_all(parts: Vec<Expr>) -> Expr {
 }
 
 /// The rows of a source under `alias`: a table's, or for a subset its parent's rows that
-/// pass the subset's conditions.
+/// pass the subset's conditions (with the lookups those read).
 pub fn scan(inputs: &PlanInputs<'_>, name: &str, alias: &str) -> Result<LogicalPlanBuilder, CompileError> {
+    scan_with(inputs, name, alias, &[])
+}
+
+/// [`scan`], with columns of adjacent rows (`(relation, column)`, as
+/// [`super::exprs::adjacent_column`]) beside the row's own.
+pub fn scan_with(
+    inputs: &PlanInputs<'_>,
+    name: &str,
+    alias: &str,
+    adjacent: &[(String, String)],
+) -> Result<LogicalPlanBuilder, CompileError> {
     let source = inputs
         .project
         .source(name)
         .ok_or_else(|| CompileError::internal(format!("source `{name}` without a declaration")))?;
     let Some(subset) = &source.subset else {
-        return Ok(LogicalPlanBuilder::scan(name, (inputs.tables)(name)?, None)?.alias(alias)?);
+        let rows = LogicalPlanBuilder::scan(name, (inputs.tables)(name)?, None)?;
+        if adjacent.is_empty() {
+            return Ok(rows.alias(alias)?);
+        }
+        return super::adjacent::rows_with(rows, source, alias, adjacent);
     };
-    let mut rows = scan(inputs, &subset.parent, alias)?;
+    let mut rows = scan_with(inputs, &subset.parent, alias, adjacent)?;
     let day = inputs.periods.first().map_or_else(NaiveDate::default, |p| p.range.end);
-    let cx = ExprCx::plain(alias, day, inputs.holidays);
+    let cx = ExprCx {
+        lookups: &source.lookups,
+        sources: &inputs.project.sources,
+        ..ExprCx::plain(alias, day, inputs.holidays)
+    };
     let mut needs = Needs::default();
+    let mut conditions = Vec::new();
     for f in &subset.filters {
-        rows = rows.filter(compile(f, &cx, &mut needs)?)?;
+        conditions.push(compile(f, &cx, &mut needs)?);
     }
     for x in &subset.exclusions {
-        rows = rows.filter(is_not_true(compile(x, &cx, &mut needs)?))?;
+        conditions.push(is_not_true(compile(x, &cx, &mut needs)?));
+    }
+    if !(needs.calendars.is_empty() && needs.flags.is_empty() && needs.related.is_empty() && needs.adjacent.is_empty())
+    {
+        return Err(CompileError::internal("a subset's filter needs more than lookups joined in"));
+    }
+    rows = join_lookups(inputs, rows, &needs.lookups, alias)?;
+    for c in conditions {
+        rows = rows.filter(c)?;
     }
     // A derived table of its own, so that SQL keeps the conditions on these rows (a filter
     // read straight into a join would become part of the join's condition).
-    let columns: Vec<Expr> = source.columns.iter().map(|c| column(alias, &c.name)).collect();
+    let mut columns: Vec<Expr> = source.columns.iter().map(|c| column(alias, &c.name)).collect();
+    columns.extend(adjacent.iter().map(|(r, c)| column(alias, &super::exprs::adjacent_column(r, c))));
     Ok(rows.project(columns)?.alias(alias)?)
+}
+
+/// `rows` (whose row is `row`) with each lookup joined in, in order: a lookup's `from` is the
+/// measure's row or the alias of a lookup joined before it.
+fn join_lookups(
+    inputs: &PlanInputs<'_>,
+    mut rows: LogicalPlanBuilder,
+    lookups: &[super::exprs::LookupJoin],
+    row: &str,
+) -> Result<LogicalPlanBuilder, CompileError> {
+    for l in lookups {
+        let found = scan(inputs, &l.source, &l.alias)?.build()?;
+        let from = if l.from.is_empty() { row } else { l.from.as_str() };
+        let by = datafusion::common::Column::new(Some(from), l.by.as_str());
+        let key = datafusion::common::Column::new(Some(l.alias.as_str()), l.key.as_str());
+        rows = rows.join(found, JoinType::Left, (vec![by], vec![key]), None)?;
+    }
+    Ok(rows)
 }
 
 /// `x` on the rows where `condition` holds, and missing on the others (where it is false or
@@ -99,8 +146,10 @@ struct PeriodConditions {
     rows: Expr,
     /// A proportion's numerator condition, over those rows.
     meets: Option<Expr>,
-    /// An aggregate's expression.
+    /// An aggregate's expression (a ratio of sums: the numerator's).
     value: Option<Expr>,
+    /// A ratio of sums: the denominator's expression.
+    denominator: Option<Expr>,
 }
 
 /// The measure's source and what its expressions may need.
@@ -124,7 +173,7 @@ fn period_conditions(
     let cx = period_cx(inputs, scx, ws, e);
     let mut conds = vec![match &rows.selection {
         Selection::All => lit(true),
-        Selection::EventIn(c) => column(ROW, c).between(date_lit(ws), date_lit(e)),
+        Selection::EventIn(date) => compile(date, &cx, needs)?.between(date_lit(ws), date_lit(e)),
         Selection::OpenAtEnd { start, end } => {
             column(ROW, start).lt_eq(date_lit(e)).and(is_null(column(ROW, end)).or(column(ROW, end).gt(date_lit(e))))
         }
@@ -143,16 +192,22 @@ fn period_conditions(
         conds.push(is_not_true(compile(x, &cx, needs)?));
     }
     let meets = match &m.definition {
-        Definition::Proportion { numerator, .. } => Some(compile(numerator, &cx, needs)?),
-        _ => None,
-    };
-    let value = match &m.definition {
-        Definition::Aggregate { expr, .. } | Definition::Rate { summed: Some(expr), .. } => {
-            Some(compile(expr, &cx, needs)?)
+        Definition::Proportion { numerator, .. } | Definition::SumRatio { meets: Some(numerator), .. } => {
+            Some(compile(numerator, &cx, needs)?)
         }
         _ => None,
     };
-    Ok(Some(PeriodConditions { rows: and_all(conds), meets, value }))
+    let value = match &m.definition {
+        Definition::Aggregate { expr, .. }
+        | Definition::Rate { summed: Some(expr), .. }
+        | Definition::SumRatio { numerator: expr, .. } => Some(compile(expr, &cx, needs)?),
+        _ => None,
+    };
+    let denominator = match &m.definition {
+        Definition::SumRatio { denominator, .. } => Some(compile(denominator, &cx, needs)?),
+        _ => None,
+    };
+    Ok(Some(PeriodConditions { rows: and_all(conds), meets, value, denominator }))
 }
 
 fn period_cx<'a>(inputs: &'a PlanInputs<'_>, scx: &'a SourceCx<'_>, ws: NaiveDate, e: NaiveDate) -> ExprCx<'a> {
@@ -164,6 +219,7 @@ fn period_cx<'a>(inputs: &'a PlanInputs<'_>, scx: &'a SourceCx<'_>, ws: NaiveDat
         inner: None,
         keys: &scx.keys,
         lookups: &scx.source.lookups,
+        sources: &inputs.project.sources,
         figures: None,
     }
 }
@@ -171,12 +227,37 @@ fn period_cx<'a>(inputs: &'a PlanInputs<'_>, scx: &'a SourceCx<'_>, ws: NaiveDat
 /// The name of a breakdown's value in a source's grouped aggregate.
 pub const GROUP: &str = "breakdown_value";
 
-/// One column of a source's aggregate: a count (0 where a breakdown value has no rows) or
-/// a figure (missing there).
+/// One column of a source's aggregate: a count or a sum (0 where a breakdown value has no
+/// rows) or a figure (missing there).
 #[derive(Clone)]
 struct Output {
     name: String,
-    count: bool,
+    kind: OutputKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OutputKind {
+    Count,
+    /// A sum that counts as 0 over no rows (a ratio of sums' numerator and denominator).
+    Sum,
+    Figure,
+}
+
+impl OutputKind {
+    fn data_type(self) -> DataType {
+        match self {
+            OutputKind::Count => DataType::Int64,
+            OutputKind::Sum | OutputKind::Figure => DataType::Float64,
+        }
+    }
+}
+
+/// The percentile a ranked aggregate takes (`None` for the median).
+fn percentile_of(func: AggregateFn) -> Option<crate::ir::Fraction> {
+    match func {
+        AggregateFn::Percentile(f) => Some(f),
+        _ => None,
+    }
 }
 
 /// A plan giving some of a source's aggregate columns (and the breakdown value, grouped).
@@ -241,8 +322,9 @@ fn branch(
                 let p = &inputs.periods[pi];
                 let Some(c) = period_conditions(inputs, m, p, &scx, &mut needs, &mut latest)? else { continue };
                 let name = |what: &str| aggregate_name(i, pi, what);
-                let counted = |what: &str| Output { name: name(what), count: true };
-                let figure = |what: &str| Output { name: name(what), count: false };
+                let counted = |what: &str| Output { name: name(what), kind: OutputKind::Count };
+                let figure = |what: &str| Output { name: name(what), kind: OutputKind::Figure };
+                let counted_sum = |what: &str| Output { name: name(what), kind: OutputKind::Sum };
                 match &m.definition {
                     Definition::Rate { summed: Some(_), .. } => {
                         let x = c.value.expect("a rate of a sum has an expression");
@@ -260,9 +342,28 @@ fn branch(
                         let x = c.value.expect("an aggregate has an expression");
                         entities.entry(entity.clone()).or_default().push((c.rows, x, *func, figure("agg")));
                     }
-                    Definition::Aggregate { func: AggregateFn::Median, distinct: None, .. } => {
+                    Definition::Aggregate { func, distinct: None, .. } if func.is_ranked() => {
                         let value = c.value.expect("an aggregate has an expression");
-                        row_medians.push(median::Wanted { rows: c.rows, value, name: name("agg") });
+                        row_medians.push(median::Wanted {
+                            rows: c.rows,
+                            value,
+                            name: name("agg"),
+                            at: percentile_of(*func),
+                        });
+                    }
+                    Definition::SumRatio { .. } => {
+                        // Sums of the rows (0 over none), the numerator's over those meeting.
+                        let x = c.value.expect("a ratio of sums has a numerator");
+                        let d = c.denominator.expect("a ratio of sums has a denominator");
+                        let summed = |condition: Expr, x: Expr| -> Result<Expr, CompileError> {
+                            Ok(sum(only_where(condition, as_f64(x))?))
+                        };
+                        let num_rows = match c.meets {
+                            Some(meets) => c.rows.clone().and(meets),
+                            None => c.rows.clone(),
+                        };
+                        row_aggregates.push((summed(c.rows, d)?, counted_sum("den")));
+                        row_aggregates.push((summed(num_rows, x)?, counted_sum("num")));
                     }
                     Definition::Aggregate { func, distinct: None, .. } => {
                         let x = c.value.expect("an aggregate has an expression");
@@ -313,8 +414,7 @@ fn branch(
         let in_set = |k: usize| ident(format!("in{k}")).eq(lit(1i64));
         let value = |k: usize| cast(ident(format!("value{k}")), DataType::Float64);
         let group_col: Vec<Expr> = group.iter().map(|_| ident(GROUP)).collect();
-        let (medians, others): (Vec<_>, Vec<_>) =
-            cells.iter().enumerate().partition(|(_, (_, _, f, _))| *f == AggregateFn::Median);
+        let (medians, others): (Vec<_>, Vec<_>) = cells.iter().enumerate().partition(|(_, (_, _, f, _))| f.is_ranked());
         if !others.is_empty() {
             let exprs = others
                 .iter()
@@ -326,7 +426,12 @@ fn branch(
         if !medians.is_empty() {
             let wanted: Vec<median::Wanted> = medians
                 .iter()
-                .map(|(k, (_, _, _, o))| median::Wanted { rows: in_set(*k), value: value(*k), name: o.name.clone() })
+                .map(|(k, (_, _, f, o))| median::Wanted {
+                    rows: in_set(*k),
+                    value: value(*k),
+                    name: o.name.clone(),
+                    at: percentile_of(*f),
+                })
                 .collect();
             let by_group = group.as_ref().map(|_| ident(GROUP));
             let plan = median::medians(&table, by_group.as_ref().map(|g| (g, GROUP)), &wanted)?;
@@ -335,7 +440,7 @@ fn branch(
         }
     }
     if !row_medians.is_empty() {
-        let outputs = row_medians.iter().map(|w| Output { name: w.name.clone(), count: false }).collect();
+        let outputs = row_medians.iter().map(|w| Output { name: w.name.clone(), kind: OutputKind::Figure }).collect();
         pieces.push(Piece { plan: median::medians(&base, grouped, &row_medians)?, outputs });
     }
     merge(pieces, group.is_some())
@@ -348,7 +453,9 @@ fn of_rows(func: AggregateFn, x: Expr) -> Expr {
         AggregateFn::Min => min(x),
         AggregateFn::Sum => sum(x),
         AggregateFn::Mean => avg(x),
-        AggregateFn::Median => unreachable!("medians are computed by `median::medians`"),
+        AggregateFn::Median | AggregateFn::Percentile(_) => {
+            unreachable!("medians and percentiles are computed by `median::medians`")
+        }
     }
 }
 
@@ -378,7 +485,7 @@ fn merge(mut pieces: Vec<Piece>, grouped: bool) -> Result<Piece, CompileError> {
         .map(|p| {
             let mut columns = vec![ident(GROUP)];
             for o in &outputs {
-                let ty = if o.count { DataType::Int64 } else { DataType::Float64 };
+                let ty = o.kind.data_type();
                 let value = if p.outputs.iter().any(|x| x.name == o.name) {
                     cast(ident(o.name.as_str()), ty)
                 } else {
@@ -396,7 +503,11 @@ fn merge(mut pieces: Vec<Piece>, grouped: bool) -> Result<Piece, CompileError> {
     let mut columns = vec![ident(GROUP)];
     columns.extend(outputs.iter().map(|o| {
         let value = ident(o.name.as_str());
-        let value = if o.count { coalesce(vec![value, lit(0i64)]) } else { value };
+        let value = match o.kind {
+            OutputKind::Count => coalesce(vec![value, lit(0i64)]),
+            OutputKind::Sum => coalesce(vec![value, lit(0.0)]),
+            OutputKind::Figure => value,
+        };
         value.alias(o.name.as_str())
     }));
     let stacked = stacked.alias("stacked")?;
@@ -416,7 +527,7 @@ fn envelope(inputs: &PlanInputs<'_>, measures: &[usize]) -> Option<Expr> {
     use chrono::NaiveDate;
     // Per date column, the range its events are looked at in; per span, the latest end
     // starts are looked at by and the earliest day an open row must outlast.
-    let mut events: Vec<(&str, NaiveDate, NaiveDate)> = Vec::new();
+    let mut events: Vec<(Expr, NaiveDate, NaiveDate)> = Vec::new();
     let mut spans: Vec<(&str, &str, NaiveDate, NaiveDate)> = Vec::new();
     for &i in measures {
         let m = &inputs.project.measures[i];
@@ -428,10 +539,17 @@ fn envelope(inputs: &PlanInputs<'_>, measures: &[usize]) -> Option<Expr> {
         let earliest_end = windows.iter().map(|w| w.1).min().unwrap_or(last);
         match &rows.selection {
             Selection::All => return None,
-            Selection::EventIn(c) | Selection::LatestSnapshot(c) => match events.iter_mut().find(|x| x.0 == c) {
-                Some(x) => (x.1, x.2) = (x.1.min(first), x.2.max(last)),
-                None => events.push((c, first, last)),
-            },
+            Selection::EventIn(_) | Selection::LatestSnapshot(_) => {
+                let date = match &rows.selection {
+                    Selection::EventIn(e) => plain_date(inputs, e)?,
+                    Selection::LatestSnapshot(c) => column(ROW, c),
+                    _ => unreachable!("an event or a snapshot"),
+                };
+                match events.iter_mut().find(|x| x.0 == date) {
+                    Some(x) => (x.1, x.2) = (x.1.min(first), x.2.max(last)),
+                    None => events.push((date, first, last)),
+                }
+            }
             Selection::OpenAtEnd { start, end } | Selection::OpenDuring { start, end } => {
                 let outlast = if matches!(rows.selection, Selection::OpenDuring { .. }) { first } else { earliest_end };
                 match spans.iter_mut().find(|x| (x.0, x.1) == (start, end)) {
@@ -441,13 +559,26 @@ fn envelope(inputs: &PlanInputs<'_>, measures: &[usize]) -> Option<Expr> {
             }
         }
     }
-    let events = events.into_iter().map(|(c, first, last)| column(ROW, c).between(date_lit(first), date_lit(last)));
+    let events = events.into_iter().map(|(date, first, last)| date.between(date_lit(first), date_lit(last)));
     let spans = spans.into_iter().map(|(start, end, last, earliest_end)| {
         column(ROW, start)
             .lt_eq(date_lit(last))
             .and(is_null(column(ROW, end)).or(column(ROW, end).gt(date_lit(earliest_end))))
     });
     events.chain(spans).reduce(Expr::or)
+}
+
+/// An event's date as an expression of the row alone (no lookups or other rows), if it is one.
+fn plain_date(inputs: &PlanInputs<'_>, e: &crate::ir::Expr) -> Option<Expr> {
+    let day = inputs.periods.first().map_or_else(NaiveDate::default, |p| p.range.end);
+    let mut needs = Needs::default();
+    let date = compile(e, &ExprCx::plain(ROW, day, inputs.holidays), &mut needs).ok()?;
+    let alone = needs.calendars.is_empty()
+        && needs.flags.is_empty()
+        && needs.lookups.is_empty()
+        && needs.related.is_empty()
+        && needs.adjacent.is_empty();
+    (alone && !e.reads_period()).then_some(date)
 }
 
 /// The rows behind one measure's figure for one period: the source's keys, `child_id`, its
@@ -484,13 +615,30 @@ pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<L
         .iter()
         .filter(|col| {
             let id = col.key || col.name == "child_id" || (keys.is_empty() && col.name.ends_with("_id"));
-            id || Some(col.name.as_str()) == entity || col.ty == crate::ir::ColumnType::Date
+            id || Some(col.name.as_str()) == entity || col.ty.has_format()
         })
         .map(|col| column(ROW, &col.name).alias(col.name.as_str()))
         .collect();
-    // Each breakdown's value at the period, under the breakdown's name.
     let p = &inputs.periods[period];
     let cx = period_cx(inputs, &scx, p.range.start, p.range.end);
+    // Every named value, looked-up and adjacent column the definition reads, by its name.
+    let mut names: Vec<String> = shown.iter().map(|e| e.schema_name().to_string()).collect();
+    for e in definition_exprs(m) {
+        let mut read: Vec<(String, &crate::ir::Expr)> = Vec::new();
+        e.walk(&mut |x| match &x.kind {
+            crate::ir::ExprKind::Named { name, .. } => read.push((name.clone(), x)),
+            crate::ir::ExprKind::LookupColumn { path, name } => read.push((format!("{}.{name}", path.join(".")), x)),
+            crate::ir::ExprKind::AdjacentColumn { relation, name } => read.push((format!("{relation}.{name}"), x)),
+            _ => {}
+        });
+        for (name, x) in read {
+            if !names.contains(&name) {
+                shown.push(compile(x, &cx, &mut needs)?.alias(name.as_str()));
+                names.push(name);
+            }
+        }
+    }
+    // Each breakdown's value at the period, under the breakdown's name.
     for b in &m.breakdowns {
         let value = cast(compile(&b.expr, &cx, &mut needs)?, DataType::Utf8);
         shown.push(value.alias(format!("by_{}", b.name)));
@@ -499,7 +647,10 @@ pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<L
         shown.push(datafusion::logical_expr::is_true(meets).alias("in_numerator"));
     }
     if let Some(v) = c.value {
-        shown.push(v.alias("value"));
+        shown.push(v.alias(if c.denominator.is_some() { "numerator_value" } else { "value" }));
+    }
+    if let Some(d) = c.denominator {
+        shown.push(d.alias("denominator_value"));
     }
     // In the order of the entity counted, else of the source's key.
     let order = entity
@@ -513,6 +664,29 @@ pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<L
     Ok(base.build()?)
 }
 
+/// Every expression of a measure's definition over its rows: the event's date, filters,
+/// exclusions, numerator, value, sums and breakdowns.
+fn definition_exprs(m: &crate::ir::Measure) -> Vec<&crate::ir::Expr> {
+    let mut out: Vec<&crate::ir::Expr> = Vec::new();
+    if let Some(rows) = m.definition.rows() {
+        if let Selection::EventIn(e) = &rows.selection {
+            out.push(e);
+        }
+        out.extend(rows.filters.iter().chain(&rows.exclusions));
+    }
+    match &m.definition {
+        Definition::Proportion { numerator, .. } => out.push(numerator),
+        Definition::Aggregate { expr, .. } | Definition::Rate { summed: Some(expr), .. } => out.push(expr),
+        Definition::SumRatio { numerator, denominator, meets, .. } => {
+            out.extend([numerator, denominator]);
+            out.extend(meets);
+        }
+        _ => {}
+    }
+    out.extend(m.breakdowns.iter().map(|b| &b.expr));
+    out
+}
+
 /// A source's rows with the lookup, related-row, calendar, `exists` and latest-snapshot
 /// joins its conditions need.
 fn base_rows(
@@ -524,16 +698,10 @@ fn base_rows(
 ) -> Result<LogicalPlanBuilder, CompileError> {
     let keys = &scx.keys;
     let scan = |name: &str, alias: &str| scan(inputs, name, alias);
-    // The source's rows with the rows they look up.
+    // The source's rows (with their adjacent rows' columns) and the rows they look up.
     let rows = || -> Result<LogicalPlanBuilder, CompileError> {
-        let mut rows = scan(source_name, ROW)?;
-        for l in &needs.lookups {
-            let found = scan(&l.source, &l.alias)?.build()?;
-            let by = datafusion::common::Column::new(Some(ROW), l.by.as_str());
-            let key = datafusion::common::Column::new(Some(l.alias.as_str()), l.key.as_str());
-            rows = rows.join(found, JoinType::Left, (vec![by], vec![key]), None)?;
-        }
-        Ok(rows)
+        let rows = scan_with(inputs, source_name, ROW, &needs.adjacent)?;
+        join_lookups(inputs, rows, &needs.lookups, ROW)
     };
     let mut base = rows()?;
     for r in &needs.related {

@@ -87,11 +87,13 @@ fn unparse(plan: &LogicalPlan, dialect: Dialect, in_schema: Option<&InSchema<'_>
         Dialect::Sqlite => {
             day_differences(&mut statement, dialect);
             sqlite_dates(&mut statement)?;
+            epoch_seconds(&mut statement, dialect)?;
         }
         Dialect::Mysql | Dialect::Bigquery | Dialect::Snowflake => {
             day_differences(&mut statement, dialect);
             filters_as_case(&mut statement);
             unit_intervals(&mut statement, dialect)?;
+            epoch_seconds(&mut statement, dialect)?;
         }
         Dialect::Datafusion | Dialect::Postgres | Dialect::Duckdb => {}
     }
@@ -209,6 +211,57 @@ fn day_differences(statement: &mut Statement, dialect: Dialect) {
         };
         ControlFlow::Continue(())
     });
+}
+
+/// `date_part('epoch', t)`, a date-time's seconds from 1970-01-01 00:00 (of which
+/// `seconds_between` is a difference), in the dialects that lack it, on the clock time as
+/// written with no time zone: SQLite's `strftime('%s', t)` of its text, MySQL's seconds from
+/// the epoch's DATETIME, BigQuery's seconds of the DATETIME read as UTC, Snowflake's
+/// `epoch_second` of a TIMESTAMP_NTZ.
+fn epoch_seconds(statement: &mut Statement, dialect: Dialect) -> Result<(), CompileError> {
+    let mut problem = None;
+    let _ = visit_expressions_mut(statement, |e| {
+        let SqlExpr::Function(f) = e else { return ControlFlow::Continue(()) };
+        if !f.name.to_string().eq_ignore_ascii_case("date_part") {
+            return ControlFlow::Continue(());
+        }
+        let FunctionArguments::List(list) = &f.args else { return ControlFlow::Continue(()) };
+        let [FunctionArg::Unnamed(FunctionArgExpr::Expr(part)), FunctionArg::Unnamed(FunctionArgExpr::Expr(t))] =
+            list.args.as_slice()
+        else {
+            return ControlFlow::Continue(());
+        };
+        let is_epoch = matches!(part, SqlExpr::Value(v) if matches!(&v.value, Value::SingleQuotedString(p) if p.eq_ignore_ascii_case("epoch")));
+        if !is_epoch {
+            return ControlFlow::Continue(());
+        }
+        let text = match dialect {
+            Dialect::Sqlite => format!("CAST(strftime('%s', {t}) AS INTEGER)"),
+            Dialect::Mysql => format!("TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {t})"),
+            Dialect::Bigquery => format!("UNIX_SECONDS(TIMESTAMP({t}))"),
+            Dialect::Snowflake => format!("DATE_PART(epoch_second, {t})"),
+            Dialect::Datafusion | Dialect::Postgres | Dialect::Duckdb => return ControlFlow::Continue(()),
+        };
+        use datafusion::sql::sqlparser::dialect as parsing;
+        let reader: Box<dyn parsing::Dialect> = match dialect {
+            Dialect::Sqlite => Box::new(SQLiteDialect {}),
+            Dialect::Mysql => Box::new(parsing::MySqlDialect {}),
+            Dialect::Bigquery => Box::new(parsing::BigQueryDialect {}),
+            _ => Box::new(parsing::SnowflakeDialect {}),
+        };
+        match Parser::new(reader.as_ref()).try_with_sql(&text).and_then(|mut p| p.parse_expr()) {
+            Ok(x) => *e = x,
+            Err(err) => {
+                problem = Some(CompileError::internal(format!("rewriting {text}: {err}")));
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    match problem {
+        Some(p) => Err(p),
+        None => Ok(()),
+    }
 }
 
 /// `name(args)`.

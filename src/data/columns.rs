@@ -4,9 +4,11 @@
 
 use super::date_format::DateFormat;
 use crate::ir::{Column, ColumnType, Value};
-use chrono::NaiveDate;
-use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder};
-use datafusion::arrow::datatypes::DataType;
+use chrono::{NaiveDate, NaiveDateTime};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use std::sync::Arc;
 
 /// A raw cell as a reader found it.
@@ -16,7 +18,8 @@ pub enum Cell<'a> {
     Text(&'a str),
     Number(f64),
     Bool(bool),
-    Date(NaiveDate),
+    /// A spreadsheet's date or date-time cell.
+    DateTime(NaiveDateTime),
 }
 
 /// The Arrow type of a declared column.
@@ -27,6 +30,8 @@ pub fn arrow_type(ty: ColumnType) -> DataType {
         ColumnType::Decimal => DataType::Float64,
         ColumnType::Bool => DataType::Boolean,
         ColumnType::Date => DataType::Date32,
+        // Local clock times, with no time zone.
+        ColumnType::DateTime => DataType::Timestamp(TimeUnit::Microsecond, None),
     }
 }
 
@@ -35,12 +40,23 @@ pub fn date32(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
+/// Microseconds from 1970-01-01 00:00 of a clock time, as a date-time column stores it.
+pub fn timestamp_micros(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_micros()
+}
+
+/// The clock time a date-time column's value stands for.
+pub fn from_timestamp_micros(micros: i64) -> Option<NaiveDateTime> {
+    chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
+}
+
 enum Builder {
     Text(StringBuilder),
     Int(Int64Builder),
     Decimal(Float64Builder),
     Bool(BooleanBuilder),
     Date(Date32Builder),
+    DateTime(TimestampMicrosecondBuilder),
 }
 
 /// Why a cell could not be read.
@@ -77,6 +93,7 @@ impl ColumnBuilder {
             ColumnType::Decimal => Builder::Decimal(Float64Builder::with_capacity(capacity)),
             ColumnType::Bool => Builder::Bool(BooleanBuilder::with_capacity(capacity)),
             ColumnType::Date => Builder::Date(Date32Builder::with_capacity(capacity)),
+            ColumnType::DateTime => Builder::DateTime(TimestampMicrosecondBuilder::with_capacity(capacity)),
         };
         ColumnBuilder {
             date_format: column.date_format.as_deref().and_then(DateFormat::parse),
@@ -96,6 +113,10 @@ impl ColumnBuilder {
             (Builder::Decimal(b), v) if v.as_f64().is_some() => b.append_value(v.as_f64().unwrap_or_default()),
             (Builder::Bool(b), Value::Bool(x)) => b.append_value(*x),
             (Builder::Date(b), Value::Date(d)) => b.append_value(date32(*d)),
+            (Builder::DateTime(b), Value::DateTime(t)) => b.append_value(timestamp_micros(*t)),
+            (Builder::DateTime(b), Value::Date(d)) => {
+                b.append_value(timestamp_micros(d.and_time(chrono::NaiveTime::MIN)))
+            }
             _ => return Err(CellProblem::NotA(self.column.ty.name())),
         }
         Ok(())
@@ -108,6 +129,7 @@ impl ColumnBuilder {
             Builder::Decimal(b) => b.append_null(),
             Builder::Bool(b) => b.append_null(),
             Builder::Date(b) => b.append_null(),
+            Builder::DateTime(b) => b.append_null(),
         }
     }
 
@@ -142,9 +164,10 @@ impl ColumnBuilder {
                     _ => Err(CellProblem::NotA(self.column.ty.name())),
                 }
             }
-            Cell::Date(d) => {
+            Cell::DateTime(t) => {
                 return match self.column.ty {
-                    ColumnType::Date => self.push_value(&Value::Date(d)),
+                    ColumnType::Date => self.push_value(&Value::Date(t.date())),
+                    ColumnType::DateTime => self.push_value(&Value::DateTime(t)),
                     _ => Err(CellProblem::NotA(self.column.ty.name())),
                 }
             }
@@ -207,6 +230,19 @@ impl ColumnBuilder {
                     None => false,
                 }
             }
+            Builder::DateTime(b) => {
+                let parsed = match &self.date_format {
+                    Some(f) => f.read_datetime(t),
+                    None => super::date_format::parse_iso_datetime(t),
+                };
+                match parsed {
+                    Some(at) => {
+                        b.append_value(timestamp_micros(at));
+                        true
+                    }
+                    None => false,
+                }
+            }
         };
         if ok {
             Ok(())
@@ -222,6 +258,7 @@ impl ColumnBuilder {
             Builder::Decimal(b) => Arc::new(b.finish()),
             Builder::Bool(b) => Arc::new(b.finish()),
             Builder::Date(b) => Arc::new(b.finish()),
+            Builder::DateTime(b) => Arc::new(b.finish()),
         }
     }
 }
@@ -272,6 +309,29 @@ mod tests {
         let mut b = ColumnBuilder::new(&c, 2);
         assert!(b.push(Cell::Text("28/02/2013")).is_ok());
         assert_eq!(b.push(Cell::Text("")), Err(CellProblem::Missing));
+    }
+
+    #[test]
+    fn date_times_iso_and_formatted() {
+        use datafusion::arrow::datatypes::TimestampMicrosecondType;
+        let at = |s: &str| timestamp_micros(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap());
+        let mut b = ColumnBuilder::new(&column(ColumnType::DateTime, true), 4);
+        assert!(b.push(Cell::Text("2024-02-29 23:40:00")).is_ok());
+        assert!(b.push(Cell::Text("2024-02-29T23:40")).is_ok());
+        assert_eq!(b.push(Cell::Text("2024-02-29")), Err(CellProblem::NotA("datetime")));
+        assert!(b.push(Cell::Text("")).is_ok());
+        let a = b.finish();
+        let a = a.as_primitive::<TimestampMicrosecondType>();
+        assert_eq!((a.value(0), a.value(1)), (at("2024-02-29 23:40:00"), at("2024-02-29 23:40:00")));
+        assert_eq!(a.null_count(), 2);
+
+        let mut c = column(ColumnType::DateTime, false);
+        c.date_format = Some("dd/mm/yyyy hh:mm".into());
+        let mut b = ColumnBuilder::new(&c, 2);
+        assert!(b.push(Cell::Text("31/03/2024 01:30")).is_ok());
+        assert_eq!(b.push(Cell::Text("2024-03-31 01:30:00")), Err(CellProblem::NotA("datetime")));
+        let a = b.finish();
+        assert_eq!(a.as_primitive::<TimestampMicrosecondType>().value(0), at("2024-03-31 01:30:00"));
     }
 
     #[test]

@@ -298,6 +298,17 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
             for e in rows.filters.iter().chain(&rows.exclusions) {
                 collect_exists_sources(e, &mut names);
             }
+            if let crate::ir::Selection::EventIn(date) = &rows.selection {
+                collect_exists_sources(date, &mut names);
+            }
+            // A subset's filters (and its parents') may read lookups of lookups.
+            let mut at = project.source(&rows.source);
+            while let Some(subset) = at.and_then(|s| s.subset.as_ref()) {
+                for e in subset.filters.iter().chain(&subset.exclusions) {
+                    collect_exists_sources(e, &mut names);
+                }
+                at = project.source(&subset.parent);
+            }
         }
         for b in &m.breakdowns {
             collect_exists_sources(&b.expr, &mut names);
@@ -311,6 +322,11 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
         match &m.definition {
             crate::ir::Definition::Proportion { numerator, .. } => collect_exists_sources(numerator, &mut names),
             crate::ir::Definition::Aggregate { expr, .. } => collect_exists_sources(expr, &mut names),
+            crate::ir::Definition::SumRatio { numerator, denominator, meets, .. } => {
+                for e in [numerator, denominator].into_iter().chain(meets) {
+                    collect_exists_sources(e, &mut names);
+                }
+            }
             crate::ir::Definition::Rate { population, summed, .. } => {
                 if let Some(p) = project.population(population) {
                     names.insert(p.source.clone());
@@ -339,7 +355,8 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
             exprs.extend(rows.filters.iter().chain(&rows.exclusions));
             match &rows.selection {
                 crate::ir::Selection::All => {}
-                crate::ir::Selection::EventIn(c) | crate::ir::Selection::LatestSnapshot(c) => {
+                crate::ir::Selection::EventIn(date) => exprs.push(date),
+                crate::ir::Selection::LatestSnapshot(c) => {
                     named.insert(c);
                 }
                 crate::ir::Selection::OpenAtEnd { start, end } | crate::ir::Selection::OpenDuring { start, end } => {
@@ -356,6 +373,10 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
                 whole.extend(project.population(population).map(|p| p.source.as_str()));
             }
             crate::ir::Definition::Aggregate { expr, .. } | crate::ir::Definition::Derived { expr } => exprs.push(expr),
+            crate::ir::Definition::SumRatio { numerator, denominator, meets, .. } => {
+                exprs.extend([numerator, denominator]);
+                exprs.extend(meets);
+            }
         }
         exprs.extend(m.breakdowns.iter().map(|b| &b.expr));
         if let Some(p) = &m.benchmarks.published {
@@ -372,13 +393,19 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
         for l in &s.lookups {
             named.extend([l.by.as_str(), l.key.as_str()]);
         }
+        for a in &s.adjacent {
+            named.extend([a.by.as_str(), a.order.as_str()]);
+        }
         if let Some(subset) = &s.subset {
             exprs.extend(subset.filters.iter().chain(&subset.exclusions));
         }
     }
     for e in exprs {
         e.walk(&mut |x| {
-            if let crate::ir::ExprKind::Column { name, .. } = &x.kind {
+            if let crate::ir::ExprKind::Column { name, .. }
+            | crate::ir::ExprKind::LookupColumn { name, .. }
+            | crate::ir::ExprKind::AdjacentColumn { name, .. } = &x.kind
+            {
                 named.insert(name);
             }
         });
@@ -399,12 +426,15 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
         .collect()
 }
 
-/// Sources that `exists` and aggregates over related rows read in an expression.
+/// Sources that `exists`, aggregates over related rows and lookups (through lookups) read in
+/// an expression.
 fn collect_exists_sources(e: &crate::ir::Expr, out: &mut BTreeSet<String>) {
-    e.walk(&mut |x| {
-        if let crate::ir::ExprKind::Exists { source, .. } | crate::ir::ExprKind::Related { source, .. } = &x.kind {
+    e.walk(&mut |x| match &x.kind {
+        crate::ir::ExprKind::Exists { source, .. } | crate::ir::ExprKind::Related { source, .. } => {
             out.insert(source.clone());
         }
+        crate::ir::ExprKind::LookupColumn { path, .. } => out.extend(path.iter().cloned()),
+        _ => {}
     });
 }
 
@@ -457,6 +487,8 @@ fn compatible(declared: ColumnType, found: &DataType) -> bool {
         }
         ColumnType::Bool => matches!(found, Boolean),
         ColumnType::Date => matches!(found, Date32 | Date64 | Timestamp(..)),
+        // A timestamp with a time zone is read as the clock time in UTC.
+        ColumnType::DateTime => matches!(found, Date32 | Date64 | Timestamp(..)),
     }
 }
 
@@ -761,6 +793,8 @@ mod tests {
             spans: None,
             snapshot: None,
             lookups: Vec::new(),
+            named: Vec::new(),
+            adjacent: Vec::new(),
             subset: None,
             span: Default::default(),
         };

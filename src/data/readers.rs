@@ -155,10 +155,26 @@ fn describe(line: u64, c: &crate::ir::Column, problem: CellProblem, shown: Optio
                     Some(f) => format!("a date in the format {f}"),
                     None => "a date written YYYY-MM-DD".to_string(),
                 },
+                ColumnType::DateTime => match &c.date_format {
+                    Some(f) => format!("a date-time in the format {f}"),
+                    None => "a date-time written YYYY-MM-DD HH:MM:SS (no time zone)".to_string(),
+                },
                 ColumnType::Text => "text".to_string(),
             };
             let hint = match c.ty {
-                ColumnType::Date => month_first_hint(c.date_format.as_deref(), &value),
+                ColumnType::Date | ColumnType::DateTime => {
+                    let mut hint = month_first_hint(c.date_format.as_deref(), &value);
+                    if hint.is_empty() && c.ty == ColumnType::DateTime && has_zone(value.trim()) {
+                        hint = "; date-times are read as local clock times, without a time zone: write them without `Z` or an offset".into();
+                    }
+                    if hint.is_empty() && c.ty == ColumnType::Date && value.trim().contains(':') {
+                        hint = format!(
+                            "; it has a time of day: declare the column `{} datetime` and read its date as `date({})`",
+                            c.name, c.name
+                        );
+                    }
+                    hint
+                }
                 ColumnType::Int | ColumnType::Decimal | ColumnType::Bool
                     if !value.trim().is_empty()
                         && value.trim().chars().all(|ch| ch.is_ascii_alphabetic() || ch == ':') =>
@@ -175,6 +191,14 @@ fn describe(line: u64, c: &crate::ir::Column, problem: CellProblem, shown: Optio
         }
     };
     BadRow { line, column: c.name.clone(), problem }
+}
+
+/// Does a date-time end in a time zone (`Z`, `+01:00`)?
+fn has_zone(value: &str) -> bool {
+    value.ends_with(['Z', 'z'])
+        || value.rsplit_once(['+', '-']).is_some_and(|(head, zone)| {
+            head.contains(':') && zone.len() >= 2 && zone.chars().all(|c| c.is_ascii_digit() || c == ':')
+        })
 }
 
 /// For a day-first date that only reads month first (`09/13/2013`), say so.
@@ -366,7 +390,8 @@ pub fn read_excel(
                 Some(Data::Int(n)) => (Cell::Number(*n as f64), Some(texts[idx].as_str())),
                 Some(Data::Bool(b)) => (Cell::Bool(*b), Some(texts[idx].as_str())),
                 Some(Data::DateTime(dt)) => match dt.as_datetime() {
-                    Some(t) => (Cell::Date(t.date()), Some(texts[idx].as_str())),
+                    // A spreadsheet keeps times as fractions of a day: to the millisecond.
+                    Some(t) => (Cell::DateTime(chrono::SubsecRound::round_subsecs(t, 3)), Some(texts[idx].as_str())),
                     None => (Cell::Text(&texts[idx]), Some(texts[idx].as_str())),
                 },
                 Some(_) => (Cell::Text(&texts[idx]), Some(texts[idx].as_str())),

@@ -7,11 +7,11 @@ use serde::Serialize;
 
 /// The long explanation of a code, under fixed headings.
 #[derive(Clone, Copy, Debug)]
-pub struct Explanation {
-    pub title: &'static str,
-    pub meaning: &'static str,
-    pub example: &'static str,
-    pub fix: &'static str,
+pub struct Explanation<T = &'static str> {
+    pub title: T,
+    pub meaning: T,
+    pub example: T,
+    pub fix: T,
 }
 
 macro_rules! codes {
@@ -55,9 +55,18 @@ impl Code {
         self != Code::TestFailed
     }
 
+    /// The explanation with its generated parts filled in: `{functions}` is the language's
+    /// list of functions (`crate::functions`), so `explain`, hovers and docs/diagnostics.md
+    /// list the functions the checker knows.
+    pub fn explanation_filled(self) -> Explanation<String> {
+        let e = self.explanation();
+        let fill = |text: &str| text.replace("{functions}", &crate::functions::reference());
+        Explanation { title: e.title.to_string(), meaning: fill(e.meaning), example: fill(e.example), fix: fill(e.fix) }
+    }
+
     /// The explanation as `explain` prints it.
     pub fn render_explanation(self) -> String {
-        let e = self.explanation();
+        let e = self.explanation_filled();
         format!(
             "{code}: {title} ({severity})\n\n## What it means\n{meaning}\n\n## Example\n{example}\n\n## How to fix it\n{fix}\n",
             code = self.as_str(),
@@ -82,7 +91,7 @@ pub fn reference_markdown() -> String {
          a file that raises it under `tests/corpus/invalid/`.\n",
     );
     for code in Code::ALL {
-        let e = code.explanation();
+        let e = code.explanation_filled();
         let severity = match code.severity() {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -107,9 +116,9 @@ impl std::fmt::Display for Code {
 codes! {
     // ------------------------------------------------------------------ reading and syntax
     Syntax = "SB100", Error, "syntax error",
-        meaning: "The file does not follow the grammar of the rules language at this point: the parser expected one thing and found another (a missing brace, a word left out of a clause, a stray character).",
+        meaning: "The file does not follow the grammar of the rules language at this point: the parser expected one thing and found another (a missing brace, a word left out of a clause, a stray character). A file holds these items, in any order:\n\n- `source NAME [\"description\"] { ... }`: one entry a line, each a column (`NAME TYPE[?] [key] [from \"Header\"] [format \"...\"] [missing \"c\", ...] [map \"raw\" -> value, ...]`), `spans START .. END`, `snapshot at COLUMN`, `lookup SOURCE by COLUMN`, `previous NAME by COLUMN order by DATE` (or `next`), or `let NAME = EXPRESSION`;\n- `source NAME [\"description\"] from SOURCE [where CONDITION] [excluding CONDITION] [{ let NAME = EXPRESSION ... }]`: a subset;\n- `population NAME from SOURCE [where CONDITION]`;\n- `calendar NAME = weekdays [except holidays(\"england_and_wales\")]`;\n- `measure NAME { ... }`: one definition (`count`, `percent of`, `ratio of`, `rate of`, `max`/`min`/`sum`/`mean`/`median EXPRESSION of`, `percentile P EXPRESSION of`, `calculate`) and its clauses (`ref`, `title`, `in period by`, `where`, `meeting`, `numerator sum`, `by`, `polarity`, `target`, `rag`, `benchmark`, `hidden`, ...);\n- `theme \"Name\" { measure ... }`;\n- `test \"name\" { given SOURCE { table } ... as of DATE expect MEASURE for PERIOD = VALUE ... }`.",
         example: "measure new_cafs {\n  count early_help\n  in period start_date      # `by` is missing\n}",
-        fix: "Write what the message says was expected. `in period by COLUMN` names the date column that places a row in a period.";
+        fix: "Write what the message says was expected. `in period by COLUMN` names the date column that places a row in a period. docs/language.md describes each item and clause.";
     UnterminatedString = "SB101", Error, "unterminated string",
         meaning: "A quoted string starts with `\"` but the line ends before the closing `\"`. Strings cannot span lines.",
         example: "title \"Children in need per 10,000",
@@ -153,7 +162,7 @@ codes! {
         example: "per 10000 children",
         fix: "Declare it: `population children_0_17 from population where age_group = \"0-17\"`, or correct the name.";
     UnknownFunction = "SB204", Error, "unknown function",
-        meaning: "An expression calls a function the language does not have. The functions are `add_days`, `add_months`, `working_days`, `abs` and `coalesce`.",
+        meaning: "An expression calls a function the language does not have. `max(a, b)` of two values, as Excel writes it, is `greatest(a, b)` here (`max` and `min` aggregate rows). The functions are:\n\n{functions}",
         example: "where add_month(start_date, 15) < period_end",
         fix: "Use one of the language's functions; `add_months(start_date, 15)` here.";
     DuplicateName = "SB205", Error, "duplicate name",
@@ -173,9 +182,10 @@ codes! {
         example: "referral_date datetime",
         fix: "Use one of the types, for example `date`.";
     UnknownAlias = "SB209", Error, "unknown qualifier",
-        meaning: "A qualified name `x.column` uses a qualifier that is neither the alias of an enclosing `exists` nor the measure's own source.",
-        example: "exists referrals as earlier where erlier.child_id = child_id",
-        fix: "Use the alias given after `as`, or the source's name.";
+        meaning: "A qualified name `x.column` uses a qualifier that is none of the alias of an enclosing `exists` or aggregate, the row's own source, a source the row's source has looked up (`lookup SOURCE by COLUMN`, one after another: `requests.children.date_of_birth`), or its adjacent rows (`previous NAME ...`). A source that is declared but not looked up from the row's source is named as such.",
+        example: "exists referrals as earlier where erlier.child_id = child_id
+where pupils.year_group = 11          # no `lookup pupils by pupil_id` in this source",
+        fix: "Use the alias given after `as`, or the source's name; to read another source's row, declare `lookup SOURCE by COLUMN` in the row's source, where COLUMN holds that source's key.";
     UnknownValue = "SB210", Error, "unknown value",
         meaning: "A clause takes one of a fixed set of words and this is not one of them: polarity (`high`, `low`, `in_line_with_benchmark`, `none`), unit (`count`, `percent`, `rate_per_10000`, `number`), RAG colours (`red`, `amber`, `green`), benchmark kinds (`sn`, `england`, `la`), statistical-neighbour averages (`mean`, `median`), holiday lists (`england_and_wales`), or a test's expected field.",
         example: "polarity higher",
@@ -195,9 +205,10 @@ codes! {
         example: "working_days(start_date)",
         fix: "Give the function its arguments: `working_days(from, to)`, `add_months(date, n)`, `add_days(date, n)`.";
     WrongArgumentType = "SB303", Error, "wrong argument type",
-        meaning: "A function argument has the wrong type: a text column passed where a date is needed, or months that are not a number in `add_months`.",
-        example: "add_months(team, 12)",
-        fix: "Pass a value of the type the message names.";
+        meaning: "A function argument has the wrong type: a text column passed where a date is needed, a date-time where a date is wanted (or a date where seconds between date-times are), or months that are not a whole number written in the rule in `add_months` (`-65 * 12` is one).",
+        example: "add_months(team, 12)
+add_days(clock_start, 1)      # clock_start is a date-time",
+        fix: "Pass a value of the type the message names; the date of a date-time is `date(x)`.";
     UnitMismatch = "SB304", Error, "unit mismatch",
         meaning: "A figure's unit does not fit the measure: a percentage target on a count, a `unit` clause that contradicts the measure's form, a percentage compared with a count.",
         example: "count early_help\nin period by start_date\ntarget 75%",
@@ -207,7 +218,7 @@ codes! {
         example: "where disability = \"yes\"      # disability is bool",
         fix: "Write the value in the column's type: `true`/`false` for bool, a date as YYYY-MM-DD, a number without quotes.";
     NotAllowedHere = "SB306", Error, "name not allowed here",
-        meaning: "A name or form is used where it has no meaning: a column inside a RAG rule (which sees only `value`, `target`, `benchmark`, `england` and `previous`); `period_end` in a derived measure; a measure name inside a row condition; `working_days`, a lookup, `exists` or an aggregate over related rows outside a measure's conditions (in a population's or a subset's `where`, which see only their own source's columns); `working_days` over the dates of the rows an `exists` or aggregate looks at (working days are counted between a measure's own dates).",
+        meaning: "A name or form is used where it has no meaning: a column inside a RAG rule (which sees only `value`, `target`, `benchmark`, `england` and `previous`); `period_end` in a derived measure; a measure name inside a row condition; `working_days`, `exists` or an aggregate over related rows outside a measure's conditions (a subset's `where` sees its parent's columns, named values and lookups; a population's only its source's columns); a named value reading the period, related rows or adjacent rows where they cannot be read (in a subset's filter, or through a lookup or an alias); `working_days` over the dates of the rows an `exists` or aggregate looks at (working days are counted between a measure's own dates).",
         example: "rag green when caseload <= 30, otherwise red\npopulation looked_after from episodes where exists header as h where h.CHILD = CHILD",
         fix: "Use the names the context offers: in RAG rules, `value` is the measure's value; in a population's or subset's `where`, the source's own columns; move conditions on other sources into the measures that use them.";
 
@@ -222,7 +233,7 @@ codes! {
 
     // ------------------------------------------------------------------ measure structure
     NoDefinition = "SB400", Error, "measure has no definition",
-        meaning: "A measure must say what it computes: `count`, `percent of`, `rate of`, an aggregate (`max`, `min`, `sum`, `mean`, `median`) or `calculate`; and `percent of` also says which rows are its numerator, with `meeting CONDITION`.",
+        meaning: "A measure must say what it computes: `count`, `percent of`, `ratio of`, `rate of`, an aggregate (`max`, `min`, `sum`, `mean`, `median`, `percentile P`) or `calculate`; `percent of` also says which rows are its numerator, with `meeting CONDITION`, or gives a ratio of two sums with both `numerator sum EXPRESSION` and `denominator sum EXPRESSION` (as `ratio of` must).",
         example: "measure new_cafs {\n  ref \"4.2\"\n  title \"Number of new CAFs\"\n}",
         fix: "Add the definition, for example `count early_help` with `in period by start_date`.";
     TwoDefinitions = "SB401", Error, "measure has two definitions",
@@ -238,9 +249,9 @@ codes! {
         example: "count referrals\nin period by referral_date\nmeeting nfa",
         fix: "Remove the clause, or change the measure's form (`percent of referrals` ... `meeting nfa`).";
     NotADateColumn = "SB404", Error, "not a date column",
-        meaning: "`in period by`, `spans` and `snapshot at` need a column of type `date`.",
+        meaning: "`in period by` needs a date: a column of type `date` or `datetime` (whose date places the row), or a named value that is one; `spans` and `snapshot at` need `date` columns, and `previous ... order by` a `date` or `datetime` column.",
         example: "in period by team",
-        fix: "Name a date column, for example `in period by referral_date`.";
+        fix: "Name a date column, for example `in period by referral_date`, or a named date (`let due = add_days(start_date, 91)`).";
     NoSpans = "SB405", Error, "source cannot answer this selection",
         meaning: "`open at period end` needs the source to declare `spans START .. END`; `latest snapshot` needs `snapshot at COLUMN`.",
         example: "source cin_episodes { ... }   # no spans\ncount cin_episodes\nopen at period end",
@@ -277,6 +288,10 @@ codes! {
         meaning: "`exists` or an aggregate over related rows (`count`, `latest`, ...) stands inside the `where` condition of another: nested, the inner one would be evaluated for every related row of the outer, which the engine does not support.",
         example: "meeting exists referrals as a\n          where a.child_id = child_id\n            and exists referrals as b where b.child_id = a.child_id",
         fix: "Join the conditions with `and` in one aggregate, or compare the outer row's own columns; an aggregate of an aggregate can be written as two conditions of the measure: `(exists referrals as a where ...) and (exists referrals as b where ...)`.";
+    AdjacentNeedsKey = "SB414", Error, "adjacent rows need a key",
+        meaning: "`previous NAME by COLUMN order by DATE` (or `next`) finds, for each row, the row of the same entity just before (after) it in date order; rows of one day are taken in the order of the source's key, and the source declares none, so which row is \"just before\" would depend on how the file happened to be sorted.",
+        example: "source requests {\n  child_id      text?\n  request_date  date\n  previous earlier by child_id order by request_date\n}",
+        fix: "Mark the column that identifies a row with `key` (`request_id text key`).";
 
     // ------------------------------------------------------------------ judgement
     TargetWithoutPolarity = "SB500", Error, "target without polarity",
@@ -326,9 +341,9 @@ codes! {
         example: "referral_id text? key",
         fix: "Remove the `?`; rows without the key are rejected as bad rows when the data is read.";
     BadDateFormat = "SB601", Error, "bad date format",
-        meaning: "`format` applies to date columns only (not text or numbers) and must be a pattern built from `dd`, `mm`, `yyyy` (and `yy`) with separators, such as `dd/mm/yyyy`.",
-        example: "referral_date date format \"dd/mm/yyy\"",
-        fix: "Use a pattern like `dd/mm/yyyy`, `yyyy-mm-dd` or `dd.mm.yyyy`, on a date column.";
+        meaning: "`format` applies to date and date-time columns only (not text or numbers) and must be a pattern built from `dd`, `mm`, `yyyy` (and `yy`) with separators, such as `dd/mm/yyyy`; a `datetime` column's pattern may add a time of day, `hh:mm` or `hh:mm:ss` (`mm` after `hh` is the minute). A pattern with a time of day on a `date` column is refused (declare it `datetime`, and read its date as `date(x)`), and so is one beginning or ending in a space, which no cell would match: cells are read without the spaces around them.",
+        example: "referral_date date format \"dd/mm/yyy\"\narrival date format \"yyyy-mm-dd hh:mm\"",
+        fix: "Use a pattern like `dd/mm/yyyy`, `yyyy-mm-dd` or `dd.mm.yyyy` on a date column, or `yyyy-mm-dd hh:mm:ss` on a `datetime` column.";
     MapValueType = "SB602", Error, "value map gives the wrong type",
         meaning: "A value map turns raw export values into the column's values, so every value on the right of `->` must have the column's type.",
         example: "nfa bool map \"a) Yes\" -> \"yes\"",

@@ -786,10 +786,7 @@ pub async fn execute(
         timings.record("published benchmarks", start);
     }
     let start = std::time::Instant::now();
-    let shown: Vec<usize> = match chosen {
-        Some(c) => c.to_vec(),
-        None => book.measures.clone(),
-    };
+    let shown = compile::reported(project, &book.measures, chosen);
     for &i in &book.measures {
         if !shown.contains(&i) {
             continue;

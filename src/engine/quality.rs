@@ -90,11 +90,7 @@ type Checks = BTreeSet<(String, Finding)>;
 /// The column that places a measure's rows in a period (an event date, a snapshot date, a
 /// span's start): a row missing it counts in no period.
 fn placing_column(m: &Measure) -> Option<&str> {
-    match &m.definition.rows()?.selection {
-        Selection::All => None,
-        Selection::EventIn(c) | Selection::LatestSnapshot(c) => Some(c),
-        Selection::OpenAtEnd { start, .. } | Selection::OpenDuring { start, .. } => Some(start),
-    }
+    m.definition.rows()?.selection.placing_column()
 }
 
 /// Is a finding worth reporting on ordinary data?
@@ -187,7 +183,13 @@ pub async fn findings(
             let c = ident(column.as_str());
             let condition = match finding {
                 Finding::Missing => c.is_null(),
-                Finding::AfterAsOf => c.gt(crate::compile::exprs::date_lit(as_of)),
+                // A date-time is after the as-of date when its date is.
+                Finding::AfterAsOf => match source.column(column).map(|col| col.ty) {
+                    Some(crate::ir::ColumnType::DateTime) => {
+                        crate::compile::exprs::date_of(c).gt(crate::compile::exprs::date_lit(as_of))
+                    }
+                    _ => c.gt(crate::compile::exprs::date_lit(as_of)),
+                },
                 Finding::EndsBeforeStart => {
                     let Some((start, _)) = &source.spans else { continue };
                     c.lt(ident(start.as_str()))

@@ -37,8 +37,9 @@ pub fn literal(l: &Literal) -> String {
 pub fn flat(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Literal(l) => literal(l),
-        ExprKind::Path { qualifier: Some(q), name } => format!("{}.{}", q.node, name.node),
-        ExprKind::Path { qualifier: None, name } => name.node.clone(),
+        ExprKind::Path { qualifiers, name } => {
+            qualifiers.iter().map(|q| format!("{}.", q.node)).chain([name.node.clone()]).collect()
+        }
         ExprKind::Call { func, args } => {
             format!("{}({})", func.node, args.iter().map(flat).collect::<Vec<_>>().join(", "))
         }

@@ -132,14 +132,32 @@ impl Formatter<'_> {
             head.push_str(&string(&d.node));
         }
         if let Some(subset) = &s.subset {
-            // A subset: its parent on the first line, each filter on a line of its own.
+            // A subset: its parent on the first line, each filter on a line of its own, and its
+            // named values in braces opened at the end of the last of those lines.
             head.push_str(&format!(" from {}", subset.parent.node));
-            self.code(0, head, subset.parent.span);
+            let block = !s.entries.is_empty();
+            let mut lines = vec![(0, head, subset.parent.span)];
             for f in &subset.filters {
-                self.leading(f.span.start, 2);
                 let keyword = if f.excluding { "excluding " } else { "where " };
                 let text = format!("{keyword}{}", expr(&f.condition, 2 + keyword.len(), 2 + keyword.len()));
-                self.code(2, text, f.span);
+                lines.push((2, text, f.span));
+            }
+            let last = lines.len() - 1;
+            for (i, (indent, text, at)) in lines.into_iter().enumerate() {
+                self.leading(at.start, indent);
+                if block && i == last {
+                    self.open(indent, format!("{text} {{"), at);
+                } else {
+                    self.code(indent, text, at);
+                }
+            }
+            if block {
+                for e in &s.entries {
+                    self.leading(e.span.start, 2);
+                    let text = source_entry(&e.kind, 0, 0);
+                    self.code(2, text, e.span);
+                }
+                self.close(0, Span::new(span.file, span.end.saturating_sub(1), span.end));
             }
             return;
         }
@@ -150,22 +168,7 @@ impl Formatter<'_> {
         let type_w = column_widths(s, |c| c.ty.node.len() + usize::from(c.optional));
         for e in &s.entries {
             self.leading(e.span.start, 2);
-            let text = match &e.kind {
-                SourceEntryKind::Column(c) => {
-                    let ty = format!("{}{}", c.ty.node, if c.optional { "?" } else { "" });
-                    let mut line = format!("{:name_w$}  {:type_w$}", c.name.node, ty);
-                    for o in &c.options {
-                        line.push_str("  ");
-                        line.push_str(&column_option(o));
-                    }
-                    line.trim_end_matches(' ').to_string()
-                }
-                SourceEntryKind::Spans { start, end } => {
-                    format!("spans {} .. {}", start.node, end.node)
-                }
-                SourceEntryKind::Snapshot(c) => format!("snapshot at {}", c.node),
-                SourceEntryKind::Lookup { source, by } => format!("lookup {} by {}", source.node, by.node),
-            };
+            let text = source_entry(&e.kind, name_w, type_w);
             self.code(2, text, e.span);
         }
         self.close(0, Span::new(span.file, span.end.saturating_sub(1), span.end));
@@ -280,6 +283,31 @@ impl Formatter<'_> {
     }
 }
 
+/// One entry of a source block; columns padded to the block's name and type widths.
+fn source_entry(kind: &SourceEntryKind, name_w: usize, type_w: usize) -> String {
+    match kind {
+        SourceEntryKind::Column(c) => {
+            let ty = format!("{}{}", c.ty.node, if c.optional { "?" } else { "" });
+            let mut line = format!("{:name_w$}  {:type_w$}", c.name.node, ty);
+            for o in &c.options {
+                line.push_str("  ");
+                line.push_str(&column_option(o));
+            }
+            line.trim_end_matches(' ').to_string()
+        }
+        SourceEntryKind::Spans { start, end } => format!("spans {} .. {}", start.node, end.node),
+        SourceEntryKind::Snapshot(c) => format!("snapshot at {}", c.node),
+        SourceEntryKind::Lookup { source, by } => format!("lookup {} by {}", source.node, by.node),
+        SourceEntryKind::Let { name, expr: e } => {
+            let head = format!("let {} = ", name.node);
+            format!("{head}{}", expr(e, 2 + 4, 2 + head.len()))
+        }
+        SourceEntryKind::Adjacent { next, name, by, order } => {
+            format!("{} {} by {} order by {}", if *next { "next" } else { "previous" }, name.node, by.node, order.node)
+        }
+    }
+}
+
 fn column_widths(s: &SourceDecl, f: impl Fn(&ColumnDecl) -> usize) -> usize {
     s.entries
         .iter()
@@ -377,8 +405,20 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
             None => format!("percent of {}", source.node),
         },
         ClauseKind::RateOf { measure, per: p } => format!("rate of {} {}", measure.node, per(p)),
-        ClauseKind::Aggregate { func, expr: e, distinct, source } => {
-            let head = format!("{} ", func.node);
+        ClauseKind::Ratio { source } => format!("ratio of {}", source.node),
+        ClauseKind::SumPart { part, expr: e } => {
+            let head = match part {
+                SumPart::Numerator => "numerator sum ",
+                SumPart::Denominator => "denominator sum ",
+            };
+            format!("{head}{}", expr(e, indent + 4, indent + head.len()))
+        }
+        ClauseKind::Hidden => "hidden".into(),
+        ClauseKind::Aggregate { func, percentile, expr: e, distinct, source } => {
+            let head = match percentile {
+                Some(p) => format!("percentile {} ", p.node),
+                None => format!("{} ", func.node),
+            };
             let of = match distinct {
                 Some(d) => format!("distinct {} from {}", d.node, source.node),
                 None => source.node.clone(),

@@ -3,7 +3,7 @@
 
 use super::hover::{columns_of, meaning, measure_at};
 use super::workspace::Analysis;
-use crate::ir::{Function, Polarity};
+use crate::ir::{ColumnType, Function, Polarity};
 use crate::span::FileId;
 use crate::syntax::ast::ItemKind;
 use crate::syntax::rule_names::{CLAUSE_WORDS, TOP_LEVEL_WORDS};
@@ -40,6 +40,9 @@ fn clauses() -> Vec<&'static str> {
         .flat_map(|w| match *w {
             "percent" => vec!["percent of"],
             "rate" => vec!["rate of"],
+            "ratio" => vec!["ratio of"],
+            "numerator" => vec!["numerator sum"],
+            "denominator" => vec!["denominator sum"],
             "in" => vec!["in period by"],
             "open" => vec!["open at period end", "open during period"],
             "latest" => vec!["latest snapshot"],
@@ -48,6 +51,9 @@ fn clauses() -> Vec<&'static str> {
         })
         .collect()
 }
+
+/// What a source block holds besides columns.
+const SOURCE_ENTRIES: &[&str] = &["let", "previous", "next", "lookup", "spans", "snapshot at"];
 
 /// Period kinds an expectation names.
 pub const PERIODS: &[&str] = &["month", "quarter", "year", "ytd"];
@@ -143,8 +149,26 @@ pub fn at(a: &Analysis, file: FileId, offset: usize) -> Vec<Item> {
                 let words: Vec<&str> = text[..offset].split_whitespace().collect();
                 words.windows(3).rev().find(|w| w[1] == "as" && w[2] == qualifier).map(|w| w[0].to_string())
             })
+            .or_else(|| {
+                // An adjacent row (`earlier.`): the columns of the table declaring it.
+                a.index.occurrences.iter().find_map(|o| match &o.target {
+                    super::index::Target::Adjacent { table, name } if name == qualifier => Some(table.clone()),
+                    _ => None,
+                })
+            })
+            .or_else(|| adjacent_in_text(text, qualifier))
             .unwrap_or_else(|| qualifier.to_string());
         return columns(a, &source);
+    }
+    // Inside a source's braces: its entries, and after a column's name, the types.
+    if !in_measure && in_source_block(text, offset) {
+        return match words.as_slice() {
+            [] => SOURCE_ENTRIES.iter().map(|w| item(*w, Kind::Keyword, Some("source entry".into()))).collect(),
+            [name] if !SOURCE_ENTRIES.contains(name) => {
+                ColumnType::NAMES.iter().map(|t| item(*t, Kind::Keyword, Some("column type".into()))).collect()
+            }
+            _ => Vec::new(),
+        };
     }
     if context.ends_with("in period by ") || last == "spans" || last == "at" && words.contains(&"snapshot") {
         return row.map(|r| columns(a, &r)).unwrap_or_default();
@@ -160,7 +184,7 @@ pub fn at(a: &Analysis, file: FileId, offset: usize) -> Vec<Item> {
             }
             return out;
         }
-        "of" if words.first() == Some(&"percent") || words.first() == Some(&"rate") => {
+        "of" if matches!(words.first(), Some(&("percent" | "rate" | "ratio"))) => {
             return if words.first() == Some(&"rate") { measures(a) } else { sources(a) };
         }
         "calculate" | "expect" => return measures(a),
@@ -184,6 +208,24 @@ pub fn at(a: &Analysis, file: FileId, offset: usize) -> Vec<Item> {
         out.extend(functions());
     }
     out
+}
+
+/// The source declaring `previous NAME by ...` (or `next`), read from the text alone.
+fn adjacent_in_text(text: &str, name: &str) -> Option<String> {
+    let at = [format!("previous {name} by"), format!("next {name} by")].iter().find_map(|d| text.find(d.as_str()))?;
+    let open = text[..at].rmatch_indices("source ").map(|(i, _)| i).find(|&i| i == 0 || text[..i].ends_with('\n'))?;
+    text[open + "source ".len()..].split_whitespace().next().map(str::to_string)
+}
+
+/// Is `offset` inside the braces of a `source NAME {` block (read from the text alone)?
+fn in_source_block(text: &str, offset: usize) -> bool {
+    let before = &text[..offset];
+    let Some(open) = before.rmatch_indices("source ").map(|(i, _)| i).find(|&i| i == 0 || before[..i].ends_with('\n'))
+    else {
+        return false;
+    };
+    let block = &before[open..];
+    block.contains('{') && !block.lines().skip(1).any(|l| l.trim_start().starts_with('}'))
 }
 
 /// The measure block around `offset` read from the text alone, and the source its rows come
@@ -213,7 +255,7 @@ fn measure_in_text(text: &str, offset: usize) -> Option<Option<String>> {
     let source = words.windows(2).enumerate().find_map(|(i, w)| {
         let rest = match w {
             ["count", _] => &words[i + 1..],
-            ["percent", "of"] => &words[i + 2..],
+            ["percent" | "ratio", "of"] => &words[i + 2..],
             _ => return None,
         };
         match rest {

@@ -17,7 +17,42 @@ pub fn of_target(a: &Analysis, target: &Target) -> Option<String> {
             Some(format!("`{name}`: the rows of `{source}` this condition looks at\n\n{}", source_summary(a, source)?))
         }
         Target::Function(name) => function(name),
+        Target::Named { source, name } => named_value(a, source, name),
+        Target::Adjacent { table, name } => adjacent(a, table, name),
     }
+}
+
+/// `let name = ...` as written, with its type when the project checks.
+fn named_value(a: &Analysis, source: &str, name: &str) -> Option<String> {
+    let s = ast_source(a, source)?;
+    let expr = s.entries.iter().find_map(|e| match &e.kind {
+        ast::SourceEntryKind::Let { name: n, expr } if n.node == name => Some(expr),
+        _ => None,
+    })?;
+    let ty = a
+        .project
+        .as_ref()
+        .and_then(|p| p.source(source))
+        .and_then(|s| s.named_value(name))
+        .map(|n| format!(" ({})", n.expr.ty.describe()))
+        .unwrap_or_default();
+    Some(format!("named value `{name}` of `{source}`{ty}\n\n```\nlet {name} = {}\n```", text_of(a, expr.span)))
+}
+
+/// `previous name by ...` in words.
+fn adjacent(a: &Analysis, table: &str, name: &str) -> Option<String> {
+    let s = ast_source(a, table)?;
+    s.entries.iter().find_map(|e| match &e.kind {
+        ast::SourceEntryKind::Adjacent { next, name: n, by, order } if n.node == name => Some(format!(
+            "`{name}`: the row of `{table}` with the same `{}` just {} this one in `{}` order (of rows on one day, the {} in key order); missing when there is none\n\n{}",
+            by.node,
+            if *next { "after" } else { "before" },
+            order.node,
+            if *next { "first" } else { "last" },
+            source_summary(a, table)?
+        )),
+        _ => None,
+    })
 }
 
 fn text_of(a: &Analysis, span: crate::span::Span) -> String {
@@ -37,9 +72,20 @@ pub fn plain_definition(a: &Analysis, m: &ast::Measure) -> String {
             ClauseKind::Percent { distinct: Some(d), source } => {
                 format!("% of distinct `{}` of `{}`", d.node, source.node)
             }
+            ClauseKind::Aggregate { func, percentile: Some(p), expr, source, .. } => {
+                format!("{} {} of {} over `{}` rows", func.node, p.node, text_of(a, expr.span), source.node)
+            }
             ClauseKind::Aggregate { func, expr, source, .. } => {
                 format!("{} of {} over `{}` rows", func.node, text_of(a, expr.span), source.node)
             }
+            ClauseKind::Ratio { source } => format!("ratio over `{}` rows", source.node),
+            ClauseKind::SumPart { part: ast::SumPart::Numerator, expr } => {
+                format!("of the sum of {}", text_of(a, expr.span))
+            }
+            ClauseKind::SumPart { part: ast::SumPart::Denominator, expr } => {
+                format!("to the sum of {}", text_of(a, expr.span))
+            }
+            ClauseKind::Hidden => "(hidden from the book)".into(),
             ClauseKind::RateOf { measure, per } => {
                 format!("`{}` per {} of `{}`", measure.node, per.per.node, per.population.node)
             }
@@ -126,12 +172,24 @@ fn declared_columns<'a>(a: &'a Analysis, table: &str) -> Vec<&'a ast::ColumnDecl
         .unwrap_or_default()
 }
 
-/// The columns a source's rows have (a subset's are its parent's), for completion.
+/// The columns a source's rows have (a subset's are its parent's), and its named values
+/// (a subset's and its parents'), for completion.
 pub fn columns_of(a: &Analysis, source: &str) -> Vec<(String, String)> {
-    declared_columns(a, &a.index.table_of(source))
+    let mut out: Vec<(String, String)> = declared_columns(a, &a.index.table_of(source))
         .into_iter()
         .map(|c| (c.name.node.clone(), format!("{}{}", c.ty.node, if c.optional { "?" } else { "" })))
-        .collect()
+        .collect();
+    let mut current = Some(source.to_string());
+    while let Some(name) = current {
+        let Some(s) = ast_source(a, &name) else { break };
+        for e in &s.entries {
+            if let ast::SourceEntryKind::Let { name, expr } = &e.kind {
+                out.push((name.node.clone(), format!("= {}", text_of(a, expr.span))));
+            }
+        }
+        current = s.subset.as_ref().map(|sub| sub.parent.node.clone());
+    }
+    out
 }
 
 fn column(a: &Analysis, table: &str, name: &str) -> Option<String> {
@@ -142,7 +200,10 @@ fn column(a: &Analysis, table: &str, name: &str) -> Option<String> {
         match &o.kind {
             ast::ColumnOptionKind::Key => out.push_str(", key"),
             ast::ColumnOptionKind::Header(h) => out.push_str(&format!("\n\nheader in the raw file: \"{}\"", h.node)),
-            ast::ColumnOptionKind::Format(f) => out.push_str(&format!("\n\ndates written as {}", f.node)),
+            ast::ColumnOptionKind::Format(f) => {
+                let what = if c.ty.node == "datetime" { "date-times (local clock times)" } else { "dates" };
+                out.push_str(&format!("\n\n{what} written as {}", f.node));
+            }
             ast::ColumnOptionKind::Missing(codes) => {
                 let codes: Vec<String> = codes.iter().map(|c| format!("\"{}\"", c.node)).collect();
                 out.push_str(&format!("\n\nmissing when {}", codes.join(", ")));
@@ -203,12 +264,18 @@ pub fn meaning(f: Function) -> &'static str {
         }
         Function::Abs => "The number without its sign.",
         Function::Coalesce => "The first value that is not missing.",
-        Function::DaysBetween => "Calendar days from the first date to the second.",
+        Function::DaysBetween => "Calendar days from the first date to the second (of date-times, their dates).",
         Function::Age => "Whole years from a date of birth to a date.",
         Function::If => "The value when the condition holds, else the other.",
         Function::Switch => "The result paired with the first match of the value, else the default.",
         Function::Band => "The label of the band the value falls in, bands given by their upper bounds.",
         Function::StartsWith => "Does the text begin with the prefix?",
+        Function::Date => "The date of a date-time (its day, the time left off).",
+        Function::SecondsBetween => "Seconds from the first date-time to the second, on the clock times as written.",
+        Function::MinutesBetween => "Minutes from the first date-time to the second (seconds / 60, unrounded).",
+        Function::HoursBetween => "Hours from the first date-time to the second (seconds / 3600, unrounded).",
+        Function::Greatest => "The largest of the values; missing when any is.",
+        Function::Least => "The smallest of the values; missing when any is.",
     }
 }
 

@@ -24,6 +24,16 @@ pub enum Target {
         source: String,
     },
     Function(String),
+    /// A named value (`let name = ...`) of the source declaring it.
+    Named {
+        source: String,
+        name: String,
+    },
+    /// An adjacent row (`previous name by ...`) of a table's rows.
+    Adjacent {
+        table: String,
+        name: String,
+    },
 }
 
 /// One place a name is written.
@@ -39,6 +49,10 @@ pub struct Index {
     pub occurrences: Vec<Occurrence>,
     /// Subset -> the source its rows are taken from.
     parents: HashMap<String, String>,
+    /// Source -> the named values it declares.
+    named: HashMap<String, Vec<String>>,
+    /// Table -> the adjacent rows it declares.
+    adjacent: HashMap<String, Vec<String>>,
 }
 
 impl Index {
@@ -49,6 +63,14 @@ impl Index {
                 if let ItemKind::Source(s) = &item.kind {
                     if let Some(subset) = &s.subset {
                         index.parents.insert(s.name.node.clone(), subset.parent.node.clone());
+                    }
+                    for e in &s.entries {
+                        let (map, name) = match &e.kind {
+                            SourceEntryKind::Let { name, .. } => (&mut index.named, &name.node),
+                            SourceEntryKind::Adjacent { name, .. } => (&mut index.adjacent, &name.node),
+                            _ => continue,
+                        };
+                        map.entry(s.name.node.clone()).or_default().push(name.clone());
                     }
                 }
             }
@@ -95,9 +117,25 @@ impl Index {
         self.occurrences.push(Occurrence { span, target, definition });
     }
 
+    /// The source (`source` or one of its ancestors) among `map`'s that declares `name`.
+    fn declaring(&self, map: &HashMap<String, Vec<String>>, source: &str, name: &str) -> Option<String> {
+        let mut current = source;
+        for _ in 0..32 {
+            if map.get(current).is_some_and(|names| names.iter().any(|n| n == name)) {
+                return Some(current.to_string());
+            }
+            current = self.parents.get(current)?;
+        }
+        None
+    }
+
+    /// A name of `source`'s rows: a named value, else a column.
     fn column(&mut self, span: Span, source: &str, name: &str) {
-        let table = self.table_of(source);
-        self.add(span, Target::Column { table, name: name.to_string() }, false);
+        let target = match self.declaring(&self.named, source, name) {
+            Some(declaring) => Target::Named { source: declaring, name: name.to_string() },
+            None => Target::Column { table: self.table_of(source), name: name.to_string() },
+        };
+        self.add(span, target, false);
     }
 
     fn item(&mut self, file: FileId, item: &ast::Item) {
@@ -126,6 +164,17 @@ impl Index {
                         SourceEntryKind::Lookup { source, by } => {
                             self.add(source.span, Target::Source(source.node.clone()), false);
                             self.column(by.span, name, &by.node);
+                        }
+                        SourceEntryKind::Let { name: value, expr } => {
+                            let target = Target::Named { source: name.clone(), name: value.node.clone() };
+                            self.add(value.span, target, true);
+                            self.expr(file, expr, &Scope::row(name));
+                        }
+                        SourceEntryKind::Adjacent { name: relation, by, order, .. } => {
+                            let target = Target::Adjacent { table: self.table_of(name), name: relation.node.clone() };
+                            self.add(relation.span, target, true);
+                            self.column(by.span, name, &by.node);
+                            self.column(order.span, name, &order.node);
                         }
                     }
                 }
@@ -172,6 +221,8 @@ impl Index {
         let scope = row.as_deref().map_or_else(Scope::default, Scope::row);
         for c in &m.clauses {
             match &c.kind {
+                ClauseKind::Ratio { source } => self.add(source.span, Target::Source(source.node.clone()), false),
+                ClauseKind::SumPart { expr, .. } => self.expr(file, expr, &scope),
                 ClauseKind::Count { distinct, source } | ClauseKind::Percent { distinct, source } => {
                     self.add(source.span, Target::Source(source.node.clone()), false);
                     if let Some(d) = distinct {
@@ -226,28 +277,41 @@ impl Index {
     fn expr(&mut self, file: FileId, e: &ast::Expr, scope: &Scope) {
         match &e.kind {
             ExprKind::Literal(_) => {}
-            ExprKind::Path { qualifier: None, name } => {
+            ExprKind::Path { qualifiers, name } if qualifiers.is_empty() => {
                 if scope.measures {
                     self.add(name.span, Target::Measure(name.node.clone()), false);
                 } else if let Some(row) = &scope.row {
                     self.column(name.span, row, &name.node);
                 }
             }
-            ExprKind::Path { qualifier: Some(q), name } => match scope.aliases.iter().find(|a| a.0 == q.node) {
-                Some((_, source, target)) => {
-                    let (source, target) = (source.clone(), target.clone());
-                    if let Some(t) = target {
-                        self.add(q.span, t, false);
-                    } else {
-                        self.add(q.span, Target::Source(source.clone()), false);
+            ExprKind::Path { qualifiers, name } => {
+                let q = &qualifiers[0];
+                let adjacent = scope.row.as_deref().and_then(|row| {
+                    let table = self.table_of(row);
+                    self.declaring(&self.adjacent, &table, &q.node).map(|t| (row.to_string(), t))
+                });
+                // Where the name's row comes from: an alias, an adjacent row, or lookups.
+                let mut at = match (scope.aliases.iter().find(|a| a.0 == q.node), adjacent) {
+                    (Some((_, source, target)), _) => {
+                        let (source, target) = (source.clone(), target.clone());
+                        self.add(q.span, target.unwrap_or_else(|| Target::Source(source.clone())), false);
+                        source
                     }
-                    self.column(name.span, &source, &name.node);
+                    (None, Some((row, table))) => {
+                        self.add(q.span, Target::Adjacent { table, name: q.node.clone() }, false);
+                        row
+                    }
+                    (None, None) => {
+                        self.add(q.span, Target::Source(q.node.clone()), false);
+                        q.node.clone()
+                    }
+                };
+                for step in &qualifiers[1..] {
+                    self.add(step.span, Target::Source(step.node.clone()), false);
+                    at = step.node.clone();
                 }
-                None => {
-                    self.add(q.span, Target::Source(q.node.clone()), false);
-                    self.column(name.span, &q.node, &name.node);
-                }
-            },
+                self.column(name.span, &at, &name.node);
+            }
             ExprKind::Call { func, args } => {
                 self.add(func.span, Target::Function(func.node.clone()), false);
                 for a in args {
@@ -308,6 +372,7 @@ pub fn row_source(m: &ast::Measure) -> Option<String> {
     m.clauses.iter().find_map(|c| match &c.kind {
         ClauseKind::Count { source, .. }
         | ClauseKind::Percent { source, .. }
+        | ClauseKind::Ratio { source }
         | ClauseKind::Aggregate { source, .. } => Some(source.node.clone()),
         _ => None,
     })

@@ -126,3 +126,87 @@ fn a_half_typed_file_still_resolves_what_parses() {
     // The sources file still parsed, and its names are indexed.
     assert!(a.index.definition(&Target::Source("referrals".into())).is_some());
 }
+
+const REACH: &str = r#"source requests {
+  request_id    text      key
+  child_id      text?
+  requested_at  datetime  format "dd/mm/yyyy hh:mm"
+  previous earlier by child_id order by requested_at
+  let requested_on = date(requested_at)
+}
+
+measure repeats {
+  ref      "R1"
+  percent of requests
+  in period by requested_on
+  meeting  earlier.requested_at is not missing
+  polarity low
+}
+
+measure waits {
+  ref "R2"
+  percentile 90 hours_between(earlier.requested_at, requested_at) of requests
+  hidden
+}
+"#;
+
+#[test]
+fn named_values_adjacent_rows_and_date_times_resolve_hover_and_complete() {
+    let (mut w, _, rules) = workspace(REACH);
+    let a = w.analysis(&rules);
+    assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
+    let file = a.file_id(&rules).unwrap();
+    // `in period by requested_on`: the named value, defined on its `let`.
+    let at = offset_of(REACH, "in period by requested_on", 0) + "in period by ".len() + 2;
+    let o = a.index.at(file, at).unwrap();
+    assert_eq!(o.target, Target::Named { source: "requests".into(), name: "requested_on".into() });
+    let def = a.index.definition(&o.target).unwrap();
+    assert_eq!(def.span.start, offset_of(REACH, "requested_on = ", 0));
+    let at = offset_of(REACH, "earlier.requested_at is", 0) + 2;
+    let o = a.index.at(file, at).unwrap();
+    assert_eq!(o.target, Target::Adjacent { table: "requests".into(), name: "earlier".into() });
+    assert!(a.index.definition(&o.target).is_some());
+    let hover = hover::of_target(a, &o.target).unwrap();
+    assert!(hover.contains("just before this one in `requested_at` order"), "{hover}");
+    let target = Target::Named { source: "requests".into(), name: "requested_on".into() };
+    let hover = hover::of_target(a, &target).unwrap();
+    assert!(hover.contains("named value `requested_on` of `requests` (a date)"), "{hover}");
+    assert!(hover.contains("let requested_on = date(requested_at)"), "{hover}");
+    let hover = hover::of_target(a, &Target::Function("hours_between".into())).unwrap();
+    assert!(hover.contains("hours_between(from, to)"), "{hover}");
+    let hover = hover::of_target(a, &Target::Measure("waits".into())).unwrap();
+    assert!(hover.contains("percentile 90 of hours_between"), "{hover}");
+    assert!(hover.contains("hidden"), "{hover}");
+    let hover = hover::of_target(a, &Target::Column { table: "requests".into(), name: "requested_at".into() });
+    assert!(hover.unwrap().contains("datetime"));
+
+    // Completion, while the file being typed does not parse: a column's type in a source, an
+    // adjacent row's columns, the named values with the columns.
+    let (source_text, measure_text) = REACH.split_at(offset_of(REACH, "measure repeats", 0));
+    let folder = PathBuf::from("/nonexistent-scorebook-project");
+    let (sources, rules) = (folder.join("sources.ind"), folder.join("measures.ind"));
+    let typing = source_text.replace("  child_id      text?\n", "  child_id      \n");
+    let mut w = Workspace::default();
+    w.open.insert(sources.clone(), typing.clone());
+    w.open.insert(rules.clone(), measure_text.into());
+    let a = w.analysis(&sources);
+    let file = a.file_id(&sources).unwrap();
+    let offered: Vec<String> =
+        complete::at(a, file, offset_of(&typing, "child_id      \n", 0) + 14).into_iter().map(|i| i.label).collect();
+    assert!(offered.contains(&"datetime".to_string()), "{offered:?}");
+
+    let typing = measure_text.replace("meeting  earlier.requested_at is not missing", "meeting  earlier.");
+    let mut w = Workspace::default();
+    w.open.insert(sources, source_text.into());
+    w.open.insert(rules.clone(), typing.clone());
+    let a = w.analysis(&rules);
+    let file = a.file_id(&rules).unwrap();
+    let labels =
+        |offset: usize| -> Vec<String> { complete::at(a, file, offset).into_iter().map(|i| i.label).collect() };
+    let after_adjacent = offset_of(&typing, "earlier.\n", 0) + "earlier.".len();
+    assert!(labels(after_adjacent).contains(&"requested_at".to_string()), "{:?}", labels(after_adjacent));
+    let offered = labels(offset_of(&typing, "earlier.\n", 0));
+    for wanted in ["requested_on", "seconds_between", "greatest", "date"] {
+        assert!(offered.contains(&wanted.to_string()), "{wanted}: {offered:?}");
+    }
+}

@@ -56,7 +56,8 @@ pub struct SourceDecl {
     pub name: Ident,
     pub description: Option<Str>,
     pub entries: Vec<SourceEntry>,
-    /// `from SOURCE where ...`: the source is a subset of another's rows (and has no entries).
+    /// `from SOURCE where ...`: the source is a subset of another's rows (its entries are
+    /// only named values, `let`).
     pub subset: Option<SubsetOf>,
 }
 
@@ -95,6 +96,19 @@ pub enum SourceEntryKind {
     Lookup {
         source: Ident,
         by: Ident,
+    },
+    /// `let days = days_between(a, b)`: a value named once, read wherever a column can be.
+    Let {
+        name: Ident,
+        expr: Expr,
+    },
+    /// `previous earlier by child_id order by request_date` (or `next`): the row of the same
+    /// entity just before (after) this one in date order, read as `earlier.column`.
+    Adjacent {
+        next: bool,
+        name: Ident,
+        by: Ident,
+        order: Ident,
     },
 }
 
@@ -194,13 +208,26 @@ pub enum ClauseKind {
         measure: Ident,
         per: PerSpec,
     },
-    /// `max EXPR of [distinct COL from] SOURCE` (and min, sum, mean, median)
+    /// `ratio of SOURCE`: a ratio of the sums given by `numerator sum` and `denominator sum`.
+    Ratio {
+        source: Ident,
+    },
+    /// `max EXPR of [distinct COL from] SOURCE` (and min, sum, mean, median, and
+    /// `percentile P`, whose `func` is `percentile` and `percentile` the P written)
     Aggregate {
         func: Ident,
+        percentile: Option<Spanned<f64>>,
         expr: Expr,
         distinct: Option<Ident>,
         source: Ident,
     },
+    /// `numerator sum EXPR` or `denominator sum EXPR`: a percent (or ratio) of two sums.
+    SumPart {
+        part: SumPart,
+        expr: Expr,
+    },
+    /// `hidden`: the measure is kept out of the book; other measures and tests still read it.
+    Hidden,
     /// `calculate EXPR` over other measures.
     Calculate(Expr),
     /// `in period by DATE_COLUMN`
@@ -243,7 +270,11 @@ impl ClauseKind {
             ClauseKind::Count { .. } => "count",
             ClauseKind::Percent { .. } => "percent of",
             ClauseKind::RateOf { .. } => "rate of",
+            ClauseKind::Ratio { .. } => "ratio of",
             ClauseKind::Aggregate { .. } => "aggregate",
+            ClauseKind::SumPart { part: SumPart::Numerator, .. } => "numerator sum",
+            ClauseKind::SumPart { part: SumPart::Denominator, .. } => "denominator sum",
+            ClauseKind::Hidden => "hidden",
             ClauseKind::Calculate(_) => "calculate",
             ClauseKind::InPeriod(_) => "in period by",
             ClauseKind::OpenAtPeriodEnd => "open at period end",
@@ -262,6 +293,13 @@ impl ClauseKind {
             ClauseKind::Benchmark(_) => "benchmark",
         }
     }
+}
+
+/// Which side of a ratio of sums a `sum` clause gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SumPart {
+    Numerator,
+    Denominator,
 }
 
 /// An aggregate over related rows, as written.
@@ -340,9 +378,10 @@ pub struct Expr {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Literal(Literal),
-    /// `column`, or `alias.column`.
+    /// `column`, `alias.column`, or a column through a chain of lookups
+    /// (`requests.children.date_of_birth`): the qualifiers in order, then the name.
     Path {
-        qualifier: Option<Ident>,
+        qualifiers: Vec<Ident>,
         name: Ident,
     },
     Call {

@@ -213,6 +213,19 @@ impl AstBuilder<'_> {
                     SourceEntryKind::Spans { start, end }
                 }
                 Rule::snapshot_decl => SourceEntryKind::Snapshot(self.ident(children(p).next().expect("snapshot"))),
+                Rule::let_decl => {
+                    let mut i = children(p);
+                    let name = self.ident(i.next().expect("let name"));
+                    SourceEntryKind::Let { name, expr: self.expr(i.next().expect("let value"))? }
+                }
+                Rule::adjacent_decl => {
+                    let mut i = children(p);
+                    let next = i.next().expect("previous or next").as_str() == "next";
+                    let name = self.ident(i.next().expect("adjacent name"));
+                    let by = self.ident(i.next().expect("adjacent entity"));
+                    let order = self.ident(i.next().expect("adjacent order"));
+                    SourceEntryKind::Adjacent { next, name, by, order }
+                }
                 other => unreachable!("grammar and parser disagree: source entry {other:?}"),
             };
             entries.push(SourceEntry { kind, span });
@@ -353,11 +366,28 @@ impl AstBuilder<'_> {
                 ClauseKind::RateOf { measure, per }
             }
             Rule::aggregate_clause => {
-                let func = self.ident(first());
+                let head = first();
+                let (func, percentile) = if head.as_rule() == Rule::percentile_at {
+                    let mut parts = head.into_inner();
+                    let keyword = next(&mut parts);
+                    let func = Spanned::new("percentile".to_string(), self.span(&keyword));
+                    (func, Some(self.unsigned(next(&mut parts))?))
+                } else {
+                    (self.ident(head), None)
+                };
                 let expr = self.expr(first())?;
                 let (distinct, source) = self.distinct_and_source(inner);
-                ClauseKind::Aggregate { func, expr, distinct, source }
+                ClauseKind::Aggregate { func, percentile, expr, distinct, source }
             }
+            Rule::ratio_clause => ClauseKind::Ratio { source: self.ident(first()) },
+            Rule::sum_part_clause => {
+                let part = match first().as_str() {
+                    "numerator" => SumPart::Numerator,
+                    _ => SumPart::Denominator,
+                };
+                ClauseKind::SumPart { part, expr: self.expr(first())? }
+            }
+            Rule::hidden_clause => ClauseKind::Hidden,
             Rule::calculate_clause => ClauseKind::Calculate(self.expr(first())?),
             Rule::in_period_clause => ClauseKind::InPeriod(self.ident(first())),
             Rule::open_clause => match first().as_rule() {
@@ -511,9 +541,9 @@ impl AstBuilder<'_> {
             Rule::paren => ExprKind::Paren(Box::new(self.expr(next(&mut pair.into_inner()))?)),
             Rule::literal => ExprKind::Literal(self.literal(pair)?),
             Rule::path => {
-                let mut parts: Vec<Ident> = pair.into_inner().map(|p| self.ident(p)).collect();
-                let name = parts.pop().expect("path name");
-                ExprKind::Path { qualifier: parts.pop(), name }
+                let mut qualifiers: Vec<Ident> = pair.into_inner().map(|p| self.ident(p)).collect();
+                let name = qualifiers.pop().expect("path name");
+                ExprKind::Path { qualifiers, name }
             }
             Rule::call => {
                 let mut inner = pair.into_inner();

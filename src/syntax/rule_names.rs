@@ -25,11 +25,13 @@ pub const CLAUSE_WORDS: &[&str] = &[
     "count",
     "percent",
     "rate",
+    "ratio",
     "max",
     "min",
     "sum",
     "mean",
     "median",
+    "percentile",
     "calculate",
     "in",
     "open",
@@ -45,8 +47,12 @@ pub const CLAUSE_WORDS: &[&str] = &[
     "target",
     "rag",
     "benchmark",
+    "numerator",
+    "denominator",
+    "hidden",
 ];
-pub const COLUMN_OPTION_WORDS: &[&str] = &["key", "from", "format", "missing", "map", "lookup", "spans", "snapshot"];
+pub const COLUMN_OPTION_WORDS: &[&str] =
+    &["key", "from", "format", "missing", "map", "lookup", "spans", "snapshot", "let", "previous", "next"];
 pub const TEST_WORDS: &[&str] = &["given", "as", "expect"];
 
 pub fn context(positives: &[Rule]) -> Context {
@@ -80,7 +86,7 @@ impl Context {
         match self {
             Context::TopLevel => "a `source`, `population`, `calendar`, `theme`, `measure` or `test`",
             Context::MeasureClause => "a measure clause (`ref`, `title`, `count`, `percent of`, `in period by`, `where`, `polarity`, `target`, `rag`, `benchmark`, ...) or `}`",
-            Context::ColumnOption => "a column option (`key`, `from`, `format`, `missing`, `map`), another column, `spans`, `snapshot at`, `lookup`, or `}`",
+            Context::ColumnOption => "a column option (`key`, `from`, `format`, `missing`, `map`), another column, `spans`, `snapshot at`, `lookup`, `let`, `previous`, `next`, or `}`",
             Context::TestEntry => "`given`, `as of`, `expect` or `}`",
             Context::Other => "",
         }
@@ -106,6 +112,12 @@ pub fn human(rule: Rule) -> String {
         Rule::snapshot_decl => "`snapshot at`",
         Rule::lookup_decl => "`lookup SOURCE by COLUMN`",
         Rule::subset_of => "`from SOURCE where ...`",
+        Rule::let_decl => "`let NAME = EXPRESSION`",
+        Rule::adjacent_decl | Rule::adjacent_kind => "`previous NAME by COLUMN order by DATE_COLUMN`",
+        Rule::percentile_at => "`percentile P`",
+        Rule::ratio_clause => "`ratio of SOURCE`",
+        Rule::sum_part_clause | Rule::sum_part => "`numerator sum EXPRESSION` or `denominator sum EXPRESSION`",
+        Rule::hidden_clause => "`hidden`",
         Rule::map_entry => "a value mapping (`\"raw\" -> value`)",
         Rule::holidays_ref => "`holidays(\"...\")`",
         Rule::measure => "a measure",
@@ -139,7 +151,7 @@ pub fn human(rule: Rule) -> String {
         Rule::from_fy_start => "`from fy start`",
         Rule::since_date => "`since DATE`",
         Rule::distinct_of => "`distinct COLUMN from`",
-        Rule::aggregate_fn => "`max`, `min`, `sum`, `mean` or `median`",
+        Rule::aggregate_fn => "`max`, `min`, `sum`, `mean`, `median` or `percentile P`",
         Rule::table | Rule::table_row | Rule::table_cell => "a table row",
         Rule::fy_label => "a financial year (2013-14)",
         Rule::month_label => "a month (2013-09)",

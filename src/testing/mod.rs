@@ -51,7 +51,8 @@ fn cell_of(v: &Value) -> Cell<'_> {
         Value::Int(i) => Cell::Number(*i as f64),
         Value::Decimal(d) => Cell::Number(*d),
         Value::Bool(b) => Cell::Bool(*b),
-        Value::Date(d) => Cell::Date(*d),
+        Value::Date(d) => Cell::DateTime(d.and_time(chrono::NaiveTime::MIN)),
+        Value::DateTime(t) => Cell::DateTime(*t),
     }
 }
 

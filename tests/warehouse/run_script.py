@@ -6,8 +6,8 @@
 
 ENGINE is duckdb, sqlite or postgres. TYPES_JSON maps each source table to its declared
 columns ([[name, type, date_format, header], ...] with scorebook's types: text, int, decimal,
-bool, date; a date format such as "dd/mm/yyyy" or null for ISO dates; the header in the file, or
-null for the name); every `DATA_DIR/<table>.csv` is loaded with those types (an empty cell is
+bool, date, datetime; a date format such as "dd/mm/yyyy" or "yyyy-mm-dd hh:mm:ss", or null for
+ISO dates and date-times; the header in the file, or null for the name); every `DATA_DIR/<table>.csv` is loaded with those types (an empty cell is
 NULL), as the warehouse would hold it. The script's
 statements before the `-- scorebook: result` line are executed, then its result query, whose
 rows are printed as CSV (NULL as an empty cell, dates as YYYY-MM-DD). On PostgreSQL the tables
@@ -25,8 +25,29 @@ MARKER = "-- scorebook: result"
 
 
 def strptime_pattern(fmt):
-    """A scorebook date pattern (`dd/mm/yyyy`) as a strptime pattern (`%d/%m/%Y`)."""
-    return fmt.replace("yyyy", "%Y").replace("yy", "%y").replace("dd", "%d").replace("mm", "%m")
+    """A scorebook date pattern (`dd/mm/yyyy`, `yyyy-mm-dd hh:mm:ss`) as a strptime pattern
+    (`%d/%m/%Y`, `%Y-%m-%d %H:%M:%S`): `mm` after `hh` is the minute."""
+    out, rest, hour = "", fmt, False
+    while rest:
+        for token, code in (("yyyy", "%Y"), ("yy", "%y"), ("dd", "%d"), ("hh", "%H"), ("mm", None), ("ss", "%S")):
+            if rest.startswith(token):
+                if token == "hh":
+                    hour = True
+                out += code or ("%M" if hour else "%m")
+                rest = rest[len(token):]
+                break
+        else:
+            out += rest[0]
+            rest = rest[1:]
+    return out
+
+
+def iso_datetime(value, fmt):
+    """A date-time cell as ISO text (`2024-02-29 23:40:00`), read with its format or as ISO."""
+    value = value.strip()
+    if fmt:
+        return datetime.datetime.strptime(value, strptime_pattern(fmt)).isoformat(sep=" ")
+    return datetime.datetime.fromisoformat(value).isoformat(sep=" ")
 
 
 def column_spec(c):
@@ -41,6 +62,8 @@ def convert(value, ty, engine, fmt=None):
         return None
     if ty == "date" and fmt:
         return datetime.datetime.strptime(value.strip(), strptime_pattern(fmt)).date().isoformat()
+    if ty == "datetime":
+        return iso_datetime(value, fmt)
     if ty == "int":
         return int(value)
     if ty == "decimal":
@@ -51,7 +74,14 @@ def convert(value, ty, engine, fmt=None):
     return value  # text, and dates as ISO text (cast by the typed column where there is one)
 
 
-SQL_TYPES = {"text": "TEXT", "int": "BIGINT", "decimal": "DOUBLE PRECISION", "bool": "BOOLEAN", "date": "DATE"}
+SQL_TYPES = {
+    "text": "TEXT",
+    "int": "BIGINT",
+    "decimal": "DOUBLE PRECISION",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+}
 
 
 def load(cursor, engine, data_dir, types, schema=None):
@@ -88,6 +118,8 @@ def load(cursor, engine, data_dir, types, schema=None):
                     cell = f"NULLIF(trim(\"{h}\"), '')"
                 if t == "date" and f:
                     return f"CAST(strptime({cell}, '{strptime_pattern(f)}') AS DATE)"
+                if t == "datetime" and f:
+                    return f"CAST(strptime({cell}, '{strptime_pattern(f)}') AS TIMESTAMP)"
                 return f"CAST({cell} AS {SQL_TYPES[t]})"
 
             select = ", ".join(typed(h, t, f) for _, t, f, h in columns)
