@@ -8,6 +8,9 @@ use scorebook::results::ResultRow;
 use scorebook::synth::{self, OutputFormat, SynthOptions};
 use std::path::{Path, PathBuf};
 
+#[path = "common/third_book.rs"]
+mod third_book;
+
 fn run(data: &Path, cluster: Cluster) -> Result<Vec<ResultRow>, engine::RunError> {
     run_book("rules", "2013-09-30", data, cluster)
 }
@@ -140,4 +143,29 @@ fn the_ssda903_book_on_ballista_standalone_equals_the_local_run() {
     assert_eq!(cells(&remote), cells(&local));
     assert!(local.len() > 13 * 10, "{} rows", local.len());
     println!("SSDA903 on Ballista: {} rows equal the local run", local.len());
+}
+
+#[test]
+fn the_third_book_on_ballista_standalone_equals_the_local_run() {
+    // Date-times, percentiles, a percent of two sums, lookups through lookups and previous rows.
+    for (library, fixtures) in
+        [("examples/ambulance", "tests/fixtures/ambulance"), ("examples/send", "tests/fixtures/send")]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        third_book::as_parquet(library, Path::new(fixtures), dir.path());
+        let local = run_book(library, "2024-03-31", dir.path(), Cluster::Local).unwrap();
+        let remote = run_book(library, "2024-03-31", dir.path(), Cluster::BallistaStandalone).unwrap();
+        let cells = |rows: &[ResultRow]| -> Vec<_> {
+            rows.iter()
+                .map(|r| {
+                    let key =
+                        (r.reference.clone(), r.period_label.clone(), r.breakdown.clone(), r.breakdown_value.clone());
+                    (key, r.numerator, r.denominator, r.value, r.rag, r.direction)
+                })
+                .collect()
+        };
+        assert_eq!(cells(&remote), cells(&local));
+        assert!(local.iter().filter(|r| r.value.is_some()).count() > 20, "{library}: {} rows", local.len());
+        println!("{library} on Ballista: {} rows equal the local run", local.len());
+    }
 }

@@ -647,3 +647,31 @@ fn timings_say_where_the_run_went_and_change_nothing_else() {
         .filter(|l| !l.trim_start().starts_with("total"))
         .all(|l| l.contains(" s ") && l.contains('%')));
 }
+
+#[test]
+fn hidden_helpers_stay_out_of_the_book_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(format!("{name}.csv")), text).unwrap();
+    write("schools", "school_id,phase\ns1,secondary\n");
+    write("pupils", "pupil_id,school_id\np1,s1\n");
+    write("sessions", "session_id,pupil_id,week_ending,possible,missed\na,p1,2024-03-08,10,2\n");
+    write("attendances", "attendance_id,patient_id,arrived,departed\nx1,x,2024-03-01 10:00:00,2024-03-01 16:30:00\n");
+    let run = |extra: &[&str]| {
+        let out = scorebook()
+            .args(["run", "tests/fixtures/reach.ind", "--as-of", "2024-03-31", "--format", "csv", "--data"])
+            .arg(dir.path())
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        text.lines().skip(1).map(|l| l.split(',').next().unwrap_or_default().to_string()).collect::<Vec<_>>()
+    };
+    let refs = run(&[]);
+    assert!(refs.contains(&"R5".to_string()), "the measure reading the helpers: {refs:?}");
+    assert!(!refs.contains(&"R3".to_string()) && !refs.contains(&"R4".to_string()), "{refs:?}");
+    let asked = run(&["--measure", "R3"]);
+    assert!(!asked.is_empty() && asked.iter().all(|r| r == "R3"), "{asked:?}");
+}

@@ -22,6 +22,17 @@ fn shipped_rule_tests_pass() {
 }
 
 #[test]
+fn the_third_book_and_the_forms_beyond_the_books_pass_their_tests() {
+    for (path, tests) in [("examples/ambulance", 5), ("examples/send", 6), ("tests/fixtures/reach.ind", 2)] {
+        let out = stdout(&["test", path], 0);
+        assert!(out.trim_end().ends_with(&format!("{tests} passed, 0 failed")), "{path}: {out}");
+    }
+    // A hidden helper is tested like any measure, and coverage lists it.
+    let out = stdout(&["test", "tests/fixtures/reach.ind", "--coverage"], 0);
+    assert!(out.contains("R3     possible_sessions"), "{out}");
+}
+
+#[test]
 fn a_failing_test_shows_expected_against_actual_at_the_expectation() {
     let out = stdout(&["test", "tests/fixtures/failing-test.ind"], 1);
     insta::assert_snapshot!("failing_test_report", out);

@@ -12,6 +12,9 @@ use scorebook::synth::{self, OutputFormat, SynthOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+#[path = "common/third_book.rs"]
+mod third_book;
+
 fn cells(batches: &[RecordBatch]) -> Vec<(String, Option<f64>)> {
     let batch = batches.iter().find(|b| b.num_rows() > 0).expect("one row");
     let schema = batch.schema();
@@ -84,6 +87,20 @@ fn the_ssda903_book_written_as_substrait_and_read_back_gives_the_same_cells() {
     let (cells, present, periods) = round_trip("examples/ssda903", dir.path(), "2014-03-31");
     assert_eq!(cells, 13 * periods * 3, "every measure's numerator, denominator and value in every period");
     assert!(present > 250, "{present} cells with a value");
+}
+
+#[test]
+fn the_third_book_written_as_substrait_and_read_back_gives_the_same_cells() {
+    // Date-times, percentiles, ratios of sums, lookups through lookups and previous rows.
+    for (library, fixtures, measures) in
+        [("examples/ambulance", "tests/fixtures/ambulance", 6), ("examples/send", "tests/fixtures/send", 4)]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        third_book::as_parquet(library, std::path::Path::new(fixtures), dir.path());
+        let (cells, present, periods) = round_trip(library, dir.path(), "2024-03-31");
+        assert_eq!(cells, measures * periods * 3, "{library}: every measure's cells in every period");
+        assert!(present > 20, "{library}: {present} cells with a value");
+    }
 }
 
 #[test]

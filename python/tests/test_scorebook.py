@@ -348,3 +348,34 @@ def test_help_and_stubs():
     stubs = Path(scorebook.__file__).with_name("__init__.pyi")
     assert stubs.exists() and "def run(" in stubs.read_text()
     assert Path(scorebook.__file__).with_name("py.typed").exists()
+
+
+AMBULANCE = ROOT / "examples" / "ambulance"
+AMBULANCE_EDGE = ROOT / "tests" / "fixtures" / "ambulance"
+
+
+def test_date_times_go_in_as_arrow_timestamps_of_any_unit_and_pandas_datetimes():
+    """Date-time columns are timestamps without a time zone (microseconds); tables handed over
+    with seconds, milliseconds or pandas' nanoseconds give the command line's book."""
+    declared = scorebook.schemas(AMBULANCE)
+    assert declared["incidents"].field("clock_start").type == pa.timestamp("us")
+    assert declared["handovers"].field("handover_complete").type == pa.timestamp("us")
+    expected = cli(
+        "run", str(AMBULANCE), "--data", str(AMBULANCE_EDGE), "--as-of", "2024-03-31", "--format", "csv"
+    )
+    incidents = pd.read_csv(AMBULANCE_EDGE / "incidents.csv", dtype=str, encoding="utf-8-sig")
+    for column in ["clock_start", "first_arrival"]:
+        incidents[column] = pd.to_datetime(incidents[column], format="%Y-%m-%d %H:%M:%S").astype("datetime64[ns]")
+    assert str(incidents["clock_start"].dtype) == "datetime64[ns]"
+    handovers = pacsv.read_csv(
+        AMBULANCE_EDGE / "handovers.csv",
+        convert_options=pacsv.ConvertOptions(
+            column_types={"arrival_at_hospital": pa.timestamp("s"), "handover_complete": pa.timestamp("ms")},
+            strings_can_be_null=True,
+        ),
+    )
+    book = scorebook.run(AMBULANCE, tables={"incidents": incidents, "handovers": handovers}, as_of="2024-03-31")
+    assert book.text("csv") == expected
+    rows = book.to_pyarrow().to_pylist()
+    lost = [r for r in rows if r["ref"] == "AMB.6" and r["period_label"] == "2024-03" and not r["breakdown"]]
+    assert lost[0]["numerator"] == pytest.approx(50 + 1 / 60)

@@ -60,7 +60,7 @@ pub fn rows_with(
             })
             .collect::<Result<Vec<_>, CompileError>>()?;
         at = format!("adjacent_step{k}");
-        plan = selected(plan.window(shifted)?)?.alias(&at)?;
+        plan = super::window_as_select(plan.window(shifted)?)?.alias(&at)?;
         let (by, order) = (column(&at, &adj.by), column(&at, &adj.order));
         let handed = columns
             .iter()
@@ -73,7 +73,7 @@ pub fn rows_with(
             })
             .collect::<Result<Vec<_>, CompileError>>()?;
         at = format!("adjacent_day{k}");
-        plan = selected(plan.window(handed)?)?.alias(&at)?;
+        plan = super::window_as_select(plan.window(handed)?)?.alias(&at)?;
         found.extend(columns.iter().map(|c| (relation, *c, adj.by.as_str(), adj.order.as_str())));
     }
     let mut out: Vec<Expr> = source.columns.iter().map(|c| column(&at, &c.name).alias(c.name.as_str())).collect();
@@ -87,11 +87,4 @@ pub fn rows_with(
         out.push(value.alias(name));
     }
     Ok(plan.project(out)?.alias(alias)?)
-}
-
-/// A window's rows as a SELECT of their own: SQL names a window's result only outside the
-/// SELECT computing it, and the unparser writes a projection straight over a window as one.
-fn selected(window: LogicalPlanBuilder) -> Result<LogicalPlanBuilder, CompileError> {
-    let columns: Vec<Expr> = window.schema().columns().into_iter().map(Expr::Column).collect();
-    Ok(window.project(columns)?)
 }

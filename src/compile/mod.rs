@@ -157,6 +157,13 @@ pub fn reported(project: &Project, measures: &[usize], chosen: Option<&[usize]>)
         .collect()
 }
 
+/// A window's rows as a SELECT of their own: SQL names a window's result only outside the
+/// SELECT computing it, and the unparser writes a projection straight over a window as one.
+pub(crate) fn window_as_select(window: LogicalPlanBuilder) -> Result<LogicalPlanBuilder, CompileError> {
+    let columns: Vec<Expr> = window.schema().columns().into_iter().map(Expr::Column).collect();
+    Ok(window.project(columns)?)
+}
+
 /// The measures to compile: the chosen ones and what derived measures among them read.
 pub fn with_dependencies(project: &Project, chosen: &[usize]) -> Vec<usize> {
     MeasureGraph::of(&project.measures).with_dependencies(chosen)
