@@ -171,8 +171,8 @@ pub struct NamedValue {
 
 /// `previous earlier by child_id order by request_date`: for each row whose `by` and
 /// `order` are present, the row of the same `by` whose `order` is the latest strictly before
-/// (`next`: the earliest strictly after) this row's; among rows on that day, the last (first)
-/// in key order. Read as `earlier.column`, missing when there is no such row.
+/// (`next`: the earliest strictly after) this row's; among rows with that `order`, the last
+/// (first) in key order. Read as `earlier.column`, missing when there is no such row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adjacent {
     pub name: String,
