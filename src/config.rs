@@ -191,8 +191,18 @@ impl Config {
         }
     }
 
+    /// The project file of the rules in `folder`: `scorebook.toml` there or in the nearest
+    /// folder above it (the editor's view of "the current directory" of a command).
+    pub fn nearest(folder: &Path) -> Result<Option<Config>, ConfigError> {
+        let absolute = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
+        match absolute.ancestors().map(|d| d.join(FILE_NAME)).find(|p| p.is_file()) {
+            Some(path) => Config::read(&path).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A setting of this file that cannot be used, and why.
-    fn invalid(&self, message: String) -> ConfigError {
+    pub fn invalid(&self, message: String) -> ConfigError {
         ConfigError::Invalid { path: self.base.join(FILE_NAME).display().to_string(), message }
     }
 
@@ -236,31 +246,6 @@ impl Config {
         }
     }
 
-    /// The `[run]` memory limit and spill directory, checked.
-    pub fn memory(&self) -> Result<crate::engine::memory::Memory, ConfigError> {
-        let limit = self
-            .run
-            .memory_limit
-            .as_deref()
-            .map(crate::engine::memory::parse_size)
-            .transpose()
-            .map_err(|message| self.invalid(format!("[run] memory_limit: {message}")))?;
-        Ok(crate::engine::memory::Memory { limit, spill_dir: self.run.spill_dir.as_ref().map(|d| self.resolve(d)) })
-    }
-
-    /// The `[spc]` options over the defaults, checked.
-    pub fn spc(&self) -> Result<crate::spc::SpcOptions, ConfigError> {
-        let defaults = crate::spc::SpcOptions::default();
-        let options = crate::spc::SpcOptions {
-            months: self.spc.months.unwrap_or(defaults.months),
-            baseline: self.spc.baseline,
-            screen_outliers: self.spc.screen_outliers.unwrap_or(defaults.screen_outliers),
-            run_length: self.spc.run_length.unwrap_or(defaults.run_length),
-        };
-        options.check().map_err(|message| self.invalid(format!("[spc] {message}")))?;
-        Ok(options)
-    }
-
     /// The default as-of date, if the file gives one.
     pub fn as_of(&self) -> Result<Option<NaiveDate>, ConfigError> {
         self.project
@@ -300,26 +285,6 @@ mod tests {
         assert_eq!(c.as_of().unwrap(), NaiveDate::from_ymd_opt(2013, 9, 30));
         assert_eq!(c.resolve(c.data.dir.as_ref().unwrap()), dir.path().join("exports"));
         assert_eq!(c.sources["referrals"].path, PathBuf::from("a/*.csv"));
-    }
-
-    #[test]
-    fn the_run_and_spc_sections_are_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE_NAME);
-        std::fs::write(
-            &path,
-            "[run]\nmemory_limit = \"2GB\"\nspill_dir = \"spill\"\n\n[spc]\nmonths = 36\nbaseline = 12\n",
-        )
-        .unwrap();
-        let c = Config::read(&path).unwrap();
-        let memory = c.memory().unwrap();
-        assert_eq!(memory.limit, Some(2 << 30));
-        assert_eq!(memory.spill_dir, Some(dir.path().join("spill")));
-        let spc = c.spc().unwrap();
-        assert_eq!((spc.months, spc.baseline, spc.run_length), (36, Some(12), 7));
-        std::fs::write(&path, "[run]\nmemory_limit = \"plenty\"\n").unwrap();
-        let err = Config::read(&path).unwrap().memory().unwrap_err().to_string();
-        assert!(err.contains("[run] memory_limit: `plenty` is not a size"), "{err}");
     }
 
     #[test]

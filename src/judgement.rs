@@ -181,6 +181,15 @@ impl Direction {
     pub fn parse(text: &str) -> Option<Direction> {
         [Direction::Up, Direction::Down, Direction::Same].into_iter().find(|d| d.name() == text)
     }
+
+    /// The arrow the book and the terminal table show for it.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::Up => "↑",
+            Direction::Down => "↓",
+            Direction::Same => "→",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -10,7 +10,7 @@ pub mod benchmarks;
 pub mod book;
 pub mod calendar;
 pub mod check;
-#[cfg(feature = "engine")]
+#[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "engine")]
 pub mod compile;
@@ -46,3 +46,4 @@ pub mod syntax;
 pub mod synth;
 #[cfg(feature = "engine")]
 pub mod testing;
+pub mod timings;

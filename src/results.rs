@@ -6,7 +6,7 @@ use crate::ir::{RagColour, Unit};
 use crate::judgement::{Direction, Judgement};
 use crate::statistics::Comparison;
 use chrono::NaiveDate;
-use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use serde::Serialize;
 use std::sync::Arc;
@@ -194,28 +194,48 @@ pub const NUMERIC_COLUMNS: &[&str] = &[
     "ci_high",
 ];
 
-/// The rows as an Arrow batch (for Parquet): text columns, and numbers as Float64.
+/// The columns that hold dates (Arrow `Date32`).
+pub const DATE_COLUMNS: &[&str] = &["period_start", "period_end", "as_of"];
+
+/// The Arrow type of a result column: numbers as Float64, dates as Date32, the rest text.
+pub fn column_type(name: &str) -> DataType {
+    if NUMERIC_COLUMNS.contains(&name) {
+        DataType::Float64
+    } else if DATE_COLUMNS.contains(&name) {
+        DataType::Date32
+    } else {
+        DataType::Utf8
+    }
+}
+
+/// The schema of the result table as Arrow (Parquet, Python): every column nullable.
+pub fn schema() -> Schema {
+    Schema::new(COLUMNS.iter().map(|c| Field::new(*c, column_type(c), true)).collect::<Vec<_>>())
+}
+
+/// The rows as an Arrow batch (Parquet, Python): numbers as Float64 (a withheld one, which
+/// the text formats write `c`, is missing), dates as Date32, the rest as the text formats
+/// write it (a missing value is null, not empty).
 pub fn to_batch(rows: &[ResultRow]) -> RecordBatch {
-    let numeric = NUMERIC_COLUMNS;
-    let fields: Vec<Field> = COLUMNS
-        .iter()
-        .map(|c| Field::new(*c, if numeric.contains(c) { DataType::Float64 } else { DataType::Utf8 }, true))
-        .collect();
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+    let day = |d: NaiveDate| (d - epoch).num_days() as i32;
     let cells: Vec<Vec<String>> = rows.iter().map(ResultRow::cells).collect();
     let columns: Vec<ArrayRef> = COLUMNS
         .iter()
         .enumerate()
         .map(|(i, c)| -> ArrayRef {
-            if numeric.contains(c) {
-                Arc::new(Float64Array::from(cells.iter().map(|r| r[i].parse::<f64>().ok()).collect::<Vec<_>>()))
-            } else {
-                Arc::new(StringArray::from(
-                    cells.iter().map(|r| (!r[i].is_empty()).then(|| r[i].clone())).collect::<Vec<_>>(),
-                ))
+            match *c {
+                "period_start" => Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| day(r.period_start)))),
+                "period_end" => Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| day(r.period_end)))),
+                "as_of" => Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| day(r.as_of)))),
+                _ if NUMERIC_COLUMNS.contains(c) => {
+                    Arc::new(Float64Array::from_iter(cells.iter().map(|r| r[i].parse::<f64>().ok())))
+                }
+                _ => Arc::new(StringArray::from_iter(cells.iter().map(|r| (!r[i].is_empty()).then_some(&r[i])))),
             }
         })
         .collect();
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("columns follow the schema")
+    RecordBatch::try_new(Arc::new(schema()), columns).expect("columns follow the schema")
 }
 
 pub fn to_parquet(rows: &[ResultRow]) -> Result<Vec<u8>, datafusion::parquet::errors::ParquetError> {
@@ -281,9 +301,9 @@ pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
         .map(|r| {
             let direction = match (&r.direction, &r.judgement) {
                 (Some(d), Some(j)) if *j != Judgement::NotComparable => {
-                    format!("{} {}", crate::book::arrow(Some(d.name())), j.name().replace('_', " "))
+                    format!("{} {}", d.arrow(), j.name().replace('_', " "))
                 }
-                (Some(d), _) => format!("{} {}", crate::book::arrow(Some(d.name())), d.name()),
+                (Some(d), _) => format!("{} {}", d.arrow(), d.name()),
                 _ => String::new(),
             };
             let mut cells = vec![

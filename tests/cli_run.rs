@@ -86,8 +86,22 @@ fn parquet_output_reads_back() {
         .unwrap()
         .build()
         .unwrap();
-    let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
-    assert_eq!(rows, 320);
+    let batches: Vec<_> = reader.map(Result::unwrap).collect();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 320);
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{DataType, Date32Type};
+    let schema = batches[0].schema();
+    let type_of = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
+    for c in ["period_start", "period_end", "as_of"] {
+        assert_eq!(type_of(c), DataType::Date32, "{c}");
+    }
+    assert_eq!((type_of("value"), type_of("ref")), (DataType::Float64, DataType::Utf8));
+    let day = |c: &str| batches[0].column_by_name(c).unwrap().as_primitive::<Date32Type>().value_as_date(0).unwrap();
+    let first = stdout_of(run_args("tests/fixtures/edge", &["--format", "csv"]));
+    let first: Vec<&str> = first.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(day("period_start").to_string(), first[6]);
+    assert_eq!(day("period_end").to_string(), first[7]);
+    assert_eq!(day("as_of").to_string(), first[19]);
 }
 
 #[test]

@@ -144,3 +144,30 @@ fn the_ssda903_book_tests_every_measure() {
     assert!(out.lines().any(|l| l == "13 of 13 measures tested"), "{out}");
     assert!(out.trim_end().ends_with("12 passed, 0 failed"), "{out}");
 }
+
+#[test]
+fn tests_run_with_the_project_files_holidays_and_banding_as_run_does() {
+    // tests/fixtures/settings/scorebook.toml closes 4 June 2013 and bands amber within 60%.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/settings");
+    let here = |args: &[&str]| {
+        let out = scorebook().current_dir(&dir).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, out) = here(&["test", "rules.ind"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.trim_end().ends_with("2 passed, 0 failed"), "{out}");
+    // `run` counts the same: the closure day makes r2's second day its first working day.
+    let (code, csv) = here(&["run", "rules.ind", "--data", ".", "--as-of", "2013-06-30", "--format", "csv"]);
+    assert_eq!(code, Some(0));
+    let june = csv.lines().find(|l| l.contains(",month,2013-06,")).unwrap();
+    assert!(june.contains(",2013-06-01,2013-06-30,,,2,2,green,"), "{june}");
+
+    // The same file given by --config from elsewhere; without it, weekdays and 10% banding.
+    let rules = dir.join("rules.ind");
+    let config = dir.join("scorebook.toml");
+    let out = stdout(&["test", rules.to_str().unwrap(), "--config", config.to_str().unwrap()], 0);
+    assert!(out.trim_end().ends_with("2 passed, 0 failed"), "{out}");
+    let out = stdout(&["test", rules.to_str().unwrap()], 1);
+    assert!(out.contains("expected quick for month 2013-06 = 2, got 1"), "{out}");
+    assert!(out.contains("expected quick for month 2013-06 rag = amber, got red"), "{out}");
+}

@@ -319,21 +319,12 @@ fn every_shipped_measure_compiles_to_sql_in_every_dialect() {
     let (_, checked) = project::check_paths(&[PathBuf::from("rules")]).unwrap();
     let project = checked.project.unwrap();
     let periods = scorebook::calendar::book_periods("2013-09-30".parse().unwrap());
-    let holidays = scorebook::calendar::working_days::HolidayList::england_and_wales();
-    let dialects = [
-        Dialect::Datafusion,
-        Dialect::Postgres,
-        Dialect::Mysql,
-        Dialect::Sqlite,
-        Dialect::Duckdb,
-        Dialect::Bigquery,
-        Dialect::Snowflake,
-    ];
+    let settings = engine::Settings::resolve(&project, None).unwrap();
     for (i, m) in project.measures.iter().enumerate() {
-        let book = engine::warehouse::compile_declared(&project, None, &periods, &holidays, &[Some(&[i])])
+        let book = engine::warehouse::compile_declared(&project, &settings, &periods, &[Some(&[i])])
             .unwrap_or_else(|e| panic!("{}: {e}", m.reference))
             .remove(0);
-        for d in dialects {
+        for d in Dialect::ALL {
             let sql = to_sql(&book.totals, d).unwrap_or_else(|e| panic!("{} in {d:?}: {e}", m.reference));
             assert!(sql.starts_with("SELECT"), "{}: {sql}", m.reference);
         }

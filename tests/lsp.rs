@@ -334,3 +334,25 @@ fn a_ten_thousand_line_file_is_checked_and_navigated() {
     assert!(c.child.wait().unwrap().success());
     drop(dir);
 }
+
+#[test]
+fn test_lenses_run_with_the_project_files_settings() {
+    // tests/fixtures/settings/scorebook.toml closes 4 June 2013 and bands amber within 60%:
+    // both tests pass only with them, as `scorebook test` run in that folder.
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/settings");
+    let rules = folder.join("rules.ind");
+    let mut c = Client::start(&folder);
+    c.request("initialize", json!({"processId": null, "rootUri": uri(&folder), "capabilities": {}}));
+    c.notify("initialized", json!({}));
+    let text = std::fs::read_to_string(&rules).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&rules), "languageId": "scorebook", "version": 1, "text": text}}),
+    );
+    let ran =
+        c.request("workspace/executeCommand", json!({"command": "scorebook.runFileTests", "arguments": [uri(&rules)]}));
+    assert_eq!((ran["passed"].as_i64(), ran["failed"].as_i64()), (Some(2), Some(0)), "{ran}");
+    assert_eq!(c.request("shutdown", Value::Null), Value::Null);
+    c.notify("exit", Value::Null);
+    assert!(c.child.wait().unwrap().success());
+}

@@ -419,7 +419,8 @@ impl Book {
     }
 
     /// The result table as a pandas DataFrame (imports pandas; through pyarrow when it is
-    /// installed, else from the columns directly: numbers as float64 with NaN for missing).
+    /// installed, else from the columns directly: numbers as float64 with NaN for missing,
+    /// dates as `datetime.date`).
     fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let pandas = needs(py, "pandas", "to_pandas")?;
@@ -427,7 +428,8 @@ impl Book {
             return Book::to_pyarrow(slf)?.call_method0("to_pandas");
         }
         use datafusion::arrow::array::{Array, AsArray};
-        use datafusion::arrow::datatypes::{DataType, Float64Type};
+        use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type};
+        let date = py.import("datetime")?.getattr("date")?;
         let batch = slf.get().batch();
         let columns = PyDict::new(py);
         for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -437,6 +439,16 @@ impl Book {
                     let a = array.as_primitive::<Float64Type>();
                     for i in 0..a.len() {
                         values.append(if a.is_null(i) { f64::NAN } else { a.value(i) })?;
+                    }
+                }
+                DataType::Date32 => {
+                    let a = array.as_primitive::<Date32Type>();
+                    for i in 0..a.len() {
+                        let day = a.value_as_date(i).map(|d| d.to_string());
+                        match day {
+                            Some(d) => values.append(date.call_method1("fromisoformat", (d,))?)?,
+                            None => values.append(py.None())?,
+                        }
                     }
                 }
                 _ => {
@@ -621,7 +633,8 @@ fn run(
             given.insert(name.clone(), supplied(&name, &table)?);
         }
     }
-    let configured = engine::project_memory(config.as_ref()).map_err(|e| Error::new_err(e.to_string()))?;
+    let configured =
+        engine::Settings::resolve(&project, config.as_ref()).map_err(|e| Error::new_err(e.to_string()))?.memory;
     let limit = match memory_limit.filter(|m| !m.is_none()) {
         None => configured.limit,
         Some(m) => Some(match m.extract::<usize>() {
@@ -703,10 +716,9 @@ fn compile(
         "script" => Listing::Script,
         other => return Err(PyValueError::new_err(format!("emit: {other:?} is not \"sql\", \"plan\" or \"script\""))),
     };
-    let dialect = <scorebook::compile::sql::Dialect as clap::ValueEnum>::from_str(dialect, true).map_err(|_| {
-        PyValueError::new_err(format!(
-            "dialect: {dialect:?} is not one of datafusion, postgres, mysql, sqlite, duckdb, bigquery, snowflake"
-        ))
+    let dialect = scorebook::compile::sql::Dialect::parse(dialect).ok_or_else(|| {
+        let names: Vec<&str> = scorebook::compile::sql::Dialect::ALL.iter().map(|d| d.name()).collect();
+        PyValueError::new_err(format!("dialect: {dialect:?} is not one of {}", names.join(", ")))
     })?;
     let paths = paths_of(paths)?;
     let (_, project) = checked(py, &paths, profile.as_ref())?;
@@ -770,19 +782,24 @@ impl TestReport {
 ///
 /// paths: rule files or directories of them.
 /// filter: run only the tests whose name contains this text.
+/// config: the project file whose holidays, RAG banding and confidence level the tests run
+///     with (default: scorebook.toml in the current directory, if any), as `run` uses them.
 ///
 /// Returns a `TestReport`: `passed`, `failed`, and `tests`, each with its failures.
 #[pyfunction]
-#[pyo3(signature = (paths, *, filter=None, profile=None))]
+#[pyo3(signature = (paths, *, filter=None, profile=None, config=None))]
 fn test(
     py: Python<'_>,
     paths: &Bound<'_, PyAny>,
     filter: Option<String>,
     profile: Option<PathBuf>,
+    config: Option<PathBuf>,
 ) -> PyResult<TestReport> {
     let paths = paths_of(paths)?;
     let (files, project) = checked(py, &paths, profile.as_ref())?;
-    let outcomes = without_gil(py, scorebook::testing::run_all(&project, filter.as_deref()))?;
+    let config = config_of(config)?;
+    let settings = engine::Settings::resolve(&project, config.as_ref()).map_err(|e| Error::new_err(e.to_string()))?;
+    let outcomes = without_gil(py, scorebook::testing::run_all(&project, &settings, filter.as_deref()))?;
     let tests = PyList::empty(py);
     for o in &outcomes {
         let f = files.get(o.span.file);

@@ -9,6 +9,7 @@ import textwrap
 import threading
 import time
 import _thread
+import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -54,6 +55,8 @@ def assert_same_cells(book: scorebook.Book, expected_csv: str) -> None:
                     assert pd.isna(a), (column, row)
                 else:
                     assert a == pytest.approx(float(b), rel=1e-12), (column, row)
+            elif isinstance(a, datetime.date):
+                assert a.isoformat() == b, (column, row)
             else:
                 assert (a if isinstance(a, str) else "") == b, (column, row)
 
@@ -224,6 +227,16 @@ def test_test_counts_match_the_command_line():
     assert (filtered.passed, filtered.failed) == (1, 0)
 
 
+def test_tests_run_with_the_project_files_settings():
+    """tests/fixtures/settings/scorebook.toml closes 4 June 2013 and bands amber within 60%."""
+    folder = ROOT / "tests/fixtures/settings"
+    report = scorebook.test(folder / "rules.ind", config=folder / "scorebook.toml")
+    assert (report.passed, report.failed) == (2, 0)
+    plain = scorebook.test(folder / "rules.ind")
+    assert (plain.passed, plain.failed) == (0, 2)
+    assert ("2", "1") in [(f["expected"], f["actual"]) for t in plain.tests for f in t.failures]
+
+
 def test_the_arrow_stream_is_read_by_polars_and_duckdb_without_pyarrow():
     """A fresh interpreter where pyarrow cannot be imported: polars and DuckDB read the book
     through __arrow_c_stream__ alone, and to_pandas() builds the frame from the columns."""
@@ -245,6 +258,8 @@ def test_the_arrow_stream_is_read_by_polars_and_duckdb_without_pyarrow():
         assert frame.shape == (len(book), len(book.columns))
         assert str(frame["value"].dtype) == "float64"
         assert frame[(frame["ref"] == "3.2") & (frame["period_label"] == "2013-09")]["value"].iloc[0] == value
+        import datetime
+        assert frame["as_of"].iloc[0] == datetime.date.fromisoformat({AS_OF!r}) == row["as_of"]
         print(row["value"])
         """
     )
@@ -269,6 +284,10 @@ def test_book_writes_every_format_like_the_command_line(tmp_path):
     assert book.html() == (tmp_path / "book.html").read_text()
     book.write(tmp_path / "book.parquet")
     assert pq.read_table(tmp_path / "book.parquet").equals(book.to_pyarrow())
+    table = book.to_pyarrow()
+    assert {table.schema.field(c).type for c in ["period_start", "period_end", "as_of"]} == {pa.date32()}
+    assert table.schema.field("value").type == pa.float64()
+    assert book.to_pandas()["as_of"].iloc[0] == datetime.date(2013, 9, 30)
     book.write(tmp_path / "book.xlsx")
     assert (tmp_path / "book.xlsx").read_bytes()[:2] == b"PK"
     json_text = book.text("json")
@@ -284,8 +303,6 @@ def test_book_writes_every_format_like_the_command_line(tmp_path):
 
 def test_book_properties_and_manifest():
     book = scorebook.run(RULES, data=EDGE, as_of="2013-09-30", measures=["3.2", "1.1a"], suppress=None)
-    import datetime
-
     assert book.as_of == datetime.date(2013, 9, 30)
     assert set(book.to_pandas()["ref"]) == {"3.2", "1.1a"}
     manifest = book.manifest

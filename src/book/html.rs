@@ -1,6 +1,6 @@
 //! The book as one self-contained HTML page (no scripts, fonts or images from the network).
 
-use super::{arrow, column_label, Book, BookLine};
+use super::{arrow, Book, BookLine};
 use crate::calendar::PeriodKind;
 use crate::results::ResultRow;
 
@@ -141,7 +141,7 @@ fn judgement_cells(line: &BookLine, reference: &str, cells: &[ResultRow], benchm
     format!(
         "<td class=\"dir\" title=\"{}\">{}<span class=\"meta\" style=\"font-size:11px\"> {}</span></td><td>{}</td>{}{}",
         esc(format!("{} {}", direction.unwrap_or(""), judgement).trim()),
-        arrow(direction),
+        arrow(latest.and_then(|r| r.direction)),
         esc(&judgement.replace('_', " ")),
         trend(reference, cells),
         bench(|r| r.benchmark_sn, |r| r.compared_sn.name()),
@@ -186,7 +186,7 @@ pub fn to_html(book: &Book) -> String {
     out.push_str(&legend(book));
     out.push_str("<h2>Performance Book</h2>\n<table id=\"book\">\n<thead><tr><th>Theme</th><th>Ref</th><th>Measure</th><th>Polarity</th><th>RAG</th>");
     for (kind, label) in &book.periods {
-        out.push_str(&format!("<th>{}</th>", esc(&column_label(*kind, label))));
+        out.push_str(&format!("<th>{}</th>", esc(&kind.column_label(label))));
     }
     out.push_str("<th>Direction</th><th>Trend</th><th>SN Av</th><th>England Av</th></tr></thead>\n");
     let mut last_theme = String::new();
@@ -245,7 +245,7 @@ pub fn to_html(book: &Book) -> String {
     let months: Vec<&String> =
         book.periods.iter().filter(|(k, _)| *k == PeriodKind::Month).map(|(_, l)| l).rev().take(2).collect();
     for label in months.iter().rev() {
-        out.push_str(&format!("<th>{}</th><th>RAG</th>", esc(&column_label(PeriodKind::Month, label))));
+        out.push_str(&format!("<th>{}</th><th>RAG</th>", esc(&PeriodKind::Month.column_label(label))));
     }
     out.push_str("<th>YTD</th><th>RAG</th></tr></thead>\n<tbody>\n");
     for line in book.lines.iter().filter(|l| l.target().is_some()) {

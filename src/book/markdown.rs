@@ -1,7 +1,7 @@
 //! The book as Markdown, for pasting into reports: the heading, then one table row per
 //! measure with its breakdown rows indented under it.
 
-use super::{arrow, column_label, Book, BookLine};
+use super::{arrow, Book, BookLine};
 use crate::results::ResultRow;
 
 fn cell(s: &str) -> String {
@@ -19,7 +19,7 @@ fn row_cells(book: &Book, line: &BookLine, cells: &[ResultRow], benchmarks: bool
     row.push(
         format!(
             "{} {}",
-            arrow(latest.and_then(|r| r.direction.map(crate::judgement::Direction::name))),
+            arrow(latest.and_then(|r| r.direction)),
             latest.and_then(|r| r.judgement.map(crate::judgement::Judgement::name)).unwrap_or("").replace('_', " ")
         )
         .trim()
@@ -40,7 +40,7 @@ pub fn to_markdown(book: &Book) -> String {
         out.push_str(&format!("As of {d}.\n\n"));
     }
     let mut head = vec!["Ref".to_string(), "Measure".into(), "RAG".into()];
-    head.extend(book.periods.iter().map(|(k, l)| column_label(*k, l)));
+    head.extend(book.periods.iter().map(|(k, l)| k.column_label(l)));
     head.extend(["Direction".to_string(), "SN Av".into(), "England Av".into()]);
     out.push_str(&format!(
         "| {} |\n|{}|\n",

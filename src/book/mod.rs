@@ -228,27 +228,7 @@ pub fn layout(rows: &[ResultRow], polarity_of: &dyn Fn(&str) -> String, heading:
     Book { heading, as_of: rows.first().map(|r| r.as_of), periods, lines, charts: Vec::new() }
 }
 
-/// An arrow for a direction of travel.
-pub fn arrow(direction: Option<&str>) -> &'static str {
-    match direction {
-        Some("up") => "↑",
-        Some("down") => "↓",
-        Some("same") => "→",
-        _ => "",
-    }
-}
-
-/// The short label of a period column, as the seed's book heads them.
-pub fn column_label(kind: PeriodKind, label: &str) -> String {
-    match kind {
-        PeriodKind::Year => format!("yr end {}", label),
-        PeriodKind::Month => {
-            let month = label.get(5..7).and_then(|m| m.parse::<u32>().ok()).unwrap_or(1);
-            let name = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-                [(month as usize).saturating_sub(1) % 12];
-            format!("{name} {}", label.get(2..4).unwrap_or(""))
-        }
-        PeriodKind::Quarter => label.rsplit(' ').next().unwrap_or(label).to_string(),
-        PeriodKind::Ytd => "YTD".into(),
-    }
+/// The arrow of a row's direction of travel; none without one.
+fn arrow(direction: Option<crate::judgement::Direction>) -> &'static str {
+    direction.map_or("", crate::judgement::Direction::arrow)
 }

@@ -2,7 +2,7 @@
 //! fills and as text, benchmark cells filled by how the interval compares with them; and the
 //! Results sheet, the result table itself.
 
-use super::{arrow, column_label, Book, BookLine};
+use super::{arrow, Book, BookLine};
 use crate::calendar::PeriodKind;
 use crate::results::ResultRow;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
@@ -118,7 +118,7 @@ pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
     let ws = wb.add_worksheet().set_name("Performance Book")?;
     let top = write_heading(ws, book, "Performance Book")?;
     let mut heads = vec!["Theme".to_string(), "Ref".into(), "Measure".into(), "Polarity".into(), "RAG".into()];
-    heads.extend(book.periods.iter().map(|(k, l)| column_label(*k, l)));
+    heads.extend(book.periods.iter().map(|(k, l)| k.column_label(l)));
     heads.extend(["Direction".to_string(), "Judgement".into(), "SN Av".into(), "England Av".into()]);
     for (c, h) in heads.iter().enumerate() {
         ws.write_string_with_format(top, c as u16, h, &header)?;
@@ -162,7 +162,7 @@ pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
         book.periods.iter().filter(|(k, _)| *k == PeriodKind::Month).map(|(_, l)| l).rev().take(2).collect();
     let mut heads = vec!["Theme".to_string(), "Ref".into(), "Measure".into(), "Target".into()];
     for m in months.iter().rev() {
-        heads.push(column_label(PeriodKind::Month, m));
+        heads.push(PeriodKind::Month.column_label(m));
         heads.push("RAG".into());
     }
     heads.extend(["YTD".to_string(), "RAG".into()]);
@@ -234,12 +234,7 @@ fn write_judged(
         write_shown(ws, r, 5 + j as u16, line, cells.iter().find(|x| &x.period_label == label), plain)?;
     }
     let c = 5 + book.periods.len() as u16;
-    ws.write_string_with_format(
-        r,
-        c,
-        arrow(latest.and_then(|x| x.direction.map(crate::judgement::Direction::name))),
-        plain,
-    )?;
+    ws.write_string_with_format(r, c, arrow(latest.and_then(|x| x.direction)), plain)?;
     ws.write_string_with_format(
         r,
         c + 1,

@@ -22,6 +22,22 @@ impl PeriodKind {
             PeriodKind::Ytd => "ytd",
         }
     }
+
+    /// The short heading of a period of this kind labelled `label`, as the seed's book heads
+    /// its columns: `yr end 2012-13`, `Sep 13`, `Q2`, `YTD`.
+    pub fn column_label(self, label: &str) -> String {
+        match self {
+            PeriodKind::Year => format!("yr end {}", label),
+            PeriodKind::Month => {
+                let month = label.get(5..7).and_then(|m| m.parse::<u32>().ok()).unwrap_or(1);
+                let name = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+                    [(month as usize).saturating_sub(1) % 12];
+                format!("{name} {}", label.get(2..4).unwrap_or(""))
+            }
+            PeriodKind::Quarter => label.rsplit(' ').next().unwrap_or(label).to_string(),
+            PeriodKind::Ytd => "YTD".into(),
+        }
+    }
 }
 
 /// A closed range of days `[start, end]`.

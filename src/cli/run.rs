@@ -126,7 +126,7 @@ async fn on_postgres(
     let request =
         engine::warehouse::ScriptRequest { as_of, chosen: chosen.as_deref(), dialect: Dialect::Postgres, schema };
     let script = engine::warehouse::script_for(project, config, &request)?;
-    let confidence = engine::project_confidence(config)?;
+    let confidence = engine::Settings::resolve(project, config)?.judging.confidence;
     let rows = engine::warehouse::run_on_postgres(project, url, &script, confidence, options.timeout).await?;
     let warnings = project
         .measures
@@ -178,8 +178,8 @@ pub fn run(args: Args) -> u8 {
     if args.format.is_binary() && args.out.is_none() {
         return failed(format!("--format {} writes a file: give it --out FILE", args.format.name()));
     }
-    let configured = match engine::project_memory(config.as_ref()) {
-        Ok(m) => m,
+    let configured = match engine::Settings::resolve(&project, config.as_ref()) {
+        Ok(s) => s.memory,
         Err(e) => return failed(e),
     };
     let memory = engine::memory::Memory {
@@ -306,7 +306,7 @@ pub fn run(args: Args) -> u8 {
     }
     options.timings.record("write", start);
     if args.timings {
-        eprint!("timings:\n{}", engine::timings::table(&options.timings.stages(), started.elapsed()));
+        eprint!("timings:\n{}", crate::timings::table(&options.timings.stages(), started.elapsed()));
     }
     exit::CLEAN
 }

@@ -19,6 +19,10 @@ pub enum TestFormat {
 pub struct Args {
     #[command(flatten)]
     project: super::ProjectArgs,
+    /// The project file whose holidays, RAG banding and confidence level the tests run with
+    /// (default: scorebook.toml in the current directory, if any), as `run` uses them.
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
     /// Run only the tests whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
@@ -34,15 +38,19 @@ fn xml(s: &str) -> String {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (files, project) = match args.project.checked("no test was run") {
+    let (files, project, config) = match args.project.checked_with_config(args.config.as_ref(), "no test was run") {
         Ok(p) => p,
         Err(code) => return code,
+    };
+    let settings = match crate::engine::Settings::resolve(&project, config.as_ref()) {
+        Ok(s) => s,
+        Err(e) => return super::failed(e),
     };
     let runtime = match super::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let outcomes: Vec<Outcome> = runtime.block_on(testing::run_all(&project, args.filter.as_deref()));
+    let outcomes: Vec<Outcome> = runtime.block_on(testing::run_all(&project, &settings, args.filter.as_deref()));
     let passed = outcomes.iter().filter(|o| o.passed()).count();
     let failed_count = outcomes.len() - passed;
     let place = |o: &Outcome| {

@@ -3,23 +3,17 @@
 //! aggregates over related rows a grouped aggregate joined back (`related`): all are
 //! registered here and built into the source's plan by `source_plan`.
 
-use super::CompileError;
-use crate::calendar::{add_months, working_days::HolidayList};
+pub use super::scope::{
+    adjacent_column, column, Bound, CalendarJoin, ExistsFlag, ExprCx, Figures, LookupJoin, Needs, BOUND, INNER, ROW,
+};
+use super::{related, CompileError};
+use crate::calendar::add_months;
 use crate::ir::{self, BinaryOp, ExprKind, Function, Value};
 use chrono::NaiveDate;
-use datafusion::common::{Column, ScalarValue};
+use datafusion::common::ScalarValue;
 use datafusion::functions::expr_fn::{abs, coalesce};
 use datafusion::logical_expr::{lit, when, Expr, Operator};
 use datafusion::prelude::is_null;
-
-/// The alias of the measure's own row in every plan.
-pub const ROW: &str = "row";
-/// The alias of the other source's row inside an `exists` semi join.
-pub const INNER: &str = "x";
-
-pub fn column(qualifier: &str, name: &str) -> Expr {
-    Expr::Column(Column::new(Some(qualifier), name))
-}
 
 /// A missing text value, typed, so that it stays text when unparsed to SQL.
 pub fn null_text() -> Expr {
@@ -114,189 +108,6 @@ pub fn first_of(branches: Vec<(Expr, Expr)>, otherwise: Expr) -> Result<Expr, Co
         Some(mut c) => c.otherwise(otherwise)?,
         None => otherwise,
     })
-}
-
-/// A calendar join the source's plan needs: `alias.idx` is the working-day index of `date`.
-#[derive(Clone, Debug)]
-pub struct CalendarJoin {
-    pub alias: String,
-    pub date: Expr,
-}
-
-/// A semi join the source's plan needs: `alias` holds the keys of rows for which a row of
-/// `source` (aliased [`INNER`]) meets `condition`.
-///
-/// With a `bound`, the join is made once for every period: `alias.bound` holds the least (or
-/// greatest) value of the bound's expression over the inner rows that meet `condition`, and
-/// each period compares it with its own date (see [`compile`] for `exists`).
-#[derive(Clone, Debug)]
-pub struct ExistsFlag {
-    pub alias: String,
-    pub source: String,
-    pub condition: Expr,
-    pub bound: Option<Bound>,
-}
-
-/// The period-dependent part of an `exists` condition, `inner_expr op date`, taken out of
-/// the join: `exists (c and x <= d)` is `min(x over c) <= d`, and with `>=` it is the `max`.
-#[derive(Clone, Debug)]
-pub struct Bound {
-    pub expr: Expr,
-    pub least: bool,
-}
-
-/// The column of an `exists` flag that holds its bound.
-pub const BOUND: &str = "bound";
-
-/// A lookup the source's plan needs: `alias` holds the row of `source` found by the `by`
-/// column of the row under `from` (the measure's row, or the row an earlier lookup found).
-#[derive(Clone, Debug)]
-pub struct LookupJoin {
-    pub alias: String,
-    /// The lookups from the measure's row to this one, by source (`["requests", "children"]`).
-    pub path: Vec<String>,
-    pub source: String,
-    pub from: String,
-    pub by: String,
-    pub key: String,
-}
-
-/// What a source's expressions need joined in.
-#[derive(Default)]
-pub struct Needs {
-    pub calendars: Vec<CalendarJoin>,
-    pub flags: Vec<ExistsFlag>,
-    /// In the order they are joined: a lookup after the one it looks up from.
-    pub lookups: Vec<LookupJoin>,
-    pub related: Vec<super::related::RelatedJoin>,
-    /// Columns of adjacent rows, `(relation, column)`, each once: read on the measure's row
-    /// as [`adjacent_column`].
-    pub adjacent: Vec<(String, String)>,
-}
-
-/// The name, on the measure's row, of a column of its adjacent row.
-pub fn adjacent_column(relation: &str, column: &str) -> String {
-    format!("{relation}__{column}")
-}
-
-impl Needs {
-    fn calendar_for(&mut self, date: Expr) -> String {
-        let key = date.to_string();
-        if let Some(c) = self.calendars.iter().find(|c| c.date.to_string() == key) {
-            return c.alias.clone();
-        }
-        let alias = format!("wd{}", self.calendars.len());
-        self.calendars.push(CalendarJoin { alias: alias.clone(), date });
-        alias
-    }
-
-    /// The alias of the row found through `path`, each step a lookup of the one before (the
-    /// first of the measure's row's `lookups`), joining in each step not yet joined.
-    fn lookup_for<'s>(
-        &mut self,
-        path: &[String],
-        lookups: &'s [ir::Lookup],
-        sources: &dyn Fn(&str) -> Option<&'s ir::Source>,
-    ) -> Result<String, CompileError> {
-        let mut from = None::<String>;
-        let mut declared: &[ir::Lookup] = lookups;
-        for (i, step) in path.iter().enumerate() {
-            let wanted = &path[..=i];
-            if let Some(l) = self.lookups.iter().find(|l| l.path == wanted) {
-                from = Some(l.alias.clone());
-                declared = sources(step).map_or(&[], |s| s.lookups.as_slice());
-                continue;
-            }
-            let lookup = declared.iter().find(|l| &l.source == step).ok_or_else(|| {
-                CompileError::internal(format!("a lookup of `{step}` from a source that declares none"))
-            })?;
-            let alias = format!("lk_{}", wanted.join("__"));
-            self.lookups.push(LookupJoin {
-                alias: alias.clone(),
-                path: wanted.to_vec(),
-                source: lookup.source.clone(),
-                from: from.clone().unwrap_or_default(),
-                by: lookup.by.clone(),
-                key: lookup.key.clone(),
-            });
-            from = Some(alias);
-            declared = sources(step).map_or(&[], |s| s.lookups.as_slice());
-        }
-        from.ok_or_else(|| CompileError::internal("a lookup through no source"))
-    }
-
-    fn adjacent_for(&mut self, relation: &str, column: &str) -> String {
-        let wanted = (relation.to_string(), column.to_string());
-        if !self.adjacent.contains(&wanted) {
-            self.adjacent.push(wanted);
-        }
-        adjacent_column(relation, column)
-    }
-
-    fn flag_for(&mut self, source: &str, condition: Expr, bound: Option<Bound>) -> String {
-        let key = |f: &ExistsFlag| {
-            let bound = f.bound.as_ref().map(|b| (b.expr.to_string(), b.least));
-            (f.source.clone(), f.condition.to_string(), bound)
-        };
-        let wanted =
-            ExistsFlag { alias: format!("ex{}", self.flags.len()), source: source.to_string(), condition, bound };
-        if let Some(f) = self.flags.iter().find(|f| key(f) == key(&wanted)) {
-            return f.alias.clone();
-        }
-        let alias = wanted.alias.clone();
-        self.flags.push(wanted);
-        alias
-    }
-}
-
-/// Where an expression is compiled: which period, and what names mean.
-pub struct ExprCx<'a> {
-    pub period_end: NaiveDate,
-    pub window_start: NaiveDate,
-    pub holidays: &'a HolidayList,
-    /// The qualifier of the measure's own row (`row`, or `pop` for populations).
-    pub row: &'a str,
-    /// Inside `exists`: the user's alias and the plan's alias for the inner row.
-    pub inner: Option<(&'a str, &'a str)>,
-    /// The key columns of the measure's source, for `exists` flags.
-    pub keys: &'a [String],
-    /// The lookups of the measure's source.
-    pub lookups: &'a [ir::Lookup],
-    /// The project's sources, for lookups through lookups.
-    pub sources: &'a [ir::Source],
-    /// What the figures an expression over figures names are: other measures' values in a
-    /// derived measure, the row's value, target and benchmarks in a RAG rule.
-    pub figures: Option<&'a Figures<'a>>,
-}
-
-/// The expression for a figure a derived measure or a RAG rule names (`ExprKind::Measure`,
-/// `ExprKind::RagOperand`).
-pub type Figures<'a> = dyn Fn(&ExprKind) -> Result<Expr, CompileError> + 'a;
-
-/// No holidays: expressions over figures count no working days.
-static NO_HOLIDAYS: HolidayList = HolidayList { name: String::new(), days: std::collections::BTreeSet::new() };
-
-impl<'a> ExprCx<'a> {
-    /// A row outside a measure (a population's, a subset's or a published benchmark's filter):
-    /// its own columns and values only, on `day`.
-    pub fn plain(row: &'a str, day: NaiveDate, holidays: &'a HolidayList) -> ExprCx<'a> {
-        ExprCx {
-            period_end: day,
-            window_start: day,
-            holidays,
-            row,
-            inner: None,
-            keys: &[],
-            lookups: &[],
-            sources: &[],
-            figures: None,
-        }
-    }
-
-    /// An expression over figures, not rows: a derived measure's `calculate`, a RAG rule.
-    pub fn over_figures(figures: &'a Figures<'a>) -> ExprCx<'a> {
-        ExprCx { figures: Some(figures), ..ExprCx::plain(ROW, NaiveDate::MIN, &NO_HOLIDAYS) }
-    }
 }
 
 /// An expression over figures (see [`ExprCx::over_figures`]): compiled as every expression
@@ -449,6 +260,47 @@ fn period_bound<'e>(e: &'e ir::Expr, cx: &ExprCx<'_>) -> Option<(&'e ir::Expr, B
     }
 }
 
+/// The parts of a condition over the related rows aliased `alias`, compiled: over the
+/// related row alone, or relating it to the measure's row by equal keys or otherwise.
+/// `None`, with nothing compiled, when `keyed_only` and the condition relates the rows in
+/// another way than by keys.
+fn related_parts(
+    alias: &str,
+    condition: Option<&ir::Expr>,
+    cx: &ExprCx<'_>,
+    needs: &mut Needs,
+    keyed_only: bool,
+) -> Result<Option<related::Parts>, CompileError> {
+    let split = condition.map(|c| ir::RelatedCondition::split(c, alias)).unwrap_or_default();
+    let mut parts = related::Parts { by_row: !split.outer.is_empty(), ..Default::default() };
+    if parts.by_row && keyed_only {
+        return Ok(None);
+    }
+    if parts.by_row && cx.keys.is_empty() {
+        return Err(CompileError::internal(
+            "an aggregate over related rows compared with the rows of a source without a key",
+        ));
+    }
+    let inner_cx = ExprCx { inner: Some((alias, INNER)), ..*cx };
+    for p in &split.inner {
+        let e = compile(p, &inner_cx, needs)?;
+        if p.reads_period() { &mut parts.per_period } else { &mut parts.fixed }.push(e);
+    }
+    for (inner, outer) in &split.keys {
+        let (i, o) = (compile(inner, &inner_cx, needs)?, compile(outer, cx, needs)?);
+        if parts.by_row {
+            parts.on.push(i.eq(o));
+        } else {
+            parts.keys.push((i, o));
+        }
+    }
+    for p in &split.outer {
+        let e = compile(p, &inner_cx, needs)?;
+        if p.reads_period() { &mut parts.per_period } else { &mut parts.on }.push(e);
+    }
+    Ok(Some(parts))
+}
+
 pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr, CompileError> {
     Ok(match &e.kind {
         ExprKind::Literal(v) => value_lit(v),
@@ -469,7 +321,14 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
             }
             column(cx.row, &needs.adjacent_for(relation, name))
         }
-        ExprKind::Related { .. } => return super::related::compile(e, cx, needs),
+        ExprKind::Related { func, value, source, alias, condition } => {
+            let parts = related_parts(alias, condition.as_deref(), cx, needs, false)?
+                .ok_or_else(|| CompileError::internal("an aggregate over related rows with no join"))?;
+            let join = related::register(source, parts, needs);
+            let inner_cx = ExprCx { inner: Some((alias, INNER)), ..*cx };
+            let value = value.as_ref().map(|v| compile(v, &inner_cx, needs)).transpose()?;
+            return related::aggregate(*func, value, join, needs);
+        }
         ExprKind::PeriodEnd => date_lit(cx.period_end),
         ExprKind::WindowStart => date_lit(cx.window_start),
         ExprKind::Measure(_) | ExprKind::RagOperand(_) => match cx.figures {
@@ -612,7 +471,9 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
             // source.
             let key = cx.keys.first();
             if key.is_none() || condition.as_deref().is_some_and(reads_period) {
-                if let Some(count) = super::related::keyed_count(source, alias, condition.as_deref(), cx, needs)? {
+                if let Some(parts) = related_parts(alias, condition.as_deref(), cx, needs, true)? {
+                    let join = related::register(source, parts, needs);
+                    let count = related::aggregate(ir::RelatedFn::Count, None, join, needs)?;
                     return Ok(count.gt(lit(0i64)));
                 }
             }

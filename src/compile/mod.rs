@@ -15,6 +15,7 @@ pub mod judge;
 mod median;
 mod population;
 mod related;
+mod scope;
 pub mod script;
 mod source_plan;
 

@@ -9,112 +9,44 @@
 //! grouped by the measure's row key ("by row"). Either way every period is one column of
 //! one join, as `exists` bounds are.
 
-use super::exprs::{column, compile as compile_expr, ExprCx, Needs, INNER, ROW};
+use super::scope::{column, Needs, RelatedJoin, INNER, ROW};
 use super::CompileError;
-use crate::ir::{self, ExprKind, RelatedCondition, RelatedFn};
+use crate::ir::RelatedFn;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
 use datafusion::logical_expr::{ExprFunctionExt, JoinType, LogicalPlanBuilder};
 use datafusion::prelude::{cast, coalesce, lit, Expr};
 
-/// One join the source's plan needs: a grouped aggregate of `source`'s rows.
-#[derive(Clone, Debug)]
-pub struct RelatedJoin {
-    pub alias: String,
-    pub source: String,
-    /// Joined to each row of the measure's source on `on`, and grouped by its key; otherwise
-    /// grouped by `keys` and joined by them.
-    pub by_row: bool,
-    /// (related row's expression, measure row's expression) pairs that relate the rows.
-    pub keys: Vec<(Expr, Expr)>,
-    /// By row: the join condition.
-    pub on: Option<Expr>,
-    /// What every counted related row meets, whatever the period.
-    pub fixed: Option<Expr>,
-    /// Named aggregates, one for each function, value and period asked for.
-    pub outputs: Vec<(String, Expr)>,
-}
-
-impl RelatedJoin {
-    fn identity(&self) -> String {
-        let keys: Vec<String> = self.keys.iter().map(|(a, b)| format!("{a}={b}")).collect();
-        let text = |e: &Option<Expr>| e.as_ref().map(Expr::to_string).unwrap_or_default();
-        format!("{}|{}|{}|{}|{}", self.source, self.by_row, keys.join(","), text(&self.on), text(&self.fixed))
-    }
-
-    /// The column holding `aggregate`, added if it is new.
-    fn output(&mut self, aggregate: Expr) -> String {
-        let key = aggregate.to_string();
-        if let Some((name, _)) = self.outputs.iter().find(|(_, a)| a.to_string() == key) {
-            return name.clone();
-        }
-        let name = format!("v{}", self.outputs.len());
-        self.outputs.push((name.clone(), aggregate));
-        name
-    }
-}
-
 fn and_all(parts: Vec<Expr>) -> Option<Expr> {
     parts.into_iter().reduce(Expr::and)
 }
 
-/// The join (registered in `needs`) for the rows of `source` aliased `alias` meeting
-/// `condition`, and the filter its aggregates take for this period. `None` when the
-/// condition compares with the measure's row and `keyed_only` asks for keys alone.
-fn join_for(
-    source: &str,
-    alias: &str,
-    condition: Option<&ir::Expr>,
-    cx: &ExprCx<'_>,
-    needs: &mut Needs,
-    keyed_only: bool,
-) -> Result<Option<(usize, Option<Expr>)>, CompileError> {
-    let parts = condition.map(|c| RelatedCondition::split(c, alias)).unwrap_or_default();
-    let by_row = !parts.outer.is_empty();
-    if by_row && keyed_only {
-        return Ok(None);
-    }
-    if by_row && cx.keys.is_empty() {
-        return Err(CompileError::internal(
-            "an aggregate over related rows compared with the rows of a source without a key",
-        ));
-    }
-    let inner_cx = ExprCx { inner: Some((alias, INNER)), ..*cx };
-    let mut fixed = Vec::new();
-    let mut per_period = Vec::new();
-    for p in &parts.inner {
-        let e = compile_expr(p, &inner_cx, needs)?;
-        if p.reads_period() {
-            per_period.push(e);
-        } else {
-            fixed.push(e);
-        }
-    }
-    let mut keys = Vec::new();
-    let mut on = Vec::new();
-    for (inner, outer) in &parts.keys {
-        let (i, o) = (compile_expr(inner, &inner_cx, needs)?, compile_expr(outer, cx, needs)?);
-        if by_row {
-            on.push(i.eq(o));
-        } else {
-            keys.push((i, o));
-        }
-    }
-    for p in &parts.outer {
-        let e = compile_expr(p, &inner_cx, needs)?;
-        if p.reads_period() {
-            per_period.push(e);
-        } else {
-            on.push(e);
-        }
-    }
+/// A condition over related rows, its parts compiled (by `exprs`, which splits it with
+/// `RelatedCondition::split`): what decides the join it needs.
+#[derive(Default)]
+pub struct Parts {
+    /// Compared with the measure's row other than by equal keys: joined row by row.
+    pub by_row: bool,
+    /// What every counted related row meets, whatever the period.
+    pub fixed: Vec<Expr>,
+    /// What it meets in the period compiled for.
+    pub per_period: Vec<Expr>,
+    /// (related row's expression, measure row's expression) pairs equal keys relate.
+    pub keys: Vec<(Expr, Expr)>,
+    /// By row: the conditions that join the two rows.
+    pub on: Vec<Expr>,
+}
+
+/// The join for `parts` over the rows of `source` (registered in `needs`, once for every
+/// aggregate and period that shares it), and the filter its aggregates take for this period.
+pub fn register(source: &str, parts: Parts, needs: &mut Needs) -> (usize, Option<Expr>) {
     let wanted = RelatedJoin {
         alias: format!("rel{}", needs.related.len()),
         source: source.to_string(),
-        by_row,
-        keys,
-        on: and_all(on),
-        fixed: and_all(fixed),
+        by_row: parts.by_row,
+        keys: parts.keys,
+        on: and_all(parts.on),
+        fixed: and_all(parts.fixed),
         outputs: Vec::new(),
     };
     let identity = wanted.identity();
@@ -125,7 +57,7 @@ fn join_for(
             needs.related.len() - 1
         }
     };
-    Ok(Some((index, and_all(per_period))))
+    (index, and_all(parts.per_period))
 }
 
 fn filtered(aggregate: Expr, filter: Option<Expr>) -> Result<Expr, CompileError> {
@@ -135,18 +67,14 @@ fn filtered(aggregate: Expr, filter: Option<Expr>) -> Result<Expr, CompileError>
     })
 }
 
-/// An aggregate over related rows, for the period of `cx`.
-pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr, CompileError> {
-    let ExprKind::Related { func, value, source, alias, condition } = &e.kind else {
-        return Err(CompileError::internal("an expression that is not an aggregate over related rows"));
-    };
-    let (index, filter) = join_for(source, alias, condition.as_deref(), cx, needs, false)?
-        .expect("any condition has a join when rows may be compared");
-    let inner_cx = ExprCx { inner: Some((alias, INNER)), ..*cx };
-    let value = match value {
-        Some(v) => Some(compile_expr(v, &inner_cx, needs)?),
-        None => None,
-    };
+/// `func` of `value` (compiled over the related row) over the rows of join `index` that
+/// meet `filter`: a column of the join, on the measure's row.
+pub fn aggregate(
+    func: RelatedFn,
+    value: Option<Expr>,
+    (index, filter): (usize, Option<Expr>),
+    needs: &mut Needs,
+) -> Result<Expr, CompileError> {
     let number =
         |v: Option<Expr>| cast(v.expect("the checker gives every aggregate but count a value"), DataType::Float64);
     let aggregate = match func {
@@ -160,24 +88,7 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
     let name = join.output(filtered(aggregate, filter)?);
     let out = column(&join.alias, &name);
     // No related rows: none counted; a sum, mean or date of none is missing.
-    Ok(if *func == RelatedFn::Count { coalesce(vec![out, lit(0i64)]) } else { out })
-}
-
-/// The number of rows of `source` meeting `condition`, when the condition relates them to
-/// the measure's row by keys alone (an `exists` compared with the period in several ways).
-pub fn keyed_count(
-    source: &str,
-    alias: &str,
-    condition: Option<&ir::Expr>,
-    cx: &ExprCx<'_>,
-    needs: &mut Needs,
-) -> Result<Option<Expr>, CompileError> {
-    let Some((index, filter)) = join_for(source, alias, condition, cx, needs, true)? else {
-        return Ok(None);
-    };
-    let join = &mut needs.related[index];
-    let name = join.output(filtered(count(lit(1)), filter)?);
-    Ok(Some(coalesce(vec![column(&join.alias, &name), lit(0i64)])))
+    Ok(if func == RelatedFn::Count { coalesce(vec![out, lit(0i64)]) } else { out })
 }
 
 /// `base` with the join added: `scan` reads a source under an alias, `rows` gives the

@@ -17,7 +17,8 @@ use datafusion::sql::unparser::dialect::{
 use datafusion::sql::unparser::Unparser;
 use std::ops::ControlFlow;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Dialect {
     /// DataFusion's own SQL.
     Datafusion,
@@ -27,6 +28,36 @@ pub enum Dialect {
     Duckdb,
     Bigquery,
     Snowflake,
+}
+
+impl Dialect {
+    pub const ALL: [Dialect; 7] = [
+        Dialect::Datafusion,
+        Dialect::Postgres,
+        Dialect::Mysql,
+        Dialect::Sqlite,
+        Dialect::Duckdb,
+        Dialect::Bigquery,
+        Dialect::Snowflake,
+    ];
+
+    /// The name `--dialect` and the Python package take.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Datafusion => "datafusion",
+            Dialect::Postgres => "postgres",
+            Dialect::Mysql => "mysql",
+            Dialect::Sqlite => "sqlite",
+            Dialect::Duckdb => "duckdb",
+            Dialect::Bigquery => "bigquery",
+            Dialect::Snowflake => "snowflake",
+        }
+    }
+
+    /// The dialect of a name, in any case.
+    pub fn parse(name: &str) -> Option<Dialect> {
+        Dialect::ALL.into_iter().find(|d| d.name().eq_ignore_ascii_case(name))
+    }
 }
 
 /// Stack for the unparser and SQL planner, which recurse once per nested expression.
@@ -317,8 +348,7 @@ fn number(n: i64) -> SqlExpr {
 /// An interval a dialect has no way to write (months and days at once, or one the unparser
 /// gave in a form this rewriting does not read).
 fn cannot_write(interval: &str, dialect: Dialect) -> CompileError {
-    let name = clap::ValueEnum::to_possible_value(&dialect).map(|v| v.get_name().to_string()).unwrap_or_default();
-    Refusal::new(format!("the {name} script cannot write the interval {interval}"))
+    Refusal::new(format!("the {} script cannot write the interval {interval}", dialect.name()))
         .help("add months and days in two steps (`add_days(add_months(d, 1), 3)`), or choose --dialect duckdb or postgres")
         .into()
 }
@@ -418,4 +448,23 @@ pub fn quote_literal(text: &str, dialect: Dialect) -> String {
     }
     out.push('\'');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dialect;
+
+    #[test]
+    fn a_dialect_is_named_and_parsed_as_the_command_line_and_python_take_it() {
+        for d in Dialect::ALL {
+            assert_eq!(Dialect::parse(d.name()), Some(d));
+            assert_eq!(Dialect::parse(&d.name().to_uppercase()), Some(d));
+            #[cfg(feature = "cli")]
+            {
+                let clap = clap::ValueEnum::to_possible_value(&d).unwrap();
+                assert_eq!(clap.get_name(), d.name());
+            }
+        }
+        assert_eq!(Dialect::parse("oracle"), None);
+    }
 }

@@ -564,7 +564,7 @@ pub struct LoadOptions {
     /// Leave out rows that cannot be read (counted in the report) instead of stopping.
     pub skip_bad_rows: bool,
     /// Where each source's reading and key check are timed.
-    pub timings: crate::engine::timings::Timings,
+    pub timings: crate::timings::Timings,
 }
 
 /// Reads every bound source into the session. Schema problems of all files are reported together.

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// How `check` and friends print diagnostics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "engine", derive(clap::ValueEnum))]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// Snippets with underlines and help, for people.
     Human,

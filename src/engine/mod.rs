@@ -10,10 +10,10 @@ pub mod memory;
 mod pieces;
 mod published;
 pub mod quality;
-pub mod timings;
+mod settings;
 pub mod warehouse;
 
-use crate::benchmarks::{self, BenchmarkSettings, PublishedRow};
+use crate::benchmarks::{self, PublishedRow};
 use crate::calendar::{
     book_periods, month_periods, working_days::calendar_days, working_days::HolidayList, year_periods, BookPeriods,
     ReportingPeriod,
@@ -23,10 +23,11 @@ use crate::compile::{self, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
 use crate::data::{self, DataError, LoadOptions, LoadReport};
 use crate::ir::{Definition, Project};
-use crate::judgement::{self, DefaultRag};
+use crate::judgement;
 use crate::refusal::Refusal;
 use crate::results::ResultRow;
 use crate::statistics;
+use crate::timings;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, Date32Array, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::Float64Type;
@@ -34,6 +35,7 @@ use datafusion::catalog::default_table_source::provider_as_source;
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::TableSource;
 use datafusion::prelude::{SessionConfig, SessionContext};
+pub use settings::{Judging, Settings};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -139,17 +141,6 @@ pub struct RunOutput {
     /// Data-quality findings for the measures run.
     pub quality: Vec<quality::QualityIssue>,
     pub as_of: NaiveDate,
-}
-
-/// The holiday list a project's calendar uses, or the one scorebook.toml names instead.
-pub fn holidays_for(project: &Project, config: Option<&Config>) -> Result<HolidayList, RunError> {
-    if let Some(path) = config.and_then(|c| c.project.holidays.as_ref().map(|h| c.resolve(h))) {
-        return Ok(HolidayList::from_file(&path)?);
-    }
-    Ok(match project.calendar.holidays.as_deref() {
-        Some(_) => HolidayList::england_and_wales(),
-        None => HolidayList::none(),
-    })
 }
 
 /// The calendar: every day with its working-day index.
@@ -454,7 +445,7 @@ pub struct Prepared {
     pub ctx: SessionContext,
     pub book: BookPlan,
     pub periods: BookPeriods,
-    pub judging: Judging,
+    pub settings: Settings,
     pub as_of: NaiveDate,
     pub chosen: Option<Vec<usize>>,
     pub bindings: Vec<data::Binding>,
@@ -473,8 +464,9 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
         (None, Some(n)) => month_periods(as_of, n),
         (None, None) => book_periods(as_of),
     };
-    let holidays = holidays_for(project, config)?;
-    let ctx = session_on(&options.cluster, &holidays, &options.memory).await?;
+    let settings = Settings::resolve(project, config)?;
+    let holidays = &settings.holidays;
+    let ctx = session_on(&options.cluster, holidays, &options.memory).await?;
 
     let chosen = chosen_measures(project, &options.measures)?;
     let all: Vec<usize> = (0..project.measures.len()).collect();
@@ -497,11 +489,9 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     }
     let reading = LoadOptions { skip_bad_rows: options.skip_bad_rows, timings: timings.clone() };
     let load = data::load(&ctx, project, &bindings, reading).await?;
-    let area = config.and_then(|c| c.project.area_code.as_deref());
     let names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
     let (book, mut warnings) =
-        compile_loaded(&ctx, project, &periods.all, &holidays, area, chosen.as_deref(), &needed, &names, timings)
-            .await?;
+        compile_loaded(&ctx, project, &periods.all, &settings, chosen.as_deref(), &needed, &names, timings).await?;
     for f in &load.files {
         for c in &f.absent_columns {
             warnings.push(format!(
@@ -510,11 +500,6 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
             ));
         }
     }
-    let judging = Judging {
-        default_rag: config.map_or_else(DefaultRag::default, Config::default_rag),
-        benchmarks: config.map(Config::benchmark_settings).transpose()?.unwrap_or_default(),
-        confidence: project_confidence(config)?,
-    };
     #[cfg(feature = "ballista")]
     if options.cluster != Cluster::Local {
         for plan in std::iter::once(&book.totals).chain(book.breakdowns.iter().map(|b| &b.plan)) {
@@ -524,7 +509,7 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
         }
     }
     let quality = timings.time("data quality", quality::findings(&ctx, project, &needed, as_of)).await?;
-    Ok(Prepared { ctx, book, periods, judging, as_of, chosen, bindings, load, warnings, quality })
+    Ok(Prepared { ctx, book, periods, settings, as_of, chosen, bindings, load, warnings, quality })
 }
 
 /// A cluster reads the sources itself: they must be files its executors can read as they are.
@@ -556,13 +541,13 @@ async fn compile_loaded(
     ctx: &SessionContext,
     project: &Project,
     periods: &[ReportingPeriod],
-    holidays: &HolidayList,
-    area: Option<&str>,
+    settings: &Settings,
     chosen: Option<&[usize]>,
     needed: &[usize],
     tables: &[String],
     timings: &timings::Timings,
 ) -> Result<(BookPlan, Vec<String>), RunError> {
+    let (holidays, area) = (&settings.holidays, settings.area());
     let mut warnings = timings.time("check populations", check_population(ctx, project, area)).await?;
     warnings.extend(timings.time("holiday coverage", holiday_coverage(ctx, project, needed, holidays)).await?);
     let start = std::time::Instant::now();
@@ -581,17 +566,17 @@ async fn compile_loaded(
     Ok((book, warnings))
 }
 
-/// Runs the chosen measures over tables held in memory (a test's given rows): each used
-/// source is a table; a source given no rows is empty.
+/// Runs the chosen measures over tables held in memory (a test's given rows), with the
+/// project's settings: each used source is a table; a source given no rows is empty.
 pub async fn run_given(
     project: &Project,
+    settings: &Settings,
     as_of: NaiveDate,
     chosen: &[usize],
     given: Vec<(String, Vec<RecordBatch>)>,
 ) -> Result<RunOutput, RunError> {
     let periods = book_periods(as_of);
-    let holidays = holidays_for(project, None)?;
-    let ctx = local_session(&holidays, &memory::Memory::default())?;
+    let ctx = local_session(&settings.holidays, &settings.memory)?;
     let needed = compile::with_dependencies(project, chosen);
     let used = data::sources_used(project, &needed);
     for name in &used {
@@ -602,9 +587,9 @@ pub async fn run_given(
     }
     let timings = timings::Timings::default();
     let (book, mut warnings) =
-        compile_loaded(&ctx, project, &periods.all, &holidays, None, Some(chosen), &needed, &used, &timings).await?;
+        compile_loaded(&ctx, project, &periods.all, settings, Some(chosen), &needed, &used, &timings).await?;
     let (rows, more) =
-        execute(&ctx, project, &book, &periods, &Judging::default(), as_of, Some(chosen), &timings).await?;
+        execute(&ctx, project, &book, &periods, &settings.judging, as_of, Some(chosen), &timings).await?;
     warnings.extend(more);
     Ok(RunOutput { rows, bindings: Vec::new(), load: LoadReport::default(), warnings, quality: Vec::new(), as_of })
 }
@@ -631,7 +616,6 @@ pub async fn drill(
             labels.join(", ")
         )))
     })?;
-    let holidays = holidays_for(project, config)?;
     let mut names: Vec<String> = p.bindings.iter().map(|b| b.source.clone()).collect();
     names.push(CALENDAR_TABLE.to_string());
     let sources = table_sources(&p.ctx, &names).await?;
@@ -641,9 +625,13 @@ pub async fn drill(
             .cloned()
             .ok_or_else(|| CompileError::internal(format!("a plan reads a table `{name}` with no data bound")))
     };
-    let area = config.and_then(|c| c.project.area_code.as_deref());
-    let inputs =
-        PlanInputs { project, periods: &p.periods.all, holidays: &holidays, area_code: area, tables: &resolver };
+    let inputs = PlanInputs {
+        project,
+        periods: &p.periods.all,
+        holidays: &p.settings.holidays,
+        area_code: p.settings.area(),
+        tables: &resolver,
+    };
     let plan = compile::drill_plan(&inputs, measure, period)?;
     Ok(p.ctx.execute_logical_plan(plan).await?.collect().await?)
 }
@@ -652,10 +640,18 @@ pub async fn drill(
 pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
     let explain = |e| lost_executor(memory::explain(e, &options.memory), &options.cluster);
     let p = prepare(project, config, options).await.map_err(explain)?;
-    let (rows, more) =
-        execute(&p.ctx, project, &p.book, &p.periods, &p.judging, p.as_of, p.chosen.as_deref(), &options.timings)
-            .await
-            .map_err(explain)?;
+    let (rows, more) = execute(
+        &p.ctx,
+        project,
+        &p.book,
+        &p.periods,
+        &p.settings.judging,
+        p.as_of,
+        p.chosen.as_deref(),
+        &options.timings,
+    )
+    .await
+    .map_err(explain)?;
     let mut warnings = p.warnings;
     warnings.extend(more);
     Ok(RunOutput { rows, bindings: p.bindings, load: p.load, warnings, quality: p.quality, as_of: p.as_of })
@@ -669,29 +665,9 @@ fn figure(batch: &RecordBatch, row: usize, cells: &Cells, cell: Cell) -> Option<
     (!col.is_null(row)).then(|| col.value(row))
 }
 
-/// How a run judges figures: the default RAG banding and where published benchmarks come from.
-#[derive(Clone, Debug, Default)]
-pub struct Judging {
-    pub default_rag: DefaultRag,
-    pub benchmarks: BenchmarkSettings,
-    /// The project's confidence level in percent (`[statistics] confidence`, else 95).
-    pub confidence: f64,
-}
-
 /// A duration as `--timeout` is written: `30s`, `1.5s`.
 pub fn seconds(d: std::time::Duration) -> String {
     format!("{}s", crate::results::plain_number(d.as_secs_f64()))
-}
-
-/// The project's memory limit and spill directory: `[run]` in scorebook.toml, else the
-/// defaults.
-pub fn project_memory(config: Option<&Config>) -> Result<memory::Memory, RunError> {
-    Ok(config.map(Config::memory).transpose()?.unwrap_or_default())
-}
-
-/// The project's confidence level: `[statistics] confidence` in scorebook.toml, else 95.
-pub fn project_confidence(config: Option<&Config>) -> Result<f64, RunError> {
-    Ok(config.map(Config::confidence).transpose()?.unwrap_or(statistics::DEFAULT_CONFIDENCE))
 }
 
 /// Fills a row's target, confidence interval and comparisons with the benchmarks (its RAG

@@ -33,7 +33,7 @@ pub fn inputs(plan: &LogicalPlan) -> Vec<(String, LogicalPlan)> {
 pub async fn collect(
     ctx: &SessionContext,
     plan: &LogicalPlan,
-    timings: &super::timings::Timings,
+    timings: &crate::timings::Timings,
     suffix: &str,
 ) -> Result<Vec<RecordBatch>> {
     // The pieces run side by side, as they would inside one plan.

@@ -2,8 +2,7 @@
 //! data needed) into one self-contained script (`compile::script`), and, for PostgreSQL, that
 //! script run on a server with its rows read back as the result table.
 
-use super::{holidays_for, RunError};
-use crate::calendar::working_days::HolidayList;
+use super::{RunError, Settings};
 use crate::calendar::{book_periods, BookPeriods, PeriodKind};
 use crate::compile::{self, script, sql::Dialect, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
@@ -66,17 +65,16 @@ pub fn declared_book(
     config: Option<&Config>,
     request: &ScriptRequest<'_>,
 ) -> Result<BookPlan, RunError> {
-    let holidays = holidays_for(project, config)?;
-    Ok(compile_declared(project, config, &book_periods(request.as_of), &holidays, &[request.chosen])?.remove(0))
+    let settings = Settings::resolve(project, config)?;
+    Ok(compile_declared(project, &settings, &book_periods(request.as_of), &[request.chosen])?.remove(0))
 }
 
 /// Compiles each set of measures (all when `None`) against the declared schemas alone: the
 /// plans read the source tables by name and need no data.
 pub fn compile_declared(
     project: &Project,
-    config: Option<&Config>,
+    settings: &Settings,
     periods: &BookPeriods,
-    holidays: &HolidayList,
     sets: &[Option<&[usize]>],
 ) -> Result<Vec<BookPlan>, RunError> {
     let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
@@ -91,8 +89,8 @@ pub fn compile_declared(
     let inputs = PlanInputs {
         project,
         periods: &periods.all,
-        holidays,
-        area_code: config.and_then(|c| c.project.area_code.as_deref()),
+        holidays: &settings.holidays,
+        area_code: settings.area(),
         tables: &resolver,
     };
     Ok(sets.iter().map(|set| compile::compile_book(&inputs, *set)).collect::<Result<Vec<_>, _>>()?)
@@ -100,20 +98,20 @@ pub fn compile_declared(
 
 /// The script computing the book as of `as_of` from the source tables by name.
 pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRequest<'_>) -> Result<String, RunError> {
-    let holidays = holidays_for(project, config)?;
+    let settings = Settings::resolve(project, config)?;
     let periods = book_periods(request.as_of);
     let all: Vec<usize> = (0..project.measures.len()).collect();
     let measures = compile::with_dependencies(project, request.chosen.unwrap_or(&all));
     let parts = script::parts(project, &measures, periods.all.len());
     let sets: Vec<Option<&[usize]>> = parts.iter().map(|p| Some(p.as_slice())).collect();
-    let books = compile_declared(project, config, &periods, &holidays, &sets)?;
+    let books = compile_declared(project, &settings, &periods, &sets)?;
     let x = script::ScriptInputs {
         project,
         books: &books,
         periods: &periods,
-        holidays: &holidays,
-        default_rag: config.map_or_else(Default::default, Config::default_rag),
-        confidence: super::project_confidence(config)?,
+        holidays: &settings.holidays,
+        default_rag: settings.judging.default_rag,
+        confidence: settings.judging.confidence,
         as_of: request.as_of,
         chosen: request.chosen,
         dialect: request.dialect,

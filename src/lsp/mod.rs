@@ -472,8 +472,16 @@ impl Server {
         let file = a.file_id(&path).ok_or_else(|| bad("the file is not part of a project"))?;
         let mut chosen = project.clone();
         chosen.tests.retain(|t| t.span.file == file && name.as_ref().is_none_or(|n| *n == t.name));
+        // The tests run with the project's settings, as `scorebook test` in its folder does.
+        let settings = crate::config::Config::nearest(&folder_of(&path))
+            .map_err(crate::engine::RunError::from)
+            .and_then(|config| crate::engine::Settings::resolve(&chosen, config.as_ref()));
+        let settings = match settings {
+            Ok(s) => s,
+            Err(e) => return Ok(json!({ "passed": 0, "failed": 0, "error": e.to_string() })),
+        };
         let runtime = self.runtime.as_ref().expect("made above");
-        let outcomes = runtime.block_on(crate::testing::run_all(&chosen, None));
+        let outcomes = runtime.block_on(crate::testing::run_all(&chosen, &settings, None));
         let mut failures = Vec::new();
         let mut results = Vec::new();
         for o in &outcomes {

@@ -112,7 +112,7 @@ fn chart(rows: &[&SpcRow]) -> String {
                 "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
                 x(i),
                 h - bottom + 16.0,
-                esc(&crate::book::column_label(PeriodKind::Month, &r.period_label))
+                esc(&PeriodKind::Month.column_label(&r.period_label))
             ));
         }
     }

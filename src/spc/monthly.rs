@@ -8,7 +8,16 @@ use chrono::NaiveDate;
 
 /// The chart options of the project: `[spc]` in scorebook.toml over the defaults.
 pub fn project_options(config: Option<&Config>) -> Result<SpcOptions, crate::config::ConfigError> {
-    Ok(config.map(Config::spc).transpose()?.unwrap_or_default())
+    let Some(config) = config else { return Ok(SpcOptions::default()) };
+    let (given, defaults) = (&config.spc, SpcOptions::default());
+    let options = SpcOptions {
+        months: given.months.unwrap_or(defaults.months),
+        baseline: given.baseline,
+        screen_outliers: given.screen_outliers.unwrap_or(defaults.screen_outliers),
+        run_length: given.run_length.unwrap_or(defaults.run_length),
+    };
+    options.check().map_err(|message| config.invalid(format!("[spc] {message}")))?;
+    Ok(options)
 }
 
 /// Computes the monthly values of the chosen measures in one run and analyses them; with
@@ -47,5 +56,21 @@ pub async fn for_the_book(
         Err(e) => {
             (Vec::new(), Some(format!("the SPC charts could not be drawn ({e}); the book is written without them")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_spc_section_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scorebook.toml");
+        std::fs::write(&path, "[spc]\nmonths = 36\nbaseline = 12\n").unwrap();
+        let c = crate::config::Config::read(&path).unwrap();
+        let spc = super::project_options(Some(&c)).unwrap();
+        assert_eq!((spc.months, spc.baseline, spc.run_length), (36, Some(12), 7));
+        std::fs::write(&path, "[spc]\nmonths = 0\n").unwrap();
+        let c = crate::config::Config::read(&path).unwrap();
+        assert!(super::project_options(Some(&c)).unwrap_err().to_string().contains("[spc] "));
     }
 }

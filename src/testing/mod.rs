@@ -3,7 +3,7 @@
 
 use crate::calendar::{fy_label, PeriodKind};
 use crate::data::columns::{Cell, ColumnBuilder};
-use crate::engine;
+use crate::engine::{self, Settings};
 use crate::ir::{Column, Expectation, Expected, Field, GivenData, PeriodRef, Project, Test, Value};
 use crate::results::{plain_number, ResultRow};
 use crate::span::Span;
@@ -247,8 +247,9 @@ fn expected_text(e: &Expected) -> String {
     }
 }
 
-/// Runs one test.
-pub async fn run_test(project: &Project, test: &Test) -> Outcome {
+/// Runs one test with the project's settings (scorebook.toml's holidays, banding and
+/// confidence level, as `run` uses them).
+pub async fn run_test(project: &Project, settings: &Settings, test: &Test) -> Outcome {
     let measures: Vec<String> = {
         let mut m: Vec<String> = test.expectations.iter().map(|e| e.measure.clone()).collect();
         m.dedup();
@@ -271,7 +272,7 @@ pub async fn run_test(project: &Project, test: &Test) -> Outcome {
             return outcome;
         }
     };
-    match engine::run_given(project, test.as_of, &chosen, given).await {
+    match engine::run_given(project, settings, test.as_of, &chosen, given).await {
         Ok(out) => {
             outcome.failures = test.expectations.iter().filter_map(|e| check(project, &out.rows, e)).collect();
             outcome.rows = out.rows;
@@ -281,11 +282,11 @@ pub async fn run_test(project: &Project, test: &Test) -> Outcome {
     outcome
 }
 
-/// Runs every test whose name contains `filter`.
-pub async fn run_all(project: &Project, filter: Option<&str>) -> Vec<Outcome> {
+/// Runs every test whose name contains `filter`, with the project's settings.
+pub async fn run_all(project: &Project, settings: &Settings, filter: Option<&str>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for t in project.tests.iter().filter(|t| filter.is_none_or(|f| t.name.contains(f))) {
-        out.push(run_test(project, t).await);
+        out.push(run_test(project, settings, t).await);
     }
     out
 }
