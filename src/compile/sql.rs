@@ -452,7 +452,114 @@ pub fn quote_literal(text: &str, dialect: Dialect) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Dialect;
+    use super::{to_sql, Dialect};
+    use crate::compile::exprs::{days_between, seconds_between};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use datafusion::common::ScalarValue;
+    use datafusion::functions_aggregate::expr_fn::count;
+    use datafusion::logical_expr::builder::LogicalTableSource;
+    use datafusion::logical_expr::{col, lit, BinaryExpr, Expr, ExprFunctionExt, LogicalPlanBuilder, Operator};
+    use std::sync::Arc;
+
+    /// `SELECT expr FROM t`, t holding a date `a`, a date `b`, date-times `s` and `e`, text `x`.
+    fn sql_of(expr: Expr, dialect: Dialect) -> String {
+        let schema = Schema::new(vec![
+            Field::new("a", DataType::Date32, true),
+            Field::new("b", DataType::Date32, true),
+            Field::new("s", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new("e", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new("x", DataType::Utf8, true),
+        ]);
+        let plan = LogicalPlanBuilder::scan("t", Arc::new(LogicalTableSource::new(Arc::new(schema))), None)
+            .unwrap()
+            .project(vec![expr.alias("v")])
+            .unwrap()
+            .build()
+            .unwrap();
+        to_sql(&plan, dialect).unwrap()
+    }
+
+    fn plus(d: Expr, interval: ScalarValue) -> Expr {
+        Expr::BinaryExpr(BinaryExpr::new(Box::new(d), Operator::Plus, Box::new(lit(interval))))
+    }
+
+    /// Each dialect's rewrite of the forms the plans hold, as the fragment it writes.
+    #[test]
+    fn each_dialect_writes_days_intervals_seconds_and_literals_its_own_way() {
+        use Dialect::*;
+        let days = || days_between(col("a"), col("b"));
+        let months = || plus(col("a"), ScalarValue::IntervalYearMonth(Some(3)));
+        let plus_days = || plus(col("a"), ScalarValue::new_interval_dt(-7, 0));
+        let seconds = || seconds_between(col("s"), col("e"));
+        let quoted = || col("x").eq(lit("it's a \\ path"));
+        let cases: Vec<(Expr, Dialect, &str)> = vec![
+            (days(), Postgres, "CAST(\"t\".\"b\" AS DATE) - CAST(\"t\".\"a\" AS DATE)"),
+            (days(), Sqlite, "CAST((julianday(`t`.`b`) - julianday(`t`.`a`)) AS INTEGER)"),
+            (days(), Mysql, "DATEDIFF(CAST(`t`.`b` AS DATE), CAST(`t`.`a` AS DATE))"),
+            (days(), Bigquery, "DATE_DIFF(CAST(`t`.`b` AS DATE), CAST(`t`.`a` AS DATE), DAY)"),
+            (days(), Snowflake, "DATEDIFF(day, CAST(\"t\".\"a\" AS DATE), CAST(\"t\".\"b\" AS DATE))"),
+            (months(), Mysql, "INTERVAL 3 MONTH"),
+            (months(), Bigquery, "INTERVAL '3' MONTH"),
+            (months(), Snowflake, "INTERVAL '3 MONTH'"),
+            (months(), Sqlite, "date(`t`.`a`, '+3 months', 'start of month', '-1 day')"),
+            (plus_days(), Sqlite, "date(`t`.`a`, '-7 days')"),
+            (plus_days(), Mysql, "INTERVAL -7 DAY"),
+            (seconds(), Postgres, "date_part('epoch', \"t\".\"e\")"),
+            (seconds(), Sqlite, "CAST(strftime('%s', `t`.`e`) AS INTEGER)"),
+            (seconds(), Mysql, "TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', `t`.`e`)"),
+            (seconds(), Bigquery, "UNIX_SECONDS(TIMESTAMP(`t`.`e`))"),
+            (seconds(), Snowflake, "DATE_PART(epoch_second, \"t\".\"e\")"),
+            (quoted(), Postgres, "'it''s a \\ path'"),
+            (quoted(), Duckdb, "'it''s a \\ path'"),
+            (quoted(), Mysql, "'it\\'s a \\\\ path'"),
+        ];
+        for (expr, dialect, fragment) in cases {
+            let sql = sql_of(expr, dialect);
+            assert!(sql.contains(fragment), "{}: expected `{fragment}` in\n{sql}", dialect.name());
+        }
+    }
+
+    #[test]
+    fn a_filtered_aggregate_is_a_case_where_the_dialect_has_no_filter() {
+        let filtered = || count(lit(1)).filter(col("x").eq(lit("y"))).build().unwrap();
+        let schema = Schema::new(vec![Field::new("x", DataType::Utf8, true)]);
+        let plan = |d| {
+            let p = LogicalPlanBuilder::scan("t", Arc::new(LogicalTableSource::new(Arc::new(schema.clone()))), None)
+                .unwrap()
+                .aggregate(Vec::<Expr>::new(), vec![filtered().alias("n")])
+                .unwrap()
+                .build()
+                .unwrap();
+            to_sql(&p, d).unwrap()
+        };
+        for d in [Dialect::Postgres, Dialect::Duckdb, Dialect::Sqlite] {
+            assert!(plan(d).contains("FILTER (WHERE"), "{}: {}", d.name(), plan(d));
+        }
+        for d in [Dialect::Mysql, Dialect::Bigquery, Dialect::Snowflake] {
+            let sql = plan(d);
+            assert!(!sql.contains("FILTER") && sql.contains("CASE WHEN"), "{}: {sql}", d.name());
+        }
+    }
+
+    #[test]
+    fn an_interval_of_months_and_days_at_once_is_refused_where_a_dialect_cannot_write_it() {
+        let both = plus(col("a"), ScalarValue::new_interval_mdn(1, 3, 0));
+        let schema = Schema::new(vec![Field::new("a", DataType::Date32, true)]);
+        let plan = LogicalPlanBuilder::scan("t", Arc::new(LogicalTableSource::new(Arc::new(schema))), None)
+            .unwrap()
+            .project(vec![both.alias("v")])
+            .unwrap()
+            .build()
+            .unwrap();
+        for d in [Dialect::Mysql, Dialect::Bigquery, Dialect::Snowflake] {
+            assert!(to_sql(&plan, d).is_err(), "{}", d.name());
+        }
+        let e = to_sql(&plan, Dialect::Sqlite).unwrap_err();
+        let r = e.refusal().unwrap_or_else(|| panic!("{e}"));
+        assert!(r.message.starts_with("the sqlite script cannot write the interval"), "{r:?}");
+        assert!(r.help.unwrap().contains("add_days(add_months(d, 1), 3)"));
+        assert!(to_sql(&plan, Dialect::Postgres).is_ok() && to_sql(&plan, Dialect::Duckdb).is_ok());
+    }
 
     #[test]
     fn a_dialect_is_named_and_parsed_as_the_command_line_and_python_take_it() {
