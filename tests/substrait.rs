@@ -41,13 +41,13 @@ fn round_trip(book: &str, data: &std::path::Path, as_of: &str) -> (usize, usize,
         let p = engine::prepare(&project, None, &options).await.unwrap();
         let direct = p.ctx.execute_logical_plan(p.book.totals.clone()).await.unwrap().collect().await.unwrap();
         // What `compile --emit substrait` writes: the plan over the declared schemas.
-        let holidays = engine::holidays_for(&project, None).unwrap();
         let declared =
-            engine::warehouse::compile_declared(&project, None, &p.periods, &holidays, &[None]).unwrap().remove(0);
+            engine::warehouse::compile_declared(&project, &p.settings, &p.periods, &[None]).unwrap().remove(0);
+        let holidays = &p.settings.holidays;
         let bytes = substrait::to_bytes(&declared.totals).unwrap();
         // A consumer that knows the tables by name: the Parquet files and the calendar.
         let consumer = engine::session();
-        consumer.register_table(CALENDAR_TABLE, Arc::new(engine::calendar_table(&holidays).unwrap())).unwrap();
+        consumer.register_table(CALENDAR_TABLE, Arc::new(engine::calendar_table(holidays).unwrap())).unwrap();
         for entry in std::fs::read_dir(data).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_stem().unwrap().to_string_lossy().to_string();
