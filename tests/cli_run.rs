@@ -245,7 +245,7 @@ fn requests_that_cannot_be_met_say_why_and_what_to_do() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "error: --engine postgres reads the sources from the server's tables\n  help: drop --data and --years\n",
+            "error: a run on PostgreSQL reads the sources from the server's tables\n  help: drop --data and --years (in Python: data, tables and years)\n",
         ));
     assert!(!out.exists());
 }

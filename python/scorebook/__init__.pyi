@@ -101,6 +101,8 @@ def run(
     on_bad_rows: Literal["stop", "skip"] = "stop",
     memory_limit: Union[None, int, str] = None,
     timeout: Optional[float] = None,
+    engine: str = "local",
+    schema: Optional[str] = None,
 ) -> Book: ...
 def compile(
     paths: _Paths,

@@ -595,13 +595,19 @@ fn format_named(name: &str) -> PyResult<OutputFormat> {
 /// on_bad_rows: `"stop"` (raise DataError naming the rows) or `"skip"` (leave them out).
 /// memory_limit: bytes, or a size such as `"2GB"`; beyond it sorts and aggregates spill.
 /// timeout: seconds the run may take.
+/// engine: where the book is computed: `"local"` (DataFusion over the data), a PostgreSQL URL
+///     (`"postgres://analyst@warehouse/social_care"`: the warehouse script over the server's
+///     tables, in `schema`), `"ballista://HOST:PORT"` or `"ballista-standalone"` (a build with
+///     Ballista).
+/// schema: with a PostgreSQL engine, the schema holding the source tables.
 ///
 /// Returns a `Book`. Raises `CheckError` when the rules have errors, `DataError` when the
 /// data does not match them, `Error` otherwise; the run's warnings are issued as
 /// `UserWarning`s. The GIL is released while the plans run, and Ctrl-C stops them.
 #[pyfunction]
 #[pyo3(signature = (paths, *, as_of=None, data=None, tables=None, config=None, years=None, measures=None,
-                    suppress=None, profile=None, on_bad_rows="stop", memory_limit=None, timeout=None))]
+                    suppress=None, profile=None, on_bad_rows="stop", memory_limit=None, timeout=None,
+                    engine="local", schema=None))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -617,7 +623,10 @@ fn run(
     on_bad_rows: &str,
     memory_limit: Option<&Bound<'_, PyAny>>,
     timeout: Option<f64>,
+    engine: &str,
+    schema: Option<String>,
 ) -> PyResult<Book> {
+    let on = engine::Engine::parse(engine).map_err(|e| PyValueError::new_err(format!("engine: {engine:?}: {e}")))?;
     let paths = paths_of(paths)?;
     let (files, project) = checked(py, &paths, profile.as_ref())?;
     let config = config_of(config)?;
@@ -663,19 +672,13 @@ fn run(
         })).collect::<BTreeMap<_, _>>(),
         "measures": options.measures,
         "years": options.years.map(|(a, b)| format!("{a}..{b}")),
-        "engine": "local",
+        "engine": on.shown(),
         "on_bad_rows": on_bad_rows,
         "suppress": suppress,
         "timeout": timeout.map(engine::seconds),
         "memory_limit": options.memory.bytes().map(engine::memory::show_size),
     });
-    let work = engine::run(&project, config.as_ref(), &options);
-    let result = without_gil(py, async {
-        match timeout {
-            Some(t) => tokio::time::timeout(t, work).await.unwrap_or(Err(Failure::TimedOut(t))),
-            None => work.await,
-        }
-    })?;
+    let result = without_gil(py, engine::run_on(&on, &project, config.as_ref(), &options, schema.as_deref()))?;
     let mut output = result.map_err(|e| raised(py, e))?;
     if let Some(n) = suppress {
         scorebook::results::suppress(&mut output.rows, f64::from(n));

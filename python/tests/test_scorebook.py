@@ -396,3 +396,31 @@ def test_date_times_go_in_as_arrow_timestamps_of_any_unit_and_pandas_datetimes()
     rows = book.to_pyarrow().to_pylist()
     lost = [r for r in rows if r["ref"] == "AMB.6" and r["period_label"] == "2024-03" and not r["breakdown"]]
     assert lost[0]["numerator"] == pytest.approx(50 + 1 / 60)
+
+
+@pytest.mark.skipif(not os.environ.get("SCOREBOOK_POSTGRES"), reason="needs SCOREBOOK_POSTGRES (scripts/postgres.sh)")
+def test_run_on_postgres_equals_the_command_line(tmp_path):
+    """The edge fixtures loaded into a schema of the CI server: Python's run on it writes the
+    command line's book, and the manifest names the server without a password."""
+    url = os.environ["SCOREBOOK_POSTGRES"]
+    kinds = {pa.string(): "text", pa.int64(): "int", pa.float64(): "decimal", pa.date32(): "date", pa.bool_(): "bool"}
+    types = {
+        name: [[f.name, "datetime" if pa.types.is_timestamp(f.type) else kinds[f.type], None, None] for f in schema]
+        for name, schema in scorebook.schemas(RULES).items()
+    }
+    (tmp_path / "types.json").write_text(__import__("json").dumps(types))
+    schema = f"python_run_{os.getpid()}"
+    harness = str(ROOT / "tests/warehouse/run_script.py")
+    subprocess.run([sys.executable, harness, "load", str(EDGE), str(tmp_path / "types.json"), url, schema], check=True)
+    try:
+        book = scorebook.run(RULES, as_of=AS_OF, engine=url, schema=schema)
+        theirs = cli("run", "rules", "--as-of", AS_OF, "--format", "csv", "--engine", url, "--schema", schema)
+    finally:
+        subprocess.run([sys.executable, harness, "drop", url, schema], check=True)
+    assert book.text("csv") == theirs
+    assert len(book) == len(cli_csv(EDGE).splitlines()) - 1
+    assert book.manifest["options"]["engine"] == url  # the CI server's URL has no password
+    with pytest.raises(scorebook.Error, match="reads the sources from the server's tables"):
+        scorebook.run(RULES, as_of=AS_OF, engine=url, data=EDGE)
+    with pytest.raises(ValueError, match="engine"):
+        scorebook.run(RULES, as_of=AS_OF, engine="oracle://nowhere")

@@ -5,7 +5,6 @@ use crate::calendar::{parse_date, parse_years};
 use crate::config::Config;
 use crate::engine::{self, manifest, Engine, RunOptions};
 use crate::output::{self, OutputFormat};
-use crate::refusal::Refusal;
 use crate::{fsutil, results};
 use chrono::NaiveDate;
 use std::path::PathBuf;
@@ -106,42 +105,6 @@ fn book_charts(
     }
 }
 
-/// The book computed by a PostgreSQL server from its own tables, laid out as a local run's.
-async fn on_postgres(
-    project: &crate::ir::Project,
-    config: Option<&Config>,
-    options: &RunOptions,
-    url: &str,
-    schema: Option<&str>,
-) -> Result<engine::RunOutput, engine::RunError> {
-    use crate::compile::sql::Dialect;
-    if options.years.is_some() || options.data_dir.is_some() {
-        return Err(engine::RunError::Refused(
-            Refusal::new("--engine postgres reads the sources from the server's tables")
-                .help("drop --data and --years"),
-        ));
-    }
-    let as_of = engine::required_as_of(options.as_of, config)?;
-    let chosen = engine::chosen_measures(project, &options.measures)?;
-    let request =
-        engine::warehouse::ScriptRequest { as_of, chosen: chosen.as_deref(), dialect: Dialect::Postgres, schema };
-    let script = engine::warehouse::script_for(project, config, &request)?;
-    let confidence = engine::Settings::resolve(project, config)?.judging.confidence;
-    let rows = engine::warehouse::run_on_postgres(project, url, &script, confidence, options.timeout).await?;
-    let warnings = project
-        .measures
-        .iter()
-        .filter(|m| m.benchmarks.published.is_some())
-        .map(|m| {
-            format!(
-                "measure {}: benchmarks from published data are computed by local runs only; left empty",
-                m.reference
-            )
-        })
-        .collect();
-    Ok(engine::RunOutput { rows, bindings: Vec::new(), load: Default::default(), warnings, quality: Vec::new(), as_of })
-}
-
 /// A duration: `90s`, `30m`, `2h`, `500ms`, or a number of seconds (`1.5`).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let t = s.trim();
@@ -202,20 +165,7 @@ pub fn run(args: Args) -> u8 {
     };
     let output = runtime.block_on(async {
         let spinner = super::progress::Spinner::after_a_second("running the book");
-        let out = match &args.engine {
-            Engine::Plans(cluster) => {
-                let on = RunOptions { cluster: cluster.clone(), ..options.clone() };
-                let work = engine::run(&project, config.as_ref(), &on);
-                match args.timeout {
-                    Some(t) => tokio::time::timeout(t, work).await.unwrap_or(Err(engine::RunError::TimedOut(t))),
-                    None => work.await,
-                }
-            }
-            // The server cancels the script at the timeout itself (statement_timeout).
-            Engine::Postgres(url) => {
-                on_postgres(&project, config.as_ref(), &options, url, args.schema.as_deref()).await
-            }
-        };
+        let out = engine::run_on(&args.engine, &project, config.as_ref(), &options, args.schema.as_deref()).await;
         spinner.finish();
         out
     });

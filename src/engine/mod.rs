@@ -636,7 +636,31 @@ pub async fn drill(
     Ok(p.ctx.execute_logical_plan(plan).await?.collect().await?)
 }
 
-/// Runs the book (or the chosen measures) as of a date.
+/// Runs the book where `engine` says: DataFusion plans here or on a Ballista cluster (stopped
+/// at `options.timeout`), or the warehouse script on a PostgreSQL server (`schema` holding
+/// the source tables), which cancels the script at the timeout itself.
+pub async fn run_on(
+    engine: &Engine,
+    project: &Project,
+    config: Option<&Config>,
+    options: &RunOptions,
+    schema: Option<&str>,
+) -> Result<RunOutput, RunError> {
+    match engine {
+        Engine::Plans(cluster) => {
+            let on = RunOptions { cluster: cluster.clone(), ..options.clone() };
+            let work = run(project, config, &on);
+            match options.timeout {
+                Some(t) => tokio::time::timeout(t, work).await.unwrap_or(Err(RunError::TimedOut(t))),
+                None => work.await,
+            }
+        }
+        Engine::Postgres(url) => warehouse::run_book_on_postgres(project, config, options, url, schema).await,
+    }
+}
+
+/// Runs the book (or the chosen measures) as of a date, with DataFusion plans where
+/// `options.cluster` says.
 pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
     let explain = |e| lost_executor(memory::explain(e, &options.memory), &options.cluster);
     let p = prepare(project, config, options).await.map_err(explain)?;

@@ -120,6 +120,41 @@ pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRe
     Ok(script::book_script(&x)?)
 }
 
+/// The book computed by a PostgreSQL server from its own tables (in `schema`, else the
+/// search path), laid out as a local run's; the server cancels it at `options.timeout`.
+pub async fn run_book_on_postgres(
+    project: &Project,
+    config: Option<&Config>,
+    options: &super::RunOptions,
+    url: &str,
+    schema: Option<&str>,
+) -> Result<super::RunOutput, RunError> {
+    if options.years.is_some() || options.data_dir.is_some() || !options.tables.is_empty() {
+        return Err(RunError::Refused(
+            Refusal::new("a run on PostgreSQL reads the sources from the server's tables")
+                .help("drop --data and --years (in Python: data, tables and years)"),
+        ));
+    }
+    let as_of = super::required_as_of(options.as_of, config)?;
+    let chosen = super::chosen_measures(project, &options.measures)?;
+    let request = ScriptRequest { as_of, chosen: chosen.as_deref(), dialect: Dialect::Postgres, schema };
+    let script = script_for(project, config, &request)?;
+    let confidence = Settings::resolve(project, config)?.judging.confidence;
+    let rows = run_on_postgres(project, url, &script, confidence, options.timeout).await?;
+    let warnings = project
+        .measures
+        .iter()
+        .filter(|m| m.benchmarks.published.is_some())
+        .map(|m| {
+            format!(
+                "measure {}: benchmarks from published data are computed by local runs only; left empty",
+                m.reference
+            )
+        })
+        .collect();
+    Ok(super::RunOutput { rows, bindings: Vec::new(), load: Default::default(), warnings, quality: Vec::new(), as_of })
+}
+
 /// How many times a connection is attempted before a run on PostgreSQL gives up.
 pub const CONNECT_ATTEMPTS: u32 = 3;
 /// The wait before the second attempt; it doubles before each further one.
