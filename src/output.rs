@@ -137,13 +137,16 @@ pub fn render(format: OutputFormat, output: &RunOutput, context: Context<'_>) ->
         OutputFormat::Table => results::to_table(rows, context.colour).into_bytes(),
         OutputFormat::Csv => results::to_csv(rows).into_bytes(),
         OutputFormat::Json => {
-            let doc = serde_json::json!({
+            let mut doc = serde_json::json!({
                 "manifest": context.manifest,
                 "warnings": output.warnings,
                 "data_quality": output.quality,
                 "files": output.load.files,
                 "results": rows,
             });
+            // Keys in one order whatever the build: a build with Ballista turns on
+            // serde_json's `preserve_order`, which would otherwise keep insertion order.
+            doc.sort_all_objects();
             let mut s = serde_json::to_string_pretty(&doc).expect("results serialise");
             s.push('\n');
             s.into_bytes()

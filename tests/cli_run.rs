@@ -59,7 +59,16 @@ fn json_output_carries_a_manifest() {
         ))
         .assert()
         .code(0);
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    // Keys in one order whatever the build's features (Ballista's turn on serde_json's
+    // preserve_order): the top level's and the options' sorted, as a default build writes them.
+    let at = |key: &str| text.find(&format!("\n  \"{key}\": ")).unwrap_or_else(|| panic!("{key}"));
+    let top = ["data_quality", "files", "manifest", "results", "warnings"].map(at);
+    assert!(top.windows(2).all(|w| w[0] < w[1]), "{top:?}");
+    let options = ["data", "engine", "format", "measures", "memory_limit", "on_bad_rows", "paths"]
+        .map(|k| text.find(&format!("\"{k}\": ")).unwrap_or_else(|| panic!("{k}")));
+    assert!(options.windows(2).all(|w| w[0] < w[1]), "{options:?}");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let m = &doc["manifest"];
     assert_eq!(m["tool"], "scorebook");
     assert_eq!(m["as_of"], "2013-09-30");

@@ -62,8 +62,10 @@ pub fn build(
     bindings: &[Binding],
     load: &LoadReport,
     as_of: NaiveDate,
-    options: serde_json::Value,
+    mut options: serde_json::Value,
 ) -> std::io::Result<Manifest> {
+    // The options' keys in one order whatever the build (see `output::render`).
+    options.sort_all_objects();
     let mut inputs = Vec::new();
     for b in bindings {
         for path in &b.files {
