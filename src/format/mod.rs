@@ -585,3 +585,39 @@ fn expectation(x: &Expectation) -> String {
     });
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::format_module;
+    use crate::span::FileId;
+
+    fn formatted(text: &str) -> String {
+        let m = crate::syntax::parse(FileId(0), text).unwrap_or_else(|d| panic!("{text}\n{d:#?}"));
+        format_module(&m, text)
+    }
+
+    #[test]
+    fn the_canonical_layout_of_each_form() {
+        let cases = [
+            // Clause values aligned one column past the longest keyword; operators spaced.
+            (
+                "measure m {\nref \"1\"\ncount referrals\nwhere a=1 and(b<2)\npolarity low\n}\n",
+                "measure m {\n  ref      \"1\"\n  count referrals\n  where    a = 1 and (b < 2)\n  polarity low\n}\n",
+            ),
+            // Columns in a table: names, types and options each in a column; comments kept.
+            (
+                "source s {\nid text key\nlong_name date? # when\n}\n",
+                "source s {\n  id         text   key\n  long_name  date?  # when\n}\n",
+            ),
+            // Named values and adjacent rows keep their words.
+            (
+                "source r {\nid text key\nc text\nd date\nlet  y=add_months(d,12)\nprevious  e by c order by d\n}\n",
+                "source r {\n  id  text  key\n  c   text\n  d   date\n  let y = add_months(d, 12)\n  previous e by c order by d\n}\n",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(formatted(text), expected, "{text}");
+            assert_eq!(formatted(expected), expected, "not a fixed point: {expected}");
+        }
+    }
+}

@@ -711,3 +711,156 @@ impl AstBuilder<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::span::FileId;
+    use crate::syntax::ast::*;
+
+    fn module(text: &str) -> Module {
+        crate::syntax::parse(FileId(0), text).unwrap_or_else(|d| panic!("{text}\n{d:#?}"))
+    }
+
+    /// The expression as an S-expression: every operator's operands explicit.
+    fn sexp(e: &Expr) -> String {
+        let list = |xs: &[Expr]| xs.iter().map(sexp).collect::<Vec<_>>().join(" ");
+        match &e.kind {
+            ExprKind::Literal(Literal::Number(q)) => format!("{}{}", q.text, if q.percent { "%" } else { "" }),
+            ExprKind::Literal(Literal::String(s)) => format!("{s:?}"),
+            ExprKind::Literal(Literal::Date(d)) => d.to_string(),
+            ExprKind::Literal(Literal::Bool(b)) => b.to_string(),
+            ExprKind::Path { qualifiers, name } => {
+                qualifiers.iter().chain([name]).map(|i| i.node.as_str()).collect::<Vec<_>>().join(".")
+            }
+            ExprKind::Call { func, args } => format!("({} {})", func.node, list(args)),
+            ExprKind::Unary { op: UnaryOp::Not, expr } => format!("(not {})", sexp(expr)),
+            ExprKind::Unary { op: UnaryOp::Neg, expr } => format!("(- {})", sexp(expr)),
+            ExprKind::Binary { op, left, right } => format!("({} {} {})", op.symbol(), sexp(left), sexp(right)),
+            ExprKind::IsMissing { expr, negated } => {
+                format!("({} {})", if *negated { "present" } else { "missing" }, sexp(expr))
+            }
+            ExprKind::InList { expr, list: items, negated } => {
+                format!("({} {} [{}])", if *negated { "not-in" } else { "in" }, sexp(expr), list(items))
+            }
+            ExprKind::Exists { source, alias, condition } => format!(
+                "(exists {}{}{})",
+                source.node,
+                alias.as_ref().map(|a| format!(" as {}", a.node)).unwrap_or_default(),
+                condition.as_ref().map(|c| format!(" {}", sexp(c))).unwrap_or_default()
+            ),
+            ExprKind::Related(r) => format!(
+                "({}{} {}{}{})",
+                r.func.node,
+                r.value.as_ref().map(|v| format!(" {}", sexp(v))).unwrap_or_default(),
+                r.source.node,
+                r.alias.as_ref().map(|a| format!(" as {}", a.node)).unwrap_or_default(),
+                r.condition.as_ref().map(|c| format!(" {}", sexp(c))).unwrap_or_default()
+            ),
+            ExprKind::Paren(inner) => format!("[{}]", sexp(inner)),
+        }
+    }
+
+    /// The expression of `where EXPR` in a measure.
+    fn condition(text: &str) -> String {
+        let m = module(&format!("measure m {{\n  where {text}\n}}\n"));
+        let ItemKind::Measure(me) = &m.items[0].kind else { panic!("{text}") };
+        let ClauseKind::Where(e) = &me.clauses[0].kind else { panic!("{text}: {:?}", me.clauses[0].kind) };
+        sexp(e)
+    }
+
+    #[test]
+    fn expressions_parse_with_the_languages_precedence() {
+        let cases = [
+            ("a + b * c", "(+ a (* b c))"),
+            ("a - b - c", "(- (- a b) c)"),
+            ("a / b * c", "(* (/ a b) c)"),
+            ("-a + 1", "(+ (- a) 1)"),
+            ("not a = 1 or b", "(or (not (= a 1)) b)"),
+            ("a or b and c", "(or a (and b c))"),
+            ("a <= 10 and b != \"x\"", "(and (<= a 10) (!= b \"x\"))"),
+            ("(a + b) * c", "(* [(+ a b)] c)"),
+            ("x is missing or y is not missing", "(or (missing x) (present y))"),
+            ("t in (\"a\", \"b\") and u not in (1)", "(and (in t [\"a\" \"b\"]) (not-in u [1]))"),
+            ("working_days(a, b) <= 10", "(<= (working_days a b) 10)"),
+            ("d >= 2013-04-01", "(>= d 2013-04-01)"),
+            ("share > 50%", "(> share 50%)"),
+            ("plans.request.child.birth_date < d", "(< plans.request.child.birth_date d)"),
+            ("earlier.outcome = \"agreed\"", "(= earlier.outcome \"agreed\")"),
+            (
+                "exists referrals as r where r.child_id = child_id and r.d < d",
+                "(exists referrals as r (and (= r.child_id child_id) (< r.d d)))",
+            ),
+            // A related aggregate's `where` runs to the end: parentheses close it.
+            ("count episodes as p where p.CHILD = CHILD > 1", "(count episodes as p (> (= p.CHILD CHILD) 1))"),
+            ("(count episodes as p where p.CHILD = CHILD) > 1", "(> [(count episodes as p (= p.CHILD CHILD))] 1)"),
+            (
+                "latest p.DECOM of episodes as p where p.CHILD = CHILD",
+                "(latest p.DECOM episodes as p (= p.CHILD CHILD))",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(condition(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_source_declares_named_values_and_adjacent_rows() {
+        let m = module(
+            "source requests {\n  request_id text key\n  child_id text\n  request_date date\n  \
+             let year_end = add_months(request_date, 12)\n  previous earlier by child_id order by request_date\n  \
+             next later by child_id order by request_date\n}\n",
+        );
+        let ItemKind::Source(s) = &m.items[0].kind else { panic!() };
+        let kinds: Vec<String> = s
+            .entries
+            .iter()
+            .map(|e| match &e.kind {
+                SourceEntryKind::Column(c) => format!("column {}", c.name.node),
+                SourceEntryKind::Let { name, expr } => format!("let {} = {}", name.node, sexp(expr)),
+                SourceEntryKind::Adjacent { next, name, by, order } => {
+                    format!(
+                        "{} {} by {} order by {}",
+                        if *next { "next" } else { "previous" },
+                        name.node,
+                        by.node,
+                        order.node
+                    )
+                }
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "column request_id",
+                "column child_id",
+                "column request_date",
+                "let year_end = (add_months request_date 12)",
+                "previous earlier by child_id order by request_date",
+                "next later by child_id order by request_date",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_measure_takes_percentiles_sums_and_hidden() {
+        let m = module(
+            "measure p90 {\n  percentile 90 seconds_between(a, b) of incidents\n  hidden\n}\n\
+             measure lost {\n  percent of handovers\n  numerator sum minutes_lost\n  denominator sum minutes\n}\n",
+        );
+        let ms: Vec<&Measure> = m.measures().collect();
+        let ClauseKind::Aggregate { func, percentile, expr, source, .. } = &ms[0].clauses[0].kind else { panic!() };
+        assert_eq!((func.node.as_str(), percentile.as_ref().map(|p| p.node)), ("percentile", Some(90.0)));
+        assert_eq!((sexp(expr), source.node.as_str()), ("(seconds_between a b)".into(), "incidents"));
+        assert!(matches!(ms[0].clauses[1].kind, ClauseKind::Hidden));
+        let parts: Vec<(SumPart, String)> = ms[1]
+            .clauses
+            .iter()
+            .filter_map(|c| match &c.kind {
+                ClauseKind::SumPart { part, expr } => Some((*part, sexp(expr))),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(parts, [(SumPart::Numerator, "minutes_lost".into()), (SumPart::Denominator, "minutes".into())]);
+    }
+}
