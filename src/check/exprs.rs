@@ -847,3 +847,78 @@ fn not_here(span: crate::span::Span, message: &str) -> Diagnostic {
         .label("not allowed here")
         .help("see `scorebook explain SB306`")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+    use crate::project::check_texts;
+
+    const SOURCES: &str = r#"
+source referrals {
+  referral_id    text      key
+  child_id       text
+  referral_date  date
+  received       datetime?
+  age            int?
+  score          decimal?
+  urgent         bool?
+  lookup children by child_id
+  let next_year = add_months(referral_date, 12)
+  previous earlier by child_id order by referral_date
+}
+
+source children {
+  child_id       text  key
+  birth_date     date?
+}
+"#;
+
+    /// The codes of the diagnostics a measure over referrals with `where EXPR` gets.
+    fn codes(condition: &str) -> Vec<String> {
+        let text = format!(
+            "{SOURCES}\nmeasure m {{\n  ref \"1\"\n  count referrals\n  in period by referral_date\n  where {condition}\n}}\n"
+        );
+        let (_, checked) = check_texts(&[("rules.ind", &text)]);
+        checked.diagnostics.iter().map(|d| d.code.as_str().to_string()).collect()
+    }
+
+    #[test]
+    fn conditions_that_check() {
+        for condition in [
+            "age >= 10 and score < 2.5",
+            "urgent",
+            "urgent = true or child_id in (\"a\", \"b\")",
+            "referral_date >= 2013-04-01",
+            "date(received) = referral_date",
+            "seconds_between(received, received) <= 1080",
+            "next_year > referral_date",
+            "children.birth_date is not missing and age(children.birth_date, referral_date) < 18",
+            "earlier.referral_date >= add_months(referral_date, -12)",
+            "working_days(referral_date, next_year) <= 10",
+            "exists referrals as r where r.child_id = child_id and r.referral_date < referral_date",
+            "(count referrals as r where r.child_id = child_id) > 1",
+        ] {
+            assert_eq!(codes(condition), Vec::<String>::new(), "{condition}");
+        }
+    }
+
+    #[test]
+    fn conditions_that_do_not_check_name_their_code() {
+        let cases = [
+            ("age", Code::NotACondition),
+            ("add_months(child_id, 12) > referral_date", Code::WrongArgumentType),
+            ("age + child_id > 1", Code::TypeMismatch),
+            ("referral_date > age", Code::TypeMismatch),
+            ("referral_date > 10", Code::LiteralType),
+            ("urgent = \"yes\"", Code::LiteralType),
+            ("agee > 1", Code::UnknownColumn),
+            ("nosuch.birth_date is missing", Code::UnknownAlias),
+            ("add_months(referral_date) > referral_date", Code::WrongArity),
+            ("frobnicate(age) > 1", Code::UnknownFunction),
+        ];
+        for (condition, code) in cases {
+            let got = codes(condition);
+            assert!(got.contains(&code.as_str().to_string()), "{condition}: expected {}, got {got:?}", code.as_str());
+        }
+    }
+}

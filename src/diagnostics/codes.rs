@@ -193,8 +193,8 @@ where pupils.year_group = 11          # no `lookup pupils by pupil_id` in this s
 
     // ------------------------------------------------------------------ types and units
     TypeMismatch = "SB300", Error, "type mismatch",
-        meaning: "An operator is applied to values of types that do not go together: a date compared with a number, text added to a number, a percentage compared with a date.",
-        example: "where referral_date > 10",
+        meaning: "An operator is applied to values of types that do not go together: a date compared with a number, text added to a number, a percentage compared with a date. (A literal of the wrong type for a column is SB305.)",
+        example: "where referral_date > caseload      # caseload is a number",
         fix: "Compare like with like: dates with dates (`referral_date > 2013-04-01`), numbers with numbers.";
     NotACondition = "SB301", Error, "not a condition",
         meaning: "A `where`, `excluding`, `meeting`, `exists ... where` or RAG `when` needs a true/false test, and this expression is a number, text or date.",
