@@ -327,7 +327,10 @@ struct Book {
     project: scorebook::ir::Project,
     files: SourceMap,
     config: Option<Config>,
+    /// What the run was asked, its cluster set from `engine`.
     options: RunOptions,
+    /// Where the book was computed.
+    engine: engine::Engine,
     paths: Vec<PathBuf>,
     suppress: Option<u32>,
     /// The options the manifest records.
@@ -353,7 +356,10 @@ impl Book {
     /// The output in `format`, as the command line writes it.
     fn rendered(&self, py: Python<'_>, format: OutputFormat) -> PyResult<Vec<u8>> {
         let manifest = if format == OutputFormat::Json { Some(self.built_manifest()?) } else { None };
-        let charts = if format == OutputFormat::Html && self.options.years.is_none() {
+        // The charts are a second run of the plans, over the last months, where the book ran
+        // (as the command line draws them); a book from the warehouse script has none.
+        let plans = matches!(self.engine, engine::Engine::Plans(_));
+        let charts = if format == OutputFormat::Html && plans && self.options.years.is_none() {
             let (rows, problem) = without_gil(
                 py,
                 scorebook::spc::for_the_book(&self.project, self.config.as_ref(), self.options.clone(), self.suppress),
@@ -652,7 +658,12 @@ fn run(
         }),
     };
     let timeout = timeout.map(std::time::Duration::from_secs_f64);
+    let cluster = match &on {
+        engine::Engine::Plans(cluster) => cluster.clone(),
+        engine::Engine::Postgres(_) => Default::default(),
+    };
     let options = RunOptions {
+        cluster,
         as_of: date_of(as_of, "as_of")?,
         data_dir: data.clone(),
         skip_bad_rows,
@@ -686,7 +697,7 @@ fn run(
     for w in output.warnings.iter().chain(&output.load.warnings()) {
         warn(py, w)?;
     }
-    Ok(Book { output, project, files, config, options, paths, suppress, asked })
+    Ok(Book { output, project, files, config, options, engine: on, paths, suppress, asked })
 }
 
 /// The book's plans as text, as `scorebook compile` prints them.

@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 import _thread
 import datetime
 from pathlib import Path
@@ -419,6 +420,9 @@ def test_run_on_postgres_equals_the_command_line(tmp_path):
         subprocess.run([sys.executable, harness, "drop", url, schema], check=True)
     assert book.text("csv") == theirs
     assert len(book) == len(cli_csv(EDGE).splitlines()) - 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no chart is drawn from data the run never read
+        assert "<html" in book.html()
     assert book.manifest["options"]["engine"] == url  # the CI server's URL has no password
     with pytest.raises(scorebook.Error, match="reads the sources from the server's tables"):
         scorebook.run(RULES, as_of=AS_OF, engine=url, data=EDGE)
