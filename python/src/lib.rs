@@ -648,8 +648,7 @@ fn run(
             given.insert(name.clone(), supplied(&name, &table)?);
         }
     }
-    let configured =
-        engine::Settings::resolve(&project, config.as_ref()).map_err(|e| Error::new_err(e.to_string()))?.memory;
+    let configured = engine::project_memory(config.as_ref()).map_err(|e| Error::new_err(e.to_string()))?;
     let limit = match memory_limit.filter(|m| !m.is_none()) {
         None => configured.limit,
         Some(m) => Some(match m.extract::<usize>() {

@@ -141,8 +141,8 @@ pub fn run(args: Args) -> u8 {
     if args.format.is_binary() && args.out.is_none() {
         return failed(format!("--format {} writes a file: give it --out FILE", args.format.name()));
     }
-    let configured = match engine::Settings::resolve(&project, config.as_ref()) {
-        Ok(s) => s.memory,
+    let configured = match engine::project_memory(config.as_ref()) {
+        Ok(m) => m,
         Err(e) => return failed(e),
     };
     let memory = engine::memory::Memory {

@@ -92,8 +92,8 @@ pub fn run(args: Args) -> u8 {
         Ok(o) => o,
         Err(e) => return failed(e),
     };
-    let memory = match engine::Settings::resolve(&project, config.as_ref()) {
-        Ok(s) => s.memory,
+    let memory = match engine::project_memory(config.as_ref()) {
+        Ok(m) => m,
         Err(e) => return failed(e),
     };
     let run = RunOptions {

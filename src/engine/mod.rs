@@ -35,7 +35,7 @@ use datafusion::catalog::default_table_source::provider_as_source;
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::TableSource;
 use datafusion::prelude::{SessionConfig, SessionContext};
-pub use settings::{Judging, Settings};
+pub use settings::{project_memory, Judging, Settings};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -56,7 +56,7 @@ impl Settings {
                 benchmarks: config.map(Config::benchmark_settings).transpose()?.unwrap_or_default(),
                 confidence: config.map(Config::confidence).transpose()?.unwrap_or(statistics::DEFAULT_CONFIDENCE),
             },
-            memory: config.map(memory_of).transpose()?.unwrap_or_default(),
+            memory: project_memory(config)?,
         })
     }
 
@@ -66,7 +66,12 @@ impl Settings {
     }
 }
 
-/// The `[run]` memory limit and spill directory, checked.
+/// The `[run]` memory limit and spill directory, checked: what a caller that only sets the
+/// run's memory reads (without the holiday and neighbour files `resolve` reads).
+pub fn project_memory(config: Option<&Config>) -> Result<Memory, RunError> {
+    Ok(config.map(memory_of).transpose()?.unwrap_or_default())
+}
+
 fn memory_of(config: &Config) -> Result<Memory, ConfigError> {
     let limit = config
         .run

@@ -98,13 +98,17 @@ pub fn compile_declared(
 
 /// The script computing the book as of `as_of` from the source tables by name.
 pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRequest<'_>) -> Result<String, RunError> {
-    let settings = Settings::resolve(project, config)?;
+    script_with(project, &Settings::resolve(project, config)?, request)
+}
+
+/// [`script_for`] with the project's settings resolved.
+fn script_with(project: &Project, settings: &Settings, request: &ScriptRequest<'_>) -> Result<String, RunError> {
     let periods = book_periods(request.as_of);
     let all: Vec<usize> = (0..project.measures.len()).collect();
     let measures = compile::with_dependencies(project, request.chosen.unwrap_or(&all));
     let parts = script::parts(project, &measures, periods.all.len());
     let sets: Vec<Option<&[usize]>> = parts.iter().map(|p| Some(p.as_slice())).collect();
-    let books = compile_declared(project, &settings, &periods, &sets)?;
+    let books = compile_declared(project, settings, &periods, &sets)?;
     let x = script::ScriptInputs {
         project,
         books: &books,
@@ -138,9 +142,9 @@ pub async fn run_book_on_postgres(
     let as_of = super::required_as_of(options.as_of, config)?;
     let chosen = super::chosen_measures(project, &options.measures)?;
     let request = ScriptRequest { as_of, chosen: chosen.as_deref(), dialect: Dialect::Postgres, schema };
-    let script = script_for(project, config, &request)?;
-    let confidence = Settings::resolve(project, config)?.judging.confidence;
-    let rows = run_on_postgres(project, url, &script, confidence, options.timeout).await?;
+    let settings = Settings::resolve(project, config)?;
+    let script = script_with(project, &settings, &request)?;
+    let rows = run_on_postgres(project, url, &script, settings.judging.confidence, options.timeout).await?;
     let warnings = project
         .measures
         .iter()
