@@ -461,8 +461,13 @@ mod tests {
     use datafusion::logical_expr::{col, lit, BinaryExpr, Expr, ExprFunctionExt, LogicalPlanBuilder, Operator};
     use std::sync::Arc;
 
-    /// `SELECT expr FROM t`, t holding a date `a`, a date `b`, date-times `s` and `e`, text `x`.
+    /// [`plan_of`] in `dialect`.
     fn sql_of(expr: Expr, dialect: Dialect) -> String {
+        to_sql(&plan_of(expr), dialect).unwrap()
+    }
+
+    /// `SELECT expr FROM t`, t holding a date `a`, a date `b`, date-times `s` and `e`, text `x`.
+    fn plan_of(expr: Expr) -> datafusion::logical_expr::LogicalPlan {
         let schema = Schema::new(vec![
             Field::new("a", DataType::Date32, true),
             Field::new("b", DataType::Date32, true),
@@ -470,13 +475,12 @@ mod tests {
             Field::new("e", DataType::Timestamp(TimeUnit::Microsecond, None), true),
             Field::new("x", DataType::Utf8, true),
         ]);
-        let plan = LogicalPlanBuilder::scan("t", Arc::new(LogicalTableSource::new(Arc::new(schema))), None)
+        LogicalPlanBuilder::scan("t", Arc::new(LogicalTableSource::new(Arc::new(schema))), None)
             .unwrap()
             .project(vec![expr.alias("v")])
             .unwrap()
             .build()
-            .unwrap();
-        to_sql(&plan, dialect).unwrap()
+            .unwrap()
     }
 
     fn plus(d: Expr, interval: ScalarValue) -> Expr {
@@ -543,14 +547,7 @@ mod tests {
 
     #[test]
     fn an_interval_of_months_and_days_at_once_is_refused_where_a_dialect_cannot_write_it() {
-        let both = plus(col("a"), ScalarValue::new_interval_mdn(1, 3, 0));
-        let schema = Schema::new(vec![Field::new("a", DataType::Date32, true)]);
-        let plan = LogicalPlanBuilder::scan("t", Arc::new(LogicalTableSource::new(Arc::new(schema))), None)
-            .unwrap()
-            .project(vec![both.alias("v")])
-            .unwrap()
-            .build()
-            .unwrap();
+        let plan = plan_of(plus(col("a"), ScalarValue::new_interval_mdn(1, 3, 0)));
         for d in [Dialect::Mysql, Dialect::Bigquery, Dialect::Snowflake] {
             assert!(to_sql(&plan, d).is_err(), "{}", d.name());
         }
