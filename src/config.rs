@@ -7,6 +7,9 @@
 //! as_of = "2013-09-30"
 //! holidays = "my-holidays.csv"   # replaces the shipped England & Wales list
 //!
+//! [calendar]
+//! year = "financial"             # or "calendar" (January to December), "academic" (September to August)
+//!
 //! [judgement]
 //! amber_within_percent = 10      # targets without RAG rules: amber within 10% of the target
 //!
@@ -52,6 +55,8 @@ pub struct Config {
     #[serde(default)]
     pub sources: BTreeMap<String, SourceBinding>,
     #[serde(default)]
+    pub calendar: CalendarSection,
+    #[serde(default)]
     pub judgement: JudgementSection,
     #[serde(default)]
     pub benchmarks: BenchmarksSection,
@@ -77,6 +82,14 @@ pub struct ProjectSection {
     pub as_of: Option<String>,
     /// A CSV of holidays (first column YYYY-MM-DD) replacing the shipped list.
     pub holidays: Option<PathBuf>,
+}
+
+/// The book's reporting calendar.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSection {
+    /// The reporting year: `financial` (April to March, when not given), `calendar` or `academic`.
+    pub year: Option<String>,
 }
 
 /// How the book judges measures that say less than everything.
@@ -243,6 +256,15 @@ impl Config {
             Some(c) => Err(self.invalid(format!(
                 "[statistics] confidence = {c} is not a confidence level; write a percentage between 0 and 100, such as 95 or 99.8"
             ))),
+        }
+    }
+
+    /// The book's reporting year: `[calendar] year`, else financial.
+    pub fn reporting_year(&self) -> Result<crate::calendar::ReportingYear, ConfigError> {
+        match self.calendar.year.as_deref() {
+            None => Ok(crate::calendar::ReportingYear::default()),
+            Some(name) => crate::calendar::ReportingYear::parse(name)
+                .map_err(|message| self.invalid(format!("[calendar] year: {message}"))),
         }
     }
 

@@ -494,8 +494,9 @@ impl Breakdown {
 pub enum Window {
     /// The period itself.
     Period,
-    /// From the start of the financial year holding the period's end.
-    FromFyStart,
+    /// From the start of the reporting year holding the period's end (April in a financial
+    /// year, January in a calendar year, September in an academic year).
+    FromYearStart,
     /// From a fixed date; missing for periods ending before it.
     Since(NaiveDate),
 }
@@ -1053,17 +1054,25 @@ pub struct Expectation {
 /// A period named in a test, checked against the test's as-of date.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PeriodRef {
-    /// The financial year starting in April of this year.
-    Year(i32),
-    Quarter {
-        fy: i32,
-        quarter: u8,
-    },
-    Month {
-        year: i32,
-        month: u32,
-    },
+    /// A year by its label in its reporting calendar: `2012-13`, `2012` or `2012/13`.
+    Year(String),
+    /// A quarter by its label: `2013-14 Q2`, `2013 Q3`, `2013/14 Q1`.
+    Quarter(String),
+    /// A month by its label: `2013-09`.
+    Month(String),
+    /// The book's year to date.
     Ytd,
+}
+
+impl PeriodRef {
+    /// The label of the result rows this names (`None` for the year to date, which is named
+    /// by its kind).
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            PeriodRef::Year(l) | PeriodRef::Quarter(l) | PeriodRef::Month(l) => Some(l),
+            PeriodRef::Ytd => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! (`--engine ballista-standalone`) — equals the local run on every value. Needs
 //! `--features ballista` (scripts/test.sh runs it).
 
+use scorebook::calendar::ReportingYear;
 use scorebook::engine::{self, Cluster, RunOptions};
 use scorebook::project;
 use scorebook::results::ResultRow;
@@ -16,11 +17,22 @@ fn run(data: &Path, cluster: Cluster) -> Result<Vec<ResultRow>, engine::RunError
 }
 
 fn run_book(book: &str, as_of: &str, data: &Path, cluster: Cluster) -> Result<Vec<ResultRow>, engine::RunError> {
+    run_in(book, as_of, data, cluster, None)
+}
+
+fn run_in(
+    book: &str,
+    as_of: &str,
+    data: &Path,
+    cluster: Cluster,
+    calendar: Option<ReportingYear>,
+) -> Result<Vec<ResultRow>, engine::RunError> {
     let project = project::check_paths(&[PathBuf::from(book)]).unwrap().1.project.unwrap();
     let options = RunOptions {
         as_of: Some(as_of.parse().unwrap()),
         data_dir: Some(data.to_path_buf()),
         cluster,
+        calendar,
         ..RunOptions::default()
     };
     let runtime = engine::runtime().unwrap();
@@ -57,6 +69,36 @@ fn the_shipped_book_on_ballista_standalone_equals_the_local_run() {
     }
     eprintln!("{} rows, {values} values equal", local.len());
     assert!(local.len() > 300 && local.iter().filter(|r| r.value.is_some_and(|v| v > 0.0)).count() > 200);
+}
+
+#[test]
+fn books_in_the_calendar_and_academic_years_on_ballista_equal_the_local_run() {
+    let dir = generated(OutputFormat::Parquet);
+    for (year, as_of) in [(ReportingYear::Calendar, "2013-08-14"), (ReportingYear::Academic, "2013-09-30")] {
+        let local = run_in("rules", as_of, dir.path(), Cluster::Local, Some(year)).unwrap();
+        let remote = run_in("rules", as_of, dir.path(), Cluster::BallistaStandalone, Some(year)).unwrap();
+        assert_eq!(local.len(), remote.len(), "{year:?}");
+        for (a, b) in local.iter().zip(&remote) {
+            let label = format!("{year:?} {} {}", a.reference, a.period_label);
+            assert_eq!(
+                (&a.reference, &a.period_label, a.period_start),
+                (&b.reference, &b.period_label, b.period_start)
+            );
+            assert_eq!((a.numerator, a.denominator, a.value), (b.numerator, b.denominator, b.value), "{label}");
+            assert_eq!((&a.direction, &a.judgement), (&b.direction, &b.judgement), "{label}");
+        }
+        let first = ymd_label(year);
+        assert!(local.iter().any(|r| r.period_label == first), "{year:?}: a year labelled {first}");
+    }
+}
+
+/// The last complete year's label in the books above.
+fn ymd_label(year: ReportingYear) -> &'static str {
+    match year {
+        ReportingYear::Calendar => "2012",
+        ReportingYear::Academic => "2012/13",
+        ReportingYear::Financial => "2012-13",
+    }
 }
 
 /// Writes `rows` of `file` to `out` as Parquet.

@@ -77,10 +77,22 @@ fn same(a: &str, b: &str) -> bool {
 
 /// Runs the book locally and through `engine`, and compares every cell; returns (rows, cells).
 fn compare(engine: &str, rules: &str, data: &Path, as_of: &str, schema: Option<&str>) -> (usize, usize) {
+    compare_with(engine, rules, data, as_of, schema, &[])
+}
+
+/// [`compare`], both runs given `args` too (`--calendar academic`).
+fn compare_with(
+    engine: &str,
+    rules: &str,
+    data: &Path,
+    as_of: &str,
+    schema: Option<&str>,
+    args: &[&str],
+) -> (usize, usize) {
     let dir = tempfile::tempdir().unwrap();
     let types = common::types_json(rules, dir.path());
     let mut compile = scorebook();
-    compile.args(["compile", rules, "--emit", "script", "--dialect", engine, "--as-of", as_of]);
+    compile.args(["compile", rules, "--emit", "script", "--dialect", engine, "--as-of", as_of]).args(args);
     if let Some(s) = schema {
         compile.args(["--schema", s]);
     }
@@ -88,7 +100,7 @@ fn compare(engine: &str, rules: &str, data: &Path, as_of: &str, schema: Option<&
     let script_path = dir.path().join("book.sql");
     std::fs::write(&script_path, &script).unwrap();
 
-    let local = local_csv(rules, data, as_of);
+    let local = local_csv(rules, data, as_of, args);
     let mut harness = std::process::Command::new("python3");
     harness.arg(HARNESS).arg(engine).arg(&script_path).arg(data).arg(&types);
     if engine == "postgres" {
@@ -114,8 +126,13 @@ fn compare(engine: &str, rules: &str, data: &Path, as_of: &str, schema: Option<&
 }
 
 /// The result table of a local run, as CSV.
-fn local_csv(rules: &str, data: &Path, as_of: &str) -> Vec<u8> {
-    let run = scorebook().args(["run", rules, "--as-of", as_of, "--format", "csv", "--data"]).arg(data).assert();
+fn local_csv(rules: &str, data: &Path, as_of: &str, args: &[&str]) -> Vec<u8> {
+    let run = scorebook()
+        .args(["run", rules, "--as-of", as_of, "--format", "csv"])
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .assert();
     run.success().get_output().stdout.clone()
 }
 
@@ -136,6 +153,11 @@ fn the_shipped_book_on(engine: &str) {
     scorebook().args(["synth", "--children", "6000", "--seed", "7", "--out"]).arg(synth.path()).assert().success();
     let (rows, cells) = compare(engine, "rules", synth.path(), "2013-09-30", None);
     println!("{engine}, generated data for 6,000 children: {rows} rows, all {cells} cells match the local run");
+    // The other reporting years: periods, year starts and population years of their own.
+    for (calendar, as_of) in [("calendar", "2013-08-14"), ("academic", "2014-01-15")] {
+        let (rows, cells) = compare_with(engine, "rules", synth.path(), as_of, None, &["--calendar", calendar]);
+        println!("{engine}, {calendar} year as of {as_of}: {rows} rows, all {cells} cells match the local run");
+    }
 }
 
 /// The SSDA903 book (lookups, subsets, aggregates over related rows, measures over children,
@@ -355,7 +377,7 @@ fn run_with_a_postgres_engine_writes_the_same_book() {
         .unwrap();
     harness(&["drop".as_ref(), url.as_ref(), schema.as_ref()]);
     assert!(remote.status.success(), "{}", String::from_utf8_lossy(&remote.stderr));
-    let local = local_csv("rules", data, "2013-09-30");
+    let local = local_csv("rules", data, "2013-09-30", &[]);
     // The same text, every number formatted as a local run formats it; only the confidence
     // limits (square roots and powers, computed by the server) may differ in the last digits.
     let records = |bytes: &[u8]| -> Vec<csv::StringRecord> {

@@ -103,6 +103,7 @@ def run(
     timeout: Optional[float] = None,
     engine: str = "local",
     schema: Optional[str] = None,
+    calendar: Optional[Literal["financial", "calendar", "academic"]] = None,
 ) -> Book: ...
 def compile(
     paths: _Paths,
@@ -114,6 +115,7 @@ def compile(
     measures: Union[None, str, Sequence[str]] = None,
     config: Optional[_Path] = None,
     profile: Optional[_Path] = None,
+    calendar: Optional[Literal["financial", "calendar", "academic"]] = None,
 ) -> str: ...
 def test(
     paths: _Paths, *, filter: Optional[str] = None, profile: Optional[_Path] = None, config: Optional[_Path] = None

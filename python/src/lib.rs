@@ -114,6 +114,14 @@ fn date_of(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<chrono
     scorebook::calendar::parse_date(&text).map(Some).map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
 }
 
+/// `calendar`: a reporting year's name, checked as `run --calendar` is.
+fn calendar_of(name: Option<&str>) -> PyResult<Option<scorebook::calendar::ReportingYear>> {
+    name.map(|n| {
+        scorebook::calendar::ReportingYear::parse(n).map_err(|e| PyValueError::new_err(format!("calendar: {e}")))
+    })
+    .transpose()
+}
+
 /// `years`: `(2013, 2025)`, `"2013..2025"`, or one year; checked as `run --years` is.
 fn years_of(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<(i32, i32)>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(None) };
@@ -594,7 +602,9 @@ fn format_named(name: &str) -> PyResult<OutputFormat> {
 ///     relation; pandas through `pyarrow.Table.from_pandas`) or a file path. Columns are
 ///     checked against the declarations as a Parquet file's are.
 /// config: the project file (default: scorebook.toml in the working directory, if any).
-/// years: whole financial years instead of one book: `(2013, 2025)` or `"2013..2025"`.
+/// years: whole reporting years instead of one book: `(2013, 2025)` or `"2013..2025"`.
+/// calendar: the reporting year, `"financial"`, `"calendar"` or `"academic"` (default:
+///     `[calendar] year` in scorebook.toml, else financial).
 /// measures: compute only these measures (refs or names).
 /// suppress: disclosure control; counts from 1 to N, and figures built on them, withheld.
 /// profile: source declarations replacing the project's of the same names.
@@ -613,7 +623,7 @@ fn format_named(name: &str) -> PyResult<OutputFormat> {
 #[pyfunction]
 #[pyo3(signature = (paths, *, as_of=None, data=None, tables=None, config=None, years=None, measures=None,
                     suppress=None, profile=None, on_bad_rows="stop", memory_limit=None, timeout=None,
-                    engine="local", schema=None))]
+                    engine="local", schema=None, calendar=None))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -631,6 +641,7 @@ fn run(
     timeout: Option<f64>,
     engine: &str,
     schema: Option<String>,
+    calendar: Option<&str>,
 ) -> PyResult<Book> {
     let on = engine::Engine::parse(engine).map_err(|e| PyValueError::new_err(format!("engine: {engine:?}: {e}")))?;
     let paths = paths_of(paths)?;
@@ -668,6 +679,7 @@ fn run(
         skip_bad_rows,
         measures: names_of(measures)?,
         years: years_of(years)?,
+        calendar: calendar_of(calendar)?,
         timeout,
         memory: engine::memory::Memory { limit, spill_dir: configured.spill_dir },
         tables: given,
@@ -687,6 +699,7 @@ fn run(
         "suppress": suppress,
         "timeout": timeout.map(engine::seconds),
         "memory_limit": options.memory.bytes().map(engine::memory::show_size),
+        "calendar": options.calendar.map(|y| y.name()),
     });
     let result = without_gil(py, engine::run_on(&on, &project, config.as_ref(), &options, schema.as_deref()))?;
     let mut output = result.map_err(|e| raised(py, e))?;
@@ -707,9 +720,10 @@ fn run(
 /// as_of: the as-of date the periods are taken from (default: scorebook.toml's, else today).
 /// schema: the schema holding the source tables, for a script.
 /// measures: compile only these measures (refs or names).
+/// calendar: the reporting year, `"financial"`, `"calendar"` or `"academic"`.
 #[pyfunction]
 #[pyo3(signature = (paths, *, emit="sql", dialect="datafusion", as_of=None, schema=None, measures=None,
-                    config=None, profile=None))]
+                    config=None, profile=None, calendar=None))]
 #[allow(clippy::too_many_arguments)]
 fn compile(
     py: Python<'_>,
@@ -721,6 +735,7 @@ fn compile(
     measures: Option<&Bound<'_, PyAny>>,
     config: Option<PathBuf>,
     profile: Option<PathBuf>,
+    calendar: Option<&str>,
 ) -> PyResult<String> {
     use engine::warehouse::Listing;
     let listing = match emit {
@@ -740,8 +755,13 @@ fn compile(
     // A script or plan for today unless asked for another day, as `scorebook compile`.
     let as_of = engine::as_of_or_today(date_of(as_of, "as_of")?, config.as_ref()).map_err(fail)?;
     let chosen = engine::chosen_measures(&project, &names_of(measures)?).map_err(fail)?;
-    let request =
-        engine::warehouse::ScriptRequest { as_of, chosen: chosen.as_deref(), dialect, schema: schema.as_deref() };
+    let request = engine::warehouse::ScriptRequest {
+        as_of,
+        chosen: chosen.as_deref(),
+        dialect,
+        schema: schema.as_deref(),
+        calendar: calendar_of(calendar)?,
+    };
     py.detach(|| engine::warehouse::listing(&project, config.as_ref(), listing, &request)).map_err(fail)
 }
 

@@ -4,8 +4,8 @@ pub mod periods;
 pub mod working_days;
 
 pub use periods::{
-    add_months, book_periods, fy_label, fy_start, fy_start_year, month_periods, periods_as_of, year_periods,
-    BookPeriods, DateRange, PeriodKind, ReportingPeriod,
+    add_months, book_periods, fy_label, fy_start_year, month_periods, periods_as_of, year_periods, BookPeriods,
+    DateRange, PeriodKind, ReportingPeriod, ReportingYear,
 };
 
 /// A date as the command line and the Python package take it: `YYYY-MM-DD`.
@@ -13,11 +13,11 @@ pub fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD"))
 }
 
-/// `2013..2025` (or a single year, `2025`): the first and last year the financial years end in.
+/// `2013..2025` (or a single year, `2025`): the first and last year the reporting years end in.
 pub fn parse_years(s: &str) -> Result<(i32, i32), String> {
     let year = |t: &str| {
         t.trim().parse::<i32>().ok().filter(|y| (1900..=2200).contains(y)).ok_or_else(|| {
-            format!("`{s}` is not a range of years; write FIRST..LAST, such as 2013..2025 (the years ending 31 March)")
+            format!("`{s}` is not a range of years; write FIRST..LAST, such as 2013..2025 (the years they end in: 2025 is 2024-25)")
         })
     };
     let (first, last) = match s.split_once("..") {

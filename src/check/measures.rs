@@ -592,17 +592,18 @@ impl Checker<'_> {
             None => Window::Period,
             Some((w, span)) => {
                 let window = match w {
-                    WindowSpec::FromFyStart => Window::FromFyStart,
+                    WindowSpec::FromYearStart { .. } => Window::FromYearStart,
                     WindowSpec::Since(d) => Window::Since(d.node),
                 };
-                if window == Window::FromFyStart
-                    && matches!(rows.selection, Selection::OpenAtEnd { .. } | Selection::LatestSnapshot(_))
+                if let (WindowSpec::FromYearStart { fy }, Selection::OpenAtEnd { .. } | Selection::LatestSnapshot(_)) =
+                    (w, &rows.selection)
                 {
+                    let written = if *fy { "fy" } else { "year" };
                     self.error(
                         Diagnostic::new(
                             Code::WindowIgnored,
                             span,
-                            "`cumulative from fy start` changes nothing for a measure taken at one day",
+                            format!("`cumulative from {written} start` changes nothing for a measure taken at one day"),
                         )
                         .label("no effect")
                         .help("remove the clause"),

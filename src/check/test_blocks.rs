@@ -2,7 +2,7 @@
 //! periods a run as of the test's date reports.
 
 use super::Checker;
-use crate::calendar::{fy_start_year, periods_as_of, PeriodKind};
+use crate::calendar::{periods_as_of, PeriodKind, ReportingYear};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, ColumnType, Expected, Field, PeriodRef, Value};
 use crate::span::{FileId, Span};
@@ -311,50 +311,48 @@ impl Checker<'_> {
         Some(ir::Expectation { measure: measure.name.clone(), period, breakdown, field, expected, span })
     }
 
+    /// A test's period, checked against the book as of the test's date in the reporting year
+    /// its label names (`2012-13`, `2012`, `2012/13`); a month is checked against every
+    /// calendar's book, the project's being known only when the test runs.
     fn period_ref(&mut self, p: &ast::PeriodSelector, as_of: NaiveDate) -> Option<ir::PeriodRef> {
-        let fy_of = |label: &str| -> Option<i32> {
-            let (a, b) = label.split_once('-')?;
-            let start: i32 = a.parse().ok()?;
-            let end: i32 = b.parse().ok()?;
-            ((start + 1) % 100 == end).then_some(start)
-        };
         let parsed = match &p.kind {
-            PeriodSelectorKind::Ytd => Some(PeriodRef::Ytd),
-            PeriodSelectorKind::Year { label } => fy_of(label).map(PeriodRef::Year),
+            PeriodSelectorKind::Ytd => return Some(PeriodRef::Ytd),
+            PeriodSelectorKind::Year { label } => {
+                ReportingYear::of_label(label).map(|(year, start)| (PeriodRef::Year(year.label(start)), Some(year)))
+            }
             PeriodSelectorKind::Quarter { label, quarter } => {
-                let q: u8 = quarter.trim_start_matches('Q').parse().ok()?;
-                fy_of(label).filter(|_| (1..=4).contains(&q)).map(|fy| PeriodRef::Quarter { fy, quarter: q })
+                let q: u8 = quarter.trim_start_matches('Q').parse().unwrap_or(0);
+                ReportingYear::of_label(label)
+                    .filter(|_| (1..=4).contains(&q))
+                    .map(|(year, start)| (PeriodRef::Quarter(format!("{} Q{q}", year.label(start))), Some(year)))
             }
             PeriodSelectorKind::Month { label } => label.split_once('-').and_then(|(y, m)| {
                 let (year, month): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
-                (1..=12).contains(&month).then_some(PeriodRef::Month { year, month })
+                (1..=12).contains(&month).then(|| (PeriodRef::Month(format!("{year}-{month:02}")), None))
             }),
         };
-        let Some(parsed) = parsed else {
+        let Some((parsed, calendar)) = parsed else {
             self.error(
                 Diagnostic::new(Code::BadPeriod, p.span, "this is not a period")
                     .label("no such period")
-                    .help("write `month 2013-09`, `quarter 2013-14 Q2`, `year 2012-13` or `ytd`"),
+                    .help("write `month 2013-09`, `quarter 2013-14 Q2`, `year 2012-13` (or a calendar year `2012`, an academic year `2012/13`) or `ytd`"),
             );
             return None;
         };
-        let periods = periods_as_of(as_of);
-        let label = match &parsed {
-            PeriodRef::Ytd => return Some(parsed),
-            PeriodRef::Year(fy) => crate::calendar::fy_label(*fy),
-            PeriodRef::Quarter { fy, quarter } => {
-                format!("{} Q{quarter}", crate::calendar::fy_label(*fy))
-            }
-            PeriodRef::Month { year, month } => format!("{year}-{month:02}"),
+        let label = parsed.label().unwrap_or_default().to_string();
+        let calendars = calendar.map_or(ReportingYear::ALL.to_vec(), |c| vec![c]);
+        let reported = |year: ReportingYear| {
+            periods_as_of(as_of, year).iter().any(|r| r.label == label && r.kind != PeriodKind::Ytd)
         };
-        if periods.iter().any(|r| r.label == label && r.kind != PeriodKind::Ytd) {
+        if calendars.iter().any(|y| reported(*y)) {
             return Some(parsed);
         }
-        let fy = fy_start_year(as_of);
-        if parsed == PeriodRef::Year(fy) {
+        let year = calendar.unwrap_or_default();
+        let this = year.start_year(as_of);
+        if parsed == PeriodRef::Year(year.label(this)) {
             // The year of the as-of date is the book's `ytd` period: the same row when the
             // year is over, and named as such when it is not.
-            let year_end = NaiveDate::from_ymd_opt(fy + 1, 3, 31).expect("31 March is a date");
+            let year_end = year.range(this).end;
             if as_of == year_end {
                 return Some(PeriodRef::Ytd);
             }
@@ -372,8 +370,8 @@ impl Checker<'_> {
                 .label("not a period of this run")
                 .help(format!(
                     "as of {as_of} the periods are year {}, the months and quarters of {} up to {as_of}, and ytd",
-                    crate::calendar::fy_label(fy - 1),
-                    crate::calendar::fy_label(fy)
+                    year.label(this - 1),
+                    year.label(this)
                 )),
         );
         None

@@ -41,6 +41,10 @@ pub struct Args {
     /// The project file (default: scorebook.toml in the current directory, if any).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The reporting year: `financial` (April to March), `calendar` (January to December) or
+    /// `academic` (September to August) [default: year under [calendar], else financial].
+    #[arg(long, value_parser = crate::calendar::ReportingYear::parse, value_name = "YEAR")]
+    calendar: Option<crate::calendar::ReportingYear>,
     /// With `--emit substrait`: the file to write.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -68,6 +72,7 @@ pub fn run(args: Args) -> u8 {
         chosen: chosen.as_deref(),
         dialect: args.dialect,
         schema: args.schema.as_deref(),
+        calendar: args.calendar,
     };
     let listing = match args.emit {
         Emit::Plan => engine::warehouse::Listing::Plan,

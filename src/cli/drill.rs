@@ -27,6 +27,10 @@ pub struct Args {
     data: Option<PathBuf>,
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The reporting year: `financial` (April to March), `calendar` (January to December) or
+    /// `academic` (September to August) [default: year under [calendar], else financial].
+    #[arg(long, value_parser = crate::calendar::ReportingYear::parse, value_name = "YEAR")]
+    calendar: Option<crate::calendar::ReportingYear>,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -43,6 +47,7 @@ pub fn run(args: Args) -> u8 {
         as_of: args.as_of,
         data_dir: args.data.clone(),
         measures: vec![args.reference.clone()],
+        calendar: args.calendar,
         ..RunOptions::default()
     };
     let runtime = match super::runtime() {

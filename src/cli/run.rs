@@ -24,10 +24,14 @@ pub struct Args {
     /// The as-of date of the book (YYYY-MM-DD); scorebook.toml may give a default.
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
-    /// Whole financial years instead of one as-of date's book, named by the year they end in:
+    /// Whole reporting years instead of one as-of date's book, named by the year they end in:
     /// `2013..2025` gives 2012-13 to 2024-25 (for tables of LA-years, or trends).
     #[arg(long, value_name = "FIRST..LAST", value_parser = parse_years)]
     years: Option<(i32, i32)>,
+    /// The reporting year: `financial` (April to March), `calendar` (January to December) or
+    /// `academic` (September to August) [default: year under [calendar], else financial].
+    #[arg(long, value_parser = crate::calendar::ReportingYear::parse, value_name = "YEAR")]
+    calendar: Option<crate::calendar::ReportingYear>,
     /// A directory holding each source as `<source>.csv` (or .parquet, .arrow, .ndjson, .xlsx).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -155,6 +159,7 @@ pub fn run(args: Args) -> u8 {
         skip_bad_rows: args.on_bad_rows == BadRows::Skip,
         measures: args.measures.clone(),
         years: args.years,
+        calendar: args.calendar,
         timeout: args.timeout,
         memory,
         ..RunOptions::default()
@@ -196,7 +201,7 @@ pub fn run(args: Args) -> u8 {
     for w in output.load.warnings() {
         eprintln!("warning: {w}");
     }
-    let options_json = serde_json::json!({
+    let mut options_json = serde_json::json!({
         "paths": args.project.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "data": args.data.as_ref().map(|p| p.display().to_string()),
         "format": args.format.name(),
@@ -208,6 +213,9 @@ pub fn run(args: Args) -> u8 {
         "timeout": args.timeout.map(engine::seconds),
         "memory_limit": options.memory.bytes().map(engine::memory::show_size),
     });
+    if let (Some(year), Some(o)) = (args.calendar, options_json.as_object_mut()) {
+        o.insert("calendar".into(), year.name().into());
+    }
     // The manifest hashes every input file: only when JSON output or --manifest shows it.
     let manifest = if matches!(args.format, OutputFormat::Json) || args.manifest.is_some() {
         match manifest::build(&files, &output.bindings, &output.load, output.as_of, options_json) {

@@ -24,7 +24,7 @@ pub mod sql;
 #[cfg(feature = "substrait")]
 pub mod substrait;
 
-use crate::calendar::{fy_start, working_days::HolidayList, ReportingPeriod};
+use crate::calendar::{working_days::HolidayList, ReportingPeriod};
 use crate::ir::{Definition, Measure, Project, Window};
 use crate::measure_graph::MeasureGraph;
 use crate::refusal::Refusal;
@@ -103,7 +103,7 @@ pub fn window_of(m: &Measure, p: &ReportingPeriod) -> Option<(NaiveDate, NaiveDa
     let e = p.range.end;
     match m.window {
         Window::Period => Some((p.range.start, e)),
-        Window::FromFyStart => Some((fy_start(e), e)),
+        Window::FromYearStart => Some((p.year.start(e), e)),
         Window::Since(d) => (e >= d).then_some((d, e)),
     }
 }

@@ -1,11 +1,11 @@
 //! A population's denominator for each period: the `0-17` estimate (or whatever the
 //! population's filter selects) of the project's area for mid-year P, where P is the calendar
-//! year in which the financial year holding the period's end starts; failing that, the latest
+//! year in which the reporting year holding the period's end starts (financial, calendar or
+//! academic, as the book's calendar says); failing that, the latest
 //! earlier year with a positive population.
 
 use super::exprs::{column, compile, ExprCx, Needs};
 use super::{CompileError, PlanInputs};
-use crate::calendar::fy_start_year;
 use datafusion::functions_aggregate::expr_fn::{max, sum};
 use datafusion::logical_expr::{ExprFunctionExt, LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::lit;
@@ -77,7 +77,7 @@ fn build(inputs: &PlanInputs<'_>, name: &str, by_area: bool) -> Result<LogicalPl
         .iter()
         .enumerate()
         .map(|(pi, p)| {
-            let mid_year = i64::from(fy_start_year(p.range.end));
+            let mid_year = i64::from(p.year.start_year(p.range.end));
             let usable = column(YEARS, "year").lt_eq(lit(mid_year)).and(column(YEARS, "total").gt(lit(0)));
             Ok(max(column(YEARS, "year")).filter(usable).build()?.alias(format!("year_p{pi}")))
         })

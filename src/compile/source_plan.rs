@@ -815,7 +815,7 @@ source workforce {
 
     /// The periods of a book as of 30 September 2013 with these labels.
     fn periods(labels: &[&str]) -> Vec<ReportingPeriod> {
-        let all = book_periods("2013-09-30".parse().unwrap()).all;
+        let all = book_periods("2013-09-30".parse().unwrap(), crate::calendar::ReportingYear::Financial).all;
         labels.iter().map(|l| all.iter().find(|p| p.label == *l).expect("a period").clone()).collect()
     }
 

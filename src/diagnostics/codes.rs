@@ -265,7 +265,7 @@ add_days(clock_start, 1)      # clock_start is a date-time",
         example: "rate of repeat_referrals per 10000 children_0_17",
         fix: "Take the rate of a `count` or `sum` measure, or write `per N POPULATION` under a `count`.";
     WindowIgnored = "SB408", Warning, "window has no effect",
-        meaning: "`cumulative from fy start` widens the window of an event measure. A measure of what is open at period end, or of the latest snapshot, looks at one day, so the clause is ignored there; only `cumulative since` (which leaves periods before its date empty) changes anything.",
+        meaning: "`cumulative from year start` (or `from fy start`) widens the window of an event measure. A measure of what is open at period end, or of the latest snapshot, looks at one day, so the clause is ignored there; only `cumulative since` (which leaves periods before its date empty) changes anything.",
         example: "count cp_plans\nopen at period end\ncumulative from fy start",
         fix: "Remove the clause.";
     NoRef = "SB409", Warning, "measure has no ref",

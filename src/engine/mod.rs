@@ -114,11 +114,13 @@ pub struct RunOptions {
     pub skip_bad_rows: bool,
     /// Refs of the measures to compute; all when empty.
     pub measures: Vec<String>,
-    /// Whole financial years instead of the as-of date's book: the first and last year they
+    /// Whole reporting years instead of the as-of date's book: the first and last year they
     /// end in (`2013..=2025`). The as-of date defaults to the last year's end.
     pub years: Option<(i32, i32)>,
     /// The last N months ending with the as-of date's month instead of the book (SPC charts).
     pub months: Option<u32>,
+    /// The reporting year, when not scorebook.toml's (`run --calendar`).
+    pub calendar: Option<crate::calendar::ReportingYear>,
     /// The memory the plans may use, and where they spill.
     pub memory: memory::Memory,
     /// Stop a run that takes longer (the warehouse script is also cancelled by its server).
@@ -457,14 +459,15 @@ pub struct Prepared {
 
 /// Reads the data the chosen measures need and compiles them.
 pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<Prepared, RunError> {
-    let last_year_end = options.years.and_then(|(a, b)| NaiveDate::from_ymd_opt(a.max(b), 3, 31));
+    let settings = Settings::resolve(project, config)?.in_year(options.calendar);
+    let year = settings.year;
+    let last_year_end = options.years.map(|(a, b)| year.range(year.start_of_year_ending(a.max(b))).end);
     let as_of = required_as_of(options.as_of.or(last_year_end), config)?;
     let periods = match (options.years, options.months) {
-        (Some((first, last)), _) => year_periods(first, last),
-        (None, Some(n)) => month_periods(as_of, n),
-        (None, None) => book_periods(as_of),
+        (Some((first, last)), _) => year_periods(first, last, year),
+        (None, Some(n)) => month_periods(as_of, n, year),
+        (None, None) => book_periods(as_of, year),
     };
-    let settings = Settings::resolve(project, config)?;
     let holidays = &settings.holidays;
     let ctx = session_on(&options.cluster, holidays, &options.memory).await?;
 
@@ -575,7 +578,7 @@ pub async fn run_given(
     chosen: &[usize],
     given: Vec<(String, Vec<RecordBatch>)>,
 ) -> Result<RunOutput, RunError> {
-    let periods = book_periods(as_of);
+    let periods = book_periods(as_of, settings.year);
     let ctx = local_session(&settings.holidays, &settings.memory)?;
     let needed = compile::with_dependencies(project, chosen);
     let used = data::sources_used(project, &needed);
@@ -835,7 +838,7 @@ pub async fn execute(
                     warnings.push(format!(
                         "measure {}: no positive population `{population}` for {} or an earlier year, so its rate for {} is missing",
                         m.reference,
-                        crate::calendar::fy_start_year(p.range.end),
+                        p.year.start_year(p.range.end),
                         p.label
                     ));
                 }

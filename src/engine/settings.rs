@@ -6,7 +6,7 @@
 
 use super::{memory::Memory, RunError};
 use crate::benchmarks::BenchmarkSettings;
-use crate::calendar::working_days::HolidayList;
+use crate::calendar::{working_days::HolidayList, ReportingYear};
 use crate::config::{Config, ConfigError};
 use crate::ir::Project;
 use crate::judgement::DefaultRag;
@@ -43,6 +43,8 @@ pub struct Settings {
     pub judging: Judging,
     /// The memory the plans may use and where they spill (`[run]`).
     pub memory: Memory,
+    /// The reporting year of the book's periods (`[calendar] year`, or `run --calendar`).
+    pub year: ReportingYear,
 }
 
 impl Settings {
@@ -57,7 +59,16 @@ impl Settings {
                 confidence: config.map(Config::confidence).transpose()?.unwrap_or(statistics::DEFAULT_CONFIDENCE),
             },
             memory: project_memory(config)?,
+            year: config.map(Config::reporting_year).transpose()?.unwrap_or_default(),
         })
+    }
+
+    /// These settings in the reporting year asked for (`run --calendar`), else their own.
+    pub fn in_year(mut self, asked: Option<ReportingYear>) -> Settings {
+        if let Some(year) = asked {
+            self.year = year;
+        }
+        self
     }
 
     /// The area code as the compiler takes it.

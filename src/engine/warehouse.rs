@@ -3,7 +3,7 @@
 //! script run on a server with its rows read back as the result table.
 
 use super::{RunError, Settings};
-use crate::calendar::{book_periods, BookPeriods, PeriodKind};
+use crate::calendar::{book_periods, BookPeriods, PeriodKind, ReportingYear};
 use crate::compile::{self, script, sql::Dialect, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
 use crate::ir::{Project, RagColour, Unit};
@@ -21,6 +21,8 @@ pub struct ScriptRequest<'a> {
     pub chosen: Option<&'a [usize]>,
     pub dialect: Dialect,
     pub schema: Option<&'a str>,
+    /// The reporting year, when not scorebook.toml's (`--calendar`).
+    pub calendar: Option<ReportingYear>,
 }
 
 /// The plans of the book as text, as `compile` shows them.
@@ -65,8 +67,8 @@ pub fn declared_book(
     config: Option<&Config>,
     request: &ScriptRequest<'_>,
 ) -> Result<BookPlan, RunError> {
-    let settings = Settings::resolve(project, config)?;
-    Ok(compile_declared(project, &settings, &book_periods(request.as_of), &[request.chosen])?.remove(0))
+    let settings = Settings::resolve(project, config)?.in_year(request.calendar);
+    Ok(compile_declared(project, &settings, &book_periods(request.as_of, settings.year), &[request.chosen])?.remove(0))
 }
 
 /// Compiles each set of measures (all when `None`) against the declared schemas alone: the
@@ -98,12 +100,12 @@ pub fn compile_declared(
 
 /// The script computing the book as of `as_of` from the source tables by name.
 pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRequest<'_>) -> Result<String, RunError> {
-    script_with(project, &Settings::resolve(project, config)?, request)
+    script_with(project, &Settings::resolve(project, config)?.in_year(request.calendar), request)
 }
 
 /// [`script_for`] with the project's settings resolved.
 fn script_with(project: &Project, settings: &Settings, request: &ScriptRequest<'_>) -> Result<String, RunError> {
-    let periods = book_periods(request.as_of);
+    let periods = book_periods(request.as_of, settings.year);
     let all: Vec<usize> = (0..project.measures.len()).collect();
     let measures = compile::with_dependencies(project, request.chosen.unwrap_or(&all));
     let parts = script::parts(project, &measures, periods.all.len());
@@ -141,8 +143,14 @@ pub async fn run_book_on_postgres(
     }
     let as_of = super::required_as_of(options.as_of, config)?;
     let chosen = super::chosen_measures(project, &options.measures)?;
-    let request = ScriptRequest { as_of, chosen: chosen.as_deref(), dialect: Dialect::Postgres, schema };
-    let settings = Settings::resolve(project, config)?;
+    let request = ScriptRequest {
+        as_of,
+        chosen: chosen.as_deref(),
+        dialect: Dialect::Postgres,
+        schema,
+        calendar: options.calendar,
+    };
+    let settings = Settings::resolve(project, config)?.in_year(options.calendar);
     let script = script_with(project, &settings, &request)?;
     let rows = run_on_postgres(project, url, &script, settings.judging.confidence, options.timeout).await?;
     let warnings = project

@@ -441,7 +441,7 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
         ClauseKind::Where(e) | ClauseKind::Excluding(e) | ClauseKind::Meeting(e) => keyed(&|col| expr(e, col, col)),
         ClauseKind::Per(p) => per(p),
         ClauseKind::Cumulative(w) => keyed(&|_| match w {
-            WindowSpec::FromFyStart => "from fy start".into(),
+            WindowSpec::FromYearStart { fy } => format!("from {} start", if *fy { "fy" } else { "year" }),
             WindowSpec::Since(d) => format!("since {}", d.node),
         }),
         ClauseKind::By(items) => keyed(&|col| {
@@ -613,6 +613,15 @@ mod tests {
             (
                 "source r {\nid text key\nc text\nd date\nlet  y=add_months(d,12)\nprevious  e by c order by d\n}\n",
                 "source r {\n  id  text  key\n  c   text\n  d   date\n  let y = add_months(d, 12)\n  previous e by c order by d\n}\n",
+            ),
+            // The reporting year's start, as it was written; tests' periods in every calendar.
+            (
+                "measure m {\nref \"1\"\ncount r\ncumulative  from  year  start\n}\nmeasure n {\nref \"2\"\ncount r\ncumulative from fy start\n}\n",
+                "measure m {\n  ref        \"1\"\n  count r\n  cumulative from year start\n}\n\nmeasure n {\n  ref        \"2\"\n  count r\n  cumulative from fy start\n}\n",
+            ),
+            (
+                "test \"t\" {\nas of 2013-09-30\nexpect m for year 2012 = 1\nexpect m for quarter 2013/14 Q1 = 1\n}\n",
+                "test \"t\" {\n  as of 2013-09-30\n  expect m for year 2012 = 1\n  expect m for quarter 2013/14 Q1 = 1\n}\n",
             ),
         ];
         for (text, expected) in cases {

@@ -46,7 +46,7 @@ fn clauses() -> Vec<&'static str> {
             "in" => vec!["in period by"],
             "open" => vec!["open at period end", "open during period"],
             "latest" => vec!["latest snapshot"],
-            "cumulative" => vec!["cumulative from fy start"],
+            "cumulative" => vec!["cumulative from year start", "cumulative from fy start"],
             other => vec![other],
         })
         .collect()

@@ -329,7 +329,10 @@ pub struct PerSpec {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum WindowSpec {
-    FromFyStart,
+    /// `from fy start` (`fy`) or `from year start`: the reporting year's start.
+    FromYearStart {
+        fy: bool,
+    },
     Since(Spanned<NaiveDate>),
 }
 
@@ -545,7 +548,7 @@ pub struct PeriodSelector {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PeriodSelectorKind {
-    /// `year 2012-13`: the financial year starting in the given year.
+    /// `year 2012-13` (financial), `year 2012` (calendar) or `year 2012/13` (academic).
     Year {
         label: String,
     },

@@ -402,7 +402,9 @@ impl AstBuilder<'_> {
             Rule::cumulative_clause => {
                 let w = first();
                 ClauseKind::Cumulative(match w.as_rule() {
-                    Rule::from_fy_start => WindowSpec::FromFyStart,
+                    Rule::from_fy_start => {
+                        WindowSpec::FromYearStart { fy: w.clone().into_inner().any(|k| k.as_rule() == Rule::kw_fy) }
+                    }
                     _ => WindowSpec::Since(self.date(children(w).next().expect("since date"))?),
                 })
             }

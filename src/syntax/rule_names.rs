@@ -148,12 +148,12 @@ pub fn human(rule: Rule) -> String {
         Rule::benchmark_figure | Rule::benchmark_method | Rule::benchmark_published => {
             "a benchmark (`sn 25%`, `england 26`, `published SOURCE.COLUMN`)"
         }
-        Rule::from_fy_start => "`from fy start`",
+        Rule::from_fy_start => "`from year start`",
         Rule::since_date => "`since DATE`",
         Rule::distinct_of => "`distinct COLUMN from`",
         Rule::aggregate_fn => "`max`, `min`, `sum`, `mean`, `median` or `percentile P`",
         Rule::table | Rule::table_row | Rule::table_cell => "a table row",
-        Rule::fy_label => "a financial year (2013-14)",
+        Rule::year_label => "a year (2013-14, 2013 or 2013/14)",
         Rule::month_label => "a month (2013-09)",
         Rule::quarter_no => "a quarter (Q1 to Q4)",
         Rule::breakdown_sel => "`by COLUMN VALUE`",

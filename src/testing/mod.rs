@@ -1,7 +1,7 @@
 //! `scorebook test`: the test blocks of a project, run through the same compiler and engine
 //! as `run`, each over its own given rows.
 
-use crate::calendar::{fy_label, PeriodKind};
+use crate::calendar::PeriodKind;
 use crate::data::columns::{Cell, ColumnBuilder};
 use crate::engine::{self, Settings};
 use crate::ir::{Column, Expectation, Expected, Field, GivenData, PeriodRef, Project, Test, Value};
@@ -98,19 +98,14 @@ pub fn given_batches(project: &Project, test: &Test) -> Result<Vec<(String, Vec<
 
 /// The period label an expectation names.
 fn label(p: &PeriodRef) -> Option<String> {
-    Some(match p {
-        PeriodRef::Year(fy) => fy_label(*fy),
-        PeriodRef::Quarter { fy, quarter } => format!("{} Q{quarter}", fy_label(*fy)),
-        PeriodRef::Month { year, month } => format!("{year}-{month:02}"),
-        PeriodRef::Ytd => return None,
-    })
+    p.label().map(str::to_string)
 }
 
 fn describe(e: &Expectation) -> String {
     let period = match &e.period {
-        PeriodRef::Year(fy) => format!("year {}", fy_label(*fy)),
-        PeriodRef::Quarter { fy, quarter } => format!("quarter {} Q{quarter}", fy_label(*fy)),
-        PeriodRef::Month { year, month } => format!("month {year}-{month:02}"),
+        PeriodRef::Year(label) => format!("year {label}"),
+        PeriodRef::Quarter(label) => format!("quarter {label}"),
+        PeriodRef::Month(label) => format!("month {label}"),
         PeriodRef::Ytd => "ytd".into(),
     };
     let field = match e.field {
