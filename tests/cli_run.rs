@@ -698,3 +698,36 @@ fn hidden_helpers_stay_out_of_the_book_unless_asked_for() {
     let asked = run(&["--measure", "R3"]);
     assert!(!asked.is_empty() && asked.iter().all(|r| r == "R3"), "{asked:?}");
 }
+
+#[test]
+fn a_population_file_of_one_area_needs_no_area_code_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for entry in std::fs::read_dir("tests/fixtures/edge").unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, data.join(path.file_name().unwrap())).unwrap();
+    }
+    let with_code = std::fs::read_to_string(data.join("population.csv")).unwrap();
+    let without: String = with_code.lines().map(|l| l.split_once(',').unwrap().1.to_string() + "\n").collect();
+    assert!(without.starts_with("year,age_group,population\n"));
+    let config = dir.path().join("scorebook.toml");
+    std::fs::write(&config, "[project]\narea_code = \"E06000049\"\n").unwrap();
+    let rates = |file: &str| {
+        let out = scorebook()
+            .args(["run", "rules", "--as-of", "2013-09-30", "--measure", "1.1b", "--format", "csv", "--config"])
+            .arg(&config)
+            .arg("--data")
+            .arg(&data)
+            .assert()
+            .success();
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        (String::from_utf8(out.get_output().stdout.clone()).unwrap(), format!("{file}: {stderr}"))
+    };
+    let (expected, _) = rates("with area codes");
+    std::fs::write(data.join("population.csv"), without).unwrap();
+    let (got, stderr) = rates("without");
+    assert_eq!(got, expected, "the same denominators from the file of one area");
+    assert!(stderr.contains("no column `area_code`, so the population is read as one area's"), "{stderr}");
+    assert!(expected.contains(",75000,"), "{expected}");
+}

@@ -262,10 +262,14 @@ impl Checker<'_> {
             }
             (_, Some(v)) => {
                 let (wanted, help) = match f {
+                    RelatedFn::Latest | RelatedFn::Earliest if !matches!(v.ty, Type::Number(_)) => (
+                        "a date",
+                        "`latest` and `earliest` give a date; to read another column of the latest related row, ask whether a row with that value is dated on the latest date: `exists SOURCE as r where r.KEY = KEY and r.STATUS = \"VALUE\" and r.DATE = (latest x.DATE of SOURCE as x where x.KEY = KEY and x.DATE <= period_end)`".to_string(),
+                    ),
                     RelatedFn::Latest | RelatedFn::Earliest => {
-                        ("a date", "take `max` or `min` of numbers; `latest` and `earliest` are for dates")
+                        ("a date", "take `max` or `min` of numbers; `latest` and `earliest` are for dates".to_string())
                     }
-                    _ => ("a number", "take `latest` or `earliest` of dates"),
+                    _ => ("a number", "take `latest` or `earliest` of dates".to_string()),
                 };
                 self.error(
                     Diagnostic::new(

@@ -89,6 +89,9 @@ pub struct PlanInputs<'a> {
     pub holidays: &'a HolidayList,
     /// The authority's area code, to pick its rows from a population of many areas.
     pub area_code: Option<&'a str>,
+    /// Population sources whose data has no area code column (declared optional): a file of
+    /// one area, every row of which is the project's.
+    pub one_area: &'a [String],
     pub tables: &'a TableResolver<'a>,
 }
 

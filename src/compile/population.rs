@@ -65,7 +65,8 @@ fn build(inputs: &PlanInputs<'_>, name: &str, by_area: bool) -> Result<LogicalPl
         let cx = ExprCx::plain(ROWS, p.range.end, inputs.holidays);
         rows = rows.filter(compile(f, &cx, &mut Needs::default())?)?;
     }
-    if let (Some(area), Some(_), false) = (inputs.area_code, source.column(AREA_COLUMN), by_area) {
+    let one_area = inputs.one_area.contains(&source.name);
+    if let (Some(area), Some(_), false, false) = (inputs.area_code, source.column(AREA_COLUMN), by_area, one_area) {
         rows = rows.filter(column(ROWS, AREA_COLUMN).eq(lit(area)))?;
     }
     let area_group = |q: &str| if by_area { vec![column(q, AREA_COLUMN)] } else { Vec::new() };

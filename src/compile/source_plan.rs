@@ -810,7 +810,7 @@ source workforce {
         };
         let tables: &TableResolver<'_> = &resolve;
         let holidays = HolidayList::none();
-        f(&PlanInputs { project, periods, holidays: &holidays, area_code: None, tables })
+        f(&PlanInputs { project, periods, holidays: &holidays, area_code: None, one_area: &[], tables })
     }
 
     /// The periods of a book as of 30 September 2013 with these labels.

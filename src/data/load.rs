@@ -345,7 +345,9 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
 /// Per source, the declared optional columns that nothing in the project reads: a file may
 /// lack them (they are read as missing, with a warning). A column counts as read when any
 /// measure, breakdown, subset, population or lookup of the project names a column of that
-/// name, or the source holds populations or published benchmarks (read by their layout).
+/// name, or the source holds published benchmarks (read by their layout). A population reads
+/// `year`, `population` and what its filter names; its `area_code` may be left out of a file
+/// of one area.
 pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<String>> {
     let mut named: BTreeSet<&str> = BTreeSet::new();
     let mut exprs: Vec<&crate::ir::Expr> = Vec::new();
@@ -368,10 +370,7 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
         match &m.definition {
             crate::ir::Definition::Count { .. } => {}
             crate::ir::Definition::Proportion { numerator, .. } => exprs.push(numerator),
-            crate::ir::Definition::Rate { summed, population, .. } => {
-                exprs.extend(summed);
-                whole.extend(project.population(population).map(|p| p.source.as_str()));
-            }
+            crate::ir::Definition::Rate { summed, .. } => exprs.extend(summed),
             crate::ir::Definition::Aggregate { expr, .. } | crate::ir::Definition::Derived { expr } => exprs.push(expr),
             crate::ir::Definition::SumRatio { numerator, denominator, meets, .. } => {
                 exprs.extend([numerator, denominator]);
@@ -381,11 +380,11 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
         exprs.extend(m.breakdowns.iter().map(|b| &b.expr));
         if let Some(p) = &m.benchmarks.published {
             whole.insert(&p.source);
-            whole.extend(p.per.as_ref().and_then(|(_, name)| project.population(name)).map(|p| p.source.as_str()));
         }
     }
     for p in &project.populations {
-        whole.insert(&p.source);
+        named.extend(["year", "population"]);
+        exprs.extend(&p.filter);
     }
     for s in &project.sources {
         named.extend(s.spans.iter().flat_map(|(a, b)| [a.as_str(), b.as_str()]));

@@ -308,6 +308,7 @@ async fn check_population(
     ctx: &SessionContext,
     project: &Project,
     area: Option<&str>,
+    one_area: &[String],
 ) -> Result<Vec<String>, RunError> {
     let mut warnings = Vec::new();
     for pop in &project.populations {
@@ -344,7 +345,7 @@ async fn check_population(
                 .help("keep one row for each area, year and age group"),
             ));
         }
-        if area.is_none() && source.column("area_code").is_some() {
+        if area.is_none() && source.column("area_code").is_some() && !one_area.contains(&source.name) {
             let areas =
                 df.aggregate(vec![compile::exprs::column(compile::exprs::ROW, "area_code")], vec![])?.count().await?;
             if areas > 1 {
@@ -493,14 +494,24 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let reading = LoadOptions { skip_bad_rows: options.skip_bad_rows, timings: timings.clone() };
     let load = data::load(&ctx, project, &bindings, reading).await?;
     let names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
+    let one_area = one_area(project, &bindings, &load);
+    let loaded = Loaded { tables: &names, one_area: &one_area };
     let (book, mut warnings) =
-        compile_loaded(&ctx, project, &periods.all, &settings, chosen.as_deref(), &needed, &names, timings).await?;
+        compile_loaded(&ctx, project, &periods.all, &settings, chosen.as_deref(), &needed, &loaded, timings).await?;
     for f in &load.files {
         for c in &f.absent_columns {
-            warnings.push(format!(
-                "{}: no column `{c}`; it is declared optional and no measure reads it, so it reads as missing",
-                f.path
-            ));
+            let of_one_area = c == compile::AREA_COLUMN
+                && bindings
+                    .iter()
+                    .any(|b| one_area.contains(&b.source) && b.files.iter().any(|p| p.display().to_string() == f.path));
+            warnings.push(if of_one_area {
+                format!("{}: no column `{c}`, so the population is read as one area's, the project's", f.path)
+            } else {
+                format!(
+                    "{}: no column `{c}`; it is declared optional and no measure reads it, so it reads as missing",
+                    f.path
+                )
+            });
         }
     }
     #[cfg(feature = "ballista")]
@@ -538,6 +549,27 @@ fn parquet_only(bindings: &[data::Binding]) -> Result<(), RunError> {
     Ok(())
 }
 
+/// Population sources whose files all lack the (optional) area code column: files of one area.
+fn one_area(project: &Project, bindings: &[data::Binding], load: &LoadReport) -> Vec<String> {
+    project
+        .populations
+        .iter()
+        .filter_map(|p| bindings.iter().find(|b| b.source == p.source))
+        .filter(|b| {
+            let paths: Vec<String> = b.files.iter().map(|f| f.display().to_string()).collect();
+            let reports: Vec<_> = load.files.iter().filter(|f| paths.contains(&f.path)).collect();
+            !reports.is_empty() && reports.iter().all(|f| f.absent_columns.iter().any(|c| c == compile::AREA_COLUMN))
+        })
+        .map(|b| b.source.clone())
+        .collect()
+}
+
+/// The tables a run has bound: their names, and the population sources of one area.
+struct Loaded<'a> {
+    tables: &'a [String],
+    one_area: &'a [String],
+}
+
 /// Checks the loaded data and compiles the book against the session's tables.
 #[allow(clippy::too_many_arguments)]
 async fn compile_loaded(
@@ -547,11 +579,12 @@ async fn compile_loaded(
     settings: &Settings,
     chosen: Option<&[usize]>,
     needed: &[usize],
-    tables: &[String],
+    loaded: &Loaded<'_>,
     timings: &timings::Timings,
 ) -> Result<(BookPlan, Vec<String>), RunError> {
     let (holidays, area) = (&settings.holidays, settings.area());
-    let mut warnings = timings.time("check populations", check_population(ctx, project, area)).await?;
+    let (tables, one_area) = (loaded.tables, loaded.one_area);
+    let mut warnings = timings.time("check populations", check_population(ctx, project, area, one_area)).await?;
     warnings.extend(timings.time("holiday coverage", holiday_coverage(ctx, project, needed, holidays)).await?);
     let start = std::time::Instant::now();
     let mut names = tables.to_vec();
@@ -563,7 +596,7 @@ async fn compile_loaded(
             .cloned()
             .ok_or_else(|| CompileError::internal(format!("a plan reads a table `{name}` with no data bound")))
     };
-    let inputs = PlanInputs { project, periods, holidays, area_code: area, tables: &resolver };
+    let inputs = PlanInputs { project, periods, holidays, area_code: area, one_area, tables: &resolver };
     let book = compile::compile_book(&inputs, chosen)?;
     timings.record("compile", start);
     Ok((book, warnings))
@@ -589,8 +622,9 @@ pub async fn run_given(
         ctx.register_table(name.as_str(), Arc::new(MemTable::try_new(schema, vec![batches])?))?;
     }
     let timings = timings::Timings::default();
+    let loaded = Loaded { tables: &used, one_area: &[] };
     let (book, mut warnings) =
-        compile_loaded(&ctx, project, &periods.all, settings, Some(chosen), &needed, &used, &timings).await?;
+        compile_loaded(&ctx, project, &periods.all, settings, Some(chosen), &needed, &loaded, &timings).await?;
     let (rows, more) =
         execute(&ctx, project, &book, &periods, &settings.judging, as_of, Some(chosen), &timings).await?;
     warnings.extend(more);
@@ -633,6 +667,7 @@ pub async fn drill(
         periods: &p.periods.all,
         holidays: &p.settings.holidays,
         area_code: p.settings.area(),
+        one_area: &one_area(project, &p.bindings, &p.load),
         tables: &resolver,
     };
     let plan = compile::drill_plan(&inputs, measure, period)?;

@@ -93,6 +93,7 @@ pub fn compile_declared(
         periods: &periods.all,
         holidays: &settings.holidays,
         area_code: settings.area(),
+        one_area: &[],
         tables: &resolver,
     };
     Ok(sets.iter().map(|set| compile::compile_book(&inputs, *set)).collect::<Result<Vec<_>, _>>()?)
