@@ -32,6 +32,8 @@ pub enum Function {
     Greatest,
     /// The smallest of its arguments; missing when any is.
     Least,
+    /// The days of the measure's window on which a span is open.
+    DaysInWindow,
 }
 
 impl Function {
@@ -53,6 +55,7 @@ impl Function {
         "hours_between",
         "greatest",
         "least",
+        "days_in_window",
     ];
 
     pub fn parse(text: &str) -> Option<Function> {
@@ -74,6 +77,7 @@ impl Function {
             "hours_between" => Function::HoursBetween,
             "greatest" => Function::Greatest,
             "least" => Function::Least,
+            "days_in_window" => Function::DaysInWindow,
             _ => return None,
         })
     }
@@ -98,6 +102,7 @@ impl Function {
             Function::HoursBetween => "hours_between(from, to)",
             Function::Greatest => "greatest(value, value, ...)",
             Function::Least => "least(value, value, ...)",
+            Function::DaysInWindow => "days_in_window(start, end)",
         }
     }
 
@@ -121,6 +126,7 @@ impl Function {
             Function::HoursBetween => "hours (seconds / 3600, unrounded) from one date-time to another",
             Function::Greatest => "the largest of the values; missing when any is missing",
             Function::Least => "the smallest of the values; missing when any is missing",
+            Function::DaysInWindow => "the days d of the window with start <= d and end missing or after d: a span's days open, clipped to the window",
         }
     }
 }

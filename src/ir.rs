@@ -226,6 +226,10 @@ pub struct Subset {
     pub filters: Vec<Expr>,
     /// ...and then rows whose condition is true are dropped (a missing value survives).
     pub exclusions: Vec<Expr>,
+    /// `merge spans by ENTITY`: the kept rows' spans of each entity merged where they overlap
+    /// or touch (a span ending on the day the next starts), one row per merged span with the
+    /// entity, the first start and the last end (missing when a merged span is still open).
+    pub merge: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

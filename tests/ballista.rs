@@ -9,6 +9,8 @@ use scorebook::results::ResultRow;
 use scorebook::synth::{self, OutputFormat, SynthOptions};
 use std::path::{Path, PathBuf};
 
+#[path = "common/housing.rs"]
+mod housing;
 #[path = "common/third_book.rs"]
 mod third_book;
 
@@ -210,4 +212,21 @@ fn the_third_book_on_ballista_standalone_equals_the_local_run() {
         assert!(local.iter().filter(|r| r.value.is_some()).count() > 20, "{library}: {} rows", local.len());
         println!("{library} on Ballista: {} rows equal the local run", local.len());
     }
+}
+
+#[test]
+fn merged_spans_on_ballista_standalone_equal_the_local_run() {
+    // Spans merged per entity by window functions, nights clipped to each window.
+    let rules = "tests/fixtures/housing/rules.ind";
+    let csv = tempfile::tempdir().unwrap();
+    housing::write_stays(csv.path(), 300, 9);
+    let dir = tempfile::tempdir().unwrap();
+    third_book::as_parquet(rules, csv.path(), dir.path());
+    let local = run_book(rules, "2013-12-31", dir.path(), Cluster::Local).unwrap();
+    let remote = run_book(rules, "2013-12-31", dir.path(), Cluster::BallistaStandalone).unwrap();
+    let cells = |rows: &[ResultRow]| -> Vec<_> {
+        rows.iter().map(|r| (r.reference.clone(), r.period_label.clone(), r.value, r.direction)).collect()
+    };
+    assert_eq!(cells(&remote), cells(&local));
+    assert!(local.iter().filter(|r| r.value.is_some_and(|v| v > 0.0)).count() > 30, "{} rows", local.len());
 }

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 mod common;
+#[path = "common/housing.rs"]
+mod housing;
 #[path = "common/third_book.rs"]
 mod third_book;
 
@@ -203,6 +205,36 @@ fn the_third_book_on(engine: &str) {
         let (rows, cells) = compare(engine, book, generated.path(), "2024-03-31", None);
         println!("{engine}, {book} over generated files: {rows} rows, all {cells} cells match the local run");
     }
+}
+
+/// Spans merged per entity by window functions, and nights clipped to each window
+/// (`tests/fixtures/housing`), over generated stays.
+fn the_housing_book_on(engine: &str) {
+    if !available(engine) {
+        return;
+    }
+    let generated = tempfile::tempdir().unwrap();
+    housing::write_stays(generated.path(), 300, 9);
+    for (as_of, args) in [("2013-12-31", &[][..]), ("2013-11-14", &["--calendar", "calendar"][..])] {
+        let rules = "tests/fixtures/housing/rules.ind";
+        let (rows, cells) = compare_with(engine, rules, generated.path(), as_of, None, args);
+        println!("{engine}, merged B&B spells as of {as_of}: {rows} rows, all {cells} cells match the local run");
+    }
+}
+
+#[test]
+fn the_housing_book_on_duckdb_matches_the_local_run() {
+    the_housing_book_on("duckdb");
+}
+
+#[test]
+fn the_housing_book_on_sqlite_matches_the_local_run() {
+    the_housing_book_on("sqlite");
+}
+
+#[test]
+fn the_housing_book_on_postgres_matches_the_local_run() {
+    the_housing_book_on("postgres");
 }
 
 #[test]

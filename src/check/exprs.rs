@@ -264,7 +264,7 @@ impl Checker<'_> {
                 let (wanted, help) = match f {
                     RelatedFn::Latest | RelatedFn::Earliest if !matches!(v.ty, Type::Number(_)) => (
                         "a date",
-                        "`latest` and `earliest` give a date; to read another column of the latest related row, ask whether a row with that value is dated on the latest date: `exists SOURCE as r where r.KEY = KEY and r.STATUS = \"VALUE\" and r.DATE = (latest x.DATE of SOURCE as x where x.KEY = KEY and x.DATE <= period_end)`".to_string(),
+                        "`latest` and `earliest` give a date; to ask whether the latest related row has a value, compare the latest date of the rows with that value with the latest date of all: `(latest r.DATE of SOURCE as r where r.KEY = KEY and r.DATE <= period_end and r.STATUS = \"VALUE\") = (latest x.DATE of SOURCE as x where x.KEY = KEY and x.DATE <= period_end)`".to_string(),
                     ),
                     RelatedFn::Latest | RelatedFn::Earliest => {
                         ("a date", "take `max` or `min` of numbers; `latest` and `earliest` are for dates".to_string())
@@ -417,6 +417,14 @@ impl Checker<'_> {
             ));
             return None;
         };
+        if f == Function::DaysInWindow && !matches!(scope, Scope::Row { place: Place::Measure, .. }) {
+            self.error(
+                Diagnostic::new(Code::NotAllowedHere, e.span, "days in the window are counted only in a measure")
+                    .label("no window here")
+                    .help("count them in the measures that read these rows, where each period has its window"),
+            );
+            return None;
+        }
         if f == Function::WorkingDays && matches!(scope, Scope::Row { place: Place::Subset | Place::Plain, .. }) {
             self.error(
                 Diagnostic::new(
@@ -460,7 +468,9 @@ impl Checker<'_> {
         // Arguments of a fixed type.
         let signature: &[Type] = match f {
             Function::AddDays | Function::AddMonths => &[Type::Date, Type::Number(NumberKind::Plain)],
-            Function::WorkingDays | Function::DaysBetween | Function::Age => &[Type::Date, Type::Date],
+            Function::WorkingDays | Function::DaysBetween | Function::Age | Function::DaysInWindow => {
+                &[Type::Date, Type::Date]
+            }
             Function::Abs => &[Type::Number(NumberKind::Plain)],
             Function::StartsWith => &[Type::Text, Type::Text],
             Function::Date => &[Type::DateTime],
@@ -540,6 +550,7 @@ impl Checker<'_> {
             | Function::SecondsBetween
             | Function::MinutesBetween
             | Function::HoursBetween => Type::Number(NumberKind::Plain),
+            Function::DaysInWindow => return Some(days_in_window(checked, e.span)),
             Function::Greatest | Function::Least => {
                 if !matches!(checked[0].ty, Type::Number(_) | Type::Date | Type::DateTime) {
                     self.error(wrong_argument(
@@ -850,6 +861,29 @@ fn not_here(span: crate::span::Span, message: &str) -> Diagnostic {
     Diagnostic::new(Code::NotAllowedHere, span, message.to_string())
         .label("not allowed here")
         .help("see `scorebook explain SB306`")
+}
+
+/// `days_in_window(start, end)` in the terms the compiler knows: the days d of the window
+/// `[window_start, period_end]` with `start <= d` and `end` missing or after `d` (a span's days
+/// open, as `open at period end` reads a span), that is
+/// `greatest(0, days_between(greatest(start, window_start), least(coalesce(end, e1), e1)))`
+/// where `e1` is the day after the period's end. Missing when `start` is.
+fn days_in_window(args: Vec<ir::Expr>, span: crate::span::Span) -> ir::Expr {
+    let date = |kind: ExprKind| ir::Expr { kind, ty: Type::Date, span };
+    let number = |kind: ExprKind| ir::Expr { kind, ty: Type::Number(NumberKind::Plain), span };
+    let call =
+        |func: Function, args: Vec<ir::Expr>, ty: Type| ir::Expr { kind: ExprKind::Call { func, args }, ty, span };
+    let [start, end]: [ir::Expr; 2] = args.try_into().expect("days_in_window takes two arguments");
+    let day_after =
+        call(Function::AddDays, vec![date(ExprKind::PeriodEnd), number(ExprKind::Literal(Value::Int(1)))], Type::Date);
+    let from = call(Function::Greatest, vec![start, date(ExprKind::WindowStart)], Type::Date);
+    let until = call(
+        Function::Least,
+        vec![call(Function::Coalesce, vec![end, day_after.clone()], Type::Date), day_after],
+        Type::Date,
+    );
+    let days = call(Function::DaysBetween, vec![from, until], Type::Number(NumberKind::Plain));
+    call(Function::Greatest, vec![number(ExprKind::Literal(Value::Int(0))), days], Type::Number(NumberKind::Plain))
 }
 
 #[cfg(test)]

@@ -323,13 +323,72 @@ impl Checker<'_> {
                 None => ok = false,
             }
         }
-        ok.then(|| ir::Source {
+        let merged = match &subset.merge {
+            Some(m) => Some(self.merged_columns(&parent, m)?),
+            None => None,
+        };
+        if !ok {
+            return None;
+        }
+        let merge = subset.merge.as_ref().map(|m| m.by.node.clone());
+        let mut source = ir::Source {
             name: s.name.node.clone(),
             description: s.description.as_ref().map(|d| d.node.clone()).or(parent.description.clone()),
-            subset: Some(ir::Subset { parent: parent.name.clone(), filters, exclusions }),
+            subset: Some(ir::Subset { parent: parent.name.clone(), filters, exclusions, merge: merge.clone() }),
             span: s.name.span,
             ..parent
-        })
+        };
+        if let (Some(columns), Some(by)) = (merged, merge) {
+            // One row per merged span: the entity, its first start and last end; the parent's
+            // lookups through the entity still apply, its other columns and rows do not.
+            source.columns = columns;
+            source.lookups.retain(|l| l.by == by);
+            source.named.clear();
+            source.adjacent.clear();
+            source.snapshot = None;
+        }
+        Some(source)
+    }
+
+    /// The columns of `merge spans by ENTITY` over `parent`: the entity and the span's start
+    /// (together the key) and its end; `None` (reported) when the parent has no date spans or
+    /// no such column.
+    fn merged_columns(&mut self, parent: &ir::Source, m: &ast::MergeSpans) -> Option<Vec<ir::Column>> {
+        let Some((start, end)) = parent.spans.clone() else {
+            self.error(
+                Diagnostic::new(
+                    Code::NoSpans,
+                    m.span,
+                    format!("source `{}` does not say which columns its spans are", parent.name),
+                )
+                .label("no spans to merge")
+                .with_secondary(parent.span, "declared here")
+                .help(format!("declare `spans START .. END` in source `{}`", parent.name)),
+            );
+            return None;
+        };
+        let Some(by) = parent.column(&m.by.node) else {
+            self.unknown_column(&m.by, parent);
+            return None;
+        };
+        let dated = |c: &str| parent.column(c).is_some_and(|c| c.ty == ir::ColumnType::Date);
+        if !dated(&start) || !dated(&end) {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    m.span,
+                    "spans are merged by their days, and these spans are date-times",
+                )
+                .label("date-time spans")
+                .help(format!("merge spans of `date` columns: declare `{start}` and `{end}` as dates")),
+            );
+            return None;
+        }
+        let column = |name: &str, key: bool, optional: bool| {
+            let c = parent.column(name).expect("checked above");
+            ir::Column { key, optional, header: None, missing_codes: Vec::new(), value_map: Vec::new(), ..c.clone() }
+        };
+        Some(vec![column(&by.name, true, false), column(&start, true, false), column(&end, false, true)])
     }
 
     /// Checks that `name` is a date column of `source` (or a date-time, where `datetime_ok`),

@@ -388,6 +388,9 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
                     _ => seconds,
                 }
             }
+            Function::DaysInWindow => {
+                return Err(CompileError::internal("days_in_window is spelled out when the rules are checked"))
+            }
             Function::Greatest | Function::Least => {
                 let values = args.iter().map(|a| compile(a, cx, needs)).collect::<Result<Vec<_>, _>>()?;
                 extreme(values, *func == Function::Greatest, e.ty)?

@@ -13,6 +13,7 @@ pub mod exprs;
 mod intervals;
 pub mod judge;
 mod median;
+mod merged;
 mod population;
 mod related;
 mod scope;

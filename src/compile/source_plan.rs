@@ -74,7 +74,8 @@ pub fn scan_with(
         }
         return super::adjacent::rows_with(rows, source, alias, adjacent);
     };
-    let mut rows = scan_with(inputs, &subset.parent, alias, adjacent)?;
+    let merging = subset.merge.is_some();
+    let mut rows = scan_with(inputs, &subset.parent, alias, if merging { &[] } else { adjacent })?;
     let day = inputs.periods.first().map_or_else(NaiveDate::default, |p| p.range.end);
     let cx = ExprCx {
         lookups: &source.lookups,
@@ -96,6 +97,12 @@ pub fn scan_with(
     rows = join_lookups(inputs, rows, &needs.lookups, alias)?;
     for c in conditions {
         rows = rows.filter(c)?;
+    }
+    if let Some(by) = &subset.merge {
+        let parent = inputs.project.source(&subset.parent);
+        let spans = parent.and_then(|p| p.spans.clone());
+        let (start, end) = spans.ok_or_else(|| CompileError::internal("spans merged of a source without spans"))?;
+        return super::merged::spans(rows, alias, by, &start, &end);
     }
     // A derived table of its own, so that SQL keeps the conditions on these rows (a filter
     // read straight into a join would become part of the join's condition).

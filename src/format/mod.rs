@@ -142,6 +142,9 @@ impl Formatter<'_> {
                 let text = format!("{keyword}{}", expr(&f.condition, 2 + keyword.len(), 2 + keyword.len()));
                 lines.push((2, text, f.span));
             }
+            if let Some(m) = &subset.merge {
+                lines.push((2, format!("merge spans by {}", m.by.node), m.span));
+            }
             let last = lines.len() - 1;
             for (i, (indent, text, at)) in lines.into_iter().enumerate() {
                 self.leading(at.start, indent);
@@ -613,6 +616,11 @@ mod tests {
             (
                 "source r {\nid text key\nc text\nd date\nlet  y=add_months(d,12)\nprevious  e by c order by d\n}\n",
                 "source r {\n  id  text  key\n  c   text\n  d   date\n  let y = add_months(d, 12)\n  previous e by c order by d\n}\n",
+            ),
+            // Spans merged: the clause on a line of its own, after the subset's conditions.
+            (
+                "source s from t where a = 1 merge  spans  by  f\n",
+                "source s from t\n  where a = 1\n  merge spans by f\n",
             ),
             // The reporting year's start, as it was written; tests' periods in every calendar.
             (

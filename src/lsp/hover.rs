@@ -276,6 +276,9 @@ pub fn meaning(f: Function) -> &'static str {
         Function::HoursBetween => "Hours from the first date-time to the second (seconds / 3600, unrounded).",
         Function::Greatest => "The largest of the values; missing when any is.",
         Function::Least => "The smallest of the values; missing when any is.",
+        Function::DaysInWindow => {
+            "The days of the period's window on which a span from start to end is open: from the later of start and the window's first day, up to the end (not counting the end day) or the period's end."
+        }
     }
 }
 

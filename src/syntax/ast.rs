@@ -67,6 +67,16 @@ pub struct SubsetOf {
     pub parent: Ident,
     /// `where` (keep rows whose condition is true) and `excluding` (drop them), in order.
     pub filters: Vec<SubsetFilter>,
+    /// `merge spans by ENTITY`: the kept rows' spans of each entity merged where they overlap
+    /// or touch, one row per merged span.
+    pub merge: Option<MergeSpans>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeSpans {
+    /// The entity column whose spans are merged.
+    pub by: Ident,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]

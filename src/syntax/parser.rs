@@ -236,15 +236,19 @@ impl AstBuilder<'_> {
     fn subset_of(&self, pair: Pair<'_, Rule>) -> Result<SubsetOf> {
         let mut inner = children(pair);
         let parent = self.ident(inner.next().expect("subset parent"));
-        let filters = inner
-            .map(|f| {
-                let span = self.span(&f);
-                let excluding = f.as_rule() == Rule::excluding_clause;
-                let condition = self.expr(children(f).next().expect("subset condition"))?;
-                Ok(SubsetFilter { excluding, condition, span })
-            })
-            .collect::<Result<_>>()?;
-        Ok(SubsetOf { parent, filters })
+        let mut filters = Vec::new();
+        let mut merge = None;
+        for f in inner {
+            let span = self.span(&f);
+            if f.as_rule() == Rule::merge_spans {
+                merge = Some(MergeSpans { by: self.ident(children(f).next().expect("merge column")), span });
+                continue;
+            }
+            let excluding = f.as_rule() == Rule::excluding_clause;
+            let condition = self.expr(children(f).next().expect("subset condition"))?;
+            filters.push(SubsetFilter { excluding, condition, span });
+        }
+        Ok(SubsetOf { parent, filters, merge })
     }
 
     fn column_decl(&self, pair: Pair<'_, Rule>) -> Result<ColumnDecl> {
