@@ -433,6 +433,9 @@ pub struct Measure {
     pub interval: IntervalSpec,
     /// `hidden`: left out of the book; other measures and tests still read it.
     pub hidden: bool,
+    /// A cohort's follow-up: periods whose follow-up has not ended by the as-of date have no
+    /// figures yet.
+    pub follow_up: Option<FollowUp>,
     pub span: Span,
 }
 
@@ -514,6 +517,26 @@ pub struct RowSet {
     pub filters: Vec<Expr>,
     /// `excluding`: rows whose condition is true are dropped (a missing value survives).
     pub exclusions: Vec<Expr>,
+    /// `first per ENTITY`: of the rows selected and kept in a window, each entity's first, in
+    /// order of the event date and then the source's key (rows with no entity are left out).
+    pub first_per: Option<String>,
+}
+
+/// `follow up N months then M months`: each member of a cohort is followed up for `months`
+/// after its date, and events are counted for a further `wait` months; a period's figures are
+/// final once its last member's follow-up and wait have passed by the as-of date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FollowUp {
+    pub months: u32,
+    pub wait: u32,
+}
+
+impl FollowUp {
+    /// The day a period ending `end` has its final figures: every member's follow-up and
+    /// wait over.
+    pub fn final_on(self, end: NaiveDate) -> NaiveDate {
+        crate::calendar::add_months(end, (self.months + self.wait) as i32)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

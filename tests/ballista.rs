@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 #[path = "common/housing.rs"]
 mod housing;
+#[path = "common/reoffending.rs"]
+mod reoffending;
 #[path = "common/third_book.rs"]
 mod third_book;
 
@@ -229,4 +231,35 @@ fn merged_spans_on_ballista_standalone_equal_the_local_run() {
     };
     assert_eq!(cells(&remote), cells(&local));
     assert!(local.iter().filter(|r| r.value.is_some_and(|v| v > 0.0)).count() > 30, "{} rows", local.len());
+}
+
+#[test]
+fn cohorts_on_ballista_standalone_equal_the_local_run() {
+    // Each offender's first disposal by window functions, followed up; whole years, some final.
+    let rules = "tests/fixtures/reoffending/rules.ind";
+    let csv = tempfile::tempdir().unwrap();
+    reoffending::write_offences(csv.path(), 400, 4);
+    let dir = tempfile::tempdir().unwrap();
+    third_book::as_parquet(rules, csv.path(), dir.path());
+    let project = project::check_paths(&[PathBuf::from(rules)]).unwrap().1.project.unwrap();
+    let run = |cluster: Cluster| {
+        let options = RunOptions {
+            as_of: Some("2015-06-30".parse().unwrap()),
+            years: Some((2011, 2014)),
+            data_dir: Some(dir.path().to_path_buf()),
+            cluster,
+            ..RunOptions::default()
+        };
+        let runtime = engine::runtime().unwrap();
+        runtime.block_on(engine::run(&project, None, &options)).unwrap().rows
+    };
+    let (local, remote) = (run(Cluster::Local), run(Cluster::BallistaStandalone));
+    let cells = |rows: &[ResultRow]| -> Vec<_> {
+        rows.iter()
+            .map(|r| (r.reference.clone(), r.period_label.clone(), r.numerator, r.denominator, r.value))
+            .collect()
+    };
+    assert_eq!(cells(&remote), cells(&local));
+    let final_cohorts = local.iter().filter(|r| r.reference == "YJ1" && r.value.is_some()).count();
+    assert_eq!(final_cohorts, 3, "2010-11 to 2012-13 are final by 2015-06-30, 2013-14 is not");
 }

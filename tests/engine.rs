@@ -318,11 +318,11 @@ fn emitted_sql_check() {
 fn every_shipped_measure_compiles_to_sql_in_every_dialect() {
     let (_, checked) = project::check_paths(&[PathBuf::from("rules")]).unwrap();
     let project = checked.project.unwrap();
-    let periods =
-        scorebook::calendar::book_periods("2013-09-30".parse().unwrap(), scorebook::calendar::ReportingYear::Financial);
+    let as_of = "2013-09-30".parse().unwrap();
+    let periods = scorebook::calendar::book_periods(as_of, scorebook::calendar::ReportingYear::Financial);
     let settings = engine::Settings::resolve(&project, None).unwrap();
     for (i, m) in project.measures.iter().enumerate() {
-        let book = engine::warehouse::compile_declared(&project, &settings, &periods, &[Some(&[i])])
+        let book = engine::warehouse::compile_declared(&project, &settings, &periods, as_of, &[Some(&[i])])
             .unwrap_or_else(|e| panic!("{}: {e}", m.reference))
             .remove(0);
         for d in Dialect::ALL {

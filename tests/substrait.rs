@@ -42,7 +42,7 @@ fn round_trip(book: &str, data: &std::path::Path, as_of: &str) -> (usize, usize,
         let direct = p.ctx.execute_logical_plan(p.book.totals.clone()).await.unwrap().collect().await.unwrap();
         // What `compile --emit substrait` writes: the plan over the declared schemas.
         let declared =
-            engine::warehouse::compile_declared(&project, &p.settings, &p.periods, &[None]).unwrap().remove(0);
+            engine::warehouse::compile_declared(&project, &p.settings, &p.periods, p.as_of, &[None]).unwrap().remove(0);
         let holidays = &p.settings.holidays;
         let bytes = substrait::to_bytes(&declared.totals).unwrap();
         // A consumer that knows the tables by name: the Parquet files and the calendar.

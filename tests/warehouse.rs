@@ -13,6 +13,8 @@ use std::path::Path;
 mod common;
 #[path = "common/housing.rs"]
 mod housing;
+#[path = "common/reoffending.rs"]
+mod reoffending;
 #[path = "common/third_book.rs"]
 mod third_book;
 
@@ -222,19 +224,42 @@ fn the_housing_book_on(engine: &str) {
     }
 }
 
+/// Cohorts (`tests/fixtures/reoffending`): each offender's first disposal in the window by
+/// window functions, then reoffending by `exists`, over generated offences. A book's cohorts
+/// are all within their follow-up, so the rules are run here without it, every cohort final.
+fn the_cohort_book_on(engine: &str) {
+    if !available(engine) {
+        return;
+    }
+    let generated = tempfile::tempdir().unwrap();
+    reoffending::write_offences(generated.path(), 400, 4);
+    let rules = std::fs::read_to_string("tests/fixtures/reoffending/rules.ind").unwrap();
+    let unfollowed = rules.replace("follow up 12 months then 6 months", "");
+    assert_ne!(rules, unfollowed);
+    let path = generated.path().join("reoffending.ind");
+    std::fs::write(&path, unfollowed).unwrap();
+    for as_of in ["2013-09-30", "2014-01-15"] {
+        let (rows, cells) = compare(engine, path.to_str().unwrap(), generated.path(), as_of, None);
+        println!("{engine}, reoffending cohorts as of {as_of}: {rows} rows, all {cells} cells match the local run");
+    }
+}
+
 #[test]
-fn the_housing_book_on_duckdb_matches_the_local_run() {
+fn the_housing_and_cohort_books_on_duckdb_match_the_local_run() {
     the_housing_book_on("duckdb");
+    the_cohort_book_on("duckdb");
 }
 
 #[test]
-fn the_housing_book_on_sqlite_matches_the_local_run() {
+fn the_housing_and_cohort_books_on_sqlite_match_the_local_run() {
     the_housing_book_on("sqlite");
+    the_cohort_book_on("sqlite");
 }
 
 #[test]
-fn the_housing_book_on_postgres_matches_the_local_run() {
+fn the_housing_and_cohort_books_on_postgres_match_the_local_run() {
     the_housing_book_on("postgres");
+    the_cohort_book_on("postgres");
 }
 
 #[test]

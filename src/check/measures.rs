@@ -68,6 +68,8 @@ struct Parts<'m> {
     hidden: Option<&'m ast::Clause>,
     per: Option<Slot<'m, &'m ast::PerSpec>>,
     cumulative: Option<Slot<'m, &'m WindowSpec>>,
+    first_per: Option<Slot<'m, &'m ast::Ident>>,
+    follow_up: Option<Slot<'m, FollowUpMonths<'m>>>,
     by: Option<Slot<'m, &'m [ast::ByItem]>>,
     polarity: Option<&'m ast::Ident>,
     target: Option<Slot<'m, (&'m ast::Quantity, bool)>>,
@@ -75,6 +77,9 @@ struct Parts<'m> {
     benchmark: Option<Slot<'m, &'m [ast::BenchmarkItem]>>,
     interval: Option<Slot<'m, (Option<&'m ast::Ident>, Option<&'m ast::Quantity>)>>,
 }
+
+/// `follow up N months then M months`: the follow-up's months and the wait's, as written.
+type FollowUpMonths<'m> = (&'m Spanned<f64>, Option<&'m Spanned<f64>>);
 
 /// Puts `value` in `slot`, or says that its clause is given twice.
 fn once<S>(slot: &mut Option<S>, value: S, clause: &ast::Clause, problems: &mut Vec<Diagnostic>) {
@@ -164,6 +169,10 @@ impl<'m> Parts<'m> {
                 ClauseKind::Hidden => once(&mut p.hidden, c, c, problems),
                 ClauseKind::Per(per) => once(&mut p.per, Slot { value: per, clause: c }, c, problems),
                 ClauseKind::Cumulative(w) => once(&mut p.cumulative, Slot { value: w, clause: c }, c, problems),
+                ClauseKind::FirstPer(e) => once(&mut p.first_per, Slot { value: e, clause: c }, c, problems),
+                ClauseKind::FollowUp { months, then } => {
+                    once(&mut p.follow_up, Slot { value: (months, then.as_ref()), clause: c }, c, problems)
+                }
                 ClauseKind::By(items) => once(&mut p.by, Slot { value: items.as_slice(), clause: c }, c, problems),
                 ClauseKind::Target { figure, per_year } => {
                     once(&mut p.target, Slot { value: (figure, *per_year), clause: c }, c, problems)
@@ -236,6 +245,8 @@ impl<'m> Parts<'m> {
             self.denominator_sum.map(|s| s.clause),
             self.per.map(|s| s.clause),
             self.cumulative.map(|s| s.clause),
+            self.first_per.map(|s| s.clause),
+            self.follow_up.map(|s| s.clause),
         ]
         .into_iter()
         .flatten()
@@ -456,6 +467,7 @@ impl Checker<'_> {
             benchmarks,
             interval,
             hidden: parts.hidden.is_some(),
+            follow_up: self.follow_up(parts)?,
             span: m.name.span,
         })
     }
@@ -581,11 +593,16 @@ impl Checker<'_> {
         };
         let filters: Vec<_> = parts.wheres.iter().map(|e| self.condition(e, &scope)).collect();
         let exclusions: Vec<_> = parts.excludings.iter().map(|e| self.condition(e, &scope)).collect();
+        let first_per = match parts.first_per {
+            None => None,
+            Some(slot) => Some(self.first_per(slot.value, slot.clause, &source, &selection)?),
+        };
         let rows = RowSet {
             source: source.name.clone(),
             selection,
             filters: filters.into_iter().collect::<Option<_>>()?,
             exclusions: exclusions.into_iter().collect::<Option<_>>()?,
+            first_per,
         };
 
         let window = match parts.cumulative.map(|c| (c.value, c.clause.span)) {
@@ -915,6 +932,59 @@ impl Checker<'_> {
             )),
         );
         false
+    }
+
+    /// `first per ENTITY`: an entity column of a source with one key, over rows chosen by
+    /// their date in the window.
+    fn first_per(
+        &mut self,
+        entity: &ast::Ident,
+        clause: &ast::Clause,
+        source: &ir::Source,
+        selection: &Selection,
+    ) -> Option<String> {
+        if !matches!(selection, Selection::EventIn(_)) {
+            self.error(
+                Diagnostic::new(Code::ClauseNotAllowed, clause.span, "`first per` takes each entity's first event in the window, and this measure's rows have no event date")
+                    .label("no date to order by")
+                    .help("choose the rows by their date with `in period by DATE`"),
+            );
+            return None;
+        }
+        if source.column(&entity.node).is_none() {
+            self.unknown_column(entity, source);
+            return None;
+        }
+        if source.keys().len() != 1 {
+            self.error(
+                Diagnostic::new(Code::ClauseNotAllowed, clause.span, format!("`first per` breaks ties between an entity's events on the same day by the key of `{}`, which has {}", source.name, if source.keys().is_empty() { "none" } else { "several" }))
+                    .label("no single key")
+                    .with_secondary(source.span, "declared here")
+                    .help("mark one column of the source `key`"),
+            );
+            return None;
+        }
+        Some(entity.node.clone())
+    }
+
+    /// `follow up N months [then M months]`, in whole months.
+    fn follow_up(&mut self, parts: &Parts<'_>) -> Option<Option<ir::FollowUp>> {
+        let Some(slot) = parts.follow_up else { return Some(None) };
+        let (months, then) = slot.value;
+        let mut whole = |n: &Spanned<f64>| -> Option<u32> {
+            if n.node.fract() == 0.0 && (0.0..=1200.0).contains(&n.node) {
+                return Some(n.node as u32);
+            }
+            self.error(
+                Diagnostic::new(Code::InvalidNumber, n.span, format!("{} is not a number of whole months", n.node))
+                    .label("whole months")
+                    .help("write the follow-up and the wait in whole months: `follow up 12 months then 6 months`"),
+            );
+            None
+        };
+        let months = whole(months);
+        let wait = then.map_or(Some(0), &mut whole);
+        Some(Some(ir::FollowUp { months: months?, wait: wait? }))
     }
 
     fn no_spans(&mut self, clause: &ast::Clause, source: &ir::Source, decl: &str, what: &str) {

@@ -28,7 +28,7 @@ const REACH: &str = "merge_reach";
 const NUMBER: &str = "merged_span";
 
 /// An aggregate taken over a window of rows.
-fn over(function: Arc<AggregateUDF>, x: Expr) -> Expr {
+pub(super) fn over(function: Arc<AggregateUDF>, x: Expr) -> Expr {
     Expr::WindowFunction(Box::new(WindowFunction::new(function, vec![x])))
 }
 

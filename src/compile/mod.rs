@@ -9,6 +9,7 @@
 
 mod adjacent;
 pub mod cells;
+mod cohort;
 pub mod exprs;
 mod intervals;
 pub mod judge;
@@ -90,6 +91,8 @@ pub struct PlanInputs<'a> {
     pub holidays: &'a HolidayList,
     /// The authority's area code, to pick its rows from a population of many areas.
     pub area_code: Option<&'a str>,
+    /// The run's as-of date: a cohort whose follow-up ends after it has no figures yet.
+    pub as_of: NaiveDate,
     /// Population sources whose data has no area code column (declared optional): a file of
     /// one area, every row of which is the project's.
     pub one_area: &'a [String],
@@ -102,9 +105,13 @@ pub fn calendar_schema() -> Arc<Schema> {
 }
 
 /// The window a measure looks at for a period, or `None` when the period ends before a
-/// `cumulative since` date (the value is then missing).
-pub fn window_of(m: &Measure, p: &ReportingPeriod) -> Option<(NaiveDate, NaiveDate)> {
+/// `cumulative since` date, or is a cohort whose follow-up has not ended by `as_of` (the
+/// value is then missing).
+pub fn window_of(m: &Measure, p: &ReportingPeriod, as_of: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     let e = p.range.end;
+    if m.follow_up.is_some_and(|f| f.final_on(e) > as_of) {
+        return None;
+    }
     match m.window {
         Window::Period => Some((p.range.start, e)),
         Window::FromYearStart => Some((p.year.start(e), e)),
@@ -294,7 +301,7 @@ fn cell(
         let val = derived(project, expr, pi, values)?;
         return Ok((null_f64(), null_f64(), as_f64(val)));
     }
-    if window_of(m, p).is_none() {
+    if window_of(m, p, inputs.as_of).is_none() {
         return Ok((null_f64(), null_f64(), null_f64()));
     }
     let source = m.definition.rows().map_or("", |r| r.source.as_str());

@@ -2,7 +2,7 @@
 //! measure over it computed for every period as a filtered aggregate.
 
 use super::exprs::{as_f64, column, compile, date_lit, ExprCx, Needs, BOUND, INNER, ROW};
-use super::{median, related, window_of, CompileError, PlanInputs, CALENDAR_TABLE};
+use super::{cohort, median, related, window_of, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::ir::{AggregateFn, Definition, Selection};
 use crate::refusal::Refusal;
 use chrono::NaiveDate;
@@ -159,6 +159,23 @@ struct PeriodConditions {
     denominator: Option<Expr>,
 }
 
+/// For a cohort (`first per ENTITY`), the measure's kept rows in the period's window with
+/// their entity and event date, to be narrowed to each entity's first.
+fn first_of(
+    inputs: &PlanInputs<'_>,
+    m: &crate::ir::Measure,
+    p: &crate::calendar::ReportingPeriod,
+    scx: &SourceCx<'_>,
+    c: &PeriodConditions,
+    needs: &mut Needs,
+) -> Result<Option<cohort::First>, CompileError> {
+    let Some(rows) = m.definition.rows() else { return Ok(None) };
+    let (Some(entity), Selection::EventIn(date)) = (&rows.first_per, &rows.selection) else { return Ok(None) };
+    let Some((ws, e)) = window_of(m, p, inputs.as_of) else { return Ok(None) };
+    let date = compile(date, &period_cx(inputs, scx, ws, e), needs)?;
+    Ok(Some(cohort::First { entity: entity.clone(), date, kept: c.rows.clone() }))
+}
+
 /// The measure's source and what its expressions may need.
 struct SourceCx<'a> {
     source: &'a crate::ir::Source,
@@ -176,7 +193,7 @@ fn period_conditions(
     latest: &mut LatestSnapshots,
 ) -> Result<Option<PeriodConditions>, CompileError> {
     let Some(rows) = m.definition.rows() else { return Ok(None) };
-    let Some((ws, e)) = window_of(m, p) else { return Ok(None) };
+    let Some((ws, e)) = window_of(m, p, inputs.as_of) else { return Ok(None) };
     let cx = period_cx(inputs, scx, ws, e);
     let mut conds = vec![match &rows.selection {
         Selection::All => lit(true),
@@ -321,13 +338,19 @@ fn branch(
     // Per entity column: (in-the-set condition, value, function, output) of each cell.
     let mut entities: BTreeMap<String, Vec<(Expr, Expr, AggregateFn, Output)>> = BTreeMap::new();
     let mut row_medians: Vec<median::Wanted> = Vec::new();
+    // Cohorts: the (measure, period)s whose rows are narrowed to each entity's first.
+    let mut firsts: Vec<cohort::First> = Vec::new();
 
     for &i in measures {
         let m = &project.measures[i];
         let mut per_measure = || -> Result<(), CompileError> {
             for &pi in periods {
                 let p = &inputs.periods[pi];
-                let Some(c) = period_conditions(inputs, m, p, &scx, &mut needs, &mut latest)? else { continue };
+                let Some(mut c) = period_conditions(inputs, m, p, &scx, &mut needs, &mut latest)? else { continue };
+                if let Some(first) = first_of(inputs, m, p, &scx, &c, &mut needs)? {
+                    c.rows = cohort::flag(firsts.len());
+                    firsts.push(first);
+                }
                 let name = |what: &str| aggregate_name(i, pi, what);
                 let counted = |what: &str| Output { name: name(what), kind: OutputKind::Count };
                 let figure = |what: &str| Output { name: name(what), kind: OutputKind::Figure };
@@ -396,6 +419,10 @@ fn branch(
     // A breakdown keeps every value of its column, even one with no rows in any window.
     if let (None, Some(rows)) = (&group, envelope(inputs, measures)) {
         base = base.filter(rows)?;
+    }
+    if !firsts.is_empty() {
+        let key = scx.keys.first().ok_or_else(|| CompileError::internal("a cohort of a source with no key"))?;
+        base = cohort::joined(base, ROW, key, &firsts)?;
     }
     let named_group: Vec<Expr> = group.iter().map(|g| g.clone().alias(GROUP)).collect();
     let grouped = group.as_ref().map(|g| (g, GROUP));
@@ -539,7 +566,7 @@ fn envelope(inputs: &PlanInputs<'_>, measures: &[usize]) -> Option<Expr> {
     for &i in measures {
         let m = &inputs.project.measures[i];
         let Some(rows) = m.definition.rows() else { continue };
-        let windows: Vec<_> = inputs.periods.iter().filter_map(|p| window_of(m, p)).collect();
+        let windows: Vec<_> = inputs.periods.iter().filter_map(|p| window_of(m, p, inputs.as_of)).collect();
         let (Some(first), Some(last)) = (windows.iter().map(|w| w.0).min(), windows.iter().map(|w| w.1).max()) else {
             continue;
         };
@@ -817,7 +844,15 @@ source workforce {
         };
         let tables: &TableResolver<'_> = &resolve;
         let holidays = HolidayList::none();
-        f(&PlanInputs { project, periods, holidays: &holidays, area_code: None, one_area: &[], tables })
+        f(&PlanInputs {
+            project,
+            periods,
+            holidays: &holidays,
+            area_code: None,
+            one_area: &[],
+            as_of: periods.iter().map(|p| p.range.end).max().unwrap_or_default(),
+            tables,
+        })
     }
 
     /// The periods of a book as of 30 September 2013 with these labels.

@@ -495,7 +495,7 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let load = data::load(&ctx, project, &bindings, reading).await?;
     let names: Vec<String> = bindings.iter().map(|b| b.source.clone()).collect();
     let one_area = one_area(project, &bindings, &load);
-    let loaded = Loaded { tables: &names, one_area: &one_area };
+    let loaded = Loaded { tables: &names, one_area: &one_area, as_of };
     let (book, mut warnings) =
         compile_loaded(&ctx, project, &periods.all, &settings, chosen.as_deref(), &needed, &loaded, timings).await?;
     for f in &load.files {
@@ -549,6 +549,31 @@ fn parquet_only(bindings: &[data::Binding]) -> Result<(), RunError> {
     Ok(())
 }
 
+/// Each cohort measure whose reported periods' follow-up has not ended by `as_of`: their
+/// figures are left out, and the warning says until when.
+pub fn cohorts_not_final(
+    project: &Project,
+    measures: &[usize],
+    periods: &BookPeriods,
+    as_of: NaiveDate,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for &i in measures {
+        let m = &project.measures[i];
+        let Some(follow_up) = m.follow_up else { continue };
+        let open: Vec<&ReportingPeriod> =
+            periods.all[..periods.reported].iter().filter(|p| follow_up.final_on(p.range.end) > as_of).collect();
+        let Some(last) = open.iter().map(|p| follow_up.final_on(p.range.end)).max() else { continue };
+        let labels: Vec<&str> = open.iter().map(|p| p.label.as_str()).collect();
+        out.push(format!(
+            "measure {}: the follow-up of the cohorts of {} has not ended by {as_of} (the last ends {last}), so their figures are left out until then",
+            m.reference,
+            labels.join(", ")
+        ));
+    }
+    out
+}
+
 /// Population sources whose files all lack the (optional) area code column: files of one area.
 fn one_area(project: &Project, bindings: &[data::Binding], load: &LoadReport) -> Vec<String> {
     project
@@ -564,10 +589,12 @@ fn one_area(project: &Project, bindings: &[data::Binding], load: &LoadReport) ->
         .collect()
 }
 
-/// The tables a run has bound: their names, and the population sources of one area.
+/// The tables a run has bound: their names, and the population sources of one area; and
+/// the run's as-of date.
 struct Loaded<'a> {
     tables: &'a [String],
     one_area: &'a [String],
+    as_of: NaiveDate,
 }
 
 /// Checks the loaded data and compiles the book against the session's tables.
@@ -596,7 +623,8 @@ async fn compile_loaded(
             .cloned()
             .ok_or_else(|| CompileError::internal(format!("a plan reads a table `{name}` with no data bound")))
     };
-    let inputs = PlanInputs { project, periods, holidays, area_code: area, one_area, tables: &resolver };
+    let inputs =
+        PlanInputs { project, periods, holidays, area_code: area, as_of: loaded.as_of, one_area, tables: &resolver };
     let book = compile::compile_book(&inputs, chosen)?;
     timings.record("compile", start);
     Ok((book, warnings))
@@ -622,7 +650,7 @@ pub async fn run_given(
         ctx.register_table(name.as_str(), Arc::new(MemTable::try_new(schema, vec![batches])?))?;
     }
     let timings = timings::Timings::default();
-    let loaded = Loaded { tables: &used, one_area: &[] };
+    let loaded = Loaded { tables: &used, one_area: &[], as_of };
     let (book, mut warnings) =
         compile_loaded(&ctx, project, &periods.all, settings, Some(chosen), &needed, &loaded, &timings).await?;
     let (rows, more) =
@@ -667,6 +695,7 @@ pub async fn drill(
         periods: &p.periods.all,
         holidays: &p.settings.holidays,
         area_code: p.settings.area(),
+        as_of: p.as_of,
         one_area: &one_area(project, &p.bindings, &p.load),
         tables: &resolver,
     };
@@ -812,7 +841,7 @@ pub async fn execute(
     }
     let mut rows = Vec::new();
     let mut figures: Vec<judged::Figures> = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = cohorts_not_final(project, &book.measures, periods, as_of);
     let mut published: HashMap<usize, Vec<PublishedRow>> = HashMap::new();
     let start = std::time::Instant::now();
     for &i in &book.measures {
@@ -869,7 +898,7 @@ pub async fn execute(
             judge(m, &mut base, judging);
             let base_previous = figure(&totals, 0, &book.cells, Cell::new(i, prev, Part::Value));
             if let Definition::Rate { population, .. } = &m.definition {
-                if base.denominator.is_none() && crate::compile::window_of(m, p).is_some() {
+                if base.denominator.is_none() && crate::compile::window_of(m, p, as_of).is_some() {
                     warnings.push(format!(
                         "measure {}: no positive population `{population}` for {} or an earlier year, so its rate for {} is missing",
                         m.reference,

@@ -68,7 +68,8 @@ pub fn declared_book(
     request: &ScriptRequest<'_>,
 ) -> Result<BookPlan, RunError> {
     let settings = Settings::resolve(project, config)?.in_year(request.calendar);
-    Ok(compile_declared(project, &settings, &book_periods(request.as_of, settings.year), &[request.chosen])?.remove(0))
+    let periods = book_periods(request.as_of, settings.year);
+    Ok(compile_declared(project, &settings, &periods, request.as_of, &[request.chosen])?.remove(0))
 }
 
 /// Compiles each set of measures (all when `None`) against the declared schemas alone: the
@@ -77,6 +78,7 @@ pub fn compile_declared(
     project: &Project,
     settings: &Settings,
     periods: &BookPeriods,
+    as_of: NaiveDate,
     sets: &[Option<&[usize]>],
 ) -> Result<Vec<BookPlan>, RunError> {
     let resolver = |name: &str| -> Result<Arc<dyn TableSource>, CompileError> {
@@ -93,6 +95,7 @@ pub fn compile_declared(
         periods: &periods.all,
         holidays: &settings.holidays,
         area_code: settings.area(),
+        as_of,
         one_area: &[],
         tables: &resolver,
     };
@@ -111,7 +114,7 @@ fn script_with(project: &Project, settings: &Settings, request: &ScriptRequest<'
     let measures = compile::with_dependencies(project, request.chosen.unwrap_or(&all));
     let parts = script::parts(project, &measures, periods.all.len());
     let sets: Vec<Option<&[usize]>> = parts.iter().map(|p| Some(p.as_slice())).collect();
-    let books = compile_declared(project, settings, &periods, &sets)?;
+    let books = compile_declared(project, settings, &periods, request.as_of, &sets)?;
     let x = script::ScriptInputs {
         project,
         books: &books,
@@ -154,17 +157,13 @@ pub async fn run_book_on_postgres(
     let settings = Settings::resolve(project, config)?.in_year(options.calendar);
     let script = script_with(project, &settings, &request)?;
     let rows = run_on_postgres(project, url, &script, settings.judging.confidence, options.timeout).await?;
-    let warnings = project
-        .measures
-        .iter()
-        .filter(|m| m.benchmarks.published.is_some())
-        .map(|m| {
-            format!(
-                "measure {}: benchmarks from published data are computed by local runs only; left empty",
-                m.reference
-            )
-        })
-        .collect();
+    let all: Vec<usize> = (0..project.measures.len()).collect();
+    let measures = compile::with_dependencies(project, chosen.as_deref().unwrap_or(&all));
+    let periods = book_periods(as_of, settings.year);
+    let mut warnings = super::cohorts_not_final(project, &measures, &periods, as_of);
+    warnings.extend(project.measures.iter().filter(|m| m.benchmarks.published.is_some()).map(|m| {
+        format!("measure {}: benchmarks from published data are computed by local runs only; left empty", m.reference)
+    }));
     Ok(super::RunOutput { rows, bindings: Vec::new(), load: Default::default(), warnings, quality: Vec::new(), as_of })
 }
 

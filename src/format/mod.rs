@@ -441,6 +441,11 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
         ClauseKind::OpenAtPeriodEnd => "open at period end".into(),
         ClauseKind::OpenDuringPeriod => "open during period".into(),
         ClauseKind::LatestSnapshot => "latest snapshot".into(),
+        ClauseKind::FirstPer(e) => format!("first per {}", e.node),
+        ClauseKind::FollowUp { months, then } => match then {
+            Some(t) => format!("follow up {} months then {} months", months.node, t.node),
+            None => format!("follow up {} months", months.node),
+        },
         ClauseKind::Where(e) | ClauseKind::Excluding(e) | ClauseKind::Meeting(e) => keyed(&|col| expr(e, col, col)),
         ClauseKind::Per(p) => per(p),
         ClauseKind::Cumulative(w) => keyed(&|_| match w {
@@ -616,6 +621,11 @@ mod tests {
             (
                 "source r {\nid text key\nc text\nd date\nlet  y=add_months(d,12)\nprevious  e by c order by d\n}\n",
                 "source r {\n  id  text  key\n  c   text\n  d   date\n  let y = add_months(d, 12)\n  previous e by c order by d\n}\n",
+            ),
+            // A cohort's clauses.
+            (
+                "measure m {\nref \"1\"\ncount r\nin period by d\nfirst  per  e\nfollow up 12 months  then 6 months\n}\n",
+                "measure m {\n  ref \"1\"\n  count r\n  in period by d\n  first per e\n  follow up 12 months then 6 months\n}\n",
             ),
             // Spans merged: the clause on a line of its own, after the subset's conditions.
             (

@@ -46,6 +46,8 @@ fn clauses() -> Vec<&'static str> {
             "in" => vec!["in period by"],
             "open" => vec!["open at period end", "open during period"],
             "latest" => vec!["latest snapshot"],
+            "first" => vec!["first per"],
+            "follow" => vec!["follow up"],
             "cumulative" => vec!["cumulative from year start", "cumulative from fy start"],
             other => vec![other],
         })

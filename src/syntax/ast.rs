@@ -252,6 +252,14 @@ pub enum ClauseKind {
     /// `per N POPULATION` under a count: a rate.
     Per(PerSpec),
     Cumulative(WindowSpec),
+    /// `first per ENTITY`: each entity's first row in the window (in date, then key, order).
+    FirstPer(Ident),
+    /// `follow up N months [then M months]`: a cohort's follow-up after each member's date,
+    /// then a waiting period; its figures are final once both have passed.
+    FollowUp {
+        months: Spanned<f64>,
+        then: Option<Spanned<f64>>,
+    },
     By(Vec<ByItem>),
     Polarity(Ident),
     Target {
@@ -295,6 +303,8 @@ impl ClauseKind {
             ClauseKind::Meeting(_) => "meeting",
             ClauseKind::Per(_) => "per",
             ClauseKind::Cumulative(_) => "cumulative",
+            ClauseKind::FirstPer(_) => "first per",
+            ClauseKind::FollowUp { .. } => "follow up",
             ClauseKind::By(_) => "by",
             ClauseKind::Polarity(_) => "polarity",
             ClauseKind::Target { .. } => "target",

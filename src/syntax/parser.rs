@@ -399,6 +399,12 @@ impl AstBuilder<'_> {
                 _ => ClauseKind::OpenAtPeriodEnd,
             },
             Rule::snapshot_clause => ClauseKind::LatestSnapshot,
+            Rule::first_per_clause => ClauseKind::FirstPer(self.ident(first())),
+            Rule::follow_up_clause => {
+                let months = self.unsigned(first())?;
+                let then = inner.next().map(|p| self.unsigned(p)).transpose()?;
+                ClauseKind::FollowUp { months, then }
+            }
             Rule::where_clause => ClauseKind::Where(self.expr(first())?),
             Rule::excluding_clause => ClauseKind::Excluding(self.expr(first())?),
             Rule::meeting_clause => ClauseKind::Meeting(self.expr(first())?),

@@ -36,6 +36,8 @@ pub const CLAUSE_WORDS: &[&str] = &[
     "in",
     "open",
     "latest",
+    "first",
+    "follow",
     "where",
     "excluding",
     "meeting",
