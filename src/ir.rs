@@ -436,6 +436,8 @@ pub struct Measure {
     /// A cohort's follow-up: periods whose follow-up has not ended by the as-of date have no
     /// figures yet.
     pub follow_up: Option<FollowUp>,
+    /// `reported by ... year`: the measure's reporting year, where it is not the book's.
+    pub year: Option<crate::calendar::ReportingYear>,
     pub span: Span,
 }
 

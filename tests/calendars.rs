@@ -410,3 +410,106 @@ test "calendar-year periods" {
         + &String::from_utf8(refused.get_output().stdout.clone()).unwrap();
     assert!(text.contains("2013 is not over by 2013-04-30") && text.contains("2013 YTD"), "{text}");
 }
+
+#[test]
+fn a_measure_reported_by_another_year_has_that_years_periods_in_the_book() {
+    let data = generated();
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir("rules").unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let extra = r#"
+measure contacts_by_school_year {
+  ref      "X.1"
+  title    "Contacts in the school year"
+  count contacts
+  in period by contact_date
+  reported by academic year
+  polarity none
+}
+
+measure contacts_by_school_year_again {
+  ref      "X.2"
+  calculate contacts_by_school_year
+  reported by academic year
+  polarity none
+}
+
+test "the academic year's periods, beside the book's financial ones" {
+  given contacts {
+    contact_id | child_id | contact_date | contact_source | contact_method | outcome
+    k1         | c1       | 2013-08-31   | police         | form           | nfa
+    k2         | c2       | 2013-09-01   | police         | form           | nfa
+    k3         | c3       | 2013-10-15   | police         | form           | nfa
+  }
+  as of 2013-10-31
+  expect contacts_by_school_year for year 2012/13 = 1
+  expect contacts_by_school_year for quarter 2013/14 Q1 = 2
+  expect contacts_by_school_year_again for ytd = 2
+  expect consultations for quarter 2013-14 Q2 = 2
+  expect consultations for ytd = 3
+}
+"#;
+    std::fs::write(dir.path().join("5-extra.ind"), extra).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("book.csv");
+    scorebook()
+        .args(["run"])
+        .arg(dir.path())
+        .args(["--as-of", "2013-10-31", "--format", "csv", "--out"])
+        .arg(&file)
+        .arg("--data")
+        .arg(data.path())
+        .assert()
+        .success();
+    let rows = read_csv(&file);
+    assert_eq!(periods_of(&rows, "3.4"), expected_periods(d("2013-10-31"), 4, &financial_label));
+    let academic = expected_periods(d("2013-10-31"), 9, &academic_label);
+    assert_eq!(periods_of(&rows, "X.1"), academic);
+    assert_eq!(periods_of(&rows, "X.2"), academic);
+    let contacts = read_csv(&data.path().join("contacts.csv"));
+    for (_, label, start, end) in &academic {
+        let n = count_dated(&contacts, "contact_date", *start, *end, |_| true);
+        assert_eq!(figure(&rows, "X.1", label, "value"), Some(n), "X.1 {label}");
+        assert_eq!(figure(&rows, "X.2", label, "value"), Some(n), "X.2 {label}");
+    }
+    // The book's measures keep their order, the other year's after them as declared.
+    let order: Vec<&str> = rows.iter().map(|r| r["ref"].as_str()).fold(Vec::new(), |mut v, r| {
+        if v.last() != Some(&r) {
+            v.push(r);
+        }
+        v
+    });
+    assert_eq!(&order[order.len() - 2..], ["X.1", "X.2"]);
+    assert_eq!(order.iter().filter(|r| **r == "X.1").count(), 1, "{order:?}");
+
+    scorebook().arg("test").arg(dir.path()).assert().success();
+
+    // A warehouse script is one year's: the mixed book is refused with what to do.
+    let refused = scorebook()
+        .arg("compile")
+        .arg(dir.path())
+        .args(["--emit", "script", "--dialect", "duckdb", "--as-of", "2013-10-31"])
+        .assert()
+        .failure();
+    let err = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("reported by different years") && err.contains("academic year: X.1, X.2"), "{err}");
+    scorebook()
+        .arg("compile")
+        .arg(dir.path())
+        .args(["--emit", "script", "--dialect", "duckdb", "--as-of", "2013-10-31", "--measure", "X.2"])
+        .assert()
+        .success();
+
+    // A measure over another reports in its year.
+    let mixed = extra.replace(
+        "  calculate contacts_by_school_year\n  reported by academic year\n",
+        "  calculate contacts_by_school_year\n",
+    );
+    std::fs::write(dir.path().join("5-extra.ind"), mixed).unwrap();
+    let refused = scorebook().arg("check").arg(dir.path()).assert().failure();
+    let output = refused.get_output();
+    let err = String::from_utf8([output.stdout.clone(), output.stderr.clone()].concat()).unwrap();
+    assert!(err.contains("is reported in the book's year") && err.contains("reported by academic year"), "{err}");
+}

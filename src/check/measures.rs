@@ -69,6 +69,7 @@ struct Parts<'m> {
     per: Option<Slot<'m, &'m ast::PerSpec>>,
     cumulative: Option<Slot<'m, &'m WindowSpec>>,
     first_per: Option<Slot<'m, &'m ast::Ident>>,
+    reported_by: Option<&'m ast::Ident>,
     follow_up: Option<Slot<'m, FollowUpMonths<'m>>>,
     by: Option<Slot<'m, &'m [ast::ByItem]>>,
     polarity: Option<&'m ast::Ident>,
@@ -170,6 +171,7 @@ impl<'m> Parts<'m> {
                 ClauseKind::Per(per) => once(&mut p.per, Slot { value: per, clause: c }, c, problems),
                 ClauseKind::Cumulative(w) => once(&mut p.cumulative, Slot { value: w, clause: c }, c, problems),
                 ClauseKind::FirstPer(e) => once(&mut p.first_per, Slot { value: e, clause: c }, c, problems),
+                ClauseKind::ReportedBy(y) => once(&mut p.reported_by, y, c, problems),
                 ClauseKind::FollowUp { months, then } => {
                     once(&mut p.follow_up, Slot { value: (months, then.as_ref()), clause: c }, c, problems)
                 }
@@ -307,6 +309,7 @@ impl Checker<'_> {
         let measures: Vec<ir::Measure> = built.into_iter().flatten().collect();
         self.check_cycles(decls, &measures);
         self.check_refs(&measures);
+        self.check_years(&measures);
         measures
     }
 
@@ -468,6 +471,7 @@ impl Checker<'_> {
             interval,
             hidden: parts.hidden.is_some(),
             follow_up: self.follow_up(parts)?,
+            year: self.reported_by(parts)?,
             span: m.name.span,
         })
     }
@@ -967,6 +971,18 @@ impl Checker<'_> {
         Some(entity.node.clone())
     }
 
+    /// `reported by NAME year`: financial, calendar or academic.
+    fn reported_by(&mut self, parts: &Parts<'_>) -> Option<Option<crate::calendar::ReportingYear>> {
+        let Some(name) = parts.reported_by else { return Some(None) };
+        match crate::calendar::ReportingYear::parse(&name.node) {
+            Ok(year) => Some(Some(year)),
+            Err(_) => {
+                self.error(unknown_word(name, "reporting year", &["financial", "calendar", "academic"]));
+                None
+            }
+        }
+    }
+
     /// `follow up N months [then M months]`, in whole months.
     fn follow_up(&mut self, parts: &Parts<'_>) -> Option<Option<ir::FollowUp>> {
         let Some(slot) = parts.follow_up else { return Some(None) };
@@ -1350,6 +1366,38 @@ impl Checker<'_> {
                 .label("part of the loop")
                 .help("define one of these measures from a source instead of from the others"),
             );
+        }
+    }
+
+    /// A measure over other measures (`calculate`, `rate of`) reports in their year.
+    fn check_years(&mut self, measures: &[ir::Measure]) {
+        let graph = MeasureGraph::of(measures);
+        let shown = |y: Option<crate::calendar::ReportingYear>| match y {
+            Some(y) => format!("by {} year", y.name()),
+            None => "in the book's year".to_string(),
+        };
+        for (i, m) in measures.iter().enumerate() {
+            if let Some(&j) = graph.reads(i).iter().find(|&&j| measures[j].year != m.year) {
+                let other = &measures[j];
+                self.error(
+                    Diagnostic::new(
+                        Code::ClauseNotAllowed,
+                        m.span,
+                        format!(
+                            "`{}` is reported {} and reads `{}`, reported {}",
+                            m.name,
+                            shown(m.year),
+                            other.name,
+                            shown(other.year)
+                        ),
+                    )
+                    .label("another reporting year")
+                    .with_secondary(other.span, "reported in another year")
+                    .help(
+                        "a measure over other measures reports in their year: give both the same `reported by` clause",
+                    ),
+                );
+            }
         }
     }
 

@@ -16,7 +16,7 @@ pub mod warehouse;
 use crate::benchmarks::{self, PublishedRow};
 use crate::calendar::{
     book_periods, month_periods, working_days::calendar_days, working_days::HolidayList, year_periods, BookPeriods,
-    ReportingPeriod,
+    ReportingPeriod, ReportingYear,
 };
 use crate::compile::cells::{Cell, Cells, Part};
 use crate::compile::{self, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
@@ -460,7 +460,11 @@ pub struct Prepared {
 
 /// Reads the data the chosen measures need and compiles them.
 pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<Prepared, RunError> {
-    let settings = Settings::resolve(project, config)?.in_year(options.calendar);
+    let mut settings = Settings::resolve(project, config)?.in_year(options.calendar);
+    let chosen = chosen_measures(project, &options.measures)?;
+    let all: Vec<usize> = (0..project.measures.len()).collect();
+    let needed = compile::with_dependencies(project, chosen.as_deref().unwrap_or(&all));
+    settings.year = book_year(project, &needed, settings.year)?;
     let year = settings.year;
     let last_year_end = options.years.map(|(a, b)| year.range(year.start_of_year_ending(a.max(b))).end);
     let as_of = required_as_of(options.as_of.or(last_year_end), config)?;
@@ -472,9 +476,6 @@ pub async fn prepare(project: &Project, config: Option<&Config>, options: &RunOp
     let holidays = &settings.holidays;
     let ctx = session_on(&options.cluster, holidays, &options.memory).await?;
 
-    let chosen = chosen_measures(project, &options.measures)?;
-    let all: Vec<usize> = (0..project.measures.len()).collect();
-    let needed = compile::with_dependencies(project, chosen.as_deref().unwrap_or(&all));
     let used: Vec<&crate::ir::Source> =
         data::sources_used(project, &needed).into_iter().filter_map(|n| project.source(&n)).collect();
     if let Some(name) = options.tables.keys().find(|n| project.source(n).is_none()) {
@@ -639,6 +640,32 @@ pub async fn run_given(
     chosen: &[usize],
     given: Vec<(String, Vec<RecordBatch>)>,
 ) -> Result<RunOutput, RunError> {
+    let needed = compile::with_dependencies(project, chosen);
+    let groups = by_year(project, &needed, settings.year);
+    if let [(year, _)] = groups.as_slice() {
+        let settings = Settings { year: *year, ..settings.clone() };
+        return run_given_in_year(project, &settings, as_of, chosen, given).await;
+    }
+    let mut rows = Vec::new();
+    let mut warnings = Vec::new();
+    for (year, measures) in &groups {
+        let settings = Settings { year: *year, ..settings.clone() };
+        let asked: Vec<usize> = chosen.iter().copied().filter(|i| measures.contains(i)).collect();
+        let out = Box::pin(run_given_in_year(project, &settings, as_of, &asked, given.clone())).await?;
+        rows.extend(out.rows);
+        warnings.extend(out.warnings);
+    }
+    Ok(RunOutput { rows, bindings: Vec::new(), load: LoadReport::default(), warnings, quality: Vec::new(), as_of })
+}
+
+/// [`run_given`] of measures that report in `settings.year`.
+async fn run_given_in_year(
+    project: &Project,
+    settings: &Settings,
+    as_of: NaiveDate,
+    chosen: &[usize],
+    given: Vec<(String, Vec<RecordBatch>)>,
+) -> Result<RunOutput, RunError> {
     let periods = book_periods(as_of, settings.year);
     let ctx = local_session(&settings.holidays, &settings.memory)?;
     let needed = compile::with_dependencies(project, chosen);
@@ -726,9 +753,85 @@ pub async fn run_on(
     }
 }
 
+/// The reporting year of `measures`: each measure's own (`reported by`), else `default`;
+/// refused when they differ (a run splits such a book by year first: [`by_year`]).
+pub fn book_year(project: &Project, measures: &[usize], default: ReportingYear) -> Result<ReportingYear, RunError> {
+    let groups = by_year(project, measures, default);
+    match groups.as_slice() {
+        [] => Ok(default),
+        [(year, _)] => Ok(*year),
+        _ => {
+            let shown: Vec<String> = groups
+                .iter()
+                .map(|(y, ms)| {
+                    let refs: Vec<&str> = ms.iter().map(|&i| project.measures[i].reference.as_str()).collect();
+                    format!("{} year: {}", y.name(), refs.join(", "))
+                })
+                .collect();
+            Err(RunError::Refused(
+                Refusal::new(format!("these measures are reported by different years ({})", shown.join("; ")))
+                    .help("compile or run each year's measures on their own, with --measure"),
+            ))
+        }
+    }
+}
+
+/// `measures` grouped by their reporting year (`reported by`, else `default`), in the order
+/// each year first appears.
+pub fn by_year(project: &Project, measures: &[usize], default: ReportingYear) -> Vec<(ReportingYear, Vec<usize>)> {
+    let mut groups: Vec<(ReportingYear, Vec<usize>)> = Vec::new();
+    for &i in measures {
+        let year = project.measures[i].year.unwrap_or(default);
+        match groups.iter_mut().find(|(y, _)| *y == year) {
+            Some((_, ms)) => ms.push(i),
+            None => groups.push((year, vec![i])),
+        }
+    }
+    groups
+}
+
 /// Runs the book (or the chosen measures) as of a date, with DataFusion plans where
-/// `options.cluster` says.
+/// `options.cluster` says. A book whose measures report by different years is run a year at
+/// a time, its rows kept in the measures' order.
 pub async fn run(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
+    let default = match options.calendar {
+        Some(year) => year,
+        None => config.map(Config::reporting_year).transpose()?.unwrap_or_default(),
+    };
+    let chosen = chosen_measures(project, &options.measures)?;
+    let all: Vec<usize> = (0..project.measures.len()).collect();
+    let groups = by_year(project, chosen.as_deref().unwrap_or(&all), default);
+    if groups.len() < 2 {
+        return run_one_year(project, config, options).await;
+    }
+    let mut merged: Option<RunOutput> = None;
+    for (_, measures) in groups {
+        let refs = measures.iter().map(|&i| project.measures[i].reference.clone()).collect();
+        let out = run_one_year(project, config, &RunOptions { measures: refs, ..options.clone() }).await?;
+        merged = Some(match merged {
+            None => out,
+            Some(mut all) => {
+                all.rows.extend(out.rows);
+                for w in out.warnings {
+                    if !all.warnings.contains(&w) {
+                        all.warnings.push(w);
+                    }
+                }
+                all.quality.extend(out.quality);
+                all
+            }
+        });
+    }
+    let mut out = merged.expect("a book of two years or more ran at least once");
+    let position: HashMap<&str, usize> =
+        project.measures.iter().enumerate().map(|(i, m)| (m.reference.as_str(), i)).collect();
+    out.rows.sort_by_key(|r| position.get(r.reference.as_str()).copied().unwrap_or(usize::MAX));
+    out.quality.sort_by_key(|q| position.get(q.measure.as_str()).copied().unwrap_or(usize::MAX));
+    Ok(out)
+}
+
+/// [`run`] of measures that report in one year.
+async fn run_one_year(project: &Project, config: Option<&Config>, options: &RunOptions) -> Result<RunOutput, RunError> {
     let explain = |e| lost_executor(memory::explain(e, &options.memory), &options.cluster);
     let p = prepare(project, config, options).await.map_err(explain)?;
     let (rows, more) = execute(

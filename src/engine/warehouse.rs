@@ -67,7 +67,10 @@ pub fn declared_book(
     config: Option<&Config>,
     request: &ScriptRequest<'_>,
 ) -> Result<BookPlan, RunError> {
-    let settings = Settings::resolve(project, config)?.in_year(request.calendar);
+    let mut settings = Settings::resolve(project, config)?.in_year(request.calendar);
+    let all: Vec<usize> = (0..project.measures.len()).collect();
+    let measures = compile::with_dependencies(project, request.chosen.unwrap_or(&all));
+    settings.year = super::book_year(project, &measures, settings.year)?;
     let periods = book_periods(request.as_of, settings.year);
     Ok(compile_declared(project, &settings, &periods, request.as_of, &[request.chosen])?.remove(0))
 }
@@ -109,9 +112,10 @@ pub fn script_for(project: &Project, config: Option<&Config>, request: &ScriptRe
 
 /// [`script_for`] with the project's settings resolved.
 fn script_with(project: &Project, settings: &Settings, request: &ScriptRequest<'_>) -> Result<String, RunError> {
-    let periods = book_periods(request.as_of, settings.year);
     let all: Vec<usize> = (0..project.measures.len()).collect();
     let measures = compile::with_dependencies(project, request.chosen.unwrap_or(&all));
+    let settings = &Settings { year: super::book_year(project, &measures, settings.year)?, ..settings.clone() };
+    let periods = book_periods(request.as_of, settings.year);
     let parts = script::parts(project, &measures, periods.all.len());
     let sets: Vec<Option<&[usize]>> = parts.iter().map(|p| Some(p.as_slice())).collect();
     let books = compile_declared(project, settings, &periods, request.as_of, &sets)?;
@@ -159,7 +163,7 @@ pub async fn run_book_on_postgres(
     let rows = run_on_postgres(project, url, &script, settings.judging.confidence, options.timeout).await?;
     let all: Vec<usize> = (0..project.measures.len()).collect();
     let measures = compile::with_dependencies(project, chosen.as_deref().unwrap_or(&all));
-    let periods = book_periods(as_of, settings.year);
+    let periods = book_periods(as_of, super::book_year(project, &measures, settings.year)?);
     let mut warnings = super::cohorts_not_final(project, &measures, &periods, as_of);
     warnings.extend(project.measures.iter().filter(|m| m.benchmarks.published.is_some()).map(|m| {
         format!("measure {}: benchmarks from published data are computed by local runs only; left empty", m.reference)

@@ -442,6 +442,7 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
         ClauseKind::OpenDuringPeriod => "open during period".into(),
         ClauseKind::LatestSnapshot => "latest snapshot".into(),
         ClauseKind::FirstPer(e) => format!("first per {}", e.node),
+        ClauseKind::ReportedBy(y) => format!("reported by {} year", y.node),
         ClauseKind::FollowUp { months, then } => match then {
             Some(t) => format!("follow up {} months then {} months", months.node, t.node),
             None => format!("follow up {} months", months.node),
@@ -621,6 +622,11 @@ mod tests {
             (
                 "source r {\nid text key\nc text\nd date\nlet  y=add_months(d,12)\nprevious  e by c order by d\n}\n",
                 "source r {\n  id  text  key\n  c   text\n  d   date\n  let y = add_months(d, 12)\n  previous e by c order by d\n}\n",
+            ),
+            // A measure's own reporting year.
+            (
+                "measure m {\nref \"1\"\ncount r\nreported  by  academic  year\n}\n",
+                "measure m {\n  ref \"1\"\n  count r\n  reported by academic year\n}\n",
             ),
             // A cohort's clauses.
             (

@@ -48,6 +48,7 @@ fn clauses() -> Vec<&'static str> {
             "latest" => vec!["latest snapshot"],
             "first" => vec!["first per"],
             "follow" => vec!["follow up"],
+            "reported" => vec!["reported by financial year", "reported by calendar year", "reported by academic year"],
             "cumulative" => vec!["cumulative from year start", "cumulative from fy start"],
             other => vec![other],
         })

@@ -95,6 +95,7 @@ pub fn plain_definition(a: &Analysis, m: &ast::Measure) -> String {
             ClauseKind::OpenDuringPeriod => "open during the period".into(),
             ClauseKind::LatestSnapshot => "in the latest snapshot".into(),
             ClauseKind::FirstPer(e) => format!("the first row of each `{}` in the window", e.node),
+            ClauseKind::ReportedBy(y) => format!("(reported by {} year)", y.node),
             ClauseKind::FollowUp { .. } => format!("({})", text_of(a, c.span)),
             ClauseKind::Where(e) => format!("where {}", text_of(a, e.span)),
             ClauseKind::Excluding(e) => format!("excluding those where {}", text_of(a, e.span)),

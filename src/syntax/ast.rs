@@ -252,6 +252,8 @@ pub enum ClauseKind {
     /// `per N POPULATION` under a count: a rate.
     Per(PerSpec),
     Cumulative(WindowSpec),
+    /// `reported by academic year`: the measure's reporting year, where not the book's.
+    ReportedBy(Ident),
     /// `first per ENTITY`: each entity's first row in the window (in date, then key, order).
     FirstPer(Ident),
     /// `follow up N months [then M months]`: a cohort's follow-up after each member's date,
@@ -304,6 +306,7 @@ impl ClauseKind {
             ClauseKind::Per(_) => "per",
             ClauseKind::Cumulative(_) => "cumulative",
             ClauseKind::FirstPer(_) => "first per",
+            ClauseKind::ReportedBy(_) => "reported by",
             ClauseKind::FollowUp { .. } => "follow up",
             ClauseKind::By(_) => "by",
             ClauseKind::Polarity(_) => "polarity",

@@ -400,6 +400,7 @@ impl AstBuilder<'_> {
             },
             Rule::snapshot_clause => ClauseKind::LatestSnapshot,
             Rule::first_per_clause => ClauseKind::FirstPer(self.ident(first())),
+            Rule::reported_clause => ClauseKind::ReportedBy(self.ident(first())),
             Rule::follow_up_clause => {
                 let months = self.unsigned(first())?;
                 let then = inner.next().map(|p| self.unsigned(p)).transpose()?;

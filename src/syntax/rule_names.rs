@@ -38,6 +38,7 @@ pub const CLAUSE_WORDS: &[&str] = &[
     "latest",
     "first",
     "follow",
+    "reported",
     "where",
     "excluding",
     "meeting",
