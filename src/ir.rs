@@ -522,6 +522,10 @@ pub struct RowSet {
     /// `first per ENTITY`: of the rows selected and kept in a window, each entity's first, in
     /// order of the event date and then the source's key (rows with no entity are left out).
     pub first_per: Option<String>,
+    /// `latest snapshot of december, january, february`: the months (1 to 12) whose latest
+    /// snapshot in the window is taken; the figures are the snapshots' mean. Empty for the
+    /// window's one latest snapshot.
+    pub snapshot_months: Vec<u32>,
 }
 
 /// `follow up N months then M months`: each member of a cohort is followed up for `months`

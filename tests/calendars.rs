@@ -513,3 +513,77 @@ test "the academic year's periods, beside the book's financial ones" {
     let err = String::from_utf8([output.stdout.clone(), output.stderr.clone()].concat()).unwrap();
     assert!(err.contains("is reported in the book's year") && err.contains("reported by academic year"), "{err}");
 }
+
+/// Month-end (and some mid-month) snapshots of young people's activity, September 2012 to
+/// August 2014, written to `tracking.csv`; the rows as (snapshot date, NEET or not).
+fn write_tracking(dir: &Path) -> Vec<(NaiveDate, bool)> {
+    let mut rows = Vec::new();
+    let mut text = String::from("record_id,person_id,snapshot_date,activity\n");
+    let mut day = d("2012-09-30");
+    let mut n = 0;
+    for k in 0..24u32 {
+        let month_end = day;
+        for snapshot in [month_end - chrono::Duration::days(15), month_end] {
+            // Every third month has a mid-month snapshot too, which the month's latest replaces.
+            if snapshot != month_end && k % 3 != 0 {
+                continue;
+            }
+            for p in 0..(20 + (k * 7 + snapshot.day()) % 13) {
+                n += 1;
+                let neet = (p * 5 + k + snapshot.day()) % 7 == 0;
+                text.push_str(&format!("r{n},p{p},{snapshot},{}\n", if neet { "neet" } else { "education" }));
+                rows.push((snapshot, neet));
+            }
+        }
+        day = (day + chrono::Duration::days(1)).checked_add_months(Months::new(1)).unwrap().pred_opt().unwrap();
+    }
+    std::fs::write(dir.join("tracking.csv"), text).unwrap();
+    rows
+}
+
+#[test]
+fn the_mean_of_named_month_end_snapshots_matches_a_direct_reckoning() {
+    let data = tempfile::tempdir().unwrap();
+    let rows = write_tracking(data.path());
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("book.csv");
+    scorebook()
+        .args(["run", "tests/fixtures/neet/rules.ind", "--as-of", "2014-08-31", "--calendar", "academic"])
+        .args(["--format", "csv", "--out"])
+        .arg(&file)
+        .arg("--data")
+        .arg(data.path())
+        .assert()
+        .success();
+    let book = read_csv(&file);
+    let mut checked = 0;
+    for r in &book {
+        let (start, end) = (d(&r["period_start"]), d(&r["period_end"]));
+        // The latest snapshot of each of December, January and February inside the window.
+        let mut snapshots: Vec<NaiveDate> = Vec::new();
+        for month in [12, 1, 2] {
+            let latest = rows.iter().map(|(s, _)| *s).filter(|s| s.month() == month && start <= *s && *s <= end).max();
+            snapshots.extend(latest);
+        }
+        snapshots.sort();
+        snapshots.dedup();
+        let count = |neet: bool| rows.iter().filter(|(s, n)| snapshots.contains(s) && (*n || !neet)).count() as f64;
+        let k = snapshots.len() as f64;
+        let (neet, all) = (count(true) / k, count(false) / k);
+        let number = |c: &str| r[c].parse::<f64>().ok();
+        let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
+        if snapshots.is_empty() {
+            assert_eq!(number("value"), None, "{} {}", r["ref"], r["period_label"]);
+        } else if r["ref"] == "N2" {
+            assert!(close(number("value"), neet), "N2 {}: {:?} against {neet}", r["period_label"], number("value"));
+        } else {
+            assert!(close(number("numerator"), neet), "N1 {} numerator", r["period_label"]);
+            assert!(close(number("denominator"), all), "N1 {} denominator", r["period_label"]);
+            assert!(close(number("value"), 100.0 * neet / all), "N1 {} value", r["period_label"]);
+        }
+        checked += 1;
+    }
+    assert!(checked > 30);
+    let year = book.iter().find(|r| r["ref"] == "N2" && r["period_label"] == "2013/14 YTD").unwrap();
+    assert!(year["value"].parse::<f64>().unwrap() > 0.0);
+}

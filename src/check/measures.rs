@@ -46,7 +46,7 @@ enum Selecting<'m> {
     InPeriod(&'m ast::Ident),
     OpenAtPeriodEnd,
     OpenDuringPeriod,
-    LatestSnapshot,
+    LatestSnapshot(&'m [ast::Ident]),
 }
 
 /// The clauses of one measure, sorted by role and typed, each checked to appear at most once.
@@ -134,7 +134,7 @@ impl<'m> Parts<'m> {
                 ClauseKind::InPeriod(col) => Some(Selecting::InPeriod(col)),
                 ClauseKind::OpenAtPeriodEnd => Some(Selecting::OpenAtPeriodEnd),
                 ClauseKind::OpenDuringPeriod => Some(Selecting::OpenDuringPeriod),
-                ClauseKind::LatestSnapshot => Some(Selecting::LatestSnapshot),
+                ClauseKind::LatestSnapshot { months } => Some(Selecting::LatestSnapshot(months)),
                 _ => None,
             };
             if let Some(selecting) = selecting {
@@ -195,7 +195,7 @@ impl<'m> Parts<'m> {
                 | ClauseKind::InPeriod(_)
                 | ClauseKind::OpenAtPeriodEnd
                 | ClauseKind::OpenDuringPeriod
-                | ClauseKind::LatestSnapshot => {}
+                | ClauseKind::LatestSnapshot { .. } => {}
             }
         }
         (p, problems)
@@ -453,6 +453,10 @@ impl Checker<'_> {
             // A rate of a summed figure (a published count per LA) is no count of events.
             interval.method = None;
         }
+        if definition.rows().is_some_and(|r| !r.snapshot_months.is_empty()) {
+            // A mean over several snapshots is no count of events, nor one proportion's.
+            interval.method = None;
+        }
         Some(ir::Measure {
             name: m.name.node.clone(),
             reference,
@@ -587,7 +591,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            Some(Slot { value: Selecting::LatestSnapshot, clause }) => match &source.snapshot {
+            Some(Slot { value: Selecting::LatestSnapshot(_), clause }) => match &source.snapshot {
                 Some(col) => Selection::LatestSnapshot(col.clone()),
                 None => {
                     self.no_spans(clause, &source, "snapshot at snapshot_date", "latest snapshot");
@@ -597,6 +601,14 @@ impl Checker<'_> {
         };
         let filters: Vec<_> = parts.wheres.iter().map(|e| self.condition(e, &scope)).collect();
         let exclusions: Vec<_> = parts.excludings.iter().map(|e| self.condition(e, &scope)).collect();
+        let snapshot_months = match parts.selection {
+            Some(Slot { value: Selecting::LatestSnapshot(months), clause }) if !months.is_empty() => {
+                // A distinct count of one month's snapshot is one snapshot's; of several, no mean.
+                let rows = (distinct.is_none() || months.len() == 1) && parts.per.is_none() && !parts.sums();
+                self.snapshot_months(months, clause, rows && matches!(of, RowForm::Count | RowForm::Percent))?
+            }
+            _ => Vec::new(),
+        };
         let first_per = match parts.first_per {
             None => None,
             Some(slot) => Some(self.first_per(slot.value, slot.clause, &source, &selection)?),
@@ -607,6 +619,7 @@ impl Checker<'_> {
             filters: filters.into_iter().collect::<Option<_>>()?,
             exclusions: exclusions.into_iter().collect::<Option<_>>()?,
             first_per,
+            snapshot_months,
         };
 
         let window = match parts.cumulative.map(|c| (c.value, c.clause.span)) {
@@ -969,6 +982,45 @@ impl Checker<'_> {
             return None;
         }
         Some(entity.node.clone())
+    }
+
+    /// `latest snapshot of december, january, ...`: the months, by number; for a count of rows
+    /// or a percent of rows, whose figures are the snapshots' mean.
+    fn snapshot_months(&mut self, months: &[ast::Ident], clause: &ast::Clause, rows: bool) -> Option<Vec<u32>> {
+        const NAMES: [&str; 12] = [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ];
+        let mut out = Vec::new();
+        for m in months {
+            match NAMES.iter().position(|n| *n == m.node) {
+                Some(i) if !out.contains(&(i as u32 + 1)) => out.push(i as u32 + 1),
+                Some(_) => {}
+                None => {
+                    self.error(unknown_word(m, "month", &NAMES));
+                    return None;
+                }
+            }
+        }
+        if !rows {
+            self.error(
+                Diagnostic::new(Code::ClauseNotAllowed, clause.span, "the snapshots of several months give a count or a percent of rows, the mean of the snapshots'")
+                    .label("not a count or percent of rows")
+                    .help("count rows (`count SOURCE`) or take a percent of rows (`percent of SOURCE`); a distinct count, a rate, a ratio of sums or an aggregate over several snapshots has no one mean"),
+            );
+            return None;
+        }
+        Some(out)
     }
 
     /// `reported by NAME year`: financial, calendar or academic.

@@ -305,10 +305,22 @@ fn cell(
         return Ok((null_f64(), null_f64(), null_f64()));
     }
     let source = m.definition.rows().map_or("", |r| r.source.as_str());
+    let snapshot_months = m.definition.rows().is_some_and(|r| !r.snapshot_months.is_empty());
     let agg = |what: &str| column(&source_plan::source_alias(source), &source_plan::aggregate_name(i, pi, what));
     Ok(match &m.definition {
+        // Over the snapshots of several months, a count and a percent's parts are their means.
+        Definition::Count { .. } if snapshot_months => {
+            (null_f64(), null_f64(), guarded_div(as_f64(agg("count")), as_f64(agg("snapshots"))))
+        }
         Definition::Count { .. } => (null_f64(), null_f64(), as_f64(agg("count"))),
         Definition::Aggregate { .. } => (null_f64(), null_f64(), as_f64(agg("agg"))),
+        Definition::Proportion { .. } if snapshot_months => {
+            let snapshots = as_f64(agg("snapshots"));
+            let num = guarded_div(as_f64(agg("num")), snapshots.clone());
+            let den = guarded_div(as_f64(agg("den")), snapshots);
+            let val = guarded_div(lit(100.0) * num.clone(), den.clone());
+            (num, den, val)
+        }
         Definition::Proportion { .. } => {
             let (num, den) = (as_f64(agg("num")), as_f64(agg("den")));
             let val = guarded_div(lit(100.0) * num.clone(), den.clone());

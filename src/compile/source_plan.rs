@@ -157,6 +157,9 @@ struct PeriodConditions {
     value: Option<Expr>,
     /// A ratio of sums: the denominator's expression.
     denominator: Option<Expr>,
+    /// `latest snapshot of MONTHS`: how many of the months have a snapshot in the window
+    /// (the same on every row), which a count and a percent's parts are divided by.
+    snapshots: Option<Expr>,
 }
 
 /// For a cohort (`first per ENTITY`), the measure's kept rows in the period's window with
@@ -195,6 +198,7 @@ fn period_conditions(
     let Some(rows) = m.definition.rows() else { return Ok(None) };
     let Some((ws, e)) = window_of(m, p, inputs.as_of) else { return Ok(None) };
     let cx = period_cx(inputs, scx, ws, e);
+    let mut snapshots = None;
     let mut conds = vec![match &rows.selection {
         Selection::All => lit(true),
         Selection::EventIn(date) => compile(date, &cx, needs)?.between(date_lit(ws), date_lit(e)),
@@ -204,9 +208,19 @@ fn period_conditions(
         Selection::OpenDuring { start, end } => {
             column(ROW, start).lt_eq(date_lit(e)).and(is_null(column(ROW, end)).or(column(ROW, end).gt(date_lit(ws))))
         }
-        Selection::LatestSnapshot(c) => {
+        Selection::LatestSnapshot(c) if rows.snapshot_months.is_empty() => {
             latest.column = c.clone();
             column(ROW, c).eq(column(LATEST, &latest.name_for((ws, e))))
+        }
+        Selection::LatestSnapshot(c) => {
+            // The latest snapshot of each month named in the window, and how many there are.
+            latest.column = c.clone();
+            let names: Vec<String> =
+                months_named(ws, e, &rows.snapshot_months).into_iter().map(|w| latest.name_for(w)).collect();
+            let found = names.iter().map(|n| when(column(LATEST, n).is_null(), lit(0i64)).otherwise(lit(1i64)));
+            snapshots =
+                Some(found.collect::<Result<Vec<_>, _>>()?.into_iter().reduce(|a, b| a + b).unwrap_or(lit(0i64)));
+            names.iter().map(|n| column(ROW, c).eq(column(LATEST, n))).reduce(Expr::or).unwrap_or(lit(false))
         }
     }];
     for f in &rows.filters {
@@ -231,7 +245,22 @@ fn period_conditions(
         Definition::SumRatio { denominator, .. } => Some(compile(denominator, &cx, needs)?),
         _ => None,
     };
-    Ok(Some(PeriodConditions { rows: and_all(conds), meets, value, denominator }))
+    Ok(Some(PeriodConditions { rows: and_all(conds), meets, value, denominator, snapshots }))
+}
+
+/// The parts of the window `[ws, e]` in each of `months` (1 to 12), in order.
+fn months_named(ws: NaiveDate, e: NaiveDate, months: &[u32]) -> Vec<(NaiveDate, NaiveDate)> {
+    use chrono::Datelike;
+    let mut out = Vec::new();
+    let mut start = NaiveDate::from_ymd_opt(ws.year(), ws.month(), 1).unwrap_or(ws);
+    while start <= e {
+        let next = crate::calendar::add_months(start, 1);
+        if months.contains(&start.month()) {
+            out.push((start.max(ws), next.pred_opt().unwrap_or(next).min(e)));
+        }
+        start = next;
+    }
+    out
 }
 
 fn period_cx<'a>(inputs: &'a PlanInputs<'_>, scx: &'a SourceCx<'_>, ws: NaiveDate, e: NaiveDate) -> ExprCx<'a> {
@@ -361,10 +390,16 @@ fn branch(
                         row_aggregates.push((sum(only_where(c.rows, x)?), figure("count")));
                     }
                     Definition::Count { distinct, .. } | Definition::Rate { distinct, .. } => {
+                        if let Some(n) = c.snapshots.clone() {
+                            row_aggregates.push((max(n), figure("snapshots")));
+                        }
                         row_aggregates.push((row_count(distinct.as_ref(), c.rows)?, counted("count")));
                     }
                     Definition::Proportion { distinct, .. } => {
                         let meets = c.meets.expect("a proportion has a numerator");
+                        if let Some(n) = c.snapshots.clone() {
+                            row_aggregates.push((max(n), figure("snapshots")));
+                        }
                         row_aggregates.push((row_count(distinct.as_ref(), c.rows.clone())?, counted("den")));
                         row_aggregates.push((row_count(distinct.as_ref(), c.rows.and(meets))?, counted("num")));
                     }

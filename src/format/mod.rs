@@ -440,7 +440,11 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
         ClauseKind::InPeriod(col) => format!("in period by {}", col.node),
         ClauseKind::OpenAtPeriodEnd => "open at period end".into(),
         ClauseKind::OpenDuringPeriod => "open during period".into(),
-        ClauseKind::LatestSnapshot => "latest snapshot".into(),
+        ClauseKind::LatestSnapshot { months } if months.is_empty() => "latest snapshot".into(),
+        ClauseKind::LatestSnapshot { months } => {
+            let names: Vec<&str> = months.iter().map(|m| m.node.as_str()).collect();
+            format!("latest snapshot of {}", names.join(", "))
+        }
         ClauseKind::FirstPer(e) => format!("first per {}", e.node),
         ClauseKind::ReportedBy(y) => format!("reported by {} year", y.node),
         ClauseKind::FollowUp { months, then } => match then {
@@ -622,6 +626,11 @@ mod tests {
             (
                 "source r {\nid text key\nc text\nd date\nlet  y=add_months(d,12)\nprevious  e by c order by d\n}\n",
                 "source r {\n  id  text  key\n  c   text\n  d   date\n  let y = add_months(d, 12)\n  previous e by c order by d\n}\n",
+            ),
+            // The latest snapshots of named months.
+            (
+                "measure m {\nref \"1\"\ncount r\nlatest  snapshot  of  december ,january\n}\n",
+                "measure m {\n  ref \"1\"\n  count r\n  latest snapshot of december, january\n}\n",
             ),
             // A measure's own reporting year.
             (

@@ -93,7 +93,7 @@ pub fn plain_definition(a: &Analysis, m: &ast::Measure) -> String {
             ClauseKind::InPeriod(col) => format!("with `{}` in the period", col.node),
             ClauseKind::OpenAtPeriodEnd => "open at the period end".into(),
             ClauseKind::OpenDuringPeriod => "open during the period".into(),
-            ClauseKind::LatestSnapshot => "in the latest snapshot".into(),
+            ClauseKind::LatestSnapshot { .. } => format!("in the {}", text_of(a, c.span)),
             ClauseKind::FirstPer(e) => format!("the first row of each `{}` in the window", e.node),
             ClauseKind::ReportedBy(y) => format!("(reported by {} year)", y.node),
             ClauseKind::FollowUp { .. } => format!("({})", text_of(a, c.span)),

@@ -245,7 +245,11 @@ pub enum ClauseKind {
     OpenAtPeriodEnd,
     /// `open during period`: rows open at some time in the window.
     OpenDuringPeriod,
-    LatestSnapshot,
+    /// `latest snapshot`, or `latest snapshot of december, january, february`: the latest
+    /// snapshot of each month named that falls in the window.
+    LatestSnapshot {
+        months: Vec<Ident>,
+    },
     Where(Expr),
     Excluding(Expr),
     Meeting(Expr),
@@ -299,7 +303,7 @@ impl ClauseKind {
             ClauseKind::InPeriod(_) => "in period by",
             ClauseKind::OpenAtPeriodEnd => "open at period end",
             ClauseKind::OpenDuringPeriod => "open during period",
-            ClauseKind::LatestSnapshot => "latest snapshot",
+            ClauseKind::LatestSnapshot { .. } => "latest snapshot",
             ClauseKind::Where(_) => "where",
             ClauseKind::Excluding(_) => "excluding",
             ClauseKind::Meeting(_) => "meeting",

@@ -398,7 +398,9 @@ impl AstBuilder<'_> {
                 Rule::open_during => ClauseKind::OpenDuringPeriod,
                 _ => ClauseKind::OpenAtPeriodEnd,
             },
-            Rule::snapshot_clause => ClauseKind::LatestSnapshot,
+            Rule::snapshot_clause => ClauseKind::LatestSnapshot {
+                months: inner.next().map(|m| children(m).map(|i| self.ident(i)).collect()).unwrap_or_default(),
+            },
             Rule::first_per_clause => ClauseKind::FirstPer(self.ident(first())),
             Rule::reported_clause => ClauseKind::ReportedBy(self.ident(first())),
             Rule::follow_up_clause => {
