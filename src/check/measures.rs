@@ -987,20 +987,7 @@ impl Checker<'_> {
     /// `latest snapshot of december, january, ...`: the months, by number; for a count of rows
     /// or a percent of rows, whose figures are the snapshots' mean.
     fn snapshot_months(&mut self, months: &[ast::Ident], clause: &ast::Clause, rows: bool) -> Option<Vec<u32>> {
-        const NAMES: [&str; 12] = [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ];
+        use crate::calendar::MONTH_NAMES as NAMES;
         let mut out = Vec::new();
         for m in months {
             match NAMES.iter().position(|n| *n == m.node) {

@@ -6,20 +6,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
+use crate::calendar::MONTH_NAMES as MONTHS;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DateFormat {
