@@ -6,10 +6,9 @@
 
 use super::exprs::column;
 use super::merged::over;
-use super::source_plan::only_where;
 use super::CompileError;
 use datafusion::functions_aggregate::min_max::min_udaf;
-use datafusion::logical_expr::{ExprFunctionExt, JoinType, LogicalPlanBuilder};
+use datafusion::logical_expr::{when, ExprFunctionExt, JoinType, LogicalPlanBuilder};
 use datafusion::prelude::Expr;
 
 /// The relation holding each row's first-of-its-entity flags.
@@ -68,7 +67,7 @@ pub fn joined(
         let dates = of_entity
             .iter()
             .map(|&k| {
-                Ok(over(min_udaf(), only_where(column(&at, &c(k)), column(&at, &d(k)))?)
+                Ok(over(min_udaf(), when(column(&at, &c(k)), column(&at, &d(k))).end()?)
                     .partition_by(vec![column(&at, &entity_of(k))])
                     .build()?
                     .alias(first_date(k)))
@@ -82,7 +81,7 @@ pub fn joined(
             .iter()
             .map(|&k| {
                 let on_first_day = column(&at, &c(k)).and(column(&at, &d(k)).eq(column(&at, &first_date(k))));
-                Ok(over(min_udaf(), only_where(on_first_day, column(&at, "cohort_key"))?)
+                Ok(over(min_udaf(), when(on_first_day, column(&at, "cohort_key")).end()?)
                     .partition_by(vec![column(&at, &entity_of(k))])
                     .build()?
                     .alias(first_key(k)))
