@@ -69,6 +69,22 @@ def test_run_over_files_equals_the_command_line(data, synth_data):
     assert_same_cells(book, cli_csv(folder))
 
 
+@pytest.mark.parametrize("calendar", ["calendar", "academic"])
+def test_run_and_compile_in_another_reporting_year_equal_the_command_line(calendar, synth_data):
+    book = scorebook.run(RULES, data=synth_data, as_of=AS_OF, calendar=calendar)
+    expected = cli(
+        "run", "rules", "--data", str(synth_data), "--as-of", AS_OF, "--format", "csv", "--calendar", calendar
+    )
+    assert_same_cells(book, expected)
+    labels = set(book.to_pandas()["period_label"])
+    assert ("2013 YTD" if calendar == "calendar" else "2013/14 YTD") in labels
+    script = scorebook.compile(RULES, emit="script", dialect="duckdb", as_of=AS_OF, calendar=calendar)
+    theirs = cli("compile", "rules", "--emit", "script", "--dialect", "duckdb", "--as-of", AS_OF, "--calendar", calendar)
+    assert script == theirs
+    with pytest.raises(ValueError, match="academic"):
+        scorebook.run(RULES, data=synth_data, as_of=AS_OF, calendar="fiscal")
+
+
 def test_run_over_paths_in_tables(synth_data):
     tables = {p.stem: str(p) for p in synth_data.glob("*.csv")}
     book = scorebook.run(str(RULES), tables=tables, as_of=AS_OF)
