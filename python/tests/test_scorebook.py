@@ -79,7 +79,9 @@ def test_run_and_compile_in_another_reporting_year_equal_the_command_line(calend
     labels = set(book.to_pandas()["period_label"])
     assert ("2013 YTD" if calendar == "calendar" else "2013/14 YTD") in labels
     script = scorebook.compile(RULES, emit="script", dialect="duckdb", as_of=AS_OF, calendar=calendar)
-    theirs = cli("compile", "rules", "--emit", "script", "--dialect", "duckdb", "--as-of", AS_OF, "--calendar", calendar)
+    theirs = cli(
+        "compile", "rules", "--emit", "script", "--dialect", "duckdb", "--as-of", AS_OF, "--calendar", calendar
+    )
     assert script == theirs
     with pytest.raises(ValueError, match="academic"):
         scorebook.run(RULES, data=synth_data, as_of=AS_OF, calendar="fiscal")
