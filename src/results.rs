@@ -281,7 +281,8 @@ pub fn display_comparison(compared: Comparison) -> &'static str {
 /// The terminal table: one line per measure and period, values rounded for display, with
 /// the judgement a book is read by (target, RAG, direction of travel) and, when any measure has
 /// one, the confidence interval and its comparison with England and the statistical neighbours.
-/// With `colour`, RAG text is coloured (red, yellow for amber, green) with ANSI escapes.
+/// With `colour`, RAG text is coloured (red, yellow for amber, green) with ANSI escapes. A
+/// measure's title stands on its first line only, so a long title does not widen every line.
 pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
     let intervals = rows.iter().any(|r| r.ci_low.is_some());
     let mut header = vec!["ref", "period", "numerator", "denominator", "value"];
@@ -298,7 +299,8 @@ pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
         header.iter().map(|h| matches!(*h, "numerator" | "denominator" | "value" | "interval" | "target")).collect();
     let body: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let direction = match (&r.direction, &r.judgement) {
                 (Some(d), Some(j)) if *j != Judgement::NotComparable => {
                     format!("{} {}", d.arrow(), j.name().replace('_', " "))
@@ -333,7 +335,8 @@ pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
                 (Some(b), v) => format!("{b}={}", v.as_deref().unwrap_or("(missing)")),
                 _ => String::new(),
             });
-            cells.push(r.title.clone());
+            let first_of_measure = i == 0 || rows[i - 1].reference != r.reference;
+            cells.push(if first_of_measure { r.title.clone() } else { String::new() });
             cells
         })
         .collect();
@@ -474,6 +477,22 @@ mod tests {
         (without.ci_low, without.ci_high) = (None, None);
         let table = to_table(&[without], false);
         assert!(!table.contains("interval") && !table.contains("vs england"), "{table}");
+    }
+
+    #[test]
+    fn table_shows_a_measures_title_on_its_first_line_only() {
+        let mut first = row("count", None, None, Some(3.0));
+        first.title = "A title of ninety characters, as some published indicators have, runs on and on and on".into();
+        let mut second = first.clone();
+        second.period_label = "2013-10".into();
+        let mut other = first.clone();
+        other.reference = "M2".into();
+        other.title = "Short".into();
+        let table = to_table(&[first, second, other], false);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[2].ends_with("runs on and on and on"), "{table}");
+        assert!(!lines[3].contains("ninety") && lines[3].len() + 80 < lines[2].len(), "{table}");
+        assert!(lines[4].ends_with("Short"), "{table}");
     }
 
     #[test]

@@ -171,3 +171,49 @@ fn tests_run_with_the_project_files_holidays_and_banding_as_run_does() {
     assert!(out.contains("expected quick for month 2013-06 = 2, got 1"), "{out}");
     assert!(out.contains("expected quick for month 2013-06 rag = amber, got red"), "{out}");
 }
+
+#[test]
+fn coverage_columns_are_as_wide_as_the_longest_ref_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = r#"
+source events {
+  event_id    text key
+  event_date  date
+}
+
+measure a_measure_whose_name_runs_well_past_forty_characters {
+  ref      "PH.1.01-long"
+  count events
+  in period by event_date
+  polarity none
+}
+
+measure short {
+  ref      "S"
+  count events
+  in period by event_date
+  polarity none
+}
+
+test "counts" {
+  given events {
+    event_id | event_date
+    e1       | 2013-09-02
+  }
+  as of 2013-09-30
+  expect short for month 2013-09 = 1
+}
+"#;
+    let path = dir.path().join("rules.ind");
+    std::fs::write(&path, rules).unwrap();
+    let out = stdout(&["test", path.to_str().unwrap(), "--coverage"], 0);
+    let lines: Vec<&str> = out.lines().collect();
+    let header = lines.iter().position(|l| l.starts_with("ref ")).expect("a coverage table");
+    // Each count ends where the header's `tests` ends.
+    let end = lines[header].find("tests").unwrap() + "tests".len();
+    for line in &lines[header + 1..header + 3] {
+        assert_eq!(line[..end].trim_end().len(), end, "{line:?} under {:?}", lines[header]);
+        assert!(line[..end].ends_with('1') || line[..end].ends_with('0'), "{line:?}");
+    }
+    assert!(lines[header + 1].starts_with("PH.1.01-long a_measure_whose_name_runs_well_past_forty_characters"));
+}

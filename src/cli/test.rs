@@ -92,12 +92,16 @@ pub fn run(args: Args) -> u8 {
             }
             if args.coverage {
                 println!();
-                println!("{:<6} {:<40} {:>5}  rag bands hit", "ref", "measure", "tests");
-                for c in testing::coverage(&project, &outcomes) {
+                let coverage = testing::coverage(&project, &outcomes);
+                // Columns as wide as their longest entry (at least the council book's widths).
+                let refs = coverage.iter().map(|c| c.reference.chars().count()).max().unwrap_or(0).max(6);
+                let names = coverage.iter().map(|c| c.measure.chars().count()).max().unwrap_or(0).max(40);
+                println!("{:<refs$} {:<names$} {:>5}  rag bands hit", "ref", "measure", "tests");
+                for c in &coverage {
                     let bands = if c.rag_bands.is_empty() { "-".to_string() } else { c.rag_bands.join(", ") };
-                    println!("{:<6} {:<40} {:>5}  {bands}", c.reference, c.measure, c.tests);
+                    println!("{:<refs$} {:<names$} {:>5}  {bands}", c.reference, c.measure, c.tests);
                 }
-                let covered = testing::coverage(&project, &outcomes).iter().filter(|c| c.tests > 0).count();
+                let covered = coverage.iter().filter(|c| c.tests > 0).count();
                 println!("{covered} of {} measures tested", project.measures.len());
             }
             println!("\n{passed} passed, {failed_count} failed");
