@@ -191,7 +191,7 @@ pub fn run(args: Args) -> u8 {
             eprintln!("  {q}");
         }
     }
-    let ordinary = output.quality.iter().filter(|q| !q.suspicious).count();
+    let ordinary = output.quality.iter().filter(|q| engine::quality::is_ordinary(q)).count();
     if !args.verbose && ordinary > 0 && matches!(args.format, OutputFormat::Table) && args.out.is_none() {
         eprintln!(
             "({ordinary} count{} of missing values in the columns conditions read: --verbose lists them)",

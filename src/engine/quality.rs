@@ -1,13 +1,14 @@
 //! Data-quality findings an analyst acts on before trusting a figure: for each measure, rows
 //! of its source missing a value in a column the measure reads, rows that end before they
-//! start, and dates after the as-of date. Counted with one aggregate query per source; a
-//! finding names the source, the column and how many rows, never a row's values.
+//! start, dates after the as-of date and dates after today. Counted with one aggregate query
+//! per source; a finding names the source, the column and how many rows, never a row's values.
 //!
 //! A missing span end means "still open" and is never a finding. Of the rest, the suspicious
 //! ones are reported by default ([`summary`]): rows with no date to place them in a period,
-//! rows ending before they start, dates after the as-of date. Missing values in the columns a
-//! measure's conditions read are usually ordinary (no conference held, a post vacant): they
-//! are kept in JSON and shown with `--verbose`.
+//! rows ending before they start, dates after today. Dates after the as-of date are ordinary
+//! when a book is re-run for an earlier date: said once, in one line. Missing values in the
+//! columns a measure's conditions read are usually ordinary (no conference held, a post
+//! vacant): they are kept in JSON and shown with `--verbose`.
 
 use super::RunError;
 use crate::ir::{Definition, Expr, ExprKind, Measure, Project, Selection, Source};
@@ -27,8 +28,11 @@ pub enum Finding {
     Missing,
     /// The span's end date is before its start date.
     EndsBeforeStart,
-    /// The date is after the run's as-of date.
+    /// The date is after the run's as-of date: ordinary when a book is run for an earlier
+    /// date than the data's, said once in one line.
     AfterAsOf,
+    /// The date is after today: a mistake in the data, whatever the as-of date.
+    InFuture,
 }
 
 /// One finding for one measure.
@@ -52,18 +56,27 @@ impl std::fmt::Display for QualityIssue {
             Finding::Missing => format!("have no `{}`", self.column),
             Finding::EndsBeforeStart => format!("end (`{}`) before they start", self.column),
             Finding::AfterAsOf => format!("have `{}` after the as-of date", self.column),
+            Finding::InFuture => format!("have `{}` after today", self.column),
         };
         write!(f, "measure {}: {} of {} `{}` rows {what}", self.measure, self.rows, self.of_rows, self.source)
     }
 }
 
 /// The findings the run reports by default: the suspicious ones (or all, `verbose`), one line
-/// per source, column and finding, naming the measures it touches.
+/// per source, column and finding, naming the measures it touches; and, when the data runs
+/// past the as-of date, one line saying so (`verbose` gives a line per source and column).
 pub fn summary(issues: &[QualityIssue], verbose: bool) -> Vec<String> {
     // (source, column, finding, rows, of rows) and the measures it touches.
     type Line<'a> = ((&'a str, &'a str, Finding, u64, u64), Vec<&'a str>);
     let mut lines: Vec<Line> = Vec::new();
-    for q in issues.iter().filter(|q| verbose || q.suspicious) {
+    let mut past: Vec<String> = Vec::new();
+    for q in issues.iter().filter(|q| !verbose && q.finding == Finding::AfterAsOf) {
+        let part = format!("{} `{}` (`{}`)", q.rows, q.source, q.column);
+        if !past.contains(&part) {
+            past.push(part);
+        }
+    }
+    for q in issues.iter().filter(|q| verbose || (q.suspicious && q.finding != Finding::AfterAsOf)) {
         let key = (q.source.as_str(), q.column.as_str(), q.finding, q.rows, q.of_rows);
         match lines.iter_mut().find(|(k, _)| *k == key) {
             Some((_, measures)) => measures.push(&q.measure),
@@ -77,11 +90,20 @@ pub fn summary(issues: &[QualityIssue], verbose: bool) -> Vec<String> {
                 Finding::Missing => format!("have no `{column}`"),
                 Finding::EndsBeforeStart => format!("end (`{column}`) before they start"),
                 Finding::AfterAsOf => format!("have `{column}` after the as-of date"),
+                Finding::InFuture => format!("have `{column}` after today"),
             };
             let plural = if measures.len() == 1 { "measure" } else { "measures" };
             format!("{rows} of {of_rows} `{source}` rows {what} ({plural} {})", measures.join(", "))
         })
+        .chain((!past.is_empty()).then(|| {
+            format!("the data runs past the as-of date: rows dated after it are in no period ({})", past.join(", "))
+        }))
         .collect()
+}
+
+/// Is a finding one of the ordinary missing values that `--verbose` lists?
+pub fn is_ordinary(q: &QualityIssue) -> bool {
+    !q.suspicious && q.finding == Finding::Missing
 }
 
 /// (column, finding) pairs to count over a source.
@@ -93,9 +115,14 @@ fn placing_column(m: &Measure) -> Option<&str> {
     m.definition.rows()?.selection.placing_column()
 }
 
-/// Is a finding worth reporting on ordinary data?
+/// Is a finding worth reporting on ordinary data? (Dates after the as-of date are said once,
+/// in a line of their own.)
 fn is_suspicious(m: &Measure, column: &str, finding: Finding) -> bool {
-    finding != Finding::Missing || placing_column(m) == Some(column)
+    match finding {
+        Finding::Missing => placing_column(m) == Some(column),
+        Finding::AfterAsOf => false,
+        Finding::EndsBeforeStart | Finding::InFuture => true,
+    }
 }
 
 /// What one measure reads of its source.
@@ -143,7 +170,8 @@ fn checks_for(m: &Measure, source: &Source) -> Checks {
         });
     }
     for d in dates {
-        out.insert((d, Finding::AfterAsOf));
+        out.insert((d.clone(), Finding::AfterAsOf));
+        out.insert((d, Finding::InFuture));
     }
     if let (Selection::OpenAtEnd { end, .. } | Selection::OpenDuring { end, .. }, Some(_)) =
         (&rows.selection, &source.spans)
@@ -172,6 +200,7 @@ pub async fn findings(
         by_source.entry(source.name.as_str()).or_default().extend(checks.iter().cloned());
         wanted.push((i, source, checks));
     }
+    let today = chrono::Local::now().date_naive();
     let mut counts: BTreeMap<(&str, String, Finding), u64> = BTreeMap::new();
     let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
     for (name, checks) in &by_source {
@@ -183,13 +212,16 @@ pub async fn findings(
             let c = ident(column.as_str());
             let condition = match finding {
                 Finding::Missing => c.is_null(),
-                // A date-time is after the as-of date when its date is.
-                Finding::AfterAsOf => match source.column(column).map(|col| col.ty) {
-                    Some(crate::ir::ColumnType::DateTime) => {
-                        crate::compile::exprs::date_of(c).gt(crate::compile::exprs::date_lit(as_of))
+                // A date-time is after a day when its date is.
+                Finding::AfterAsOf | Finding::InFuture => {
+                    let day = if *finding == Finding::AfterAsOf { as_of } else { today };
+                    match source.column(column).map(|col| col.ty) {
+                        Some(crate::ir::ColumnType::DateTime) => {
+                            crate::compile::exprs::date_of(c).gt(crate::compile::exprs::date_lit(day))
+                        }
+                        _ => c.gt(crate::compile::exprs::date_lit(day)),
                     }
-                    _ => c.gt(crate::compile::exprs::date_lit(as_of)),
-                },
+                }
                 Finding::EndsBeforeStart => {
                     let Some((start, _)) = &source.spans else { continue };
                     c.lt(ident(start.as_str()))
