@@ -4,8 +4,8 @@ pub mod periods;
 pub mod working_days;
 
 pub use periods::{
-    add_months, book_periods, fy_label, fy_start_year, month_periods, periods_as_of, year_periods, BookPeriods,
-    DateRange, PeriodKind, ReportingPeriod, ReportingYear,
+    add_months, book_periods, month_periods, periods_as_of, year_periods, BookPeriods, DateRange, PeriodKind,
+    ReportingPeriod, ReportingYear,
 };
 
 /// The months' names, January first, as the rules and date formats write them.

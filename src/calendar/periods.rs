@@ -172,16 +172,6 @@ pub fn add_months(d: NaiveDate, n: i32) -> NaiveDate {
     moved.unwrap_or(d)
 }
 
-/// The calendar year in which the financial year holding `d` starts.
-pub fn fy_start_year(d: NaiveDate) -> i32 {
-    ReportingYear::Financial.start_year(d)
-}
-
-/// `2013-14` for the financial year starting in April 2013.
-pub fn fy_label(start_year: i32) -> String {
-    ReportingYear::Financial.label(start_year)
-}
-
 fn last_day_of_month(y: i32, m: u32) -> NaiveDate {
     add_months(ymd(y, m, 1), 1).pred_opt().expect("a month has a last day")
 }
