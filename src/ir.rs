@@ -449,15 +449,19 @@ pub enum IntervalMethod {
     /// The Poisson interval of a count (exact below 10 events, Byar's from 10), scaled like
     /// the value for a rate.
     Poisson,
+    /// Dobson's interval of a directly standardised rate: Byar's limits of the event count,
+    /// scaled by the rate's standard error per event (Dobson et al., 1991).
+    Dobson,
 }
 
 impl IntervalMethod {
-    pub const NAMES: &'static [&'static str] = &["wilson", "poisson", "none"];
+    pub const NAMES: &'static [&'static str] = &["wilson", "poisson", "dobson", "none"];
 
     pub fn name(self) -> &'static str {
         match self {
             IntervalMethod::Wilson => "wilson",
             IntervalMethod::Poisson => "poisson",
+            IntervalMethod::Dobson => "dobson",
         }
     }
 }
@@ -688,6 +692,9 @@ pub enum Definition {
         per: u32,
         population: String,
         of_measure: Option<String>,
+        /// A directly standardised rate: the rows counted band by band, each band's rate
+        /// weighted by the standard population's.
+        standardised: Option<Standardisation>,
     },
     /// max/min/sum/mean/median of an expression over a row set, or with `distinct`, over
     /// the distinct values of that column (each entity once, its value read from its rows).
@@ -699,7 +706,56 @@ pub enum Definition {
     SumRatio { rows: RowSet, numerator: Expr, denominator: Expr, meets: Option<Expr>, percent: bool },
 }
 
+/// How a directly standardised rate weighs its bands: `by`, the band of each counted row
+/// (text, the population's `age_group` labels), and the standard population's bands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standardisation {
+    pub by: Expr,
+    /// The standard's name (`esp2013`, or a project's `standard`).
+    pub standard: String,
+    pub bands: Vec<StandardBand>,
+}
+
+/// One band of a standard population: its label and its weight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StandardBand {
+    pub label: String,
+    pub weight: f64,
+}
+
+/// The 2013 European Standard Population: nineteen five-year bands, `0-4` to `85-89` and
+/// `90+`, weighing 100,000 in all (Eurostat, 2013).
+pub const ESP2013: &[(&str, f64)] = &[
+    ("0-4", 5000.0),
+    ("5-9", 5500.0),
+    ("10-14", 5500.0),
+    ("15-19", 5500.0),
+    ("20-24", 6000.0),
+    ("25-29", 6000.0),
+    ("30-34", 6500.0),
+    ("35-39", 7000.0),
+    ("40-44", 7000.0),
+    ("45-49", 7000.0),
+    ("50-54", 7000.0),
+    ("55-59", 6500.0),
+    ("60-64", 6000.0),
+    ("65-69", 5500.0),
+    ("70-74", 5000.0),
+    ("75-79", 4000.0),
+    ("80-84", 2500.0),
+    ("85-89", 1500.0),
+    ("90+", 1000.0),
+];
+
 impl Definition {
+    /// A directly standardised rate's bands, if this is one.
+    pub fn standardisation(&self) -> Option<&Standardisation> {
+        match self {
+            Definition::Rate { standardised, .. } => standardised.as_ref(),
+            _ => None,
+        }
+    }
+
     pub fn rows(&self) -> Option<&RowSet> {
         match self {
             Definition::Count { rows, .. }

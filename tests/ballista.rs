@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 #[path = "common/housing.rs"]
 mod housing;
+#[path = "common/public_health.rs"]
+mod public_health;
 #[path = "common/reoffending.rs"]
 mod reoffending;
 #[path = "common/third_book.rs"]
@@ -262,4 +264,35 @@ fn cohorts_on_ballista_standalone_equal_the_local_run() {
     assert_eq!(cells(&remote), cells(&local));
     let final_cohorts = local.iter().filter(|r| r.reference == "YJ1" && r.value.is_some()).count();
     assert_eq!(final_cohorts, 3, "2010-11 to 2012-13 are final by 2015-06-30, 2013-14 is not");
+}
+
+#[test]
+fn standardised_rates_on_ballista_standalone_equal_the_local_run() {
+    // Deaths counted band by band against the population's bands, with Dobson's limits.
+    let rules = "examples/public-health";
+    let csv = tempfile::tempdir().unwrap();
+    public_health::generate(csv.path(), 2_000, 3);
+    let dir = tempfile::tempdir().unwrap();
+    third_book::as_parquet(rules, csv.path(), dir.path());
+    let project = project::check_paths(&[PathBuf::from(rules)]).unwrap().1.project.unwrap();
+    let run = |cluster: Cluster| {
+        let options = RunOptions {
+            as_of: Some("2013-11-30".parse().unwrap()),
+            data_dir: Some(dir.path().to_path_buf()),
+            cluster,
+            ..RunOptions::default()
+        };
+        let runtime = engine::runtime().unwrap();
+        runtime.block_on(engine::run(&project, None, &options)).unwrap().rows
+    };
+    let (local, remote) = (run(Cluster::Local), run(Cluster::BallistaStandalone));
+    let cells = |rows: &[ResultRow]| -> Vec<_> {
+        rows.iter()
+            .map(|r| {
+                (r.reference.clone(), r.period_label.clone(), r.numerator, r.denominator, r.value, r.ci_low, r.ci_high)
+            })
+            .collect()
+    };
+    assert_eq!(cells(&remote), cells(&local));
+    assert!(local.iter().filter(|r| r.ci_low.is_some()).count() > 10, "{} rows", local.len());
 }

@@ -24,6 +24,7 @@ fn valid_projects() -> Vec<Vec<PathBuf>> {
     projects.push(files_in("examples/ssda903"));
     projects.push(files_in("examples/ambulance"));
     projects.push(files_in("examples/send"));
+    projects.push(files_in("examples/public-health"));
     projects
 }
 

@@ -13,6 +13,8 @@ use std::path::Path;
 mod common;
 #[path = "common/housing.rs"]
 mod housing;
+#[path = "common/public_health.rs"]
+mod public_health;
 #[path = "common/reoffending.rs"]
 mod reoffending;
 #[path = "common/third_book.rs"]
@@ -272,8 +274,23 @@ fn the_snapshot_book_on(engine: &str) {
     }
 }
 
+/// Directly standardised rates (`examples/public-health`): deaths counted band by band, the
+/// population's bands, Dobson's limits.
+fn the_public_health_book_on(engine: &str) {
+    if !available(engine) {
+        return;
+    }
+    let generated = tempfile::tempdir().unwrap();
+    public_health::generate(generated.path(), 2_000, 8);
+    for as_of in ["2013-03-31", "2013-11-30"] {
+        let (rows, cells) = compare(engine, "examples/public-health", generated.path(), as_of, None);
+        println!("{engine}, standardised rates as of {as_of}: {rows} rows, all {cells} cells match the local run");
+    }
+}
+
 #[test]
 fn the_housing_cohort_and_snapshot_books_on_duckdb_match_the_local_run() {
+    the_public_health_book_on("duckdb");
     the_housing_book_on("duckdb");
     the_cohort_book_on("duckdb");
     the_snapshot_book_on("duckdb");
@@ -281,6 +298,7 @@ fn the_housing_cohort_and_snapshot_books_on_duckdb_match_the_local_run() {
 
 #[test]
 fn the_housing_cohort_and_snapshot_books_on_sqlite_match_the_local_run() {
+    the_public_health_book_on("sqlite");
     the_housing_book_on("sqlite");
     the_cohort_book_on("sqlite");
     the_snapshot_book_on("sqlite");
@@ -288,6 +306,7 @@ fn the_housing_cohort_and_snapshot_books_on_sqlite_match_the_local_run() {
 
 #[test]
 fn the_housing_cohort_and_snapshot_books_on_postgres_match_the_local_run() {
+    the_public_health_book_on("postgres");
     the_housing_book_on("postgres");
     the_cohort_book_on("postgres");
     the_snapshot_book_on("postgres");

@@ -489,6 +489,11 @@ impl Checker<'_> {
             // A percent of two sums is no proportion of rows: no interval.
             Some(Form::Rows { of: RowForm::Percent, .. }) if parts.sums() => None,
             Some(Form::Rows { of: RowForm::Percent, .. }) => Some(IntervalMethod::Wilson),
+            Some(Form::Rows { of: RowForm::Count, .. })
+                if parts.per.is_some_and(|p| p.value.standardised.is_some()) =>
+            {
+                Some(IntervalMethod::Dobson)
+            }
             Some(Form::Rows { of: RowForm::Count, .. } | Form::RateOf { .. }) => Some(IntervalMethod::Poisson),
             _ => None,
         };
@@ -502,6 +507,7 @@ impl Checker<'_> {
                 let asked = match m.node.as_str() {
                     "wilson" => IntervalMethod::Wilson,
                     "poisson" => IntervalMethod::Poisson,
+                    "dobson" => IntervalMethod::Dobson,
                     _ => {
                         self.error(unknown_word(m, "confidence interval method", IntervalMethod::NAMES));
                         return ir::IntervalSpec { method: own, confidence: None };
@@ -678,8 +684,12 @@ impl Checker<'_> {
                     return None;
                 }
                 match parts.per.map(|c| c.value) {
-                    Some(per) => {
-                        let (per, population) = self.per_spec(per)?;
+                    Some(spec) => {
+                        let (per, population) = self.per_spec(spec)?;
+                        let standardised = match &spec.standardised {
+                            Some(st) => Some(self.standardisation(st, &scope, &population)?),
+                            None => None,
+                        };
                         Definition::Rate {
                             rows,
                             distinct: distinct.map(|d| d.node.clone()),
@@ -687,6 +697,7 @@ impl Checker<'_> {
                             per,
                             population,
                             of_measure: None,
+                            standardised,
                         }
                     }
                     None => Definition::Count { rows, distinct: distinct.map(|d| d.node.clone()) },
@@ -1072,6 +1083,73 @@ impl Checker<'_> {
         self.lookup_population(&per.population).then(|| (n as u32, per.population.node.clone()))
     }
 
+    /// `standardised by BAND using STANDARD` of a count per `population`: the band a text
+    /// value of the counted rows, the standard known, the population's source banded by
+    /// `age_group`.
+    fn standardisation(
+        &mut self,
+        st: &ast::Standardised,
+        scope: &Scope,
+        population: &str,
+    ) -> Option<ir::Standardisation> {
+        let band =
+            ast::Expr { kind: ast::ExprKind::Path { qualifiers: Vec::new(), name: st.by.clone() }, span: st.by.span };
+        let by = self.expr(&band, scope);
+        if let Some(b) = &by {
+            if b.ty != ir::Type::Text {
+                self.error(
+                    Diagnostic::new(
+                        Code::Standardisation,
+                        st.by.span,
+                        format!("`{}` is {}, and a band is text", st.by.node, b.ty.describe()),
+                    )
+                    .label("not a band label")
+                    .help("name a text column or named value holding the population's `age_group` labels: `let age_band = band(age, 5, \"0-4\", ...)`"),
+                );
+                return None;
+            }
+        }
+        let bands = match self.standards.get(&st.standard.node) {
+            Some(bands) => bands.clone(),
+            None => {
+                let names: Vec<&str> = self.standards.keys().map(String::as_str).collect();
+                let suggestion = did_you_mean(&st.standard.node, names.iter().copied());
+                self.error(super::unknown(
+                    Code::UnknownStandard,
+                    &st.standard,
+                    "standard population",
+                    suggestion,
+                    "use `esp2013`, or declare one with `standard NAME { \"BAND\" WEIGHT, ... }`",
+                ));
+                return None;
+            }
+        };
+        let banded = self
+            .population_source(population)
+            .is_some_and(|s| s.column("age_group").is_some_and(|c| c.ty == ir::ColumnType::Text));
+        if !banded {
+            self.error(
+                Diagnostic::new(
+                    Code::Standardisation,
+                    st.span,
+                    format!("population `{population}` has no `age_group` text column to standardise by"),
+                )
+                .label("no bands in the population")
+                .help("declare `age_group text` in the population's source: each row's band, labelled as the standard's bands are"),
+            );
+            return None;
+        }
+        Some(ir::Standardisation { by: by?, standard: st.standard.node.clone(), bands })
+    }
+
+    fn not_standardised(&mut self, st: &ast::Standardised, what: &str) {
+        self.error(
+            Diagnostic::new(Code::Standardisation, st.span, format!("{what} cannot be standardised"))
+                .label("standardisation here")
+                .help("standardise the counting measure: `count deaths in period by date_of_death` with `per 100000 pop standardised by age_band using esp2013`"),
+        );
+    }
+
     /// The measure's unit ([`Parts::unit`]), with what is wrong with its `unit` clause said.
     fn unit(&mut self, parts: &Parts<'_>) -> Unit {
         let inferred = parts.inferred_unit();
@@ -1223,6 +1301,10 @@ impl Checker<'_> {
                         },
                         None => None,
                     };
+                    if let Some(st) = per.as_ref().and_then(|p| p.standardised.as_ref()) {
+                        self.not_standardised(st, "a published benchmark");
+                        continue;
+                    }
                     let per = match per {
                         Some(p) => match self.per_spec(p) {
                             Some(p) => Some(p),
@@ -1317,6 +1399,10 @@ impl Checker<'_> {
         built: &[Option<ir::Measure>],
         rates: &HashMap<String, Unit>,
     ) -> Option<(Definition, Window, Vec<ir::Breakdown>)> {
+        if let Some(st) = &per.standardised {
+            self.not_standardised(st, "`rate of MEASURE`");
+            return None;
+        }
         let (per, population) = self.per_spec(per)?;
         let Some(counted) = built.iter().flatten().find(|b| b.name == measure.node) else {
             if let Some(&defined) = self.measure_names.get(&measure.node) {
@@ -1353,6 +1439,7 @@ impl Checker<'_> {
             per,
             population,
             of_measure: Some(counted.name.clone()),
+            standardised: None,
         };
         let mut breakdowns = Vec::new();
         let mut ok = true;

@@ -31,7 +31,10 @@ pub(crate) struct Checker<'a> {
     diags: Diagnostics,
     sources: Vec<ir::Source>,
     source_index: HashMap<String, usize>,
-    populations: HashMap<String, Span>,
+    /// Populations by name: where declared and their source.
+    populations: HashMap<String, (Span, String)>,
+    /// Standard populations by name: the built-in `esp2013` and the project's own.
+    standards: HashMap<String, Vec<ir::StandardBand>>,
     measure_names: HashMap<String, Span>,
     /// Subsets by name (and their parent), known before they are checked.
     subset_names: HashMap<String, String>,
@@ -45,6 +48,13 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
         sources: Vec::new(),
         source_index: HashMap::new(),
         populations: HashMap::new(),
+        standards: HashMap::from([(
+            "esp2013".to_string(),
+            ir::ESP2013
+                .iter()
+                .map(|(label, weight)| ir::StandardBand { label: label.to_string(), weight: *weight })
+                .collect(),
+        )]),
         measure_names: HashMap::new(),
         subset_names: HashMap::new(),
     };
@@ -73,6 +83,7 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
     let mut source_decls = Vec::new();
     let mut population_decls = Vec::new();
     let mut calendar_decls = Vec::new();
+    let mut standard_decls = Vec::new();
     let mut measure_decls = Vec::new();
     let mut test_decls = Vec::new();
     for (file, module) in modules {
@@ -86,6 +97,11 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
                 ItemKind::Population(p) => {
                     if declare(&mut c, &p.name, "population") {
                         population_decls.push(p);
+                    }
+                }
+                ItemKind::Standard(s) => {
+                    if declare(&mut c, &s.name, "standard population") {
+                        standard_decls.push(s);
                     }
                 }
                 ItemKind::Calendar(cal) => {
@@ -130,7 +146,10 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
     c.subsets(&subsets);
     let populations: Vec<ir::Population> = population_decls.iter().filter_map(|p| c.population(p)).collect();
     for p in &populations {
-        c.populations.insert(p.name.clone(), p.span);
+        c.populations.insert(p.name.clone(), (p.span, p.source.clone()));
+    }
+    for s in &standard_decls {
+        c.standard(s);
     }
     let calendar = c.calendar(&calendar_decls);
     for m in &measure_decls {
@@ -167,6 +186,11 @@ impl<'a> Checker<'a> {
         let suggestion = did_you_mean(&name.node, self.source_index.keys().map(String::as_str));
         self.error(unknown(Code::UnknownSource, name, "source", suggestion, "declare it with `source NAME { ... }`"));
         None
+    }
+
+    /// The source a population reads.
+    fn population_source(&self, population: &str) -> Option<&ir::Source> {
+        self.populations.get(population).and_then(|(_, source)| self.source_named(source))
     }
 
     fn lookup_population(&mut self, name: &ast::Ident) -> bool {

@@ -587,6 +587,48 @@ impl Checker<'_> {
         ok.then(|| ir::Population { name: p.name.node.clone(), source: source.name.clone(), filter, span: p.name.span })
     }
 
+    /// A project's standard population: each band once, with a positive weight.
+    pub(super) fn standard(&mut self, s: &ast::StandardDecl) {
+        if self.standards.contains_key(&s.name.node) {
+            self.error(
+                Diagnostic::new(Code::StandardShape, s.name.span, format!("`{}` is a built-in standard", s.name.node))
+                    .label("built in")
+                    .help("use it as it is (`using esp2013`), or give your own standard another name"),
+            );
+            return;
+        }
+        let mut bands: Vec<ir::StandardBand> = Vec::new();
+        for band in &s.bands {
+            if bands.iter().any(|b| b.label == band.label.node) {
+                self.error(
+                    Diagnostic::new(
+                        Code::StandardShape,
+                        band.label.span,
+                        format!("band \"{}\" is listed twice", band.label.node),
+                    )
+                    .label("second one")
+                    .help("list each band of the standard once"),
+                );
+            } else if band.weight.node <= 0.0 {
+                self.error(
+                    Diagnostic::new(Code::StandardShape, band.weight.span, "a band's weight is above 0")
+                        .label("no weight")
+                        .help("leave the band out of the standard instead"),
+                );
+            }
+            bands.push(ir::StandardBand { label: band.label.node.clone(), weight: band.weight.node });
+        }
+        if bands.is_empty() {
+            self.error(
+                Diagnostic::new(Code::StandardShape, s.name.span, format!("standard `{}` has no bands", s.name.node))
+                    .label("empty")
+                    .help("list its bands and weights: `standard u75 { \"0-4\" 5000, \"5-9\" 5500 }`"),
+            );
+        }
+        // Kept even with errors, so that the measures using it are not also reported.
+        self.standards.insert(s.name.node.clone(), bands);
+    }
+
     pub(super) fn calendar(&mut self, decls: &[&ast::CalendarDecl]) -> ir::Calendar {
         for extra in decls.iter().skip(1) {
             self.error(

@@ -5,22 +5,25 @@
 
 use std::collections::BTreeMap;
 
-/// One of the three figures of a measure's cell.
+/// One of the figures of a measure's cell: the three every measure has, and the scale a
+/// standardised figure's interval is computed with (`statistics::measure_interval`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Part {
     Numerator,
     Denominator,
     Value,
+    Scale,
 }
 
 impl Part {
-    pub const ALL: [Part; 3] = [Part::Numerator, Part::Denominator, Part::Value];
+    pub const ALL: [Part; 4] = [Part::Numerator, Part::Denominator, Part::Value, Part::Scale];
 
     fn suffix(self) -> &'static str {
         match self {
             Part::Numerator => "num",
             Part::Denominator => "den",
             Part::Value => "val",
+            Part::Scale => "scale",
         }
     }
 }
@@ -81,7 +84,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cells.len(), 18);
+        assert_eq!(cells.len(), 24);
         let mut distinct = names.clone();
         distinct.sort();
         distinct.dedup();

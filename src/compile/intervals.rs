@@ -19,9 +19,11 @@ const Z: &str = "ci_z";
 const COUNT: &str = "ci_count";
 const PER: &str = "ci_per";
 const POLARITY: &str = "ci_polarity";
+/// A standardised figure's interval scale (`Part::Scale`), on each row from its cells.
+pub const SCALE: &str = "ci_scale";
 
 /// The hidden columns the script's final projections read.
-pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY];
+pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY, SCALE];
 
 /// The hidden columns of the rows of `measures`, over each row's `numerator` and `value`
 /// (`Float64`) and its measure's index ([`judge::MEASURE`]): each measure's method, level, z
@@ -34,6 +36,7 @@ pub fn columns(project: &Project, measures: &[usize], project_level: f64) -> Res
     let count = |m: &Measure| match interval_of(m, project_level) {
         Some((IntervalMethod::Poisson, Some(_))) => Some(Ok(col("numerator"))),
         Some((IntervalMethod::Poisson, None)) => Some(Ok(col("value"))),
+        Some((IntervalMethod::Dobson, _)) => Some(Ok(col("numerator"))),
         _ => None,
     };
     let per = |m: &Measure| match interval_of(m, project_level) {
@@ -115,6 +118,15 @@ fn wilson(high: bool) -> Result<Expr, CompileError> {
     Ok(when(raw.clone().lt(lit(0.0)), lit(0.0)).when(raw.clone().gt(lit(100.0)), lit(100.0)).otherwise(raw)?)
 }
 
+/// Dobson's limit of a standardised rate, as `statistics::dobson`: the value moved by the
+/// spread times the distance from the count to its Byar's limit, written as one chain of
+/// products (no brackets for an unparser to lose).
+fn dobson(high: bool) -> Expr {
+    let o = col(if high { NEXT } else { COUNT });
+    let base = col(if high { BYAR_HIGH } else { BYAR_LOW });
+    col("value") + col(SCALE) * o * power(base, lit(3.0)) - col(SCALE) * col(COUNT)
+}
+
 /// A limit of the row's interval, in the value's unit.
 fn limit(levels: &[f64], high: bool) -> Result<Expr, CompileError> {
     let poisson = when(col(COUNT).lt(lit(BYAR_FROM)), exact(levels, high)?).otherwise(byar(high))?;
@@ -125,8 +137,10 @@ fn limit(levels: &[f64], high: bool) -> Result<Expr, CompileError> {
         n.clone().is_not_null().and(d.clone().gt(lit(0.0))).and(n.clone().gt_eq(lit(0.0))).and(n.lt_eq(d.clone()));
     let poisson_ok =
         col(COUNT).is_not_null().and(col(COUNT).gt_eq(lit(0.0))).and(col(PER).is_null().or(d.gt(lit(0.0))));
-    Ok(when(col(METHOD).eq(lit("wilson")).and(wilson_ok), wilson(high)?)
-        .when(col(METHOD).eq(lit("poisson")).and(poisson_ok), scaled)
+    let dobson_ok = col(COUNT).gt_eq(lit(BYAR_FROM)).and(col("value").is_not_null()).and(col(SCALE).is_not_null());
+    Ok(when(col(METHOD).eq(lit(IntervalMethod::Wilson.name())).and(wilson_ok), wilson(high)?)
+        .when(col(METHOD).eq(lit(IntervalMethod::Poisson.name())).and(poisson_ok), scaled)
+        .when(col(METHOD).eq(lit(IntervalMethod::Dobson.name())).and(dobson_ok), dobson(high))
         .otherwise(null_f64())?)
 }
 

@@ -21,7 +21,8 @@ mod scope;
 pub mod script;
 mod source_plan;
 
-pub use population::AREA_COLUMN;
+pub use population::band_value_name as population_band_column;
+pub use population::{AGE_GROUP, AREA_COLUMN};
 pub mod sql;
 #[cfg(feature = "substrait")]
 pub mod substrait;
@@ -30,6 +31,7 @@ use crate::calendar::{working_days::HolidayList, ReportingPeriod};
 use crate::ir::{Definition, Measure, Project, Window};
 use crate::measure_graph::MeasureGraph;
 use crate::refusal::Refusal;
+use crate::statistics::BYAR_FROM;
 use cells::{Cell, Cells, Part};
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -128,6 +130,20 @@ pub struct BookPlan {
     /// Where each cell is in the row of `totals`.
     pub cells: Cells,
     pub breakdowns: Vec<BreakdownPlan>,
+    /// The populations standardised rates read band by band, for the run to check that every
+    /// band has a figure.
+    pub banded: Vec<BandedPopulation>,
+}
+
+/// A population as a standard's bands: one row, the figure of band `k` for period `pi` in
+/// the column [`population::band_value_name`].
+pub struct BandedPopulation {
+    pub population: String,
+    pub standard: String,
+    pub labels: Vec<String>,
+    /// The standardised measures that read it.
+    pub measures: Vec<usize>,
+    pub plan: LogicalPlan,
 }
 
 /// Rows of one breakdown: a `breakdown_value` column and the cells of its measures.
@@ -200,17 +216,9 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
     for (source, ms) in &by_source {
         plans.push(source_plan::aggregate(inputs, source, ms, None)?);
     }
-    let populations: Vec<&str> = measures
-        .iter()
-        .filter_map(|&i| match &project.measures[i].definition {
-            Definition::Rate { population, .. } => Some(population.as_str()),
-            _ => None,
-        })
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let populations = population::wanted(project, &measures);
     for p in &populations {
-        plans.push(population::plan(inputs, p)?);
+        plans.push(p.plan(inputs, false)?);
     }
 
     let mut builder = match plans.first() {
@@ -238,12 +246,11 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
             // A breakdown by area divides each area's count by its own population.
             let by_area = cut.column() == Some(population::AREA_COLUMN);
             for p in &populations {
-                if by_area && population::has_areas(inputs, p) {
-                    let per_area = population::plan_by_area(inputs, p)?;
-                    let on = value.clone().eq(column(&population::area_alias(p), population::AREA_COLUMN));
-                    b = b.join_on(per_area, datafusion::logical_expr::JoinType::Left, vec![on])?;
+                if by_area && population::has_areas(inputs, p.name) {
+                    let on = value.clone().eq(column(&p.alias(true), population::AREA_COLUMN));
+                    b = b.join_on(p.plan(inputs, true)?, datafusion::logical_expr::JoinType::Left, vec![on])?;
                 } else {
-                    b = b.cross_join(population::plan(inputs, p)?)?;
+                    b = b.cross_join(p.plan(inputs, false)?)?;
                 }
             }
             let (figures, cells) = final_cells(inputs, &graph, &with_c, by_area)?;
@@ -258,7 +265,28 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
             });
         }
     }
-    Ok(BookPlan { measures, totals, cells, breakdowns })
+    let mut banded = Vec::new();
+    for p in populations.iter() {
+        let Some(st) = p.banded else { continue };
+        let readers = measures
+            .iter()
+            .copied()
+            .filter(|&i| match &project.measures[i].definition {
+                Definition::Rate { population, standardised: Some(s), .. } => {
+                    population == p.name && s.standard == st.standard
+                }
+                _ => false,
+            })
+            .collect();
+        banded.push(BandedPopulation {
+            population: p.name.to_string(),
+            standard: st.standard.clone(),
+            labels: st.bands.iter().map(|b| b.label.clone()).collect(),
+            measures: readers,
+            plan: p.plan(inputs, false)?,
+        });
+    }
+    Ok(BookPlan { measures, totals, cells, breakdowns, banded })
 }
 
 /// Numerator, denominator and value of every (measure, period) from the aggregate columns,
@@ -277,10 +305,13 @@ fn final_cells(
     for i in graph.dependencies_first(measures) {
         let m = &project.measures[i];
         for (pi, p) in inputs.periods.iter().enumerate() {
-            let (num, den, val) = cell(inputs, i, pi, p, &values, by_area).map_err(|e| e.in_measure(m))?;
+            let (num, den, val, scale) = cell(inputs, i, pi, p, &values, by_area).map_err(|e| e.in_measure(m))?;
             values.insert((i, pi), val.clone());
             for (part, figure) in [(Part::Numerator, num), (Part::Denominator, den), (Part::Value, val)] {
                 out.push(figure.alias(cells.add(Cell::new(i, pi, part))));
+            }
+            if let Some(scale) = scale {
+                out.push(scale.alias(cells.add(Cell::new(i, pi, Part::Scale))));
             }
         }
     }
@@ -294,20 +325,20 @@ fn cell(
     p: &ReportingPeriod,
     values: &BTreeMap<(usize, usize), Expr>,
     by_area: bool,
-) -> Result<(Expr, Expr, Expr), CompileError> {
+) -> Result<Figures, CompileError> {
     let project = inputs.project;
     let m = &project.measures[i];
     if let Definition::Derived { expr } = &m.definition {
         let val = derived(project, expr, pi, values)?;
-        return Ok((null_f64(), null_f64(), as_f64(val)));
+        return Ok((null_f64(), null_f64(), as_f64(val), None));
     }
     if window_of(m, p, inputs.as_of).is_none() {
-        return Ok((null_f64(), null_f64(), null_f64()));
+        return Ok((null_f64(), null_f64(), null_f64(), None));
     }
     let source = m.definition.rows().map_or("", |r| r.source.as_str());
     let snapshot_months = m.definition.rows().is_some_and(|r| !r.snapshot_months.is_empty());
     let agg = |what: &str| column(&source_plan::source_alias(source), &source_plan::aggregate_name(i, pi, what));
-    Ok(match &m.definition {
+    let (num, den, val) = match &m.definition {
         // Over the snapshots of several months, a count and a percent's parts are their means.
         Definition::Count { .. } if snapshot_months => {
             (null_f64(), null_f64(), guarded_div(as_f64(agg("count")), as_f64(agg("snapshots"))))
@@ -338,6 +369,14 @@ fn cell(
             let scaled = if *percent { lit(100.0) * num.clone() } else { num.clone() };
             (num, den.clone(), guarded_div(scaled, den))
         }
+        Definition::Rate { per, population, standardised: Some(st), .. } => {
+            let alias = population::banded_alias(
+                population,
+                &st.standard,
+                by_area && population::has_areas(inputs, population),
+            );
+            return standardised(st, *per, pi, &agg, &alias);
+        }
         Definition::Rate { per, population, .. } => {
             let num = as_f64(agg("count"));
             let alias = if by_area && population::has_areas(inputs, population) {
@@ -351,7 +390,51 @@ fn cell(
             (num, den, val)
         }
         Definition::Derived { .. } => unreachable!("handled above"),
-    })
+    };
+    Ok((num, den, val, None))
+}
+
+/// A cell's numerator, denominator and value, and a standardised figure's interval scale.
+type Figures = (Expr, Expr, Expr, Option<Expr>);
+
+/// A directly standardised rate's cell (PHE's DSR): the numerator the events counted in the
+/// standard's bands, the denominator their population, the value `per × Σ wₖ·Oₖ/nₖ / Σ wₖ`,
+/// and the spread `per × √(Σ wₖ²·Oₖ/nₖ² / (Σ wₖ)² / O)` from which Dobson's interval is
+/// computed. Value and spread are missing below 10 events, as PHE gives none, and where a
+/// band has no positive population (the run refuses that before it gets here).
+fn standardised(
+    st: &crate::ir::Standardisation,
+    per: u32,
+    pi: usize,
+    agg: &dyn Fn(&str) -> Expr,
+    alias: &str,
+) -> Result<Figures, CompileError> {
+    use datafusion::functions::math::expr_fn::sqrt;
+    let zero_when_none = |x: Expr| datafusion::logical_expr::when(x.clone().is_null(), lit(0.0)).otherwise(x);
+    let mut events = Vec::new();
+    let mut people = Vec::new();
+    let mut weighted = Vec::new();
+    let mut squared = Vec::new();
+    let mut unusable = Vec::new();
+    for (k, b) in st.bands.iter().enumerate() {
+        let o = zero_when_none(as_f64(agg(&source_plan::band_count(k))))?;
+        let n = as_f64(column(alias, &population::band_value_name(pi, k)));
+        unusable.push(n.clone().is_null().or(n.clone().lt_eq(lit(0.0))));
+        // Guarded (a warehouse may stop at a division by zero even where the value is not
+        // used), and `a / n / n`, never `a / (n * n)`: DuckDB's unparser drops those brackets.
+        weighted.push(guarded_div(lit(b.weight) * o.clone(), n.clone()));
+        squared.push(guarded_div(guarded_div(lit(b.weight * b.weight) * o.clone(), n.clone()), n.clone()));
+        events.push(o);
+        people.push(n);
+    }
+    let total = |xs: Vec<Expr>| xs.into_iter().reduce(|a, b| a + b).unwrap_or_else(|| lit(0.0));
+    let weights: f64 = st.bands.iter().map(|b| b.weight).sum();
+    let o = total(events);
+    let missing = unusable.into_iter().reduce(Expr::or).unwrap_or(lit(false)).or(o.clone().lt(lit(BYAR_FROM)));
+    let value = total(weighted) / lit(weights) * lit(f64::from(per));
+    let spread = sqrt(guarded_div(total(squared) / lit(weights * weights), o.clone())) * lit(f64::from(per));
+    let guarded = |x: Expr| datafusion::logical_expr::when(missing.clone(), null_f64()).otherwise(x);
+    Ok((o, total(people), guarded(value)?, Some(guarded(spread)?)))
 }
 
 /// A derived measure's value: its expression over the other measures' values.

@@ -2,7 +2,9 @@
 //! population's filter selects) of the project's area for mid-year P, where P is the calendar
 //! year in which the reporting year holding the period's end starts (financial, calendar or
 //! academic, as the book's calendar says); failing that, the latest
-//! earlier year with a positive population.
+//! earlier year with a positive population. A standardised rate reads the population of
+//! each band of its standard (the rows whose `age_group` is the band's label) in the year so
+//! chosen by the bands' total.
 
 use super::exprs::{column, compile, ExprCx, Needs};
 use super::{CompileError, PlanInputs};
@@ -13,6 +15,9 @@ use datafusion::prelude::lit;
 const ROWS: &str = "pop";
 const YEARS: &str = "pop_years";
 const PICKED: &str = "pop_picked";
+const BANDS: &str = "pop_bands";
+/// The column of a banded population naming each row's band.
+pub const AGE_GROUP: &str = "age_group";
 
 /// The alias of a population's one-row plan.
 pub fn alias(population: &str) -> String {
@@ -41,17 +46,61 @@ pub fn has_areas(inputs: &PlanInputs<'_>, name: &str) -> bool {
         .is_some_and(|s| s.column(AREA_COLUMN).is_some())
 }
 
-pub fn plan(inputs: &PlanInputs<'_>, name: &str) -> Result<LogicalPlan, CompileError> {
-    build(inputs, name, false)
+/// A population a book reads: its total, or its figures in a standard's bands.
+pub struct Wanted<'a> {
+    pub name: &'a str,
+    pub banded: Option<&'a crate::ir::Standardisation>,
 }
 
-/// One row per area: `area_code` and the population of each period, each area's figures
-/// chosen by the same mid-year rule.
-pub fn plan_by_area(inputs: &PlanInputs<'_>, name: &str) -> Result<LogicalPlan, CompileError> {
-    build(inputs, name, true)
+impl Wanted<'_> {
+    /// Its plan: one row, or one per area when `by_area`.
+    pub fn plan(&self, inputs: &PlanInputs<'_>, by_area: bool) -> Result<LogicalPlan, CompileError> {
+        build(inputs, self.name, by_area, self.banded)
+    }
+
+    /// The alias of [`Wanted::plan`].
+    pub fn alias(&self, by_area: bool) -> String {
+        match (self.banded, by_area) {
+            (Some(st), _) => banded_alias(self.name, &st.standard, by_area),
+            (None, true) => area_alias(self.name),
+            (None, false) => alias(self.name),
+        }
+    }
 }
 
-fn build(inputs: &PlanInputs<'_>, name: &str, by_area: bool) -> Result<LogicalPlan, CompileError> {
+/// The populations the rates of `measures` read, each (and each banding) once, in name order.
+pub fn wanted<'a>(project: &'a crate::ir::Project, measures: &[usize]) -> Vec<Wanted<'a>> {
+    let mut out: Vec<Wanted<'a>> = Vec::new();
+    for &i in measures {
+        if let crate::ir::Definition::Rate { population, standardised, .. } = &project.measures[i].definition {
+            let key = |w: &Wanted<'_>| (w.name.to_string(), w.banded.map(|s| s.standard.clone()));
+            let new = Wanted { name: population.as_str(), banded: standardised.as_ref() };
+            if !out.iter().any(|w| key(w) == key(&new)) {
+                out.push(new);
+            }
+        }
+    }
+    out.sort_by_key(|w| (w.name, w.banded.map(|s| s.standard.clone())));
+    out
+}
+
+/// The alias of a population's plan banded as `standard` is, per area when `by_area`.
+pub fn banded_alias(population: &str, standard: &str, by_area: bool) -> String {
+    let area = if by_area { "_by_area" } else { "" };
+    format!("population_{population}_{standard}{area}")
+}
+
+/// The column holding band `k`'s population for period `pi`.
+pub fn band_value_name(pi: usize, k: usize) -> String {
+    format!("pop_p{pi}_b{k}")
+}
+
+fn build(
+    inputs: &PlanInputs<'_>,
+    name: &str,
+    by_area: bool,
+    banded: Option<&crate::ir::Standardisation>,
+) -> Result<LogicalPlan, CompileError> {
     let pop = inputs
         .project
         .population(name)
@@ -69,9 +118,14 @@ fn build(inputs: &PlanInputs<'_>, name: &str, by_area: bool) -> Result<LogicalPl
     if let (Some(area), Some(_), false, false) = (inputs.area_code, source.column(AREA_COLUMN), by_area, one_area) {
         rows = rows.filter(column(ROWS, AREA_COLUMN).eq(lit(area)))?;
     }
+    if let Some(st) = banded {
+        let labels = st.bands.iter().map(|b| lit(b.label.as_str())).collect();
+        rows = rows.filter(column(ROWS, AGE_GROUP).in_list(labels, false))?;
+    }
     let area_group = |q: &str| if by_area { vec![column(q, AREA_COLUMN)] } else { Vec::new() };
     let mut group = vec![column(ROWS, "year")];
     group.extend(area_group(ROWS));
+    let band_rows = rows.clone();
     let years = rows.aggregate(group, vec![sum(column(ROWS, "population")).alias("total")])?.alias(YEARS)?.build()?;
     let picks = inputs
         .periods
@@ -84,21 +138,51 @@ fn build(inputs: &PlanInputs<'_>, name: &str, by_area: bool) -> Result<LogicalPl
         })
         .collect::<Result<Vec<_>, CompileError>>()?;
     let picked = LogicalPlanBuilder::from(years.clone()).aggregate(area_group(YEARS), picks)?.alias(PICKED)?.build()?;
+    if let Some(st) = banded {
+        // Each band's figure in the year chosen for each period.
+        let mut group = vec![column(ROWS, "year"), column(ROWS, AGE_GROUP)];
+        group.extend(area_group(ROWS));
+        let bands =
+            band_rows.aggregate(group, vec![sum(column(ROWS, "population")).alias("total")])?.alias(BANDS)?.build()?;
+        let mut values = Vec::new();
+        for pi in 0..inputs.periods.len() {
+            for (k, b) in st.bands.iter().enumerate() {
+                let this = column(BANDS, "year")
+                    .eq(column(PICKED, &format!("year_p{pi}")))
+                    .and(column(BANDS, AGE_GROUP).eq(lit(b.label.as_str())));
+                values.push(max(column(BANDS, "total")).filter(this).build()?.alias(band_value_name(pi, k)));
+            }
+        }
+        let joined = with_picked(bands, BANDS, picked, by_area)?;
+        let out = banded_alias(name, &st.standard, by_area);
+        return Ok(joined.aggregate(area_group(PICKED), values)?.alias(out)?.build()?);
+    }
     let values = (0..inputs.periods.len())
         .map(|pi| {
             let this_year = column(YEARS, "year").eq(column(PICKED, &format!("year_p{pi}")));
             Ok(max(column(YEARS, "total")).filter(this_year).build()?.alias(value_name(pi)))
         })
         .collect::<Result<Vec<_>, CompileError>>()?;
-    let joined = if by_area {
-        LogicalPlanBuilder::from(years).join_on(
-            picked,
-            datafusion::logical_expr::JoinType::Inner,
-            vec![column(YEARS, AREA_COLUMN).eq(column(PICKED, AREA_COLUMN))],
-        )?
-    } else {
-        LogicalPlanBuilder::from(years).cross_join(picked)?
-    };
+    let joined = with_picked(years, YEARS, picked, by_area)?;
     let out_alias = if by_area { area_alias(name) } else { alias(name) };
     Ok(joined.aggregate(area_group(PICKED), values)?.alias(out_alias)?.build()?)
+}
+
+/// `figures` (aliased `table`) beside the years picked for each period: those of its area, or
+/// the one row of them.
+fn with_picked(
+    figures: LogicalPlan,
+    table: &str,
+    picked: LogicalPlan,
+    by_area: bool,
+) -> Result<LogicalPlanBuilder, CompileError> {
+    Ok(if by_area {
+        LogicalPlanBuilder::from(figures).join_on(
+            picked,
+            datafusion::logical_expr::JoinType::Inner,
+            vec![column(table, AREA_COLUMN).eq(column(PICKED, AREA_COLUMN))],
+        )?
+    } else {
+        LogicalPlanBuilder::from(figures).cross_join(picked)?
+    })
 }

@@ -23,6 +23,11 @@ pub fn aggregate_name(measure: usize, period: usize, what: &str) -> String {
     format!("a{measure}_p{period}_{what}")
 }
 
+/// What a standardised rate's count of band `k` is called ([`aggregate_name`]).
+pub fn band_count(k: usize) -> String {
+    format!("count_b{k}")
+}
+
 const LATEST: &str = "latest";
 const SNAPSHOTS: &str = "snap";
 
@@ -160,6 +165,8 @@ struct PeriodConditions {
     /// `latest snapshot of MONTHS`: how many of the months have a snapshot in the window
     /// (the same on every row), which a count and a percent's parts are divided by.
     snapshots: Option<Expr>,
+    /// A standardised rate's band of each row.
+    band: Option<Expr>,
 }
 
 /// For a cohort (`first per ENTITY`), the measure's kept rows in the period's window with
@@ -245,7 +252,8 @@ fn period_conditions(
         Definition::SumRatio { denominator, .. } => Some(compile(denominator, &cx, needs)?),
         _ => None,
     };
-    Ok(Some(PeriodConditions { rows: and_all(conds), meets, value, denominator, snapshots }))
+    let band = m.definition.standardisation().map(|st| compile(&st.by, &cx, needs)).transpose()?;
+    Ok(Some(PeriodConditions { rows: and_all(conds), meets, value, denominator, snapshots, band }))
 }
 
 /// The parts of the window `[ws, e]` in each of `months` (1 to 12), in order.
@@ -388,6 +396,14 @@ fn branch(
                     Definition::Rate { summed: Some(_), .. } => {
                         let x = c.value.expect("a rate of a sum has an expression");
                         row_aggregates.push((sum(only_where(c.rows, x)?), figure("count")));
+                    }
+                    Definition::Rate { distinct, standardised: Some(st), .. } => {
+                        // Each band's count: the rate weighs them one by one.
+                        let band = c.band.clone().expect("a standardised rate has a band");
+                        for (k, b) in st.bands.iter().enumerate() {
+                            let in_band = c.rows.clone().and(band.clone().eq(lit(b.label.as_str())));
+                            row_aggregates.push((row_count(distinct.as_ref(), in_band)?, counted(&band_count(k))));
+                        }
                     }
                     Definition::Count { distinct, .. } | Definition::Rate { distinct, .. } => {
                         if let Some(n) = c.snapshots.clone() {

@@ -370,7 +370,13 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
         match &m.definition {
             crate::ir::Definition::Count { .. } => {}
             crate::ir::Definition::Proportion { numerator, .. } => exprs.push(numerator),
-            crate::ir::Definition::Rate { summed, .. } => exprs.extend(summed),
+            crate::ir::Definition::Rate { summed, standardised, .. } => {
+                exprs.extend(summed);
+                if let Some(st) = standardised {
+                    exprs.push(&st.by);
+                    named.insert(crate::compile::AGE_GROUP);
+                }
+            }
             crate::ir::Definition::Aggregate { expr, .. } | crate::ir::Definition::Derived { expr } => exprs.push(expr),
             crate::ir::Definition::SumRatio { numerator, denominator, meets, .. } => {
                 exprs.extend([numerator, denominator]);

@@ -190,6 +190,10 @@ where pupils.year_group = 11          # no `lookup pupils by pupil_id` in this s
         meaning: "A clause takes one of a fixed set of words and this is not one of them: polarity (`high`, `low`, `in_line_with_benchmark`, `none`), unit (`count`, `percent`, `rate_per_10000`, `number`), RAG colours (`red`, `amber`, `green`), benchmark kinds (`sn`, `england`, `la`), statistical-neighbour averages (`mean`, `median`), holiday lists (`england_and_wales`), or a test's expected field.",
         example: "polarity higher",
         fix: "Use one of the listed words.";
+    UnknownStandard = "SB211", Error, "unknown standard population",
+        meaning: "A directly standardised rate (`per 100000 pop standardised by age_band using STANDARD`) names a standard population that is neither built in (`esp2013`, the 2013 European Standard Population) nor declared with `standard NAME { ... }` in one of the project's files.",
+        example: "per 100000 pop standardised by age_band using esp2031",
+        fix: "Use `esp2013`, or declare the standard: `standard esp2013_under_75 { \"0-4\" 5000, \"5-9\" 5500, ... }`.";
 
     // ------------------------------------------------------------------ types and units
     TypeMismatch = "SB300", Error, "type mismatch",
@@ -292,6 +296,10 @@ add_days(clock_start, 1)      # clock_start is a date-time",
         meaning: "`previous NAME by COLUMN order by DATE` (or `next`) finds, for each row, the row of the same entity just before (after) it in date order; rows of one day are taken in the order of the source's key, and the source declares none, so which row is \"just before\" would depend on how the file happened to be sorted.",
         example: "source requests {\n  child_id      text?\n  request_date  date\n  previous earlier by child_id order by request_date\n}",
         fix: "Mark the column that identifies a row with `key` (`request_id text key`).";
+    Standardisation = "SB415", Error, "standardisation does not fit",
+        meaning: "`standardised by BAND using STANDARD` makes a directly standardised rate of a count of rows: each row's band (a text column or named value of the counted rows, holding the population's `age_group` labels) is counted, each band's rate weighted by the standard population's weight. It applies to `count ... per N POPULATION` only (not to `rate of` or a published benchmark), and its population's source needs an `age_group` text column.",
+        example: "rate of deaths_in_period per 100000 pop standardised by age_band using esp2013",
+        fix: "Write the standardisation on the counting measure: `count deaths in period by date_of_death` then `per 100000 pop standardised by age_band using esp2013`; declare `age_group text` in the population's source; make the band a text value (`let age_band = band(age, ...)`).";
 
     // ------------------------------------------------------------------ judgement
     TargetWithoutPolarity = "SB500", Error, "target without polarity",
@@ -360,6 +368,10 @@ add_days(clock_start, 1)      # clock_start is a date-time",
         meaning: "A subset (`source NAME from OTHER where ...`) is a view of another source's rows with no data of its own. Populations, published benchmarks, lookups and test `given` tables read sources that hold data.",
         example: "source care_episodes from episodes excluding LS in (\"V3\", \"V4\")\ntest \"t\" {\n  given care_episodes {\n    CHILD | DECOM\n  }\n}",
         fix: "Name the source the subset is taken from (`given episodes { ... }`); the subset's conditions still apply where the subset is read.";
+    StandardShape = "SB606", Error, "standard population not usable",
+        meaning: "A `standard NAME { \"BAND\" WEIGHT, ... }` declaration lists each band of a standard population once, with a weight above 0: a band listed twice, a weight of zero and a standard with no bands are refused. `esp2013` is built in and cannot be declared again.",
+        example: "standard u75 { \"0-4\" 5000, \"0-4\" 5500 }",
+        fix: "Give each band one line and a positive weight; name the standard something other than `esp2013`.";
 
     // ------------------------------------------------------------------ tests
     RowWidth = "SB700", Error, "table row has the wrong number of cells",

@@ -866,12 +866,21 @@ pub fn seconds(d: std::time::Duration) -> String {
 
 /// Fills a row's target, confidence interval and comparisons with the benchmarks (its RAG
 /// rating, direction and judgement come after, for all rows at once: `judged`).
-fn judge(m: &crate::ir::Measure, row: &mut ResultRow, judging: &Judging) {
+/// The row's target, interval and comparisons; `scale` is a standardised figure's interval
+/// scale ([`statistics::measure_interval`]).
+fn judge(m: &crate::ir::Measure, row: &mut ResultRow, scale: Option<f64>, judging: &Judging) {
     let range = crate::calendar::DateRange { start: row.period_start, end: row.period_end };
     row.target = judgement::target_for(m, range);
     let confidence = m.interval.level(judging.confidence);
-    let interval =
-        statistics::measure_interval(m.interval.method, m.unit, row.numerator, row.denominator, row.value, confidence);
+    let interval = statistics::measure_interval(
+        m.interval.method,
+        m.unit,
+        row.numerator,
+        row.denominator,
+        row.value,
+        scale,
+        confidence,
+    );
     let better = statistics::higher_is_better(m.polarity);
     row.ci_low = interval.map(|i| i.low);
     row.ci_high = interval.map(|i| i.high);
@@ -918,6 +927,66 @@ fn lost_executor(e: RunError, cluster: &Cluster) -> RunError {
     e
 }
 
+/// Refuses a run whose standardised rates would divide by a band with no positive population:
+/// PHE's DSR has no value then, and a missing band is a gap in the data, not a zero rate.
+async fn bands_have_people(
+    ctx: &SessionContext,
+    project: &Project,
+    book: &BookPlan,
+    periods: &BookPeriods,
+    as_of: NaiveDate,
+) -> Result<(), RunError> {
+    for b in &book.banded {
+        let batches = datafusion::dataframe::DataFrame::new(ctx.state(), b.plan.clone()).collect().await?;
+        let Some(batch) = batches.into_iter().find(|b| b.num_rows() > 0) else { continue };
+        let mut gaps: Vec<(String, Vec<&str>)> = Vec::new();
+        for (pi, p) in periods.all.iter().enumerate().take(periods.reported) {
+            let read = b.measures.iter().any(|&i| crate::compile::window_of(&project.measures[i], p, as_of).is_some());
+            if !read {
+                continue;
+            }
+            let missing: Vec<&str> = b
+                .labels
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| {
+                    let name = crate::compile::population_band_column(pi, *k);
+                    let figure = batch.column_by_name(&name).and_then(|c| {
+                        let c = datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Float64)
+                            .ok()?;
+                        let c = c.as_primitive_opt::<Float64Type>()?;
+                        (!c.is_null(0)).then(|| c.value(0))
+                    });
+                    !figure.is_some_and(|f| f > 0.0)
+                })
+                .map(|(_, l)| l.as_str())
+                .collect();
+            if !missing.is_empty() {
+                gaps.push((p.label.clone(), missing));
+            }
+        }
+        if let Some((first, bands)) = gaps.first() {
+            let refs: Vec<&str> = b.measures.iter().map(|&i| project.measures[i].reference.as_str()).collect();
+            let more = match gaps.len() {
+                1 => String::new(),
+                n => format!(" and {} more period{}", n - 1, if n == 2 { "" } else { "s" }),
+            };
+            return Err(Refusal::new(format!(
+                "population `{}` gives age group{} {} no positive figure for {first}{more}, so the rate{} standardised to `{}` ({}) cannot be computed",
+                b.population,
+                if bands.len() == 1 { "" } else { "s" },
+                bands.iter().map(|l| format!("\"{l}\"")).collect::<Vec<_>>().join(", "),
+                if refs.len() == 1 { "" } else { "s" },
+                b.standard,
+                refs.join(", "),
+            ))
+            .help("give the population a figure above 0 for every band of the standard (its `age_group` labels must be the standard's), or standardise to a standard without the band")
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// Executes a compiled book and lays its cells out as result rows.
 #[allow(clippy::too_many_arguments)]
 pub async fn execute(
@@ -930,6 +999,7 @@ pub async fn execute(
     chosen: Option<&[usize]>,
     timings: &timings::Timings,
 ) -> Result<(Vec<ResultRow>, Vec<String>), RunError> {
+    bands_have_people(ctx, project, book, periods, as_of).await?;
     let totals = pieces::collect(ctx, &book.totals, timings, "").await?;
     let totals = totals
         .into_iter()
@@ -957,6 +1027,8 @@ pub async fn execute(
     }
     let start = std::time::Instant::now();
     let shown = compile::reported(project, &book.measures, chosen);
+    // Standardised rates' periods with fewer than 10 events, said once per measure.
+    let mut few_events: std::collections::BTreeMap<usize, Vec<String>> = std::collections::BTreeMap::new();
     for &i in &book.measures {
         if !shown.contains(&i) {
             continue;
@@ -998,8 +1070,13 @@ pub async fn execute(
                 precision: m.precision,
                 suppressed: false,
             };
-            judge(m, &mut base, judging);
+            judge(m, &mut base, figure(&totals, 0, &book.cells, Cell::new(i, pi, Part::Scale)), judging);
             let base_previous = figure(&totals, 0, &book.cells, Cell::new(i, prev, Part::Value));
+            if m.definition.standardisation().is_some() && crate::compile::window_of(m, p, as_of).is_some() {
+                if let Some(n) = base.numerator.filter(|n| *n < statistics::BYAR_FROM) {
+                    few_events.entry(i).or_default().push(format!("{} ({})", p.label, crate::results::plain_number(n)));
+                }
+            }
             if let Definition::Rate { population, .. } = &m.definition {
                 if base.denominator.is_none() && crate::compile::window_of(m, p, as_of).is_some() {
                     warnings.push(format!(
@@ -1027,7 +1104,7 @@ pub async fn execute(
                         breakdown_value: value,
                         ..base.clone()
                     };
-                    judge(m, &mut row, judging);
+                    judge(m, &mut row, figure(batch, r, &b.cells, Cell::new(i, pi, Part::Scale)), judging);
                     let previous = figure(batch, r, &b.cells, Cell::new(i, prev, Part::Value));
                     breakdown_rows.push((row, previous));
                 }
@@ -1060,6 +1137,13 @@ pub async fn execute(
                 rows.push(row);
             }
         }
+    }
+    for (i, periods) in few_events {
+        warnings.push(format!(
+            "measure {}: fewer than 10 events in {}, so its standardised rate is not given there (PHE gives none below 10)",
+            project.measures[i].reference,
+            periods.join(", ")
+        ));
     }
     let verdicts = judged::verdicts(&figures, project, judging.default_rag).await?;
     for (row, v) in rows.iter_mut().zip(verdicts) {

@@ -43,6 +43,17 @@ pub fn format_module(module: &Module, source: &str) -> String {
                 }
                 f.code(0, text, item.span);
             }
+            ItemKind::Standard(s) => {
+                f.open(0, format!("standard {} {{", s.name.node), s.name.span);
+                for (j, band) in s.bands.iter().enumerate() {
+                    f.leading(band.label.span.start, 2);
+                    let comma = if j + 1 < s.bands.len() { "," } else { "" };
+                    let text = format!("{} {}{comma}", string(&band.label.node), band.weight.node);
+                    f.code(2, text, Span::new(band.label.span.file, band.label.span.start, band.weight.span.end));
+                }
+                let close = Span::new(item.span.file, item.span.end.saturating_sub(1), item.span.end);
+                f.close(0, close);
+            }
             ItemKind::Calendar(c) => {
                 let mut text = format!("calendar {} = weekdays", c.name.node);
                 if let Some(h) = &c.holidays {
@@ -365,7 +376,11 @@ fn padded_keyword(c: &ClauseKind) -> Option<&'static str> {
 }
 
 fn per(p: &PerSpec) -> String {
-    format!("per {} {}", p.per.node, p.population.node)
+    let mut text = format!("per {} {}", p.per.node, p.population.node);
+    if let Some(s) = &p.standardised {
+        text.push_str(&format!(" standardised by {} using {}", s.by.node, s.standard.node));
+    }
+    text
 }
 
 /// A title or description starting at column `col`: one string when it fits, else strings

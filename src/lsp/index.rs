@@ -186,7 +186,7 @@ impl Index {
                     self.expr(file, f, &Scope::row(&p.source.node));
                 }
             }
-            ItemKind::Calendar(_) => {}
+            ItemKind::Calendar(_) | ItemKind::Standard(_) => {}
             ItemKind::Theme(t) => {
                 for m in &t.measures {
                     self.measure(file, m);
@@ -241,7 +241,10 @@ impl Index {
                     self.add(per.population.span, Target::Population(per.population.node.clone()), false);
                 }
                 ClauseKind::Per(per) => {
-                    self.add(per.population.span, Target::Population(per.population.node.clone()), false)
+                    self.add(per.population.span, Target::Population(per.population.node.clone()), false);
+                    if let (Some(st), Some(r)) = (&per.standardised, &row) {
+                        self.column(st.by.span, r, &st.by.node);
+                    }
                 }
                 ClauseKind::Calculate(e) => self.expr(file, e, &Scope { measures: true, ..Scope::default() }),
                 ClauseKind::InPeriod(col) => {

@@ -610,6 +610,15 @@ fn item_symbol(a: &Analysis, i: &crate::syntax::ast::Item) -> Option<lsp::Docume
             p.name.span,
             Vec::new(),
         ),
+        ItemKind::Standard(s) => symbol(
+            a,
+            s.name.node.clone(),
+            Some(format!("standard population, {} bands", s.bands.len())),
+            lsp::SymbolKind::CONSTANT,
+            i.span,
+            s.name.span,
+            Vec::new(),
+        ),
         ItemKind::Calendar(c) => symbol(
             a,
             c.name.node.clone(),

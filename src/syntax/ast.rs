@@ -43,6 +43,7 @@ pub struct Item {
 pub enum ItemKind {
     Source(SourceDecl),
     Population(PopulationDecl),
+    Standard(StandardDecl),
     Calendar(CalendarDecl),
     Theme(ThemeBlock),
     Measure(Measure),
@@ -162,6 +163,19 @@ pub struct PopulationDecl {
     pub name: Ident,
     pub source: Ident,
     pub filter: Option<Expr>,
+}
+
+/// `standard NAME { "0-4" 5000, ... }`: a standard population's bands and weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StandardDecl {
+    pub name: Ident,
+    pub bands: Vec<StandardBand>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StandardBand {
+    pub label: Str,
+    pub weight: Spanned<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -352,6 +366,16 @@ pub struct ByItem {
 pub struct PerSpec {
     pub per: Spanned<f64>,
     pub population: Ident,
+    /// `standardised by age_band using esp2013`.
+    pub standardised: Option<Box<Standardised>>,
+}
+
+/// The band of each counted row and the standard population its rate is standardised to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standardised {
+    pub by: Ident,
+    pub standard: Ident,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]

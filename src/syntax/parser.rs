@@ -100,6 +100,7 @@ impl AstBuilder<'_> {
             let kind = match p.as_rule() {
                 Rule::source_decl => ItemKind::Source(self.source_decl(p)?),
                 Rule::population_decl => ItemKind::Population(self.population_decl(p)?),
+                Rule::standard_decl => ItemKind::Standard(self.standard_decl(p)?),
                 Rule::calendar_decl => ItemKind::Calendar(self.calendar_decl(p)),
                 Rule::theme_block => ItemKind::Theme(self.theme_block(p)?),
                 Rule::measure => ItemKind::Measure(self.measure(p)?),
@@ -295,6 +296,20 @@ impl AstBuilder<'_> {
         Ok(PopulationDecl { name, source, filter })
     }
 
+    fn standard_decl(&self, pair: Pair<'_, Rule>) -> Result<StandardDecl> {
+        let mut inner = children(pair);
+        let name = self.ident(inner.next().expect("standard name"));
+        let bands = inner
+            .map(|band| {
+                let mut parts = children(band);
+                let label = self.string(parts.next().expect("band label"));
+                let weight = self.unsigned(parts.next().expect("band weight"))?;
+                Ok(StandardBand { label, weight })
+            })
+            .collect::<Result<_>>()?;
+        Ok(StandardDecl { name, bands })
+    }
+
     fn calendar_decl(&self, pair: Pair<'_, Rule>) -> CalendarDecl {
         let mut inner = children(pair);
         let name = self.ident(inner.next().expect("calendar name"));
@@ -331,7 +346,14 @@ impl AstBuilder<'_> {
         let mut inner = children(pair);
         let per = self.unsigned(inner.next().expect("per figure"))?;
         let population = self.ident(inner.next().expect("per population"));
-        Ok(PerSpec { per, population })
+        let standardised = inner.next().map(|s| {
+            let span = self.span(&s);
+            let mut parts = children(s);
+            let by = self.ident(parts.next().expect("standardised by"));
+            let standard = self.ident(parts.next().expect("standard name"));
+            Box::new(Standardised { by, standard, span })
+        });
+        Ok(PerSpec { per, population, standardised })
     }
 
     fn distinct_and_source<'i>(&self, mut inner: impl Iterator<Item = Pair<'i, Rule>>) -> (Option<Ident>, Ident) {

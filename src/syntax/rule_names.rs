@@ -14,7 +14,7 @@ pub enum Context {
     Other,
 }
 
-pub const TOP_LEVEL_WORDS: &[&str] = &["source", "population", "calendar", "theme", "measure", "test"];
+pub const TOP_LEVEL_WORDS: &[&str] = &["source", "population", "standard", "calendar", "theme", "measure", "test"];
 pub const CLAUSE_WORDS: &[&str] = &[
     "ref",
     "title",
@@ -87,7 +87,7 @@ impl Context {
 
     pub fn describe(self) -> &'static str {
         match self {
-            Context::TopLevel => "a `source`, `population`, `calendar`, `theme`, `measure` or `test`",
+            Context::TopLevel => "a `source`, `population`, `standard`, `calendar`, `theme`, `measure` or `test`",
             Context::MeasureClause => "a measure clause (`ref`, `title`, `count`, `percent of`, `in period by`, `where`, `polarity`, `target`, `rag`, `benchmark`, ...) or `}`",
             Context::ColumnOption => "a column option (`key`, `from`, `format`, `missing`, `map`), another column, `spans`, `snapshot at`, `lookup`, `let`, `previous`, `next`, or `}`",
             Context::TestEntry => "`given`, `as of`, `expect` or `}`",
@@ -145,6 +145,9 @@ pub fn human(rule: Rule) -> String {
         Rule::is_missing | Rule::is_not_missing => "`is missing`",
         Rule::in_list | Rule::not_in_list => "`in (...)`",
         Rule::per_spec | Rule::per_clause => "`per N POPULATION`",
+        Rule::standardised => "`standardised by BAND using STANDARD`",
+        Rule::standard_decl => "`standard NAME { \"BAND\" WEIGHT, ... }`",
+        Rule::standard_band => "a band and its weight (`\"0-4\" 5000`)",
         Rule::per_year => "`per year`",
         Rule::rag_when => "a RAG rule (`green when ...`)",
         Rule::rag_otherwise => "`otherwise`",
