@@ -737,11 +737,19 @@ pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<L
     if let Some(d) = c.denominator {
         shown.push(d.alias("denominator_value"));
     }
+    // A standardised rate counts only the rows in a band of its standard: those rows, with
+    // their band.
+    let mut rows_counted = c.rows;
+    if let (Some(band), Some(st)) = (c.band, m.definition.standardisation()) {
+        let labels = st.bands.iter().map(|b| lit(b.label.as_str())).collect();
+        rows_counted = rows_counted.and(band.clone().in_list(labels, false));
+        shown.push(band.alias("standard_band"));
+    }
     // In the order of the entity counted, else of the source's key.
     let order = entity
         .map(str::to_string)
         .or_else(|| source.columns.iter().find(|col| col.key || col.name == "child_id").map(|col| col.name.clone()));
-    let base = base_rows(inputs, &rows.source, &scx, &needs, &latest)?.filter(c.rows)?.project(shown)?;
+    let base = base_rows(inputs, &rows.source, &scx, &needs, &latest)?.filter(rows_counted)?.project(shown)?;
     let base = match order {
         Some(col) => base.sort(vec![datafusion::prelude::ident(col).sort(true, true)])?,
         None => base,
