@@ -68,6 +68,7 @@ scorebook test rules/ | tee -a "$log"
 scorebook test --coverage examples/ssda903/ | tee -a "$log"
 scorebook test --coverage examples/ambulance/ | tee -a "$log"
 scorebook test --coverage examples/send/ | tee -a "$log"
+scorebook test --coverage examples/public-health/ | tee -a "$log"
 
 # The wheel is built in the dev profile with the features above, so it links the DataFusion
 # already compiled for the command line (about 20 s here; a release wheel, as `pip install

@@ -11,6 +11,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 pub struct Project {
     pub sources: Vec<Source>,
     pub populations: Vec<Population>,
+    /// Reference rates for indirectly standardised measures.
+    pub references: Vec<Reference>,
     pub calendar: Calendar,
     /// In project order: files in path order, then position in the file.
     pub measures: Vec<Measure>,
@@ -41,6 +43,10 @@ impl Project {
 
     pub fn population(&self, name: &str) -> Option<&Population> {
         self.populations.iter().find(|p| p.name == name)
+    }
+
+    pub fn reference(&self, name: &str) -> Option<&Reference> {
+        self.references.iter().find(|r| r.name == name)
     }
 }
 
@@ -234,6 +240,17 @@ pub struct Subset {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Population {
+    pub name: String,
+    pub source: String,
+    pub filter: Option<Expr>,
+    pub span: Span,
+}
+
+/// Reference rates: the rows of a source giving, by mid-year and `age_group`, `events` and
+/// `population` (England's deaths and residents, say), from which a population's expected
+/// events are reckoned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
     pub name: String,
     pub source: String,
     pub filter: Option<Expr>,
@@ -692,9 +709,9 @@ pub enum Definition {
         per: u32,
         population: String,
         of_measure: Option<String>,
-        /// A directly standardised rate: the rows counted band by band, each band's rate
-        /// weighted by the standard population's.
-        standardised: Option<Standardisation>,
+        /// A standardised figure: directly (band by band, weighted by a standard population)
+        /// or indirectly (over the events expected at reference rates).
+        standardised: Option<Standardised>,
     },
     /// max/min/sum/mean/median of an expression over a row set, or with `distinct`, over
     /// the distinct values of that column (each entity once, its value read from its rows).
@@ -704,6 +721,22 @@ pub enum Definition {
     /// A ratio of two sums over a row set: the sum of `numerator` over the rows meeting
     /// `meets` (all rows when absent) over the sum of `denominator`, × 100 for a percent.
     SumRatio { rows: RowSet, numerator: Expr, denominator: Expr, meets: Option<Expr>, percent: bool },
+}
+
+/// How a rate is standardised for the age of its population.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Standardised {
+    Direct(Standardisation),
+    Indirect(Indirect),
+}
+
+/// An indirectly standardised figure: the events counted (observed, O) over those expected,
+/// E = Σ nₖ·xₖ/Nₖ, the population's bands at the reference's rates; a ratio O/E × the rate's
+/// `per`, or with `rate` a rate O/E × the reference's overall rate per `per`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Indirect {
+    pub reference: String,
+    pub rate: bool,
 }
 
 /// How a directly standardised rate weighs its bands: `by`, the band of each counted row
@@ -751,7 +784,15 @@ impl Definition {
     /// A directly standardised rate's bands, if this is one.
     pub fn standardisation(&self) -> Option<&Standardisation> {
         match self {
-            Definition::Rate { standardised, .. } => standardised.as_ref(),
+            Definition::Rate { standardised: Some(Standardised::Direct(st)), .. } => Some(st),
+            _ => None,
+        }
+    }
+
+    /// An indirectly standardised figure's reference, if this is one.
+    pub fn indirect(&self) -> Option<&Indirect> {
+        match self {
+            Definition::Rate { standardised: Some(Standardised::Indirect(x)), .. } => Some(x),
             _ => None,
         }
     }

@@ -142,7 +142,9 @@ impl Comparison {
 /// numerator scaled like the value (× N / population, taken as exact) for a rate per N. None
 /// when the method is none or a figure it needs is missing (or a denominator is 0). A
 /// standardised rate's interval is Dobson's, of its event count (the numerator), its value and
-/// its scale, the rate's standard error per event ([`dobson`]).
+/// its scale, the rate's standard error per event ([`dobson`]); an indirectly standardised
+/// figure's is the Poisson interval of its count (the numerator) × its scale, the value per
+/// event (PHE's ISR: exact below 10 events, Byar's from 10).
 pub fn measure_interval(
     method: Option<IntervalMethod>,
     unit: Unit,
@@ -154,6 +156,11 @@ pub fn measure_interval(
 ) -> Option<Interval> {
     match (method?, unit) {
         (IntervalMethod::Dobson, _) => dobson(numerator?, value?, scale?, confidence),
+        // An indirectly standardised figure: the count's interval × the value per event.
+        (IntervalMethod::Poisson, _) if scale.is_some() => {
+            let (i, scale) = (poisson(numerator?, confidence)?, scale?);
+            Some(Interval { low: i.low * scale, high: i.high * scale })
+        }
         (IntervalMethod::Wilson, _) => wilson(numerator?, denominator?, confidence),
         (IntervalMethod::Poisson, Unit::RatePer(per)) => {
             let population = denominator.filter(|d| *d > 0.0)?;

@@ -23,7 +23,12 @@ fn shipped_rule_tests_pass() {
 
 #[test]
 fn the_third_book_and_the_forms_beyond_the_books_pass_their_tests() {
-    for (path, tests) in [("examples/ambulance", 5), ("examples/send", 6), ("tests/fixtures/reach.ind", 2)] {
+    for (path, tests) in [
+        ("examples/ambulance", 5),
+        ("examples/send", 6),
+        ("examples/public-health", 3),
+        ("tests/fixtures/reach.ind", 2),
+    ] {
         let out = stdout(&["test", path], 0);
         assert!(out.trim_end().ends_with(&format!("{tests} passed, 0 failed")), "{path}: {out}");
     }

@@ -446,3 +446,49 @@ def test_run_on_postgres_equals_the_command_line(tmp_path):
         scorebook.run(RULES, as_of=AS_OF, engine=url, data=EDGE)
     with pytest.raises(ValueError, match="engine"):
         scorebook.run(RULES, as_of=AS_OF, engine="oracle://nowhere")
+
+
+DSR_RULES = """
+source deaths {
+  death_id       text key
+  date_of_death  date
+  age_band       text
+}
+source population {
+  year        int
+  age_group   text
+  population  int
+}
+population residents from population
+measure dsr {
+  ref "DSR"
+  count deaths in period by date_of_death
+  per 100000 residents standardised by age_band using esp2013
+}
+"""
+
+
+def test_a_standardised_rate_from_frames_equals_the_published_worked_example(tmp_path):
+    # PHEindicatormethods' DSR vignette: 8283.016, 6570.819 to 10289.65 at 95%.
+    bands = ["0-4", "5-9", "10-14", "15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49",
+             "50-54", "55-59", "60-64", "65-69", "70-74", "75-79", "80-84", "85-89", "90+"]
+    people = [30, 35, 35, 35, 40, 40, 45, 50, 50, 50, 60, 60, 70, 75, 70, 60, 20, 20, 15]
+    died = [1, 1, 0, 0, 0, 1, 1, 3, 3, 3, 3, 10, 10, 10, 10, 8, 8, 8, 8]
+    deaths = [(f"d{band}-{k}", datetime.date(2012, 4 + k % 9, 15), band)
+              for band, n in zip(bands, died) for k in range(n)]
+    frames = {
+        "deaths": pd.DataFrame(deaths, columns=["death_id", "date_of_death", "age_band"]),
+        "population": pd.DataFrame({"year": [2012] * 19, "age_group": bands, "population": people}),
+    }
+    rules = tmp_path / "dsr.ind"
+    rules.write_text(DSR_RULES)
+    tables = {name: pa.Table.from_pandas(frame, preserve_index=False) for name, frame in frames.items()}
+    book = scorebook.run(str(rules), tables=tables, as_of="2013-09-30")
+    year = book.to_pandas().set_index("period_label").loc["2012-13"]
+    assert year["numerator"] == 88 and year["denominator"] == 860
+    for column, published in [("value", 8283.016), ("ci_low", 6570.819), ("ci_high", 10289.65)]:
+        assert year[column] == pytest.approx(published, rel=5e-7), column
+    for name, frame in frames.items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    expected = cli("run", str(rules), "--data", str(tmp_path), "--as-of", "2013-09-30", "--format", "csv")
+    assert book.text("csv") == expected

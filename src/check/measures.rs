@@ -67,6 +67,8 @@ struct Parts<'m> {
     denominator_sum: Option<Slot<'m, &'m ast::Expr>>,
     hidden: Option<&'m ast::Clause>,
     per: Option<Slot<'m, &'m ast::PerSpec>>,
+    /// `expected of POPULATION at REFERENCE rates ...`: its population, reference and scale.
+    expected: Option<Slot<'m, Expected<'m>>>,
     cumulative: Option<Slot<'m, &'m WindowSpec>>,
     first_per: Option<Slot<'m, &'m ast::Ident>>,
     reported_by: Option<&'m ast::Ident>,
@@ -78,6 +80,9 @@ struct Parts<'m> {
     benchmark: Option<Slot<'m, &'m [ast::BenchmarkItem]>>,
     interval: Option<Slot<'m, (Option<&'m ast::Ident>, Option<&'m ast::Quantity>)>>,
 }
+
+/// `expected of POPULATION at REFERENCE rates [times N | per N]`, as written.
+type Expected<'m> = (&'m ast::Ident, &'m ast::Ident, &'m ast::ExpectedScale);
 
 /// `follow up N months then M months`: the follow-up's months and the wait's, as written.
 type FollowUpMonths<'m> = (&'m Spanned<f64>, Option<&'m Spanned<f64>>);
@@ -169,6 +174,9 @@ impl<'m> Parts<'m> {
                 }
                 ClauseKind::Hidden => once(&mut p.hidden, c, c, problems),
                 ClauseKind::Per(per) => once(&mut p.per, Slot { value: per, clause: c }, c, problems),
+                ClauseKind::Expected { population, reference, scale } => {
+                    once(&mut p.expected, Slot { value: (population, reference, scale), clause: c }, c, problems)
+                }
                 ClauseKind::Cumulative(w) => once(&mut p.cumulative, Slot { value: w, clause: c }, c, problems),
                 ClauseKind::FirstPer(e) => once(&mut p.first_per, Slot { value: e, clause: c }, c, problems),
                 ClauseKind::ReportedBy(y) => once(&mut p.reported_by, y, c, problems),
@@ -205,9 +213,13 @@ impl<'m> Parts<'m> {
     /// figure for aggregates and derived measures.
     fn inferred_unit(&self) -> Unit {
         match self.form.map(|f| f.value) {
-            Some(Form::Rows { of: RowForm::Count, .. }) => match self.per {
-                Some(per) => Unit::RatePer(per.value.per.node as u32),
-                None => Unit::Count,
+            Some(Form::Rows { of: RowForm::Count, .. }) => match (self.per, self.expected) {
+                (Some(per), _) => Unit::RatePer(per.value.per.node as u32),
+                (None, Some(Slot { value: (_, _, ast::ExpectedScale::Rate(per)), .. })) => {
+                    Unit::RatePer(per.node as u32)
+                }
+                (None, Some(_)) => Unit::Number,
+                (None, None) => Unit::Count,
             },
             Some(Form::Rows { of: RowForm::Percent, .. }) => Unit::Percent,
             Some(Form::RateOf { per, .. }) => Unit::RatePer(per.per.node as u32),
@@ -246,6 +258,7 @@ impl<'m> Parts<'m> {
             self.numerator_sum.map(|s| s.clause),
             self.denominator_sum.map(|s| s.clause),
             self.per.map(|s| s.clause),
+            self.expected.map(|s| s.clause),
             self.cumulative.map(|s| s.clause),
             self.first_per.map(|s| s.clause),
             self.follow_up.map(|s| s.clause),
@@ -671,6 +684,71 @@ impl Checker<'_> {
                 ok = false;
             }
         }
+        if let Some(c) = parts.expected {
+            if !matches!(of, RowForm::Count) {
+                self.not_allowed(
+                    c.clause,
+                    "this measure",
+                    "`expected of` makes an indirectly standardised figure of a `count` of rows",
+                );
+                return None;
+            }
+            if let Some(p) = parts.per {
+                self.not_allowed(
+                    p.clause,
+                    "an indirectly standardised measure",
+                    "`expected of POPULATION at REFERENCE rates per N` gives its rate; leave `per` out",
+                );
+                return None;
+            }
+            let (population, reference, scale) = c.value;
+            let (rate, per) = match scale {
+                ast::ExpectedScale::Ratio(None) => (false, None),
+                ast::ExpectedScale::Ratio(Some(n)) => (false, Some(n)),
+                ast::ExpectedScale::Rate(n) => (true, Some(n)),
+            };
+            let per = match per {
+                Some(n) if n.node.fract() != 0.0 || !(1.0..=1e9).contains(&n.node) => {
+                    self.error(
+                        Diagnostic::new(Code::InvalidNumber, n.span, "the scale is a whole number, such as 100")
+                            .label("not a whole number")
+                            .help("write `times 100` for a ratio in percent, `per 100000` for a rate"),
+                    );
+                    return None;
+                }
+                Some(n) => n.node as u32,
+                None => 1,
+            };
+            let population = self.lookup_population(population).then(|| population.node.clone())?;
+            let reference = self.lookup_reference(reference)?;
+            if !self.banded(&population) {
+                self.error(
+                    Diagnostic::new(
+                        Code::Standardisation,
+                        c.clause.span,
+                        format!("population `{population}` has no `age_group` text column to standardise by"),
+                    )
+                    .label("no bands in the population")
+                    .help("declare `age_group text` in the population's source, labelled as the reference's age groups are"),
+                );
+                return None;
+            }
+            if let Some(cl) = parts.meeting {
+                self.not_allowed(cl.clause, "a count", "to count only some rows use `where`");
+                return None;
+            }
+            let standardised = Some(ir::Standardised::Indirect(ir::Indirect { reference, rate }));
+            let definition = Definition::Rate {
+                rows,
+                distinct: distinct.map(|d| d.node.clone()),
+                summed: None,
+                per,
+                population,
+                of_measure: None,
+                standardised,
+            };
+            return ok.then_some((definition, window, breakdowns));
+        }
         let definition = match of {
             RowForm::Ratio => self.sum_ratio(m, parts, form, rows, distinct, &scope, false)?,
             RowForm::Percent if parts.sums() => self.sum_ratio(m, parts, form, rows, distinct, &scope, true)?,
@@ -687,7 +765,9 @@ impl Checker<'_> {
                     Some(spec) => {
                         let (per, population) = self.per_spec(spec)?;
                         let standardised = match &spec.standardised {
-                            Some(st) => Some(self.standardisation(st, &scope, &population)?),
+                            Some(st) => {
+                                Some(ir::Standardised::Direct(self.standardisation(st, &scope, &population)?))
+                            }
                             None => None,
                         };
                         Definition::Rate {
@@ -1124,10 +1204,7 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let banded = self
-            .population_source(population)
-            .is_some_and(|s| s.column("age_group").is_some_and(|c| c.ty == ir::ColumnType::Text));
-        if !banded {
+        if !self.banded(population) {
             self.error(
                 Diagnostic::new(
                     Code::Standardisation,
@@ -1140,6 +1217,12 @@ impl Checker<'_> {
             return None;
         }
         Some(ir::Standardisation { by: by?, standard: st.standard.node.clone(), bands })
+    }
+
+    /// Does the population's source band its rows by an `age_group` text column?
+    fn banded(&self, population: &str) -> bool {
+        self.population_source(population)
+            .is_some_and(|s| s.column("age_group").is_some_and(|c| c.ty == ir::ColumnType::Text))
     }
 
     fn not_standardised(&mut self, st: &ast::Standardised, what: &str) {

@@ -35,6 +35,10 @@ pub(crate) struct Checker<'a> {
     populations: HashMap<String, (Span, String)>,
     /// Standard populations by name: the built-in `esp2013` and the project's own.
     standards: HashMap<String, Vec<ir::StandardBand>>,
+    /// The references declared without errors.
+    references: std::collections::HashSet<String>,
+    /// Every reference declared, for the measures' messages.
+    reference_names: HashMap<String, Span>,
     measure_names: HashMap<String, Span>,
     /// Subsets by name (and their parent), known before they are checked.
     subset_names: HashMap<String, String>,
@@ -55,6 +59,8 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
                 .map(|(label, weight)| ir::StandardBand { label: label.to_string(), weight: *weight })
                 .collect(),
         )]),
+        references: std::collections::HashSet::new(),
+        reference_names: HashMap::new(),
         measure_names: HashMap::new(),
         subset_names: HashMap::new(),
     };
@@ -84,6 +90,7 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
     let mut population_decls = Vec::new();
     let mut calendar_decls = Vec::new();
     let mut standard_decls = Vec::new();
+    let mut reference_decls = Vec::new();
     let mut measure_decls = Vec::new();
     let mut test_decls = Vec::new();
     for (file, module) in modules {
@@ -97,6 +104,11 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
                 ItemKind::Population(p) => {
                     if declare(&mut c, &p.name, "population") {
                         population_decls.push(p);
+                    }
+                }
+                ItemKind::Reference(r) => {
+                    if declare(&mut c, &r.name, "reference") {
+                        reference_decls.push(r);
                     }
                 }
                 ItemKind::Standard(s) => {
@@ -151,6 +163,10 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
     for s in &standard_decls {
         c.standard(s);
     }
+    let references: Vec<ir::Reference> = reference_decls.iter().filter_map(|r| c.reference(r)).collect();
+    for r in &references {
+        c.references.insert(r.name.clone());
+    }
     let calendar = c.calendar(&calendar_decls);
     for m in &measure_decls {
         c.measure_names.insert(m.ast.name.node.clone(), m.ast.name.span);
@@ -162,6 +178,7 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
     let project = (!diagnostics.iter().any(Diagnostic::is_error)).then_some(Project {
         sources: c.sources,
         populations,
+        references,
         calendar,
         measures,
         tests,
@@ -191,6 +208,26 @@ impl<'a> Checker<'a> {
     /// The source a population reads.
     fn population_source(&self, population: &str) -> Option<&ir::Source> {
         self.populations.get(population).and_then(|(_, source)| self.source_named(source))
+    }
+
+    /// Resolves a reference's name, or reports it; `None` also for a declared reference
+    /// with errors of its own (already reported).
+    fn lookup_reference(&mut self, name: &ast::Ident) -> Option<String> {
+        if self.references.contains(&name.node) {
+            return Some(name.node.clone());
+        }
+        if self.reference_names.contains_key(&name.node) {
+            return None;
+        }
+        let suggestion = did_you_mean(&name.node, self.reference_names.keys().map(String::as_str));
+        self.error(unknown(
+            Code::UnknownReference,
+            name,
+            "reference",
+            suggestion,
+            "declare it with `reference NAME from SOURCE where ...`",
+        ));
+        None
     }
 
     fn lookup_population(&mut self, name: &ast::Ident) -> bool {

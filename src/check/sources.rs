@@ -6,6 +6,9 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{self, ColumnType, Value};
 use crate::syntax::ast::{self, ColumnOptionKind, Literal, SourceEntryKind};
 
+/// The types of a count or population column.
+const NUMBER: &[ColumnType] = &[ColumnType::Int, ColumnType::Decimal];
+
 /// A literal read as a value of the column type, if it fits.
 pub(crate) fn literal_as(lit: &Literal, ty: ColumnType) -> Option<Value> {
     Some(match (lit, ty) {
@@ -559,32 +562,70 @@ impl Checker<'_> {
             self.error(not_a_table(&p.source, &source, "a population"));
             return None;
         }
-        let mut ok = true;
-        for (col, types) in
-            [("year", &[ColumnType::Int][..]), ("population", &[ColumnType::Int, ColumnType::Decimal][..])]
-        {
-            match source.column(col) {
-                Some(c) if types.contains(&c.ty) => {}
-                found => {
-                    ok = false;
-                    let what = match found {
-                        Some(c) => format!("its `{col}` column is {}", c.ty.name()),
-                        None => format!("it has no `{col}` column"),
-                    };
-                    self.error(
-                        Diagnostic::new(
-                            Code::PopulationShape,
-                            p.source.span,
-                            format!("source `{}` cannot give a population: {what}", source.name),
-                        )
-                        .label("population source")
-                        .help("declare `year int` (the mid-year) and `population int` (use `from \"Header\"` to map raw headers)"),
-                    );
-                }
-            }
-        }
+        let shape = [("year", &[ColumnType::Int][..]), ("population", NUMBER)];
+        let help = "declare `year int` (the mid-year) and `population int` (use `from \"Header\"` to map raw headers)";
+        let ok = self.shaped(&p.source, &source, &shape, "a population", help);
         let filter = p.filter.as_ref().and_then(|f| self.condition(f, &exprs_row_scope(&source)));
         ok.then(|| ir::Population { name: p.name.node.clone(), source: source.name.clone(), filter, span: p.name.span })
+    }
+
+    /// Reference rates: a source of `year`, `age_group`, `events` and `population`.
+    pub(super) fn reference(&mut self, r: &ast::ReferenceDecl) -> Option<ir::Reference> {
+        self.reference_names.insert(r.name.node.clone(), r.name.span);
+        let source = self.lookup_source(&r.source)?;
+        if source.subset.is_some() {
+            self.error(not_a_table(&r.source, &source, "a reference"));
+            return None;
+        }
+        let shape = [
+            ("year", &[ColumnType::Int][..]),
+            ("age_group", &[ColumnType::Text][..]),
+            ("events", NUMBER),
+            ("population", NUMBER),
+        ];
+        let help = "declare `year int` (the mid-year), `age_group text`, `events int` and `population int` (use `from \"Header\"` to map raw headers)";
+        let ok = self.shaped(&r.source, &source, &shape, "reference rates", help);
+        let filter = r.filter.as_ref().and_then(|f| self.condition(f, &exprs_row_scope(&source)));
+        (ok && (r.filter.is_none() || filter.is_some())).then(|| ir::Reference {
+            name: r.name.node.clone(),
+            source: source.name.clone(),
+            filter,
+            span: r.name.span,
+        })
+    }
+
+    /// Does `source` (named at `named`) have each column of `shape` with one of its types?
+    /// Reports each that has not, as unable to give `what`.
+    fn shaped(
+        &mut self,
+        named: &ast::Ident,
+        source: &ir::Source,
+        shape: &[(&str, &[ColumnType])],
+        what: &str,
+        help: &str,
+    ) -> bool {
+        let mut ok = true;
+        for (col, types) in shape {
+            let found = source.column(col);
+            if found.is_some_and(|c| types.contains(&c.ty)) {
+                continue;
+            }
+            ok = false;
+            let why = match found {
+                Some(c) => format!("its `{col}` column is {}", c.ty.name()),
+                None => format!("it has no `{col}` column"),
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::PopulationShape,
+                    named.span,
+                    format!("source `{}` cannot give {what}: {why}", source.name),
+                )
+                .label(format!("{what} source"))
+                .help(help),
+            );
+        }
+        ok
     }
 
     /// A project's standard population: each band once, with a positive weight.

@@ -34,6 +34,7 @@ pub fn columns(project: &Project, measures: &[usize], project_level: f64) -> Res
     let level = |m: &Measure| m.interval.confidence.map(|own| Ok(lit(own)));
     let z = |m: &Measure| m.interval.confidence.map(|own| Ok(statistics::z(own).map_or_else(null_f64, lit)));
     let count = |m: &Measure| match interval_of(m, project_level) {
+        Some((IntervalMethod::Poisson, _)) if m.definition.indirect().is_some() => Some(Ok(col("numerator"))),
         Some((IntervalMethod::Poisson, Some(_))) => Some(Ok(col("numerator"))),
         Some((IntervalMethod::Poisson, None)) => Some(Ok(col("value"))),
         Some((IntervalMethod::Dobson, _)) => Some(Ok(col("numerator"))),
@@ -130,13 +131,20 @@ fn dobson(high: bool) -> Expr {
 /// A limit of the row's interval, in the value's unit.
 fn limit(levels: &[f64], high: bool) -> Result<Expr, CompileError> {
     let poisson = when(col(COUNT).lt(lit(BYAR_FROM)), exact(levels, high)?).otherwise(byar(high))?;
-    let scaled = when(col(PER).is_null(), poisson.clone()).otherwise(poisson * col(PER) / col("denominator"))?;
+    // An indirectly standardised figure's limits are the count's × its scale (value per event).
+    let scaled = when(col(SCALE).is_not_null(), poisson.clone() * col(SCALE))
+        .when(col(PER).is_null(), poisson.clone())
+        .otherwise(poisson * col(PER) / col("denominator"))?;
     let n = col("numerator");
     let d = col("denominator");
     let wilson_ok =
         n.clone().is_not_null().and(d.clone().gt(lit(0.0))).and(n.clone().gt_eq(lit(0.0))).and(n.lt_eq(d.clone()));
-    let poisson_ok =
-        col(COUNT).is_not_null().and(col(COUNT).gt_eq(lit(0.0))).and(col(PER).is_null().or(d.gt(lit(0.0))));
+    // No interval without a value (an indirectly standardised figure with nothing expected).
+    let poisson_ok = col(COUNT)
+        .is_not_null()
+        .and(col(COUNT).gt_eq(lit(0.0)))
+        .and(col(PER).is_null().or(d.gt(lit(0.0))))
+        .and(col("value").is_not_null());
     let dobson_ok = col(COUNT).gt_eq(lit(BYAR_FROM)).and(col("value").is_not_null()).and(col(SCALE).is_not_null());
     Ok(when(col(METHOD).eq(lit(IntervalMethod::Wilson.name())).and(wilson_ok), wilson(high)?)
         .when(col(METHOD).eq(lit(IntervalMethod::Poisson.name())).and(poisson_ok), scaled)

@@ -10,6 +10,7 @@
 mod adjacent;
 pub mod cells;
 mod cohort;
+mod expected;
 pub mod exprs;
 mod intervals;
 pub mod judge;
@@ -28,7 +29,7 @@ pub mod sql;
 pub mod substrait;
 
 use crate::calendar::{working_days::HolidayList, ReportingPeriod};
-use crate::ir::{Definition, Measure, Project, Window};
+use crate::ir::{Definition, Measure, Project, Standardised, Window};
 use crate::measure_graph::MeasureGraph;
 use crate::refusal::Refusal;
 use crate::statistics::BYAR_FROM;
@@ -246,7 +247,7 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
             // A breakdown by area divides each area's count by its own population.
             let by_area = cut.column() == Some(population::AREA_COLUMN);
             for p in &populations {
-                if by_area && population::has_areas(inputs, p.name) {
+                if by_area && p.by_area(inputs) {
                     let on = value.clone().eq(column(&p.alias(true), population::AREA_COLUMN));
                     b = b.join_on(p.plan(inputs, true)?, datafusion::logical_expr::JoinType::Left, vec![on])?;
                 } else {
@@ -267,12 +268,12 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
     }
     let mut banded = Vec::new();
     for p in populations.iter() {
-        let Some(st) = p.banded else { continue };
+        let population::Reading::Banded(st) = p.reading else { continue };
         let readers = measures
             .iter()
             .copied()
             .filter(|&i| match &project.measures[i].definition {
-                Definition::Rate { population, standardised: Some(s), .. } => {
+                Definition::Rate { population, standardised: Some(Standardised::Direct(s)), .. } => {
                     population == p.name && s.standard == st.standard
                 }
                 _ => false,
@@ -369,13 +370,24 @@ fn cell(
             let scaled = if *percent { lit(100.0) * num.clone() } else { num.clone() };
             (num, den.clone(), guarded_div(scaled, den))
         }
-        Definition::Rate { per, population, standardised: Some(st), .. } => {
+        Definition::Rate { per, population, standardised: Some(Standardised::Direct(st)), .. } => {
             let alias = population::banded_alias(
                 population,
                 &st.standard,
                 by_area && population::has_areas(inputs, population),
             );
             return standardised(st, *per, pi, &agg, &alias);
+        }
+        Definition::Rate { per, population, standardised: Some(Standardised::Indirect(x)), .. } => {
+            // PHE's ISR (O/E × per) or ISRate (O/E × the reference's rate per `per`); the
+            // interval is the count's Poisson interval × (value per event) = factor / E.
+            let alias = expected::alias(population, &x.reference);
+            let o = as_f64(agg("count"));
+            let e = as_f64(column(&alias, &expected::expected_name(pi)));
+            let per = lit(f64::from(*per));
+            let factor = if x.rate { as_f64(column(&alias, &expected::rate_name(pi))) * per } else { per };
+            let value = guarded_div(o.clone(), e.clone()) * factor.clone();
+            return Ok((o, e.clone(), value, Some(guarded_div(factor, e))));
         }
         Definition::Rate { per, population, .. } => {
             let num = as_f64(agg("count"));

@@ -10,7 +10,7 @@ use super::exprs::{column, compile, ExprCx, Needs};
 use super::{CompileError, PlanInputs};
 use datafusion::functions_aggregate::expr_fn::{max, sum};
 use datafusion::logical_expr::{ExprFunctionExt, LogicalPlan, LogicalPlanBuilder};
-use datafusion::prelude::lit;
+use datafusion::prelude::{lit, Expr};
 
 const ROWS: &str = "pop";
 const YEARS: &str = "pop_years";
@@ -46,41 +46,73 @@ pub fn has_areas(inputs: &PlanInputs<'_>, name: &str) -> bool {
         .is_some_and(|s| s.column(AREA_COLUMN).is_some())
 }
 
-/// A population a book reads: its total, or its figures in a standard's bands.
+/// A population a book reads: its total, its figures in a standard's bands, or the events
+/// expected in it at a reference's rates.
 pub struct Wanted<'a> {
     pub name: &'a str,
-    pub banded: Option<&'a crate::ir::Standardisation>,
+    pub reading: Reading<'a>,
+}
+
+/// How a rate reads its population.
+#[derive(Clone, Copy)]
+pub enum Reading<'a> {
+    Total,
+    Banded(&'a crate::ir::Standardisation),
+    /// At the rates of this reference ([`super::expected`]).
+    Expected(&'a str),
 }
 
 impl Wanted<'_> {
-    /// Its plan: one row, or one per area when `by_area`.
+    /// Its plan: one row, or one per area when `by_area` (which an expected count has not).
     pub fn plan(&self, inputs: &PlanInputs<'_>, by_area: bool) -> Result<LogicalPlan, CompileError> {
-        build(inputs, self.name, by_area, self.banded)
+        match self.reading {
+            Reading::Total => build(inputs, self.name, by_area, None),
+            Reading::Banded(st) => build(inputs, self.name, by_area, Some(st)),
+            Reading::Expected(reference) => super::expected::plan(inputs, self.name, reference),
+        }
     }
 
     /// The alias of [`Wanted::plan`].
     pub fn alias(&self, by_area: bool) -> String {
-        match (self.banded, by_area) {
-            (Some(st), _) => banded_alias(self.name, &st.standard, by_area),
-            (None, true) => area_alias(self.name),
-            (None, false) => alias(self.name),
+        match (self.reading, by_area) {
+            (Reading::Banded(st), _) => banded_alias(self.name, &st.standard, by_area),
+            (Reading::Expected(reference), _) => super::expected::alias(self.name, reference),
+            (Reading::Total, true) => area_alias(self.name),
+            (Reading::Total, false) => alias(self.name),
+        }
+    }
+
+    /// Can it be read per area, for a breakdown by area?
+    pub fn by_area(&self, inputs: &PlanInputs<'_>) -> bool {
+        !matches!(self.reading, Reading::Expected(_)) && has_areas(inputs, self.name)
+    }
+
+    fn key(&self) -> (&str, u8, &str) {
+        match self.reading {
+            Reading::Total => (self.name, 0, ""),
+            Reading::Banded(st) => (self.name, 1, st.standard.as_str()),
+            Reading::Expected(reference) => (self.name, 2, reference),
         }
     }
 }
 
-/// The populations the rates of `measures` read, each (and each banding) once, in name order.
+/// The populations the rates of `measures` read, each (and each reading) once, in name order.
 pub fn wanted<'a>(project: &'a crate::ir::Project, measures: &[usize]) -> Vec<Wanted<'a>> {
     let mut out: Vec<Wanted<'a>> = Vec::new();
     for &i in measures {
         if let crate::ir::Definition::Rate { population, standardised, .. } = &project.measures[i].definition {
-            let key = |w: &Wanted<'_>| (w.name.to_string(), w.banded.map(|s| s.standard.clone()));
-            let new = Wanted { name: population.as_str(), banded: standardised.as_ref() };
-            if !out.iter().any(|w| key(w) == key(&new)) {
+            let reading = match standardised {
+                None => Reading::Total,
+                Some(crate::ir::Standardised::Direct(st)) => Reading::Banded(st),
+                Some(crate::ir::Standardised::Indirect(x)) => Reading::Expected(x.reference.as_str()),
+            };
+            let new = Wanted { name: population.as_str(), reading };
+            if !out.iter().any(|w| w.key() == new.key()) {
                 out.push(new);
             }
         }
     }
-    out.sort_by_key(|w| (w.name, w.banded.map(|s| s.standard.clone())));
+    out.sort_by(|a, b| a.key().cmp(&b.key()));
     out
 }
 
@@ -95,12 +127,13 @@ pub fn band_value_name(pi: usize, k: usize) -> String {
     format!("pop_p{pi}_b{k}")
 }
 
-fn build(
+/// The population's rows (its filter applied, and for one area the area's), aliased `alias`.
+pub(super) fn rows_of(
     inputs: &PlanInputs<'_>,
     name: &str,
     by_area: bool,
-    banded: Option<&crate::ir::Standardisation>,
-) -> Result<LogicalPlan, CompileError> {
+    alias: &str,
+) -> Result<LogicalPlanBuilder, CompileError> {
     let pop = inputs
         .project
         .population(name)
@@ -109,15 +142,47 @@ fn build(
         .project
         .source(&pop.source)
         .ok_or_else(|| CompileError::internal(format!("source `{}` without a declaration", pop.source)))?;
-    let mut rows = LogicalPlanBuilder::scan(source.name.as_str(), (inputs.tables)(&source.name)?, None)?.alias(ROWS)?;
+    let mut rows =
+        LogicalPlanBuilder::scan(source.name.as_str(), (inputs.tables)(&source.name)?, None)?.alias(alias)?;
     if let (Some(f), Some(p)) = (&pop.filter, inputs.periods.first()) {
-        let cx = ExprCx::plain(ROWS, p.range.end, inputs.holidays);
+        let cx = ExprCx::plain(alias, p.range.end, inputs.holidays);
         rows = rows.filter(compile(f, &cx, &mut Needs::default())?)?;
     }
     let one_area = inputs.one_area.contains(&source.name);
     if let (Some(area), Some(_), false, false) = (inputs.area_code, source.column(AREA_COLUMN), by_area, one_area) {
-        rows = rows.filter(column(ROWS, AREA_COLUMN).eq(lit(area)))?;
+        rows = rows.filter(column(alias, AREA_COLUMN).eq(lit(area)))?;
     }
+    Ok(rows)
+}
+
+/// The year each period reads, `year_p{pi}`, from a table `years` of `year` and `total`: the
+/// mid-year P of the reporting year holding the period's end, or the latest earlier year with
+/// a positive total.
+pub(super) fn year_picks(inputs: &PlanInputs<'_>, years: &str) -> Result<Vec<Expr>, CompileError> {
+    inputs
+        .periods
+        .iter()
+        .enumerate()
+        .map(|(pi, p)| {
+            let mid_year = i64::from(p.year.start_year(p.range.end));
+            let usable = column(years, "year").lt_eq(lit(mid_year)).and(column(years, "total").gt(lit(0)));
+            Ok(max(column(years, "year")).filter(usable).build()?.alias(year_pick(pi)))
+        })
+        .collect()
+}
+
+/// The column of [`year_picks`] for period `pi`.
+pub(super) fn year_pick(pi: usize) -> String {
+    format!("year_p{pi}")
+}
+
+fn build(
+    inputs: &PlanInputs<'_>,
+    name: &str,
+    by_area: bool,
+    banded: Option<&crate::ir::Standardisation>,
+) -> Result<LogicalPlan, CompileError> {
+    let mut rows = rows_of(inputs, name, by_area, ROWS)?;
     if let Some(st) = banded {
         let labels = st.bands.iter().map(|b| lit(b.label.as_str())).collect();
         rows = rows.filter(column(ROWS, AGE_GROUP).in_list(labels, false))?;
@@ -127,16 +192,7 @@ fn build(
     group.extend(area_group(ROWS));
     let band_rows = rows.clone();
     let years = rows.aggregate(group, vec![sum(column(ROWS, "population")).alias("total")])?.alias(YEARS)?.build()?;
-    let picks = inputs
-        .periods
-        .iter()
-        .enumerate()
-        .map(|(pi, p)| {
-            let mid_year = i64::from(p.year.start_year(p.range.end));
-            let usable = column(YEARS, "year").lt_eq(lit(mid_year)).and(column(YEARS, "total").gt(lit(0)));
-            Ok(max(column(YEARS, "year")).filter(usable).build()?.alias(format!("year_p{pi}")))
-        })
-        .collect::<Result<Vec<_>, CompileError>>()?;
+    let picks = year_picks(inputs, YEARS)?;
     let picked = LogicalPlanBuilder::from(years.clone()).aggregate(area_group(YEARS), picks)?.alias(PICKED)?.build()?;
     if let Some(st) = banded {
         // Each band's figure in the year chosen for each period.
@@ -148,7 +204,7 @@ fn build(
         for pi in 0..inputs.periods.len() {
             for (k, b) in st.bands.iter().enumerate() {
                 let this = column(BANDS, "year")
-                    .eq(column(PICKED, &format!("year_p{pi}")))
+                    .eq(column(PICKED, &year_pick(pi)))
                     .and(column(BANDS, AGE_GROUP).eq(lit(b.label.as_str())));
                 values.push(max(column(BANDS, "total")).filter(this).build()?.alias(band_value_name(pi, k)));
             }
@@ -159,7 +215,7 @@ fn build(
     }
     let values = (0..inputs.periods.len())
         .map(|pi| {
-            let this_year = column(YEARS, "year").eq(column(PICKED, &format!("year_p{pi}")));
+            let this_year = column(YEARS, "year").eq(column(PICKED, &year_pick(pi)));
             Ok(max(column(YEARS, "total")).filter(this_year).build()?.alias(value_name(pi)))
         })
         .collect::<Result<Vec<_>, CompileError>>()?;

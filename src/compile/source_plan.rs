@@ -3,7 +3,7 @@
 
 use super::exprs::{as_f64, column, compile, date_lit, ExprCx, Needs, BOUND, INNER, ROW};
 use super::{cohort, median, related, window_of, CompileError, PlanInputs, CALENDAR_TABLE};
-use crate::ir::{AggregateFn, Definition, Selection};
+use crate::ir::{AggregateFn, Definition, Selection, Standardised};
 use crate::refusal::Refusal;
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::DataType;
@@ -397,7 +397,7 @@ fn branch(
                         let x = c.value.expect("a rate of a sum has an expression");
                         row_aggregates.push((sum(only_where(c.rows, x)?), figure("count")));
                     }
-                    Definition::Rate { distinct, standardised: Some(st), .. } => {
+                    Definition::Rate { distinct, standardised: Some(Standardised::Direct(st)), .. } => {
                         // Each band's count: the rate weighs them one by one.
                         let band = c.band.clone().expect("a standardised rate has a band");
                         for (k, b) in st.bands.iter().enumerate() {

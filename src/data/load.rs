@@ -327,9 +327,14 @@ pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
                     collect_exists_sources(e, &mut names);
                 }
             }
-            crate::ir::Definition::Rate { population, summed, .. } => {
+            crate::ir::Definition::Rate { population, summed, standardised, .. } => {
                 if let Some(p) = project.population(population) {
                     names.insert(p.source.clone());
+                }
+                if let Some(crate::ir::Standardised::Indirect(x)) = standardised {
+                    if let Some(r) = project.reference(&x.reference) {
+                        names.insert(r.source.clone());
+                    }
                 }
                 if let Some(expr) = summed {
                     collect_exists_sources(expr, &mut names);
@@ -372,8 +377,11 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
             crate::ir::Definition::Proportion { numerator, .. } => exprs.push(numerator),
             crate::ir::Definition::Rate { summed, standardised, .. } => {
                 exprs.extend(summed);
-                if let Some(st) = standardised {
-                    exprs.push(&st.by);
+                match standardised {
+                    Some(crate::ir::Standardised::Direct(st)) => exprs.push(&st.by),
+                    Some(crate::ir::Standardised::Indirect(_)) | None => {}
+                }
+                if standardised.is_some() {
                     named.insert(crate::compile::AGE_GROUP);
                 }
             }
@@ -391,6 +399,10 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
     for p in &project.populations {
         named.extend(["year", "population"]);
         exprs.extend(&p.filter);
+    }
+    for r in &project.references {
+        named.extend(["year", crate::compile::AGE_GROUP, "events", "population"]);
+        exprs.extend(&r.filter);
     }
     for s in &project.sources {
         named.extend(s.spans.iter().flat_map(|(a, b)| [a.as_str(), b.as_str()]));

@@ -194,6 +194,10 @@ where pupils.year_group = 11          # no `lookup pupils by pupil_id` in this s
         meaning: "A directly standardised rate (`per 100000 pop standardised by age_band using STANDARD`) names a standard population that is neither built in (`esp2013`, the 2013 European Standard Population) nor declared with `standard NAME { ... }` in one of the project's files.",
         example: "per 100000 pop standardised by age_band using esp2031",
         fix: "Use `esp2013`, or declare the standard: `standard esp2013_under_75 { \"0-4\" 5000, \"5-9\" 5500, ... }`.";
+    UnknownReference = "SB212", Error, "unknown reference",
+        meaning: "An indirectly standardised measure (`expected of POPULATION at REFERENCE rates`) names reference rates that no file declares with `reference NAME from SOURCE`.",
+        example: "expected of residents at englnd rates",
+        fix: "Declare the reference, `reference england from england_mortality where cause = \"cvd\"`, over a source with `year`, `age_group`, `events` and `population`, or correct the name.";
 
     // ------------------------------------------------------------------ types and units
     TypeMismatch = "SB300", Error, "type mismatch",

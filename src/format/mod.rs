@@ -43,6 +43,14 @@ pub fn format_module(module: &Module, source: &str) -> String {
                 }
                 f.code(0, text, item.span);
             }
+            ItemKind::Reference(r) => {
+                let mut text = format!("reference {} from {}", r.name.node, r.source.node);
+                if let Some(filter) = &r.filter {
+                    text.push_str(" where ");
+                    text.push_str(&expr(filter, 4, text.len()));
+                }
+                f.code(0, text, item.span);
+            }
             ItemKind::Standard(s) => {
                 f.open(0, format!("standard {} {{", s.name.node), s.name.span);
                 for (j, band) in s.bands.iter().enumerate() {
@@ -468,6 +476,14 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
         },
         ClauseKind::Where(e) | ClauseKind::Excluding(e) | ClauseKind::Meeting(e) => keyed(&|col| expr(e, col, col)),
         ClauseKind::Per(p) => per(p),
+        ClauseKind::Expected { population, reference, scale } => {
+            let scale = match scale {
+                ExpectedScale::Ratio(None) => String::new(),
+                ExpectedScale::Ratio(Some(n)) => format!(" times {}", n.node),
+                ExpectedScale::Rate(n) => format!(" per {}", n.node),
+            };
+            format!("expected of {} at {} rates{scale}", population.node, reference.node)
+        }
         ClauseKind::Cumulative(w) => keyed(&|_| match w {
             WindowSpec::FromYearStart { fy } => format!("from {} start", if *fy { "fy" } else { "year" }),
             WindowSpec::Since(d) => format!("since {}", d.node),

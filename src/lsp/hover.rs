@@ -100,7 +100,16 @@ pub fn plain_definition(a: &Analysis, m: &ast::Measure) -> String {
             ClauseKind::Where(e) => format!("where {}", text_of(a, e.span)),
             ClauseKind::Excluding(e) => format!("excluding those where {}", text_of(a, e.span)),
             ClauseKind::Meeting(e) => format!("meeting {}", text_of(a, e.span)),
-            ClauseKind::Per(p) => format!("per {} of `{}`", p.per.node, p.population.node),
+            ClauseKind::Per(p) => match &p.standardised {
+                Some(st) => format!(
+                    "per {} of `{}`, standardised by `{}` to `{}`",
+                    p.per.node, p.population.node, st.by.node, st.standard.node
+                ),
+                None => format!("per {} of `{}`", p.per.node, p.population.node),
+            },
+            ClauseKind::Expected { population, reference, .. } => {
+                format!("over those expected in `{}` at `{}` rates", population.node, reference.node)
+            }
             ClauseKind::Cumulative(_) => text_of(a, c.span),
             ClauseKind::By(_) => format!("broken down {}", text_of(a, c.span)),
             _ => continue,

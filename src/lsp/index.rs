@@ -186,6 +186,12 @@ impl Index {
                     self.expr(file, f, &Scope::row(&p.source.node));
                 }
             }
+            ItemKind::Reference(r) => {
+                self.add(r.source.span, Target::Source(r.source.node.clone()), false);
+                if let Some(f) = &r.filter {
+                    self.expr(file, f, &Scope::row(&r.source.node));
+                }
+            }
             ItemKind::Calendar(_) | ItemKind::Standard(_) => {}
             ItemKind::Theme(t) => {
                 for m in &t.measures {
@@ -245,6 +251,9 @@ impl Index {
                     if let (Some(st), Some(r)) = (&per.standardised, &row) {
                         self.column(st.by.span, r, &st.by.node);
                     }
+                }
+                ClauseKind::Expected { population, .. } => {
+                    self.add(population.span, Target::Population(population.node.clone()), false)
                 }
                 ClauseKind::Calculate(e) => self.expr(file, e, &Scope { measures: true, ..Scope::default() }),
                 ClauseKind::InPeriod(col) => {

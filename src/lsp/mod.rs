@@ -610,6 +610,15 @@ fn item_symbol(a: &Analysis, i: &crate::syntax::ast::Item) -> Option<lsp::Docume
             p.name.span,
             Vec::new(),
         ),
+        ItemKind::Reference(r) => symbol(
+            a,
+            r.name.node.clone(),
+            Some(format!("reference rates from {}", r.source.node)),
+            lsp::SymbolKind::CONSTANT,
+            i.span,
+            r.name.span,
+            Vec::new(),
+        ),
         ItemKind::Standard(s) => symbol(
             a,
             s.name.node.clone(),

@@ -43,6 +43,7 @@ pub struct Item {
 pub enum ItemKind {
     Source(SourceDecl),
     Population(PopulationDecl),
+    Reference(ReferenceDecl),
     Standard(StandardDecl),
     Calendar(CalendarDecl),
     Theme(ThemeBlock),
@@ -165,6 +166,14 @@ pub struct PopulationDecl {
     pub filter: Option<Expr>,
 }
 
+/// `reference NAME from SOURCE [where ...]`: reference rates by year and age group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReferenceDecl {
+    pub name: Ident,
+    pub source: Ident,
+    pub filter: Option<Expr>,
+}
+
 /// `standard NAME { "0-4" 5000, ... }`: a standard population's bands and weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StandardDecl {
@@ -269,6 +278,13 @@ pub enum ClauseKind {
     Meeting(Expr),
     /// `per N POPULATION` under a count: a rate.
     Per(PerSpec),
+    /// `expected of POPULATION at REFERENCE rates [times N | per N]`: an indirectly
+    /// standardised ratio (× N), or rate per N.
+    Expected {
+        population: Ident,
+        reference: Ident,
+        scale: ExpectedScale,
+    },
     Cumulative(WindowSpec),
     /// `reported by academic year`: the measure's reporting year, where not the book's.
     ReportedBy(Ident),
@@ -322,6 +338,7 @@ impl ClauseKind {
             ClauseKind::Excluding(_) => "excluding",
             ClauseKind::Meeting(_) => "meeting",
             ClauseKind::Per(_) => "per",
+            ClauseKind::Expected { .. } => "expected of",
             ClauseKind::Cumulative(_) => "cumulative",
             ClauseKind::FirstPer(_) => "first per",
             ClauseKind::ReportedBy(_) => "reported by",
@@ -334,6 +351,14 @@ impl ClauseKind {
             ClauseKind::Benchmark(_) => "benchmark",
         }
     }
+}
+
+/// What an indirectly standardised figure is: a ratio of observed to expected (`times N`, 1
+/// when not written), or a rate per N at the reference's overall rate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpectedScale {
+    Ratio(Option<Spanned<f64>>),
+    Rate(Spanned<f64>),
 }
 
 /// Which side of a ratio of sums a `sum` clause gives.

@@ -101,6 +101,7 @@ impl AstBuilder<'_> {
                 Rule::source_decl => ItemKind::Source(self.source_decl(p)?),
                 Rule::population_decl => ItemKind::Population(self.population_decl(p)?),
                 Rule::standard_decl => ItemKind::Standard(self.standard_decl(p)?),
+                Rule::reference_decl => ItemKind::Reference(self.reference_decl(p)?),
                 Rule::calendar_decl => ItemKind::Calendar(self.calendar_decl(p)),
                 Rule::theme_block => ItemKind::Theme(self.theme_block(p)?),
                 Rule::measure => ItemKind::Measure(self.measure(p)?),
@@ -296,6 +297,14 @@ impl AstBuilder<'_> {
         Ok(PopulationDecl { name, source, filter })
     }
 
+    fn reference_decl(&self, pair: Pair<'_, Rule>) -> Result<ReferenceDecl> {
+        let mut inner = children(pair);
+        let name = self.ident(inner.next().expect("reference name"));
+        let source = self.ident(inner.next().expect("reference source"));
+        let filter = inner.next().map(|e| self.expr(e)).transpose()?;
+        Ok(ReferenceDecl { name, source, filter })
+    }
+
     fn standard_decl(&self, pair: Pair<'_, Rule>) -> Result<StandardDecl> {
         let mut inner = children(pair);
         let name = self.ident(inner.next().expect("standard name"));
@@ -414,6 +423,18 @@ impl AstBuilder<'_> {
                 ClauseKind::SumPart { part, expr: self.expr(first())? }
             }
             Rule::hidden_clause => ClauseKind::Hidden,
+            Rule::expected_clause => {
+                let population = self.ident(first());
+                let reference = self.ident(first());
+                let scale = match inner.next() {
+                    Some(s) if s.as_rule() == Rule::expected_per => {
+                        ExpectedScale::Rate(self.unsigned(children(s).next().expect("per N"))?)
+                    }
+                    Some(s) => ExpectedScale::Ratio(Some(self.unsigned(children(s).next().expect("times N"))?)),
+                    None => ExpectedScale::Ratio(None),
+                };
+                ClauseKind::Expected { population, reference, scale }
+            }
             Rule::calculate_clause => ClauseKind::Calculate(self.expr(first())?),
             Rule::in_period_clause => ClauseKind::InPeriod(self.ident(first())),
             Rule::open_clause => match first().as_rule() {

@@ -14,7 +14,8 @@ pub enum Context {
     Other,
 }
 
-pub const TOP_LEVEL_WORDS: &[&str] = &["source", "population", "standard", "calendar", "theme", "measure", "test"];
+pub const TOP_LEVEL_WORDS: &[&str] =
+    &["source", "population", "reference", "standard", "calendar", "theme", "measure", "test"];
 pub const CLAUSE_WORDS: &[&str] = &[
     "ref",
     "title",
@@ -87,7 +88,7 @@ impl Context {
 
     pub fn describe(self) -> &'static str {
         match self {
-            Context::TopLevel => "a `source`, `population`, `standard`, `calendar`, `theme`, `measure` or `test`",
+            Context::TopLevel => "a `source`, `population`, `reference`, `standard`, `calendar`, `theme`, `measure` or `test`",
             Context::MeasureClause => "a measure clause (`ref`, `title`, `count`, `percent of`, `in period by`, `where`, `polarity`, `target`, `rag`, `benchmark`, ...) or `}`",
             Context::ColumnOption => "a column option (`key`, `from`, `format`, `missing`, `map`), another column, `spans`, `snapshot at`, `lookup`, `let`, `previous`, `next`, or `}`",
             Context::TestEntry => "`given`, `as of`, `expect` or `}`",
@@ -145,6 +146,10 @@ pub fn human(rule: Rule) -> String {
         Rule::is_missing | Rule::is_not_missing => "`is missing`",
         Rule::in_list | Rule::not_in_list => "`in (...)`",
         Rule::per_spec | Rule::per_clause => "`per N POPULATION`",
+        Rule::expected_clause => "`expected of POPULATION at REFERENCE rates`",
+        Rule::expected_times => "`times N`",
+        Rule::expected_per => "`per N`",
+        Rule::reference_decl => "`reference NAME from SOURCE`",
         Rule::standardised => "`standardised by BAND using STANDARD`",
         Rule::standard_decl => "`standard NAME { \"BAND\" WEIGHT, ... }`",
         Rule::standard_band => "a band and its weight (`\"0-4\" 5000`)",

@@ -42,19 +42,37 @@ pub struct Death {
     pub cause: String,
 }
 
-/// The generated files: deaths from April 2011 to March 2014 and populations by mid-year.
+/// The generated files: deaths from April 2011 to March 2014, populations by mid-year, and
+/// England's deaths and population by mid-year, cause and age group.
 pub struct Generated {
     pub deaths: Vec<Death>,
     /// (mid-year, age group) → population.
     pub population: BTreeMap<(i32, String), f64>,
+    /// (mid-year, cause, age group) → (events, population).
+    pub england: BTreeMap<(i32, String, String), (f64, f64)>,
 }
 
 /// `deaths` deaths over three financial years, written to `deaths.csv`, and the populations of
 /// mid-2010 to mid-2012 (none for mid-2013: the 2013-14 periods fall back to mid-2012) in
 /// `population.csv`, which also holds a `0-17` row each year that no standard band names.
-/// Some deaths have no age band, some a label no standard has (`95+`); causes vary.
+/// Some deaths have no age band, some a label no standard has (`95+`); causes vary. England's
+/// figures (`england.csv`) are for mid-2010 and mid-2011 only, so the 2012-13 periods read
+/// England's 2011 rates beside the local 2012 population.
 pub fn generate(dir: &Path, deaths: usize, seed: u64) -> Generated {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut england = BTreeMap::new();
+    let mut text = String::from("year,age_group,cause,events,population\n");
+    for year in 2010..=2011 {
+        for (k, (band, _)) in ESP2013.iter().enumerate() {
+            let people = rng.random_range(1_000_000..4_000_000);
+            for cause in ["cvd", "cancer", "respiratory", "other"] {
+                let events = (f64::from(people) * 0.00002 * 1.35f64.powi(k as i32) * rng.random_range(0.5..1.5)) as i64;
+                england.insert((year, cause.to_string(), band.to_string()), (events as f64, f64::from(people)));
+                text.push_str(&format!("{year},{band},{cause},{events},{people}\n"));
+            }
+        }
+    }
+    std::fs::write(dir.join("england.csv"), text).unwrap();
     let mut population = BTreeMap::new();
     let mut text = String::from("year,age_group,population\n");
     for year in 2010..=2012 {
@@ -85,7 +103,7 @@ pub fn generate(dir: &Path, deaths: usize, seed: u64) -> Generated {
         rows.push(Death { date, band, cause });
     }
     std::fs::write(dir.join("deaths.csv"), text).unwrap();
-    Generated { deaths: rows, population }
+    Generated { deaths: rows, population, england }
 }
 
 /// A DSR as PHEindicatormethods gives it: value and limits (`None` below 10 events).
@@ -174,5 +192,106 @@ impl Generated {
         let people: Vec<f64> = labels.iter().map(|l| self.population[&(year, l.to_string())]).collect();
         let standard: Vec<f64> = ESP2013[..bands].iter().map(|(_, w)| *w).collect();
         dsr(&events, &people, &standard, 100_000.0, z)
+    }
+}
+
+/// An indirectly standardised figure as PHEindicatormethods gives it (`calculate_ISRatio`,
+/// `calculate_ISRate`).
+#[derive(Clone, Copy, Debug)]
+pub struct Isr {
+    pub observed: f64,
+    pub expected: f64,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// P(X ≤ k) for X Poisson with mean `mean`.
+fn poisson_cdf(k: u32, mean: f64) -> f64 {
+    let mut term = (-mean).exp();
+    let mut total = term;
+    for i in 1..=k {
+        term *= mean / f64::from(i);
+        total += term;
+    }
+    total
+}
+
+/// The mean at which `f` (falling in the mean) equals `target`, by bisection.
+fn solve(f: impl Fn(f64) -> f64, target: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0f64, 200.0f64);
+    for _ in 0..400 {
+        let mid = (lo + hi) / 2.0;
+        if f(mid) > target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
+}
+
+/// The Poisson limits of `o` events at `confidence` percent: exact below 10 (the means at
+/// which seeing `o` or more, and `o` or fewer, has probability α/2), Byar's from 10.
+pub fn poisson_limits(o: f64, confidence: f64, z: f64) -> (f64, f64) {
+    let alpha = 1.0 - confidence / 100.0;
+    if o < 10.0 {
+        let k = o as u32;
+        let low = if k == 0 { 0.0 } else { solve(|m| poisson_cdf(k - 1, m), 1.0 - alpha / 2.0) };
+        let high = solve(|m| poisson_cdf(k, m), alpha / 2.0);
+        return (low, high);
+    }
+    let low = o * (1.0 - 1.0 / (9.0 * o) - z / (3.0 * o.sqrt())).powi(3);
+    let high = (o + 1.0) * (1.0 - 1.0 / (9.0 * (o + 1.0)) + z / (3.0 * (o + 1.0).sqrt())).powi(3);
+    (low, high)
+}
+
+impl Generated {
+    /// The latest year up to `mid_year` in `years`.
+    fn year_of(years: impl Iterator<Item = i32>, mid_year: i32) -> i32 {
+        years.filter(|y| *y <= mid_year).max().unwrap()
+    }
+
+    /// The deaths of `cause` dated `start..=end` over those expected in the local population
+    /// at England's rates of that cause, each in the latest year up to `mid_year` it has:
+    /// × `per` as a ratio, or with `rate` × England's overall rate per `per`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn isr(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+        mid_year: i32,
+        cause: &str,
+        per: f64,
+        rate: bool,
+        confidence: f64,
+        z: f64,
+    ) -> Isr {
+        let local = Self::year_of(self.population.keys().map(|(y, _)| *y), mid_year);
+        let reference = Self::year_of(self.england.keys().map(|(y, _, _)| *y), mid_year);
+        let observed =
+            self.deaths.iter().filter(|d| d.date >= start && d.date <= end && d.cause == cause).count() as f64;
+        let mut expected = 0.0;
+        let (mut events, mut people) = (0.0, 0.0);
+        for ((y, c, band), (x, n)) in &self.england {
+            if *y != reference || c != cause {
+                continue;
+            }
+            // Over the age groups both have.
+            if let Some(local_people) = self.population.get(&(local, band.clone())) {
+                expected += x / n * local_people;
+                events += x;
+                people += n;
+            }
+        }
+        let factor = if rate { events / people * per } else { per };
+        let (low, high) = poisson_limits(observed, confidence, z);
+        Isr {
+            observed,
+            expected,
+            value: observed / expected * factor,
+            low: low / expected * factor,
+            high: high / expected * factor,
+        }
     }
 }

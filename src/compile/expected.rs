@@ -1,0 +1,113 @@
+//! The events expected in a population at a reference's rates, for an indirectly standardised
+//! figure: for each period, E = Σₖ nₖ·xₖ/Nₖ over the age groups k the population and the
+//! reference share, nₖ the population's figure in the mid-year the period reads (the population
+//! rule), xₖ and Nₖ the reference's events and population in its own year chosen by the same
+//! rule; and the reference's overall rate Σ xₖ / Σ Nₖ over the same age groups and year,
+//! which an indirectly standardised rate is scaled by. One row, from one aggregate over the two
+//! joined by age group.
+
+use super::exprs::{column, compile, guarded_div, ExprCx, Needs};
+use super::population::{self, year_pick, year_picks, AGE_GROUP};
+use super::{CompileError, PlanInputs};
+use datafusion::functions_aggregate::expr_fn::sum;
+use datafusion::logical_expr::{ExprFunctionExt, LogicalPlan, LogicalPlanBuilder};
+
+const LOCAL_ROWS: &str = "exp_pop_rows";
+const LOCAL: &str = "exp_pop";
+const LOCAL_YEARS: &str = "exp_pop_years";
+const LOCAL_PICKED: &str = "exp_pop_picked";
+const REF_ROWS: &str = "exp_ref_rows";
+const REF: &str = "exp_ref";
+const REF_YEARS: &str = "exp_ref_years";
+const REF_PICKED: &str = "exp_ref_picked";
+const SUMMED: &str = "exp_summed";
+
+/// The alias of the plan of `population`'s expected events at `reference`'s rates.
+pub fn alias(population: &str, reference: &str) -> String {
+    format!("expected_{population}_at_{reference}")
+}
+
+/// The column holding the events expected in period `pi`.
+pub fn expected_name(pi: usize) -> String {
+    format!("expected_p{pi}")
+}
+
+/// The column holding the reference's overall rate (events per head) for period `pi`.
+pub fn rate_name(pi: usize) -> String {
+    format!("ref_rate_p{pi}")
+}
+
+pub fn plan(inputs: &PlanInputs<'_>, population_name: &str, reference: &str) -> Result<LogicalPlan, CompileError> {
+    let r = inputs
+        .project
+        .reference(reference)
+        .ok_or_else(|| CompileError::internal(format!("reference `{reference}` without a declaration")))?;
+    let group = |table: &str| vec![column(table, "year"), column(table, AGE_GROUP)];
+
+    // The population by year and age group, and the year each period reads.
+    let local = population::rows_of(inputs, population_name, false, LOCAL_ROWS)?
+        .aggregate(group(LOCAL_ROWS), vec![sum(column(LOCAL_ROWS, "population")).alias("people")])?
+        .alias(LOCAL)?
+        .build()?;
+    let local_picked = picked(inputs, &local, LOCAL, LOCAL_YEARS, LOCAL_PICKED)?;
+
+    // The reference's events and population by year and age group, and its years.
+    let mut rows = LogicalPlanBuilder::scan(r.source.as_str(), (inputs.tables)(&r.source)?, None)?.alias(REF_ROWS)?;
+    if let (Some(f), Some(p)) = (&r.filter, inputs.periods.first()) {
+        let cx = ExprCx::plain(REF_ROWS, p.range.end, inputs.holidays);
+        rows = rows.filter(compile(f, &cx, &mut Needs::default())?)?;
+    }
+    let reference_rows = rows
+        .aggregate(
+            group(REF_ROWS),
+            vec![sum(column(REF_ROWS, "events")).alias("events"), sum(column(REF_ROWS, "population")).alias("people")],
+        )?
+        .alias(REF)?
+        .build()?;
+    let ref_picked = picked(inputs, &reference_rows, REF, REF_YEARS, REF_PICKED)?;
+
+    // For each period, over the age groups both have, each in the years the period reads: E,
+    // the population at the reference's rates, and the reference's events and population.
+    let rate = guarded_div(column(REF, "events"), column(REF, "people"));
+    let mut figures = Vec::new();
+    for pi in 0..inputs.periods.len() {
+        let years = column(LOCAL, "year")
+            .eq(column(LOCAL_PICKED, &year_pick(pi)))
+            .and(column(REF, "year").eq(column(REF_PICKED, &year_pick(pi))))
+            .and(column(LOCAL, AGE_GROUP).eq(column(REF, AGE_GROUP)));
+        let within = |e: datafusion::prelude::Expr, name: String| -> Result<_, CompileError> {
+            Ok(sum(e).filter(years.clone()).build()?.alias(name))
+        };
+        figures.push(within(rate.clone() * column(LOCAL, "people"), expected_name(pi))?);
+        figures.push(within(column(REF, "events"), format!("events_p{pi}"))?);
+        figures.push(within(column(REF, "people"), format!("people_p{pi}"))?);
+    }
+    let summed = LogicalPlanBuilder::from(local)
+        .cross_join(reference_rows)?
+        .cross_join(local_picked)?
+        .cross_join(ref_picked)?
+        .aggregate(Vec::<datafusion::prelude::Expr>::new(), figures)?
+        .alias(SUMMED)?;
+    let mut columns = Vec::new();
+    for pi in 0..inputs.periods.len() {
+        columns.push(column(SUMMED, &expected_name(pi)));
+        let rate = guarded_div(column(SUMMED, &format!("events_p{pi}")), column(SUMMED, &format!("people_p{pi}")));
+        columns.push(rate.alias(rate_name(pi)));
+    }
+    Ok(summed.project(columns)?.alias(alias(population_name, reference))?.build()?)
+}
+
+/// The year each period reads from `figures` (by year and age group, its `people` column):
+/// one row, `year_p{pi}`, by the population rule on the yearly totals.
+fn picked(
+    inputs: &PlanInputs<'_>,
+    figures: &LogicalPlan,
+    table: &str,
+    years: &str,
+    out: &str,
+) -> Result<LogicalPlan, CompileError> {
+    let totals = LogicalPlanBuilder::from(figures.clone())
+        .aggregate(vec![column(table, "year")], vec![sum(column(table, "people")).alias("total")])?
+        .alias(years)?;
+    Ok(totals.aggregate(Vec::<datafusion::prelude::Expr>::new(), year_picks(inputs, years)?)?.alias(out)?.build()?)
+}
