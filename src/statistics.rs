@@ -259,6 +259,49 @@ mod tests {
     }
 
     #[test]
+    fn dobson_moves_the_rate_by_its_standard_error_per_event() {
+        // PHEindicatormethods' DSR vignette: 88 deaths, a DSR of 8283.016 with 95% limits
+        // 6570.819 and 10289.65 (the scale is 100,000 × √(var / 88) of its bands).
+        let (value, scale) = (8283.015873015873, 98.26963036088765);
+        interval(dobson(88.0, value, scale, 95.0), 6570.818797803672, 10289.647638821614);
+        assert!(
+            (measure_interval(
+                Some(IntervalMethod::Dobson),
+                Unit::RatePer(100_000),
+                Some(88.0),
+                Some(860.0),
+                Some(value),
+                Some(scale),
+                95.0
+            )
+            .unwrap()
+            .low - 6570.818797803672)
+                .abs()
+                < 1e-9
+        );
+        // PHE gives no rate below 10 events.
+        assert_eq!(dobson(9.0, value, scale, 95.0), None);
+    }
+
+    #[test]
+    fn an_indirectly_standardised_figure_scales_the_counts_interval() {
+        // 5 observed against 4 expected, × 100: the exact limits of 5 (1.6235 to 11.6683) / 4 × 100.
+        let got = measure_interval(
+            Some(IntervalMethod::Poisson),
+            Unit::Number,
+            Some(5.0),
+            Some(4.0),
+            Some(125.0),
+            Some(25.0),
+            95.0,
+        );
+        let exact = poisson(5.0, 95.0).unwrap();
+        interval(got, exact.low * 25.0, exact.high * 25.0);
+        // χ²(0.025; 10)/2 and χ²(0.975; 12)/2, as tables print them.
+        assert!((exact.low - 1.62349).abs() < 5e-6 && (exact.high - 11.66833).abs() < 5e-6, "{exact:?}");
+    }
+
+    #[test]
     fn comparison_is_by_the_whole_interval() {
         let i = Some(Interval { low: 2.0, high: 4.0 });
         assert_eq!(compare(i, Some(1.0), None), Comparison::Higher);

@@ -204,7 +204,7 @@ fn the_published_worked_example_is_reproduced_from_case_level_rows() {
 }
 
 #[test]
-fn fewer_than_ten_events_give_no_rate_and_the_run_says_where() {
+fn fewer_than_ten_events_give_no_rate_and_age_groups_without_a_reference_rate_are_named() {
     let dir = tempfile::tempdir().unwrap();
     public_health::generate(dir.path(), 60, 5);
     let (rows, stderr) = run(RULES, dir.path(), &["--as-of", "2013-09-30"]);
@@ -226,6 +226,10 @@ fn fewer_than_ten_events_give_no_rate_and_the_run_says_where() {
         assert!(number(r, "value").is_some() && number(r, "ci_low").is_some(), "{r:?}");
     }
     assert!(!stderr.contains("measure PH.3: fewer"), "{stderr}");
+    // The population's `0-17` row, which England's rates have no age group for, is said once.
+    let said = "reference `england_cvd` gives no rate for age group \"0-17\" of population `residents` (from 2012-13)";
+    assert_eq!(stderr.matches(said).count(), 1, "{stderr}");
+    assert!(stderr.contains("so those people count in no expected events of PH.3, PH.4"), "{stderr}");
 }
 
 #[test]

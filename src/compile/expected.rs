@@ -7,7 +7,8 @@
 //! joined by age group.
 
 use super::exprs::{column, compile, guarded_div, ExprCx, Needs};
-use super::population::{self, year_pick, year_picks, AGE_GROUP};
+pub use super::population::year_pick;
+use super::population::{self, year_picks, AGE_GROUP};
 use super::{CompileError, PlanInputs};
 use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::logical_expr::{ExprFunctionExt, LogicalPlan, LogicalPlanBuilder};
@@ -37,7 +38,20 @@ pub fn rate_name(pi: usize) -> String {
     format!("ref_rate_p{pi}")
 }
 
-pub fn plan(inputs: &PlanInputs<'_>, population_name: &str, reference: &str) -> Result<LogicalPlan, CompileError> {
+/// The four small plans the expected events are computed from, which the run also reads to
+/// check that the reference has a rate for every age group of the population.
+pub struct Inputs {
+    /// The population by `year` and `age_group` (`people`).
+    pub local: LogicalPlan,
+    /// One row: the population's year for each period ([`year_pick`]).
+    pub local_picked: LogicalPlan,
+    /// The reference by `year` and `age_group` (`events`, `people`).
+    pub reference: LogicalPlan,
+    /// One row: the reference's year for each period.
+    pub reference_picked: LogicalPlan,
+}
+
+pub fn inputs(inputs: &PlanInputs<'_>, population_name: &str, reference: &str) -> Result<Inputs, CompileError> {
     let r = inputs
         .project
         .reference(reference)
@@ -57,14 +71,20 @@ pub fn plan(inputs: &PlanInputs<'_>, population_name: &str, reference: &str) -> 
         let cx = ExprCx::plain(REF_ROWS, p.range.end, inputs.holidays);
         rows = rows.filter(compile(f, &cx, &mut Needs::default())?)?;
     }
-    let reference_rows = rows
+    let reference = rows
         .aggregate(
             group(REF_ROWS),
             vec![sum(column(REF_ROWS, "events")).alias("events"), sum(column(REF_ROWS, "population")).alias("people")],
         )?
         .alias(REF)?
         .build()?;
-    let ref_picked = picked(inputs, &reference_rows, REF, REF_YEARS, REF_PICKED)?;
+    let reference_picked = picked(inputs, &reference, REF, REF_YEARS, REF_PICKED)?;
+    Ok(Inputs { local, local_picked, reference, reference_picked })
+}
+
+pub fn plan(inputs: &PlanInputs<'_>, population_name: &str, reference: &str) -> Result<LogicalPlan, CompileError> {
+    let Inputs { local, local_picked, reference: reference_rows, reference_picked: ref_picked } =
+        self::inputs(inputs, population_name, reference)?;
 
     // For each period, over the age groups both have, each in the years the period reads: E,
     // the population at the reference's rates, and the reference's events and population.

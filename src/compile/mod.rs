@@ -10,7 +10,7 @@
 mod adjacent;
 pub mod cells;
 mod cohort;
-mod expected;
+pub mod expected;
 pub mod exprs;
 mod intervals;
 pub mod judge;
@@ -134,6 +134,18 @@ pub struct BookPlan {
     /// The populations standardised rates read band by band, for the run to check that every
     /// band has a figure.
     pub banded: Vec<BandedPopulation>,
+    /// The populations indirectly standardised figures read at a reference's rates, for the
+    /// run to check that the reference has a rate for each of their age groups.
+    pub expected: Vec<ExpectedEvents>,
+}
+
+/// A population at a reference's rates: the plans its expected events are computed from.
+pub struct ExpectedEvents {
+    pub population: String,
+    pub reference: String,
+    /// The measures that read it.
+    pub measures: Vec<usize>,
+    pub inputs: expected::Inputs,
 }
 
 /// A population as a standard's bands: one row, the figure of band `k` for period `pi` in
@@ -287,7 +299,26 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
             plan: p.plan(inputs, false)?,
         });
     }
-    Ok(BookPlan { measures, totals, cells, breakdowns, banded })
+    let mut expected_events = Vec::new();
+    for p in populations.iter() {
+        let population::Reading::Expected(reference) = p.reading else { continue };
+        let readers = measures
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let m = &project.measures[i];
+                matches!(&m.definition, Definition::Rate { population, .. } if population == p.name)
+                    && m.definition.indirect().is_some_and(|x| x.reference == reference)
+            })
+            .collect();
+        expected_events.push(ExpectedEvents {
+            population: p.name.to_string(),
+            reference: reference.to_string(),
+            measures: readers,
+            inputs: expected::inputs(inputs, p.name, reference)?,
+        });
+    }
+    Ok(BookPlan { measures, totals, cells, breakdowns, banded, expected: expected_events })
 }
 
 /// Numerator, denominator and value of every (measure, period) from the aggregate columns,

@@ -172,7 +172,7 @@ pub(super) fn year_picks(inputs: &PlanInputs<'_>, years: &str) -> Result<Vec<Exp
 }
 
 /// The column of [`year_picks`] for period `pi`.
-pub(super) fn year_pick(pi: usize) -> String {
+pub fn year_pick(pi: usize) -> String {
     format!("year_p{pi}")
 }
 

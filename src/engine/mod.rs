@@ -987,6 +987,84 @@ async fn bands_have_people(
     Ok(())
 }
 
+/// The age groups of a population that an indirectly standardised figure's reference gives
+/// no rate for (none of its rows, or no positive population, in the reference's year): they
+/// count in no expected events, which the run says, naming them and the first period.
+async fn references_cover_populations(
+    ctx: &SessionContext,
+    project: &Project,
+    book: &BookPlan,
+    periods: &BookPeriods,
+    as_of: NaiveDate,
+) -> Result<Vec<String>, RunError> {
+    use crate::compile::expected::year_pick;
+    use datafusion::arrow::datatypes::DataType;
+    let collect = |plan: &datafusion::logical_expr::LogicalPlan| {
+        datafusion::dataframe::DataFrame::new(ctx.state(), plan.clone()).collect()
+    };
+    let number = |batch: &RecordBatch, column: &str, row: usize| -> Option<f64> {
+        let c = datafusion::arrow::compute::cast(batch.column_by_name(column)?, &DataType::Float64).ok()?;
+        let c = c.as_primitive_opt::<Float64Type>()?;
+        (!c.is_null(row)).then(|| c.value(row))
+    };
+    let text = |batch: &RecordBatch, column: &str, row: usize| -> Option<String> {
+        let c = datafusion::arrow::compute::cast(batch.column_by_name(column)?, &DataType::Utf8).ok()?;
+        let c = c.as_string_opt::<i32>()?;
+        (!c.is_null(row)).then(|| c.value(row).to_string())
+    };
+    // (year, age group, people) of each row of a table by year and age group.
+    let rows = |batches: &[RecordBatch]| -> Vec<(Option<f64>, Option<String>, Option<f64>)> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                (0..b.num_rows()).map(move |r| (number(b, "year", r), text(b, "age_group", r), number(b, "people", r)))
+            })
+            .collect()
+    };
+    let mut warnings = Vec::new();
+    for x in &book.expected {
+        let local = rows(&collect(&x.inputs.local).await?);
+        let reference = rows(&collect(&x.inputs.reference).await?);
+        let local_picked = collect(&x.inputs.local_picked).await?;
+        let reference_picked = collect(&x.inputs.reference_picked).await?;
+        let pick = |batches: &[RecordBatch], pi: usize| {
+            batches.iter().find(|b| b.num_rows() > 0).and_then(|b| number(b, &year_pick(pi), 0))
+        };
+        for (pi, p) in periods.all.iter().enumerate().take(periods.reported) {
+            let read = x.measures.iter().any(|&i| crate::compile::window_of(&project.measures[i], p, as_of).is_some());
+            let (Some(year), Some(reference_year)) = (pick(&local_picked, pi), pick(&reference_picked, pi)) else {
+                continue;
+            };
+            let rated = |group: &String| {
+                reference.iter().any(|(y, g, n)| {
+                    *y == Some(reference_year) && g.as_ref() == Some(group) && n.is_some_and(|n| n > 0.0)
+                })
+            };
+            let missing: Vec<String> = local
+                .iter()
+                .filter(|(y, _, n)| *y == Some(year) && n.is_some_and(|n| n > 0.0))
+                .filter_map(|(_, g, _)| g.clone())
+                .filter(|g| !rated(g))
+                .map(|g| format!("\"{g}\""))
+                .collect();
+            if read && !missing.is_empty() {
+                let refs: Vec<&str> = x.measures.iter().map(|&i| project.measures[i].reference.as_str()).collect();
+                warnings.push(format!(
+                    "reference `{}` gives no rate for age group{} {} of population `{}` (from {}), so those people count in no expected events of {}; give the reference those age groups, or leave them out of the population with `where`",
+                    x.reference,
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", "),
+                    x.population,
+                    p.label,
+                    refs.join(", ")
+                ));
+                break;
+            }
+        }
+    }
+    Ok(warnings)
+}
+
 /// Executes a compiled book and lays its cells out as result rows.
 #[allow(clippy::too_many_arguments)]
 pub async fn execute(
@@ -1015,6 +1093,7 @@ pub async fn execute(
     let mut rows = Vec::new();
     let mut figures: Vec<judged::Figures> = Vec::new();
     let mut warnings = cohorts_not_final(project, &book.measures, periods, as_of);
+    warnings.extend(references_cover_populations(ctx, project, book, periods, as_of).await?);
     let mut published: HashMap<usize, Vec<PublishedRow>> = HashMap::new();
     let start = std::time::Instant::now();
     for &i in &book.measures {

@@ -34,6 +34,7 @@ pub const CLAUSE_WORDS: &[&str] = &[
     "median",
     "percentile",
     "calculate",
+    "expected",
     "in",
     "open",
     "latest",
