@@ -455,6 +455,9 @@ pub struct Measure {
     pub follow_up: Option<FollowUp>,
     /// `reported by ... year`: the measure's reporting year, where it is not the book's.
     pub year: Option<crate::calendar::ReportingYear>,
+    /// `funnel by BREAKDOWN`: the breakdown whose values are the units of a funnel plot, each
+    /// judged against the measure's whole (`crate::funnel`).
+    pub funnel: Option<String>,
     pub span: Span,
 }
 

@@ -26,6 +26,7 @@ pub mod format;
 #[cfg(feature = "engine")]
 pub mod fsutil;
 pub mod functions;
+pub mod funnel;
 pub mod ir;
 pub mod judgement;
 #[cfg(feature = "engine")]

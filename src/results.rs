@@ -39,6 +39,7 @@ pub const COLUMNS: &[&str] = &[
     "ci_high",
     "compared_england",
     "compared_sn",
+    "funnel",
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -75,6 +76,9 @@ pub struct ResultRow {
     /// `similar` (`better`/`worse` with a polarity), or `not_compared`.
     pub compared_england: Comparison,
     pub compared_sn: Comparison,
+    /// A funnel's unit (`funnel by`) against the measure's whole: `High (0.001)` to
+    /// `Low (0.001)`, or `Not significant`.
+    pub funnel: Option<crate::funnel::Significance>,
     /// The level of the interval, in percent (95.0), when there is one.
     #[serde(skip)]
     pub confidence: Option<f64>,
@@ -109,6 +113,7 @@ pub fn suppress(rows: &mut [ResultRow], n: f64) {
             r.confidence = None;
             r.compared_england = Comparison::NotCompared;
             r.compared_sn = Comparison::NotCompared;
+            r.funnel = None;
             r.rag = None;
             r.direction = None;
             r.judgement = None;
@@ -166,6 +171,7 @@ impl ResultRow {
             num(self.ci_high),
             self.compared_england.name().to_string(),
             self.compared_sn.name().to_string(),
+            self.funnel.map(|f| f.label().to_string()).unwrap_or_default(),
         ]
     }
 }
@@ -417,6 +423,7 @@ mod tests {
             ci_high: Some(9.0),
             compared_england: Comparison::Similar,
             compared_sn: Comparison::Similar,
+            funnel: None,
             confidence: Some(95.0),
             precision: 1,
             suppressed: false,

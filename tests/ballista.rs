@@ -267,7 +267,7 @@ fn cohorts_on_ballista_standalone_equal_the_local_run() {
 }
 
 #[test]
-fn standardised_rates_on_ballista_standalone_equal_the_local_run() {
+fn standardised_figures_and_funnels_on_ballista_standalone_equal_the_local_run() {
     // Deaths counted band by band against the population's bands, with Dobson's limits.
     let rules = "examples/public-health";
     let csv = tempfile::tempdir().unwrap();
@@ -289,10 +289,21 @@ fn standardised_rates_on_ballista_standalone_equal_the_local_run() {
     let cells = |rows: &[ResultRow]| -> Vec<_> {
         rows.iter()
             .map(|r| {
-                (r.reference.clone(), r.period_label.clone(), r.numerator, r.denominator, r.value, r.ci_low, r.ci_high)
+                let unit = (r.breakdown_value.clone(), r.funnel);
+                (
+                    r.reference.clone(),
+                    r.period_label.clone(),
+                    unit,
+                    r.numerator,
+                    r.denominator,
+                    r.value,
+                    r.ci_low,
+                    r.ci_high,
+                )
             })
             .collect()
     };
     assert_eq!(cells(&remote), cells(&local));
     assert!(local.iter().filter(|r| r.ci_low.is_some()).count() > 10, "{} rows", local.len());
+    assert!(local.iter().any(|r| r.funnel.is_some_and(|f| f != scorebook::funnel::Significance::NotSignificant)));
 }

@@ -54,16 +54,19 @@ fn year_start(end: NaiveDate) -> NaiveDate {
 fn standardised_figures_and_their_limits_match_an_independent_reckoning() {
     let mut compared = 0;
     let mut exact = 0;
+    let mut funnels = 0;
     // Many deaths, and few: months of fewer than 10 (no DSR; the ISR's exact limits).
     for (deaths, seed) in [(4_000, 11), (250, 12)] {
-        compared_on(deaths, seed, &mut compared, &mut exact);
+        compared_on(deaths, seed, &mut compared, &mut exact, &mut funnels);
     }
+    assert!(funnels > 5, "{funnels} practices outside the funnel's limits");
     println!("{compared} rows of standardised figures match the independent reckoning ({exact} exact limits)");
     assert!(compared > 200);
     assert!(exact > 10, "{exact} rows with exact limits");
 }
 
-fn compared_on(deaths: usize, seed: u64, compared: &mut usize, exact: &mut usize) {
+fn compared_on(deaths: usize, seed: u64, compared: &mut usize, exact: &mut usize, funnels: &mut usize) {
+    let (z95, z998) = (public_health::z(95.0), public_health::z(99.8));
     let dir = tempfile::tempdir().unwrap();
     let generated = public_health::generate(dir.path(), deaths, seed);
     for (confidence, config) in [(95.0, None), (99.8, Some("[statistics]\nconfidence = 99.8\n"))] {
@@ -97,6 +100,35 @@ fn compared_on(deaths: usize, seed: u64, compared: &mut usize, exact: &mut usize
                         close(number(r, "ci_low"), Some(want.low), &at);
                         close(number(r, "ci_high"), Some(want.high), &at);
                         *exact += usize::from(want.observed < 10.0);
+                        *compared += 1;
+                        continue;
+                    }
+                    "PH.5" => {
+                        // Deaths at home or in a care home, by practice, each practice a unit
+                        // of a funnel around all the deaths (with or without a practice).
+                        let in_window = |d: &&Death| d.date >= start && d.date <= end;
+                        let at_home = |d: &&&Death| matches!(d.place.as_deref(), Some("home" | "care home"));
+                        let all: Vec<&Death> = generated.deaths.iter().filter(in_window).collect();
+                        let unit: Vec<&Death> = match r["breakdown"].as_str() {
+                            "" => all.clone(),
+                            _ => all
+                                .iter()
+                                .copied()
+                                .filter(|d| d.practice.as_deref().unwrap_or("") == r["breakdown_value"])
+                                .collect(),
+                        };
+                        let (x, n) = (unit.iter().filter(at_home).count() as f64, unit.len() as f64);
+                        close(number(r, "numerator"), Some(x), &at);
+                        close(number(r, "denominator"), Some(n), &at);
+                        close(number(r, "value"), (n > 0.0).then(|| 100.0 * x / n), &at);
+                        let av = all.iter().filter(at_home).count() as f64 / all.len() as f64;
+                        let want = match r["breakdown_value"].as_str() {
+                            "" => "",
+                            _ if n == 0.0 => "",
+                            _ => public_health::funnel_label(x, n, av, z95, z998),
+                        };
+                        assert_eq!(r["funnel"], want, "{at} {}", r["breakdown_value"]);
+                        *funnels += usize::from(!want.is_empty() && want != "Not significant");
                         *compared += 1;
                         continue;
                     }

@@ -74,6 +74,7 @@ struct Parts<'m> {
     reported_by: Option<&'m ast::Ident>,
     follow_up: Option<Slot<'m, FollowUpMonths<'m>>>,
     by: Option<Slot<'m, &'m [ast::ByItem]>>,
+    funnel: Option<Slot<'m, &'m ast::Ident>>,
     polarity: Option<&'m ast::Ident>,
     target: Option<Slot<'m, (&'m ast::Quantity, bool)>>,
     rag: Option<Slot<'m, &'m [ast::RagRule]>>,
@@ -184,6 +185,7 @@ impl<'m> Parts<'m> {
                     once(&mut p.follow_up, Slot { value: (months, then.as_ref()), clause: c }, c, problems)
                 }
                 ClauseKind::By(items) => once(&mut p.by, Slot { value: items.as_slice(), clause: c }, c, problems),
+                ClauseKind::Funnel(b) => once(&mut p.funnel, Slot { value: b, clause: c }, c, problems),
                 ClauseKind::Target { figure, per_year } => {
                     once(&mut p.target, Slot { value: (figure, *per_year), clause: c }, c, problems)
                 }
@@ -478,9 +480,7 @@ impl Checker<'_> {
             theme: parts.theme.or(d.theme).map(|t| t.node.clone()),
             unit,
             precision,
-            definition,
             window,
-            breakdowns,
             polarity,
             target,
             rag,
@@ -489,8 +489,46 @@ impl Checker<'_> {
             hidden: parts.hidden.is_some(),
             follow_up: self.follow_up(parts)?,
             year: self.reported_by(parts)?,
+            funnel: self.funnel(parts, &definition, &breakdowns)?,
+            definition,
+            breakdowns,
             span: m.name.span,
         })
+    }
+
+    /// `funnel by BREAKDOWN`: a percentage's breakdown, by its name. `Err` when the clause
+    /// does not fit (reported).
+    fn funnel(
+        &mut self,
+        parts: &Parts<'_>,
+        definition: &Definition,
+        breakdowns: &[ir::Breakdown],
+    ) -> Option<Option<String>> {
+        let Some(slot) = parts.funnel else { return Some(None) };
+        let proportion =
+            matches!(definition, Definition::Proportion { .. } | Definition::SumRatio { percent: true, .. });
+        if !proportion {
+            self.not_allowed(
+                slot.clause,
+                "this measure",
+                "a funnel plots a percentage (`percent of SOURCE`) of each unit against the whole; ratios and rates are not plotted yet",
+            );
+            return None;
+        }
+        let name = &slot.value.node;
+        if !breakdowns.iter().any(|b| &b.name == name) {
+            let names: Vec<String> = breakdowns.iter().map(|b| format!("`{}`", b.name)).collect();
+            let has = if names.is_empty() { "no breakdowns".to_string() } else { names.join(", ") };
+            self.error(
+                Diagnostic::new(Code::UnknownColumn, slot.value.span, format!("the measure has no breakdown `{name}`"))
+                    .label("not one of its breakdowns")
+                    .help(format!(
+                        "the funnel's units are the values of one of the measure's `by` breakdowns; it has {has}"
+                    )),
+            );
+            return None;
+        }
+        Some(Some(name.clone()))
     }
 
     /// The measure's confidence interval: the method its kind has (Wilson for a percentage,

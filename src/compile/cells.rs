@@ -13,10 +13,14 @@ pub enum Part {
     Denominator,
     Value,
     Scale,
+    /// Beside a funnel's unit, the numerator and denominator of the measure's whole.
+    WholeNumerator,
+    WholeDenominator,
 }
 
 impl Part {
-    pub const ALL: [Part; 4] = [Part::Numerator, Part::Denominator, Part::Value, Part::Scale];
+    pub const ALL: [Part; 6] =
+        [Part::Numerator, Part::Denominator, Part::Value, Part::Scale, Part::WholeNumerator, Part::WholeDenominator];
 
     fn suffix(self) -> &'static str {
         match self {
@@ -24,6 +28,8 @@ impl Part {
             Part::Denominator => "den",
             Part::Value => "val",
             Part::Scale => "scale",
+            Part::WholeNumerator => "whole_num",
+            Part::WholeDenominator => "whole_den",
         }
     }
 }
@@ -84,7 +90,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cells.len(), 24);
+        assert_eq!(cells.len(), 36);
         let mut distinct = names.clone();
         distinct.sort();
         distinct.dedup();

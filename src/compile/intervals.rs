@@ -22,8 +22,14 @@ const POLARITY: &str = "ci_polarity";
 /// A standardised figure's interval scale (`Part::Scale`), on each row from its cells.
 pub const SCALE: &str = "ci_scale";
 
+/// Beside a funnel's unit, the numerator and denominator of the measure's whole
+/// (`Part::WholeNumerator`, `Part::WholeDenominator`).
+pub const WHOLE_NUM: &str = "funnel_whole_num";
+pub const WHOLE_DEN: &str = "funnel_whole_den";
+const AVERAGE: &str = "funnel_average";
+
 /// The hidden columns the script's final projections read.
-pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY, SCALE];
+pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY, SCALE, WHOLE_NUM, WHOLE_DEN];
 
 /// The hidden columns of the rows of `measures`, over each row's `numerator` and `value`
 /// (`Float64`) and its measure's index ([`judge::MEASURE`]): each measure's method, level, z
@@ -166,10 +172,38 @@ fn compared(benchmark: &str) -> Result<Expr, CompileError> {
         .otherwise(lit("similar"))?)
 }
 
+/// A funnel's unit against the measure's whole, as `crate::funnel::proportion_significance`:
+/// the limits av ∓ z·√(av − av²)/√n at 0.999 and 0.975, lowest first.
+fn funnel_label() -> Result<Expr, CompileError> {
+    use crate::funnel::Significance;
+    let (n, d) = (col("numerator"), col("denominator"));
+    let value = n.clone() / d.clone();
+    let half = |p: f64| -> Result<Expr, CompileError> {
+        let z = statistics::z((2.0 * p - 1.0) * 100.0).map_or_else(null_f64, lit);
+        // √(av − av²): no brackets inside the function's argument.
+        let spread = sqrt(col(AVERAGE) - col(AVERAGE) * col(AVERAGE));
+        Ok(z * spread / sqrt(d.clone()))
+    };
+    let label = |s: Significance| lit(s.label().to_string());
+    let usable = col(AVERAGE)
+        .is_not_null()
+        .and(col("breakdown_value").is_not_null())
+        .and(n.clone().is_not_null())
+        .and(d.clone().gt(lit(0.0)))
+        .and(n.clone().gt_eq(lit(0.0)))
+        .and(n.lt_eq(d.clone()));
+    Ok(when(usable.is_not_true(), null_text())
+        .when(value.clone().lt(col(AVERAGE) - half(0.999)?), label(Significance::Low001))
+        .when(value.clone().lt(col(AVERAGE) - half(0.975)?), label(Significance::Low025))
+        .when(value.clone().gt(col(AVERAGE) + half(0.999)?), label(Significance::High001))
+        .when(value.gt(col(AVERAGE) + half(0.975)?), label(Significance::High025))
+        .otherwise(label(Significance::NotSignificant))?)
+}
+
 /// The result table's columns from the long rows with their hidden columns: the intervals,
-/// then the comparisons, then `columns` in order.
+/// then the comparisons, then a funnel's judgement, then `columns` in order.
 pub fn finish(plan: LogicalPlanBuilder, levels: &[f64], columns: &[&str]) -> Result<LogicalPlanBuilder, CompileError> {
-    let computed = ["ci_low", "ci_high", "compared_england", "compared_sn"];
+    let computed = ["ci_low", "ci_high", "compared_england", "compared_sn", "funnel"];
     let mut keep: Vec<Expr> = columns.iter().filter(|c| !computed.contains(c)).map(|c| col(*c)).collect();
     keep.extend(HIDDEN.iter().map(|c| col(*c)));
     let mut with_next = keep.clone();
@@ -190,6 +224,14 @@ pub fn finish(plan: LogicalPlanBuilder, levels: &[f64], columns: &[&str]) -> Res
     all.extend([col("ci_low"), col("ci_high")]);
     all.push(compared("benchmark_england")?.alias("compared_england"));
     all.push(compared("benchmark_sn")?.alias("compared_sn"));
+    // A funnel's average beside the comparisons, and its judgement in the last projection: no
+    // derived table more (SQLite's parser has a depth it cannot go past).
+    let average = when(col(WHOLE_DEN).gt(lit(0.0)), col(WHOLE_NUM) / col(WHOLE_DEN)).otherwise(null_f64())?;
+    all.push(average.alias(AVERAGE));
     let compared = limits.project(all)?.alias("with_comparisons")?;
-    Ok(compared.project(columns.iter().map(|c| col(*c)).collect::<Vec<_>>())?)
+    let last: Vec<Expr> = columns
+        .iter()
+        .map(|c| if *c == "funnel" { funnel_label().map(|l| l.alias("funnel")) } else { Ok(col(*c)) })
+        .collect::<Result<_, CompileError>>()?;
+    Ok(compared.project(last)?)
 }

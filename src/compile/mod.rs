@@ -241,7 +241,7 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
     for p in plans.into_iter().skip(1) {
         builder = builder.cross_join(p)?;
     }
-    let (columns, cells) = final_cells(inputs, &graph, &measures, false)?;
+    let (columns, cells) = final_cells(inputs, &graph, &measures, false, None)?;
     let totals = builder.project(columns)?.build()?;
 
     let mut breakdowns = Vec::new();
@@ -266,7 +266,16 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
                     b = b.cross_join(p.plan(inputs, false)?)?;
                 }
             }
-            let (figures, cells) = final_cells(inputs, &graph, &with_c, by_area)?;
+            // A funnel's units are judged against the measure's whole, beside each unit's row.
+            let funnels: Vec<usize> =
+                with_c.iter().copied().filter(|&i| project.measures[i].funnel.as_ref() == Some(&cut.name)).collect();
+            let whole = (!funnels.is_empty()).then(|| whole_alias(source));
+            if let Some(alias) = &whole {
+                let plan = LogicalPlanBuilder::from(source_plan::aggregate(inputs, source, &funnels, None)?);
+                b = b.cross_join(plan.alias(alias.as_str())?.build()?)?;
+            }
+            let (figures, cells) =
+                final_cells(inputs, &graph, &with_c, by_area, whole.as_deref().map(|a| (a, funnels.as_slice())))?;
             let columns = std::iter::once(value.alias("breakdown_value")).chain(figures);
             breakdowns.push(BreakdownPlan {
                 column: cut.name.clone(),
@@ -329,6 +338,7 @@ fn final_cells(
     graph: &MeasureGraph,
     measures: &[usize],
     by_area: bool,
+    whole: Option<(&str, &[usize])>,
 ) -> Result<(Vec<Expr>, Cells), CompileError> {
     let project = inputs.project;
     let mut values: BTreeMap<(usize, usize), Expr> = BTreeMap::new();
@@ -337,13 +347,19 @@ fn final_cells(
     for i in graph.dependencies_first(measures) {
         let m = &project.measures[i];
         for (pi, p) in inputs.periods.iter().enumerate() {
-            let (num, den, val, scale) = cell(inputs, i, pi, p, &values, by_area).map_err(|e| e.in_measure(m))?;
+            let (num, den, val, scale) = cell(inputs, i, pi, p, &values, by_area, None).map_err(|e| e.in_measure(m))?;
             values.insert((i, pi), val.clone());
             for (part, figure) in [(Part::Numerator, num), (Part::Denominator, den), (Part::Value, val)] {
                 out.push(figure.alias(cells.add(Cell::new(i, pi, part))));
             }
             if let Some(scale) = scale {
                 out.push(scale.alias(cells.add(Cell::new(i, pi, Part::Scale))));
+            }
+            if let Some((table, _)) = whole.filter(|(_, funnels)| funnels.contains(&i)) {
+                let (num, den, _, _) =
+                    cell(inputs, i, pi, p, &values, by_area, Some(table)).map_err(|e| e.in_measure(m))?;
+                out.push(num.alias(cells.add(Cell::new(i, pi, Part::WholeNumerator))));
+                out.push(den.alias(cells.add(Cell::new(i, pi, Part::WholeDenominator))));
             }
         }
     }
@@ -357,6 +373,7 @@ fn cell(
     p: &ReportingPeriod,
     values: &BTreeMap<(usize, usize), Expr>,
     by_area: bool,
+    table: Option<&str>,
 ) -> Result<Figures, CompileError> {
     let project = inputs.project;
     let m = &project.measures[i];
@@ -369,7 +386,9 @@ fn cell(
     }
     let source = m.definition.rows().map_or("", |r| r.source.as_str());
     let snapshot_months = m.definition.rows().is_some_and(|r| !r.snapshot_months.is_empty());
-    let agg = |what: &str| column(&source_plan::source_alias(source), &source_plan::aggregate_name(i, pi, what));
+    // The source's aggregate row, or another table of the same aggregates (a funnel's whole).
+    let table = table.map_or_else(|| source_plan::source_alias(source), str::to_string);
+    let agg = |what: &str| column(&table, &source_plan::aggregate_name(i, pi, what));
     let (num, den, val) = match &m.definition {
         // Over the snapshots of several months, a count and a percent's parts are their means.
         Definition::Count { .. } if snapshot_months => {
@@ -435,6 +454,11 @@ fn cell(
         Definition::Derived { .. } => unreachable!("handled above"),
     };
     Ok((num, den, val, None))
+}
+
+/// The alias of a source's aggregates over all its rows beside a breakdown's, for funnels.
+fn whole_alias(source: &str) -> String {
+    format!("whole_{}", source_plan::source_alias(source))
 }
 
 /// A cell's numerator, denominator and value, and a standardised figure's interval scale.

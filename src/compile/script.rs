@@ -255,8 +255,8 @@ fn row_exprs(m: &Measure, i: usize, pi: usize, prev: usize, rows: &RowSource<'_>
         })?;
         Ok(cast(col(format!("{}.{name}", rows.table)), DataType::Float64))
     };
-    // Only a standardised rate has a spread.
-    let spread = match rows.cells.column(Cell::new(i, pi, Part::Scale)) {
+    // Only a standardised figure has a scale, and only a funnel's unit its whole.
+    let optional = |part: Part| match rows.cells.column(Cell::new(i, pi, part)) {
         Some(name) => cast(col(format!("{}.{name}", rows.table)), DataType::Float64),
         None => null_f64(),
     };
@@ -268,7 +268,9 @@ fn row_exprs(m: &Measure, i: usize, pi: usize, prev: usize, rows: &RowSource<'_>
         cell(pi, Part::Numerator)?.alias("numerator"),
         cell(pi, Part::Denominator)?.alias("denominator"),
         cell(pi, Part::Value)?.alias("value"),
-        spread.alias(intervals::SCALE),
+        optional(Part::Scale).alias(intervals::SCALE),
+        optional(Part::WholeNumerator).alias(intervals::WHOLE_NUM),
+        optional(Part::WholeDenominator).alias(intervals::WHOLE_DEN),
         breakdown.alias("breakdown"),
         breakdown_value.alias("breakdown_value"),
         lit(pi as i64).alias(ORD_PERIOD),
@@ -281,12 +283,21 @@ fn row_exprs(m: &Measure, i: usize, pi: usize, prev: usize, rows: &RowSource<'_>
 /// CASE on the row's measure for its ref, title, theme, unit, benchmarks and interval, and one
 /// on its period for the period's kind, label and dates, and its target.
 fn constants(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Vec<Expr>, CompileError> {
-    let mut out: Vec<Expr> =
-        ["numerator", "denominator", "value", intervals::SCALE, "breakdown", "breakdown_value", ORD_PERIOD]
-            .iter()
-            .chain(judge::HIDDEN)
-            .map(|c| col(*c))
-            .collect();
+    let mut out: Vec<Expr> = [
+        "numerator",
+        "denominator",
+        "value",
+        intervals::SCALE,
+        intervals::WHOLE_NUM,
+        intervals::WHOLE_DEN,
+        "breakdown",
+        "breakdown_value",
+        ORD_PERIOD,
+    ]
+    .iter()
+    .chain(judge::HIDDEN)
+    .map(|c| col(*c))
+    .collect();
     let of_measure = |of: &dyn Fn(&Measure) -> Option<Expr>, otherwise: Expr, name: &str| {
         judge::by_measure(x.project, measures, |m| of(m).map(Ok), otherwise).map(|e| e.alias(name))
     };

@@ -1145,6 +1145,7 @@ pub async fn execute(
                 ci_high: None,
                 compared_england: statistics::Comparison::NotCompared,
                 compared_sn: statistics::Comparison::NotCompared,
+                funnel: None,
                 confidence: None,
                 precision: m.precision,
                 suppressed: false,
@@ -1184,6 +1185,17 @@ pub async fn execute(
                         ..base.clone()
                     };
                     judge(m, &mut row, figure(batch, r, &b.cells, Cell::new(i, pi, Part::Scale)), judging);
+                    if m.funnel.as_ref() == Some(&b.column) && row.breakdown_value.is_some() {
+                        let whole = |part| figure(batch, r, &b.cells, Cell::new(i, pi, part));
+                        let average = whole(Part::WholeNumerator)
+                            .zip(whole(Part::WholeDenominator))
+                            .and_then(|(n, d)| (d > 0.0).then(|| n / d));
+                        row.funnel = row
+                            .numerator
+                            .zip(row.denominator)
+                            .zip(average)
+                            .and_then(|((n, d), av)| crate::funnel::proportion_significance(n, d, av));
+                    }
                     let previous = figure(batch, r, &b.cells, Cell::new(i, prev, Part::Value));
                     breakdown_rows.push((row, previous));
                 }
@@ -1293,6 +1305,7 @@ mod tests {
             ci_high: None,
             compared_england: statistics::Comparison::NotCompared,
             compared_sn: statistics::Comparison::NotCompared,
+            funnel: None,
             confidence: None,
             precision: 1,
             suppressed: false,

@@ -363,6 +363,7 @@ fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow, confidence:
         compared_england: named("compared_england", text("compared_england")?, Comparison::parse)?
             .unwrap_or(Comparison::NotCompared),
         compared_sn: named("compared_sn", text("compared_sn")?, Comparison::parse)?.unwrap_or(Comparison::NotCompared),
+        funnel: named("funnel", text("funnel")?, crate::funnel::Significance::parse)?,
         precision,
         suppressed: false,
         reference,

@@ -297,6 +297,8 @@ pub enum ClauseKind {
         then: Option<Spanned<f64>>,
     },
     By(Vec<ByItem>),
+    /// `funnel by BREAKDOWN`: each value of the breakdown a unit of a funnel plot.
+    Funnel(Ident),
     Polarity(Ident),
     Target {
         figure: Quantity,
@@ -344,6 +346,7 @@ impl ClauseKind {
             ClauseKind::ReportedBy(_) => "reported by",
             ClauseKind::FollowUp { .. } => "follow up",
             ClauseKind::By(_) => "by",
+            ClauseKind::Funnel(_) => "funnel by",
             ClauseKind::Polarity(_) => "polarity",
             ClauseKind::Target { .. } => "target",
             ClauseKind::Interval { .. } => "interval",

@@ -423,6 +423,7 @@ impl AstBuilder<'_> {
                 ClauseKind::SumPart { part, expr: self.expr(first())? }
             }
             Rule::hidden_clause => ClauseKind::Hidden,
+            Rule::funnel_clause => ClauseKind::Funnel(self.ident(first())),
             Rule::expected_clause => {
                 let population = self.ident(first());
                 let reference = self.ident(first());

@@ -37,6 +37,9 @@ pub const ESP2013: [(&str, f64); 19] = [
 #[derive(Clone, Debug)]
 pub struct Death {
     pub date: NaiveDate,
+    /// Where the death occurred, and the person's GP practice (either may be missing).
+    pub place: Option<String>,
+    pub practice: Option<String>,
     /// A band label, or `None` for an unknown age (counted in no band).
     pub band: Option<String>,
     pub cause: String,
@@ -87,7 +90,7 @@ pub fn generate(dir: &Path, deaths: usize, seed: u64) -> Generated {
 
     let first = NaiveDate::from_ymd_opt(2011, 4, 1).unwrap();
     let mut rows = Vec::new();
-    let mut text = String::from("death_id,date_of_death,age_band,sex,cause\n");
+    let mut text = String::from("death_id,date_of_death,age_band,sex,cause,place,practice\n");
     for i in 0..deaths {
         let date = first + chrono::Duration::days(rng.random_range(0..1096));
         // Older bands die more often.
@@ -99,8 +102,29 @@ pub fn generate(dir: &Path, deaths: usize, seed: u64) -> Generated {
         };
         let cause = ["cvd", "cancer", "respiratory", "other"][rng.random_range(0..4)].to_string();
         let sex = if rng.random_bool(0.5) { "F" } else { "M" };
-        text.push_str(&format!("D{i:06},{date},{},{sex},{cause}\n", band.as_deref().unwrap_or("")));
-        rows.push(Death { date, band, cause });
+        // Practices of different sizes and habits: the first few mostly at home.
+        let p = (rng.random_range(0.0f64..1.0).powi(2) * 12.0) as usize;
+        let practice = (rng.random_range(0..50) > 0).then(|| format!("P{p:02}"));
+        let home = if p < 2 {
+            0.8
+        } else if p > 9 {
+            0.25
+        } else {
+            0.5
+        };
+        let place = match rng.random_range(0.0..1.0) {
+            x if x < 0.02 => None,
+            x if x < home => Some(if rng.random_bool(0.7) { "home" } else { "care home" }.to_string()),
+            _ => Some(["hospital", "hospice", "other"][rng.random_range(0..3)].to_string()),
+        };
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        text.push_str(&format!(
+            "D{i:06},{date},{},{sex},{cause},{},{}\n",
+            band.as_deref().unwrap_or(""),
+            opt(&place),
+            opt(&practice)
+        ));
+        rows.push(Death { date, band, cause, place, practice });
     }
     std::fs::write(dir.join("deaths.csv"), text).unwrap();
     Generated { deaths: rows, population, england }
@@ -293,5 +317,32 @@ impl Generated {
             low: low / expected * factor,
             high: high / expected * factor,
         }
+    }
+}
+
+/// PHE's funnel label of `x` of `n` against the average proportion `av`, from its published
+/// formula (`sigma_adjustment`, as PHEindicatormethods writes it) at 0.999 and 0.975.
+/// `z95` and `z998` are [`z`] at 95% and 99.8%.
+pub fn funnel_label(x: f64, n: f64, av: f64, z95: f64, z998: f64) -> &'static str {
+    let limits = |z: f64| {
+        let q = z * z;
+        let first = av * (n / q + 1.0);
+        let adj = ((-8.0 * av * (n / q + 1.0)).powi(2)
+            - 64.0 * (1.0 / q + 1.0 / n) * av * (n * (av * (n / q + 2.0) - 1.0) + q * (av - 1.0)))
+            .sqrt();
+        let last = 1.0 / q + 1.0 / n;
+        ((first - adj / 8.0) / last / n, (first + adj / 8.0) / last / n)
+    };
+    let (v, wide, narrow) = (x / n, limits(z95), limits(z998));
+    if v < narrow.0 {
+        "Low (0.001)"
+    } else if v < wide.0 {
+        "Low (0.025)"
+    } else if v > narrow.1 {
+        "High (0.001)"
+    } else if v > wide.1 {
+        "High (0.025)"
+    } else {
+        "Not significant"
     }
 }
