@@ -4,7 +4,8 @@
 //! rule), xₖ and Nₖ the reference's events and population in its own year chosen by the same
 //! rule; and the reference's overall rate Σ xₖ / Σ Nₖ over the same age groups and year,
 //! which an indirectly standardised rate is scaled by. One row, from one aggregate over the two
-//! joined by age group.
+//! crossed (small tables: years × age groups), each sum filtered to matching age groups and
+//! the period's years; an inner join of the two hung on Ballista 55.
 
 use super::exprs::{column, compile, guarded_div, ExprCx, Needs};
 pub use super::population::year_pick;
