@@ -759,6 +759,10 @@ pub struct StandardBand {
     pub weight: f64,
 }
 
+/// The column of a population's (or a reference's) source naming each row's age group, which a
+/// standardised figure reads its bands by.
+pub const AGE_GROUP: &str = "age_group";
+
 /// The 2013 European Standard Population: nineteen five-year bands, `0-4` to `85-89` and
 /// `90+`, weighing 100,000 in all (Eurostat, 2013).
 pub const ESP2013: &[(&str, f64)] = &[

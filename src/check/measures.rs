@@ -1260,7 +1260,7 @@ impl Checker<'_> {
     /// Does the population's source band its rows by an `age_group` text column?
     fn banded(&self, population: &str) -> bool {
         self.population_source(population)
-            .is_some_and(|s| s.column("age_group").is_some_and(|c| c.ty == ir::ColumnType::Text))
+            .is_some_and(|s| s.column(ir::AGE_GROUP).is_some_and(|c| c.ty == ir::ColumnType::Text))
     }
 
     fn not_standardised(&mut self, st: &ast::Standardised, what: &str) {

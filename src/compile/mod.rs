@@ -10,6 +10,7 @@
 mod adjacent;
 pub mod cells;
 mod cohort;
+mod denominators;
 pub mod expected;
 pub mod exprs;
 mod intervals;
@@ -23,7 +24,7 @@ pub mod script;
 mod source_plan;
 
 pub use population::band_value_name as population_band_column;
-pub use population::{AGE_GROUP, AREA_COLUMN};
+pub use population::AREA_COLUMN;
 pub mod sql;
 #[cfg(feature = "substrait")]
 pub mod substrait;
@@ -229,7 +230,7 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
     for (source, ms) in &by_source {
         plans.push(source_plan::aggregate(inputs, source, ms, None)?);
     }
-    let populations = population::wanted(project, &measures);
+    let populations = denominators::wanted(project, &measures);
     for p in &populations {
         plans.push(p.plan(inputs, false)?);
     }
@@ -289,7 +290,7 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
     }
     let mut banded = Vec::new();
     for p in populations.iter() {
-        let population::Reading::Banded(st) = p.reading else { continue };
+        let denominators::Reading::Banded(st) = p.reading else { continue };
         let readers = measures
             .iter()
             .copied()
@@ -310,7 +311,7 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
     }
     let mut expected_events = Vec::new();
     for p in populations.iter() {
-        let population::Reading::Expected(reference) = p.reading else { continue };
+        let denominators::Reading::Expected(reference) = p.reading else { continue };
         let readers = measures
             .iter()
             .copied()

@@ -16,8 +16,7 @@ const ROWS: &str = "pop";
 const YEARS: &str = "pop_years";
 const PICKED: &str = "pop_picked";
 const BANDS: &str = "pop_bands";
-/// The column of a banded population naming each row's band.
-pub const AGE_GROUP: &str = "age_group";
+pub use crate::ir::AGE_GROUP;
 
 /// The alias of a population's one-row plan.
 pub fn alias(population: &str) -> String {
@@ -44,76 +43,6 @@ pub fn has_areas(inputs: &PlanInputs<'_>, name: &str) -> bool {
         .population(name)
         .and_then(|p| inputs.project.source(&p.source))
         .is_some_and(|s| s.column(AREA_COLUMN).is_some())
-}
-
-/// A population a book reads: its total, its figures in a standard's bands, or the events
-/// expected in it at a reference's rates.
-pub struct Wanted<'a> {
-    pub name: &'a str,
-    pub reading: Reading<'a>,
-}
-
-/// How a rate reads its population.
-#[derive(Clone, Copy)]
-pub enum Reading<'a> {
-    Total,
-    Banded(&'a crate::ir::Standardisation),
-    /// At the rates of this reference ([`super::expected`]).
-    Expected(&'a str),
-}
-
-impl Wanted<'_> {
-    /// Its plan: one row, or one per area when `by_area` (which an expected count has not).
-    pub fn plan(&self, inputs: &PlanInputs<'_>, by_area: bool) -> Result<LogicalPlan, CompileError> {
-        match self.reading {
-            Reading::Total => build(inputs, self.name, by_area, None),
-            Reading::Banded(st) => build(inputs, self.name, by_area, Some(st)),
-            Reading::Expected(reference) => super::expected::plan(inputs, self.name, reference),
-        }
-    }
-
-    /// The alias of [`Wanted::plan`].
-    pub fn alias(&self, by_area: bool) -> String {
-        match (self.reading, by_area) {
-            (Reading::Banded(st), _) => banded_alias(self.name, &st.standard, by_area),
-            (Reading::Expected(reference), _) => super::expected::alias(self.name, reference),
-            (Reading::Total, true) => area_alias(self.name),
-            (Reading::Total, false) => alias(self.name),
-        }
-    }
-
-    /// Can it be read per area, for a breakdown by area?
-    pub fn by_area(&self, inputs: &PlanInputs<'_>) -> bool {
-        !matches!(self.reading, Reading::Expected(_)) && has_areas(inputs, self.name)
-    }
-
-    fn key(&self) -> (&str, u8, &str) {
-        match self.reading {
-            Reading::Total => (self.name, 0, ""),
-            Reading::Banded(st) => (self.name, 1, st.standard.as_str()),
-            Reading::Expected(reference) => (self.name, 2, reference),
-        }
-    }
-}
-
-/// The populations the rates of `measures` read, each (and each reading) once, in name order.
-pub fn wanted<'a>(project: &'a crate::ir::Project, measures: &[usize]) -> Vec<Wanted<'a>> {
-    let mut out: Vec<Wanted<'a>> = Vec::new();
-    for &i in measures {
-        if let crate::ir::Definition::Rate { population, standardised, .. } = &project.measures[i].definition {
-            let reading = match standardised {
-                None => Reading::Total,
-                Some(crate::ir::Standardised::Direct(st)) => Reading::Banded(st),
-                Some(crate::ir::Standardised::Indirect(x)) => Reading::Expected(x.reference.as_str()),
-            };
-            let new = Wanted { name: population.as_str(), reading };
-            if !out.iter().any(|w| w.key() == new.key()) {
-                out.push(new);
-            }
-        }
-    }
-    out.sort_by(|a, b| a.key().cmp(&b.key()));
-    out
 }
 
 /// The alias of a population's plan banded as `standard` is, per area when `by_area`.
@@ -176,7 +105,7 @@ pub fn year_pick(pi: usize) -> String {
     format!("year_p{pi}")
 }
 
-fn build(
+pub(super) fn build(
     inputs: &PlanInputs<'_>,
     name: &str,
     by_area: bool,

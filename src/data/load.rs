@@ -382,7 +382,7 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
                     Some(crate::ir::Standardised::Indirect(_)) | None => {}
                 }
                 if standardised.is_some() {
-                    named.insert(crate::compile::AGE_GROUP);
+                    named.insert(crate::ir::AGE_GROUP);
                 }
             }
             crate::ir::Definition::Aggregate { expr, .. } | crate::ir::Definition::Derived { expr } => exprs.push(expr),
@@ -401,7 +401,7 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
         exprs.extend(&p.filter);
     }
     for r in &project.references {
-        named.extend(["year", crate::compile::AGE_GROUP, "events", "population"]);
+        named.extend(["year", crate::ir::AGE_GROUP, "events", "population"]);
         exprs.extend(&r.filter);
     }
     for s in &project.sources {
