@@ -11,6 +11,7 @@ mod pieces;
 mod published;
 pub mod quality;
 mod settings;
+mod standardised;
 pub mod warehouse;
 
 use crate::benchmarks::{self, PublishedRow};
@@ -865,9 +866,8 @@ pub fn seconds(d: std::time::Duration) -> String {
 }
 
 /// Fills a row's target, confidence interval and comparisons with the benchmarks (its RAG
-/// rating, direction and judgement come after, for all rows at once: `judged`).
-/// The row's target, interval and comparisons; `scale` is a standardised figure's interval
-/// scale ([`statistics::measure_interval`]).
+/// rating, direction and judgement come after, for all rows at once: `judged`); `scale` is a
+/// standardised figure's interval scale ([`statistics::measure_interval`]).
 fn judge(m: &crate::ir::Measure, row: &mut ResultRow, scale: Option<f64>, judging: &Judging) {
     let range = crate::calendar::DateRange { start: row.period_start, end: row.period_end };
     row.target = judgement::target_for(m, range);
@@ -927,144 +927,6 @@ fn lost_executor(e: RunError, cluster: &Cluster) -> RunError {
     e
 }
 
-/// Refuses a run whose standardised rates would divide by a band with no positive population:
-/// PHE's DSR has no value then, and a missing band is a gap in the data, not a zero rate.
-async fn bands_have_people(
-    ctx: &SessionContext,
-    project: &Project,
-    book: &BookPlan,
-    periods: &BookPeriods,
-    as_of: NaiveDate,
-) -> Result<(), RunError> {
-    for b in &book.banded {
-        let batches = datafusion::dataframe::DataFrame::new(ctx.state(), b.plan.clone()).collect().await?;
-        let Some(batch) = batches.into_iter().find(|b| b.num_rows() > 0) else { continue };
-        let mut gaps: Vec<(String, Vec<&str>)> = Vec::new();
-        for (pi, p) in periods.all.iter().enumerate().take(periods.reported) {
-            let read = b.measures.iter().any(|&i| crate::compile::window_of(&project.measures[i], p, as_of).is_some());
-            if !read {
-                continue;
-            }
-            let missing: Vec<&str> = b
-                .labels
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| {
-                    let name = crate::compile::population_band_column(pi, *k);
-                    let figure = batch.column_by_name(&name).and_then(|c| {
-                        let c = datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Float64)
-                            .ok()?;
-                        let c = c.as_primitive_opt::<Float64Type>()?;
-                        (!c.is_null(0)).then(|| c.value(0))
-                    });
-                    !figure.is_some_and(|f| f > 0.0)
-                })
-                .map(|(_, l)| l.as_str())
-                .collect();
-            if !missing.is_empty() {
-                gaps.push((p.label.clone(), missing));
-            }
-        }
-        if let Some((first, bands)) = gaps.first() {
-            let refs: Vec<&str> = b.measures.iter().map(|&i| project.measures[i].reference.as_str()).collect();
-            let more = match gaps.len() {
-                1 => String::new(),
-                n => format!(" and {} more period{}", n - 1, if n == 2 { "" } else { "s" }),
-            };
-            return Err(Refusal::new(format!(
-                "population `{}` gives age group{} {} no positive figure for {first}{more}, so the rate{} standardised to `{}` ({}) cannot be computed",
-                b.population,
-                if bands.len() == 1 { "" } else { "s" },
-                bands.iter().map(|l| format!("\"{l}\"")).collect::<Vec<_>>().join(", "),
-                if refs.len() == 1 { "" } else { "s" },
-                b.standard,
-                refs.join(", "),
-            ))
-            .help("give the population a figure above 0 for every band of the standard (its `age_group` labels must be the standard's), or standardise to a standard without the band")
-            .into());
-        }
-    }
-    Ok(())
-}
-
-/// The age groups of a population that an indirectly standardised figure's reference gives
-/// no rate for (none of its rows, or no positive population, in the reference's year): they
-/// count in no expected events, which the run says, naming them and the first period.
-async fn references_cover_populations(
-    ctx: &SessionContext,
-    project: &Project,
-    book: &BookPlan,
-    periods: &BookPeriods,
-    as_of: NaiveDate,
-) -> Result<Vec<String>, RunError> {
-    use crate::compile::expected::year_pick;
-    use datafusion::arrow::datatypes::DataType;
-    let collect = |plan: &datafusion::logical_expr::LogicalPlan| {
-        datafusion::dataframe::DataFrame::new(ctx.state(), plan.clone()).collect()
-    };
-    let number = |batch: &RecordBatch, column: &str, row: usize| -> Option<f64> {
-        let c = datafusion::arrow::compute::cast(batch.column_by_name(column)?, &DataType::Float64).ok()?;
-        let c = c.as_primitive_opt::<Float64Type>()?;
-        (!c.is_null(row)).then(|| c.value(row))
-    };
-    let text = |batch: &RecordBatch, column: &str, row: usize| -> Option<String> {
-        let c = datafusion::arrow::compute::cast(batch.column_by_name(column)?, &DataType::Utf8).ok()?;
-        let c = c.as_string_opt::<i32>()?;
-        (!c.is_null(row)).then(|| c.value(row).to_string())
-    };
-    // (year, age group, people) of each row of a table by year and age group.
-    let rows = |batches: &[RecordBatch]| -> Vec<(Option<f64>, Option<String>, Option<f64>)> {
-        batches
-            .iter()
-            .flat_map(|b| {
-                (0..b.num_rows()).map(move |r| (number(b, "year", r), text(b, "age_group", r), number(b, "people", r)))
-            })
-            .collect()
-    };
-    let mut warnings = Vec::new();
-    for x in &book.expected {
-        let local = rows(&collect(&x.inputs.local).await?);
-        let reference = rows(&collect(&x.inputs.reference).await?);
-        let local_picked = collect(&x.inputs.local_picked).await?;
-        let reference_picked = collect(&x.inputs.reference_picked).await?;
-        let pick = |batches: &[RecordBatch], pi: usize| {
-            batches.iter().find(|b| b.num_rows() > 0).and_then(|b| number(b, &year_pick(pi), 0))
-        };
-        for (pi, p) in periods.all.iter().enumerate().take(periods.reported) {
-            let read = x.measures.iter().any(|&i| crate::compile::window_of(&project.measures[i], p, as_of).is_some());
-            let (Some(year), Some(reference_year)) = (pick(&local_picked, pi), pick(&reference_picked, pi)) else {
-                continue;
-            };
-            let rated = |group: &String| {
-                reference.iter().any(|(y, g, n)| {
-                    *y == Some(reference_year) && g.as_ref() == Some(group) && n.is_some_and(|n| n > 0.0)
-                })
-            };
-            let missing: Vec<String> = local
-                .iter()
-                .filter(|(y, _, n)| *y == Some(year) && n.is_some_and(|n| n > 0.0))
-                .filter_map(|(_, g, _)| g.clone())
-                .filter(|g| !rated(g))
-                .map(|g| format!("\"{g}\""))
-                .collect();
-            if read && !missing.is_empty() {
-                let refs: Vec<&str> = x.measures.iter().map(|&i| project.measures[i].reference.as_str()).collect();
-                warnings.push(format!(
-                    "reference `{}` gives no rate for age group{} {} of population `{}` (from {}), so those people count in no expected events of {}; give the reference those age groups, or leave them out of the population with `where`",
-                    x.reference,
-                    if missing.len() == 1 { "" } else { "s" },
-                    missing.join(", "),
-                    x.population,
-                    p.label,
-                    refs.join(", ")
-                ));
-                break;
-            }
-        }
-    }
-    Ok(warnings)
-}
-
 /// Executes a compiled book and lays its cells out as result rows.
 #[allow(clippy::too_many_arguments)]
 pub async fn execute(
@@ -1077,7 +939,7 @@ pub async fn execute(
     chosen: Option<&[usize]>,
     timings: &timings::Timings,
 ) -> Result<(Vec<ResultRow>, Vec<String>), RunError> {
-    bands_have_people(ctx, project, book, periods, as_of).await?;
+    standardised::bands_have_people(ctx, project, book, periods, as_of).await?;
     let totals = pieces::collect(ctx, &book.totals, timings, "").await?;
     let totals = totals
         .into_iter()
@@ -1093,7 +955,7 @@ pub async fn execute(
     let mut rows = Vec::new();
     let mut figures: Vec<judged::Figures> = Vec::new();
     let mut warnings = cohorts_not_final(project, &book.measures, periods, as_of);
-    warnings.extend(references_cover_populations(ctx, project, book, periods, as_of).await?);
+    warnings.extend(standardised::references_cover_populations(ctx, project, book, periods, as_of).await?);
     let mut published: HashMap<usize, Vec<PublishedRow>> = HashMap::new();
     let start = std::time::Instant::now();
     for &i in &book.measures {
