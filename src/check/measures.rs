@@ -739,53 +739,6 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            let (population, reference, scale) = c.value;
-            let (rate, per) = match scale {
-                ast::ExpectedScale::Ratio(None) => (false, None),
-                ast::ExpectedScale::Ratio(Some(n)) => (false, Some(n)),
-                ast::ExpectedScale::Rate(n) => (true, Some(n)),
-            };
-            let per = match per {
-                Some(n) if n.node.fract() != 0.0 || !(1.0..=1e9).contains(&n.node) => {
-                    self.error(
-                        Diagnostic::new(Code::InvalidNumber, n.span, "the scale is a whole number, such as 100")
-                            .label("not a whole number")
-                            .help("write `times 100` for a ratio in percent, `per 100000` for a rate"),
-                    );
-                    return None;
-                }
-                Some(n) => n.node as u32,
-                None => 1,
-            };
-            let population = self.lookup_population(population).then(|| population.node.clone())?;
-            let reference = self.lookup_reference(reference)?;
-            if !self.banded(&population) {
-                self.error(
-                    Diagnostic::new(
-                        Code::Standardisation,
-                        c.clause.span,
-                        format!("population `{population}` has no `age_group` text column to standardise by"),
-                    )
-                    .label("no bands in the population")
-                    .help("declare `age_group text` in the population's source, labelled as the reference's age groups are"),
-                );
-                return None;
-            }
-            if let Some(cl) = parts.meeting {
-                self.not_allowed(cl.clause, "a count", "to count only some rows use `where`");
-                return None;
-            }
-            let standardised = Some(ir::Standardised::Indirect(ir::Indirect { reference, rate }));
-            let definition = Definition::Rate {
-                rows,
-                distinct: distinct.map(|d| d.node.clone()),
-                summed: None,
-                per,
-                population,
-                of_measure: None,
-                standardised,
-            };
-            return ok.then_some((definition, window, breakdowns));
         }
         let definition = match of {
             RowForm::Ratio => self.sum_ratio(m, parts, form, rows, distinct, &scope, false)?,
@@ -799,8 +752,11 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                match parts.per.map(|c| c.value) {
-                    Some(spec) => {
+                // A rate per a population (standardised directly or not), or over the events
+                // expected at a reference's rates.
+                let rate = match (parts.per, parts.expected) {
+                    (Some(slot), _) => {
+                        let spec = slot.value;
                         let (per, population) = self.per_spec(spec)?;
                         let standardised = match &spec.standardised {
                             Some(st) => {
@@ -808,16 +764,21 @@ impl Checker<'_> {
                             }
                             None => None,
                         };
-                        Definition::Rate {
-                            rows,
-                            distinct: distinct.map(|d| d.node.clone()),
-                            summed: None,
-                            per,
-                            population,
-                            of_measure: None,
-                            standardised,
-                        }
+                        Some((per, population, standardised))
                     }
+                    (None, Some(slot)) => Some(self.indirect(slot)?),
+                    (None, None) => None,
+                };
+                match rate {
+                    Some((per, population, standardised)) => Definition::Rate {
+                        rows,
+                        distinct: distinct.map(|d| d.node.clone()),
+                        summed: None,
+                        per,
+                        population,
+                        of_measure: None,
+                        standardised,
+                    },
                     None => Definition::Count { rows, distinct: distinct.map(|d| d.node.clone()) },
                 }
             }
@@ -1185,20 +1146,48 @@ impl Checker<'_> {
     }
 
     fn per_spec(&mut self, per: &ast::PerSpec) -> Option<(u32, String)> {
-        let n = per.per.node;
-        if n.fract() != 0.0 || !(1.0..=1e9).contains(&n) {
+        let n = self.whole_number(
+            &per.per,
+            "a rate is per a whole number of people, such as 10000",
+            "write `per 10000 children_0_17`",
+        )?;
+        self.lookup_population(&per.population).then(|| (n, per.population.node.clone()))
+    }
+
+    /// A rate's or ratio's multiplier: a whole number from 1 to a billion, or reported.
+    fn whole_number(&mut self, n: &Spanned<f64>, message: &str, help: &str) -> Option<u32> {
+        if n.node.fract() != 0.0 || !(1.0..=1e9).contains(&n.node) {
             self.error(
-                Diagnostic::new(
-                    Code::InvalidNumber,
-                    per.per.span,
-                    "a rate is per a whole number of people, such as 10000",
-                )
-                .label("not a whole number")
-                .help("write `per 10000 children_0_17`"),
+                Diagnostic::new(Code::InvalidNumber, n.span, message.to_string())
+                    .label("not a whole number")
+                    .help(help),
             );
             return None;
         }
-        self.lookup_population(&per.population).then(|| (n as u32, per.population.node.clone()))
+        Some(n.node as u32)
+    }
+
+    /// `expected of POPULATION at REFERENCE rates [times N | per N]`: its multiplier, banded
+    /// population and reference.
+    fn indirect(&mut self, slot: Slot<'_, Expected<'_>>) -> Option<(u32, String, Option<ir::Standardised>)> {
+        let (population, reference, scale) = slot.value;
+        let (rate, per) = match scale {
+            ast::ExpectedScale::Ratio(None) => (false, None),
+            ast::ExpectedScale::Ratio(Some(n)) => (false, Some(n)),
+            ast::ExpectedScale::Rate(n) => (true, Some(n)),
+        };
+        let per = match per {
+            Some(n) => self.whole_number(
+                n,
+                "the scale is a whole number, such as 100",
+                "write `times 100` for a ratio in percent, `per 100000` for a rate",
+            )?,
+            None => 1,
+        };
+        let population = self.lookup_population(population).then(|| population.node.clone())?;
+        let reference = self.lookup_reference(reference)?;
+        self.banded(&population, slot.clause.span, "labelled as the reference's age groups are")?;
+        Some((per, population, Some(ir::Standardised::Indirect(ir::Indirect { reference, rate }))))
     }
 
     /// `standardised by BAND using STANDARD` of a count per `population`: the band a text
@@ -1242,25 +1231,29 @@ impl Checker<'_> {
                 return None;
             }
         };
-        if !self.banded(population) {
-            self.error(
-                Diagnostic::new(
-                    Code::Standardisation,
-                    st.span,
-                    format!("population `{population}` has no `age_group` text column to standardise by"),
-                )
-                .label("no bands in the population")
-                .help("declare `age_group text` in the population's source: each row's band, labelled as the standard's bands are"),
-            );
-            return None;
-        }
+        self.banded(population, st.span, "each row's band, labelled as the standard's bands are")?;
         Some(ir::Standardisation { by: by?, standard: st.standard.node.clone(), bands })
     }
 
-    /// Does the population's source band its rows by an `age_group` text column?
-    fn banded(&self, population: &str) -> bool {
-        self.population_source(population)
-            .is_some_and(|s| s.column(ir::AGE_GROUP).is_some_and(|c| c.ty == ir::ColumnType::Text))
+    /// The population's source bands its rows by an `age_group` text column, or that is
+    /// reported at `span`; `labels` says how its labels are written.
+    fn banded(&mut self, population: &str, span: Span, labels: &str) -> Option<()> {
+        let banded = self
+            .population_source(population)
+            .is_some_and(|s| s.column(ir::AGE_GROUP).is_some_and(|c| c.ty == ir::ColumnType::Text));
+        if !banded {
+            self.error(
+                Diagnostic::new(
+                    Code::Standardisation,
+                    span,
+                    format!("population `{population}` has no `age_group` text column to standardise by"),
+                )
+                .label("no bands in the population")
+                .help(format!("declare `age_group text` in the population's source: {labels}")),
+            );
+            return None;
+        }
+        Some(())
     }
 
     fn not_standardised(&mut self, st: &ast::Standardised, what: &str) {
