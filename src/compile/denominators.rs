@@ -55,20 +55,31 @@ impl Wanted<'_> {
     }
 }
 
+impl<'a> Wanted<'a> {
+    /// What measure `m` divides by, if it is a rate.
+    fn of(m: &'a crate::ir::Measure) -> Option<Wanted<'a>> {
+        let crate::ir::Definition::Rate { population, standardised, .. } = &m.definition else { return None };
+        let reading = match standardised {
+            None => Reading::Total,
+            Some(crate::ir::Standardised::Direct(st)) => Reading::Banded(st),
+            Some(crate::ir::Standardised::Indirect(x)) => Reading::Expected(x.reference.as_str()),
+        };
+        Some(Wanted { name: population.as_str(), reading })
+    }
+
+    /// The measures of `measures` that divide by it.
+    pub fn readers(&self, project: &crate::ir::Project, measures: &[usize]) -> Vec<usize> {
+        let key = self.key();
+        measures.iter().copied().filter(|&i| Wanted::of(&project.measures[i]).is_some_and(|w| w.key() == key)).collect()
+    }
+}
+
 /// The populations the rates of `measures` read, each (and each reading) once, in name order.
 pub fn wanted<'a>(project: &'a crate::ir::Project, measures: &[usize]) -> Vec<Wanted<'a>> {
     let mut out: Vec<Wanted<'a>> = Vec::new();
-    for &i in measures {
-        if let crate::ir::Definition::Rate { population, standardised, .. } = &project.measures[i].definition {
-            let reading = match standardised {
-                None => Reading::Total,
-                Some(crate::ir::Standardised::Direct(st)) => Reading::Banded(st),
-                Some(crate::ir::Standardised::Indirect(x)) => Reading::Expected(x.reference.as_str()),
-            };
-            let new = Wanted { name: population.as_str(), reading };
-            if !out.iter().any(|w| w.key() == new.key()) {
-                out.push(new);
-            }
+    for new in measures.iter().filter_map(|&i| Wanted::of(&project.measures[i])) {
+        if !out.iter().any(|w| w.key() == new.key()) {
+            out.push(new);
         }
     }
     out.sort_by(|a, b| a.key().cmp(&b.key()));

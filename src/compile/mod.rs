@@ -289,44 +289,24 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
         }
     }
     let mut banded = Vec::new();
-    for p in populations.iter() {
-        let denominators::Reading::Banded(st) = p.reading else { continue };
-        let readers = measures
-            .iter()
-            .copied()
-            .filter(|&i| match &project.measures[i].definition {
-                Definition::Rate { population, standardised: Some(Standardised::Direct(s)), .. } => {
-                    population == p.name && s.standard == st.standard
-                }
-                _ => false,
-            })
-            .collect();
-        banded.push(BandedPopulation {
-            population: p.name.to_string(),
-            standard: st.standard.clone(),
-            labels: st.bands.iter().map(|b| b.label.clone()).collect(),
-            measures: readers,
-            plan: p.plan(inputs, false)?,
-        });
-    }
     let mut expected_events = Vec::new();
     for p in populations.iter() {
-        let denominators::Reading::Expected(reference) = p.reading else { continue };
-        let readers = measures
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let m = &project.measures[i];
-                matches!(&m.definition, Definition::Rate { population, .. } if population == p.name)
-                    && m.definition.indirect().is_some_and(|x| x.reference == reference)
-            })
-            .collect();
-        expected_events.push(ExpectedEvents {
-            population: p.name.to_string(),
-            reference: reference.to_string(),
-            measures: readers,
-            inputs: expected::inputs(inputs, p.name, reference)?,
-        });
+        match p.reading {
+            denominators::Reading::Banded(st) => banded.push(BandedPopulation {
+                population: p.name.to_string(),
+                standard: st.standard.clone(),
+                labels: st.bands.iter().map(|b| b.label.clone()).collect(),
+                measures: p.readers(project, &measures),
+                plan: p.plan(inputs, false)?,
+            }),
+            denominators::Reading::Expected(reference) => expected_events.push(ExpectedEvents {
+                population: p.name.to_string(),
+                reference: reference.to_string(),
+                measures: p.readers(project, &measures),
+                inputs: expected::inputs(inputs, p.name, reference)?,
+            }),
+            denominators::Reading::Total => {}
+        }
     }
     Ok(BookPlan { measures, totals, cells, breakdowns, banded, expected: expected_events })
 }

@@ -10,7 +10,8 @@ use crate::ir::Project;
 use crate::refusal::Refusal;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::Float64Type;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::prelude::SessionContext;
 
 /// Refuses a run whose standardised rates would divide by a band with no positive population:
@@ -37,12 +38,7 @@ pub(super) async fn bands_have_people(
                 .enumerate()
                 .filter(|(k, _)| {
                     let name = crate::compile::population_band_column(pi, *k);
-                    let figure = batch.column_by_name(&name).and_then(|c| {
-                        let c = datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Float64)
-                            .ok()?;
-                        let c = c.as_primitive_opt::<Float64Type>()?;
-                        (!c.is_null(0)).then(|| c.value(0))
-                    });
+                    let figure = numbers(&batch, &name).first().copied().flatten();
                     !figure.is_some_and(|f| f > 0.0)
                 })
                 .map(|(_, l)| l.as_str())
@@ -84,26 +80,16 @@ pub(super) async fn references_cover_populations(
     as_of: NaiveDate,
 ) -> Result<Vec<String>, RunError> {
     use crate::compile::expected::year_pick;
-    use datafusion::arrow::datatypes::DataType;
     let collect = |plan: &datafusion::logical_expr::LogicalPlan| {
         datafusion::dataframe::DataFrame::new(ctx.state(), plan.clone()).collect()
-    };
-    let number = |batch: &RecordBatch, column: &str, row: usize| -> Option<f64> {
-        let c = datafusion::arrow::compute::cast(batch.column_by_name(column)?, &DataType::Float64).ok()?;
-        let c = c.as_primitive_opt::<Float64Type>()?;
-        (!c.is_null(row)).then(|| c.value(row))
-    };
-    let text = |batch: &RecordBatch, column: &str, row: usize| -> Option<String> {
-        let c = datafusion::arrow::compute::cast(batch.column_by_name(column)?, &DataType::Utf8).ok()?;
-        let c = c.as_string_opt::<i32>()?;
-        (!c.is_null(row)).then(|| c.value(row).to_string())
     };
     // (year, age group, people) of each row of a table by year and age group.
     let rows = |batches: &[RecordBatch]| -> Vec<(Option<f64>, Option<String>, Option<f64>)> {
         batches
             .iter()
             .flat_map(|b| {
-                (0..b.num_rows()).map(move |r| (number(b, "year", r), text(b, "age_group", r), number(b, "people", r)))
+                let (years, groups, people) = (numbers(b, "year"), texts(b, "age_group"), numbers(b, "people"));
+                years.into_iter().zip(groups).zip(people).map(|((y, g), n)| (y, g, n))
             })
             .collect()
     };
@@ -114,7 +100,10 @@ pub(super) async fn references_cover_populations(
         let local_picked = collect(&x.inputs.local_picked).await?;
         let reference_picked = collect(&x.inputs.reference_picked).await?;
         let pick = |batches: &[RecordBatch], pi: usize| {
-            batches.iter().find(|b| b.num_rows() > 0).and_then(|b| number(b, &year_pick(pi), 0))
+            batches
+                .iter()
+                .find(|b| b.num_rows() > 0)
+                .and_then(|b| numbers(b, &year_pick(pi)).first().copied().flatten())
         };
         for (pi, p) in periods.all.iter().enumerate().take(periods.reported) {
             let read = x.measures.iter().any(|&i| crate::compile::window_of(&project.measures[i], p, as_of).is_some());
@@ -149,4 +138,22 @@ pub(super) async fn references_cover_populations(
         }
     }
     Ok(warnings)
+}
+
+/// A column of `batch` as numbers, one per row (all missing when there is no such column).
+fn numbers(batch: &RecordBatch, column: &str) -> Vec<Option<f64>> {
+    let cast = batch.column_by_name(column).and_then(|c| cast(c, &DataType::Float64).ok());
+    match cast.as_ref().and_then(|c| c.as_primitive_opt::<Float64Type>()) {
+        Some(c) => (0..c.len()).map(|r| (!c.is_null(r)).then(|| c.value(r))).collect(),
+        None => vec![None; batch.num_rows()],
+    }
+}
+
+/// A column of `batch` as text, one per row (all missing when there is no such column).
+fn texts(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
+    let cast = batch.column_by_name(column).and_then(|c| cast(c, &DataType::Utf8).ok());
+    match cast.as_ref().and_then(|c| c.as_string_opt::<i32>()) {
+        Some(c) => (0..c.len()).map(|r| (!c.is_null(r)).then(|| c.value(r).to_string())).collect(),
+        None => vec![None; batch.num_rows()],
+    }
 }
