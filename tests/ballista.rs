@@ -274,18 +274,8 @@ fn standardised_figures_and_funnels_on_ballista_standalone_equal_the_local_run()
     public_health::generate(csv.path(), 2_000, 3);
     let dir = tempfile::tempdir().unwrap();
     third_book::as_parquet(rules, csv.path(), dir.path());
-    let project = project::check_paths(&[PathBuf::from(rules)]).unwrap().1.project.unwrap();
-    let run = |cluster: Cluster| {
-        let options = RunOptions {
-            as_of: Some("2013-11-30".parse().unwrap()),
-            data_dir: Some(dir.path().to_path_buf()),
-            cluster,
-            ..RunOptions::default()
-        };
-        let runtime = engine::runtime().unwrap();
-        runtime.block_on(engine::run(&project, None, &options)).unwrap().rows
-    };
-    let (local, remote) = (run(Cluster::Local), run(Cluster::BallistaStandalone));
+    let local = run_book(rules, "2013-11-30", dir.path(), Cluster::Local).unwrap();
+    let remote = run_book(rules, "2013-11-30", dir.path(), Cluster::BallistaStandalone).unwrap();
     let cells = |rows: &[ResultRow]| -> Vec<_> {
         rows.iter()
             .map(|r| {

@@ -3,10 +3,11 @@
 //! figures yet — every figure computed here from the generated offences, independently of
 //! scorebook, and compared with `run`.
 
-use assert_cmd::Command;
 use chrono::{Months, NaiveDate};
 use std::collections::HashMap;
 
+mod common;
+use common::number;
 #[path = "common/reoffending.rs"]
 mod reoffending;
 use reoffending::{cohort, reoffended};
@@ -14,24 +15,7 @@ use reoffending::{cohort, reoffended};
 const RULES: &str = "tests/fixtures/reoffending/rules.ind";
 
 fn run(data: &std::path::Path, args: &[&str]) -> (Vec<HashMap<String, String>>, String) {
-    let out = Command::cargo_bin("scorebook")
-        .unwrap()
-        .args(["run", RULES, "--format", "csv", "--data"])
-        .arg(data)
-        .args(args)
-        .assert()
-        .success();
-    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    let stdout = out.get_output().stdout.clone();
-    let mut reader = csv::Reader::from_reader(stdout.as_slice());
-    let headers = reader.headers().unwrap().clone();
-    let rows =
-        reader.records().map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect());
-    (rows.collect(), stderr)
-}
-
-fn number(r: &HashMap<String, String>, column: &str) -> Option<f64> {
-    r[column].parse().ok()
+    common::run_csv(RULES, data, args)
 }
 
 #[test]

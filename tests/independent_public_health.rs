@@ -8,34 +8,14 @@
 use assert_cmd::Command;
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
-use std::path::Path;
 
+mod common;
+use common::{number, run_csv as run};
 #[path = "common/public_health.rs"]
 mod public_health;
 use public_health::{Death, ESP2013};
 
 const RULES: &str = "examples/public-health";
-
-fn run(rules: &str, data: &Path, args: &[&str]) -> (Vec<HashMap<String, String>>, String) {
-    let out = Command::cargo_bin("scorebook")
-        .unwrap()
-        .args(["run", rules, "--format", "csv", "--data"])
-        .arg(data)
-        .args(args)
-        .assert()
-        .success();
-    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    let stdout = out.get_output().stdout.clone();
-    let mut reader = csv::Reader::from_reader(stdout.as_slice());
-    let headers = reader.headers().unwrap().clone();
-    let rows =
-        reader.records().map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect());
-    (rows.collect(), stderr)
-}
-
-fn number(r: &HashMap<String, String>, column: &str) -> Option<f64> {
-    r[column].parse().ok()
-}
 
 fn close(got: Option<f64>, want: Option<f64>, at: &str) {
     match (got, want) {

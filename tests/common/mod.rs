@@ -1,9 +1,11 @@
 //! What several test files share: headless Chromium for the tests that render HTML (the book,
-//! the SPC charts; Debian's `chromium` package, which scripts/test.sh installs) and the
-//! declared column types the warehouse harness loads tables with.
+//! the SPC charts; Debian's `chromium` package, which scripts/test.sh installs), the
+//! declared column types the warehouse harness loads tables with, and `run`'s CSV read back as
+//! rows for the tests that recompute a book independently.
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -79,4 +81,28 @@ pub fn types_json(rules: &str, dir: &Path) -> std::path::PathBuf {
     let path = dir.join("types.json");
     std::fs::write(&path, serde_json::to_string(&types).unwrap()).unwrap();
     path
+}
+
+/// `scorebook run RULES --format csv --data DATA ARGS`, which must succeed: its rows, each by
+/// column name, and what it wrote to standard error.
+pub fn run_csv(rules: &str, data: &Path, args: &[&str]) -> (Vec<HashMap<String, String>>, String) {
+    let out = assert_cmd::Command::cargo_bin("scorebook")
+        .unwrap()
+        .args(["run", rules, "--format", "csv", "--data"])
+        .arg(data)
+        .args(args)
+        .assert()
+        .success();
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let stdout = out.get_output().stdout.clone();
+    let mut reader = csv::Reader::from_reader(stdout.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let rows =
+        reader.records().map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect());
+    (rows.collect(), stderr)
+}
+
+/// A row's cell as a number; `None` when empty.
+pub fn number(r: &HashMap<String, String>, column: &str) -> Option<f64> {
+    r[column].parse().ok()
 }
