@@ -99,6 +99,31 @@ pub fn proportion_significance(numerator: f64, denominator: f64, average: f64) -
     })
 }
 
+/// Where a count of `observed` events falls against the `expected` events (PHE's
+/// `assign_funnel_significance` for ratios and rates, through `funnel_ratio_significance`):
+/// above when the count's Poisson interval (exact below 10 events, Byar's from 10) at 99.8%,
+/// then at 95%, lies wholly above the expected events; below when it lies wholly below them.
+/// For a rate, the expected events are the unit's at the units' average rate, av × D. `None`
+/// for a count that is not a whole number of events, or nothing expected.
+pub fn poisson_significance(observed: f64, expected: f64) -> Option<Significance> {
+    if observed.is_nan() || observed < 0.0 || observed.fract() != 0.0 || expected.is_nan() || expected <= 0.0 {
+        return None;
+    }
+    let interval = |level: f64| crate::statistics::poisson(observed, level);
+    let (wide, narrow) = (interval(95.0)?, interval(99.8)?);
+    Some(if narrow.low > expected {
+        Significance::High001
+    } else if wide.low > expected {
+        Significance::High025
+    } else if narrow.high < expected {
+        Significance::Low001
+    } else if wide.high < expected {
+        Significance::Low025
+    } else {
+        Significance::NotSignificant
+    })
+}
+
 /// The denominators a funnel's limits are drawn at, as PHE chooses them: 100 points from 1 (or,
 /// when the largest denominator is at most twice the smallest, from just below the smallest)
 /// to just above the largest, spaced evenly on a log scale and at least 1 apart.
@@ -172,6 +197,81 @@ mod tests {
         assert_eq!(&points[95..], &[72486.0, 80452.0, 89294.0, 99108.0, 110000.0]);
         // Close together, the axis starts just below the smallest (0.95 × 900 down to 800).
         assert_eq!(axis_points(900.0, 1_000.0)[0], 800.0);
+    }
+
+    const H1: Significance = Significance::High001;
+    const H2: Significance = Significance::High025;
+    const NS: Significance = Significance::NotSignificant;
+    const L2: Significance = Significance::Low025;
+    const L1: Significance = Significance::Low001;
+
+    /// PHEindicatormethods' published test of funnel significance for rates (its
+    /// `testdata_funnel_rate_dsr_inputs`): events, DSR per 100,000 and population of 40 areas,
+    /// and the labels it publishes for the crude rate (with the population given) and the DSR.
+    const PUBLISHED_RATES: &[(f64, f64, f64, Significance, Option<Significance>)] = &[
+        (2419.0, 907.6174266, 264102.0, H1, Some(H1)),
+        (2337.0, 948.5620216, 259711.0, H1, Some(H1)),
+        (2291.0, 799.9690496, 289247.0, H1, Some(H1)),
+        (2242.0, 852.5637927, 265029.0, H1, Some(H1)),
+        (2218.0, 868.5358183, 284649.0, H1, Some(H1)),
+        (2159.0, 769.6242217, 293578.0, H1, Some(H1)),
+        (2130.0, 752.3254955, 286718.0, H1, Some(H2)),
+        (2111.0, 710.2689402, 307381.0, NS, Some(NS)),
+        (2105.0, 815.3530325, 274145.0, H1, Some(H1)),
+        (2083.0, 717.7035916, 297424.0, H2, Some(NS)),
+        (2078.0, 755.8016993, 272628.0, H1, Some(H1)),
+        (2062.0, 825.9742848, 269656.0, H1, Some(H1)),
+        (2061.0, 702.2972468, 294692.0, H2, Some(NS)),
+        (2033.0, 785.6210132, 277710.0, H1, Some(H1)),
+        (2033.0, 743.6763018, 259213.0, H1, Some(H2)),
+        (2010.0, 781.8323058, 285516.0, H2, Some(H1)),
+        (2004.0, 772.6781064, 269449.0, H1, Some(H1)),
+        (2002.0, 652.3391553, 290888.0, NS, Some(L1)),
+        (1977.0, 648.4969973, 287112.0, NS, Some(L1)),
+        (1944.0, 727.5777428, 286492.0, NS, Some(NS)),
+        (1932.0, 625.6551186, 287012.0, NS, Some(L1)),
+        (1922.0, 688.5582424, 291277.0, NS, Some(NS)),
+        (1912.0, 662.4465438, 289859.0, NS, Some(L2)),
+        (1881.0, 627.1624732, 289653.0, NS, Some(L1)),
+        (1844.0, 657.1114147, 282519.0, NS, Some(L2)),
+        (1835.0, 724.8456714, 274220.0, NS, Some(NS)),
+        (1833.0, 659.7820553, 280271.0, NS, Some(L2)),
+        (1825.0, 654.7053631, 284206.0, NS, Some(L1)),
+        (1816.0, 624.4435507, 274508.0, NS, Some(L1)),
+        (1809.0, 646.7588823, 288384.0, L2, Some(L1)),
+        (1798.0, 703.1689982, 287072.0, L2, Some(NS)),
+        (1754.0, 567.9922764, 282744.0, L1, Some(L1)),
+        (1746.0, 617.7750715, 289208.0, L1, Some(L1)),
+        (1709.0, 610.8327232, 287736.0, L1, Some(L1)),
+        (1694.0, 608.5089462, 296175.0, L1, Some(L1)),
+        (1688.0, 662.3775859, 303255.0, L1, Some(L2)),
+        (1649.0, 667.6454503, 285959.0, L1, Some(L2)),
+        (1553.0, 604.1141693, 274661.0, L1, Some(L1)),
+        (1332.0, 469.5645784, 281425.0, L1, Some(L1)),
+        (0.0, f64::NAN, 297820.0, L1, None),
+    ];
+
+    #[test]
+    fn rate_significance_equals_the_published_labels() {
+        // A crude rate: av = Σ O / Σ population, each area expecting av × its population.
+        let av = PUBLISHED_RATES.iter().map(|r| r.0).sum::<f64>() / PUBLISHED_RATES.iter().map(|r| r.2).sum::<f64>();
+        for &(o, _, population, crude, _) in PUBLISHED_RATES {
+            assert_eq!(poisson_significance(o, av * population), Some(crude), "{o} of {population}");
+        }
+        // A DSR: D = 100,000 × O / DSR where there is a DSR, av = Σ O / Σ D.
+        let d = |o: f64, dsr: f64| (o > 0.0 && dsr > 0.0).then(|| 100_000.0 * o / dsr);
+        let sum_d: f64 = PUBLISHED_RATES.iter().filter_map(|r| d(r.0, r.1)).sum();
+        let av = PUBLISHED_RATES.iter().map(|r| r.0).sum::<f64>() / sum_d;
+        for &(o, dsr, _, _, label) in PUBLISHED_RATES {
+            assert_eq!(d(o, dsr).and_then(|d| poisson_significance(o, av * d)), label, "{o} at {dsr}");
+        }
+        // Exact limits below 10 events: 3 events are above 0.6187 expected at 95%, not at 99.8%.
+        assert_eq!(poisson_significance(3.0, 0.6), Some(H2));
+        assert_eq!(poisson_significance(3.0, 0.1), Some(H1));
+        assert_eq!(poisson_significance(0.0, 3.0), Some(NS));
+        assert_eq!(poisson_significance(0.0, 3.7), Some(L2));
+        assert_eq!(poisson_significance(2.5, 3.0), None);
+        assert_eq!(poisson_significance(3.0, 0.0), None);
     }
 
     #[test]

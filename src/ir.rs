@@ -763,6 +763,10 @@ pub struct StandardBand {
 /// standardised figure reads its bands by.
 pub const AGE_GROUP: &str = "age_group";
 
+/// The column naming an area, in sources and in populations: a breakdown by it divides each
+/// area's count by the area's own population.
+pub const AREA_CODE: &str = "area_code";
+
 /// The 2013 European Standard Population: nineteen five-year bands, `0-4` to `85-89` and
 /// `90+`, weighing 100,000 in all (Eurostat, 2013).
 pub const ESP2013: &[(&str, f64)] = &[

@@ -9,6 +9,8 @@ use scorebook::results::ResultRow;
 use scorebook::synth::{self, OutputFormat, SynthOptions};
 use std::path::{Path, PathBuf};
 
+#[path = "common/funnel_rates.rs"]
+mod funnel_rates;
 #[path = "common/housing.rs"]
 mod housing;
 #[path = "common/public_health.rs"]
@@ -276,24 +278,51 @@ fn standardised_figures_and_funnels_on_ballista_standalone_equal_the_local_run()
     third_book::as_parquet(rules, csv.path(), dir.path());
     let local = run_book(rules, "2013-11-30", dir.path(), Cluster::Local).unwrap();
     let remote = run_book(rules, "2013-11-30", dir.path(), Cluster::BallistaStandalone).unwrap();
-    let cells = |rows: &[ResultRow]| -> Vec<_> {
-        rows.iter()
-            .map(|r| {
-                let unit = (r.breakdown_value.clone(), r.funnel);
-                (
-                    r.reference.clone(),
-                    r.period_label.clone(),
-                    unit,
-                    r.numerator,
-                    r.denominator,
-                    r.value,
-                    r.ci_low,
-                    r.ci_high,
-                )
-            })
-            .collect()
-    };
     assert_eq!(cells(&remote), cells(&local));
     assert!(local.iter().filter(|r| r.ci_low.is_some()).count() > 10, "{} rows", local.len());
     assert!(local.iter().any(|r| r.funnel.is_some_and(|f| f != scorebook::funnel::Significance::NotSignificant)));
+    // Funnels of crude and standardised rates by area, the units' average in a window.
+    let rules = "tests/fixtures/funnel-rates";
+    let csv = tempfile::tempdir().unwrap();
+    funnel_rates::generate(csv.path(), 5);
+    let dir = tempfile::tempdir().unwrap();
+    third_book::as_parquet(rules, csv.path(), dir.path());
+    let local = run_book(rules, "2021-03-31", dir.path(), Cluster::Local).unwrap();
+    let remote = run_book(rules, "2021-03-31", dir.path(), Cluster::BallistaStandalone).unwrap();
+    assert_eq!(cells(&remote), cells(&local));
+    // Each area in the month, quarter and year to date of the deaths, but the area without
+    // deaths, which has no DSR.
+    let labelled = local.iter().filter(|r| r.funnel.is_some()).count();
+    assert_eq!(labelled, 3 * 40 * 3 - 3);
+}
+
+/// What two runs of a public-health book must agree on, row by row.
+#[allow(clippy::type_complexity)]
+fn cells(
+    rows: &[ResultRow],
+) -> Vec<(
+    String,
+    String,
+    (Option<String>, Option<scorebook::funnel::Significance>),
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+)> {
+    rows.iter()
+        .map(|r| {
+            let unit = (r.breakdown_value.clone(), r.funnel);
+            (
+                r.reference.clone(),
+                r.period_label.clone(),
+                unit,
+                r.numerator,
+                r.denominator,
+                r.value,
+                r.ci_low,
+                r.ci_high,
+            )
+        })
+        .collect()
 }

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 
 mod common;
 use common::{number, run_csv as run};
+#[path = "common/funnel_rates.rs"]
+mod funnel_rates;
 #[path = "common/public_health.rs"]
 mod public_health;
 use public_health::{Death, ESP2013};
@@ -266,4 +268,84 @@ fn a_band_without_population_refuses_the_run_naming_it() {
     assert!(stderr.contains("esp2013"), "{stderr}");
     assert!(stderr.contains("PH.1"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Funnels of rates (`tests/fixtures/funnel-rates`), each area a unit over its own population:
+/// the crude rates' labels are PHEindicatormethods' published ones for its 40 test areas; each
+/// area's DSR is reckoned here band by band, and its label from PHE's method with this test's
+/// own Poisson limits (D = 100,000 × O / DSR, av = Σ O / Σ D, the unit's limits against av × D).
+#[test]
+fn rate_funnels_give_phes_published_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let areas = funnel_rates::generate(dir.path(), 5);
+    let (rows, _) = run("tests/fixtures/funnel-rates", dir.path(), &["--as-of", "2021-03-31"]);
+    let (z95, z998) = (public_health::z(95.0), public_health::z(99.8));
+    let weights: Vec<f64> = ESP2013.iter().map(|(_, w)| *w).collect();
+    let published_total: f64 = funnel_rates::PUBLISHED.iter().map(|r| f64::from(r.0)).sum();
+    let mut periods: Vec<&str> = rows.iter().map(|r| r["period_label"].as_str()).collect();
+    periods.sort();
+    periods.dedup();
+    let (mut labelled, mut empty) = (0, 0);
+    for period in periods {
+        for reference in ["FR.1", "FR.2", "FR.3"] {
+            let units: Vec<_> = rows
+                .iter()
+                .filter(|r| r["ref"] == reference && r["period_label"] == period && !r["breakdown_value"].is_empty())
+                .collect();
+            assert_eq!(units.len(), 40, "{reference} {period}: every area, the one without deaths included");
+            let events: f64 = units.iter().map(|r| number(r, "numerator").unwrap()).sum();
+            if events == 0.0 {
+                // No deaths in the period: nothing to judge.
+                assert!(units.iter().all(|r| r["funnel"].is_empty()), "{reference} {period}");
+                empty += 1;
+                continue;
+            }
+            assert_eq!(events, published_total, "{reference} {period}");
+            let k = |r: &HashMap<String, String>| r["breakdown_value"][1..].parse::<usize>().unwrap() - 1;
+            if reference != "FR.3" {
+                for r in &units {
+                    assert_eq!(
+                        r["funnel"],
+                        funnel_rates::PUBLISHED[k(r)].2,
+                        "{reference} {period} {}",
+                        r["breakdown_value"]
+                    );
+                    labelled += 1;
+                }
+                continue;
+            }
+            // The DSR of each area, and PHE's funnel of them.
+            let dsrs: Vec<_> =
+                areas.iter().map(|a| public_health::dsr(&a.events, &a.people, &weights, 100_000.0, z95)).collect();
+            let d: Vec<Option<f64>> =
+                dsrs.iter().map(|x| x.value.filter(|v| *v > 0.0).map(|v| 100_000.0 * x.events / v)).collect();
+            let av = dsrs.iter().map(|x| x.events).sum::<f64>() / d.iter().flatten().sum::<f64>();
+            for r in &units {
+                let (x, d) = (&dsrs[k(r)], d[k(r)]);
+                close(number(r, "value"), x.value, &format!("{period} {}", r["breakdown_value"]));
+                let want = d.map(|d| {
+                    let e = av * d;
+                    let (low95, high95) = public_health::poisson_limits(x.events, 95.0, z95);
+                    let (low998, high998) = public_health::poisson_limits(x.events, 99.8, z998);
+                    if low998 > e {
+                        "High (0.001)"
+                    } else if low95 > e {
+                        "High (0.025)"
+                    } else if high998 < e {
+                        "Low (0.001)"
+                    } else if high95 < e {
+                        "Low (0.025)"
+                    } else {
+                        "Not significant"
+                    }
+                });
+                assert_eq!(r["funnel"], want.unwrap_or(""), "{period} {}", r["breakdown_value"]);
+                labelled += 1;
+            }
+        }
+    }
+    println!("{labelled} areas' funnel labels match, {empty} periods without deaths");
+    // The month, the quarter and the year holding the deaths.
+    assert!(labelled >= 3 * 40 * 3, "{labelled}");
+    assert!(empty > 0);
 }

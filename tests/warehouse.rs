@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 mod common;
+#[path = "common/funnel_rates.rs"]
+mod funnel_rates;
 #[path = "common/housing.rs"]
 mod housing;
 #[path = "common/public_health.rs"]
@@ -275,7 +277,7 @@ fn the_snapshot_book_on(engine: &str) {
 }
 
 /// Directly standardised rates (`examples/public-health`): deaths counted band by band, the
-/// population's bands, Dobson's limits.
+/// population's bands, Dobson's limits; and funnels of rates by area.
 fn the_public_health_book_on(engine: &str) {
     if !available(engine) {
         return;
@@ -286,6 +288,11 @@ fn the_public_health_book_on(engine: &str) {
         let (rows, cells) = compare(engine, "examples/public-health", generated.path(), as_of, None);
         println!("{engine}, standardised rates as of {as_of}: {rows} rows, all {cells} cells match the local run");
     }
+    // Funnels of crude and standardised rates by area (PHE's published test areas).
+    let areas = tempfile::tempdir().unwrap();
+    funnel_rates::generate(areas.path(), 5);
+    let (rows, cells) = compare(engine, "tests/fixtures/funnel-rates", areas.path(), "2021-03-31", None);
+    println!("{engine}, funnels of rates: {rows} rows, all {cells} cells match the local run");
 }
 
 #[test]

@@ -496,8 +496,8 @@ impl Checker<'_> {
         })
     }
 
-    /// `funnel by BREAKDOWN`: a percentage's breakdown, by its name. `Err` when the clause
-    /// does not fit (reported).
+    /// `funnel by BREAKDOWN`: a percentage's breakdown, or a count's rate's breakdown by area,
+    /// by its name. `Err` when the clause does not fit (reported).
     fn funnel(
         &mut self,
         parts: &Parts<'_>,
@@ -505,18 +505,25 @@ impl Checker<'_> {
         breakdowns: &[ir::Breakdown],
     ) -> Option<Option<String>> {
         let Some(slot) = parts.funnel else { return Some(None) };
-        let proportion =
-            matches!(definition, Definition::Proportion { .. } | Definition::SumRatio { percent: true, .. });
-        if !proportion {
-            self.not_allowed(
-                slot.clause,
-                "this measure",
-                "a funnel plots a percentage (`percent of SOURCE`) of each unit against the whole; ratios and rates are not plotted yet",
-            );
-            return None;
-        }
+        let rate_of = match definition {
+            Definition::Proportion { .. } | Definition::SumRatio { percent: true, .. } => None,
+            Definition::Rate {
+                summed: None,
+                standardised: None | Some(ir::Standardised::Direct(_)),
+                population,
+                ..
+            } => Some(population.clone()),
+            _ => {
+                self.not_allowed(
+                    slot.clause,
+                    "this measure",
+                    "a funnel plots a percentage (`percent of SOURCE`) or a count's rate per N of a population (crude or directly standardised) of each unit against the whole; ratios (`expected of`) and rates of sums are not plotted yet",
+                );
+                return None;
+            }
+        };
         let name = &slot.value.node;
-        if !breakdowns.iter().any(|b| &b.name == name) {
+        let Some(breakdown) = breakdowns.iter().find(|b| &b.name == name) else {
             let names: Vec<String> = breakdowns.iter().map(|b| format!("`{}`", b.name)).collect();
             let has = if names.is_empty() { "no breakdowns".to_string() } else { names.join(", ") };
             self.error(
@@ -527,6 +534,22 @@ impl Checker<'_> {
                     )),
             );
             return None;
+        };
+        // A rate's units are areas, each over its own population.
+        if let Some(population) = rate_of {
+            let by_area = breakdown.column() == Some(ir::AREA_CODE)
+                && self.population_source(&population).is_some_and(|s| s.column(ir::AREA_CODE).is_some());
+            if !by_area {
+                self.not_allowed(
+                    slot.clause,
+                    "a rate by this breakdown",
+                    &format!(
+                        "a rate's funnel plots areas, each over its own population: `by {area}` and `funnel by {area}`, with `{area}` in the counted rows and in population `{population}`'s source",
+                        area = ir::AREA_CODE
+                    ),
+                );
+                return None;
+            }
         }
         Some(Some(name.clone()))
     }

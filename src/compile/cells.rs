@@ -16,11 +16,21 @@ pub enum Part {
     /// Beside a funnel's unit, the numerator and denominator of the measure's whole.
     WholeNumerator,
     WholeDenominator,
+    /// Beside a rate's funnel unit, the events it would have at the units' average rate
+    /// (`crate::funnel::poisson_significance`).
+    FunnelExpected,
 }
 
 impl Part {
-    pub const ALL: [Part; 6] =
-        [Part::Numerator, Part::Denominator, Part::Value, Part::Scale, Part::WholeNumerator, Part::WholeDenominator];
+    pub const ALL: [Part; 7] = [
+        Part::Numerator,
+        Part::Denominator,
+        Part::Value,
+        Part::Scale,
+        Part::WholeNumerator,
+        Part::WholeDenominator,
+        Part::FunnelExpected,
+    ];
 
     fn suffix(self) -> &'static str {
         match self {
@@ -30,6 +40,7 @@ impl Part {
             Part::Scale => "scale",
             Part::WholeNumerator => "whole_num",
             Part::WholeDenominator => "whole_den",
+            Part::FunnelExpected => "funnel_expected",
         }
     }
 }

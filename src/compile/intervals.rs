@@ -27,9 +27,12 @@ pub const SCALE: &str = "ci_scale";
 pub const WHOLE_NUM: &str = "funnel_whole_num";
 pub const WHOLE_DEN: &str = "funnel_whole_den";
 const AVERAGE: &str = "funnel_average";
+/// Beside a rate's funnel unit, the events it would have at the units' average rate
+/// (`Part::FunnelExpected`).
+pub const FUNNEL_EXPECTED: &str = "funnel_expected";
 
 /// The hidden columns the script's final projections read.
-pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY, SCALE, WHOLE_NUM, WHOLE_DEN];
+pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY, SCALE, WHOLE_NUM, WHOLE_DEN, FUNNEL_EXPECTED];
 
 /// The hidden columns of the rows of `measures`, over each row's `numerator` and `value`
 /// (`Float64`) and its measure's index ([`judge::MEASURE`]): each measure's method, level, z
@@ -200,6 +203,64 @@ fn funnel_label() -> Result<Expr, CompileError> {
         .otherwise(label(Significance::NotSignificant))?)
 }
 
+/// The two levels of a funnel's limits, with the names of the columns holding the base of
+/// Byar's lower and upper limit of the row's count at each (from 10 events).
+const FUNNEL_LEVELS: [(f64, &str, &str); 2] =
+    [(95.0, "funnel_byar_low_95", "funnel_byar_high_95"), (99.8, "funnel_byar_low_998", "funnel_byar_high_998")];
+/// The row's count plus one, for Byar's upper limit.
+const FUNNEL_NEXT: &str = "funnel_next";
+
+/// The bases of Byar's limits of a rate funnel unit's count, cubed by [`funnel_limit`]; only
+/// from 10 events, and only on a unit's row.
+fn funnel_bases() -> Result<Vec<Expr>, CompileError> {
+    let mut out = Vec::new();
+    for (level, low, high) in FUNNEL_LEVELS {
+        let z = statistics::z(level).map_or_else(null_f64, lit);
+        for (high_side, name) in [(false, low), (true, high)] {
+            let o = col(if high_side { FUNNEL_NEXT } else { "numerator" });
+            let ninth = lit(1.0) / lit(9.0) / o.clone();
+            let third = z.clone() / lit(3.0) / sqrt(o);
+            let base = if high_side { lit(1.0) - ninth + third } else { lit(1.0) - ninth - third };
+            let from_ten = col(FUNNEL_EXPECTED).is_not_null().and(col("numerator").gt_eq(lit(BYAR_FROM)));
+            out.push(when(from_ten, base).otherwise(null_f64())?.alias(name));
+        }
+    }
+    Ok(out)
+}
+
+/// A limit of the row's count's Poisson interval at a funnel's `level`, as
+/// `statistics::poisson`: the exact limit below 10 events, Byar's from 10.
+fn funnel_limit(level: f64, high: bool) -> Result<Expr, CompileError> {
+    let (_, low_base, high_base) = FUNNEL_LEVELS.into_iter().find(|(l, _, _)| *l == level).expect("a funnel level");
+    let mut exact = Vec::new();
+    for o in 0..(BYAR_FROM as i64) {
+        let Some(i) = statistics::poisson(o as f64, level) else { continue };
+        exact.push((col("numerator").eq(lit(o as f64)), lit(if high { i.high } else { i.low })));
+    }
+    let byar = if high {
+        col(FUNNEL_NEXT) * power(col(high_base), lit(3.0))
+    } else {
+        col("numerator") * power(col(low_base), lit(3.0))
+    };
+    Ok(when(col("numerator").lt(lit(BYAR_FROM)), first_of(exact, null_f64())?).otherwise(byar)?)
+}
+
+/// A rate's funnel unit against its expected events, as `crate::funnel::poisson_significance`.
+fn funnel_poisson_label() -> Result<Expr, CompileError> {
+    use crate::funnel::Significance;
+    let label = |s: Significance| lit(s.label().to_string());
+    let n = col("numerator");
+    let expected = col(FUNNEL_EXPECTED);
+    let whole = n.clone().eq(datafusion::functions::math::expr_fn::floor(n.clone()));
+    let usable = expected.clone().gt(lit(0.0)).and(n.clone().gt_eq(lit(0.0))).and(whole);
+    Ok(when(usable.is_not_true(), null_text())
+        .when(funnel_limit(99.8, false)?.gt(expected.clone()), label(Significance::High001))
+        .when(funnel_limit(95.0, false)?.gt(expected.clone()), label(Significance::High025))
+        .when(funnel_limit(99.8, true)?.lt(expected.clone()), label(Significance::Low001))
+        .when(funnel_limit(95.0, true)?.lt(expected), label(Significance::Low025))
+        .otherwise(label(Significance::NotSignificant))?)
+}
+
 /// The result table's columns from the long rows with their hidden columns: the intervals,
 /// then the comparisons, then a funnel's judgement, then `columns` in order.
 pub fn finish(plan: LogicalPlanBuilder, levels: &[f64], columns: &[&str]) -> Result<LogicalPlanBuilder, CompileError> {
@@ -208,14 +269,17 @@ pub fn finish(plan: LogicalPlanBuilder, levels: &[f64], columns: &[&str]) -> Res
     keep.extend(HIDDEN.iter().map(|c| col(*c)));
     let mut with_next = keep.clone();
     with_next.push((col(COUNT) + lit(1.0)).alias(NEXT));
+    with_next.push((col("numerator") + lit(1.0)).alias(FUNNEL_NEXT));
     let plan = plan.project(with_next)?.alias("with_next")?;
-    keep.push(col(NEXT));
+    keep.extend([col(NEXT), col(FUNNEL_NEXT)]);
     let mut with_bases = keep.clone();
     // Only from 10 events: below that the exact limits stand, and a count of 0 divides by 0.
     let from_ten = |e: Expr| when(col(COUNT).gt_eq(lit(BYAR_FROM)), e).otherwise(null_f64());
     with_bases.push(from_ten(byar_base(false))?.alias(BYAR_LOW));
     with_bases.push(from_ten(byar_base(true))?.alias(BYAR_HIGH));
+    with_bases.extend(funnel_bases()?);
     let bases = plan.project(with_bases)?.alias("with_bases")?;
+    keep.extend(FUNNEL_LEVELS.iter().flat_map(|(_, low, high)| [col(*low), col(*high)]));
     let mut with_limits = keep.clone();
     with_limits.push(limit(levels, false)?.alias("ci_low"));
     with_limits.push(limit(levels, true)?.alias("ci_high"));
@@ -231,7 +295,15 @@ pub fn finish(plan: LogicalPlanBuilder, levels: &[f64], columns: &[&str]) -> Res
     let compared = limits.project(all)?.alias("with_comparisons")?;
     let last: Vec<Expr> = columns
         .iter()
-        .map(|c| if *c == "funnel" { funnel_label().map(|l| l.alias("funnel")) } else { Ok(col(*c)) })
+        .map(|c| {
+            if *c == "funnel" {
+                let label =
+                    when(col(FUNNEL_EXPECTED).is_not_null(), funnel_poisson_label()?).otherwise(funnel_label()?)?;
+                Ok(label.alias("funnel"))
+            } else {
+                Ok(col(*c))
+            }
+        })
         .collect::<Result<_, CompileError>>()?;
     Ok(compared.project(last)?)
 }

@@ -13,6 +13,7 @@ mod cohort;
 mod denominators;
 pub mod expected;
 pub mod exprs;
+mod funnels;
 mod intervals;
 pub mod judge;
 mod median;
@@ -267,23 +268,29 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
                     b = b.cross_join(p.plan(inputs, false)?)?;
                 }
             }
-            // A funnel's units are judged against the measure's whole, beside each unit's row.
-            let funnels: Vec<usize> =
-                with_c.iter().copied().filter(|&i| project.measures[i].funnel.as_ref() == Some(&cut.name)).collect();
+            // A percentage's funnel units are judged against the measure's whole, beside each
+            // unit's row; a rate's against the units' average (`funnels`).
+            let (rates, funnels): (Vec<usize>, Vec<usize>) = with_c
+                .iter()
+                .copied()
+                .filter(|&i| project.measures[i].funnel.as_ref() == Some(&cut.name))
+                .partition(|&i| matches!(project.measures[i].definition, Definition::Rate { .. }));
             let whole = (!funnels.is_empty()).then(|| whole_alias(source));
             if let Some(alias) = &whole {
                 let plan = LogicalPlanBuilder::from(source_plan::aggregate(inputs, source, &funnels, None)?);
                 b = b.cross_join(plan.alias(alias.as_str())?.build()?)?;
             }
-            let (figures, cells) =
+            let (figures, mut cells) =
                 final_cells(inputs, &graph, &with_c, by_area, whole.as_deref().map(|a| (a, funnels.as_slice())))?;
             let columns = std::iter::once(value.alias("breakdown_value")).chain(figures);
+            let plan =
+                funnels::expected_events(b.project(columns)?, &mut cells, project, &rates, inputs.periods.len())?;
             breakdowns.push(BreakdownPlan {
                 column: cut.name.clone(),
                 source: source.to_string(),
                 measures: with_c,
                 order: cut.order.clone(),
-                plan: b.project(columns)?.build()?,
+                plan: plan.build()?,
                 cells,
             });
         }

@@ -34,7 +34,7 @@ pub fn area_alias(population: &str) -> String {
 }
 
 /// The column naming an area, in sources and in populations.
-pub const AREA_COLUMN: &str = "area_code";
+pub const AREA_COLUMN: &str = crate::ir::AREA_CODE;
 
 /// Does this population give each area its own figures?
 pub fn has_areas(inputs: &PlanInputs<'_>, name: &str) -> bool {

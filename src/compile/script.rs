@@ -255,7 +255,7 @@ fn row_exprs(m: &Measure, i: usize, pi: usize, prev: usize, rows: &RowSource<'_>
         })?;
         Ok(cast(col(format!("{}.{name}", rows.table)), DataType::Float64))
     };
-    // Only a standardised figure has a scale, and only a funnel's unit its whole.
+    // Only a standardised figure has a scale, and only a funnel's unit its whole or expected events.
     let optional = |part: Part| match rows.cells.column(Cell::new(i, pi, part)) {
         Some(name) => cast(col(format!("{}.{name}", rows.table)), DataType::Float64),
         None => null_f64(),
@@ -271,6 +271,7 @@ fn row_exprs(m: &Measure, i: usize, pi: usize, prev: usize, rows: &RowSource<'_>
         optional(Part::Scale).alias(intervals::SCALE),
         optional(Part::WholeNumerator).alias(intervals::WHOLE_NUM),
         optional(Part::WholeDenominator).alias(intervals::WHOLE_DEN),
+        optional(Part::FunnelExpected).alias(intervals::FUNNEL_EXPECTED),
         breakdown.alias("breakdown"),
         breakdown_value.alias("breakdown_value"),
         lit(pi as i64).alias(ORD_PERIOD),
@@ -290,6 +291,7 @@ fn constants(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Vec<Expr>, Comp
         intervals::SCALE,
         intervals::WHOLE_NUM,
         intervals::WHOLE_DEN,
+        intervals::FUNNEL_EXPECTED,
         "breakdown",
         "breakdown_value",
         ORD_PERIOD,

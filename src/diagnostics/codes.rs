@@ -253,7 +253,7 @@ add_days(clock_start, 1)      # clock_start is a date-time",
         example: "polarity high\npolarity low",
         fix: "Remove one. Several `where` or `excluding` clauses are allowed: they all apply.";
     ClauseNotAllowed = "SB403", Error, "clause does not fit this measure",
-        meaning: "The clause has no meaning for the measure's form: `meeting` belongs to `percent of`; `per` to a count; selections, filters and breakdowns to measures over a source, not to `calculate`.",
+        meaning: "The clause has no meaning for the measure's form: `meeting` belongs to `percent of`; `per` to a count; selections, filters and breakdowns to measures over a source, not to `calculate`; `funnel by` to a percentage, or to a count's rate by `area_code`, each area over its own population.",
         example: "count referrals\nin period by referral_date\nmeeting nfa",
         fix: "Remove the clause, or change the measure's form (`percent of referrals` ... `meeting nfa`).";
     NotADateColumn = "SB404", Error, "not a date column",

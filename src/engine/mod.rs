@@ -1048,15 +1048,18 @@ pub async fn execute(
                     };
                     judge(m, &mut row, figure(batch, r, &b.cells, Cell::new(i, pi, Part::Scale)), judging);
                     if m.funnel.as_ref() == Some(&b.column) && row.breakdown_value.is_some() {
-                        let whole = |part| figure(batch, r, &b.cells, Cell::new(i, pi, part));
-                        let average = whole(Part::WholeNumerator)
-                            .zip(whole(Part::WholeDenominator))
-                            .and_then(|(n, d)| (d > 0.0).then(|| n / d));
-                        row.funnel = row
-                            .numerator
-                            .zip(row.denominator)
-                            .zip(average)
-                            .and_then(|((n, d), av)| crate::funnel::proportion_significance(n, d, av));
+                        let part = |part| figure(batch, r, &b.cells, Cell::new(i, pi, part));
+                        row.funnel = if let Some(expected) = part(Part::FunnelExpected) {
+                            row.numerator.and_then(|o| crate::funnel::poisson_significance(o, expected))
+                        } else {
+                            let average = part(Part::WholeNumerator)
+                                .zip(part(Part::WholeDenominator))
+                                .and_then(|(n, d)| (d > 0.0).then(|| n / d));
+                            row.numerator
+                                .zip(row.denominator)
+                                .zip(average)
+                                .and_then(|((n, d), av)| crate::funnel::proportion_significance(n, d, av))
+                        };
                     }
                     let previous = figure(batch, r, &b.cells, Cell::new(i, prev, Part::Value));
                     breakdown_rows.push((row, previous));
