@@ -124,6 +124,22 @@ pub fn poisson_significance(observed: f64, expected: f64) -> Option<Significance
     })
 }
 
+/// The means at which `events` would lie just on a Poisson funnel's limits at the one-sided
+/// point `p` (0.975 or 0.999), as PHE's `poisson_funnel` finds them by bisection: the mean
+/// below which seeing `events` or fewer is rarer than 1 − p (the lower limit's), and the mean
+/// above which seeing `events` or more is rarer than 1 − p (the upper limit's, none for 0
+/// events). Here exactly, from the chi-square distribution: χ²(p; 2e + 2)/2 and
+/// χ²(1 − p; 2e)/2.
+pub fn poisson_limit_means(events: f64, p: f64) -> Option<(f64, f64)> {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    if events.is_nan() || events < 0.0 || !(0.5..1.0).contains(&p) {
+        return None;
+    }
+    let below = ChiSquared::new(2.0 * events + 2.0).ok()?.inverse_cdf(p) / 2.0;
+    let above = if events == 0.0 { 0.0 } else { ChiSquared::new(2.0 * events).ok()?.inverse_cdf(1.0 - p) / 2.0 };
+    Some((below, above))
+}
+
 /// The denominators a funnel's limits are drawn at, as PHE chooses them: 100 points from 1 (or,
 /// when the largest denominator is at most twice the smallest, from just below the smallest)
 /// to just above the largest, spaced evenly on a log scale and at least 1 apart.
@@ -272,6 +288,30 @@ mod tests {
         assert_eq!(poisson_significance(0.0, 3.7), Some(L2));
         assert_eq!(poisson_significance(2.5, 3.0), None);
         assert_eq!(poisson_significance(3.0, 0.0), None);
+    }
+
+    #[test]
+    fn poisson_limit_means_equal_the_published_ratio_table() {
+        // PHEindicatormethods' published ratio funnel (`testdata_funnel_ratio_outputs`): events,
+        // and the expected events on the lower and upper 95% and 99.8% limits. Its bisection
+        // stops at a step of 1e-7 in v = m / (1 + e + m), so its figures are that close.
+        let published: &[(f64, f64, f64, f64, f64)] = &[
+            (1.0, 5.571644585, 0.025317898, 9.233410143, 0.001000547),
+            (2.0, 7.224687515, 0.242209467, 11.22886836, 0.04540199),
+            (9.0, 17.08479966, 4.11537405, 22.65737951, 2.452425215),
+            (10.0, 18.39035799, 4.795387629, 24.13397235, 2.960519925),
+            (100.0, 121.6268111, 81.36400699, 134.9243187, 71.92139974),
+            (716.0, 770.4222128, 664.5083011, 802.60414, 636.1521174),
+        ];
+        for &(e, low95, high95, low998, high998) in published {
+            let (b95, a95) = poisson_limit_means(e, 0.975).unwrap();
+            let (b998, a998) = poisson_limit_means(e, 0.999).unwrap();
+            for (got, want) in [(b95, low95), (a95, high95), (b998, low998), (a998, high998)] {
+                let v = |m: f64| m / (1.0 + e + m);
+                assert!((v(got) - v(want)).abs() < 2e-7, "{e}: got {got}, published {want}");
+            }
+        }
+        assert_eq!(poisson_limit_means(0.0, 0.975).map(|(_, a)| a), Some(0.0));
     }
 
     #[test]

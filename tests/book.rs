@@ -233,3 +233,99 @@ fn half_a_place_rounds_away_from_zero_in_every_format() {
     let sheet = wb.worksheet_range("Performance Book").unwrap();
     assert!(sheet.rows().any(|r| r.contains(&Data::Float(579.3))), "the workbook holds 579.3");
 }
+
+#[path = "common/funnel_rates.rs"]
+mod funnel_rates;
+#[path = "common/public_health.rs"]
+mod public_health;
+
+/// The funnel plots of a percentage (`examples/public-health`, deaths at home by practice) and
+/// of crude and standardised rates by area (PHE's published test areas), drawn in Chromium:
+/// one point a unit, in its class's colour, within the axes; both limit lines; the units'
+/// labels in the table under each chart and in the Markdown book.
+#[test]
+fn funnel_plots_render_each_unit_and_the_limits_in_chromium() {
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let data = tempfile::tempdir().unwrap();
+    funnel_rates::generate(data.path(), 5);
+    let (project, rows) = run(Path::new("tests/fixtures/funnel-rates"), data.path(), "2021-03-31");
+    let rates = layout(&project, &rows);
+    let charts = rates.funnels();
+    assert_eq!(charts.iter().map(|c| c.reference.as_str()).collect::<Vec<_>>(), ["FR.1", "FR.2", "FR.3"]);
+    for c in &charts {
+        assert_eq!(c.period_label, "2020-21 YTD", "{}", c.reference);
+    }
+    // Every area of the crude rate, each with PHE's published label.
+    let crude = &charts[0];
+    assert_eq!(crude.units.len(), 40);
+    for u in &crude.units {
+        let k: usize = u.label[1..].parse::<usize>().unwrap() - 1;
+        assert_eq!(u.significance.label(), funnel_rates::PUBLISHED[k].2, "{}", u.label);
+        assert_eq!(u.x, f64::from(funnel_rates::PUBLISHED[k].1), "{} is drawn at its population", u.label);
+    }
+    // The average: Σ O / Σ population per 100,000.
+    let (events, people) =
+        funnel_rates::PUBLISHED.iter().fold((0.0, 0.0), |(e, p), r| (e + f64::from(r.0), p + f64::from(r.1)));
+    assert!((crude.average - events / people * 100_000.0).abs() < 1e-9);
+    // The limits narrow as the population grows, and hold the average between them.
+    let [low95, high95, low998, high998] = &crude.limits;
+    for (low, high) in [(low95, high95), (low998, high998)] {
+        assert!(low.len() > 50 && high.len() > 50);
+        assert!(low.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1 + 1e-9), "the lower limit rises");
+        assert!(high.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 + 1e-9 >= w[1].1), "the upper limit falls");
+        assert!(low.iter().all(|p| p.1 < crude.average) && high.iter().all(|p| p.1 > crude.average));
+    }
+    // The standardised rate: 39 areas (the one without deaths has no DSR).
+    assert_eq!(charts[2].units.len(), 39);
+
+    let page = out_dir.join("funnels.html");
+    std::fs::write(&page, book::to_html(&rates)).unwrap();
+    let browser = common::Browser::new();
+    let dom = browser.dom(&page);
+    for reference in ["FR.1", "FR.2", "FR.3"] {
+        let start = dom.find(&format!("<svg class=\"funnel\" data-ref=\"{reference}\"")).expect(reference);
+        let svg = &dom[start..start + dom[start..].find("</svg>").unwrap()];
+        let circles = svg.matches("<circle class=\"unit ").count();
+        assert_eq!(circles, if reference == "FR.3" { 39 } else { 40 }, "{reference}");
+        assert_eq!(svg.matches("<polyline class=\"limit-95\"").count(), 2, "{reference}");
+        assert_eq!(svg.matches("<polyline class=\"limit-998\"").count(), 2, "{reference}");
+        // Every point within the plotting area (560 × 320, axes at 56 and 280).
+        for c in svg.split("<circle ").skip(1) {
+            let attr = |name: &str| -> f64 {
+                let at = c.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                c[at..at + c[at..].find('"').unwrap()].parse().unwrap()
+            };
+            assert!((56.0..=548.0).contains(&attr("cx")) && (12.0..=280.0).contains(&attr("cy")), "{reference}: {c}");
+        }
+    }
+    assert!(
+        dom.contains("<td class=\"high-001\">High (0.001)</td>")
+            && dom.contains("<td class=\"low-025\">Low (0.025)</td>")
+    );
+    browser.screenshot(&page, &out_dir.join("funnels.png"), 1400, 2400);
+
+    // A percentage's funnel: the practices of the public-health book around the measure's whole.
+    let data = tempfile::tempdir().unwrap();
+    public_health::generate(data.path(), 4_000, 11);
+    let (project, rows) = run(Path::new("examples/public-health"), data.path(), "2014-03-31");
+    let deaths = layout(&project, &rows);
+    let charts = deaths.funnels();
+    assert_eq!(charts.len(), 1);
+    let home = &charts[0];
+    assert_eq!(home.reference, "PH.5");
+    let whole = rows
+        .iter()
+        .find(|r| r.reference == "PH.5" && r.breakdown.is_none() && r.period_label == home.period_label)
+        .unwrap();
+    assert!((home.average - whole.value.unwrap()).abs() < 1e-9, "the average is the measure's own value");
+    let labelled = rows
+        .iter()
+        .filter(|r| r.reference == "PH.5" && r.period_label == home.period_label && r.funnel.is_some())
+        .count();
+    assert_eq!(home.units.len(), labelled);
+    let markdown = book::to_markdown(&deaths);
+    assert!(markdown.contains(&format!("## Funnel plot: PH.5 {}, {}", home.title, home.period_label)));
+    for u in &home.units {
+        assert!(markdown.contains(&format!("| {} |", u.label)) && markdown.contains(u.significance.label()));
+    }
+}

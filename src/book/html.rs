@@ -1,23 +1,14 @@
 //! The book as one self-contained HTML page (no scripts, fonts or images from the network).
 
-use super::{arrow, Book, BookLine};
+use super::{arrow, capitalised, esc, Book, BookLine};
 use crate::calendar::PeriodKind;
 use crate::results::ResultRow;
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 fn rag_cell(rag: Option<&str>) -> String {
     match rag {
         Some(r) => format!("<td class=\"rag {r}\">{}</td>", esc(&capitalised(r))),
         None => "<td class=\"rag\"></td>".into(),
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
 /// A small line of the monthly values, as inline SVG, with each month's confidence interval
@@ -166,15 +157,47 @@ fn period_cells(book: &Book, line: &BookLine, cells: &[ResultRow]) -> String {
         .collect()
 }
 
+/// One funnel plot: its heading, the chart, and its units' figures and labels.
+fn funnel_section(chart: &super::funnel_chart::FunnelChart) -> String {
+    let figure = |v: f64| crate::results::display_value(Some(v), 1);
+    let mut out = format!(
+        "<h3 id=\"funnel-{}\">{} {} — {}</h3>\n<p class=\"meta\">Average {}.</p>\n{}\n",
+        esc(&chart.reference),
+        esc(&chart.reference),
+        esc(&chart.title),
+        esc(&chart.period_label),
+        figure(chart.average),
+        super::funnel_chart::svg(chart)
+    );
+    out.push_str(&format!(
+        "<table class=\"funnel\" data-ref=\"{}\">\n<thead><tr><th>Unit</th><th>Value</th><th>{}</th><th>Funnel</th></tr></thead>\n<tbody>\n",
+        esc(&chart.reference),
+        esc(&capitalised(chart.x_name))
+    ));
+    for u in &chart.units {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{}\">{}</td></tr>\n",
+            esc(&u.label),
+            figure(u.value),
+            crate::results::plain_number(u.x.round()),
+            super::funnel_chart::class(u.significance),
+            esc(u.significance.label())
+        ));
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out
+}
+
 pub fn to_html(book: &Book) -> String {
     let title = &book.heading.title;
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str(&format!(
-        "<title>{}</title>\n<style>{STYLE}\n{}\n{}</style>\n</head>\n<body>\n",
+        "<title>{}</title>\n<style>{STYLE}\n{}\n{}{}</style>\n</head>\n<body>\n",
         esc(title),
         comparison_style(),
-        if book.charts.is_empty() { "" } else { crate::spc::STYLE }
+        if book.charts.is_empty() { "" } else { crate::spc::STYLE },
+        if book.funnels().is_empty() { "" } else { super::funnel_chart::STYLE }
     ));
     out.push_str(&format!("<h1>{}</h1>\n", esc(title)));
     if let Some(subtitle) = &book.heading.subtitle {
@@ -272,6 +295,14 @@ pub fn to_html(book: &Book) -> String {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n");
+    let funnels = book.funnels();
+    if !funnels.is_empty() {
+        out.push_str("<h2 id=\"funnels\">Funnel plots</h2>\n<p class=\"meta\">Each unit's value against its denominator, around the average, with PHE's 95% and 99.8% control limits (<i>Technical Guide: Funnel plots</i>); the period drawn is the latest year to date with units judged.</p>\n");
+        out.push_str(&super::funnel_chart::legend());
+        for chart in &funnels {
+            out.push_str(&funnel_section(chart));
+        }
+    }
     if !book.charts.is_empty() {
         out.push_str("<h2 id=\"spc\">SPC charts</h2>\n<p class=\"meta\">Each measure's monthly values as Making Data Count charts them: the mean, process limits at the mean ± 2.66 mean moving ranges, and special causes (a point outside the limits, a run or trend, two of three points near a limit).</p>\n");
         out.push_str(&crate::spc::charts_section(&book.charts));

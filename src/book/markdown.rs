@@ -1,7 +1,7 @@
 //! The book as Markdown, for pasting into reports: the heading, then one table row per
-//! measure with its breakdown rows indented under it.
+//! measure with its breakdown rows indented under it, then each funnel plot's units.
 
-use super::{arrow, Book, BookLine};
+use super::{arrow, capitalised, Book, BookLine};
 use crate::results::ResultRow;
 
 fn cell(s: &str) -> String {
@@ -56,6 +56,25 @@ pub fn to_markdown(book: &Book) -> String {
             let mut row = vec![String::new(), format!("\u{a0}\u{a0}\u{a0}\u{a0}↳ {}", cell(&b.label()))];
             row.extend(row_cells(book, line, &b.cells, false));
             out.push_str(&format!("| {} |\n", row.join(" | ")));
+        }
+    }
+    for chart in book.funnels() {
+        out.push_str(&format!(
+            "\n## Funnel plot: {} {}, {}\n\nAverage {}.\n\n| Unit | Value | {} | Funnel |\n|---|---|---|---|\n",
+            cell(&chart.reference),
+            cell(&chart.title),
+            chart.period_label,
+            crate::results::display_value(Some(chart.average), 1),
+            capitalised(chart.x_name)
+        ));
+        for u in &chart.units {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                cell(&u.label),
+                crate::results::display_value(Some(u.value), 1),
+                crate::results::plain_number(u.x.round()),
+                u.significance.label()
+            ));
         }
     }
     out

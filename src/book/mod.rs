@@ -3,6 +3,7 @@
 //! travel, statistical-neighbour and England benchmarks, RAG) and its "Target Tracker",
 //! laid out from the result table and written as HTML, Excel or Markdown.
 
+pub mod funnel_chart;
 mod html;
 mod markdown;
 mod xlsx;
@@ -136,6 +137,11 @@ impl Book {
         self.lines.iter().flat_map(|l| l.cells.iter().chain(l.breakdowns.iter().flat_map(|b| &b.cells)))
     }
 
+    /// The funnel plots of the measures that have one, in the book's order.
+    pub fn funnels(&self) -> Vec<funnel_chart::FunnelChart> {
+        self.lines.iter().filter_map(funnel_chart::of).collect()
+    }
+
     /// Whether any line shows a confidence interval, and so the book explains them.
     pub fn has_intervals(&self) -> bool {
         self.rows().any(|r| r.ci_low.is_some())
@@ -226,6 +232,17 @@ pub fn layout(rows: &[ResultRow], polarity_of: &dyn Fn(&str) -> String, heading:
         }
     }
     Book { heading, as_of: rows.first().map(|r| r.as_of), periods, lines, charts: Vec::new() }
+}
+
+/// Text escaped for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The text with its first letter a capital.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
 /// The arrow of a row's direction of travel; none without one.
