@@ -1138,10 +1138,12 @@ pub enum RagOperand {
     Benchmark,
     England,
     Previous,
+    /// A funnel unit's label (`crate::funnel::Significance`), as text.
+    Funnel,
 }
 
 impl RagOperand {
-    pub const NAMES: &'static [&'static str] = &["value", "target", "benchmark", "england", "previous"];
+    pub const NAMES: &'static [&'static str] = &["value", "target", "benchmark", "england", "previous", "funnel"];
 
     pub fn parse(text: &str) -> Option<RagOperand> {
         Some(match text {
@@ -1150,6 +1152,7 @@ impl RagOperand {
             "benchmark" => RagOperand::Benchmark,
             "england" => RagOperand::England,
             "previous" => RagOperand::Previous,
+            "funnel" => RagOperand::Funnel,
             _ => return None,
         })
     }

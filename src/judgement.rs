@@ -17,29 +17,36 @@ pub struct RagInputs {
     pub benchmark: Option<f64>,
     pub england: Option<f64>,
     pub previous: Option<f64>,
+    /// A funnel unit's label; missing on rows that are no unit.
+    pub funnel: Option<crate::funnel::Significance>,
 }
 
-/// A value while evaluating a rule: a number, a truth, or missing (SQL's NULL).
+/// A value while evaluating a rule: a number, a truth, a text (a funnel label), or missing
+/// (SQL's NULL).
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Eval {
+enum Eval<'a> {
     Num(f64),
     Bool(bool),
+    Text(&'a str),
     Missing,
 }
 
-fn eval(e: &ir::Expr, x: &RagInputs) -> Eval {
+fn eval<'a>(e: &'a ir::Expr, x: &RagInputs) -> Eval<'a> {
     use Eval::*;
     let num = |v: Option<f64>| v.map_or(Missing, Num);
     match &e.kind {
         ExprKind::Literal(Value::Int(i)) => Num(*i as f64),
         ExprKind::Literal(Value::Decimal(d)) => Num(*d),
         ExprKind::Literal(Value::Bool(b)) => Bool(*b),
+        ExprKind::Literal(Value::Text(t)) => Text(t),
+        ExprKind::RagOperand(RagOperand::Funnel) => x.funnel.map_or(Missing, |f| Text(f.label())),
         ExprKind::RagOperand(op) => num(match op {
             RagOperand::Value => x.value,
             RagOperand::Target => x.target,
             RagOperand::Benchmark => x.benchmark,
             RagOperand::England => x.england,
             RagOperand::Previous => x.previous,
+            RagOperand::Funnel => unreachable!("a text, above"),
         }),
         ExprKind::Not(inner) => match eval(inner, x) {
             Bool(b) => Bool(!b),
@@ -58,9 +65,9 @@ fn eval(e: &ir::Expr, x: &RagInputs) -> Eval {
         }
         ExprKind::IsMissing { expr, negated } => Bool((eval(expr, x) == Missing) != *negated),
         ExprKind::InList { expr, list, negated } => match eval(expr, x) {
-            Num(v) => {
+            v @ (Num(_) | Text(_)) => {
                 let items: Vec<Eval> = list.iter().map(|i| eval(i, x)).collect();
-                if items.contains(&Num(v)) {
+                if items.contains(&v) {
                     Bool(!negated)
                 } else if items.contains(&Missing) {
                     Missing
@@ -81,7 +88,17 @@ fn eval(e: &ir::Expr, x: &RagInputs) -> Eval {
             _ => Missing,
         },
         ExprKind::Binary { op, left, right } => {
-            let (Num(a), Num(b)) = (eval(left, x), eval(right, x)) else { return Missing };
+            let (a, b) = match (eval(left, x), eval(right, x)) {
+                (Num(a), Num(b)) => (a, b),
+                (Text(a), Text(b)) => {
+                    return match op {
+                        BinaryOp::Eq => Bool(a == b),
+                        BinaryOp::NotEq => Bool(a != b),
+                        _ => Missing,
+                    }
+                }
+                _ => return Missing,
+            };
             match op {
                 BinaryOp::Eq => Bool(a == b),
                 BinaryOp::NotEq => Bool(a != b),

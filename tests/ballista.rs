@@ -294,6 +294,8 @@ fn standardised_figures_and_funnels_on_ballista_standalone_equal_the_local_run()
     // deaths, which has no DSR.
     let labelled = local.iter().filter(|r| r.funnel.is_some()).count();
     assert_eq!(labelled, 3 * 40 * 3 - 3);
+    // FR.1's RAG rules read the label.
+    assert!(local.iter().filter(|r| r.reference == "FR.1" && r.funnel.is_some()).all(|r| r.rag.is_some()));
 }
 
 /// What two runs of a public-health book must agree on, row by row.
@@ -303,7 +305,7 @@ fn cells(
 ) -> Vec<(
     String,
     String,
-    (Option<String>, Option<scorebook::funnel::Significance>),
+    (Option<String>, Option<scorebook::funnel::Significance>, Option<scorebook::ir::RagColour>),
     Option<f64>,
     Option<f64>,
     Option<f64>,
@@ -312,7 +314,7 @@ fn cells(
 )> {
     rows.iter()
         .map(|r| {
-            let unit = (r.breakdown_value.clone(), r.funnel);
+            let unit = (r.breakdown_value.clone(), r.funnel, r.rag);
             (
                 r.reference.clone(),
                 r.period_label.clone(),

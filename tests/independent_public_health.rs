@@ -110,6 +110,14 @@ fn compared_on(deaths: usize, seed: u64, compared: &mut usize, exact: &mut usize
                             _ => public_health::funnel_label(x, n, av, z95, z998),
                         };
                         assert_eq!(r["funnel"], want, "{at} {}", r["breakdown_value"]);
+                        // PH.5's RAG rules read the label.
+                        let rag = match want {
+                            "" => "",
+                            "Low (0.001)" => "red",
+                            "Low (0.025)" => "amber",
+                            _ => "green",
+                        };
+                        assert_eq!(r["rag"], rag, "{at} {}", r["breakdown_value"]);
                         *funnels += usize::from(!want.is_empty() && want != "Not significant");
                         *compared += 1;
                         continue;
@@ -304,12 +312,17 @@ fn rate_funnels_give_phes_published_labels() {
             let k = |r: &HashMap<String, String>| r["breakdown_value"][1..].parse::<usize>().unwrap() - 1;
             if reference != "FR.3" {
                 for r in &units {
-                    assert_eq!(
-                        r["funnel"],
-                        funnel_rates::PUBLISHED[k(r)].2,
-                        "{reference} {period} {}",
-                        r["breakdown_value"]
-                    );
+                    let label = funnel_rates::PUBLISHED[k(r)].2;
+                    assert_eq!(r["funnel"], label, "{reference} {period} {}", r["breakdown_value"]);
+                    // FR.1's RAG rules read the label: high rates red, low green.
+                    if reference == "FR.1" {
+                        let rag = match label {
+                            "High (0.001)" | "High (0.025)" => "red",
+                            "Low (0.001)" | "Low (0.025)" => "green",
+                            _ => "amber",
+                        };
+                        assert_eq!(r["rag"], rag, "{period} {}", r["breakdown_value"]);
+                    }
                     labelled += 1;
                 }
                 continue;
@@ -344,6 +357,8 @@ fn rate_funnels_give_phes_published_labels() {
             }
         }
     }
+    // The measure's own rows have no funnel label, so no RAG from rules that read one.
+    assert!(rows.iter().filter(|r| r["ref"] == "FR.1" && r["breakdown_value"].is_empty()).all(|r| r["rag"].is_empty()));
     println!("{labelled} areas' funnel labels match, {empty} periods without deaths");
     // The month, the quarter and the year holding the deaths.
     assert!(labelled >= 3 * 40 * 3, "{labelled}");

@@ -27,8 +27,8 @@ pub(crate) enum Scope {
     Row { source: Box<ir::Source>, aliases: Vec<(String, ir::Source)>, place: Place },
     /// `calculate`: names are other measures.
     Derived { units: HashMap<String, Unit> },
-    /// A RAG rule: `value`, `target`, `benchmark`, `england`, `previous`.
-    Rag { unit: Unit, has_target: bool, has_benchmark: bool, has_england: bool },
+    /// A RAG rule: `value`, `target`, `benchmark`, `england`, `previous`, `funnel`.
+    Rag { unit: Unit, has_target: bool, has_benchmark: bool, has_england: bool, has_funnel: bool },
 }
 
 impl Scope {
@@ -346,13 +346,13 @@ impl Checker<'_> {
                     }
                 }
             }
-            Scope::Rag { unit, has_target, has_benchmark, has_england } => {
+            Scope::Rag { unit, has_target, has_benchmark, has_england, has_funnel } => {
                 let operand = qualifier.is_none().then(|| RagOperand::parse(&name.node)).flatten();
                 let Some(operand) = operand else {
                     let help = match did_you_mean(&name.node, RagOperand::NAMES.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => {
-                            "RAG rules compare `value` with `target`, `benchmark`, `england`, `previous` or a number"
+                            "RAG rules compare `value` with `target`, `benchmark`, `england`, `previous` or a number, or `funnel` with a funnel label"
                                 .to_string()
                         }
                     };
@@ -371,8 +371,21 @@ impl Checker<'_> {
                     RagOperand::Target if !has_target => Some("target"),
                     RagOperand::Benchmark if !has_benchmark => Some("benchmark"),
                     RagOperand::England if !has_england => Some("england benchmark"),
+                    RagOperand::Funnel if !has_funnel => Some("funnel"),
                     _ => None,
                 };
+                if lacking == Some("funnel") {
+                    self.error(
+                        Diagnostic::new(
+                            Code::RagMissingOperand,
+                            e.span,
+                            "this RAG rule uses the funnel label, and the measure has no funnel",
+                        )
+                        .label("no funnel")
+                        .help("add `funnel by BREAKDOWN` to the measure, or compare `value` with a number"),
+                    );
+                    return None;
+                }
                 if let Some(what) = lacking {
                     self.error(
                         Diagnostic::new(
@@ -388,7 +401,8 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                (ExprKind::RagOperand(operand), Type::Number(number_kind_of(*unit)))
+                let ty = if operand == RagOperand::Funnel { Type::Text } else { Type::Number(number_kind_of(*unit)) };
+                (ExprKind::RagOperand(operand), ty)
             }
         };
         Some(ir::Expr { kind, ty, span: e.span })

@@ -1477,6 +1477,7 @@ impl Checker<'_> {
             has_target: target.is_some(),
             has_benchmark: b.sn.is_some() || b.published.is_some(),
             has_england: b.england.is_some() || b.published.is_some(),
+            has_funnel: parts.funnel.is_some(),
         };
         let mut out = Vec::new();
         let mut all_ok = true;

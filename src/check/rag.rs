@@ -3,6 +3,7 @@
 //! their comparisons change (every threshold, just above and below it) and a wide grid.
 
 use crate::diagnostics::{Code, Diagnostic};
+use crate::funnel::Significance;
 use crate::ir::{self, ExprKind, Polarity, RagColour, RagOperand};
 use crate::judgement::{first_match, number, RagInputs};
 use crate::span::Span;
@@ -15,6 +16,7 @@ struct Env {
     benchmark: f64,
     england: f64,
     previous: f64,
+    funnel: Option<Significance>,
 }
 
 impl Env {
@@ -25,8 +27,35 @@ impl Env {
             benchmark: Some(self.benchmark),
             england: Some(self.england),
             previous: Some(self.previous),
+            funnel: self.funnel,
         }
     }
+}
+
+fn mentions_funnel(e: &ir::Expr) -> bool {
+    e.any(&|x| matches!(x.kind, ExprKind::RagOperand(RagOperand::Funnel)))
+}
+
+/// Texts that a rule compares the funnel label with and that are no label: the first, if any.
+fn unknown_label(e: &ir::Expr) -> Option<(&str, Span)> {
+    fn text(x: &ir::Expr) -> Option<(&str, Span)> {
+        match &x.kind {
+            ExprKind::Literal(ir::Value::Text(t)) if Significance::parse(t).is_none() => Some((t.as_str(), x.span)),
+            _ => None,
+        }
+    }
+    let found = match &e.kind {
+        ExprKind::Binary { left, right, .. } if mentions_funnel(left) || mentions_funnel(right) => {
+            text(left).or_else(|| text(right))
+        }
+        ExprKind::InList { expr, list, .. } if mentions_funnel(expr) => list.iter().find_map(text),
+        _ => None,
+    };
+    found.or_else(|| match &e.kind {
+        ExprKind::Binary { left, right, .. } => unknown_label(left).or_else(|| unknown_label(right)),
+        ExprKind::Not(x) => unknown_label(x),
+        _ => None,
+    })
 }
 
 fn eval_number(e: &ir::Expr, env: &Env) -> Option<f64> {
@@ -101,12 +130,34 @@ pub(super) fn analyse(
     if rules.is_empty() {
         return None;
     }
+    let conditions = || rules.iter().filter_map(|r| r.condition.as_ref());
+    if let Some((text, at)) = conditions().find_map(unknown_label) {
+        let labels: Vec<String> = Significance::ALL.iter().map(|s| format!("\"{}\"", s.label())).collect();
+        return Some(
+            Diagnostic::new(Code::FunnelLabel, at, format!("\"{text}\" is no funnel label"))
+                .label("not a label")
+                .help(format!("a funnel unit's label is one of {}", labels.join(", "))),
+        );
+    }
+    // Rules that read the funnel label are tried with each label; others without one.
+    let funnels: Vec<Option<Significance>> =
+        if conditions().any(mentions_funnel) { Significance::ALL.map(Some).to_vec() } else { vec![None] };
     let t = target.map_or(10.0, |t| t.value);
     let bench = b.sn.unwrap_or(t);
-    let envs = [
-        Env { value: 0.0, target: t, benchmark: bench, england: b.england.unwrap_or(bench), previous: t },
-        Env { value: 0.0, target: t, benchmark: bench * 1.5 + 1.0, england: bench * 0.5, previous: t * 0.5 + 1.0 },
-    ];
+    let mut envs = Vec::new();
+    for funnel in funnels {
+        envs.extend([
+            Env { value: 0.0, target: t, benchmark: bench, england: b.england.unwrap_or(bench), previous: t, funnel },
+            Env {
+                value: 0.0,
+                target: t,
+                benchmark: bench * 1.5 + 1.0,
+                england: bench * 0.5,
+                previous: t * 0.5 + 1.0,
+                funnel,
+            },
+        ]);
+    }
     for base in envs {
         let mut points = Vec::new();
         for r in rules {
@@ -131,7 +182,10 @@ pub(super) fn analyse(
         let coloured: Vec<(f64, Option<RagColour>)> =
             values.iter().map(|&v| (v, colour_of(rules, &Env { value: v, ..base }))).collect();
         if let Some((v, _)) = coloured.iter().find(|(_, c)| c.is_none()) {
-            let with_target = target.map(|_| format!(" (with target {})", show(t))).unwrap_or_default();
+            let mut with_target = target.map(|_| format!(" (with target {})", show(t))).unwrap_or_default();
+            if let Some(f) = base.funnel {
+                with_target.push_str(&format!(" and funnel \"{}\"", f.label()));
+            }
             return Some(
                 Diagnostic::new(
                     Code::RagGap,

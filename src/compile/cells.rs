@@ -101,7 +101,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cells.len(), 36);
+        assert_eq!(cells.len(), 2 * 3 * Part::ALL.len());
         let mut distinct = names.clone();
         distinct.sort();
         distinct.dedup();

@@ -305,5 +305,5 @@ pub fn finish(plan: LogicalPlanBuilder, levels: &[f64], columns: &[&str]) -> Res
             }
         })
         .collect::<Result<_, CompileError>>()?;
-    Ok(compared.project(last)?)
+    Ok(compared.project(last)?.alias("with_funnels")?)
 }

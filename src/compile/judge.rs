@@ -85,6 +85,7 @@ fn rag_condition(e: &ir::Expr) -> Result<Expr, CompileError> {
             RagOperand::Target => "target",
             RagOperand::Benchmark => "benchmark_sn",
             RagOperand::England => "benchmark_england",
+            RagOperand::Funnel => "funnel",
         }))
     };
     over_figures(e, &figure)
@@ -162,12 +163,14 @@ fn judgement() -> Result<Expr, CompileError> {
 }
 
 /// Adds `rag`, `direction` and `judgement` to rows of the `measures` (indices into the
-/// project) and drops the hidden columns; every other column is kept in its place.
+/// project), whose RAG rules may read a funnel unit's label in the column `funnel`, and gives
+/// `columns` in order, the three among them.
 pub fn finish(
     plan: LogicalPlanBuilder,
     project: &ir::Project,
     measures: &[usize],
     default: DefaultRag,
+    columns: &[&str],
 ) -> Result<LogicalPlanBuilder, CompileError> {
     let kept: Vec<String> = plan
         .schema()
@@ -202,7 +205,9 @@ pub fn finish(
     with_direction.push(direction()?.alias("direction"));
     let plan = plan.project(with_direction)?.alias("with_direction")?;
 
-    let mut judged = keep(&["rag", "direction"]);
-    judged.push(judgement()?.alias("judgement"));
+    let judged = columns
+        .iter()
+        .map(|c| if *c == "judgement" { judgement().map(|j| j.alias("judgement")) } else { Ok(col(*c)) })
+        .collect::<Result<Vec<_>, CompileError>>()?;
     Ok(plan.project(judged)?.alias("with_judgement")?)
 }

@@ -219,8 +219,15 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
     levels.dedup();
     let indices: Vec<usize> = measures.iter().map(|&(i, _)| i).collect();
     let sorted = super::union_all(per_measure)?.project(constants(x, &indices)?)?.sort(sort)?;
-    let judged = judge::finish(sorted, x.project, &indices, x.default_rag)?;
-    Ok(intervals::finish(judged, &levels, crate::results::COLUMNS)?.build()?)
+    // Intervals, comparisons and funnel labels first: a RAG rule may read the funnel label.
+    let unjudged: Vec<&str> = crate::results::COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !judge::JUDGED.contains(c))
+        .chain(judge::HIDDEN.iter().copied())
+        .collect();
+    let with_intervals = intervals::finish(sorted, &levels, &unjudged)?;
+    Ok(judge::finish(with_intervals, x.project, &indices, x.default_rag, crate::results::COLUMNS)?.build()?)
 }
 
 fn scan(name: &str, schema: Arc<Schema>) -> Result<LogicalPlanBuilder, CompileError> {

@@ -346,6 +346,10 @@ add_days(clock_start, 1)      # clock_start is a date-time",
         meaning: "`interval at LEVEL` (and `[statistics] confidence` in scorebook.toml) sets the confidence level in percent: more than 0 and less than 100, such as 95 or 99.8.",
         example: "interval at 100%",
         fix: "Write a level between 0 and 100: `interval at 99.8%`.";
+    FunnelLabel = "SB510", Error, "no such funnel label",
+        meaning: "A RAG rule compares `funnel` with a text that is not one of the funnel labels PHE gives a unit: `High (0.001)`, `High (0.025)`, `Not significant`, `Low (0.025)`, `Low (0.001)`.",
+        example: "rag red when funnel = \"Low (0.01)\", otherwise green",
+        fix: "Write one of the five labels exactly: `rag red when funnel = \"Low (0.001)\", amber when funnel = \"Low (0.025)\", otherwise green`.";
 
     // ------------------------------------------------------------------ sources
     OptionalKey = "SB600", Error, "key column may be missing",

@@ -7,18 +7,18 @@ use crate::compile::judge;
 use crate::compile::CompileError;
 use crate::ir::{Project, RagColour};
 use crate::judgement::{DefaultRag, Direction, Judgement};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use datafusion::catalog::default_table_source::provider_as_source;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlanBuilder;
-use datafusion::prelude::{col, SessionConfig, SessionContext};
+use datafusion::prelude::{SessionConfig, SessionContext};
 use std::sync::Arc;
 
 /// What a row is judged on: its measure (an index into the project), its value and the
-/// previous period's, its target and its benchmarks.
+/// previous period's, its target, its benchmarks and a funnel unit's label.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Figures {
     pub measure: usize,
@@ -27,6 +27,7 @@ pub struct Figures {
     pub target: Option<f64>,
     pub benchmark_sn: Option<f64>,
     pub benchmark_england: Option<f64>,
+    pub funnel: Option<crate::funnel::Significance>,
 }
 
 /// A row's RAG rating, direction of travel and judgement.
@@ -55,6 +56,7 @@ pub async fn verdicts(figures: &[Figures], project: &Project, default: DefaultRa
         ("benchmark_england", DataType::Float64),
         (judge::MEASURE, DataType::Int64),
         (judge::PREVIOUS, DataType::Float64),
+        ("funnel", DataType::Utf8),
     ];
     let schema = Arc::new(Schema::new(fields.iter().map(|(n, t)| Field::new(*n, t.clone(), true)).collect::<Vec<_>>()));
     let columns: Vec<ArrayRef> = vec![
@@ -65,6 +67,7 @@ pub async fn verdicts(figures: &[Figures], project: &Project, default: DefaultRa
         number(&|f| f.benchmark_england),
         Arc::new(Int64Array::from_iter_values(figures.iter().map(|f| f.measure as i64))),
         number(&|f| f.previous),
+        Arc::new(figures.iter().map(|f| f.funnel.map(crate::funnel::Significance::label)).collect::<StringArray>()),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(DataFusionError::from)?;
     let table = MemTable::try_new(schema, vec![vec![batch]])?;
@@ -73,9 +76,8 @@ pub async fn verdicts(figures: &[Figures], project: &Project, default: DefaultRa
     measures.dedup();
     let scan =
         LogicalPlanBuilder::scan("rows", provider_as_source(Arc::new(table)), None).map_err(CompileError::from)?;
-    let plan = judge::finish(scan, project, &measures, default)?
-        .project([ROW, "rag", "direction", "judgement"].map(col))
-        .and_then(|p| p.build())
+    let plan = judge::finish(scan, project, &measures, default, &[ROW, "rag", "direction", "judgement"])?
+        .build()
         .map_err(CompileError::from)?;
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
     for batch in ctx.execute_logical_plan(plan).await?.collect().await? {
@@ -144,6 +146,43 @@ mod tests {
 
     fn rags(project: &Project, default: DefaultRag, rows: &[Figures]) -> Vec<String> {
         judged(project, default, rows).into_iter().map(|(rag, _, _)| rag).collect()
+    }
+
+    /// A project of one percentage by `unit`, its funnel's units rated by `rag`; the check's
+    /// first problem, if any.
+    fn funnel_project(rag: &str) -> Result<Project, String> {
+        let text = format!(
+            "source s {{\n id text key\n d date\n ok bool\n unit text\n}}\nmeasure m {{\n ref \"1\"\n percent of s\n in period by d\n meeting ok\n by unit\n funnel by unit\n polarity high\n {rag}\n}}\n"
+        );
+        let (_, checked) = check_texts(&[("m.ind", &text)]);
+        checked.project.ok_or_else(|| checked.diagnostics.first().map(|d| d.message.clone()).unwrap_or_default())
+    }
+
+    #[test]
+    fn rag_rules_read_a_funnel_units_label() {
+        use crate::funnel::Significance;
+        let p = funnel_project(
+            "rag red when funnel = \"Low (0.001)\", amber when funnel in (\"Low (0.025)\"), otherwise green",
+        )
+        .unwrap();
+        let unit = |funnel: Option<Significance>| Figures { value: Some(50.0), funnel, ..Figures::default() };
+        let rows: Vec<Figures> =
+            [None, Some(Significance::Low001), Some(Significance::Low025), Some(Significance::High001)]
+                .map(unit)
+                .to_vec();
+        // A row without a label matches no comparison with it: `otherwise`.
+        assert_eq!(rags(&p, DefaultRag { amber_within_percent: 10.0 }, &rows), ["green", "red", "amber", "green"]);
+        // The rules are tried with every label: one left without a colour is a gap.
+        let gap = funnel_project("rag red when funnel = \"Low (0.001)\", green when funnel = \"High (0.001)\"");
+        assert!(gap.unwrap_err().contains("funnel \"High (0.025)\""));
+        let unknown = funnel_project("rag red when funnel = \"low\", otherwise green");
+        assert_eq!(unknown.unwrap_err(), "\"low\" is no funnel label");
+        let without = "source s {\n id text key\n d date\n}\nmeasure m {\n ref \"1\"\n count s\n in period by d\n rag red when funnel = \"Low (0.001)\", otherwise green\n}\n";
+        let (_, checked) = check_texts(&[("m.ind", without)]);
+        assert_eq!(
+            checked.diagnostics[0].message,
+            "this RAG rule uses the funnel label, and the measure has no funnel"
+        );
     }
 
     #[test]

@@ -1089,6 +1089,7 @@ pub async fn execute(
                     target: row.target,
                     benchmark_sn: row.benchmark_sn,
                     benchmark_england: row.benchmark_england,
+                    funnel: row.funnel,
                 });
                 rows.push(row);
             }
