@@ -251,7 +251,7 @@ fn funnel_plots_render_each_unit_and_the_limits_in_chromium() {
     let (project, rows) = run(Path::new("tests/fixtures/funnel-rates"), data.path(), "2021-03-31");
     let rates = layout(&project, &rows);
     let charts = rates.funnels();
-    assert_eq!(charts.iter().map(|c| c.reference.as_str()).collect::<Vec<_>>(), ["FR.1", "FR.2", "FR.3"]);
+    assert_eq!(charts.iter().map(|c| c.reference.as_str()).collect::<Vec<_>>(), ["FR.1", "FR.2", "FR.3", "FR.4"]);
     for c in &charts {
         assert_eq!(c.period_label, "2020-21 YTD", "{}", c.reference);
     }
@@ -277,12 +277,16 @@ fn funnel_plots_render_each_unit_and_the_limits_in_chromium() {
     }
     // The standardised rate: 39 areas (the one without deaths has no DSR).
     assert_eq!(charts[2].units.len(), 39);
+    // The SMR: every area at its expected deaths, around 100.
+    let smr = &charts[3];
+    assert_eq!((smr.units.len(), smr.x_name), (40, "expected events"));
+    assert!((smr.average - 100.0).abs() < 1e-9, "{}", smr.average);
 
     let page = out_dir.join("funnels.html");
     std::fs::write(&page, book::to_html(&rates)).unwrap();
     let browser = common::Browser::new();
     let dom = browser.dom(&page);
-    for reference in ["FR.1", "FR.2", "FR.3"] {
+    for reference in ["FR.1", "FR.2", "FR.3", "FR.4"] {
         let start = dom.find(&format!("<svg class=\"funnel\" data-ref=\"{reference}\"")).expect(reference);
         let svg = &dom[start..start + dom[start..].find("</svg>").unwrap()];
         let circles = svg.matches("<circle class=\"unit ").count();

@@ -295,13 +295,34 @@ fn rate_funnels_give_phes_published_labels() {
     periods.dedup();
     let (mut labelled, mut empty) = (0, 0);
     for period in periods {
-        for reference in ["FR.1", "FR.2", "FR.3"] {
+        for reference in ["FR.1", "FR.2", "FR.3", "FR.4"] {
             let units: Vec<_> = rows
                 .iter()
                 .filter(|r| r["ref"] == reference && r["period_label"] == period && !r["breakdown_value"].is_empty())
                 .collect();
             assert_eq!(units.len(), 40, "{reference} {period}: every area, the one without deaths included");
             let events: f64 = units.iter().map(|r| number(r, "numerator").unwrap()).sum();
+            let k = |r: &HashMap<String, String>| r["breakdown_value"][1..].parse::<usize>().unwrap() - 1;
+            if reference == "FR.4" {
+                // Each area's deaths against those expected at England's rates in the latest
+                // year up to the period's mid-year, and PHE's ratio funnel: O against E (no
+                // average, so periods without deaths are judged too).
+                let end: NaiveDate = units[0]["period_end"].parse().unwrap();
+                let mid_year = year_start(end).year();
+                let (_, (x, n)) = funnel_rates::ENGLAND.iter().rev().find(|(y, _)| *y <= mid_year).unwrap();
+                for r in &units {
+                    let a = &areas[k(r)];
+                    let o: f64 = if events == 0.0 { 0.0 } else { a.events.iter().sum() };
+                    let e: f64 = (0..19).map(|b| a.people[b] * (f64::from(x[b]) / f64::from(n[b]))).sum();
+                    let at = format!("{period} {}", r["breakdown_value"]);
+                    close(number(r, "numerator"), Some(o), &at);
+                    close(number(r, "denominator"), Some(e), &at);
+                    close(number(r, "value"), Some(o / e * 100.0), &at);
+                    assert_eq!(r["funnel"], poisson_label(o, e, z95, z998), "{at}");
+                    labelled += 1;
+                }
+                continue;
+            }
             if events == 0.0 {
                 // No deaths in the period: nothing to judge.
                 assert!(units.iter().all(|r| r["funnel"].is_empty()), "{reference} {period}");
@@ -309,7 +330,6 @@ fn rate_funnels_give_phes_published_labels() {
                 continue;
             }
             assert_eq!(events, published_total, "{reference} {period}");
-            let k = |r: &HashMap<String, String>| r["breakdown_value"][1..].parse::<usize>().unwrap() - 1;
             if reference != "FR.3" {
                 for r in &units {
                     let label = funnel_rates::PUBLISHED[k(r)].2;
@@ -336,22 +356,7 @@ fn rate_funnels_give_phes_published_labels() {
             for r in &units {
                 let (x, d) = (&dsrs[k(r)], d[k(r)]);
                 close(number(r, "value"), x.value, &format!("{period} {}", r["breakdown_value"]));
-                let want = d.map(|d| {
-                    let e = av * d;
-                    let (low95, high95) = public_health::poisson_limits(x.events, 95.0, z95);
-                    let (low998, high998) = public_health::poisson_limits(x.events, 99.8, z998);
-                    if low998 > e {
-                        "High (0.001)"
-                    } else if low95 > e {
-                        "High (0.025)"
-                    } else if high998 < e {
-                        "Low (0.001)"
-                    } else if high95 < e {
-                        "Low (0.025)"
-                    } else {
-                        "Not significant"
-                    }
-                });
+                let want = d.map(|d| poisson_label(x.events, av * d, z95, z998));
                 assert_eq!(r["funnel"], want.unwrap_or(""), "{period} {}", r["breakdown_value"]);
                 labelled += 1;
             }
@@ -361,6 +366,24 @@ fn rate_funnels_give_phes_published_labels() {
     assert!(rows.iter().filter(|r| r["ref"] == "FR.1" && r["breakdown_value"].is_empty()).all(|r| r["rag"].is_empty()));
     println!("{labelled} areas' funnel labels match, {empty} periods without deaths");
     // The month, the quarter and the year holding the deaths.
-    assert!(labelled >= 3 * 40 * 3, "{labelled}");
+    assert!(labelled >= 4 * 40 * 3, "{labelled}");
     assert!(empty > 0);
+}
+
+/// PHE's funnel label of `o` events against `e` expected (`funnel_ratio_significance`): their
+/// Poisson limits at 99.8% and 95% wholly above or below `e`.
+fn poisson_label(o: f64, e: f64, z95: f64, z998: f64) -> &'static str {
+    let (low95, high95) = public_health::poisson_limits(o, 95.0, z95);
+    let (low998, high998) = public_health::poisson_limits(o, 99.8, z998);
+    if low998 > e {
+        "High (0.001)"
+    } else if low95 > e {
+        "High (0.025)"
+    } else if high998 < e {
+        "Low (0.001)"
+    } else if high95 < e {
+        "Low (0.025)"
+    } else {
+        "Not significant"
+    }
 }

@@ -5,7 +5,8 @@
 //! The period drawn is the latest year to date with judged units, else the latest year, month
 //! or quarter with them. A percentage's average is the measure's own row of that period (its
 //! whole); a rate's is Σ O / Σ D over the units, D the unit's denominator as PHE derives it
-//! (N × O / value, or the population when there are no events).
+//! (N × O / value, or the population when there are no events); an indirectly standardised
+//! ratio's units are drawn at their expected events around the ratio of 1 (× 100 for an SMR).
 
 use super::{esc, BookLine};
 use crate::calendar::PeriodKind;
@@ -31,7 +32,8 @@ pub struct FunnelChart {
     pub reference: String,
     pub title: String,
     pub period_label: String,
-    /// What a unit's denominator counts, for the axis: `denominator` or `population`.
+    /// What a unit's denominator counts, for the axis: `denominator`, `population` or
+    /// `expected events`.
     pub x_name: &'static str,
     pub unit: Unit,
     /// The average, in the value's unit (percent, or per N).
@@ -87,6 +89,23 @@ pub fn of(line: &BookLine) -> Option<FunnelChart> {
             }
             let av = events / Some(people).filter(|p| *p > 0.0)?;
             (av * per, rate_limits(av, per, &units), "population")
+        }
+        // An indirectly standardised ratio: each unit at its expected events E, around the
+        // ratio's own scale (1, or 100 for `times 100`), the value of O = E.
+        Unit::Number => {
+            let mut scale = None;
+            for (label, r) in rows {
+                if let (Some(o), Some(e), Some(v)) = (r.numerator, r.denominator, r.value) {
+                    if o > 0.0 && e > 0.0 {
+                        scale = Some(v * e / o);
+                    }
+                    if let Some(s) = r.funnel {
+                        units.push(FunnelUnit { label, x: e, value: v, significance: s });
+                    }
+                }
+            }
+            let scale = scale?;
+            (scale, rate_limits(1.0, scale, &units), "expected events")
         }
         _ => return None,
     };

@@ -513,11 +513,14 @@ impl Checker<'_> {
                 population,
                 ..
             } => Some(population.clone()),
+            Definition::Rate {
+                summed: None, standardised: Some(ir::Standardised::Indirect(x)), population, ..
+            } if !x.rate => Some(population.clone()),
             _ => {
                 self.not_allowed(
                     slot.clause,
                     "this measure",
-                    "a funnel plots a percentage (`percent of SOURCE`) or a count's rate per N of a population (crude or directly standardised) of each unit against the whole; ratios (`expected of`) and rates of sums are not plotted yet",
+                    "a funnel plots a percentage (`percent of SOURCE`), a count's rate per N of a population (crude or directly standardised) or an indirectly standardised ratio (`expected of ... rates [times N]`); an indirectly standardised rate (`expected of ... per N`) and rates of sums are not plotted",
                 );
                 return None;
             }

@@ -22,11 +22,12 @@ pub enum Reading<'a> {
 }
 
 impl Wanted<'_> {
-    /// Its plan: one row, or one per area when `by_area` (which an expected count has not).
+    /// Its plan: one row, or one per area when `by_area`.
     pub fn plan(&self, inputs: &PlanInputs<'_>, by_area: bool) -> Result<LogicalPlan, CompileError> {
         match self.reading {
             Reading::Total => population::build(inputs, self.name, by_area, None),
             Reading::Banded(st) => population::build(inputs, self.name, by_area, Some(st)),
+            Reading::Expected(reference) if by_area => expected::plan_by_area(inputs, self.name, reference),
             Reading::Expected(reference) => expected::plan(inputs, self.name, reference),
         }
     }
@@ -35,7 +36,8 @@ impl Wanted<'_> {
     pub fn alias(&self, by_area: bool) -> String {
         match (self.reading, by_area) {
             (Reading::Banded(st), _) => population::banded_alias(self.name, &st.standard, by_area),
-            (Reading::Expected(reference), _) => expected::alias(self.name, reference),
+            (Reading::Expected(reference), true) => expected::area_alias(self.name, reference),
+            (Reading::Expected(reference), false) => expected::alias(self.name, reference),
             (Reading::Total, true) => population::area_alias(self.name),
             (Reading::Total, false) => population::alias(self.name),
         }
@@ -43,7 +45,7 @@ impl Wanted<'_> {
 
     /// Can it be read per area, for a breakdown by area?
     pub fn by_area(&self, inputs: &PlanInputs<'_>) -> bool {
-        !matches!(self.reading, Reading::Expected(_)) && population::has_areas(inputs, self.name)
+        population::has_areas(inputs, self.name)
     }
 
     fn key(&self) -> (&str, u8, &str) {

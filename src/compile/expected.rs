@@ -5,13 +5,14 @@
 //! rule; and the reference's overall rate Σ xₖ / Σ Nₖ over the same age groups and year,
 //! which an indirectly standardised rate is scaled by. One row, from one aggregate over the two
 //! crossed (small tables: years × age groups), each sum filtered to matching age groups and
-//! the period's years; an inner join of the two hung on Ballista 55.
+//! the period's years; an inner join of the two hung on Ballista 55. For a breakdown by area,
+//! the same for each area ([`plan_by_area`]).
 
 use super::exprs::{column, compile, guarded_div, ExprCx, Needs};
 pub use super::population::year_pick;
 use super::population::{self, year_picks, AGE_GROUP};
 use super::{CompileError, PlanInputs};
-use datafusion::functions_aggregate::expr_fn::sum;
+use datafusion::functions_aggregate::expr_fn::{max, sum};
 use datafusion::logical_expr::{ExprFunctionExt, LogicalPlan, LogicalPlanBuilder};
 
 const LOCAL_ROWS: &str = "exp_pop_rows";
@@ -27,6 +28,11 @@ const SUMMED: &str = "exp_summed";
 /// The alias of the plan of `population`'s expected events at `reference`'s rates.
 pub fn alias(population: &str, reference: &str) -> String {
     format!("expected_{population}_at_{reference}")
+}
+
+/// The alias of the plan of each area's expected events ([`plan_by_area`]).
+pub fn area_alias(population: &str, reference: &str) -> String {
+    format!("expected_{population}_at_{reference}_by_area")
 }
 
 /// The column holding the events expected in period `pi`.
@@ -116,6 +122,82 @@ pub fn plan(inputs: &PlanInputs<'_>, population_name: &str, reference: &str) -> 
         columns.push(rate.alias(rate_name(pi)));
     }
     Ok(summed.project(columns)?.alias(alias(population_name, reference))?.build()?)
+}
+
+/// Each area's expected events and the reference's overall rate over the area's age groups,
+/// for a breakdown by area: the same sums as [`plan`], over the area's population in the year
+/// the population rule picks for the area, at the reference's rates by age group (its events
+/// and population in the year each period reads, one row per age group).
+pub fn plan_by_area(
+    inputs: &PlanInputs<'_>,
+    population_name: &str,
+    reference: &str,
+) -> Result<LogicalPlan, CompileError> {
+    let area = population::AREA_COLUMN;
+    let Inputs { reference: reference_rows, reference_picked: ref_picked, .. } =
+        self::inputs(inputs, population_name, reference)?;
+    let periods = 0..inputs.periods.len();
+    // The reference by age group, its figures in each period's year.
+    let mut by_group = Vec::new();
+    for pi in periods.clone() {
+        let this_year = column(REF, "year").eq(column(REF_PICKED, &year_pick(pi)));
+        for (what, name) in [("events", group_events(pi)), ("people", group_people(pi))] {
+            by_group.push(max(column(REF, what)).filter(this_year.clone()).build()?.alias(name));
+        }
+    }
+    let rates = LogicalPlanBuilder::from(reference_rows)
+        .cross_join(ref_picked)?
+        .aggregate(vec![column(REF, AGE_GROUP)], by_group)?
+        .alias(REF_GROUPS)?
+        .build()?;
+    // Each area's population by year and age group, beside the year each period reads there.
+    let local = population::rows_of(inputs, population_name, true, LOCAL_ROWS)?
+        .aggregate(
+            vec![column(LOCAL_ROWS, area), column(LOCAL_ROWS, "year"), column(LOCAL_ROWS, AGE_GROUP)],
+            vec![sum(column(LOCAL_ROWS, "population")).alias("people")],
+        )?
+        .alias(LOCAL)?
+        .build()?;
+    let picked = LogicalPlanBuilder::from(local.clone())
+        .aggregate(vec![column(LOCAL, area), column(LOCAL, "year")], vec![sum(column(LOCAL, "people")).alias("total")])?
+        .alias(LOCAL_YEARS)?
+        .aggregate(vec![column(LOCAL_YEARS, area)], year_picks(inputs, LOCAL_YEARS)?)?
+        .alias(population::PICKED)?
+        .build()?;
+    let mut figures = Vec::new();
+    for pi in periods.clone() {
+        let matched = column(LOCAL, "year")
+            .eq(column(population::PICKED, &year_pick(pi)))
+            .and(column(LOCAL, AGE_GROUP).eq(column(REF_GROUPS, AGE_GROUP)));
+        let within = |e: datafusion::prelude::Expr, name: String| -> Result<_, CompileError> {
+            Ok(sum(e).filter(matched.clone()).build()?.alias(name))
+        };
+        let rate = guarded_div(column(REF_GROUPS, &group_events(pi)), column(REF_GROUPS, &group_people(pi)));
+        figures.push(within(rate * column(LOCAL, "people"), expected_name(pi))?);
+        figures.push(within(column(REF_GROUPS, &group_events(pi)), format!("events_p{pi}"))?);
+        figures.push(within(column(REF_GROUPS, &group_people(pi)), format!("people_p{pi}"))?);
+    }
+    let summed = population::with_picked(local, LOCAL, picked, true)?
+        .cross_join(rates)?
+        .aggregate(vec![column(LOCAL, area)], figures)?
+        .alias(SUMMED)?;
+    let mut columns = vec![column(SUMMED, area)];
+    for pi in periods {
+        columns.push(column(SUMMED, &expected_name(pi)));
+        let rate = guarded_div(column(SUMMED, &format!("events_p{pi}")), column(SUMMED, &format!("people_p{pi}")));
+        columns.push(rate.alias(rate_name(pi)));
+    }
+    Ok(summed.project(columns)?.alias(area_alias(population_name, reference))?.build()?)
+}
+
+const REF_GROUPS: &str = "exp_ref_groups";
+
+fn group_events(pi: usize) -> String {
+    format!("group_events_p{pi}")
+}
+
+fn group_people(pi: usize) -> String {
+    format!("group_people_p{pi}")
 }
 
 /// The year each period reads from `figures` (by year and age group, its `people` column):

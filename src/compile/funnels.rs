@@ -6,12 +6,13 @@
 //! breakdown value) has a denominator D, its population for a crude rate and per × O / DSR for
 //! a directly standardised rate (none without a DSR, as below 10 events); the average is
 //! av = Σ O / Σ D over the units, every unit's count in Σ O and every D there is in Σ D; the
-//! unit's expected events are av × D.
+//! unit's expected events are av × D. An indirectly standardised ratio's are its own expected
+//! events E (PHE's `assign_funnel_significance` for ratios: O against E, no average).
 
 use super::cells::{Cell, Cells, Part};
 use super::exprs::null_f64;
 use super::CompileError;
-use crate::ir::{Definition, Project};
+use crate::ir::{Definition, Project, Standardised};
 use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{ident, lit, when, Expr, LogicalPlanBuilder};
 
@@ -41,6 +42,13 @@ pub(super) fn expected_events(
                 })
             };
             let (o, den, value) = (figure(Part::Numerator)?, figure(Part::Denominator)?, figure(Part::Value)?);
+            if let Some(Standardised::Indirect(_)) = standardised {
+                // The ratio's own expected events, on a unit's row.
+                let name = cells.add(Cell::new(i, pi, Part::FunnelExpected));
+                let usable = unit.clone().and(den.clone().gt(lit(0.0)));
+                expected.push(when(usable, den).otherwise(null_f64())?.alias(name));
+                continue;
+            }
             // D, and where the unit has one; written as chains of products (no brackets for an
             // unparser to lose).
             let (d, has_d) = if standardised.is_some() {
@@ -63,9 +71,10 @@ pub(super) fn expected_events(
             expected.push(when(usable, at_average).otherwise(null_f64())?.alias(name));
         }
     }
-    if sums.is_empty() {
+    if expected.is_empty() {
         return Ok(plan);
     }
     keep.extend(expected);
-    Ok(plan.window(sums)?.project(keep)?)
+    let plan = if sums.is_empty() { plan } else { plan.window(sums)? };
+    Ok(plan.project(keep)?)
 }

@@ -419,7 +419,11 @@ fn cell(
         Definition::Rate { per, population, standardised: Some(Standardised::Indirect(x)), .. } => {
             // PHE's ISR (O/E × per) or ISRate (O/E × the reference's rate per `per`); the
             // interval is the count's Poisson interval × (value per event) = factor / E.
-            let alias = expected::alias(population, &x.reference);
+            let alias = if by_area && population::has_areas(inputs, population) {
+                expected::area_alias(population, &x.reference)
+            } else {
+                expected::alias(population, &x.reference)
+            };
             let o = as_f64(agg("count"));
             let e = as_f64(column(&alias, &expected::expected_name(pi)));
             let per = lit(f64::from(*per));

@@ -14,7 +14,7 @@ use datafusion::prelude::{lit, Expr};
 
 const ROWS: &str = "pop";
 const YEARS: &str = "pop_years";
-const PICKED: &str = "pop_picked";
+pub(super) const PICKED: &str = "pop_picked";
 const BANDS: &str = "pop_bands";
 pub use crate::ir::AGE_GROUP;
 
@@ -155,7 +155,7 @@ pub(super) fn build(
 
 /// `figures` (aliased `table`) beside the years picked for each period: those of its area, or
 /// the one row of them.
-fn with_picked(
+pub(super) fn with_picked(
     figures: LogicalPlan,
     table: &str,
     picked: LogicalPlan,

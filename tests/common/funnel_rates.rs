@@ -108,5 +108,38 @@ pub fn generate(dir: &Path, seed: u64) -> Vec<Area> {
     }
     std::fs::write(dir.join("population.csv"), population).unwrap();
     std::fs::write(dir.join("deaths.csv"), deaths).unwrap();
+    let mut england = String::from("year,age_group,events,population\n");
+    for (year, (events, people)) in ENGLAND {
+        for (b, (band, _)) in bands.iter().enumerate() {
+            england.push_str(&format!("{year},{band},{},{}\n", events[b], people[b]));
+        }
+    }
+    std::fs::write(dir.join("england.csv"), england).unwrap();
     areas
 }
+
+/// England's deaths and population by band (the ESP 2013's) in 2019 and 2020: an area's
+/// expected deaths in 2020-21 are at the 2020 rates.
+pub const ENGLAND: [(i32, ByBand); 2] = [(2019, ENGLAND_2019), (2020, ENGLAND_2020)];
+
+/// Deaths and population, band by band.
+pub type ByBand = ([u32; 19], [u32; 19]);
+
+const ENGLAND_2019: ByBand = (
+    [
+        1008, 126, 101, 336, 504, 588, 756, 1176, 1932, 3192, 5040, 7560, 11760, 17640, 26040, 38640, 58800, 82320,
+        100800,
+    ],
+    [
+        3_300_000, 3_500_000, 3_300_000, 3_200_000, 3_600_000, 3_900_000, 3_800_000, 3_700_000, 3_500_000, 3_900_000,
+        3_900_000, 3_600_000, 3_100_000, 2_900_000, 2_700_000, 1_900_000, 1_400_000, 900_000, 600_000,
+    ],
+);
+
+const ENGLAND_2020: ByBand = (
+    [924, 118, 109, 353, 554, 630, 823, 1260, 2016, 3360, 5376, 8064, 12600, 19320, 28560, 42000, 64680, 90720, 113400],
+    [
+        3_250_000, 3_520_000, 3_350_000, 3_180_000, 3_580_000, 3_880_000, 3_850_000, 3_720_000, 3_480_000, 3_850_000,
+        3_950_000, 3_650_000, 3_150_000, 2_950_000, 2_750_000, 1_950_000, 1_420_000, 920_000, 610_000,
+    ],
+);
