@@ -731,3 +731,74 @@ fn a_population_file_of_one_area_needs_no_area_code_column() {
     assert!(stderr.contains("no column `area_code`, so the population is read as one area's"), "{stderr}");
     assert!(expected.contains(",75000,"), "{expected}");
 }
+
+#[path = "common/funnel_rates.rs"]
+mod funnel_rates;
+#[path = "common/public_health.rs"]
+mod public_health;
+
+/// `scorebook funnel`: the units and limit lines of each funnel plot as a long table (PHE's
+/// published labels on the crude rate's areas), the plots as a page of their own, and a clear
+/// error where no measure has a funnel.
+#[test]
+fn funnel_writes_each_plots_units_and_limits() {
+    let data = tempfile::tempdir().unwrap();
+    funnel_rates::generate(data.path(), 5);
+    let at = data.path().to_str().unwrap();
+    let text = stdout_of(["funnel", "tests/fixtures/funnel-rates", "--data", at, "--as-of", "2021-03-31"]);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["ref", "period_label", "kind", "name", "x_name", "denominator", "value", "funnel", "average"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let of = |reference: &'static str, kind: &'static str| {
+        rows.iter().filter(move |r| &r[0] == reference && &r[2] == kind).collect::<Vec<_>>()
+    };
+    assert_eq!(of("FR.1", "unit").len(), 40);
+    for r in of("FR.1", "unit") {
+        let k: usize = r[3][1..].parse::<usize>().unwrap() - 1;
+        assert_eq!((&r[1], &r[4]), ("2020-21 YTD", "population"));
+        assert_eq!(&r[7], funnel_rates::PUBLISHED[k].2, "{}", &r[3]);
+        assert_eq!(r[5].parse::<f64>().unwrap(), f64::from(funnel_rates::PUBLISHED[k].1));
+    }
+    for line in ["lower_95", "upper_95", "lower_998", "upper_998"] {
+        assert!(of("FR.1", "limit").iter().filter(|r| &r[3] == line).count() > 50, "{line}");
+    }
+    assert_eq!(of("FR.4", "unit").len(), 40);
+    assert!(of("FR.4", "unit").iter().all(|r| &r[4] == "expected events" && &r[8] == "100"));
+
+    let page = data.path().join("funnels.html");
+    scorebook()
+        .args(["funnel", "tests/fixtures/funnel-rates", "--data", at, "--as-of", "2021-03-31", "--format", "html"])
+        .arg("--out")
+        .arg(&page)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("wrote 4 funnel plots (159 units)"));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<svg class=\"funnel\"").count(), 4);
+
+    // The public-health book's funnel is the percentage's; its DSRs have none.
+    let deaths = tempfile::tempdir().unwrap();
+    public_health::generate(deaths.path(), 400, 3);
+    let json = stdout_of([
+        "funnel",
+        "examples/public-health",
+        "--data",
+        deaths.path().to_str().unwrap(),
+        "--as-of",
+        "2013-03-31",
+        "--format",
+        "json",
+    ]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert!(rows.iter().all(|r| r["ref"] == "PH.5"));
+    assert!(rows.iter().any(|r| r["kind"] == "unit" && r["funnel"].is_string() && r["value"].is_number()));
+    scorebook()
+        .args(["funnel", "examples/public-health", "--data", deaths.path().to_str().unwrap()])
+        .args(["--as-of", "2013-03-31", "--measure", "PH.1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no measure has a funnel with judged units"));
+}

@@ -188,6 +188,26 @@ fn funnel_section(chart: &super::funnel_chart::FunnelChart) -> String {
     out
 }
 
+/// The funnel plots on a page of their own (`scorebook funnel`).
+pub fn funnel_page(charts: &[super::funnel_chart::FunnelChart], title: &str, as_of: chrono::NaiveDate) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}\n{}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        esc(title),
+        super::funnel_chart::STYLE,
+        esc(title)
+    );
+    out.push_str(&format!("<p class=\"meta\">As of {as_of}. {FUNNELS_INTRO}</p>\n"));
+    out.push_str(&super::funnel_chart::legend());
+    for chart in charts {
+        out.push_str(&funnel_section(chart));
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// What a page of funnel plots shows, under its heading.
+const FUNNELS_INTRO: &str = "Each unit's value against its denominator, around the average, with PHE's 95% and 99.8% control limits (<i>Technical Guide: Funnel plots</i>); the period drawn is the latest year to date with units judged.";
+
 pub fn to_html(book: &Book) -> String {
     let title = &book.heading.title;
     let mut out = String::new();
@@ -297,7 +317,7 @@ pub fn to_html(book: &Book) -> String {
     out.push_str("</tbody>\n</table>\n");
     let funnels = book.funnels();
     if !funnels.is_empty() {
-        out.push_str("<h2 id=\"funnels\">Funnel plots</h2>\n<p class=\"meta\">Each unit's value against its denominator, around the average, with PHE's 95% and 99.8% control limits (<i>Technical Guide: Funnel plots</i>); the period drawn is the latest year to date with units judged.</p>\n");
+        out.push_str(&format!("<h2 id=\"funnels\">Funnel plots</h2>\n<p class=\"meta\">{FUNNELS_INTRO}</p>\n"));
         out.push_str(&super::funnel_chart::legend());
         for chart in &funnels {
             out.push_str(&funnel_section(chart));

@@ -8,7 +8,7 @@ mod html;
 mod markdown;
 mod xlsx;
 
-pub use html::to_html;
+pub use html::{funnel_page, to_html};
 pub use markdown::to_markdown;
 pub use xlsx::to_xlsx;
 

@@ -6,6 +6,7 @@ mod demo;
 mod drill;
 mod explain;
 mod fmt;
+mod funnel;
 mod lsp;
 mod progress;
 mod run;
@@ -50,6 +51,8 @@ enum Command {
     Run(run::Args),
     /// Draw Making Data Count's SPC (XmR) charts of each measure's monthly values.
     Spc(spc::Args),
+    /// Draw the funnel plots of the measures with `funnel by`, or list their units and limits.
+    Funnel(funnel::Args),
     /// Show the DataFusion plans (or their SQL) that compute the measures.
     Compile(compile::Args),
     /// Generate realistic case-level data for the council book's sources.
@@ -91,6 +94,7 @@ pub fn main() -> ExitCode {
         Command::Drill(args) => drill::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Spc(args) => spc::run(args),
+        Command::Funnel(args) => funnel::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Lsp(args) => lsp::run(args),
@@ -108,6 +112,37 @@ pub struct ProjectArgs {
     /// names, for another layout of the data: `--profile profiles/annex-a`.
     #[arg(long)]
     pub profile: Option<std::path::PathBuf>,
+}
+
+/// What a run over data reads besides the rules: the as-of date, the data, the project file
+/// and the measures chosen (`spc`, `funnel`).
+#[derive(clap::Args)]
+pub struct DataArgs {
+    /// The as-of date (YYYY-MM-DD); scorebook.toml may give a default.
+    #[arg(long, value_parser = crate::calendar::parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// A directory holding each source as `<source>.csv` (or .parquet, .arrow, .ndjson, .xlsx).
+    #[arg(long)]
+    pub data: Option<std::path::PathBuf>,
+    /// The project file (default: scorebook.toml in the current directory, if any).
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
+    /// Only these measures (by ref or name); repeatable.
+    #[arg(long = "measure")]
+    pub measures: Vec<String>,
+}
+
+impl DataArgs {
+    /// The run's options, within the project's memory budget.
+    pub fn run_options(&self, memory: crate::engine::memory::Memory) -> crate::engine::RunOptions {
+        crate::engine::RunOptions {
+            as_of: self.as_of,
+            data_dir: self.data.clone(),
+            measures: self.measures.clone(),
+            memory,
+            ..crate::engine::RunOptions::default()
+        }
+    }
 }
 
 impl ProjectArgs {

@@ -1,11 +1,9 @@
 //! `scorebook spc`: Making Data Count's XmR charts of each measure's monthly values.
 
 use super::{exit, failed};
-use crate::calendar::parse_date;
 use crate::engine::{self, RunOptions};
 use crate::fsutil;
 use crate::spc::{self, SpcOptions};
-use chrono::NaiveDate;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -20,18 +18,8 @@ pub enum SpcFormat {
 pub struct Args {
     #[command(flatten)]
     project: super::ProjectArgs,
-    /// The as-of date (YYYY-MM-DD): the charts end with its month; scorebook.toml may give a default.
-    #[arg(long, value_parser = parse_date)]
-    as_of: Option<NaiveDate>,
-    /// A directory holding each source as `<source>.csv` (or .parquet, .arrow, .ndjson, .xlsx).
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// The project file (default: scorebook.toml in the current directory, if any).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Chart only these measures (by ref or name); repeatable.
-    #[arg(long = "measure")]
-    measures: Vec<String>,
+    #[command(flatten)]
+    inputs: super::DataArgs,
     /// Months ending with the as-of date's month [default: 24, or `[spc] months`].
     #[arg(long, value_name = "N")]
     months: Option<u32>,
@@ -84,7 +72,8 @@ pub fn for_the_book(
 }
 
 pub fn run(args: Args) -> u8 {
-    let (_, project, config) = match args.project.checked_with_config(args.config.as_ref(), "no chart was drawn") {
+    let (_, project, config) = match args.project.checked_with_config(args.inputs.config.as_ref(), "no chart was drawn")
+    {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -96,13 +85,7 @@ pub fn run(args: Args) -> u8 {
         Ok(m) => m,
         Err(e) => return failed(e),
     };
-    let run = RunOptions {
-        as_of: args.as_of,
-        data_dir: args.data.clone(),
-        measures: args.measures.clone(),
-        memory,
-        ..RunOptions::default()
-    };
+    let run = args.inputs.run_options(memory);
     let runtime = match super::runtime() {
         Ok(r) => r,
         Err(code) => return code,
