@@ -7,7 +7,15 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/scorebook-target}"
 mkdir -p "$CARGO_TARGET_DIR"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how long the one before it took; the run ends with the whole time.
+step_name=""
+step_started=$SECONDS
+step() {
+    if [ -n "$step_name" ]; then printf '    (%s: %ds)\n' "$step_name" $((SECONDS - step_started)); fi
+    step_name="$*"
+    step_started=$SECONDS
+    printf '\n==> %s\n' "$*"
+}
 
 # Headless Chromium renders the HTML book in tests/book.rs.
 if ! command -v chromium >/dev/null 2>&1; then
@@ -85,5 +93,5 @@ bash editors/vscode/scripts/build.sh | tee -a "$log"
 # One closing line for the whole run.
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
-echo
-echo "tests: $passed passed, $failed failed"
+step "done"
+echo "tests: $passed passed, $failed failed, in $((SECONDS / 60)) min $((SECONDS % 60)) s"

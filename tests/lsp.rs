@@ -341,18 +341,49 @@ fn test_lenses_run_with_the_project_files_settings() {
     // both tests pass only with them, as `scorebook test` run in that folder.
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/settings");
     let rules = folder.join("rules.ind");
-    let mut c = Client::start(&folder);
-    c.request("initialize", json!({"processId": null, "rootUri": uri(&folder), "capabilities": {}}));
-    c.notify("initialized", json!({}));
-    let text = std::fs::read_to_string(&rules).unwrap();
-    c.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": uri(&rules), "languageId": "scorebook", "version": 1, "text": text}}),
-    );
-    let ran =
-        c.request("workspace/executeCommand", json!({"command": "scorebook.runFileTests", "arguments": [uri(&rules)]}));
+    let (mut c, ran) = run_file_tests(&folder, &rules);
     assert_eq!((ran["passed"].as_i64(), ran["failed"].as_i64()), (Some(2), Some(0)), "{ran}");
     assert_eq!(c.request("shutdown", Value::Null), Value::Null);
     c.notify("exit", Value::Null);
     assert!(c.child.wait().unwrap().success());
+}
+
+#[test]
+fn a_missing_row_is_explained_as_the_command_line_explains_it() {
+    // tests/fixtures/missing-row.ind expects a row for a referral source the run never sees.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("missing-row.ind");
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/missing-row.ind"), &rules).unwrap();
+    let (mut c, ran) = run_file_tests(dir.path(), &rules);
+    assert_eq!((ran["passed"].as_i64(), ran["failed"].as_i64()), (Some(0), Some(1)), "{ran}");
+    // The file's check (no problems) is published first, then the test's failure.
+    let mut diags = c.diagnostics(&uri(&rules));
+    if diags.is_empty() {
+        diags = c.diagnostics(&uri(&rules));
+    }
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(
+        diags[0]["message"],
+        "expected referred for month 2013-09 by referral_source health = 0, but the run has no such row: \
+         no referral_source health row: in that period the run has referral_source police, school\n\
+         help: check the period and the breakdown value; a value the source never holds has no row"
+    );
+    assert_eq!(c.request("shutdown", Value::Null), Value::Null);
+    c.notify("exit", Value::Null);
+    assert!(c.child.wait().unwrap().success());
+}
+
+/// A session in `folder` with `rules` open, whose tests have been run from the file's lens.
+fn run_file_tests(folder: &Path, rules: &Path) -> (Client, Value) {
+    let mut c = Client::start(folder);
+    c.request("initialize", json!({"processId": null, "rootUri": uri(folder), "capabilities": {}}));
+    c.notify("initialized", json!({}));
+    let text = std::fs::read_to_string(rules).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(rules), "languageId": "scorebook", "version": 1, "text": text}}),
+    );
+    let ran =
+        c.request("workspace/executeCommand", json!({"command": "scorebook.runFileTests", "arguments": [uri(rules)]}));
+    (c, ran)
 }

@@ -2,7 +2,6 @@
 
 use super::{exit, use_colour};
 use crate::diagnostics::render::human;
-use crate::diagnostics::{Code, Diagnostic};
 use crate::testing::{self, Outcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -68,26 +67,7 @@ pub fn run(args: Args) -> u8 {
                     println!("  error: {}", e.replace('\n', "\n  "));
                 }
                 for f in &o.failures {
-                    let d = if f.missing_row {
-                        Diagnostic::new(
-                            Code::TestFailed,
-                            f.span,
-                            format!("expected {} = {}, but the run has no such row", f.what, f.expected),
-                        )
-                        .label(f.actual.clone())
-                        .help("check the period and the breakdown value; a value the source never holds has no row")
-                    } else {
-                        Diagnostic::new(
-                            Code::TestFailed,
-                            f.span,
-                            format!("expected {} = {}, got {}", f.what, f.expected, f.actual),
-                        )
-                        .label(format!("the run gives {}", f.actual))
-                        .help(
-                            "if the definition changed on purpose, update the expectation; otherwise correct the measure",
-                        )
-                    };
-                    print!("{}", human(&d, &files, colour));
+                    print!("{}", human(&f.diagnostic(), &files, colour));
                 }
             }
             if args.coverage {

@@ -485,16 +485,15 @@ impl Server {
         let mut failures = Vec::new();
         let mut results = Vec::new();
         for o in &outcomes {
-            for f in &o.failures {
-                failures.push(
-                    Diagnostic::new(
-                        Code::TestFailed,
-                        f.span,
-                        format!("expected {} = {}, got {}", f.what, f.expected, f.actual),
-                    )
-                    .label(format!("the run gives {}", f.actual)),
-                );
-            }
+            // An editor shows the message, not the label: a missing row says there what the
+            // run has instead.
+            failures.extend(o.failures.iter().map(|f| {
+                let mut d = f.diagnostic();
+                if f.missing_row {
+                    d.message = format!("{}: {}", d.message, f.actual);
+                }
+                d
+            }));
             if let Some(e) = &o.error {
                 failures.push(Diagnostic::new(Code::TestFailed, o.span, format!("the test could not run: {e}")));
             }

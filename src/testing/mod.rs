@@ -25,6 +25,31 @@ pub struct Failure {
     pub missing_row: bool,
 }
 
+impl Failure {
+    /// The failure as `scorebook test` and the editor report it: a row the run lacks says which
+    /// periods or breakdown values it has instead.
+    pub fn diagnostic(&self) -> crate::diagnostics::Diagnostic {
+        use crate::diagnostics::{Code, Diagnostic};
+        if self.missing_row {
+            Diagnostic::new(
+                Code::TestFailed,
+                self.span,
+                format!("expected {} = {}, but the run has no such row", self.what, self.expected),
+            )
+            .label(self.actual.clone())
+            .help("check the period and the breakdown value; a value the source never holds has no row")
+        } else {
+            Diagnostic::new(
+                Code::TestFailed,
+                self.span,
+                format!("expected {} = {}, got {}", self.what, self.expected, self.actual),
+            )
+            .label(format!("the run gives {}", self.actual))
+            .help("if the definition changed on purpose, update the expectation; otherwise correct the measure")
+        }
+    }
+}
+
 /// What running one test found.
 #[derive(Clone, Debug)]
 pub struct Outcome {
