@@ -156,7 +156,8 @@ fn rate_limits(av: f64, per: f64, units: &[FunnelUnit]) -> [Line; 4] {
     lines
 }
 
-/// The fill of a unit by its label: PHE's colours for the funnel classes, darker beyond 99.8%.
+/// The fill of a unit by its label: blues above the limits, oranges below, grey within, the
+/// darker shade beyond the 99.8% limits.
 fn fill(s: Significance) -> &'static str {
     match s {
         Significance::High001 => "#08519c",
