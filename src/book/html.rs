@@ -210,6 +210,7 @@ const FUNNELS_INTRO: &str = "Each unit's value against its denominator, around t
 
 pub fn to_html(book: &Book) -> String {
     let title = &book.heading.title;
+    let funnels = book.funnels();
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str(&format!(
@@ -217,7 +218,7 @@ pub fn to_html(book: &Book) -> String {
         esc(title),
         comparison_style(),
         if book.charts.is_empty() { "" } else { crate::spc::STYLE },
-        if book.funnels().is_empty() { "" } else { super::funnel_chart::STYLE }
+        if funnels.is_empty() { "" } else { super::funnel_chart::STYLE }
     ));
     out.push_str(&format!("<h1>{}</h1>\n", esc(title)));
     if let Some(subtitle) = &book.heading.subtitle {
@@ -315,7 +316,6 @@ pub fn to_html(book: &Book) -> String {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n");
-    let funnels = book.funnels();
     if !funnels.is_empty() {
         out.push_str(&format!("<h2 id=\"funnels\">Funnel plots</h2>\n<p class=\"meta\">{FUNNELS_INTRO}</p>\n"));
         out.push_str(&super::funnel_chart::legend());

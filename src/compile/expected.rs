@@ -115,13 +115,21 @@ pub fn plan(inputs: &PlanInputs<'_>, population_name: &str, reference: &str) -> 
         .cross_join(ref_picked)?
         .aggregate(Vec::<datafusion::prelude::Expr>::new(), figures)?
         .alias(SUMMED)?;
-    let mut columns = Vec::new();
+    Ok(summed.project(expected_and_rates(inputs, Vec::new()))?.alias(alias(population_name, reference))?.build()?)
+}
+
+/// After `first`, each period's expected events and the reference's overall rate from the
+/// sums of [`SUMMED`].
+fn expected_and_rates(
+    inputs: &PlanInputs<'_>,
+    mut first: Vec<datafusion::prelude::Expr>,
+) -> Vec<datafusion::prelude::Expr> {
     for pi in 0..inputs.periods.len() {
-        columns.push(column(SUMMED, &expected_name(pi)));
+        first.push(column(SUMMED, &expected_name(pi)));
         let rate = guarded_div(column(SUMMED, &format!("events_p{pi}")), column(SUMMED, &format!("people_p{pi}")));
-        columns.push(rate.alias(rate_name(pi)));
+        first.push(rate.alias(rate_name(pi)));
     }
-    Ok(summed.project(columns)?.alias(alias(population_name, reference))?.build()?)
+    first
 }
 
 /// Each area's expected events and the reference's overall rate over the area's age groups,
@@ -136,10 +144,9 @@ pub fn plan_by_area(
     let area = population::AREA_COLUMN;
     let Inputs { reference: reference_rows, reference_picked: ref_picked, .. } =
         self::inputs(inputs, population_name, reference)?;
-    let periods = 0..inputs.periods.len();
     // The reference by age group, its figures in each period's year.
     let mut by_group = Vec::new();
-    for pi in periods.clone() {
+    for pi in 0..inputs.periods.len() {
         let this_year = column(REF, "year").eq(column(REF_PICKED, &year_pick(pi)));
         for (what, name) in [("events", group_events(pi)), ("people", group_people(pi))] {
             by_group.push(max(column(REF, what)).filter(this_year.clone()).build()?.alias(name));
@@ -165,7 +172,7 @@ pub fn plan_by_area(
         .alias(population::PICKED)?
         .build()?;
     let mut figures = Vec::new();
-    for pi in periods.clone() {
+    for pi in 0..inputs.periods.len() {
         let matched = column(LOCAL, "year")
             .eq(column(population::PICKED, &year_pick(pi)))
             .and(column(LOCAL, AGE_GROUP).eq(column(REF_GROUPS, AGE_GROUP)));
@@ -181,12 +188,7 @@ pub fn plan_by_area(
         .cross_join(rates)?
         .aggregate(vec![column(LOCAL, area)], figures)?
         .alias(SUMMED)?;
-    let mut columns = vec![column(SUMMED, area)];
-    for pi in periods {
-        columns.push(column(SUMMED, &expected_name(pi)));
-        let rate = guarded_div(column(SUMMED, &format!("events_p{pi}")), column(SUMMED, &format!("people_p{pi}")));
-        columns.push(rate.alias(rate_name(pi)));
-    }
+    let columns = expected_and_rates(inputs, vec![column(SUMMED, area)]);
     Ok(summed.project(columns)?.alias(area_alias(population_name, reference))?.build()?)
 }
 

@@ -79,26 +79,28 @@ fn interval_of(m: &Measure, project_level: f64) -> Option<(IntervalMethod, Optio
     }
 }
 
-/// The exact Poisson limit (low or high) of 0 to 9 events at each level, as a CASE.
-fn exact(levels: &[f64], high: bool) -> Result<Expr, CompileError> {
+/// The exact Poisson limit (low or high) of `count`, 0 to 9 events, at each of `levels`, as a
+/// CASE; with `level`, the column saying which level the row's interval is at.
+fn exact(count: &Expr, level: Option<&Expr>, levels: &[f64], high: bool) -> Result<Expr, CompileError> {
     let mut branches = Vec::new();
     for &l in levels {
         for o in 0..(BYAR_FROM as i64) {
             let Some(i) = statistics::poisson(o as f64, l) else { continue };
             let limit = lit(if high { i.high } else { i.low });
-            branches.push((col(LEVEL).eq(lit(l)).and(col(COUNT).eq(lit(o as f64))), limit));
+            let this = count.clone().eq(lit(o as f64));
+            branches.push((level.map_or(this.clone(), |level| level.clone().eq(lit(l)).and(this)), limit));
         }
     }
     first_of(branches, null_f64())
 }
 
 /// The base Byar's limit cubes, as a column of its own (so `power` reads a plain column: the
-/// unparser loses brackets inside a function's arguments for DuckDB).
-fn byar_base(high: bool) -> Expr {
-    let o = col(if high { NEXT } else { COUNT });
+/// unparser loses brackets inside a function's arguments for DuckDB): over the count `o`
+/// (for the upper limit, the count plus one) at the normal quantile `z`.
+fn byar_base(o: Expr, z: Expr, high: bool) -> Expr {
     // `a / b / c`, never `a / (b * c)`: DuckDB's unparser drops those brackets.
     let ninth = lit(1.0) / lit(9.0) / o.clone();
-    let third = col(Z) / lit(3.0) / sqrt(o);
+    let third = z / lit(3.0) / sqrt(o);
     if high {
         lit(1.0) - ninth + third
     } else {
@@ -106,10 +108,10 @@ fn byar_base(high: bool) -> Expr {
     }
 }
 
-/// Byar's limit of a count of 10 or more.
-fn byar(high: bool) -> Expr {
-    let o = col(if high { NEXT } else { COUNT });
-    o * power(col(if high { BYAR_HIGH } else { BYAR_LOW }), lit(3.0))
+/// Byar's limit of a count of 10 or more: `o` (the count, or for the upper limit the count
+/// plus one) times the cube of the column `base` ([`byar_base`]).
+fn byar(o: Expr, base: &str) -> Expr {
+    o * power(col(base), lit(3.0))
 }
 
 const BYAR_LOW: &str = "ci_byar_low";
@@ -139,7 +141,9 @@ fn dobson(high: bool) -> Expr {
 
 /// A limit of the row's interval, in the value's unit.
 fn limit(levels: &[f64], high: bool) -> Result<Expr, CompileError> {
-    let poisson = when(col(COUNT).lt(lit(BYAR_FROM)), exact(levels, high)?).otherwise(byar(high))?;
+    let byar = if high { byar(col(NEXT), BYAR_HIGH) } else { byar(col(COUNT), BYAR_LOW) };
+    let exact = exact(&col(COUNT), Some(&col(LEVEL)), levels, high)?;
+    let poisson = when(col(COUNT).lt(lit(BYAR_FROM)), exact).otherwise(byar)?;
     // An indirectly standardised figure's limits are the count's × its scale (value per event).
     let scaled = when(col(SCALE).is_not_null(), poisson.clone() * col(SCALE))
         .when(col(PER).is_null(), poisson.clone())
@@ -217,10 +221,7 @@ fn funnel_bases() -> Result<Vec<Expr>, CompileError> {
     for (level, low, high) in FUNNEL_LEVELS {
         let z = statistics::z(level).map_or_else(null_f64, lit);
         for (high_side, name) in [(false, low), (true, high)] {
-            let o = col(if high_side { FUNNEL_NEXT } else { "numerator" });
-            let ninth = lit(1.0) / lit(9.0) / o.clone();
-            let third = z.clone() / lit(3.0) / sqrt(o);
-            let base = if high_side { lit(1.0) - ninth + third } else { lit(1.0) - ninth - third };
+            let base = byar_base(col(if high_side { FUNNEL_NEXT } else { "numerator" }), z.clone(), high_side);
             let from_ten = col(FUNNEL_EXPECTED).is_not_null().and(col("numerator").gt_eq(lit(BYAR_FROM)));
             out.push(when(from_ten, base).otherwise(null_f64())?.alias(name));
         }
@@ -232,17 +233,9 @@ fn funnel_bases() -> Result<Vec<Expr>, CompileError> {
 /// `statistics::poisson`: the exact limit below 10 events, Byar's from 10.
 fn funnel_limit(level: f64, high: bool) -> Result<Expr, CompileError> {
     let (_, low_base, high_base) = FUNNEL_LEVELS.into_iter().find(|(l, _, _)| *l == level).expect("a funnel level");
-    let mut exact = Vec::new();
-    for o in 0..(BYAR_FROM as i64) {
-        let Some(i) = statistics::poisson(o as f64, level) else { continue };
-        exact.push((col("numerator").eq(lit(o as f64)), lit(if high { i.high } else { i.low })));
-    }
-    let byar = if high {
-        col(FUNNEL_NEXT) * power(col(high_base), lit(3.0))
-    } else {
-        col("numerator") * power(col(low_base), lit(3.0))
-    };
-    Ok(when(col("numerator").lt(lit(BYAR_FROM)), first_of(exact, null_f64())?).otherwise(byar)?)
+    let byar = if high { byar(col(FUNNEL_NEXT), high_base) } else { byar(col("numerator"), low_base) };
+    let exact = exact(&col("numerator"), None, &[level], high)?;
+    Ok(when(col("numerator").lt(lit(BYAR_FROM)), exact).otherwise(byar)?)
 }
 
 /// A rate's funnel unit against its expected events, as `crate::funnel::poisson_significance`.
@@ -275,8 +268,8 @@ pub fn finish(plan: LogicalPlanBuilder, levels: &[f64], columns: &[&str]) -> Res
     let mut with_bases = keep.clone();
     // Only from 10 events: below that the exact limits stand, and a count of 0 divides by 0.
     let from_ten = |e: Expr| when(col(COUNT).gt_eq(lit(BYAR_FROM)), e).otherwise(null_f64());
-    with_bases.push(from_ten(byar_base(false))?.alias(BYAR_LOW));
-    with_bases.push(from_ten(byar_base(true))?.alias(BYAR_HIGH));
+    with_bases.push(from_ten(byar_base(col(COUNT), col(Z), false))?.alias(BYAR_LOW));
+    with_bases.push(from_ten(byar_base(col(NEXT), col(Z), true))?.alias(BYAR_HIGH));
     with_bases.extend(funnel_bases()?);
     let bases = plan.project(with_bases)?.alias("with_bases")?;
     keep.extend(FUNNEL_LEVELS.iter().flat_map(|(_, low, high)| [col(*low), col(*high)]));
