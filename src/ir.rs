@@ -457,8 +457,25 @@ pub struct Measure {
     pub year: Option<crate::calendar::ReportingYear>,
     /// `funnel by BREAKDOWN`: the breakdown whose values are the units of a funnel plot, each
     /// judged against the measure's whole (`crate::funnel`).
-    pub funnel: Option<String>,
+    pub funnel: Option<Funnel>,
     pub span: Span,
+}
+
+/// A measure's funnel plot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Funnel {
+    /// The breakdown whose values are its units.
+    pub by: String,
+    /// `overdispersed`: limits widened by the units' between-unit variance where they are
+    /// over-dispersed (`crate::funnel::overdispersion`).
+    pub overdispersed: bool,
+}
+
+impl Measure {
+    /// Whether `breakdown` is the measure's funnel's.
+    pub fn funnel_by(&self, breakdown: &str) -> bool {
+        self.funnel.as_ref().is_some_and(|f| f.by == breakdown)
+    }
 }
 
 /// How a measure's confidence interval is computed.

@@ -98,17 +98,20 @@ pub fn heading(config: Option<&Config>, paths: &[PathBuf]) -> book::Heading {
     book::Heading { title, subtitle: section.subtitle }
 }
 
-/// The book's layout of a run's rows, with each measure's polarity.
+/// The book's layout of a run's rows, with each measure's polarity and funnel.
 pub fn book_of(project: &Project, rows: &[results::ResultRow], heading: book::Heading) -> book::Book {
-    let polarity = |reference: &str| {
+    let facts = |reference: &str| {
         project
             .measures
             .iter()
             .find(|m| m.reference == reference)
-            .map(|m| m.polarity.name().to_string())
+            .map(|m| book::LineFacts {
+                polarity: m.polarity.name().to_string(),
+                overdispersed: m.funnel.as_ref().is_some_and(|f| f.overdispersed),
+            })
             .unwrap_or_default()
     };
-    book::layout(rows, &polarity, heading)
+    book::layout(rows, &facts, heading)
 }
 
 /// What a format needs besides the run's rows.

@@ -24,7 +24,15 @@ fn layout(project: &scorebook::ir::Project, rows: &[scorebook::results::ResultRo
     book::layout(
         rows,
         &|r: &str| {
-            project.measures.iter().find(|m| m.reference == r).map(|m| format!("{:?}", m.polarity)).unwrap_or_default()
+            project
+                .measures
+                .iter()
+                .find(|m| m.reference == r)
+                .map(|m| book::LineFacts {
+                    polarity: format!("{:?}", m.polarity),
+                    overdispersed: m.funnel.as_ref().is_some_and(|f| f.overdispersed),
+                })
+                .unwrap_or_default()
         },
         book::Heading { title: "Improvement Board Performance Book".into(), subtitle: Some("Edge cases".into()) },
     )
@@ -251,7 +259,10 @@ fn funnel_plots_render_each_unit_and_the_limits_in_chromium() {
     let (project, rows) = run(Path::new("tests/fixtures/funnel-rates"), data.path(), "2021-03-31");
     let rates = layout(&project, &rows);
     let charts = rates.funnels();
-    assert_eq!(charts.iter().map(|c| c.reference.as_str()).collect::<Vec<_>>(), ["FR.1", "FR.2", "FR.3", "FR.4"]);
+    assert_eq!(
+        charts.iter().map(|c| c.reference.as_str()).collect::<Vec<_>>(),
+        ["FR.1", "FR.2", "FR.3", "FR.4", "FR.5", "FR.6"]
+    );
     for c in &charts {
         assert_eq!(c.period_label, "2020-21 YTD", "{}", c.reference);
     }
@@ -281,12 +292,38 @@ fn funnel_plots_render_each_unit_and_the_limits_in_chromium() {
     let smr = &charts[3];
     assert_eq!((smr.units.len(), smr.x_name), (40, "expected events"));
     assert!((smr.average - 100.0).abs() < 1e-9, "{}", smr.average);
+    // FR.5 and FR.6 are FR.1 and FR.4 with `overdispersed`: PHE's areas vary far more than chance
+    // allows, so their limits are widened by τ²: at each point, the average × exp(∓z √(1/E + τ²))
+    // with E the expected events there, beyond the same without τ².
+    for (plain, widened) in [(&charts[0], &charts[4]), (smr, &charts[5])] {
+        assert_eq!(plain.dispersion, None);
+        let d = widened.dispersion.expect("over-dispersed");
+        assert!(d.phi > 1.0 && d.tau2 > 0.0, "{d:?}");
+        assert_eq!(widened.average, plain.average);
+        let expected = |x: f64| if widened.x_name == "population" { x * widened.average / 100_000.0 } else { x };
+        for (k, line) in widened.limits.iter().enumerate() {
+            let z = public_health::z(if k < 2 { 95.0 } else { 99.8 }) * if k % 2 == 0 { -1.0 } else { 1.0 };
+            assert!(line.len() > 50);
+            for &(x, y) in line {
+                let want = widened.average * (z * (1.0 / expected(x) + d.tau2).sqrt()).exp();
+                assert!((y - want).abs() < 1e-6 * want, "{} at {x}: {y}, want {want}", widened.reference);
+                let without = widened.average * (z * (1.0 / expected(x)).sqrt()).exp();
+                assert!(if z < 0.0 { y < without } else { y > without });
+            }
+        }
+        // Fewer areas outside the widened limits.
+        let outside = |c: &book::funnel_chart::FunnelChart| {
+            c.units.iter().filter(|u| u.significance != scorebook::funnel::Significance::NotSignificant).count()
+        };
+        assert!(outside(widened) < outside(plain), "{}", widened.reference);
+    }
 
     let page = out_dir.join("funnels.html");
     std::fs::write(&page, book::to_html(&rates)).unwrap();
     let browser = common::Browser::new();
     let dom = browser.dom(&page);
-    for reference in ["FR.1", "FR.2", "FR.3", "FR.4"] {
+    assert!(dom.contains("Limits widened for over-dispersion between the units (φ = "));
+    for reference in ["FR.1", "FR.2", "FR.3", "FR.4", "FR.5", "FR.6"] {
         let start = dom.find(&format!("<svg class=\"funnel\" data-ref=\"{reference}\"")).expect(reference);
         let svg = &dom[start..start + dom[start..].find("</svg>").unwrap()];
         let circles = svg.matches("<circle class=\"unit ").count();
@@ -314,9 +351,13 @@ fn funnel_plots_render_each_unit_and_the_limits_in_chromium() {
     let (project, rows) = run(Path::new("examples/public-health"), data.path(), "2014-03-31");
     let deaths = layout(&project, &rows);
     let charts = deaths.funnels();
-    assert_eq!(charts.len(), 1);
+    assert_eq!(charts.len(), 2);
     let home = &charts[0];
     assert_eq!(home.reference, "PH.5");
+    // PH.6, the same practices with `overdispersed`: their limits widened where they vary more
+    // than chance allows.
+    assert_eq!(charts[1].reference, "PH.6");
+    assert!(charts[1].dispersion.is_some_and(|d| d.phi > 1.0));
     let whole = rows
         .iter()
         .find(|r| r.reference == "PH.5" && r.breakdown.is_none() && r.period_label == home.period_label)

@@ -775,11 +775,12 @@ fn funnel_writes_each_plots_units_and_limits() {
         .arg(&page)
         .assert()
         .code(0)
-        .stderr(predicate::str::contains("wrote 4 funnel plots (159 units)"));
+        .stderr(predicate::str::contains("wrote 6 funnel plots (239 units)"));
     let html = std::fs::read_to_string(&page).unwrap();
-    assert_eq!(html.matches("<svg class=\"funnel\"").count(), 4);
+    assert_eq!(html.matches("<svg class=\"funnel\"").count(), 6);
 
-    // The public-health book's funnel is the percentage's; its DSRs have none.
+    // The public-health book's funnels are the percentage's (PH.5, and PH.6 with its limits
+    // widened for over-dispersion); its DSRs have none.
     let deaths = tempfile::tempdir().unwrap();
     public_health::generate(deaths.path(), 400, 3);
     let json = stdout_of([
@@ -793,7 +794,7 @@ fn funnel_writes_each_plots_units_and_limits() {
         "json",
     ]);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
-    assert!(rows.iter().all(|r| r["ref"] == "PH.5"));
+    assert!(rows.iter().all(|r| r["ref"] == "PH.5" || r["ref"] == "PH.6"));
     assert!(rows.iter().any(|r| r["kind"] == "unit" && r["funnel"].is_string() && r["value"].is_number()));
     scorebook()
         .args(["funnel", "examples/public-health", "--data", deaths.path().to_str().unwrap()])

@@ -37,17 +37,31 @@ fn standardised_figures_and_their_limits_match_an_independent_reckoning() {
     let mut compared = 0;
     let mut exact = 0;
     let mut funnels = 0;
+    let mut od_periods = HashMap::new();
     // Many deaths, and few: months of fewer than 10 (no DSR; the ISR's exact limits).
     for (deaths, seed) in [(4_000, 11), (250, 12)] {
-        compared_on(deaths, seed, &mut compared, &mut exact, &mut funnels);
+        compared_on(deaths, seed, &mut compared, &mut exact, &mut funnels, &mut od_periods);
     }
+    // PH.6: periods whose practices are over-dispersed (widened limits), and periods whose are not.
+    println!("PH.6: {od_periods:?} periods with (true) and without (false) widened limits");
+    assert!(od_periods.get(&true).copied().unwrap_or(0) > 0 && od_periods.get(&false).copied().unwrap_or(0) > 0);
     assert!(funnels > 5, "{funnels} practices outside the funnel's limits");
     println!("{compared} rows of standardised figures match the independent reckoning ({exact} exact limits)");
     assert!(compared > 200);
     assert!(exact > 10, "{exact} rows with exact limits");
 }
 
-fn compared_on(deaths: usize, seed: u64, compared: &mut usize, exact: &mut usize, funnels: &mut usize) {
+/// A practice of PH.6 in one period: its deaths at home x of n, the whole's proportion, its row.
+type PracticeUnit<'r> = (f64, f64, f64, &'r HashMap<String, String>);
+
+fn compared_on(
+    deaths: usize,
+    seed: u64,
+    compared: &mut usize,
+    exact: &mut usize,
+    funnels: &mut usize,
+    od_periods: &mut HashMap<bool, usize>,
+) {
     let (z95, z998) = (public_health::z(95.0), public_health::z(99.8));
     let dir = tempfile::tempdir().unwrap();
     let generated = public_health::generate(dir.path(), deaths, seed);
@@ -65,6 +79,8 @@ fn compared_on(deaths: usize, seed: u64, compared: &mut usize, exact: &mut usize
             let all: Vec<&str> = all.iter().map(String::as_str).collect();
             let (rows, _) = run(RULES, dir.path(), &all);
             assert!(!rows.is_empty());
+            // PH.6's practices, by period: (x, n, av) and the row.
+            let mut over_dispersed: HashMap<String, Vec<PracticeUnit>> = HashMap::new();
             for r in &rows {
                 let end: NaiveDate = r["period_end"].parse().unwrap();
                 // Both measures are cumulative from the financial year's start.
@@ -85,7 +101,7 @@ fn compared_on(deaths: usize, seed: u64, compared: &mut usize, exact: &mut usize
                         *compared += 1;
                         continue;
                     }
-                    "PH.5" => {
+                    "PH.5" | "PH.6" => {
                         // Deaths at home or in a care home, by practice, each practice a unit
                         // of a funnel around all the deaths (with or without a practice).
                         let in_window = |d: &&Death| d.date >= start && d.date <= end;
@@ -104,6 +120,15 @@ fn compared_on(deaths: usize, seed: u64, compared: &mut usize, exact: &mut usize
                         close(number(r, "denominator"), Some(n), &at);
                         close(number(r, "value"), (n > 0.0).then(|| 100.0 * x / n), &at);
                         let av = all.iter().filter(at_home).count() as f64 / all.len() as f64;
+                        if r["ref"] == "PH.6" {
+                            if !r["breakdown_value"].is_empty() {
+                                over_dispersed.entry(r["period_label"].clone()).or_default().push((x, n, av, r));
+                            } else {
+                                assert_eq!(r["funnel"], "", "{at}");
+                            }
+                            *compared += 1;
+                            continue;
+                        }
                         let want = match r["breakdown_value"].as_str() {
                             "" => "",
                             _ if n == 0.0 => "",
@@ -130,6 +155,25 @@ fn compared_on(deaths: usize, seed: u64, compared: &mut usize, exact: &mut usize
                 close(number(r, "ci_low"), want.low, &at);
                 close(number(r, "ci_high"), want.high, &at);
                 *compared += 1;
+            }
+            // PH.6: the practices of each period judged together, by this file's reckoning of
+            // FunnelPlotR's winsorised limits, or PH.5's where they are not over-dispersed.
+            for (period, units) in over_dispersed {
+                let usable: Vec<_> = units.iter().filter(|(_, n, _, _)| *n > 0.0).collect();
+                let od: Vec<public_health::OdUnit> =
+                    usable.iter().map(|(x, n, av, _)| public_health::OdUnit::proportion(*x, *n, *av)).collect();
+                let labels = public_health::overdispersed_labels(&od, false, z95, z998);
+                *od_periods.entry(labels.is_some()).or_default() += 1;
+                for (k, (x, n, av, r)) in usable.iter().enumerate() {
+                    let want = match &labels {
+                        Some(labels) => labels[k],
+                        None => public_health::funnel_label(*x, *n, *av, z95, z998),
+                    };
+                    assert_eq!(r["funnel"], want, "PH.6 {period} as of {as_of} {}", r["breakdown_value"]);
+                }
+                for (_, _, _, r) in units.iter().filter(|(_, n, _, _)| *n == 0.0) {
+                    assert_eq!(r["funnel"], "", "PH.6 {period} {}", r["breakdown_value"]);
+                }
             }
         }
     }
@@ -365,9 +409,81 @@ fn rate_funnels_give_phes_published_labels() {
     // The measure's own rows have no funnel label, so no RAG from rules that read one.
     assert!(rows.iter().filter(|r| r["ref"] == "FR.1" && r["breakdown_value"].is_empty()).all(|r| r["rag"].is_empty()));
     println!("{labelled} areas' funnel labels match, {empty} periods without deaths");
+    let (od_applied, od_fallen_back) = rate_funnels_over_dispersed(&rows, &areas, z95, z998);
+    println!("over-dispersed: {od_applied} periods with widened limits, {od_fallen_back} without");
+    // PHE's 40 areas are over-dispersed wherever their deaths fall; periods without deaths are not.
+    assert!(od_applied >= 2 * 3, "{od_applied}");
+    assert!(od_fallen_back > 0, "{od_fallen_back}");
     // The month, the quarter and the year holding the deaths.
     assert!(labelled >= 4 * 40 * 3, "{labelled}");
     assert!(empty > 0);
+}
+
+/// FR.5 (crude rate) and FR.6 (SMR) with `overdispersed`: each area's deaths against those
+/// expected (av × population, or at England's rates), judged by this file's own reckoning of
+/// FunnelPlotR's SHMI method (`public_health::overdispersed_labels`), or by PHE's limits where
+/// the areas are not over-dispersed. The periods with widened limits, and those without.
+fn rate_funnels_over_dispersed(
+    rows: &[HashMap<String, String>],
+    areas: &[funnel_rates::Area],
+    z95: f64,
+    z998: f64,
+) -> (usize, usize) {
+    let mut periods: Vec<&str> = rows.iter().map(|r| r["period_label"].as_str()).collect();
+    periods.sort();
+    periods.dedup();
+    let (mut applied, mut fallen_back) = (0, 0);
+    for period in periods {
+        for reference in ["FR.5", "FR.6"] {
+            let units: Vec<_> = rows
+                .iter()
+                .filter(|r| r["ref"] == reference && r["period_label"] == period && !r["breakdown_value"].is_empty())
+                .collect();
+            assert_eq!(units.len(), 40, "{reference} {period}");
+            let k = |r: &HashMap<String, String>| r["breakdown_value"][1..].parse::<usize>().unwrap() - 1;
+            let events: f64 = units.iter().map(|r| number(r, "numerator").unwrap()).sum();
+            let observed = |r: &HashMap<String, String>| -> f64 {
+                if events == 0.0 {
+                    0.0
+                } else {
+                    areas[k(r)].events.iter().sum()
+                }
+            };
+            let expected: Vec<f64> = if reference == "FR.6" {
+                let end: NaiveDate = units[0]["period_end"].parse().unwrap();
+                let mid_year = year_start(end).year();
+                let (_, (x, n)) = funnel_rates::ENGLAND.iter().rev().find(|(y, _)| *y <= mid_year).unwrap();
+                units
+                    .iter()
+                    .map(|r| (0..19).map(|b| areas[k(r)].people[b] * (f64::from(x[b]) / f64::from(n[b]))).sum())
+                    .collect()
+            } else {
+                let people: Vec<f64> = units.iter().map(|r| areas[k(r)].people.iter().sum()).collect();
+                let av = events / people.iter().sum::<f64>();
+                people.iter().map(|p| av * p).collect()
+            };
+            if expected.iter().all(|e| *e == 0.0) {
+                assert!(units.iter().all(|r| r["funnel"].is_empty()), "{reference} {period}");
+                continue;
+            }
+            let od: Vec<public_health::OdUnit> =
+                units.iter().zip(&expected).map(|(r, &e)| public_health::OdUnit::ratio(observed(r), e)).collect();
+            let want: Vec<&str> = match public_health::overdispersed_labels(&od, true, z95, z998) {
+                Some(labels) => {
+                    applied += 1;
+                    labels
+                }
+                None => {
+                    fallen_back += 1;
+                    units.iter().zip(&expected).map(|(r, &e)| poisson_label(observed(r), e, z95, z998)).collect()
+                }
+            };
+            for (r, want) in units.iter().zip(want) {
+                assert_eq!(r["funnel"], want, "{reference} {period} {}", r["breakdown_value"]);
+            }
+        }
+    }
+    (applied, fallen_back)
 }
 
 /// PHE's funnel label of `o` events against `e` expected (`funnel_ratio_significance`): their

@@ -7,9 +7,12 @@
 //! whole); a rate's is Σ O / Σ D over the units, D the unit's denominator as PHE derives it
 //! (N × O / value, or the population when there are no events); an indirectly standardised
 //! ratio's units are drawn at their expected events around the ratio of 1 (× 100 for an SMR).
+//! A funnel with `overdispersed` whose units are over-dispersed is drawn with the limits
+//! widened by τ² (`crate::funnel::overdispersion`), estimated here from the same units.
 
 use super::{esc, BookLine};
 use crate::calendar::PeriodKind;
+use crate::funnel::overdispersion::{self, Dispersion, Scored, Trim};
 use crate::funnel::{self, Significance};
 use crate::ir::Unit;
 
@@ -41,6 +44,8 @@ pub struct FunnelChart {
     pub units: Vec<FunnelUnit>,
     /// The lower and upper 95% and 99.8% limits.
     pub limits: [Line; 4],
+    /// φ and τ², where the limits are widened for over-dispersion.
+    pub dispersion: Option<Dispersion>,
 }
 
 /// The funnel plot of a line, if its breakdown rows carry funnel labels.
@@ -58,20 +63,33 @@ pub fn of(line: &BookLine) -> Option<FunnelChart> {
         Some((b.value.clone().unwrap_or_default(), r))
     });
     let mut units = Vec::new();
-    let (average, limits, x_name) = match line.unit {
+    // The units scored for an over-dispersion estimate, as the plan scores them.
+    let mut scored = Vec::new();
+    let (average, limits, x_name, dispersion) = match line.unit {
         Unit::Percent => {
+            let whole = line.cells.iter().find(|r| r.period_label == period)?;
+            let av = whole.numerator? / whole.denominator.filter(|d| *d > 0.0)?;
             for (label, r) in rows {
                 if let (Some(n), Some(v), Some(s)) = (r.denominator, r.value, r.funnel) {
                     units.push(FunnelUnit { label, x: n, value: v, significance: s });
+                    scored.extend(r.numerator.and_then(|x| overdispersion::proportion(x, n, av)));
                 }
             }
-            let whole = line.cells.iter().find(|r| r.period_label == period)?;
-            let av = whole.numerator? / whole.denominator.filter(|d| *d > 0.0)?;
-            (av * 100.0, proportion_limits(av, &units), "denominator")
+            let od = dispersion(line, &scored, Trim::Winsorise);
+            let limits = match od {
+                Some(d) => overdispersed_limits(&units, |n, z| {
+                    let (t, half) = (av.sqrt().asin(), z * (0.25 / n + d.tau2).sqrt());
+                    let angle = |a: f64| a.clamp(0.0, std::f64::consts::FRAC_PI_2).sin().powi(2) * 100.0;
+                    (angle(t - half), angle(t + half))
+                }),
+                None => proportion_limits(av, &units),
+            };
+            (av * 100.0, limits, "denominator", od)
         }
         Unit::RatePer(per) => {
             let per = f64::from(per);
             let (mut events, mut people) = (0.0, 0.0);
+            let mut observed = Vec::new();
             for (label, r) in rows {
                 let Some(o) = r.numerator else { continue };
                 let d = match (r.value, r.denominator) {
@@ -82,13 +100,23 @@ pub fn of(line: &BookLine) -> Option<FunnelChart> {
                 events += o;
                 if let Some(d) = d {
                     people += d;
+                    observed.push((o, d));
                     if let (Some(v), Some(s)) = (r.value, r.funnel) {
                         units.push(FunnelUnit { label, x: d, value: v, significance: s });
                     }
                 }
             }
             let av = events / Some(people).filter(|p| *p > 0.0)?;
-            (av * per, rate_limits(av, per, &units), "population")
+            scored.extend(observed.iter().filter_map(|&(o, d)| overdispersion::ratio(o, av * d)));
+            let od = dispersion(line, &scored, Trim::Truncate);
+            let limits = match od {
+                Some(d) => overdispersed_limits(&units, |x, z| {
+                    let half = z * (1.0 / (av * x) + d.tau2).sqrt();
+                    (av * per * (-half).exp(), av * per * half.exp())
+                }),
+                None => rate_limits(av, per, &units),
+            };
+            (av * per, limits, "population", od)
         }
         // An indirectly standardised ratio: each unit at its expected events E, around the
         // ratio's own scale (1, or 100 for `times 100`), the value of O = E.
@@ -99,13 +127,22 @@ pub fn of(line: &BookLine) -> Option<FunnelChart> {
                     if o > 0.0 && e > 0.0 {
                         scale = Some(v * e / o);
                     }
+                    scored.extend(overdispersion::ratio(o, e));
                     if let Some(s) = r.funnel {
                         units.push(FunnelUnit { label, x: e, value: v, significance: s });
                     }
                 }
             }
             let scale = scale?;
-            (scale, rate_limits(1.0, scale, &units), "expected events")
+            let od = dispersion(line, &scored, Trim::Truncate);
+            let limits = match od {
+                Some(d) => overdispersed_limits(&units, |e, z| {
+                    let half = z * (1.0 / e + d.tau2).sqrt();
+                    (scale * (-half).exp(), scale * half.exp())
+                }),
+                None => rate_limits(1.0, scale, &units),
+            };
+            (scale, limits, "expected events", od)
         }
         _ => return None,
     };
@@ -116,9 +153,42 @@ pub fn of(line: &BookLine) -> Option<FunnelChart> {
         x_name,
         unit: line.unit,
         average,
+        dispersion,
         units,
         limits,
     })
+}
+
+/// What the chart's limits are, after its average: empty for PHE's, else a sentence with φ
+/// and τ².
+pub fn limits_note(chart: &FunnelChart) -> String {
+    match chart.dispersion {
+        Some(d) => {
+            format!(" Limits widened for over-dispersion between the units (φ = {:.3}, τ² = {:.6}).", d.phi, d.tau2)
+        }
+        None => String::new(),
+    }
+}
+
+/// φ and τ² of an over-dispersed funnel's units, where they widen the limits.
+fn dispersion(line: &BookLine, scored: &[Scored], trim: Trim) -> Option<Dispersion> {
+    line.overdispersed.then(|| overdispersion::estimate(scored, trim)).flatten().filter(Dispersion::applies)
+}
+
+/// Widened limits at PHE's axis points along the units' denominators: `at(x, z)` the lower
+/// and upper limit at x for the normal quantile z of 95% and of 99.8%.
+fn overdispersed_limits(units: &[FunnelUnit], at: impl Fn(f64, f64) -> (f64, f64)) -> [Line; 4] {
+    let (lo, hi) = extent(units, |u| u.x);
+    let mut lines: [Line; 4] = Default::default();
+    for x in funnel::axis_points(lo, hi) {
+        for (k, p) in funnel::POINTS.into_iter().enumerate() {
+            let Some(z) = crate::statistics::z((2.0 * p - 1.0) * 100.0) else { continue };
+            let (low, high) = at(x, z);
+            lines[2 * k].push((x, low));
+            lines[2 * k + 1].push((x, high));
+        }
+    }
+    lines
 }
 
 fn extent(units: &[FunnelUnit], by: impl Fn(&FunnelUnit) -> f64) -> (f64, f64) {

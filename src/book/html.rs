@@ -161,12 +161,13 @@ fn period_cells(book: &Book, line: &BookLine, cells: &[ResultRow]) -> String {
 fn funnel_section(chart: &super::funnel_chart::FunnelChart) -> String {
     let figure = |v: f64| crate::results::display_value(Some(v), 1);
     let mut out = format!(
-        "<h3 id=\"funnel-{}\">{} {} — {}</h3>\n<p class=\"meta\">Average {}.</p>\n{}\n",
+        "<h3 id=\"funnel-{}\">{} {} — {}</h3>\n<p class=\"meta\">Average {}.{}</p>\n{}\n",
         esc(&chart.reference),
         esc(&chart.reference),
         esc(&chart.title),
         esc(&chart.period_label),
         figure(chart.average),
+        esc(&super::funnel_chart::limits_note(chart)),
         super::funnel_chart::svg(chart)
     );
     out.push_str(&format!(

@@ -60,11 +60,12 @@ pub fn to_markdown(book: &Book) -> String {
     }
     for chart in book.funnels() {
         out.push_str(&format!(
-            "\n## Funnel plot: {} {}, {}\n\nAverage {}.\n\n| Unit | Value | {} | Funnel |\n|---|---|---|---|\n",
+            "\n## Funnel plot: {} {}, {}\n\nAverage {}.{}\n\n| Unit | Value | {} | Funnel |\n|---|---|---|---|\n",
             cell(&chart.reference),
             cell(&chart.title),
             chart.period_label,
             crate::results::display_value(Some(chart.average), 1),
+            super::funnel_chart::limits_note(&chart),
             capitalised(chart.x_name)
         ));
         for u in &chart.units {

@@ -25,6 +25,9 @@ pub struct BookLine {
     pub unit: crate::ir::Unit,
     pub polarity: String,
     pub precision: u8,
+    /// `funnel by ... overdispersed`: its funnel plot's limits widened where the units are
+    /// over-dispersed.
+    pub overdispersed: bool,
     /// year, months, quarters, ytd: the total rows of each period, in order.
     pub cells: Vec<ResultRow>,
     /// The measure's breakdown rows, one line per breakdown value, in the run's order.
@@ -198,7 +201,14 @@ impl Book {
     }
 }
 
-pub fn layout(rows: &[ResultRow], polarity_of: &dyn Fn(&str) -> String, heading: Heading) -> Book {
+/// What the book shows of a measure beyond its rows.
+#[derive(Clone, Debug, Default)]
+pub struct LineFacts {
+    pub polarity: String,
+    pub overdispersed: bool,
+}
+
+pub fn layout(rows: &[ResultRow], facts_of: &dyn Fn(&str) -> LineFacts, heading: Heading) -> Book {
     let mut lines: Vec<BookLine> = Vec::new();
     let mut periods: Vec<(PeriodKind, String)> = Vec::new();
     for r in rows.iter().filter(|r| r.breakdown.is_none()) {
@@ -207,15 +217,19 @@ pub fn layout(rows: &[ResultRow], polarity_of: &dyn Fn(&str) -> String, heading:
         }
         match lines.last_mut() {
             Some(l) if l.reference == r.reference => l.cells.push(r.clone()),
-            _ => lines.push(BookLine {
-                theme: r.theme.clone().unwrap_or_default(),
-                reference: r.reference.clone(),
-                title: r.title.clone(),
-                unit: r.unit,
-                polarity: polarity_of(&r.reference),
-                precision: r.precision,
-                cells: vec![r.clone()],
-                breakdowns: Vec::new(),
+            _ => lines.push({
+                let facts = facts_of(&r.reference);
+                BookLine {
+                    theme: r.theme.clone().unwrap_or_default(),
+                    reference: r.reference.clone(),
+                    title: r.title.clone(),
+                    unit: r.unit,
+                    polarity: facts.polarity,
+                    precision: r.precision,
+                    overdispersed: facts.overdispersed,
+                    cells: vec![r.clone()],
+                    breakdowns: Vec::new(),
+                }
             }),
         }
     }

@@ -74,7 +74,7 @@ struct Parts<'m> {
     reported_by: Option<&'m ast::Ident>,
     follow_up: Option<Slot<'m, FollowUpMonths<'m>>>,
     by: Option<Slot<'m, &'m [ast::ByItem]>>,
-    funnel: Option<Slot<'m, &'m ast::Ident>>,
+    funnel: Option<Slot<'m, (&'m ast::Ident, bool)>>,
     polarity: Option<&'m ast::Ident>,
     target: Option<Slot<'m, (&'m ast::Quantity, bool)>>,
     rag: Option<Slot<'m, &'m [ast::RagRule]>>,
@@ -185,7 +185,9 @@ impl<'m> Parts<'m> {
                     once(&mut p.follow_up, Slot { value: (months, then.as_ref()), clause: c }, c, problems)
                 }
                 ClauseKind::By(items) => once(&mut p.by, Slot { value: items.as_slice(), clause: c }, c, problems),
-                ClauseKind::Funnel(b) => once(&mut p.funnel, Slot { value: b, clause: c }, c, problems),
+                ClauseKind::Funnel { by, overdispersed } => {
+                    once(&mut p.funnel, Slot { value: (by, overdispersed.is_some()), clause: c }, c, problems)
+                }
                 ClauseKind::Target { figure, per_year } => {
                     once(&mut p.target, Slot { value: (figure, *per_year), clause: c }, c, problems)
                 }
@@ -503,7 +505,7 @@ impl Checker<'_> {
         parts: &Parts<'_>,
         definition: &Definition,
         breakdowns: &[ir::Breakdown],
-    ) -> Option<Option<String>> {
+    ) -> Option<Option<ir::Funnel>> {
         let Some(slot) = parts.funnel else { return Some(None) };
         let rate_of = match definition {
             Definition::Proportion { .. } | Definition::SumRatio { percent: true, .. } => None,
@@ -525,12 +527,13 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let name = &slot.value.node;
+        let (by, overdispersed) = slot.value;
+        let name = &by.node;
         let Some(breakdown) = breakdowns.iter().find(|b| &b.name == name) else {
             let names: Vec<String> = breakdowns.iter().map(|b| format!("`{}`", b.name)).collect();
             let has = if names.is_empty() { "no breakdowns".to_string() } else { names.join(", ") };
             self.error(
-                Diagnostic::new(Code::UnknownColumn, slot.value.span, format!("the measure has no breakdown `{name}`"))
+                Diagnostic::new(Code::UnknownColumn, by.span, format!("the measure has no breakdown `{name}`"))
                     .label("not one of its breakdowns")
                     .help(format!(
                         "the funnel's units are the values of one of the measure's `by` breakdowns; it has {has}"
@@ -554,7 +557,7 @@ impl Checker<'_> {
                 return None;
             }
         }
-        Some(Some(name.clone()))
+        Some(Some(ir::Funnel { by: name.clone(), overdispersed }))
     }
 
     /// The measure's confidence interval: the method its kind has (Wilson for a percentage,

@@ -19,10 +19,13 @@ pub enum Part {
     /// Beside a rate's funnel unit, the events it would have at the units' average rate
     /// (`crate::funnel::poisson_significance`).
     FunnelExpected,
+    /// Beside an over-dispersed funnel's unit, its adjusted z-score where the period's units
+    /// are over-dispersed (`crate::funnel::overdispersion`).
+    FunnelZ,
 }
 
 impl Part {
-    pub const ALL: [Part; 7] = [
+    pub const ALL: [Part; 8] = [
         Part::Numerator,
         Part::Denominator,
         Part::Value,
@@ -30,6 +33,7 @@ impl Part {
         Part::WholeNumerator,
         Part::WholeDenominator,
         Part::FunnelExpected,
+        Part::FunnelZ,
     ];
 
     fn suffix(self) -> &'static str {
@@ -41,6 +45,7 @@ impl Part {
             Part::WholeNumerator => "whole_num",
             Part::WholeDenominator => "whole_den",
             Part::FunnelExpected => "funnel_expected",
+            Part::FunnelZ => "funnel_z",
         }
     }
 }

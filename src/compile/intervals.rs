@@ -30,9 +30,12 @@ const AVERAGE: &str = "funnel_average";
 /// Beside a rate's funnel unit, the events it would have at the units' average rate
 /// (`Part::FunnelExpected`).
 pub const FUNNEL_EXPECTED: &str = "funnel_expected";
+/// Beside an over-dispersed funnel's unit, its adjusted z-score (`Part::FunnelZ`).
+pub const FUNNEL_Z: &str = "funnel_z";
 
 /// The hidden columns the script's final projections read.
-pub const HIDDEN: &[&str] = &[METHOD, LEVEL, Z, COUNT, PER, POLARITY, SCALE, WHOLE_NUM, WHOLE_DEN, FUNNEL_EXPECTED];
+pub const HIDDEN: &[&str] =
+    &[METHOD, LEVEL, Z, COUNT, PER, POLARITY, SCALE, WHOLE_NUM, WHOLE_DEN, FUNNEL_EXPECTED, FUNNEL_Z];
 
 /// The hidden columns of the rows of `measures`, over each row's `numerator` and `value`
 /// (`Float64`) and its measure's index ([`judge::MEASURE`]): each measure's method, level, z
@@ -254,6 +257,20 @@ fn funnel_poisson_label() -> Result<Expr, CompileError> {
         .otherwise(label(Significance::NotSignificant))?)
 }
 
+/// An over-dispersed funnel's unit by its adjusted z-score, as
+/// `crate::funnel::overdispersion::significance`.
+fn funnel_overdispersed_label() -> Result<Expr, CompileError> {
+    use crate::funnel::Significance;
+    let label = |s: Significance| lit(s.label().to_string());
+    let z = col(FUNNEL_Z);
+    let at = |level: f64, sign: f64| statistics::z(level).map_or_else(null_f64, |q| lit(sign * q));
+    Ok(when(z.clone().gt(at(99.8, 1.0)), label(Significance::High001))
+        .when(z.clone().gt(at(95.0, 1.0)), label(Significance::High025))
+        .when(z.clone().lt(at(99.8, -1.0)), label(Significance::Low001))
+        .when(z.lt(at(95.0, -1.0)), label(Significance::Low025))
+        .otherwise(label(Significance::NotSignificant))?)
+}
+
 /// The result table's columns from the long rows with their hidden columns: the intervals,
 /// then the comparisons, then a funnel's judgement, then `columns` in order.
 pub fn finish(plan: LogicalPlanBuilder, levels: &[f64], columns: &[&str]) -> Result<LogicalPlanBuilder, CompileError> {
@@ -290,8 +307,9 @@ pub fn finish(plan: LogicalPlanBuilder, levels: &[f64], columns: &[&str]) -> Res
         .iter()
         .map(|c| {
             if *c == "funnel" {
-                let label =
-                    when(col(FUNNEL_EXPECTED).is_not_null(), funnel_poisson_label()?).otherwise(funnel_label()?)?;
+                let label = when(col(FUNNEL_Z).is_not_null(), funnel_overdispersed_label()?)
+                    .when(col(FUNNEL_EXPECTED).is_not_null(), funnel_poisson_label()?)
+                    .otherwise(funnel_label()?)?;
                 Ok(label.alias("funnel"))
             } else {
                 Ok(col(*c))

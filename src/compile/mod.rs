@@ -18,6 +18,7 @@ mod intervals;
 pub mod judge;
 mod median;
 mod merged;
+mod overdispersion;
 mod population;
 mod related;
 mod scope;
@@ -273,7 +274,7 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
             let (rates, funnels): (Vec<usize>, Vec<usize>) = with_c
                 .iter()
                 .copied()
-                .filter(|&i| project.measures[i].funnel.as_ref() == Some(&cut.name))
+                .filter(|&i| project.measures[i].funnel_by(&cut.name))
                 .partition(|&i| matches!(project.measures[i].definition, Definition::Rate { .. }));
             let whole = (!funnels.is_empty()).then(|| whole_alias(source));
             if let Some(alias) = &whole {
@@ -285,6 +286,8 @@ pub fn compile_book(inputs: &PlanInputs<'_>, chosen: Option<&[usize]>) -> Result
             let columns = std::iter::once(value.alias("breakdown_value")).chain(figures);
             let plan =
                 funnels::expected_events(b.project(columns)?, &mut cells, project, &rates, inputs.periods.len())?;
+            let all_funnels: Vec<usize> = rates.iter().chain(&funnels).copied().collect();
+            let plan = overdispersion::adjusted_scores(plan, &mut cells, project, &all_funnels, inputs.periods.len())?;
             breakdowns.push(BreakdownPlan {
                 column: cut.name.clone(),
                 source: source.to_string(),

@@ -1047,9 +1047,13 @@ pub async fn execute(
                         ..base.clone()
                     };
                     judge(m, &mut row, figure(batch, r, &b.cells, Cell::new(i, pi, Part::Scale)), judging);
-                    if m.funnel.as_ref() == Some(&b.column) && row.breakdown_value.is_some() {
+                    if m.funnel_by(&b.column) && row.breakdown_value.is_some() {
                         let part = |part| figure(batch, r, &b.cells, Cell::new(i, pi, part));
-                        row.funnel = if let Some(expected) = part(Part::FunnelExpected) {
+                        // Over-dispersed units: by their adjusted z-score, where the period's
+                        // units are over-dispersed; else against PHE's limits.
+                        row.funnel = if let Some(z) = part(Part::FunnelZ) {
+                            crate::funnel::overdispersion::significance(z)
+                        } else if let Some(expected) = part(Part::FunnelExpected) {
                             row.numerator.and_then(|o| crate::funnel::poisson_significance(o, expected))
                         } else {
                             let average = part(Part::WholeNumerator)

@@ -76,12 +76,14 @@ pub async fn collect(
     // The top computes the cells from small tables (a row per source, or per breakdown
     // value), each one partition: the logical and physical optimizers have little to gain
     // there and, over thousands of cell expressions, cost more than all the pieces. On one
-    // partition every operator's input is already as it needs it.
+    // partition every operator's input is already as it needs it, but for a window over rows
+    // in order (an over-dispersed funnel's ranks): the one physical rule kept sorts its input.
+    let sorts = datafusion::physical_optimizer::ensure_requirements::EnsureRequirements::new();
     let state = SessionStateBuilder::new()
         .with_config(super::session_config().with_target_partitions(1))
         .with_default_features()
         .with_optimizer_rules(vec![])
-        .with_physical_optimizer_rules(vec![])
+        .with_physical_optimizer_rules(vec![Arc::new(sorts)])
         .build();
     let top = state.create_physical_plan(&top).await?;
     timings.record(format!("plan the cells{suffix}"), start);

@@ -469,7 +469,9 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
             format!("latest snapshot of {}", names.join(", "))
         }
         ClauseKind::FirstPer(e) => format!("first per {}", e.node),
-        ClauseKind::Funnel(b) => format!("funnel by {}", b.node),
+        ClauseKind::Funnel { by, overdispersed } => {
+            format!("funnel by {}{}", by.node, if overdispersed.is_some() { " overdispersed" } else { "" })
+        }
         ClauseKind::ReportedBy(y) => format!("reported by {} year", y.node),
         ClauseKind::FollowUp { months, then } => match then {
             Some(t) => format!("follow up {} months then {} months", months.node, t.node),

@@ -297,8 +297,12 @@ pub enum ClauseKind {
         then: Option<Spanned<f64>>,
     },
     By(Vec<ByItem>),
-    /// `funnel by BREAKDOWN`: each value of the breakdown a unit of a funnel plot.
-    Funnel(Ident),
+    /// `funnel by BREAKDOWN [overdispersed]`: each value of the breakdown a unit of a funnel
+    /// plot; `overdispersed` (its span) widens the limits for over-dispersion between the units.
+    Funnel {
+        by: Ident,
+        overdispersed: Option<Span>,
+    },
     Polarity(Ident),
     Target {
         figure: Quantity,
@@ -346,7 +350,7 @@ impl ClauseKind {
             ClauseKind::ReportedBy(_) => "reported by",
             ClauseKind::FollowUp { .. } => "follow up",
             ClauseKind::By(_) => "by",
-            ClauseKind::Funnel(_) => "funnel by",
+            ClauseKind::Funnel { .. } => "funnel by",
             ClauseKind::Polarity(_) => "polarity",
             ClauseKind::Target { .. } => "target",
             ClauseKind::Interval { .. } => "interval",

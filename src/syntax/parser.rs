@@ -423,7 +423,10 @@ impl AstBuilder<'_> {
                 ClauseKind::SumPart { part, expr: self.expr(first())? }
             }
             Rule::hidden_clause => ClauseKind::Hidden,
-            Rule::funnel_clause => ClauseKind::Funnel(self.ident(first())),
+            Rule::funnel_clause => {
+                let by = self.ident(first());
+                ClauseKind::Funnel { by, overdispersed: inner.next().map(|o| self.span(&o)) }
+            }
             Rule::expected_clause => {
                 let population = self.ident(first());
                 let reference = self.ident(first());

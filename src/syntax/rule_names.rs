@@ -151,6 +151,7 @@ pub fn human(rule: Rule) -> String {
         Rule::expected_clause => "`expected of POPULATION at REFERENCE rates`",
         Rule::expected_times => "`times N`",
         Rule::funnel_clause => "`funnel by BREAKDOWN`",
+        Rule::overdispersed => "`overdispersed`",
         Rule::expected_per => "`per N`",
         Rule::reference_decl => "`reference NAME from SOURCE`",
         Rule::standardised => "`standardised by BAND using STANDARD`",

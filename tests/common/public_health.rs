@@ -346,3 +346,92 @@ pub fn funnel_label(x: f64, n: f64, av: f64, z95: f64, z998: f64) -> &'static st
         "Not significant"
     }
 }
+
+/// One unit of an over-dispersed funnel, as FunnelPlotR scores it: its value less the target on
+/// the transformed scale, and its variance there.
+#[derive(Clone, Copy, Debug)]
+pub struct OdUnit {
+    pub difference: f64,
+    pub variance: f64,
+}
+
+impl OdUnit {
+    /// A percentage's unit, `x` of `n` around the proportion `av`: arcsine square roots,
+    /// variance 1 / 4n.
+    pub fn proportion(x: f64, n: f64, av: f64) -> OdUnit {
+        OdUnit { difference: (x / n).sqrt().asin() - av.sqrt().asin(), variance: 0.25 / n }
+    }
+
+    /// A ratio's unit, `o` events against `e` expected: log of O/E (−∞ for none), variance 1/E.
+    pub fn ratio(o: f64, e: f64) -> OdUnit {
+        OdUnit { difference: (o / e).ln(), variance: 1.0 / e }
+    }
+
+    fn z(&self) -> f64 {
+        self.difference / self.variance.sqrt()
+    }
+}
+
+/// The labels FunnelPlotR's over-dispersed limits give `units` (Spiegelhalter 2005, 2012;
+/// `transformed_zscore`, `winsorisation` or SHMI's `truncation`, `phi_func`, `tau_func`),
+/// reckoned here on its own: z-scores winsorised at R's type 7 10th and 90th percentiles
+/// (`truncate` false) or truncated to the units whose ⌊10 × average rank / (n + 1)⌋ is 1 to 8;
+/// φ the mean z² left; τ² = (m φ − (m − 1)) / (Σ w − Σ w² / Σ w), w = 1 / variance; each unit's
+/// (Y − target) / √(variance + τ²) against ±z. `None` where φ is not above 1 (or is not
+/// finite), when the caller's unadjusted labels stand.
+pub fn overdispersed_labels(units: &[OdUnit], truncate: bool, z95: f64, z998: f64) -> Option<Vec<&'static str>> {
+    let n = units.len();
+    if n < 2 {
+        return None;
+    }
+    let zs: Vec<f64> = units.iter().map(OdUnit::z).collect();
+    let mut sorted = zs.clone();
+    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut left: Vec<(f64, f64)> = Vec::new(); // (z, w) of the z-scores the estimate reads
+    if truncate {
+        for (u, &z) in units.iter().zip(&zs) {
+            let below = zs.iter().filter(|&&y| y < z).count() as f64;
+            let equal = zs.iter().filter(|&&y| y == z).count() as f64;
+            let rank = below + (equal + 1.0) / 2.0;
+            let group = (rank * 10.0 / (n as f64 + 1.0)).floor();
+            if (1.0..=8.0).contains(&group) {
+                left.push((z, 1.0 / u.variance));
+            }
+        }
+    } else {
+        let quantile = |p: f64| {
+            let at = (n as f64 - 1.0) * p;
+            let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
+            sorted[lo] + (at - at.floor()) * (sorted[hi] - sorted[lo])
+        };
+        let (low, high) = (quantile(0.1), quantile(0.9));
+        left = units.iter().zip(&zs).map(|(u, &z)| (z.max(low).min(high), 1.0 / u.variance)).collect();
+    }
+    let m = left.len() as f64;
+    let phi = left.iter().map(|(z, _)| z * z).sum::<f64>() / m;
+    if !(phi.is_finite() && phi > 1.0) {
+        return None;
+    }
+    let sw: f64 = left.iter().map(|(_, w)| w).sum();
+    let sw2: f64 = left.iter().map(|(_, w)| w * w).sum();
+    let tau2 = ((m * phi - (m - 1.0)) / (sw - sw2 / sw)).max(0.0);
+    Some(
+        units
+            .iter()
+            .map(|u| {
+                let z = u.difference / (u.variance + tau2).sqrt();
+                if z > z998 {
+                    "High (0.001)"
+                } else if z > z95 {
+                    "High (0.025)"
+                } else if z < -z998 {
+                    "Low (0.001)"
+                } else if z < -z95 {
+                    "Low (0.025)"
+                } else {
+                    "Not significant"
+                }
+            })
+            .collect(),
+    )
+}

@@ -16,6 +16,8 @@
 //! and the limits are av ∓ z·√(av·(1 − av)/n): computed so here and in the warehouse script
 //! (compile/intervals.rs), operation for operation, so that both judge a unit alike.
 
+pub mod overdispersion;
+
 /// Where a unit falls against the funnel's limits, as PHE labels it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Significance {
