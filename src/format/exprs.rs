@@ -198,6 +198,28 @@ fn fitted(e: &Expr, indent: usize, col: usize, reserve: usize) -> String {
             let r = fitted(right, col + op.symbol().len() + 1, col + op.symbol().len() + 1, reserve);
             format!("{l}{head}{r}")
         }
+        // A list's values fill the line and continue under the first one.
+        ExprKind::InList { expr: x, list, negated } => {
+            let mut out = format!("{} {}in (", flat(x), if *negated { "not " } else { "" });
+            let inner = col + out.chars().count();
+            let last = list.len().saturating_sub(1);
+            for (i, v) in list.iter().enumerate() {
+                let text = flat(v);
+                let room = if i == last { reserve + 1 } else { 1 };
+                if i > 0 {
+                    out.push(',');
+                    if after(&out, col) + 1 + text.chars().count() + room > WIDTH {
+                        out.push('\n');
+                        out.push_str(&" ".repeat(inner));
+                    } else {
+                        out.push(' ');
+                    }
+                }
+                out.push_str(&text);
+            }
+            out.push(')');
+            out
+        }
         // Arguments fill the line and continue under the first one.
         ExprKind::Call { func, args } => {
             let mut out = format!("{}(", func.node);

@@ -10,6 +10,8 @@ use exprs::{expr, literal, quantity, string};
 
 /// Lines longer than this are broken where the layout allows.
 pub const WIDTH: usize = 100;
+/// A source block's entries are indented by this.
+const SOURCE_INDENT: usize = 2;
 
 #[derive(Debug)]
 enum Line {
@@ -315,6 +317,24 @@ fn source_entry(kind: &SourceEntryKind, name_w: usize, type_w: usize) -> String 
                 line.push_str("  ");
                 line.push_str(&column_option(o));
             }
+            let line = line.trim_end_matches(' ').to_string();
+            if SOURCE_INDENT + line.chars().count() <= WIDTH {
+                return line;
+            }
+            // Too wide: a map's entries one to a line, under its first.
+            let mut line = format!("{:name_w$}  {:type_w$}", c.name.node, ty);
+            for o in &c.options {
+                line.push_str("  ");
+                match &o.kind {
+                    ColumnOptionKind::Map(entries) => {
+                        line.push_str("map ");
+                        let under = " ".repeat(SOURCE_INDENT + line.chars().count());
+                        let entries: Vec<String> = entries.iter().map(map_entry).collect();
+                        line.push_str(&entries.join(&format!(",\n{under}")));
+                    }
+                    _ => line.push_str(&column_option(o)),
+                }
+            }
             line.trim_end_matches(' ').to_string()
         }
         SourceEntryKind::Spans { start, end } => format!("spans {} .. {}", start.node, end.node),
@@ -322,7 +342,7 @@ fn source_entry(kind: &SourceEntryKind, name_w: usize, type_w: usize) -> String 
         SourceEntryKind::Lookup { source, by } => format!("lookup {} by {}", source.node, by.node),
         SourceEntryKind::Let { name, expr: e } => {
             let head = format!("let {} = ", name.node);
-            format!("{head}{}", expr(e, 2 + 4, 2 + head.len()))
+            format!("{head}{}", expr(e, SOURCE_INDENT + 4, SOURCE_INDENT + head.len()))
         }
         SourceEntryKind::Adjacent { next, name, by, order } => {
             format!("{} {} by {} order by {}", if *next { "next" } else { "previous" }, name.node, by.node, order.node)
@@ -349,15 +369,14 @@ fn column_option(o: &ColumnOption) -> String {
         ColumnOptionKind::Missing(codes) => {
             format!("missing {}", codes.iter().map(|c| string(&c.node)).collect::<Vec<_>>().join(", "))
         }
-        ColumnOptionKind::Map(entries) => format!(
-            "map {}",
-            entries
-                .iter()
-                .map(|e| format!("{} -> {}", string(&e.from.node), literal(&e.to)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        ColumnOptionKind::Map(entries) => {
+            format!("map {}", entries.iter().map(map_entry).collect::<Vec<_>>().join(", "))
+        }
     }
+}
+
+fn map_entry(e: &MapEntry) -> String {
+    format!("{} -> {}", string(&e.from.node), literal(&e.to))
 }
 
 /// Clauses whose keyword is followed by a value line up their values.
@@ -695,5 +714,59 @@ mod tests {
             assert_eq!(formatted(text), expected, "{text}");
             assert_eq!(formatted(expected), expected, "not a fixed point: {expected}");
         }
+    }
+
+    /// A map too wide for a line: one entry to a line, under the first, every line within
+    /// 100 columns; a short map stays on its line.
+    #[test]
+    fn a_wide_map_has_one_entry_to_a_line() {
+        let entries: Vec<String> = (1..=30).map(|i| format!("\"{i:02}\" -> \"Band {i}\"")).collect();
+        let text = format!("source s {{\nid text key\nband text map {}\n}}\n", entries.join(", "));
+        let out = formatted(&text);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[2], "  band  text  map \"01\" -> \"Band 1\",");
+        assert_eq!(lines[3], "                  \"02\" -> \"Band 2\",");
+        assert_eq!(lines[31], "                  \"30\" -> \"Band 30\"");
+        assert_eq!(lines.len(), 33);
+        assert!(lines.iter().all(|l| l.chars().count() <= 100));
+        assert_eq!(formatted(&out), out, "a fixed point");
+        let short = "source s {\n  id    text  key\n  band  text  map \"1\" -> \"One\", \"2\" -> \"Two\"\n}\n";
+        assert_eq!(formatted(short), short);
+    }
+
+    /// A long condition: its `and` chain broken, and a list too long for its line filling the
+    /// line and going on under its first value, every line within 100 columns.
+    #[test]
+    fn a_long_condition_keeps_within_the_width() {
+        let values: Vec<String> = [
+            "assessment",
+            "no further action",
+            "signposted",
+            "early help",
+            "strategy discussion",
+            "section 47 enquiry",
+            "child protection conference",
+        ]
+        .iter()
+        .map(|v| format!("\"{v}\""))
+        .collect();
+        let text = format!(
+            "measure m {{\nref \"1\"\ncount r\nwhere outcome in ({}) and source_of_referral not in (\"police\", \"school\", \"health visitor\", \"gp\") and child_age >= 5\n}}\n",
+            values.join(", ")
+        );
+        let out = formatted(&text);
+        assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[3].starts_with("  where outcome in (\"assessment\", "), "{out}");
+        // The list's next line starts under its first value.
+        let under = lines[3].find("\"assessment").unwrap();
+        assert_eq!(lines[4].find('"'), Some(under), "{out}");
+        assert!(
+            out.contains(
+                "\n        and source_of_referral not in (\"police\", \"school\", \"health visitor\", \"gp\")\n"
+            ),
+            "{out}"
+        );
+        assert_eq!(formatted(&out), out, "a fixed point");
     }
 }
