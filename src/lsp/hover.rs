@@ -130,9 +130,16 @@ fn measure(a: &Analysis, name: &str) -> Option<String> {
     let m = a.measures().find(|m| m.name.node == name)?;
     let mut out = String::new();
     let checked = a.project.as_ref().and_then(|p| p.measures.iter().find(|x| x.name == name));
-    match checked {
-        Some(x) => out.push_str(&format!("**{}** {} — `{}`\n\n", x.reference, x.title, x.name)),
-        None => out.push_str(&format!("measure `{name}`\n\n")),
+    // While the project does not check (an error anywhere, the usual state while typing), what
+    // the measure's own clauses say.
+    let written = Written::of(m);
+    match (checked, &written.reference) {
+        (Some(x), _) => out.push_str(&format!("**{}** {} — `{}`\n\n", x.reference, x.title, x.name)),
+        (None, Some(r)) => {
+            let title = written.title.map(|t| format!(" {t}")).unwrap_or_default();
+            out.push_str(&format!("**{r}**{title} — `{name}`\n\n"))
+        }
+        (None, None) => out.push_str(&format!("measure `{name}`\n\n")),
     }
     out.push_str(&plain_definition(a, m));
     out.push_str("\n\n");
@@ -141,6 +148,16 @@ fn measure(a: &Analysis, name: &str) -> Option<String> {
         out.push_str(&format!("- polarity: {}\n", polarity(x.polarity)));
         if let Some(t) = x.target {
             out.push_str(&format!("- target: {}{}\n", t.value, if t.per_year { " per year" } else { "" }));
+        }
+    } else {
+        if let Some(unit) = &written.unit {
+            out.push_str(&format!("- unit: {unit}\n"));
+        }
+        if let Some(p) = written.polarity {
+            out.push_str(&format!("- polarity: {}\n", polarity(p)));
+        }
+        if let Some(t) = &written.target {
+            out.push_str(&format!("- target: {t}\n"));
         }
     }
     for c in &m.clauses {
@@ -152,6 +169,42 @@ fn measure(a: &Analysis, name: &str) -> Option<String> {
         out.push_str(&format!("\n{d}\n"));
     }
     Some(out.trim_end().to_string())
+}
+
+/// A measure's ref, title, unit, polarity and target as its clauses write them.
+#[derive(Default)]
+struct Written<'m> {
+    reference: Option<&'m str>,
+    title: Option<&'m str>,
+    unit: Option<String>,
+    polarity: Option<ir::Polarity>,
+    target: Option<String>,
+}
+
+impl<'m> Written<'m> {
+    fn of(m: &'m ast::Measure) -> Written<'m> {
+        let mut w = Written::default();
+        // The unit a measure's kind gives, unless a `unit` clause names one.
+        let mut kind = None;
+        for c in &m.clauses {
+            match &c.kind {
+                ClauseKind::Ref(r) => w.reference = Some(&r.node),
+                ClauseKind::Title(t) => w.title = Some(&t.node),
+                ClauseKind::Unit(u) => w.unit = Some(u.node.clone()),
+                ClauseKind::Polarity(p) => w.polarity = ir::Polarity::parse(&p.node),
+                ClauseKind::Target { figure, per_year } => {
+                    let percent = if figure.percent { "%" } else { "" };
+                    w.target = Some(format!("{}{percent}{}", figure.text, if *per_year { " per year" } else { "" }))
+                }
+                ClauseKind::Percent { .. } | ClauseKind::SumPart { .. } => kind = Some("percent".to_string()),
+                ClauseKind::Count { .. } if kind.is_none() => kind = Some("count".to_string()),
+                ClauseKind::Per(p) => kind = Some(format!("rate_per_{}", p.per.node)),
+                _ => {}
+            }
+        }
+        w.unit = w.unit.or(kind);
+        w
+    }
 }
 
 fn polarity(p: ir::Polarity) -> &'static str {

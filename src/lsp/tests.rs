@@ -94,6 +94,24 @@ fn hovers_say_what_a_name_is() {
     assert_eq!(population, "population `children_0_17`: from `population` where age_group = \"0-17\"");
 }
 
+/// While another measure has an error (the usual state while typing), a measure's hover still
+/// gives its ref, title, unit, polarity and target from its own clauses.
+#[test]
+fn a_hover_keeps_what_the_measure_says_while_the_file_has_an_error_elsewhere() {
+    let broken =
+        format!("{MEASURES}\nmeasure typing {{\n  ref \"9\"\n  count referrals\n  where no_such_column = 1\n}}\n")
+            .replace("  polarity low\n", "  polarity low\n  target   12.5%\n");
+    let (mut w, _, rules) = workspace(&broken);
+    let a = w.analysis(&rules);
+    assert!(!a.diagnostics.is_empty(), "the other measure has an error");
+    let text = hover::of_target(a, &Target::Measure("repeat_referrals".into())).unwrap();
+    assert!(text.starts_with("**3.2** % of referrals which are repeat referrals — `repeat_referrals`"), "{text}");
+    assert!(text.contains("- unit: percent\n- polarity: low is good\n- target: 12.5%"), "{text}");
+    let typing = hover::of_target(a, &Target::Measure("typing".into())).unwrap();
+    assert!(typing.starts_with("**9** — `typing`"), "{typing}");
+    assert!(typing.contains("- unit: count"), "{typing}");
+}
+
 #[test]
 fn completion_offers_what_fits_the_place() {
     let half = MEASURES.replace("in period by referral_date", "in period by ");
