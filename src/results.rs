@@ -382,6 +382,49 @@ pub fn to_table(rows: &[ResultRow], colour: bool) -> String {
     out
 }
 
+/// A month's row of a measure `1` in `unit` with these figures, for tests.
+#[cfg(test)]
+pub(crate) fn sample_row(
+    unit: &str,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    value: Option<f64>,
+) -> ResultRow {
+    let d: NaiveDate = "2013-09-30".parse().unwrap();
+    ResultRow {
+        reference: "1".into(),
+        title: "t".into(),
+        theme: None,
+        unit: Unit::parse(unit).unwrap(),
+        period_kind: PeriodKind::Month,
+        period_label: "2013-09".into(),
+        period_start: d,
+        period_end: d,
+        numerator,
+        denominator,
+        value,
+        target: None,
+        rag: Some(RagColour::Red),
+        direction: Some(Direction::Up),
+        judgement: Some(Judgement::Worsening),
+        benchmark_sn: None,
+        benchmark_england: None,
+        breakdown: None,
+        breakdown_value: None,
+        as_of: d,
+        benchmark_la: None,
+        benchmark_sn_neighbours: None,
+        ci_low: Some(1.0),
+        ci_high: Some(9.0),
+        compared_england: Comparison::Similar,
+        compared_sn: Comparison::Similar,
+        funnel: None,
+        confidence: Some(95.0),
+        precision: 1,
+        suppressed: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,41 +437,7 @@ mod tests {
         assert_eq!(plain_number(-3.0), "-3");
     }
 
-    fn row(unit: &str, numerator: Option<f64>, denominator: Option<f64>, value: Option<f64>) -> ResultRow {
-        let d: NaiveDate = "2013-09-30".parse().unwrap();
-        ResultRow {
-            reference: "1".into(),
-            title: "t".into(),
-            theme: None,
-            unit: Unit::parse(unit).unwrap(),
-            period_kind: PeriodKind::Month,
-            period_label: "2013-09".into(),
-            period_start: d,
-            period_end: d,
-            numerator,
-            denominator,
-            value,
-            target: None,
-            rag: Some(RagColour::Red),
-            direction: Some(Direction::Up),
-            judgement: Some(Judgement::Worsening),
-            benchmark_sn: None,
-            benchmark_england: None,
-            breakdown: None,
-            breakdown_value: None,
-            as_of: d,
-            benchmark_la: None,
-            benchmark_sn_neighbours: None,
-            ci_low: Some(1.0),
-            ci_high: Some(9.0),
-            compared_england: Comparison::Similar,
-            compared_sn: Comparison::Similar,
-            funnel: None,
-            confidence: Some(95.0),
-            precision: 1,
-            suppressed: false,
-        }
-    }
+    use super::sample_row as row;
 
     #[test]
     fn suppression_withholds_small_counts_and_what_is_built_on_them() {

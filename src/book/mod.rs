@@ -245,6 +245,14 @@ pub fn layout(rows: &[ResultRow], facts_of: &dyn Fn(&str) -> LineFacts, heading:
             }),
         }
     }
+    // A group with no member in any period (every figure 0 or missing: a band below the
+    // measure's own age limit, say) is left out of the books; the result table keeps its rows.
+    let member = |r: &ResultRow| {
+        r.suppressed || [r.numerator, r.denominator, r.value].iter().any(|x| x.is_some_and(|x| x != 0.0))
+    };
+    for line in &mut lines {
+        line.breakdowns.retain(|b| b.cells.iter().any(member));
+    }
     Book { heading, as_of: rows.first().map(|r| r.as_of), periods, lines, charts: Vec::new() }
 }
 
@@ -262,4 +270,40 @@ fn capitalised(s: &str) -> String {
 /// The arrow of a row's direction of travel; none without one.
 fn arrow(direction: Option<crate::judgement::Direction>) -> &'static str {
     direction.map_or("", crate::judgement::Direction::arrow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::sample_row;
+
+    /// A breakdown line whose every period is 0 (or 0 of 0) is left out; a line with a member in
+    /// some period, or with a population, stays.
+    #[test]
+    fn a_group_with_no_member_in_any_period_is_left_out() {
+        let by = |unit: &str, value: &str, n: Option<f64>, d: Option<f64>, v: Option<f64>| ResultRow {
+            breakdown: Some("age_band".into()),
+            breakdown_value: Some(value.into()),
+            ..sample_row(unit, n, d, v)
+        };
+        let rows = vec![
+            sample_row("percent", Some(3.0), Some(10.0), Some(30.0)),
+            by("percent", "under 1", Some(0.0), Some(0.0), None),
+            by("percent", "1 to 4", Some(3.0), Some(10.0), Some(30.0)),
+            by("percent", "5 to 9", Some(0.0), Some(4.0), Some(0.0)),
+        ];
+        let facts = |_: &str| LineFacts::default();
+        let book = layout(&rows, &facts, Heading::default());
+        let kept: Vec<_> = book.lines[0].breakdowns.iter().map(|b| b.value.clone().unwrap()).collect();
+        assert_eq!(kept, ["1 to 4", "5 to 9"]);
+        // A count of 0 in every period has no member; a suppressed one may.
+        let rows = vec![
+            sample_row("count", None, None, Some(2.0)),
+            by("count", "under 1", None, None, Some(0.0)),
+            ResultRow { suppressed: true, ..by("count", "1 to 4", None, None, None) },
+        ];
+        let book = layout(&rows, &facts, Heading::default());
+        assert_eq!(book.lines[0].breakdowns.len(), 1);
+        assert_eq!(book.lines[0].breakdowns[0].value.as_deref(), Some("1 to 4"));
+    }
 }
