@@ -1,4 +1,4 @@
-//! The result table of a run (README, "The result table") and its formats: CSV, JSON, Parquet and a
+//! The result table of a run (docs/commands.md, "The result table") and its formats: CSV, JSON, Parquet and a
 //! terminal table. Values are unrounded in data formats and rounded for display in the table.
 
 use crate::calendar::PeriodKind;

@@ -1,5 +1,5 @@
 //! The engine over the hand-written fixtures in `tests/fixtures/edge/`: exact values for the
-//! edge cases of the council book's definitions (the data contract in README, the periods and
+//! edge cases of the council book's definitions (the data contract in docs/books.md, the periods and
 //! each measure as `rules/` states them), and the emitted SQL giving the same results as the
 //! plans.
 

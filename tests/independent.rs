@@ -1,5 +1,5 @@
 //! The whole book over generated data, checked against an independent calculation of every
-//! measure written directly from the council book's definitions (the data contract in README,
+//! measure written directly from the council book's definitions (the data contract in docs/books.md,
 //! the reporting periods, and each measure as its title and comments in `rules/` state it), in
 //! plain Rust, with no part of the compiler or engine.
 

@@ -1,6 +1,6 @@
 //! The SSDA903 book (`examples/ssda903`) over generated returns and a hand-made one full of
 //! edge cases, checked against an independent calculation of every measure, period and
-//! breakdown value written directly from the book's definitions (README's section on the
+//! breakdown value written directly from the book's definitions (docs/books.md's section on the
 //! SSDA903 book, and each measure as `examples/ssda903` states it), in plain Rust, with no part
 //! of the compiler or engine.
 

@@ -1,6 +1,6 @@
 //! Stage 4: running compiled plans over data. Binds and reads the sources, registers the
 //! working-day calendar, executes the book's plans and turns their wide rows into the long
-//! result table (README, "The result table").
+//! result table (docs/commands.md, "The result table").
 
 #[cfg(feature = "ballista")]
 mod ballista;
