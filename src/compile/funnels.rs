@@ -13,8 +13,11 @@ use super::cells::{Cell, Cells, Part};
 use super::exprs::null_f64;
 use super::CompileError;
 use crate::ir::{Definition, Project, Standardised};
+use datafusion::functions_aggregate::sum::sum_udaf;
 use datafusion::logical_expr::expr::WindowFunction;
+use datafusion::logical_expr::AggregateUDF;
 use datafusion::logical_expr::{ident, lit, when, Expr, LogicalPlanBuilder};
+use std::sync::Arc;
 
 /// `plan`, a breakdown's cells with its `breakdown_value`, with the expected events of each
 /// period of the rate `measures` added to it and to `cells`.
@@ -26,9 +29,6 @@ pub(super) fn expected_events(
     periods: usize,
 ) -> Result<LogicalPlanBuilder, CompileError> {
     let mut keep: Vec<Expr> = plan.schema().columns().into_iter().map(Expr::Column).collect();
-    let over_units = |e: Expr, name: String| -> Result<Expr, CompileError> {
-        Ok(Expr::from(WindowFunction::new(datafusion::functions_aggregate::sum::sum_udaf(), vec![e])).alias(name))
-    };
     let unit = ident("breakdown_value").is_not_null();
     let mut sums = Vec::new();
     let mut expected = Vec::new();
@@ -59,8 +59,8 @@ pub(super) fn expected_events(
             };
             let has_d = unit.clone().and(has_d);
             let (sum_o, sum_d) = (format!("funnel_m{i}_p{pi}_sum_o"), format!("funnel_m{i}_p{pi}_sum_d"));
-            sums.push(over_units(when(unit.clone(), o.clone()).otherwise(null_f64())?, sum_o.clone())?);
-            sums.push(over_units(when(has_d.clone(), d).otherwise(null_f64())?, sum_d.clone())?);
+            sums.push(over_units(sum_udaf(), when(unit.clone(), o.clone()).otherwise(null_f64())?).alias(&sum_o));
+            sums.push(over_units(sum_udaf(), when(has_d.clone(), d).otherwise(null_f64())?).alias(&sum_d));
             let at_average = if standardised.is_some() {
                 ident(&sum_o) / ident(&sum_d) * per.clone() * o / value
             } else {
@@ -77,4 +77,10 @@ pub(super) fn expected_events(
     keep.extend(expected);
     let plan = if sums.is_empty() { plan } else { plan.window(sums)? };
     Ok(plan.project(keep)?)
+}
+
+/// The aggregate `f` of `e` as a window function over all the rows of a breakdown's plan (its
+/// units, where `e` is missing off them).
+pub(super) fn over_units(f: Arc<AggregateUDF>, e: Expr) -> Expr {
+    Expr::from(WindowFunction::new(f, vec![e]))
 }

@@ -22,13 +22,13 @@
 
 use super::cells::{Cell, Cells, Part};
 use super::exprs::null_f64;
+use super::funnels::over_units;
 use super::CompileError;
 use crate::funnel::overdispersion::TRIM;
 use crate::ir::Project;
 use datafusion::functions::math::expr_fn::{asin, ceil, floor, ln, power, sqrt};
 use datafusion::functions_aggregate::{count::count_udaf, min_max::max_udaf, sum::sum_udaf};
 use datafusion::functions_window::expr_fn::{rank, row_number};
-use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{
     ident, lit, when, Expr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder, Projection, Window,
 };
@@ -41,17 +41,25 @@ pub const NO_EVENTS_Z: f64 = -1e300;
 struct Scoring {
     measure: usize,
     period: usize,
-    /// A rate's or ratio's (truncated), or a percentage's (winsorised).
-    ratio: bool,
     numerator: Expr,
     denominator: Expr,
-    /// A percentage's whole, or a rate's expected events.
-    whole_numerator: Option<Expr>,
-    whole_denominator: Option<Expr>,
-    expected: Option<Expr>,
+    against: Against,
+}
+
+/// What a unit is judged against.
+enum Against {
+    /// A rate's or ratio's expected events (its z-scores truncated).
+    Expected(Expr),
+    /// A percentage's whole (its z-scores winsorised).
+    Whole { numerator: Expr, denominator: Expr },
 }
 
 impl Scoring {
+    /// A rate's or ratio's, rather than a percentage's.
+    fn ratio(&self) -> bool {
+        matches!(self.against, Against::Expected(_))
+    }
+
     fn name(&self, what: &str) -> String {
         format!("od_m{}_p{}_{what}", self.measure, self.period)
     }
@@ -60,46 +68,41 @@ impl Scoring {
     }
 
     /// The unit's transformed value less the target's, times `by` (a product chain), for a
-    /// percentage: asin √(n/d) · by − asin √av · by.
-    fn proportion_difference(&self, by: Expr) -> Expr {
+    /// percentage of the whole `wn` / `wd`: asin √(n/d) · by − asin √av · by.
+    fn proportion_difference(&self, wn: &Expr, wd: &Expr, by: Expr) -> Expr {
         let (n, d) = (self.numerator.clone(), self.denominator.clone());
-        let (wn, wd) =
-            (self.whole_numerator.clone().expect("a whole"), self.whole_denominator.clone().expect("a whole"));
-        asin(sqrt(n / d)) * by.clone() - asin(sqrt(wn / wd)) * by
+        asin(sqrt(n / d)) * by.clone() - asin(sqrt(wn.clone() / wd.clone())) * by
     }
 
     fn usable(&self) -> Expr {
         let (n, d) = (self.numerator.clone(), self.denominator.clone());
-        if let Some(e) = &self.expected {
-            e.clone().gt(lit(0.0)).and(n.clone().gt_eq(lit(0.0)))
-        } else {
-            let (wn, wd) =
-                (self.whole_numerator.clone().expect("a whole"), self.whole_denominator.clone().expect("a whole"));
-            ident("breakdown_value")
+        match &self.against {
+            Against::Expected(e) => e.clone().gt(lit(0.0)).and(n.clone().gt_eq(lit(0.0))),
+            Against::Whole { numerator: wn, denominator: wd } => ident("breakdown_value")
                 .is_not_null()
                 .and(d.clone().gt(lit(0.0)))
                 .and(n.clone().gt_eq(lit(0.0)))
                 .and(n.lt_eq(d))
                 .and(wd.clone().gt(lit(0.0)))
                 .and(wn.clone().gt_eq(lit(0.0)))
-                .and(wn.lt_eq(wd))
+                .and(wn.clone().lt_eq(wd.clone())),
         }
     }
 
     /// Step 1: the unit's z and w, as expressions over the breakdown's row.
     fn z_and_w(&self) -> Result<(Expr, Expr), CompileError> {
         let usable = self.usable();
-        let (z, w) = match &self.expected {
-            Some(e) => {
+        let (z, w) = match &self.against {
+            Against::Expected(e) => {
                 let o = self.numerator.clone();
                 let z = when(usable.clone().and(o.clone().gt(lit(0.0))), sqrt(e.clone()) * ln(o / e.clone()))
                     .when(usable.clone(), lit(NO_EVENTS_Z))
                     .otherwise(null_f64())?;
                 (z, e.clone())
             }
-            None => {
+            Against::Whole { numerator: wn, denominator: wd } => {
                 let d = self.denominator.clone();
-                let z = self.proportion_difference(lit(2.0) * sqrt(d.clone()));
+                let z = self.proportion_difference(wn, wd, lit(2.0) * sqrt(d.clone()));
                 (when(usable.clone(), z).otherwise(null_f64())?, lit(4.0) * d)
             }
         };
@@ -113,7 +116,7 @@ impl Scoring {
         let (z, w) = self.z_and_w()?;
         let mut whole = vec![over_units(count_udaf(), z.clone()).alias(self.name("n"))];
         let by_z = vec![z.clone().sort(true, false)];
-        let ordered = if self.ratio {
+        let ordered = if self.ratio() {
             // Up to the row's last tie: a RANGE frame, its peers included.
             let peers = datafusion::logical_expr::WindowFrame::new(Some(false));
             vec![
@@ -134,7 +137,7 @@ impl Scoring {
         let (z, w) = self.z_and_w()?;
         let n = self.col("n");
         let mut out = vec![z.alias(self.name("z")), w.alias(self.name("w")), n.clone().alias(self.name("n"))];
-        if self.ratio {
+        if self.ratio() {
             out.push((self.col("first") + self.col("last")).alias(self.name("twice_rank")));
             out.push((n + lit(1.0)).alias(self.name("n_plus_1")));
         } else {
@@ -158,7 +161,7 @@ impl Scoring {
     /// Step 3: the sums over the units.
     fn sums(&self) -> Result<Vec<Expr>, CompileError> {
         let z2 = self.col("z") * self.col("z");
-        if self.ratio {
+        if self.ratio() {
             let kept = self.kept();
             let finite = kept.clone().and(self.col("z").gt(lit(NO_EVENTS_Z)));
             let of = |on: Expr, e: Expr| -> Result<Expr, CompileError> { Ok(when(on, e).otherwise(null_f64())?) };
@@ -202,7 +205,7 @@ impl Scoring {
     /// z-scores read); Σ w − Σ w² / Σ w; and whether the units are over-dispersed: φ > 1,
     /// that is m φ − (m − 1) > 1.
     fn excess_spread_and_over(&self) -> Result<(Expr, Expr, Expr), CompileError> {
-        let (m_phi, m) = if self.ratio {
+        let (m_phi, m) = if self.ratio() {
             (self.col("sum_z2"), self.col("m"))
         } else {
             let n = self.col("n");
@@ -215,7 +218,7 @@ impl Scoring {
         let excess = m_phi - m.clone() + lit(1.0);
         let spread = self.col("sum_w") - self.col("sum_w2") / self.col("sum_w");
         let mut over = excess.clone().gt(lit(1.0)).and(spread.clone().gt(lit(0.0)));
-        if self.ratio {
+        if self.ratio() {
             over = over.and(m.gt(lit(0.0))).and(self.col("zeros").is_null());
         }
         Ok((excess, spread, over))
@@ -228,23 +231,19 @@ impl Scoring {
     fn adjusted(&self) -> Result<Expr, CompileError> {
         let (excess, spread, over) = self.excess_spread_and_over()?;
         let tau2 = excess * power(spread, lit(-1.0));
-        let score = match &self.expected {
-            Some(e) => {
+        let score = match &self.against {
+            Against::Expected(e) => {
                 let o = self.numerator.clone();
                 let adjusted = ln(o / e.clone()) * power(lit(1.0) / e.clone() + tau2, lit(-0.5));
                 when(self.col("z").eq(lit(NO_EVENTS_Z)), lit(NO_EVENTS_Z)).otherwise(adjusted)?
             }
-            None => {
+            Against::Whole { numerator: wn, denominator: wd } => {
                 let d = self.denominator.clone();
-                self.proportion_difference(power(lit(0.25) / d + tau2, lit(-0.5)))
+                self.proportion_difference(wn, wd, power(lit(0.25) / d + tau2, lit(-0.5)))
             }
         };
         Ok(when(over.and(self.col("z").is_not_null()), score).otherwise(null_f64())?)
     }
-}
-
-fn over_units(f: Arc<datafusion::logical_expr::AggregateUDF>, e: Expr) -> Expr {
-    Expr::from(WindowFunction::new(f, vec![e]))
 }
 
 /// `plan`, a breakdown's cells with its `breakdown_value` (and a rate's expected events), with
@@ -269,21 +268,19 @@ pub(super) fn adjusted_scores(
                     CompileError::internal(format!("an over-dispersed funnel has no {part:?} for period {pi}"))
                 })
             };
-            let expected = figure(Part::FunnelExpected);
-            let (whole_numerator, whole_denominator) = if expected.is_some() {
-                (None, None)
-            } else {
-                (Some(need(Part::WholeNumerator)?), Some(need(Part::WholeDenominator)?))
+            let against = match figure(Part::FunnelExpected) {
+                Some(e) => Against::Expected(e),
+                None => Against::Whole {
+                    numerator: need(Part::WholeNumerator)?,
+                    denominator: need(Part::WholeDenominator)?,
+                },
             };
             scorings.push(Scoring {
                 measure: i,
                 period: pi,
-                ratio: expected.is_some(),
                 numerator: need(Part::Numerator)?,
                 denominator: need(Part::Denominator)?,
-                whole_numerator,
-                whole_denominator,
-                expected,
+                against,
             });
         }
     }
