@@ -522,6 +522,8 @@ impl IntervalSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Breakdown {
     pub name: String,
+    /// What the books call it (`Legal status`); they show the name where there is none.
+    pub label: Option<String>,
     /// A column of the measure's row, or any expression over it (bands, lookups, ages).
     pub expr: Expr,
     /// The values in the order they are shown, when the expression gives a known list
@@ -530,6 +532,11 @@ pub struct Breakdown {
 }
 
 impl Breakdown {
+    /// The words heading the breakdown's lines in a book: its label, else its name.
+    pub fn heading(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.name)
+    }
+
     /// The column, when the breakdown is a plain column of the measure's row.
     pub fn column(&self) -> Option<&str> {
         match &self.expr.kind {

@@ -98,7 +98,7 @@ pub fn heading(config: Option<&Config>, paths: &[PathBuf]) -> book::Heading {
     book::Heading { title, subtitle: section.subtitle }
 }
 
-/// The book's layout of a run's rows, with each measure's polarity and funnel.
+/// The book's layout of a run's rows, with each measure's polarity, funnel and breakdown headings.
 pub fn book_of(project: &Project, rows: &[results::ResultRow], heading: book::Heading) -> book::Book {
     let facts = |reference: &str| {
         project
@@ -108,6 +108,7 @@ pub fn book_of(project: &Project, rows: &[results::ResultRow], heading: book::He
             .map(|m| book::LineFacts {
                 polarity: m.polarity.name().to_string(),
                 overdispersed: m.funnel.as_ref().is_some_and(|f| f.overdispersed),
+                headings: m.breakdowns.iter().map(|b| (b.name.clone(), b.heading().to_string())).collect(),
             })
             .unwrap_or_default()
     };

@@ -31,6 +31,7 @@ fn layout(project: &scorebook::ir::Project, rows: &[scorebook::results::ResultRo
                 .map(|m| book::LineFacts {
                     polarity: format!("{:?}", m.polarity),
                     overdispersed: m.funnel.as_ref().is_some_and(|f| f.overdispersed),
+                    headings: m.breakdowns.iter().map(|b| (b.name.clone(), b.heading().to_string())).collect(),
                 })
                 .unwrap_or_default()
         },
@@ -161,7 +162,7 @@ fn markdown_is_a_table_of_every_measure() {
 }
 
 /// The SSDA903 book over the hand-made return: 903.1 has breakdowns by legal status, age
-/// band and sex.
+/// band and sex, labelled ("Legal status").
 fn the_903_book() -> book::Book {
     let (project, rows) = run(Path::new("examples/ssda903"), Path::new("tests/fixtures/ssda903"), "2014-03-31");
     layout(&project, &rows)
@@ -172,10 +173,12 @@ fn breakdowns_are_shown_under_their_measure_in_every_book_format() {
     let book = the_903_book();
     let line = book.lines.iter().find(|l| l.reference == "903.1").unwrap();
     let labels: Vec<String> = line.breakdowns.iter().map(|b| b.label()).collect();
-    assert!(labels.contains(&"legal_status: C2".to_string()), "{labels:?}");
-    assert!(labels.contains(&"age_band: 16 and over".to_string()), "{labels:?}");
-    assert!(labels.contains(&"sex: (missing)".to_string()), "{labels:?}");
-    let c2 = line.breakdowns.iter().find(|b| b.label() == "legal_status: C2").unwrap();
+    // Each line is headed with its breakdown's label, not the rule's name for it.
+    assert!(labels.contains(&"Legal status: C2".to_string()), "{labels:?}");
+    assert!(labels.contains(&"Age band: 16 and over".to_string()), "{labels:?}");
+    assert!(labels.contains(&"Sex: (missing)".to_string()), "{labels:?}");
+    assert!(labels.iter().all(|l| !l.contains('_')), "{labels:?}");
+    let c2 = line.breakdowns.iter().find(|b| b.label() == "Legal status: C2").unwrap();
     let sep = c2.cells.iter().find(|r| r.period_label == "2013-09").unwrap();
 
     // Markdown: indented rows right under the measure's own.
@@ -183,11 +186,12 @@ fn breakdowns_are_shown_under_their_measure_in_every_book_format() {
     let at = md.lines().position(|l| l.starts_with("| 903.1 |")).unwrap();
     let next: Vec<&str> = md.lines().skip(at + 1).take(labels.len()).collect();
     assert!(next.iter().all(|l| l.starts_with("|  | \u{a0}\u{a0}\u{a0}\u{a0}↳ ")), "{next:#?}");
-    assert!(next.iter().any(|l| l.contains("↳ legal_status: C2 |")));
+    assert!(next.iter().any(|l| l.contains("↳ Legal status: C2 |")));
 
     // HTML: the breakdown rows in the measure's own group, behind a toggle that starts open.
     let html = book::to_html(&book);
     assert!(html.contains("<input type=\"checkbox\" class=\"toggle\" checked"), "no open toggle");
+    assert!(html.contains("> by Age band, Legal status, Sex</label>"), "the toggle names the breakdowns");
     let c2_row = html
         .lines()
         .find(|l| {
@@ -197,6 +201,7 @@ fn breakdowns_are_shown_under_their_measure_in_every_book_format() {
         })
         .expect("a legal_status C2 row");
     assert!(c2_row.contains(&format!(">{}<span class=\"ci\">", sep.value.unwrap())), "{c2_row}");
+    assert!(c2_row.contains("<td class=\"label\">Legal status: C2</td>"), "{c2_row}");
 
     // XLSX: grouped rows under the measure, the label indented.
     use calamine::{Data, Reader, Xlsx};

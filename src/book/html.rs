@@ -240,7 +240,7 @@ pub fn to_html(book: &Book) -> String {
         let theme = if line.theme != last_theme { line.theme.clone() } else { String::new() };
         last_theme = line.theme.clone();
         out.push_str("<tbody>\n");
-        let toggle = match line.breakdown_names().as_slice() {
+        let toggle = match line.breakdown_headings().as_slice() {
             [] => String::new(),
             names => format!(
                 "<label class=\"toggle\"><input type=\"checkbox\" class=\"toggle\" checked aria-label=\"show the breakdown of {}\"> by {}</label>",

@@ -39,15 +39,17 @@ pub struct BookLine {
 pub struct BreakdownLine {
     /// What the measure is broken down by (`legal_status`).
     pub breakdown: String,
+    /// What the book calls it: the breakdown's label (`Legal status`), else its name.
+    pub heading: String,
     /// The value, or `None` for rows where it is missing.
     pub value: Option<String>,
     pub cells: Vec<ResultRow>,
 }
 
 impl BreakdownLine {
-    /// The line's label, as the book shows it: `legal_status: C2`.
+    /// The line's label, as the book shows it: `Legal status: C2`.
     pub fn label(&self) -> String {
-        format!("{}: {}", self.breakdown, self.value.as_deref().unwrap_or("(missing)"))
+        format!("{}: {}", self.heading, self.value.as_deref().unwrap_or("(missing)"))
     }
 
     pub fn latest(&self) -> Option<&ResultRow> {
@@ -98,12 +100,12 @@ impl BookLine {
         self.cells.iter().rev().find_map(|r| r.target)
     }
 
-    /// The breakdowns the line has (`legal_status`), in order.
-    pub fn breakdown_names(&self) -> Vec<&str> {
+    /// The breakdowns the line has, as the book heads them (`Legal status`), in order.
+    pub fn breakdown_headings(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
         for b in &self.breakdowns {
-            if !names.contains(&b.breakdown.as_str()) {
-                names.push(&b.breakdown);
+            if !names.contains(&b.heading.as_str()) {
+                names.push(&b.heading);
             }
         }
         names
@@ -206,10 +208,14 @@ impl Book {
 pub struct LineFacts {
     pub polarity: String,
     pub overdispersed: bool,
+    /// Each breakdown's name and the words the book heads its lines with, where they differ.
+    pub headings: Vec<(String, String)>,
 }
 
 pub fn layout(rows: &[ResultRow], facts_of: &dyn Fn(&str) -> LineFacts, heading: Heading) -> Book {
     let mut lines: Vec<BookLine> = Vec::new();
+    // Each line's breakdown headings, beside it.
+    let mut headings: Vec<Vec<(String, String)>> = Vec::new();
     let mut periods: Vec<(PeriodKind, String)> = Vec::new();
     for r in rows.iter().filter(|r| r.breakdown.is_none()) {
         if !periods.iter().any(|(_, l)| *l == r.period_label) {
@@ -217,9 +223,10 @@ pub fn layout(rows: &[ResultRow], facts_of: &dyn Fn(&str) -> LineFacts, heading:
         }
         match lines.last_mut() {
             Some(l) if l.reference == r.reference => l.cells.push(r.clone()),
-            _ => lines.push({
+            _ => {
                 let facts = facts_of(&r.reference);
-                BookLine {
+                headings.push(facts.headings);
+                lines.push(BookLine {
                     theme: r.theme.clone().unwrap_or_default(),
                     reference: r.reference.clone(),
                     title: r.title.clone(),
@@ -229,17 +236,22 @@ pub fn layout(rows: &[ResultRow], facts_of: &dyn Fn(&str) -> LineFacts, heading:
                     overdispersed: facts.overdispersed,
                     cells: vec![r.clone()],
                     breakdowns: Vec::new(),
-                }
-            }),
+                })
+            }
         }
     }
     for r in rows.iter() {
         let Some(breakdown) = &r.breakdown else { continue };
-        let Some(line) = lines.iter_mut().find(|l| l.reference == r.reference) else { continue };
+        let Some(at) = lines.iter().position(|l| l.reference == r.reference) else { continue };
+        let line = &mut lines[at];
         match line.breakdowns.iter_mut().find(|b| &b.breakdown == breakdown && b.value == r.breakdown_value) {
             Some(b) => b.cells.push(r.clone()),
             None => line.breakdowns.push(BreakdownLine {
                 breakdown: breakdown.clone(),
+                heading: headings[at]
+                    .iter()
+                    .find(|(name, _)| name == breakdown)
+                    .map_or_else(|| breakdown.clone(), |(_, heading)| heading.clone()),
                 value: r.breakdown_value.clone(),
                 cells: vec![r.clone()],
             }),

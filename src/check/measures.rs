@@ -1025,7 +1025,8 @@ impl Checker<'_> {
                 continue;
             };
             let order = labels_in_order(&expr);
-            out.push(ir::Breakdown { name: name.node.clone(), expr, order });
+            let label = item.label.as_ref().map(|l| l.node.clone());
+            out.push(ir::Breakdown { name: name.node.clone(), label, expr, order });
         }
         ok.then_some(out)
     }
@@ -1595,7 +1596,11 @@ impl Checker<'_> {
                 _ => None,
             };
             match found {
-                Some(b) => breakdowns.push(b.clone()),
+                // The rate's own label, else the counted measure's.
+                Some(b) => breakdowns.push(ir::Breakdown {
+                    label: item.label.as_ref().map(|l| l.node.clone()).or_else(|| b.label.clone()),
+                    ..b.clone()
+                }),
                 None => {
                     ok = false;
                     let names: Vec<String> = counted.breakdowns.iter().map(|b| format!("`{}`", b.name)).collect();
@@ -1734,7 +1739,7 @@ measure referrals_in_period {
   ref "c"
   count referrals
   in period by referral_date
-  by team
+  by team "Social work team"
 }
 
 measure summed {
@@ -1802,6 +1807,10 @@ measure share {
         assert_eq!(rows.source, "referrals");
         assert_eq!(m.breakdowns.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(), ["team"]);
         assert_eq!(m.interval.method, Some(crate::ir::IntervalMethod::Poisson));
+        // The counted measure's label comes with its breakdown, unless the rate gives its own.
+        assert_eq!(m.breakdowns[0].heading(), "Social work team");
+        let m = checked("  rate of referrals_in_period per 10000 kids\n  by team \"Team\"").unwrap();
+        assert_eq!(m.breakdowns[0].heading(), "Team");
 
         // A rate of a sum (a published count per LA) has no Poisson interval.
         let m = checked("  rate of summed per 10000 kids").unwrap();

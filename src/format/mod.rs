@@ -513,12 +513,15 @@ fn clause(c: &ClauseKind, indent: usize, width: usize) -> String {
         ClauseKind::By(items) => keyed(&|col| {
             let parts: Vec<String> = items
                 .iter()
-                .map(|b| match &b.name {
-                    Some(n) => {
-                        let head = format!("{} = ", n.node);
-                        format!("{head}{}", expr(&b.expr, col + 2, col + head.len()))
+                .map(|b| {
+                    let label = b.label.as_ref().map(|l| format!(" {}", string(&l.node))).unwrap_or_default();
+                    match &b.name {
+                        Some(n) => {
+                            let head = format!("{}{label} = ", n.node);
+                            format!("{head}{}", expr(&b.expr, col + 2, col + head.len()))
+                        }
+                        None => format!("{}{label}", expr(&b.expr, col + 2, col)),
                     }
-                    None => expr(&b.expr, col + 2, col),
                 })
                 .collect();
             list(&parts, col)
@@ -684,6 +687,11 @@ mod tests {
             (
                 "measure m {\nref \"1\"\ncount r\nlatest  snapshot  of  december ,january\n}\n",
                 "measure m {\n  ref \"1\"\n  count r\n  latest snapshot of december, january\n}\n",
+            ),
+            // A breakdown's label after its name, or after a plain column.
+            (
+                "measure m {\nref \"1\"\ncount r\nby  age_band  \"Age band\"=band(a,\"x\",1,\"y\"),area \"Area\"\n}\n",
+                "measure m {\n  ref \"1\"\n  count r\n  by  age_band \"Age band\" = band(a, \"x\", 1, \"y\"), area \"Area\"\n}\n",
             ),
             // A measure's own reporting year.
             (

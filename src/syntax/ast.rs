@@ -390,6 +390,8 @@ pub struct Related {
 pub struct ByItem {
     /// The name written before `=`; a plain column names itself.
     pub name: Option<Ident>,
+    /// `"Legal status"`: what the books call the breakdown, in place of its name.
+    pub label: Option<Str>,
     pub expr: Expr,
     pub span: Span,
 }

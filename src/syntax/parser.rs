@@ -501,13 +501,23 @@ impl AstBuilder<'_> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let first = next(&mut inner);
-        Ok(match first.as_rule() {
-            Rule::ident => {
-                let name = self.ident(first);
-                ByItem { name: Some(name), expr: self.expr(next(&mut inner))?, span }
+        let mut label = None;
+        let mut expr = None;
+        let name = match first.as_rule() {
+            Rule::ident => Some(self.ident(first)),
+            _ => {
+                expr = Some(self.expr(first)?);
+                None
             }
-            _ => ByItem { name: None, expr: self.expr(first)?, span },
-        })
+        };
+        for p in inner {
+            match p.as_rule() {
+                Rule::by_label => label = Some(self.string(next(&mut p.into_inner()))),
+                _ => expr = Some(self.expr(p)?),
+            }
+        }
+        let expr = expr.unwrap_or_else(|| unreachable!("grammar and parser disagree: a breakdown without its value"));
+        Ok(ByItem { name, label, expr, span })
     }
 
     fn rag_rule(&self, pair: Pair<'_, Rule>) -> Result<RagRule> {
@@ -902,6 +912,34 @@ mod tests {
                 "next later by child_id order by request_date",
             ]
         );
+    }
+
+    /// A breakdown's label follows its name, or a plain column; the `=` form keeps working
+    /// without one.
+    #[test]
+    fn a_breakdown_may_carry_a_label() {
+        let m = module(
+            "measure m {\n  count r\n  by legal_status \"Legal status\" = LS, area \"Area\", header.SEX \"Sex\", \
+             band = b, team\n}\n",
+        );
+        let ItemKind::Measure(measure) = &m.items[0].kind else { panic!() };
+        let Some(ClauseKind::By(items)) =
+            measure.clauses.iter().map(|c| &c.kind).find(|k| matches!(k, ClauseKind::By(_)))
+        else {
+            panic!("no by clause")
+        };
+        let shown: Vec<String> = items
+            .iter()
+            .map(|b| {
+                format!(
+                    "{}|{}|{}",
+                    b.name.as_ref().map_or("", |n| n.node.as_str()),
+                    b.label.as_ref().map_or("", |l| l.node.as_str()),
+                    sexp(&b.expr)
+                )
+            })
+            .collect();
+        assert_eq!(shown, ["legal_status|Legal status|LS", "|Area|area", "|Sex|header.SEX", "band||b", "||team"]);
     }
 
     #[test]

@@ -138,6 +138,7 @@ pub fn human(rule: Rule) -> String {
         }
         Rule::related_value => "the value to aggregate (`latest p.DECOM of ...`)",
         Rule::by_item => "a breakdown (`COLUMN`, or `NAME = EXPRESSION`)",
+        Rule::by_label => "the breakdown's label (`\"Legal status\"`)",
         Rule::open_at_end => "`at period end`",
         Rule::open_during => "`during period`",
         Rule::op_or | Rule::op_and => "`and`/`or`",
