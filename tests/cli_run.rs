@@ -326,7 +326,33 @@ fn drill_writes_the_cases_behind_a_figure() {
         .stderr(predicate::str::contains("wrote 3 rows behind 3.2 for 2013-09, 1 of them in the numerator"));
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
-        "referral_id,child_id,referral_date,in_numerator\nr02,c1,2013-09-14,true\nr03,c2,2013-09-20,false\nr05,c3,2013-09-14,false\n"
+        // The dates the definition computed and the `exists` it asked, beside the referral.
+        "referral_id,child_id,referral_date,\"add_months(referral_date, -12)\",exists referrals as earlier,in_numerator\n\
+         r02,c1,2013-09-14,2012-09-14,true,true\n\
+         r03,c2,2013-09-20,2012-09-20,false,false\n\
+         r05,c3,2013-09-14,2012-09-14,false,false\n"
+    );
+    // No row in the period: the columns still say what would be shown.
+    scorebook()
+        .args([
+            "drill",
+            "2.2a",
+            "--period",
+            "2013-09",
+            "--data",
+            "tests/fixtures/edge",
+            "--as-of",
+            "2013-09-30",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("wrote 0 rows behind 2.2a"));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "assessment_id,child_id,start_date,child_seen_date,completed_date,assessment_type,\
+         \"working_days(start_date, completed_date)\",in_numerator\n"
     );
     scorebook()
         .args(drill_args("2013-10", &out))
@@ -379,12 +405,80 @@ fn drill_counts_what_the_measure_counts_and_shows_each_breakdown() {
     ));
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    // Every value the definition reads: the looked-up date of birth and sex too.
-    assert_eq!(lines[0], "CHILD,DECOM,DEC,header.DOB,header.SEX,by_legal_status,by_age_band,by_sex");
-    assert!(lines.contains(&"A02,2010-01-01,,1997-09-30,2,C2,16 and over,female"), "{text}");
-    assert!(lines.contains(&"A02,2012-05-01,,1997-09-30,2,E1,16 and over,female"), "{text}");
+    // Every value the definition reads: the looked-up date of birth and sex too, and the age
+    // at the period's end the band is computed from.
+    assert_eq!(
+        lines[0],
+        "CHILD,DECOM,DEC,header.DOB,\"age(header.DOB, period_end)\",header.SEX,by_legal_status,by_age_band,by_sex"
+    );
+    assert!(lines.contains(&"A02,2010-01-01,,1997-09-30,16,2,C2,16 and over,female"), "{text}");
+    assert!(lines.contains(&"A02,2012-05-01,,1997-09-30,16,2,E1,16 and over,female"), "{text}");
     drill("903.5")
         .stderr(predicate::str::contains("(the figure counts 8 distinct `CHILD`, 1 of them in the numerator)"));
+    // The date 12 months before the period end the related rows are compared with, the count
+    // of placements begun since and whether a placement was open then, each as written.
+    let text = std::fs::read_to_string(&out).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert_eq!(
+        header[..6],
+        ["CHILD", "DECOM", "DEC", "\"add_months(period_end", " -12)\"", "count care_episodes as p"],
+        "{text}"
+    );
+    assert_eq!(header[6], "exists care_episodes as o", "{text}");
+    assert!(text.lines().skip(1).all(|l| l.split(',').nth(3) == Some("2012-09-30")), "{text}");
+}
+
+/// Every value a definition reads: columns of the row a filter reads, each lookup's key before
+/// what it finds, named values after what they are computed from, and computed dates.
+#[test]
+fn drill_shows_every_value_the_definition_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cases.csv");
+    let drill = |reference: &str| {
+        scorebook()
+            .args(["drill", reference, "examples/send", "--period", "2024-03", "--as-of", "2024-03-31"])
+            .args(["--data", "tests/fixtures/send", "--out"])
+            .arg(&out)
+            .assert()
+            .code(0);
+        let text = std::fs::read_to_string(&out).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        (header, rows)
+    };
+    let (header, rows) = drill("SEN.1");
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no `{name}` in {header:?}"));
+    // `excluding exception = "Y"` reads `exception`; the plan finds its request by `request_id`,
+    // the request its child by `requests.child_id`.
+    assert!(at("exception") < at("days_to_issue"));
+    assert!(at("request_id") < at("requests.request_date"));
+    assert!(at("requests.request_date") < at("days_to_issue"));
+    assert!(at("requests.child_id") < at("requests.children.date_of_birth"));
+    assert!(at("requests.children.date_of_birth") < at("age_at_request"));
+    assert!(at("age_at_request") < at("requests.age_band"));
+    let p04 = rows.iter().find(|r| &r[0] == "P04").unwrap();
+    // A request the file does not have: its key is shown, nothing it would have found.
+    assert_eq!((&p04[at("request_id")], &p04[at("requests.request_date")]), ("R99", ""));
+    let p09 = rows.iter().find(|r| &r[0] == "P09").unwrap();
+    assert_eq!(&p09[at("requests.age_band")], "16 to 25");
+    assert_eq!(&p09[at("by_age_band")], "16 to 25");
+
+    // The date 12 months after the child's previous request, which the request is compared with.
+    let (header, rows) = drill("SEN.3");
+    assert_eq!(
+        header,
+        [
+            "request_id",
+            "child_id",
+            "request_date",
+            "earlier.request_date",
+            "add_months(earlier.request_date, 12)",
+            "in_numerator"
+        ]
+    );
+    let r04 = rows.iter().find(|r| &r[0] == "R04").unwrap();
+    assert_eq!(r04.iter().collect::<Vec<_>>(), ["R04", "C000002", "2024-03-01", "2023-03-01", "2024-03-01", "true"]);
 }
 
 #[test]

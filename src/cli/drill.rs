@@ -35,7 +35,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> u8 {
     let paths = if args.rules.is_empty() { &args.project.paths } else { &args.rules };
-    let (_, project) = match super::checked_project(paths, args.project.profile.as_deref(), "nothing was written") {
+    let (files, project) = match super::checked_project(paths, args.project.profile.as_deref(), "nothing was written") {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -54,7 +54,7 @@ pub fn run(args: Args) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let batches = match runtime.block_on(engine::drill(&project, config.as_ref(), &options, &args.period)) {
+    let batches = match runtime.block_on(engine::drill(&project, config.as_ref(), &options, &args.period, &files)) {
         Ok(b) => b,
         Err(e) => return failed(e),
     };

@@ -11,6 +11,7 @@ mod adjacent;
 pub mod cells;
 mod cohort;
 mod denominators;
+mod drill;
 pub mod expected;
 pub mod exprs;
 mod funnels;
@@ -520,7 +521,13 @@ fn derived(
     exprs::over_figures(e, &value_of)
 }
 
-/// The rows behind a measure's figure for a period (see `source_plan::drill`).
-pub fn drill_plan(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<LogicalPlan, CompileError> {
-    source_plan::drill(inputs, measure, period).map_err(|e| e.in_measure(&inputs.project.measures[measure]))
+/// The rows behind a measure's figure for a period, with every value its definition read
+/// (see `drill::drill`); `written` gives the rules' text at a span.
+pub fn drill_plan(
+    inputs: &PlanInputs<'_>,
+    measure: usize,
+    period: usize,
+    written: &dyn Fn(crate::span::Span) -> String,
+) -> Result<LogicalPlan, CompileError> {
+    drill::drill(inputs, measure, period, written).map_err(|e| e.in_measure(&inputs.project.measures[measure]))
 }

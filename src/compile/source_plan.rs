@@ -4,7 +4,6 @@
 use super::exprs::{as_f64, column, compile, date_lit, ExprCx, Needs, BOUND, INNER, ROW};
 use super::{cohort, median, related, window_of, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::ir::{AggregateFn, Definition, Selection, Standardised};
-use crate::refusal::Refusal;
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
@@ -32,9 +31,9 @@ const LATEST: &str = "latest";
 const SNAPSHOTS: &str = "snap";
 
 /// The latest snapshot date of the whole table within a window, as a column of `latest`.
-struct LatestSnapshots {
-    column: String,
-    windows: Vec<(chrono::NaiveDate, chrono::NaiveDate)>,
+pub(super) struct LatestSnapshots {
+    pub(super) column: String,
+    pub(super) windows: Vec<(chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
 impl LatestSnapshots {
@@ -153,20 +152,20 @@ fn row_count(distinct: Option<&String>, condition: Expr) -> Result<Expr, Compile
 }
 
 /// What one measure asks of one period's rows.
-struct PeriodConditions {
+pub(super) struct PeriodConditions {
     /// The rows the measure looks at (the denominator, for a proportion).
-    rows: Expr,
+    pub(super) rows: Expr,
     /// A proportion's numerator condition, over those rows.
-    meets: Option<Expr>,
+    pub(super) meets: Option<Expr>,
     /// An aggregate's expression (a ratio of sums: the numerator's).
-    value: Option<Expr>,
+    pub(super) value: Option<Expr>,
     /// A ratio of sums: the denominator's expression.
-    denominator: Option<Expr>,
+    pub(super) denominator: Option<Expr>,
     /// `latest snapshot of MONTHS`: how many of the months have a snapshot in the window
     /// (the same on every row), which a count and a percent's parts are divided by.
     snapshots: Option<Expr>,
     /// A standardised rate's band of each row.
-    band: Option<Expr>,
+    pub(super) band: Option<Expr>,
 }
 
 /// For a cohort (`first per ENTITY`), the measure's kept rows in the period's window with
@@ -187,14 +186,14 @@ fn first_of(
 }
 
 /// The measure's source and what its expressions may need.
-struct SourceCx<'a> {
-    source: &'a crate::ir::Source,
-    keys: Vec<String>,
+pub(super) struct SourceCx<'a> {
+    pub(super) source: &'a crate::ir::Source,
+    pub(super) keys: Vec<String>,
 }
 
 /// Compiles a measure's selection, filters and exclusions (and numerator or aggregated
 /// expression) for one period, registering the joins they need.
-fn period_conditions(
+pub(super) fn period_conditions(
     inputs: &PlanInputs<'_>,
     m: &crate::ir::Measure,
     p: &crate::calendar::ReportingPeriod,
@@ -271,7 +270,12 @@ fn months_named(ws: NaiveDate, e: NaiveDate, months: &[u32]) -> Vec<(NaiveDate, 
     out
 }
 
-fn period_cx<'a>(inputs: &'a PlanInputs<'_>, scx: &'a SourceCx<'_>, ws: NaiveDate, e: NaiveDate) -> ExprCx<'a> {
+pub(super) fn period_cx<'a>(
+    inputs: &'a PlanInputs<'_>,
+    scx: &'a SourceCx<'_>,
+    ws: NaiveDate,
+    e: NaiveDate,
+) -> ExprCx<'a> {
     ExprCx {
         period_end: e,
         window_start: ws,
@@ -599,7 +603,7 @@ fn merge(mut pieces: Vec<Piece>, grouped: bool) -> Result<Piece, CompileError> {
     Ok(Piece { plan: stacked.aggregate(vec![ident(GROUP)], most)?.alias("merged")?.project(columns)?, outputs })
 }
 
-fn key_columns(source: &crate::ir::Source) -> Vec<String> {
+pub(super) fn key_columns(source: &crate::ir::Source) -> Vec<String> {
     source.keys()
 }
 
@@ -666,123 +670,9 @@ fn plain_date(inputs: &PlanInputs<'_>, e: &crate::ir::Expr) -> Option<Expr> {
     (alone && !e.reads_period()).then_some(date)
 }
 
-/// The rows behind one measure's figure for one period: the source's keys, `child_id`, its
-/// date columns, whether each row counts in the denominator (all do) and in the numerator.
-pub fn drill(inputs: &PlanInputs<'_>, measure: usize, period: usize) -> Result<LogicalPlan, CompileError> {
-    let m = &inputs.project.measures[measure];
-    let rows = m.definition.rows().ok_or_else(|| {
-        let from = match &m.definition {
-            Definition::Derived { expr } => expr.measure_refs().join(", "),
-            _ => String::new(),
-        };
-        Refusal::new("it is calculated from other measures and has no rows of its own")
-            .help(format!("drill into the measures it is calculated from: {from}"))
-    })?;
-    let source = inputs
-        .project
-        .source(&rows.source)
-        .ok_or_else(|| CompileError::internal(format!("source `{}` without a declaration", rows.source)))?;
-    let scx = SourceCx { source, keys: key_columns(source) };
-    let keys = &scx.keys;
-    let mut needs = Needs::default();
-    let mut latest = LatestSnapshots { column: String::new(), windows: Vec::new() };
-    let Some(c) = period_conditions(inputs, m, &inputs.periods[period], &scx, &mut needs, &mut latest)? else {
-        return Err(Refusal::new(format!(
-            "it counts no rows in {}: the period ends before the measure's window starts",
-            inputs.periods[period].label
-        ))
-        .help("choose a later period")
-        .into());
-    };
-    let entity = m.definition.entity();
-    let mut shown: Vec<Expr> = source
-        .columns
-        .iter()
-        .filter(|col| {
-            let id = col.key || col.name == "child_id" || (keys.is_empty() && col.name.ends_with("_id"));
-            id || Some(col.name.as_str()) == entity || col.ty.has_format()
-        })
-        .map(|col| column(ROW, &col.name).alias(col.name.as_str()))
-        .collect();
-    let p = &inputs.periods[period];
-    let cx = period_cx(inputs, &scx, p.range.start, p.range.end);
-    // Every named value, looked-up and adjacent column the definition reads, by its name.
-    let mut names: Vec<String> = shown.iter().map(|e| e.schema_name().to_string()).collect();
-    for e in definition_exprs(m) {
-        let mut read: Vec<(String, &crate::ir::Expr)> = Vec::new();
-        e.walk(&mut |x| match &x.kind {
-            crate::ir::ExprKind::Named { name, .. } => read.push((name.clone(), x)),
-            crate::ir::ExprKind::LookupColumn { path, name } => read.push((format!("{}.{name}", path.join(".")), x)),
-            crate::ir::ExprKind::AdjacentColumn { relation, name } => read.push((format!("{relation}.{name}"), x)),
-            _ => {}
-        });
-        for (name, x) in read {
-            if !names.contains(&name) {
-                shown.push(compile(x, &cx, &mut needs)?.alias(name.as_str()));
-                names.push(name);
-            }
-        }
-    }
-    // Each breakdown's value at the period, under the breakdown's name.
-    for b in &m.breakdowns {
-        let value = cast(compile(&b.expr, &cx, &mut needs)?, DataType::Utf8);
-        shown.push(value.alias(format!("by_{}", b.name)));
-    }
-    if let Some(meets) = c.meets {
-        shown.push(datafusion::logical_expr::is_true(meets).alias("in_numerator"));
-    }
-    if let Some(v) = c.value {
-        shown.push(v.alias(if c.denominator.is_some() { "numerator_value" } else { "value" }));
-    }
-    if let Some(d) = c.denominator {
-        shown.push(d.alias("denominator_value"));
-    }
-    // A standardised rate counts only the rows in a band of its standard: those rows, with
-    // their band.
-    let mut rows_counted = c.rows;
-    if let (Some(band), Some(st)) = (c.band, m.definition.standardisation()) {
-        let labels = st.bands.iter().map(|b| lit(b.label.as_str())).collect();
-        rows_counted = rows_counted.and(band.clone().in_list(labels, false));
-        shown.push(band.alias("standard_band"));
-    }
-    // In the order of the entity counted, else of the source's key.
-    let order = entity
-        .map(str::to_string)
-        .or_else(|| source.columns.iter().find(|col| col.key || col.name == "child_id").map(|col| col.name.clone()));
-    let base = base_rows(inputs, &rows.source, &scx, &needs, &latest)?.filter(rows_counted)?.project(shown)?;
-    let base = match order {
-        Some(col) => base.sort(vec![datafusion::prelude::ident(col).sort(true, true)])?,
-        None => base,
-    };
-    Ok(base.build()?)
-}
-
-/// Every expression of a measure's definition over its rows: the event's date, filters,
-/// exclusions, numerator, value, sums and breakdowns.
-fn definition_exprs(m: &crate::ir::Measure) -> Vec<&crate::ir::Expr> {
-    let mut out: Vec<&crate::ir::Expr> = Vec::new();
-    if let Some(rows) = m.definition.rows() {
-        if let Selection::EventIn(e) = &rows.selection {
-            out.push(e);
-        }
-        out.extend(rows.filters.iter().chain(&rows.exclusions));
-    }
-    match &m.definition {
-        Definition::Proportion { numerator, .. } => out.push(numerator),
-        Definition::Aggregate { expr, .. } | Definition::Rate { summed: Some(expr), .. } => out.push(expr),
-        Definition::SumRatio { numerator, denominator, meets, .. } => {
-            out.extend([numerator, denominator]);
-            out.extend(meets);
-        }
-        _ => {}
-    }
-    out.extend(m.breakdowns.iter().map(|b| &b.expr));
-    out
-}
-
 /// A source's rows with the lookup, related-row, calendar, `exists` and latest-snapshot
 /// joins its conditions need.
-fn base_rows(
+pub(super) fn base_rows(
     inputs: &PlanInputs<'_>,
     source_name: &str,
     scx: &SourceCx<'_>,

@@ -688,12 +688,14 @@ async fn run_given_in_year(
 }
 
 /// The rows behind one measure's figure for one period (by label: `2013-09`, `2013-14 Q2`,
-/// `2013-14 YTD`, `2012-13`).
+/// `2013-14 YTD`, `2012-13`), with every value the definition read; `files` holds the rules'
+/// text, which heads the values computed from the rows.
 pub async fn drill(
     project: &Project,
     config: Option<&Config>,
     options: &RunOptions,
     period_label: &str,
+    files: &crate::span::SourceMap,
 ) -> Result<Vec<RecordBatch>, RunError> {
     let p = prepare(project, config, options).await?;
     let measure = *p
@@ -727,8 +729,17 @@ pub async fn drill(
         one_area: &one_area(project, &p.bindings, &p.load),
         tables: &resolver,
     };
-    let plan = compile::drill_plan(&inputs, measure, period)?;
-    Ok(p.ctx.execute_logical_plan(plan).await?.collect().await?)
+    let written =
+        |span: crate::span::Span| files.get(span.file).text.get(span.start..span.end).unwrap_or_default().to_string();
+    let plan = compile::drill_plan(&inputs, measure, period, &written)?;
+    let rows = p.ctx.execute_logical_plan(plan).await?;
+    let schema = std::sync::Arc::new(rows.schema().as_arrow().clone());
+    let mut batches = rows.collect().await?;
+    // No rows: the columns still say what would have been shown.
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    Ok(batches)
 }
 
 /// Runs the book where `engine` says: DataFusion plans here or on a Ballista cluster (stopped
