@@ -17,20 +17,20 @@ step() {
     printf '\n==> %s\n' "$*"
 }
 
-# Headless Chromium renders the HTML book in tests/book.rs.
-if ! command -v chromium >/dev/null 2>&1; then
-    step "installing Debian's chromium"
+# Debian packages, installed together when any is missing (one `apt-get update`): headless
+# Chromium renders the HTML book in tests/book.rs; the substrait crate (for `compile --emit
+# substrait`) compiles its protobuf schema with protoc; Node and npm build the VS Code extension;
+# the warehouse tests start a PostgreSQL server (scripts/postgres.sh).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+    step "installing Debian's ${missing[*]}"
     as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
-
-# The substrait crate (for `compile --emit substrait`) compiles its protobuf schema with protoc.
-if ! command -v protoc >/dev/null 2>&1; then
-    step "installing Debian's protobuf-compiler"
-    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # The warehouse tests run the emitted SQL on DuckDB and SQLite (through Python) and on a
@@ -52,9 +52,18 @@ features=ballista,substrait
 step "cargo clippy (with --features $features, so their code is linted too)"
 cargo clippy --all-targets --features "$features" --quiet -- -D warnings
 
-step "cargo clippy on the Python binding (python/)"
-cargo clippy -p scorebook-python --features "$features" --quiet -- -D warnings
+# The binding takes the library without the command line; here it also turns on the library's
+# default features (`scorebook/default`), so the library it links is the one the tests built,
+# not the same code compiled a second time without clap.
+python_features="$features,scorebook/default"
 
+step "cargo clippy on the Python binding (python/)"
+cargo clippy -p scorebook-python --features "$python_features" --quiet -- -D warnings
+
+# The default build is the one the README's first command makes. Without Ballista's features
+# DataFusion's crates are configured differently (protobuf support, serde_json's key order),
+# so from an empty build directory this checks them a second time (about 3 minutes here; a
+# few seconds warm): kept, since a break there is the first thing a newcomer would meet.
 step "the default build and the language alone (what fuzz/ links) compile"
 cargo check --quiet --bins
 cargo check --quiet --lib --no-default-features
@@ -82,7 +91,7 @@ scorebook test --coverage examples/public-health/ | tee -a "$log"
 # already compiled for the command line (about 20 s here; a release wheel, as `pip install
 # ./python` builds by default, compiles DataFusion optimised, 25 minutes or more from cold).
 step "the Python package: pip install ./python, then pytest python/tests"
-MATURIN_PEP517_ARGS="--profile dev --features $features" python3 -m pip install --quiet --disable-pip-version-check \
+MATURIN_PEP517_ARGS="--profile dev --features $python_features" python3 -m pip install --quiet --disable-pip-version-check \
     --root-user-action=ignore --force-reinstall --no-deps ./python
 SCOREBOOK_BIN="$CARGO_TARGET_DIR/debug/scorebook" python3 -m pytest -q -p no:cacheprovider python/tests 2>&1 | tee -a "$log"
 
