@@ -854,6 +854,32 @@ impl Definition {
             Definition::Derived { .. } | Definition::SumRatio { .. } => None,
         }
     }
+
+    /// Every expression of the definition: the event's date, filters and exclusions, the
+    /// numerator, the value or sums, a derived measure's arithmetic, a standardised rate's band.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        let mut out: Vec<&Expr> = Vec::new();
+        if let Some(rows) = self.rows() {
+            if let Selection::EventIn(e) = &rows.selection {
+                out.push(e);
+            }
+            out.extend(rows.filters.iter().chain(&rows.exclusions));
+        }
+        match self {
+            Definition::Proportion { numerator, .. } => out.push(numerator),
+            Definition::Aggregate { expr, .. } | Definition::Rate { summed: Some(expr), .. } => out.push(expr),
+            Definition::SumRatio { numerator, denominator, meets, .. } => {
+                out.extend([numerator, denominator]);
+                out.extend(meets);
+            }
+            Definition::Derived { expr } => out.push(expr),
+            _ => {}
+        }
+        if let Some(st) = self.standardisation() {
+            out.push(&st.by);
+        }
+        out
+    }
 }
 
 // ------------------------------------------------------------------------------ expressions

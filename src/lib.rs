@@ -9,6 +9,8 @@ pub mod benchmarks;
 #[cfg(feature = "engine")]
 pub mod book;
 pub mod calendar;
+#[cfg(feature = "engine")]
+pub mod catalogue;
 pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -20,6 +22,8 @@ pub mod data;
 #[cfg(feature = "engine")]
 pub mod demo;
 pub mod diagnostics;
+#[cfg(feature = "engine")]
+pub mod diff;
 #[cfg(feature = "engine")]
 pub mod engine;
 pub mod format;

@@ -10,6 +10,7 @@ The functions here are the command line's, in process::
     book.write("book.xlsx")
     sql = scorebook.compile("rules", emit="script", dialect="duckdb", as_of="2013-09-30")
     report = scorebook.test("rules")                          # report.passed, report.failed
+    changes = scorebook.diff("main")                          # the measures main -> working tree
 
 Sources can come from memory instead of files: ``tables={"children": table}`` takes any
 object exporting ``__arrow_c_stream__`` (a pyarrow Table, a polars DataFrame, a DuckDB
@@ -27,6 +28,7 @@ from ._scorebook import (
     __version__,
     check,
     compile,
+    diff,
     explain,
     run,
     schemas,
@@ -44,6 +46,7 @@ __all__ = [
     "__version__",
     "check",
     "compile",
+    "diff",
     "explain",
     "run",
     "schemas",

@@ -120,5 +120,15 @@ def compile(
 def test(
     paths: _Paths, *, filter: Optional[str] = None, profile: Optional[_Path] = None, config: Optional[_Path] = None
 ) -> TestReport: ...
+def diff(
+    base: str,
+    head: Optional[str] = None,
+    paths: Optional[_Paths] = None,
+    *,
+    data: Optional[_Path] = None,
+    as_of: Optional[_Date] = None,
+    config: Optional[_Path] = None,
+    format: Literal["json", "text", "markdown"] = "json",
+) -> Any: ...
 def explain(code: str) -> str: ...
 def schemas(paths: _Paths, *, profile: Optional[_Path] = None) -> dict[str, Any]: ...

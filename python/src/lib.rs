@@ -897,6 +897,79 @@ fn schemas<'py>(py: Python<'py>, paths: &Bound<'py, PyAny>, profile: Option<Path
     Ok(out)
 }
 
+/// Compare the measures of two git revisions of the rules, as `scorebook diff` does.
+///
+/// base: the git revision compared from (`"main"`, `"HEAD~1"`, a commit).
+/// head: the revision compared with; the working tree when None.
+/// paths: rule files or directories, as the working tree holds them (default `"rules"`).
+/// data, as_of, config: run both revisions over the same data and compare each measure's
+///     values period by period.
+/// format: `"json"` (a dict: base, head, measures with ref, title, change, what,
+///     periods_changed, rag_flips, direction_flips, periods), `"text"` or `"markdown"` (the
+///     whole report, as a string).
+///
+/// Raises `CheckError` when a revision's rules do not check, `Error` when git cannot read a
+/// revision or a run fails.
+#[pyfunction]
+#[pyo3(signature = (base, head=None, paths=None, *, data=None, as_of=None, config=None, format="json"))]
+#[allow(clippy::too_many_arguments)]
+fn diff<'py>(
+    py: Python<'py>,
+    base: &str,
+    head: Option<&str>,
+    paths: Option<&Bound<'py, PyAny>>,
+    data: Option<PathBuf>,
+    as_of: Option<&Bound<'py, PyAny>>,
+    config: Option<PathBuf>,
+    format: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    use scorebook::diff::{self, revision};
+    if !["json", "text", "markdown"].contains(&format) {
+        return Err(PyValueError::new_err(format!("format: {format:?} is not \"json\", \"text\" or \"markdown\"")));
+    }
+    let paths = match paths {
+        Some(p) => paths_of(p)?,
+        None => vec![PathBuf::from("rules")],
+    };
+    let read = |rev: Option<&str>| -> PyResult<diff::Revision> {
+        py.detach(|| revision::read(&paths, rev)).map_err(|e| match e {
+            revision::ReadError::Refused(r) => {
+                let err = Error::new_err(r.to_string());
+                let _ = err.value(py).setattr("reason", r.message.clone());
+                let _ = err.value(py).setattr("help", r.help.clone());
+                err
+            }
+            revision::ReadError::Rules { revision, files, diagnostics } => {
+                let diags = diagnostics_of(&diagnostics, &files);
+                let text: String = diags.iter().map(|d| d.rendered.as_str()).collect();
+                let err = CheckError::new_err(format!("the rules of {revision} do not check:\n{text}"));
+                let list = PyList::empty(py);
+                for d in diags {
+                    let _ = Py::new(py, d).and_then(|d| list.append(d));
+                }
+                let _ = err.value(py).setattr("diagnostics", list);
+                err
+            }
+        })
+    };
+    let (old, new) = (read(Some(base))?, read(head)?);
+    let mut diffs = diff::compare(&old, &new);
+    if let Some(data) = data {
+        let config = config_of(config)?;
+        let options = RunOptions { as_of: date_of(as_of, "as_of")?, data_dir: Some(data), ..RunOptions::default() };
+        without_gil(py, diff::add_values(&old, &new, &mut diffs, config.as_ref(), &options))?
+            .map_err(|e| raised(py, e))?;
+    }
+    match format {
+        "text" => Ok(diff::to_text(&old, &new, &diffs).into_pyobject(py)?.into_any()),
+        "markdown" => {
+            let (comment, whole) = diff::to_markdown(&old, &new, &diffs);
+            Ok(whole.unwrap_or(comment).into_pyobject(py)?.into_any())
+        }
+        _ => py.import("json")?.call_method1("loads", (diff::to_json(&old, &new, &diffs),)),
+    }
+}
+
 /// The text `scorebook explain CODE` prints.
 #[pyfunction]
 fn explain(code: &str) -> PyResult<String> {
@@ -920,6 +993,7 @@ fn _scorebook(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(compile, m)?)?;
     m.add_function(wrap_pyfunction!(test, m)?)?;
+    m.add_function(wrap_pyfunction!(diff, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_function(wrap_pyfunction!(schemas, m)?)?;
     Ok(())

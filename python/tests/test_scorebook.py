@@ -1,6 +1,7 @@
 """The Python package against the command line: the same books, plans, tests and errors."""
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import scorebook
-from conftest import AS_OF, EDGE, RULES, ROOT, cli
+from conftest import AS_OF, EDGE, RULES, ROOT, binary, cli
 
 
 def cli_csv(data: Path) -> str:
@@ -492,3 +493,44 @@ def test_a_standardised_rate_from_frames_equals_the_published_worked_example(tmp
         frame.to_csv(tmp_path / f"{name}.csv", index=False)
     expected = cli("run", str(rules), "--data", str(tmp_path), "--as-of", "2013-09-30", "--format", "csv")
     assert book.text("csv") == expected
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=Analyst", "-c", "user.email=a@example.org",
+         "-c", "commit.gpgsign=false", *args],
+        check=True, capture_output=True,
+    )
+
+
+def test_diff_classes_measures_like_the_command_line(tmp_path, monkeypatch):
+    """A title edit and a new timescale between two commits: the same JSON as `scorebook
+    diff`, values compared over the edge data, and a revision git does not know is an Error."""
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    quality = rules / "2-quality-of-practice.ind"
+    text = quality.read_text()
+    old = "meeting   working_days(start_date, completed_date) <= 10\n    polarity  high\n    benchmark sn 79%"
+    assert text.count(old) == 1
+    quality.write_text(text.replace(old, old.replace("<= 10", "<= 15")))
+    monkeypatch.chdir(tmp_path)
+    doc = scorebook.diff("main", data=EDGE, as_of=AS_OF)
+    assert doc["base"]["revision"] == "main" and doc["head"]["revision"] == "working tree"
+    by_ref = {m["ref"]: m for m in doc["measures"]}
+    assert by_ref["2.1a"]["change"] == "definition"
+    assert by_ref["2.1a"]["what"] == ["meeting: <= 10 → <= 15"]
+    assert by_ref["2.1a"]["periods_changed"] > 0
+    assert by_ref["1.1a"]["change"] == "unchanged" and by_ref["1.1a"]["periods_changed"] == 0
+    done = subprocess.run(
+        [str(binary()), "diff", "main", "--data", str(EDGE), "--as-of", AS_OF, "--format", "json"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == doc
+    assert "meeting: <= 10 → <= 15" in scorebook.diff("main", format="text")
+    with pytest.raises(scorebook.Error) as e:
+        scorebook.diff("no-such-branch")
+    assert "no revision `no-such-branch`" in str(e.value) and e.value.help

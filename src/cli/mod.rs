@@ -1,8 +1,10 @@
 //! The command line. It only parses arguments and glues the library's stages together.
 
+mod catalogue;
 mod check;
 mod compile;
 mod demo;
+mod diff;
 mod drill;
 mod explain;
 mod fmt;
@@ -39,10 +41,14 @@ struct Cli {
 enum Command {
     /// Generate the demo authority's data, run its book as of 2013-09-30, and write the reports.
     Demo(demo::Args),
+    /// Write a static site of every measure: its definition in plain words, sources, tests and dependencies.
+    Catalogue(catalogue::Args),
     /// Check rule files against their source declarations, without reading any data.
     Check(check::Args),
     /// Format rule files in the one canonical layout.
     Fmt(fmt::Args),
+    /// Compare the measures of two git revisions of the rules: what changed, and with data, what it did to the numbers.
+    Diff(diff::Args),
     /// Write the cases behind a figure (ids and the dates the definition used) to a CSV file.
     Drill(drill::Args),
     /// Run the test blocks of the rule files.
@@ -87,10 +93,12 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Catalogue(args) => catalogue::run(args),
         Command::Check(args) => check::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Run(args) => run::run(args),
         Command::Test(args) => test::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Drill(args) => drill::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Spc(args) => spc::run(args),

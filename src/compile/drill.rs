@@ -4,7 +4,7 @@
 use super::exprs::{column, compile, Needs, ROW};
 use super::source_plan::{base_rows, key_columns, period_conditions, period_cx, LatestSnapshots, SourceCx};
 use super::{CompileError, PlanInputs};
-use crate::ir::{self, BinaryOp, Definition, ExprKind, Selection};
+use crate::ir::{self, BinaryOp, Definition, ExprKind};
 use crate::refusal::Refusal;
 use crate::span::Span;
 use datafusion::arrow::datatypes::DataType;
@@ -123,22 +123,7 @@ fn values_read(
     written: &dyn Fn(Span) -> String,
 ) -> Vec<(String, ir::Expr)> {
     let mut read = Reader { project, source, written, out: Vec::new() };
-    let mut exprs: Vec<&ir::Expr> = Vec::new();
-    if let Some(rows) = m.definition.rows() {
-        if let Selection::EventIn(e) = &rows.selection {
-            exprs.push(e);
-        }
-        exprs.extend(rows.filters.iter().chain(&rows.exclusions));
-    }
-    match &m.definition {
-        Definition::Proportion { numerator, .. } => exprs.push(numerator),
-        Definition::Aggregate { expr, .. } | Definition::Rate { summed: Some(expr), .. } => exprs.push(expr),
-        Definition::SumRatio { numerator, denominator, meets, .. } => {
-            exprs.extend([numerator, denominator]);
-            exprs.extend(meets);
-        }
-        _ => {}
-    }
+    let exprs = m.definition.exprs();
     for e in exprs {
         read.visit(e, Place::Computed);
     }

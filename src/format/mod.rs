@@ -307,6 +307,70 @@ impl Formatter<'_> {
     }
 }
 
+/// A clause in canonical form on one line (`meeting working_days(start_date, completed_date) <= 10`),
+/// for comparing and quoting clauses.
+pub fn clause_line(c: &ClauseKind) -> String {
+    one_line(&clause(c, 0, 0))
+}
+
+/// What a source declares, each part keyed by what it declares (a column's or named value's
+/// name, `lookup SOURCE`, `spans`, `from`, `where`) and in canonical form on one line.
+pub fn source_lines(s: &SourceDecl) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(subset) = &s.subset {
+        out.push(("from".to_string(), format!("from {}", subset.parent.node)));
+        for f in &subset.filters {
+            let keyword = if f.excluding { "excluding" } else { "where" };
+            out.push((keyword.to_string(), one_line(&format!("{keyword} {}", expr(&f.condition, 0, 0)))));
+        }
+        if let Some(m) = &subset.merge {
+            out.push(("merge".to_string(), format!("merge spans by {}", m.by.node)));
+        }
+    }
+    for e in &s.entries {
+        let key = match &e.kind {
+            SourceEntryKind::Column(c) => c.name.node.clone(),
+            SourceEntryKind::Let { name, .. } => format!("let {}", name.node),
+            SourceEntryKind::Lookup { source, .. } => format!("lookup {}", source.node),
+            SourceEntryKind::Spans { .. } => "spans".to_string(),
+            SourceEntryKind::Snapshot(_) => "snapshot".to_string(),
+            SourceEntryKind::Adjacent { name, .. } => name.node.clone(),
+        };
+        out.push((key, one_line(&source_entry(&e.kind, 0, 0))));
+    }
+    out
+}
+
+/// Text laid out over lines (and padded into columns), on one line: every run of spaces and
+/// line breaks outside a string one space.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped, mut space) = (false, false, false);
+    for c in text.trim().chars() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        in_string = c == '"';
+        out.push(c);
+    }
+    out
+}
+
 /// One entry of a source block; columns padded to the block's name and type widths.
 fn source_entry(kind: &SourceEntryKind, name_w: usize, type_w: usize) -> String {
     match kind {
@@ -722,6 +786,18 @@ mod tests {
             assert_eq!(formatted(text), expected, "{text}");
             assert_eq!(formatted(expected), expected, "not a fixed point: {expected}");
         }
+    }
+
+    /// Clauses and source entries on one line, for quoting: runs of spaces outside strings one.
+    #[test]
+    fn clauses_and_entries_on_one_line() {
+        assert_eq!(
+            super::one_line("referral_date  date?  missing \"a  b\"\n   \"c\\\"  d\""),
+            "referral_date date? missing \"a  b\" \"c\\\"  d\""
+        );
+        let m = crate::syntax::parse(FileId(0), "source s {\n  d  date?  format \"dd/mm/yyyy\"\n}\n").unwrap();
+        let crate::syntax::ast::ItemKind::Source(s) = &m.items[0].kind else { panic!() };
+        assert_eq!(super::source_lines(s), [("d".to_string(), "d date? format \"dd/mm/yyyy\"".to_string())]);
     }
 
     /// A map too wide for a line: one entry to a line, under the first, every line within

@@ -4,7 +4,7 @@
 use crate::calendar::PeriodKind;
 use crate::data::columns::{Cell, ColumnBuilder};
 use crate::engine::{self, Settings};
-use crate::ir::{Column, Expectation, Expected, Field, GivenData, PeriodRef, Project, Test, Value};
+use crate::ir::{Column, Expectation, Expected, Field, GivenData, Measure, PeriodRef, Project, Test, Value};
 use crate::results::{plain_number, ResultRow};
 use crate::span::Span;
 use datafusion::arrow::array::RecordBatch;
@@ -327,15 +327,25 @@ pub fn coverage(project: &Project, outcomes: &[Outcome]) -> Vec<Coverage> {
         .iter()
         .map(|m| {
             let tests = outcomes.iter().filter(|o| o.measures.contains(&m.name)).count();
-            let mut bands: Vec<String> = outcomes
-                .iter()
-                .flat_map(|o| o.rows.iter())
-                .filter(|r| r.reference == m.reference)
-                .filter_map(|r| r.rag.map(|c| c.name().to_string()))
-                .collect();
-            bands.sort();
-            bands.dedup();
-            Coverage { reference: m.reference.clone(), measure: m.name.clone(), tests, rag_bands: bands }
+            Coverage {
+                reference: m.reference.clone(),
+                measure: m.name.clone(),
+                tests,
+                rag_bands: bands_reached(m, outcomes),
+            }
         })
         .collect()
+}
+
+/// The RAG bands a measure's rows reach in the tests' runs, by name, in order.
+pub fn bands_reached(m: &Measure, outcomes: &[Outcome]) -> Vec<String> {
+    let mut bands: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| o.rows.iter())
+        .filter(|r| r.reference == m.reference)
+        .filter_map(|r| r.rag.map(|c| c.name().to_string()))
+        .collect();
+    bands.sort();
+    bands.dedup();
+    bands
 }

@@ -52,6 +52,24 @@ impl Browser {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// The DOM at a URL (a `file://` page with a `#fragment`, say), and what the page wrote to
+    /// its console (errors included) as Chromium logs it.
+    pub fn dom_and_console(&self, url: &str) -> (String, String) {
+        let out = self
+            .headless(1800, 1400)
+            .args(["--enable-logging=stderr", "--v=0", "--dump-dom"])
+            .arg(url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let console: Vec<&str> = std::str::from_utf8(&out.stderr)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+            .collect();
+        (String::from_utf8(out.stdout).unwrap(), console.join("\n"))
+    }
+
     /// A screenshot of the page's first `width` × `height` pixels, kept at `shot`.
     pub fn screenshot(&self, page: &Path, shot: &Path, width: u32, height: u32) {
         let out = self
