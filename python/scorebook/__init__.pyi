@@ -2,6 +2,7 @@
 
 import datetime
 import os
+from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, Protocol, Sequence, Union
 
 __version__: str
@@ -130,5 +131,15 @@ def diff(
     config: Optional[_Path] = None,
     format: Literal["json", "text", "markdown"] = "json",
 ) -> Any: ...
+def catalogue(
+    paths: _Paths,
+    out: _Path,
+    *,
+    data: Optional[_Path] = None,
+    as_of: Optional[_Date] = None,
+    config: Optional[_Path] = None,
+    suppress: Optional[int] = None,
+    profile: Optional[_Path] = None,
+) -> list[Path]: ...
 def explain(code: str) -> str: ...
 def schemas(paths: _Paths, *, profile: Optional[_Path] = None) -> dict[str, Any]: ...

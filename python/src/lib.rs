@@ -970,6 +970,41 @@ fn diff<'py>(
     }
 }
 
+/// Write the catalogue of a project's measures, as `scorebook catalogue` does: a static site
+/// (`index.html`, `coverage.html`, `measures/REF.html`) under `out`.
+///
+/// data, as_of, config: each measure's latest value, RAG rating and direction from a run.
+/// suppress: disclosure control of those values, said on each page.
+///
+/// Returns the paths written. Raises `CheckError` when the rules have errors, `DataError` or
+/// `Error` when the run fails.
+#[pyfunction]
+#[pyo3(signature = (paths, out, *, data=None, as_of=None, config=None, suppress=None, profile=None))]
+#[allow(clippy::too_many_arguments)]
+fn catalogue(
+    py: Python<'_>,
+    paths: &Bound<'_, PyAny>,
+    out: PathBuf,
+    data: Option<PathBuf>,
+    as_of: Option<&Bound<'_, PyAny>>,
+    config: Option<PathBuf>,
+    suppress: Option<u32>,
+    profile: Option<PathBuf>,
+) -> PyResult<Vec<PathBuf>> {
+    let paths = paths_of(paths)?;
+    let (files, project) = checked(py, &paths, profile.as_ref())?;
+    let config = config_of(config)?;
+    let options = match data {
+        Some(d) => Some(RunOptions { as_of: date_of(as_of, "as_of")?, data_dir: Some(d), ..RunOptions::default() }),
+        None => None,
+    };
+    let pages =
+        without_gil(py, scorebook::catalogue::site(&project, &files, config.as_ref(), options.as_ref(), suppress))?
+            .map_err(|e| raised(py, e))?;
+    scorebook::catalogue::write_site(&out, &pages).map_err(Error::new_err)?;
+    Ok(pages.iter().map(|p| out.join(&p.path)).collect())
+}
+
 /// The text `scorebook explain CODE` prints.
 #[pyfunction]
 fn explain(code: &str) -> PyResult<String> {
@@ -994,6 +1029,7 @@ fn _scorebook(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compile, m)?)?;
     m.add_function(wrap_pyfunction!(test, m)?)?;
     m.add_function(wrap_pyfunction!(diff, m)?)?;
+    m.add_function(wrap_pyfunction!(catalogue, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_function(wrap_pyfunction!(schemas, m)?)?;
     Ok(())

@@ -534,3 +534,16 @@ def test_diff_classes_measures_like_the_command_line(tmp_path, monkeypatch):
     with pytest.raises(scorebook.Error) as e:
         scorebook.diff("no-such-branch")
     assert "no revision `no-such-branch`" in str(e.value) and e.value.help
+
+
+def test_catalogue_writes_the_command_lines_site(tmp_path, monkeypatch):
+    """The same pages as `scorebook catalogue`, with the latest values from the edge data."""
+    monkeypatch.chdir(ROOT)  # pages name the rule files as they were given: `rules/...`
+    written = scorebook.catalogue("rules", tmp_path / "py", data=EDGE, as_of=AS_OF)
+    assert tmp_path / "py" / "index.html" in written
+    cli("catalogue", "rules", "--out", str(tmp_path / "cli"), "--data", str(EDGE), "--as-of", AS_OF)
+    for path in written:
+        relative = path.relative_to(tmp_path / "py")
+        assert path.read_text() == (tmp_path / "cli" / relative).read_text(), relative
+    page = (tmp_path / "py" / "measures" / "3.2.html").read_text()
+    assert '<span class="rag red">red</span>' in page

@@ -1,9 +1,8 @@
 //! `scorebook catalogue`: a static site of every measure, opened from the file system.
 
 use super::{exit, failed};
-use crate::catalogue::{self, Catalogue};
-use crate::engine::{self, RunOptions, Settings};
-use crate::{fsutil, testing};
+use crate::catalogue;
+use crate::engine::RunOptions;
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
@@ -31,47 +30,22 @@ pub fn run(args: Args) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let settings = match Settings::resolve(&project, config.as_ref()) {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
     let runtime = match super::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
-    // The tests, for what covers each measure.
-    let tests = runtime.block_on(testing::run_all(&project, &settings, None));
-    let mut rows = Vec::new();
-    if let Some(data) = &args.data {
-        let options = RunOptions { as_of: args.as_of, data_dir: Some(data.clone()), ..RunOptions::default() };
-        match runtime.block_on(engine::run(&project, config.as_ref(), &options)) {
-            Ok(out) => rows = out.rows,
-            Err(e) => return failed(e),
-        }
-        if let Some(n) = args.suppress {
-            crate::results::suppress(&mut rows, f64::from(n));
-        }
-    }
-    let cat = Catalogue {
-        project: &project,
-        files: &files,
-        tests: &tests,
-        rows: &rows,
-        suppress: args.suppress,
-        confidence: settings.judging.confidence,
-        amber_within_percent: settings.judging.default_rag.amber_within_percent,
+    let data = args.data.as_ref().map(|d| RunOptions {
+        as_of: args.as_of,
+        data_dir: Some(d.clone()),
+        ..RunOptions::default()
+    });
+    let pages = match runtime.block_on(catalogue::site(&project, &files, config.as_ref(), data.as_ref(), args.suppress))
+    {
+        Ok(p) => p,
+        Err(e) => return failed(e),
     };
-    let pages = catalogue::pages(&cat);
-    for page in &pages {
-        let path = args.out.join(&page.path);
-        if let Some(dir) = path.parent() {
-            if let Err(e) = std::fs::create_dir_all(dir) {
-                return failed(format!("{}: {e}", dir.display()));
-            }
-        }
-        if let Err(e) = fsutil::write_atomically(&path, page.html.as_bytes()) {
-            return failed(fsutil::write_failed(&path, &e));
-        }
+    if let Err(e) = catalogue::write_site(&args.out, &pages) {
+        return failed(e);
     }
     eprintln!(
         "wrote the catalogue of {} measures ({} pages) to {}",
