@@ -738,3 +738,64 @@ pub(super) fn example_of(ty: ColumnType) -> &'static str {
         ColumnType::DateTime => "2013-04-01 09:30:00",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+    use crate::ir::{ColumnType, Value};
+    use crate::project::check_texts;
+
+    /// The codes a project's declarations get, in order.
+    fn codes(text: &str) -> Vec<Code> {
+        let (_, checked) = check_texts(&[("sources.ind", text)]);
+        checked.diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    /// Each mistake in a declaration, and the one code it gets.
+    #[test]
+    fn declaration_mistakes_and_their_codes() {
+        let cases: &[(&str, &[Code])] = &[
+            ("source s {\n  id text key\n  id int\n}\n", &[Code::DuplicateColumn]),
+            ("source s {\n  id text key\n  n integer\n}\n", &[Code::UnknownType]),
+            ("source s {\n  id text? key\n}\n", &[Code::OptionalKey]),
+            ("source s {\n  id text key\n  d date format \"yyyy/qq\"\n}\n", &[Code::BadDateFormat]),
+            ("source s {\n  id text key\n  n int format \"dd/mm/yyyy\"\n}\n", &[Code::BadDateFormat]),
+            ("source s {\n  id text key\n  flag bool map \"Y\" -> 3\n}\n", &[Code::MapValueType]),
+            (
+                "source s {\n  id text key\n  c text\n  lookup t by c\n}\nsource t {\n  c text\n}\n",
+                &[Code::LookupNeedsKey],
+            ),
+            ("source s {\n  c text\n  d date\n  previous e by c order by d\n}\n", &[Code::AdjacentNeedsKey]),
+            ("source s {\n  id text key\n  d date\n  n int\n  spans d .. n\n}\n", &[Code::NotADateColumn]),
+            ("source s {\n  id text key\n}\nsource s {\n  id text key\n}\n", &[Code::DuplicateName]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(codes(text), *expected, "{text}");
+        }
+    }
+
+    /// What a column's options become in the checked source: its header, date format, missing
+    /// codes and value map typed as the column.
+    #[test]
+    fn column_options_become_the_columns_reading() {
+        let text = "source s \"Stays\" {\n  id text key from \"Stay ID\"\n  d date? format \"dd/mm/yyyy\" missing \"unknown\", \"n/a\"\n  \
+                    flag bool? map \"Y\" -> true, \"N\" -> false\n  n decimal?\n}\n";
+        let (_, checked) = check_texts(&[("sources.ind", text)]);
+        assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+        let project = checked.project.unwrap();
+        let s = project.source("s").unwrap();
+        assert_eq!(s.description.as_deref(), Some("Stays"));
+        assert_eq!(s.keys(), ["id"]);
+        let id = s.column("id").unwrap();
+        assert_eq!(
+            (id.ty, id.key, id.optional, id.header.as_deref()),
+            (ColumnType::Text, true, false, Some("Stay ID"))
+        );
+        let d = s.column("d").unwrap();
+        assert_eq!((d.ty, d.optional, d.date_format.as_deref()), (ColumnType::Date, true, Some("dd/mm/yyyy")));
+        assert_eq!(d.missing_codes, ["unknown", "n/a"]);
+        let flag = s.column("flag").unwrap();
+        assert_eq!(flag.value_map, [("Y".to_string(), Value::Bool(true)), ("N".to_string(), Value::Bool(false))]);
+        assert_eq!(s.column("n").unwrap().ty, ColumnType::Decimal);
+    }
+}

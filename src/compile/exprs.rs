@@ -491,3 +491,98 @@ pub fn compile(e: &ir::Expr, cx: &ExprCx<'_>, needs: &mut Needs) -> Result<Expr,
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::working_days::HolidayList;
+    use crate::project::check_texts;
+
+    const SOURCES: &str = r#"
+source referrals {
+  referral_id    text      key
+  child_id       text
+  referral_date  date
+  closed         date?
+  age            int?
+  score          decimal?
+  lookup children by child_id
+  let next_year = add_months(referral_date, 12)
+}
+
+source children {
+  child_id       text  key
+  birth_date     date?
+}
+"#;
+
+    /// A measure's `where` condition over referrals, compiled for September 2013: the
+    /// expression as DataFusion shows it, and the joins it asks for (lookups, working-day
+    /// calendars, `exists` flags).
+    fn compiled(condition: &str) -> (String, usize, usize, usize) {
+        let text = format!(
+            "{SOURCES}\nmeasure m {{\n  ref \"1\"\n  count referrals\n  in period by referral_date\n  where {condition}\n}}\n"
+        );
+        let (_, checked) = check_texts(&[("rules.ind", &text)]);
+        let project = checked.project.unwrap_or_else(|| panic!("{condition}: {:?}", checked.diagnostics));
+        let rows = project.measures[0].definition.rows().unwrap();
+        let source = project.source("referrals").unwrap();
+        let holidays = HolidayList::england_and_wales();
+        let keys = source.keys();
+        let cx = ExprCx {
+            period_end: NaiveDate::from_ymd_opt(2013, 9, 30).unwrap(),
+            window_start: NaiveDate::from_ymd_opt(2013, 9, 1).unwrap(),
+            holidays: &holidays,
+            row: ROW,
+            inner: None,
+            keys: &keys,
+            lookups: &source.lookups,
+            sources: &project.sources,
+            figures: None,
+        };
+        let mut needs = Needs::default();
+        let e = compile(&rows.filters[0], &cx, &mut needs).unwrap();
+        (e.to_string(), needs.lookups.len(), needs.calendars.len(), needs.flags.len())
+    }
+
+    /// Each form of the language as the expression every engine runs.
+    #[test]
+    fn conditions_compile_to_the_languages_meaning() {
+        let cases: &[(&str, &str, usize, usize, usize)] = &[
+            // A missing value is not true: comparisons stay SQL's.
+            ("age >= 10 and score < 2.5", "row.age >= Int64(10) AND row.score < Float64(2.5)", 0, 0, 0),
+            // A division by zero is a missing value on every engine.
+            ("score / age > 1", "CASE WHEN CAST(row.age AS Float64) = Float64(0) THEN CAST(NULL AS Float64) ELSE CAST(row.score AS Float64) / CAST(row.age AS Float64) END > Int64(1)", 0, 0, 0),
+            // The period's end is a date literal of the period computed.
+            ("closed is missing or closed > period_end", "row.closed IS NULL OR row.closed > Date32(\"2013-09-30\")", 0, 0, 0),
+            // A lookup's column is read from the joined row.
+            ("children.birth_date is not missing", "", 1, 0, 0),
+            // Working days: the calendar table joined once for each date, its working-day
+            // numbers subtracted; a date read twice is joined once.
+            ("working_days(referral_date, closed) <= 10", "wd1.idx - wd0.idx <= Int64(10)", 0, 2, 0),
+            (
+                "working_days(referral_date, closed) > 2 and working_days(referral_date, closed) <= 10",
+                "wd1.idx - wd0.idx > Int64(2) AND wd1.idx - wd0.idx <= Int64(10)",
+                0,
+                2,
+                0,
+            ),
+            ("exists referrals as r where r.child_id = child_id and r.referral_date < referral_date", "", 0, 0, 1),
+        ];
+        for (condition, shown, lookups, calendars, flags) in cases {
+            let (e, l, c, f) = compiled(condition);
+            if !shown.is_empty() {
+                assert_eq!(e, *shown, "{condition}");
+            }
+            assert_eq!((l, c, f), (*lookups, *calendars, *flags), "{condition}: {e}");
+        }
+    }
+
+    /// A named value is compiled where it is read; `add_months` keeps the month's last day.
+    #[test]
+    fn named_values_and_month_arithmetic() {
+        let (e, ..) = compiled("next_year > 2014-02-28");
+        assert!(e.contains("row.referral_date"), "{e}");
+        assert!(e.ends_with("> Date32(\"2014-02-28\")"), "{e}");
+    }
+}
