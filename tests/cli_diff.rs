@@ -250,3 +250,31 @@ fn the_markdown_comment_fits_under_the_limit() {
         assert!(whole.matches("<details>").count() >= comment.matches("<details>").count());
     }
 }
+
+/// Rules new since the base: every measure is added; a revision git does not know is an error
+/// that says what to name.
+#[test]
+fn rules_new_since_the_base_are_all_added() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README"), "rules to come\n").unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "first"]);
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    for e in std::fs::read_dir("examples/send").unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+    }
+    let out = scorebook().current_dir(dir.path()).args(["diff", "main", "--format", "json"]).assert().code(0);
+    let doc = json_of(&out);
+    let changes: Vec<&str> =
+        doc["measures"].as_array().unwrap().iter().map(|m| m["change"].as_str().unwrap()).collect();
+    assert_eq!(changes, ["added"; 4]);
+    scorebook()
+        .current_dir(dir.path())
+        .args(["diff", "no-such-branch"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no revision `no-such-branch` in the git repository holding rules"));
+}

@@ -83,12 +83,8 @@ pub fn read(paths: &[PathBuf], revision: Option<&str>) -> Result<Revision, ReadE
                 }
                 commit = Some(c);
             }
-            if inputs.is_empty() {
-                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                return Err(Refusal::new(format!("`{rev}` has no `.{EXTENSION}` rule files in {}", shown.join(", ")))
-                    .help("name the directory that holds the rules in both revisions")
-                    .into());
-            }
+            // No rule files there (the rules are new since): a project of no measures, so
+            // that every measure of the other revision is added.
             (inputs, commit)
         }
     };
