@@ -855,6 +855,23 @@ impl Definition {
         }
     }
 
+    /// The measures the definition is calculated from, by name, each once: those `calculate`
+    /// names, and the count a `rate of` takes its rows from.
+    pub fn measures_read(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let named = self.exprs().into_iter().flat_map(Expr::measure_refs);
+        let of = match self {
+            Definition::Rate { of_measure: Some(of), .. } => Some(of.clone()),
+            _ => None,
+        };
+        for name in named.chain(of) {
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
+    }
+
     /// Every expression of the definition: the event's date, filters and exclusions, the
     /// numerator, the value or sums, a derived measure's arithmetic, a standardised rate's band.
     pub fn exprs(&self) -> Vec<&Expr> {

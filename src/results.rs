@@ -138,7 +138,27 @@ pub(crate) fn csv_field(s: &str) -> String {
     }
 }
 
+/// Of a measure's rows in the run's order, the one a book's "latest" reads: the last month,
+/// else the last row.
+pub fn latest<'a>(mut rows: impl DoubleEndedIterator<Item = &'a ResultRow> + Clone) -> Option<&'a ResultRow> {
+    rows.clone().rfind(|r| r.period_kind == PeriodKind::Month).or_else(|| rows.next_back())
+}
+
 impl ResultRow {
+    /// The value as the books show it: rounded to the measure's places, `%` on a percentage,
+    /// `c` when withheld, empty when missing.
+    pub fn shown(&self) -> String {
+        if self.suppressed {
+            return "c".into();
+        }
+        let v = display_value(self.value, self.precision);
+        if v.is_empty() || self.unit != Unit::Percent {
+            v
+        } else {
+            format!("{v}%")
+        }
+    }
+
     /// The row's cells as text, in the order of [`COLUMNS`]; missing values are empty.
     pub fn cells(&self) -> Vec<String> {
         let num = |v: Option<f64>| v.map(plain_number).unwrap_or_default();

@@ -160,6 +160,16 @@ impl SourceMap {
         self.files.is_empty()
     }
 
+    /// The rules' text a span covers, as written (empty when the span is out of range).
+    pub fn text(&self, span: Span) -> &str {
+        self.get(span.file).text.get(span.start..span.end).unwrap_or_default()
+    }
+
+    /// The text a span covers on one line: each run of spaces and line breaks one space.
+    pub fn text_on_one_line(&self, span: Span) -> String {
+        self.text(span).split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     /// The directory holding a file, for paths written relative to a rule file.
     pub fn dir_of(&self, id: FileId) -> &Path {
         self.get(id).path.parent().unwrap_or(Path::new("."))

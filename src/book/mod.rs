@@ -58,7 +58,7 @@ impl BreakdownLine {
 }
 
 fn latest_of(cells: &[ResultRow]) -> Option<&ResultRow> {
-    cells.iter().rev().find(|r| r.period_kind == PeriodKind::Month).or_else(|| cells.last())
+    crate::results::latest(cells.iter())
 }
 
 impl BookLine {
@@ -70,15 +70,7 @@ impl BookLine {
     /// A value as the book shows it: rounded to the measure's places, `%` on percentages,
     /// `c` when withheld.
     pub fn shown(&self, r: &ResultRow) -> String {
-        if r.suppressed {
-            return "c".into();
-        }
-        let v = display_value(r.value, self.precision);
-        if v.is_empty() || self.unit != crate::ir::Unit::Percent {
-            v
-        } else {
-            format!("{v}%")
-        }
+        r.shown()
     }
 
     /// A value's confidence interval as the book shows it (`55.3 to 73.6`), and its level

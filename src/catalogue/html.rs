@@ -3,7 +3,7 @@
 
 use super::{page_name, words, Catalogue, Page};
 use crate::ir::{Measure, RagColour};
-use crate::results::{display_value, plain_number};
+use crate::results::plain_number;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1100px;\
 padding:0 16px;color:#1b1f24;line-height:1.45}a{color:#0b5cad}h1{font-size:24px;margin-bottom:4px}\
@@ -58,18 +58,6 @@ fn rag_cell(rag: Option<RagColour>) -> String {
     }
 }
 
-/// A run's value as the book shows it: at the measure's places, `%` on a percentage.
-fn value_text(m: &Measure, r: &crate::results::ResultRow) -> String {
-    let v = display_value(r.value, r.precision);
-    if r.suppressed {
-        "c".into()
-    } else if m.unit == crate::ir::Unit::Percent && !v.is_empty() {
-        format!("{v}%")
-    } else {
-        v
-    }
-}
-
 fn target_text(m: &Measure) -> String {
     match &m.target {
         Some(t) => {
@@ -117,7 +105,7 @@ fn index(cat: &Catalogue<'_>) -> String {
                 Some(r) => body.push_str(&format!(
                     "<td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
                     esc(&r.period_label),
-                    esc(&value_text(m, r)),
+                    esc(&r.shown()),
                     rag_cell(r.rag),
                     r.direction.map_or("", crate::judgement::Direction::name)
                 )),
@@ -213,7 +201,7 @@ fn measure_page(cat: &Catalogue<'_>, m: &Measure) -> String {
     if let Some(r) = cat.latest(m) {
         body.push_str(&format!(
             "<p id=\"latest\">Latest: <strong>{}</strong> in {}{}{}.</p>\n",
-            esc(&value_text(m, r)),
+            esc(&r.shown()),
             esc(&r.period_label),
             r.rag.map_or_else(String::new, |c| format!(", RAG {}", rag_cell(Some(c)))),
             r.direction.map_or_else(String::new, |d| format!(", {}", d.name()))

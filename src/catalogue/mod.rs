@@ -45,28 +45,12 @@ impl Catalogue<'_> {
 
     /// The rules' text at a span, on one line.
     fn written(&self, span: Span) -> String {
-        let text = self.files.get(span.file).text.get(span.start..span.end).unwrap_or_default();
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+        self.files.text_on_one_line(span)
     }
 
     /// The measures `m` is calculated from (`calculate`, `rate of`), by name.
     fn reads(&self, m: &Measure) -> Vec<&Measure> {
-        let mut names: Vec<String> = Vec::new();
-        for e in m.definition.exprs() {
-            names.extend(e.measure_refs());
-        }
-        if let crate::ir::Definition::Rate { of_measure: Some(of), .. } = &m.definition {
-            names.push(of.clone());
-        }
-        let mut out: Vec<&Measure> = Vec::new();
-        for n in names {
-            if let Some(x) = self.project.measure(&n) {
-                if !out.iter().any(|o| o.name == x.name) {
-                    out.push(x);
-                }
-            }
-        }
-        out
+        m.definition.measures_read().iter().filter_map(|n| self.project.measure(n)).collect()
     }
 
     /// The measures calculated from `m`.
@@ -145,8 +129,7 @@ impl Catalogue<'_> {
 
     /// The measure's latest monthly row (else its latest row), from the run.
     fn latest(&self, m: &Measure) -> Option<&ResultRow> {
-        let own = || self.rows.iter().filter(|r| r.reference == m.reference && r.breakdown.is_none());
-        own().rfind(|r| r.period_kind == crate::calendar::PeriodKind::Month).or_else(|| own().next_back())
+        crate::results::latest(self.rows.iter().filter(|r| r.reference == m.reference && r.breakdown.is_none()))
     }
 }
 

@@ -91,7 +91,7 @@ fn merge_kinds(a: NumberKind, b: NumberKind) -> NumberKind {
 impl Checker<'_> {
     /// The text of a span, as written.
     pub(super) fn text_of(&self, span: crate::span::Span) -> String {
-        self.files.get(span.file).text.get(span.start..span.end).unwrap_or_default().to_string()
+        self.files.text(span).to_string()
     }
 
     /// A condition: an expression that must be true/false.

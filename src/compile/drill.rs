@@ -18,7 +18,8 @@ const HEADING_WIDTH: usize = 60;
 /// entity counted and the date columns; then every value the definition reads (see
 /// [`values_read`]), each breakdown's value (`by_NAME`), whether each row is in the numerator
 /// (every row is in the denominator), a value's or ratio's parts and a standardised rate's band.
-/// `written` gives the text of the rules at a span, which heads the values computed there.
+/// `written` gives the text of the rules at a span on one line, which heads the values
+/// computed there.
 pub fn drill(
     inputs: &PlanInputs<'_>,
     measure: usize,
@@ -169,7 +170,7 @@ impl Reader<'_> {
     /// The text written at `e`, on one line, cut to [`HEADING_WIDTH`]; an aggregate over
     /// related rows up to its `where`.
     fn heading(&self, e: &ir::Expr) -> String {
-        let text = (self.written)(e.span).split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = (self.written)(e.span);
         let text = match &e.kind {
             ExprKind::Related { .. } | ExprKind::Exists { .. } => match text.find(" where ") {
                 Some(at) => text[..at].to_string(),

@@ -522,7 +522,7 @@ fn derived(
 }
 
 /// The rows behind a measure's figure for a period, with every value its definition read
-/// (see `drill::drill`); `written` gives the rules' text at a span.
+/// (see `drill::drill`); `written` gives the rules' text at a span, on one line.
 pub fn drill_plan(
     inputs: &PlanInputs<'_>,
     measure: usize,

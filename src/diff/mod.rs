@@ -155,7 +155,7 @@ fn defines_differently(base: &Project, head: &Project, b: &Measure, h: &Measure,
         return true;
     }
     // The same definition reads the same measures: any of them defined differently?
-    dependencies(b).into_iter().any(|name| {
+    b.definition.measures_read().into_iter().any(|name| {
         if seen.contains(&name) {
             return false;
         }
@@ -186,18 +186,6 @@ fn described_differently(b: &Measure, h: &Measure) -> bool {
         || b.precision != h.precision
         || b.hidden != h.hidden
         || labels(b) != labels(h)
-}
-
-/// The measures a measure is calculated from (`calculate`, `rate of`).
-fn dependencies(m: &Measure) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for e in m.definition.exprs() {
-        out.extend(e.measure_refs());
-    }
-    if let crate::ir::Definition::Rate { of_measure: Some(of), .. } = &m.definition {
-        out.push(of.clone());
-    }
-    out
 }
 
 /// What a measure reads that the two revisions declare differently: `source NAME`,

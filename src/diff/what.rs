@@ -2,7 +2,7 @@
 //! form (`meeting: <= 10 → <= 15`), each declaration it reads that differs (`source
 //! assessments: let x: ... → ...`), and each measure it is calculated from that was redefined.
 
-use super::{defines_differently, dependencies, inputs_changed, Input, Revision};
+use super::{defines_differently, inputs_changed, Input, Revision};
 use crate::format::{clause_line, source_lines};
 use crate::ir::Measure;
 use crate::syntax::ast::{self, ItemKind};
@@ -42,7 +42,7 @@ pub fn changed(base: &Revision, head: &Revision, b: &Measure, h: &Measure) -> Ve
     if base.project.calendar != head.project.calendar {
         out.push("the working-day calendar changed".to_string());
     }
-    for name in dependencies(b) {
+    for name in b.definition.measures_read() {
         if let (Some(x), Some(y)) = (base.project.measure(&name), head.project.measure(&name)) {
             if defines_differently(&base.project, &head.project, x, y, &mut Vec::new()) {
                 out.push(format!("reads {name}, whose definition changed"));

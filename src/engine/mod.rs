@@ -729,8 +729,7 @@ pub async fn drill(
         one_area: &one_area(project, &p.bindings, &p.load),
         tables: &resolver,
     };
-    let written =
-        |span: crate::span::Span| files.get(span.file).text.get(span.start..span.end).unwrap_or_default().to_string();
+    let written = |span: crate::span::Span| files.text_on_one_line(span);
     let plan = compile::drill_plan(&inputs, measure, period, &written)?;
     let rows = p.ctx.execute_logical_plan(plan).await?;
     let schema = std::sync::Arc::new(rows.schema().as_arrow().clone());

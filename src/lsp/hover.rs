@@ -56,8 +56,7 @@ fn adjacent(a: &Analysis, table: &str, name: &str) -> Option<String> {
 }
 
 fn text_of(a: &Analysis, span: crate::span::Span) -> String {
-    let text = &a.files.get(span.file).text;
-    text.get(span.start..span.end).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
+    a.files.text_on_one_line(span)
 }
 
 /// A measure's definition in plain words, from its clauses in order: "cin_episodes rows open
