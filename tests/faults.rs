@@ -262,9 +262,10 @@ fn a_connection_lost_mid_query_is_named_and_nothing_is_written() {
     intact(dir.path(), &out);
 }
 
-/// Ends every other session running a query on the server as soon as one shows, as an
-/// administrator's `pg_ctl stop -m fast` does (SQLSTATE 57P01); true if one was ended.
-fn end_the_running_query(url: &str) -> bool {
+/// Ends the session running this test's script (the one reading `schema`'s tables) as soon as
+/// its query shows, as an administrator's `pg_ctl stop -m fast` does (SQLSTATE 57P01); true if
+/// one was ended. Only that one: the other tests' scripts run on the same server meanwhile.
+fn end_the_running_query(url: &str, schema: &str) -> bool {
     let ended = std::process::Command::new("python3")
         .arg("-c")
         .arg(
@@ -272,7 +273,7 @@ fn end_the_running_query(url: &str) -> bool {
              c = psycopg.connect(sys.argv[1], autocommit=True)\n\
              deadline = time.time() + 60\n\
              while time.time() < deadline:\n\
-             \x20   rows = c.execute(\"SELECT pid FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE '%scorebook_calendar%'\").fetchall()\n\
+             \x20   rows = c.execute(\"SELECT pid FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE '%%scorebook_calendar%%' AND query LIKE %s\", ('%' + sys.argv[2] + '%',)).fetchall()\n\
              \x20   if rows:\n\
              \x20       c.execute('SELECT pg_terminate_backend(%s)', (rows[0][0],))\n\
              \x20       print('ended')\n\
@@ -280,6 +281,7 @@ fn end_the_running_query(url: &str) -> bool {
              \x20   time.sleep(0.005)\n",
         )
         .arg(url)
+        .arg(schema)
         .output()
         .unwrap();
     assert!(ended.status.success(), "{}", String::from_utf8_lossy(&ended.stderr));
@@ -299,7 +301,7 @@ fn a_server_that_ends_the_session_mid_query_is_named_and_nothing_is_written() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    assert!(end_the_running_query(&url), "the run's query never showed on the server");
+    assert!(end_the_running_query(&url, &loaded.schema), "the run's query never showed on the server");
     let output = run.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
     let message = stderr_of(&output);
