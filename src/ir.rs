@@ -48,6 +48,33 @@ impl Project {
     pub fn reference(&self, name: &str) -> Option<&Reference> {
         self.references.iter().find(|r| r.name == name)
     }
+
+    /// Whether measure `m`'s value for a period ending on `later` is computed differently from
+    /// one ending on `earlier`: a version of it, or of a measure it is calculated from, that
+    /// redefines the values takes effect between them.
+    pub fn redefined_between(&self, m: &Measure, earlier: NaiveDate, later: NaiveDate) -> bool {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut stack = vec![m];
+        while let Some(m) = stack.pop() {
+            if seen.contains(&m.name.as_str()) {
+                continue;
+            }
+            seen.push(&m.name);
+            if m.redefined_between(earlier, later) {
+                return true;
+            }
+            let read = m.every_version().flat_map(|v| v.definition.measures_read());
+            stack.extend(read.filter_map(|name| self.measure(&name)));
+        }
+        false
+    }
+
+    /// Every measure with its latest version in force for every period (`run --backcast`).
+    pub fn backcast(&mut self) {
+        for m in &mut self.measures {
+            *m = m.backcast();
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------ sources
@@ -458,6 +485,26 @@ pub struct Measure {
     /// `funnel by BREAKDOWN`: the breakdown whose values are the units of a funnel plot, each
     /// judged against the measure's whole (`crate::funnel`).
     pub funnel: Option<Funnel>,
+    /// Later definitions, each in force from its date, in date order (`version 2 from ...`).
+    pub versions: Vec<Version>,
+    pub span: Span,
+}
+
+/// A later definition of a measure: in force for every period ending on or after `from`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Version {
+    /// 2, 3, ...: the first definition is version 1.
+    pub number: u32,
+    pub from: NaiveDate,
+    /// The release note: what changed and why.
+    pub note: String,
+    /// The keywords of the clauses it writes (`meeting`, `target`), in the order written.
+    pub changes: Vec<&'static str>,
+    /// Whether it computes values differently from the version before (not only judges them
+    /// differently): the direction of travel is not judged across it.
+    pub redefines: bool,
+    /// The whole measure as this version defines it (its own `versions` empty).
+    pub measure: Measure,
     pub span: Span,
 }
 
@@ -472,6 +519,57 @@ pub struct Funnel {
 }
 
 impl Measure {
+    /// The definition in force for a period ending on `day`: the latest version from on or
+    /// before it, else the first.
+    pub fn in_force(&self, day: NaiveDate) -> &Measure {
+        self.versions.iter().rev().find(|v| v.from <= day).map_or(self, |v| &v.measure)
+    }
+
+    /// The number of the version in force for a period ending on `day` (1 for the first).
+    pub fn version_on(&self, day: NaiveDate) -> u32 {
+        self.versions.iter().rev().find(|v| v.from <= day).map_or(1, |v| v.number)
+    }
+
+    /// Whether a period ending on `later` is computed differently from one ending on `earlier`:
+    /// a version that redefines the values takes effect after `earlier` and by `later`.
+    pub fn redefined_between(&self, earlier: NaiveDate, later: NaiveDate) -> bool {
+        self.versions.iter().any(|v| v.redefines && earlier < v.from && v.from <= later)
+    }
+
+    /// What a value is computed from, in every version alike or not: its definition, window,
+    /// breakdowns and cohort follow-up (not its judgement or words).
+    pub fn computes_as(&self, other: &Measure) -> bool {
+        self.definition == other.definition
+            && self.window == other.window
+            && self.breakdowns == other.breakdowns
+            && self.follow_up == other.follow_up
+            && self.year == other.year
+    }
+
+    /// Every definition of the measure: the first, then each later version's.
+    pub fn every_version(&self) -> impl Iterator<Item = &Measure> {
+        std::iter::once(self).chain(self.versions.iter().map(|v| &v.measure))
+    }
+
+    /// The measure with its latest version in force for every period (`--backcast`).
+    pub fn backcast(&self) -> Measure {
+        let mut m = self.clone();
+        for v in &mut m.versions {
+            v.from = NaiveDate::MIN;
+        }
+        m
+    }
+
+    /// The measure with version `number` (1 for the first) in force for every period.
+    pub fn pinned(&self, number: u32) -> Measure {
+        let mut m = self.clone();
+        m.versions = match number.checked_sub(2).and_then(|k| self.versions.get(k as usize)) {
+            Some(v) => vec![Version { from: NaiveDate::MIN, ..v.clone() }],
+            None => Vec::new(),
+        };
+        m
+    }
+
     /// Whether `breakdown` is the measure's funnel's.
     pub fn funnel_by(&self, breakdown: &str) -> bool {
         self.funnel.as_ref().is_some_and(|f| f.by == breakdown)
@@ -1254,6 +1352,8 @@ pub enum GivenData {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expectation {
     pub measure: String,
+    /// `version N`: the figure as that version of the measure computes it, in every period.
+    pub version: Option<u32>,
     pub period: PeriodRef,
     /// The breakdown and its value (`None` for the row of rows without one).
     pub breakdown: Option<(String, Option<String>)>,
@@ -1295,11 +1395,13 @@ pub enum Field {
     Rag,
     Direction,
     Judgement,
+    /// The version of the definition the value was computed with.
+    DefinitionVersion,
 }
 
 impl Field {
     pub const NAMES: &'static [&'static str] =
-        &["value", "numerator", "denominator", "target", "rag", "direction", "judgement"];
+        &["value", "numerator", "denominator", "target", "rag", "direction", "judgement", "definition_version"];
 
     pub fn parse(text: &str) -> Option<Field> {
         Some(match text {
@@ -1310,8 +1412,23 @@ impl Field {
             "rag" => Field::Rag,
             "direction" => Field::Direction,
             "judgement" => Field::Judgement,
+            "definition_version" => Field::DefinitionVersion,
             _ => return None,
         })
+    }
+
+    /// As written in a test: `value`, `definition_version`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Value => "value",
+            Field::Numerator => "numerator",
+            Field::Denominator => "denominator",
+            Field::Target => "target",
+            Field::Rag => "rag",
+            Field::Direction => "direction",
+            Field::Judgement => "judgement",
+            Field::DefinitionVersion => "definition_version",
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 
 use crate::ir::{Definition, Measure};
 
-/// The measures by index into the project's list, each with the indices of those it reads.
+/// The measures by index into the project's list, each with the indices of those it reads
+/// (in any of its versions).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MeasureGraph {
     reads: Vec<Vec<usize>>,
@@ -17,12 +18,14 @@ impl MeasureGraph {
         let reads = measures
             .iter()
             .map(|m| {
-                let Definition::Derived { expr } = &m.definition else { return Vec::new() };
                 let mut out: Vec<usize> = Vec::new();
-                for name in expr.measure_refs() {
-                    if let Some(j) = measures.iter().position(|x| x.name == name) {
-                        if !out.contains(&j) {
-                            out.push(j);
+                for version in m.every_version() {
+                    let Definition::Derived { expr } = &version.definition else { continue };
+                    for name in expr.measure_refs() {
+                        if let Some(j) = measures.iter().position(|x| x.name == name) {
+                            if !out.contains(&j) {
+                                out.push(j);
+                            }
                         }
                     }
                 }

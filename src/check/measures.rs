@@ -1,5 +1,7 @@
 //! Measures: one form, its rows, window, breakdowns and judgement.
 
+mod versions;
+
 use super::exprs::Scope;
 use super::{unknown_word, Checker, MeasureDecl};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
@@ -320,6 +322,10 @@ impl Checker<'_> {
             for (k, (d, p)) in decls.iter().zip(&parts).enumerate() {
                 if p.is_rate_of() == rates_of {
                     built[k] = self.measure(d, p, &units, &built, &rates);
+                    if let Some(base) = &built[k] {
+                        let versions = self.versions(d, p, base, &units, &built, &rates);
+                        built[k].as_mut().expect("just built").versions = versions;
+                    }
                 }
             }
         }
@@ -492,6 +498,7 @@ impl Checker<'_> {
             follow_up: self.follow_up(parts)?,
             year: self.reported_by(parts)?,
             funnel: self.funnel(parts, &definition, &breakdowns)?,
+            versions: Vec::new(),
             definition,
             breakdowns,
             span: m.name.span,

@@ -228,6 +228,27 @@ impl Checker<'_> {
             }
             return None;
         };
+        let version = match &e.version {
+            Some(v) if v.node.fract() == 0.0 && v.node >= 1.0 && v.node <= (measure.versions.len() + 1) as f64 => {
+                Some(v.node as u32)
+            }
+            Some(v) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::NoSuchVersion,
+                        v.span,
+                        format!("measure `{}` has no version {}", measure.name, v.node),
+                    )
+                    .label("no such version")
+                    .help(match measure.versions.len() {
+                        0 => "the measure has one definition, version 1; remove `version N`".to_string(),
+                        n => format!("its versions are 1 to {}", n + 1),
+                    }),
+                );
+                return None;
+            }
+            None => None,
+        };
         let period = self.period_ref(&e.period, as_of)?;
         let field = match &e.field {
             None => Field::Value,
@@ -271,7 +292,18 @@ impl Checker<'_> {
         };
         let expected = match (&word, field) {
             (ExpectedValueKind::Missing, _) => Expected::Missing,
-            (ExpectedValueKind::Number(q), Field::Value | Field::Numerator | Field::Denominator | Field::Target) => {
+            (
+                ExpectedValueKind::Number(q),
+                Field::Value | Field::Numerator | Field::Denominator | Field::Target | Field::DefinitionVersion,
+            ) => {
+                if q.percent && field == Field::DefinitionVersion {
+                    self.error(expectation_type(
+                        e.value.span,
+                        "a version is a number: 1, 2, ...",
+                        "write it without `%`",
+                    ));
+                    return None;
+                }
                 if q.percent && !(field == Field::Value || field == Field::Target) {
                     self.error(expectation_type(
                         e.value.span,
@@ -289,7 +321,8 @@ impl Checker<'_> {
                 Expected::Word(w.clone())
             }
             (ExpectedValueKind::Word(w), Field::Judgement)
-                if ["improving", "worsening", "no_change", "not_comparable"].contains(&w.as_str()) =>
+                if ["improving", "worsening", "no_change", "not_comparable", "definition_changed"]
+                    .contains(&w.as_str()) =>
             {
                 Expected::Word(w.clone())
             }
@@ -297,7 +330,9 @@ impl Checker<'_> {
                 let want = match f {
                     Field::Rag => "`red`, `amber` or `green`",
                     Field::Direction => "`up`, `down` or `same`",
-                    Field::Judgement => "`improving`, `worsening`, `no_change` or `not_comparable`",
+                    Field::Judgement => {
+                        "`improving`, `worsening`, `no_change`, `not_comparable` or `definition_changed`"
+                    }
                     _ => "a number",
                 };
                 self.error(expectation_type(
@@ -308,7 +343,7 @@ impl Checker<'_> {
                 return None;
             }
         };
-        Some(ir::Expectation { measure: measure.name.clone(), period, breakdown, field, expected, span })
+        Some(ir::Expectation { measure: measure.name.clone(), version, period, breakdown, field, expected, span })
     }
 
     /// A test's period, checked against the book as of the test's date in the reporting year

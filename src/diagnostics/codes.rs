@@ -304,6 +304,22 @@ add_days(clock_start, 1)      # clock_start is a date-time",
         meaning: "`standardised by BAND using STANDARD` makes a directly standardised rate of a count of rows: each row's band (a text column or named value of the counted rows, holding the population's `age_group` labels) is counted, each band's rate weighted by the standard population's weight. It applies to `count ... per N POPULATION` only (not to `rate of` or a published benchmark), and its population's source needs an `age_group` text column.",
         example: "rate of deaths_in_period per 100000 pop standardised by age_band using esp2013",
         fix: "Write the standardisation on the counting measure: `count deaths in period by date_of_death` then `per 100000 pop standardised by age_band using esp2013`; declare `age_group text` in the population's source; make the band a text value (`let age_band = band(age, ...)`).";
+    VersionOutOfOrder = "SB416", Error, "versions out of order",
+        meaning: "A measure's later versions are numbered 2, 3, ... in the order written (the measure as first written is version 1), and each takes effect after the one before it: a period is computed with the version in force at its end, which must be one version.",
+        example: "version 3 from 2014-04-01 \"15 days\" {\n  meeting working_days(start_date, completed_date) <= 15\n}\nversion 2 from 2013-07-01 \"New exclusion\" { ... }",
+        fix: "Number the versions 2, 3, ... and write them in date order.";
+    VersionChangesNothing = "SB417", Warning, "version changes nothing",
+        meaning: "With its clauses in place of the version before's, the version computes and judges the measure exactly as before: its periods would be marked as a new definition, and the direction of travel left unjudged across it, for nothing.",
+        example: "meeting working_days(start_date, completed_date) <= 10\nversion 2 from 2013-07-01 \"Reworded\" {\n  meeting working_days(start_date, completed_date) <= 10\n}",
+        fix: "Remove the version, or write the clauses that change.";
+    VersionChangesTheMeasure = "SB418", Error, "version changes what the measure is",
+        meaning: "A version changes how a measure is computed or judged: its definition over the same source (`meeting`, `where`, `excluding`, the selection, `per`, `cumulative`, sums, an aggregate's expression), `target` and `rag`. What the measure is (`ref`, `title`, `description`, `theme`, `unit`, `precision`, `hidden`, `by`, `funnel by`, `reported by`, `polarity`, `interval`, `benchmark`), its source and the kind of figure it is are the same in every version; a `rate of` follows the versions of the measure it counts.",
+        example: "version 2 from 2013-07-01 \"Renamed\" {\n  title \"Assessments within 15 days\"\n}",
+        fix: "Write the clause in the measure itself; for another source or kind of figure, define another measure; for a rate, write the version on the counted measure.";
+    NoSuchVersion = "SB419", Error, "no such version",
+        meaning: "An expectation's `version N` names a version of the measure's definition the measure does not have: the measure as first written is version 1, and each `version N from DATE` block adds the next.",
+        example: "expect ia_within_10_days version 3 for month 2013-09 = 50%",
+        fix: "Name one of the measure's versions, or remove `version N` to expect the figure of the version in force.";
 
     // ------------------------------------------------------------------ judgement
     TargetWithoutPolarity = "SB500", Error, "target without polarity",

@@ -207,6 +207,18 @@ impl Formatter<'_> {
             let text = clause(&c.kind, inner, width);
             self.code(inner, text, c.span);
         }
+        for v in &m.versions {
+            self.leading(v.span.start, inner);
+            let head = format!("version {} from {} {} {{", v.number.node, v.from.node, string(&v.note.node));
+            self.open(inner, head, v.note.span);
+            let width = v.clauses.iter().filter_map(|c| padded_keyword(&c.kind)).map(str::len).max().unwrap_or(0);
+            for c in &v.clauses {
+                self.leading(c.span.start, inner + 2);
+                let text = clause(&c.kind, inner + 2, width);
+                self.code(inner + 2, text, c.span);
+            }
+            self.close(inner, v.close);
+        }
         self.close(indent, m.close);
     }
 
@@ -687,7 +699,8 @@ fn expectation(x: &Expectation) -> String {
         PeriodSelectorKind::Month { label } => format!("month {label}"),
         PeriodSelectorKind::Ytd => "ytd".into(),
     };
-    let mut s = format!("expect {} for {period}", x.measure.node);
+    let version = x.version.as_ref().map(|v| format!(" version {}", v.node)).unwrap_or_default();
+    let mut s = format!("expect {}{version} for {period}", x.measure.node);
     if let Some((col, value)) = &x.breakdown {
         let value = match &value.node {
             None => "missing".to_string(),

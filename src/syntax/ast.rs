@@ -208,6 +208,22 @@ pub struct ThemeBlock {
 pub struct Measure {
     pub name: Ident,
     pub clauses: Vec<Clause>,
+    /// Later definitions, each from a date (`version 2 from 2013-07-01 "..." { ... }`).
+    pub versions: Vec<Version>,
+    pub span: Span,
+    pub close: Span,
+}
+
+/// `version N from DATE "release note" { CLAUSES }`: the measure as from `from`, written as
+/// the clauses that change; each kind of clause written replaces that kind's clauses of the
+/// version before.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Version {
+    pub number: Spanned<f64>,
+    pub from: Spanned<NaiveDate>,
+    pub note: Str,
+    pub clauses: Vec<Clause>,
+    /// From `version` to the closing brace.
     pub span: Span,
     pub close: Span,
 }
@@ -318,6 +334,26 @@ pub enum ClauseKind {
 }
 
 impl ClauseKind {
+    /// What the clause says of a measure: its keyword, except that the clauses choosing the
+    /// rows (`in period by`, `open at period end`, ...) are one slot, `rows`, and those saying
+    /// what is computed (`count`, `percent of`, `calculate`, ...) another, `computes`: one
+    /// replacing another is a change of that slot (in `diff`, and in a version).
+    pub fn slot(&self) -> &'static str {
+        match self {
+            ClauseKind::InPeriod(_)
+            | ClauseKind::OpenAtPeriodEnd
+            | ClauseKind::OpenDuringPeriod
+            | ClauseKind::LatestSnapshot { .. } => "rows",
+            ClauseKind::Count { .. }
+            | ClauseKind::Percent { .. }
+            | ClauseKind::RateOf { .. }
+            | ClauseKind::Ratio { .. }
+            | ClauseKind::Aggregate { .. }
+            | ClauseKind::Calculate(_) => "computes",
+            other => other.keyword(),
+        }
+    }
+
     /// The clause's keyword, for messages.
     pub fn keyword(&self) -> &'static str {
         match self {
@@ -618,6 +654,8 @@ pub struct Cell {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expectation {
     pub measure: Ident,
+    /// `version N`: the figure as that version of the measure's definition computes it.
+    pub version: Option<Spanned<f64>>,
     pub period: PeriodSelector,
     /// `by NAME VALUE`; `by NAME missing` is the row of rows without a value.
     pub breakdown: Option<(Ident, Spanned<Option<String>>)>,

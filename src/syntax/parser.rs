@@ -347,8 +347,27 @@ impl AstBuilder<'_> {
         let close = self.close_brace(&pair);
         let mut inner = children(pair);
         let name = self.ident(inner.next().expect("measure name"));
+        let mut clauses = Vec::new();
+        let mut versions = Vec::new();
+        for c in inner {
+            if c.as_rule() == Rule::version_block {
+                versions.push(self.version(c)?);
+            } else {
+                clauses.push(self.clause(c)?);
+            }
+        }
+        Ok(Measure { name, clauses, versions, span, close })
+    }
+
+    fn version(&self, pair: Pair<'_, Rule>) -> Result<Version> {
+        let span = self.span(&pair);
+        let close = self.close_brace(&pair);
+        let mut inner = children(pair);
+        let number = self.unsigned(inner.next().expect("version number"))?;
+        let from = self.date(inner.next().expect("version date"))?;
+        let note = self.string(inner.next().expect("version note"));
         let clauses = inner.map(|c| self.clause(c)).collect::<Result<_>>()?;
-        Ok(Measure { name, clauses, span, close })
+        Ok(Version { number, from, note, clauses, span, close })
     }
 
     fn per_spec(&self, pair: Pair<'_, Rule>) -> Result<PerSpec> {
@@ -696,7 +715,13 @@ impl AstBuilder<'_> {
 
     fn expect<'i>(&self, mut args: impl Iterator<Item = Pair<'i, Rule>>) -> Result<Expectation> {
         let measure = self.ident(args.next().expect("expect measure"));
-        let period = self.period_sel(args.next().expect("expect period"));
+        let mut next_arg = args.next().expect("expect period");
+        let mut version = None;
+        if next_arg.as_rule() == Rule::expect_version {
+            version = Some(self.unsigned(children(next_arg).next().expect("version number"))?);
+            next_arg = args.next().expect("expect period");
+        }
+        let period = self.period_sel(next_arg);
         let mut breakdown = None;
         let mut field = None;
         let mut value = None;
@@ -734,7 +759,7 @@ impl AstBuilder<'_> {
                 other => unreachable!("grammar and parser disagree: expectation {other:?}"),
             }
         }
-        Ok(Expectation { measure, period, breakdown, field, value: value.expect("expected value") })
+        Ok(Expectation { measure, version, period, breakdown, field, value: value.expect("expected value") })
     }
 
     fn period_sel(&self, pair: Pair<'_, Rule>) -> PeriodSelector {

@@ -56,6 +56,7 @@ pub const CLAUSE_WORDS: &[&str] = &[
     "numerator",
     "denominator",
     "hidden",
+    "version",
 ];
 pub const COLUMN_OPTION_WORDS: &[&str] =
     &["key", "from", "format", "missing", "map", "lookup", "spans", "snapshot", "let", "previous", "next"];
@@ -91,7 +92,7 @@ impl Context {
     pub fn describe(self) -> &'static str {
         match self {
             Context::TopLevel => "a `source`, `population`, `reference`, `standard`, `calendar`, `theme`, `measure` or `test`",
-            Context::MeasureClause => "a measure clause (`ref`, `title`, `count`, `percent of`, `in period by`, `where`, `polarity`, `target`, `rag`, `benchmark`, ...) or `}`",
+            Context::MeasureClause => "a measure clause (`ref`, `title`, `count`, `percent of`, `in period by`, `where`, `polarity`, `target`, `rag`, `benchmark`, ...), `version` or `}`",
             Context::ColumnOption => "a column option (`key`, `from`, `format`, `missing`, `map`), another column, `spans`, `snapshot at`, `lookup`, `let`, `previous`, `next`, or `}`",
             Context::TestEntry => "`given`, `as of`, `expect` or `}`",
             Context::Other => "",
@@ -124,6 +125,8 @@ pub fn human(rule: Rule) -> String {
         Rule::ratio_clause => "`ratio of SOURCE`",
         Rule::sum_part_clause | Rule::sum_part => "`numerator sum EXPRESSION` or `denominator sum EXPRESSION`",
         Rule::hidden_clause => "`hidden`",
+        Rule::expect_version => "`version N`",
+        Rule::version_block => "`version N from DATE \"release note\" { ... }`",
         Rule::map_entry => "a value mapping (`\"raw\" -> value`)",
         Rule::holidays_ref => "`holidays(\"...\")`",
         Rule::measure => "a measure",
