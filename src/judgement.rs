@@ -168,9 +168,10 @@ pub fn months_covered(range: DateRange) -> f64 {
     months
 }
 
-/// The target for a period: the figure, or `N per year` pro-rated over the period's months.
+/// The target for a period, as the version in force at its end sets it: the figure, or `N per
+/// year` pro-rated over the period's months.
 pub fn target_for(measure: &ir::Measure, range: DateRange) -> Option<f64> {
-    let t = measure.target?;
+    let t = measure.in_force(range.end).target?;
     if t.per_year {
         Some(t.value * months_covered(range) / 12.0)
     } else {
@@ -216,6 +217,8 @@ pub enum Judgement {
     Worsening,
     NoChange,
     NotComparable,
+    /// The previous period was computed with another version of the definition.
+    DefinitionChanged,
 }
 
 impl Judgement {
@@ -225,13 +228,20 @@ impl Judgement {
             Judgement::Worsening => "worsening",
             Judgement::NoChange => "no_change",
             Judgement::NotComparable => "not_comparable",
+            Judgement::DefinitionChanged => "definition_changed",
         }
     }
 
     pub fn parse(text: &str) -> Option<Judgement> {
-        [Judgement::Improving, Judgement::Worsening, Judgement::NoChange, Judgement::NotComparable]
-            .into_iter()
-            .find(|j| j.name() == text)
+        [
+            Judgement::Improving,
+            Judgement::Worsening,
+            Judgement::NoChange,
+            Judgement::NotComparable,
+            Judgement::DefinitionChanged,
+        ]
+        .into_iter()
+        .find(|j| j.name() == text)
     }
 }
 

@@ -109,6 +109,11 @@ pub fn book_of(project: &Project, rows: &[results::ResultRow], heading: book::He
                 polarity: m.polarity.name().to_string(),
                 overdispersed: m.funnel.as_ref().is_some_and(|f| f.overdispersed),
                 headings: m.breakdowns.iter().map(|b| (b.name.clone(), b.heading().to_string())).collect(),
+                versions: m
+                    .versions
+                    .iter()
+                    .map(|v| book::VersionMark { number: v.number, from: v.from, note: v.note.clone() })
+                    .collect(),
             })
             .unwrap_or_default()
     };

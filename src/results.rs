@@ -6,7 +6,7 @@ use crate::ir::{RagColour, Unit};
 use crate::judgement::{Direction, Judgement};
 use crate::statistics::Comparison;
 use chrono::NaiveDate;
-use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use serde::Serialize;
 use std::sync::Arc;
@@ -40,6 +40,7 @@ pub const COLUMNS: &[&str] = &[
     "compared_england",
     "compared_sn",
     "funnel",
+    "definition_version",
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -79,6 +80,9 @@ pub struct ResultRow {
     /// A funnel's unit (`funnel by`) against the measure's whole: `High (0.001)` to
     /// `Low (0.001)`, or `Not significant`.
     pub funnel: Option<crate::funnel::Significance>,
+    /// The version of the measure's definition the value was computed with (1, 2, ...): the
+    /// one in force at the period's end (`version N from DATE`).
+    pub definition_version: u32,
     /// The level of the interval, in percent (95.0), when there is one.
     #[serde(skip)]
     pub confidence: Option<f64>,
@@ -192,6 +196,7 @@ impl ResultRow {
             self.compared_england.name().to_string(),
             self.compared_sn.name().to_string(),
             self.funnel.map(|f| f.label().to_string()).unwrap_or_default(),
+            self.definition_version.to_string(),
         ]
     }
 }
@@ -220,13 +225,19 @@ pub const NUMERIC_COLUMNS: &[&str] = &[
     "ci_high",
 ];
 
+/// The columns that hold whole numbers (Arrow `Int64`).
+pub const INTEGER_COLUMNS: &[&str] = &["definition_version"];
+
 /// The columns that hold dates (Arrow `Date32`).
 pub const DATE_COLUMNS: &[&str] = &["period_start", "period_end", "as_of"];
 
-/// The Arrow type of a result column: numbers as Float64, dates as Date32, the rest text.
+/// The Arrow type of a result column: numbers as Float64 (a version as Int64), dates as
+/// Date32, the rest text.
 pub fn column_type(name: &str) -> DataType {
     if NUMERIC_COLUMNS.contains(&name) {
         DataType::Float64
+    } else if INTEGER_COLUMNS.contains(&name) {
+        DataType::Int64
     } else if DATE_COLUMNS.contains(&name) {
         DataType::Date32
     } else {
@@ -254,6 +265,9 @@ pub fn to_batch(rows: &[ResultRow]) -> RecordBatch {
                 "period_start" => Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| day(r.period_start)))),
                 "period_end" => Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| day(r.period_end)))),
                 "as_of" => Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| day(r.as_of)))),
+                "definition_version" => {
+                    Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| i64::from(r.definition_version))))
+                }
                 _ if NUMERIC_COLUMNS.contains(c) => {
                     Arc::new(Float64Array::from_iter(cells.iter().map(|r| r[i].parse::<f64>().ok())))
                 }
@@ -439,6 +453,7 @@ pub(crate) fn sample_row(
         compared_england: Comparison::Similar,
         compared_sn: Comparison::Similar,
         funnel: None,
+        definition_version: 1,
         confidence: Some(95.0),
         precision: 1,
         suppressed: false,

@@ -221,6 +221,20 @@ fn the_third_book_on_ballista_standalone_equals_the_local_run() {
 }
 
 #[test]
+fn versions_on_ballista_standalone_equal_the_local_run() {
+    // Each period by the version in force at its end; the direction not judged across a change.
+    let dir = generated(OutputFormat::Parquet);
+    let rules = "tests/fixtures/versions/book.ind";
+    let local = run_book(rules, "2013-09-30", dir.path(), Cluster::Local).unwrap();
+    let remote = run_book(rules, "2013-09-30", dir.path(), Cluster::BallistaStandalone).unwrap();
+    assert_eq!(remote, local);
+    let versions: std::collections::BTreeSet<u32> = local.iter().map(|r| r.definition_version).collect();
+    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    let changed = Some(scorebook::judgement::Judgement::DefinitionChanged);
+    assert!(local.iter().filter(|r| r.judgement == changed).count() >= 8, "{local:?}");
+}
+
+#[test]
 fn merged_spans_on_ballista_standalone_equal_the_local_run() {
     // Spans merged per entity by window functions, nights clipped to each window.
     let rules = "tests/fixtures/housing/rules.ind";

@@ -32,6 +32,7 @@ fn layout(project: &scorebook::ir::Project, rows: &[scorebook::results::ResultRo
                     polarity: format!("{:?}", m.polarity),
                     overdispersed: m.funnel.as_ref().is_some_and(|f| f.overdispersed),
                     headings: m.breakdowns.iter().map(|b| (b.name.clone(), b.heading().to_string())).collect(),
+                    ..Default::default()
                 })
                 .unwrap_or_default()
         },
@@ -378,4 +379,52 @@ fn funnel_plots_render_each_unit_and_the_limits_in_chromium() {
     for u in &home.units {
         assert!(markdown.contains(&format!("| {} |", u.label)) && markdown.contains(u.significance.label()));
     }
+}
+
+/// A measure with versions: the first value of a period computed with a later definition than
+/// the period before's is marked in every book format, saying which version and why.
+#[test]
+fn a_change_of_definition_is_marked_in_every_book_format() {
+    let (project, rows) =
+        run(Path::new("tests/fixtures/versions/book.ind"), Path::new("tests/fixtures/edge"), "2013-09-30");
+    let heading = book::Heading::default();
+    let book = scorebook::output::book_of(&project, &rows, heading);
+    let line = book.lines.iter().find(|l| l.reference == "V2").unwrap();
+    let note = "Definition version 2 from 2013-08-01: Referrals closed with no further action left out";
+    assert_eq!(line.versions.len(), 1);
+    assert_eq!(line.versions[0].describe(), note);
+    // V2's breaks: August (July was version 1), Q2 (Q1) and the year to date (last year's).
+    let breaks: Vec<&str> =
+        line.cells.iter().filter(|r| line.break_at(r).is_some()).map(|r| r.period_label.as_str()).collect();
+    assert_eq!(breaks, ["2013-08", "2013-14 Q2", "2013-14 YTD"]);
+
+    let html = book::to_html(&book);
+    let marked = format!(
+        "<td class=\"num break\" title=\"{note} (not judged against the period before); 95% confidence interval: 0 to 6\"><sup class=\"v\">v2</sup>1<span class=\"ci\">"
+    );
+    assert!(html.contains(&marked), "{html}");
+    let changed = Some(scorebook::judgement::Judgement::DefinitionChanged);
+    let breaks = book.rows().filter(|r| r.judgement == changed).count();
+    assert!(breaks >= 9, "{breaks}");
+    assert_eq!(html.matches("<td class=\"num break\"").count(), breaks, "every break, and only those");
+    assert!(html.contains(&format!("<span class=\"meta version\">{note}</span>")));
+    assert!(html.contains("A break in the series"));
+    // V4's version changes only its target: no break.
+    let v4 = book.lines.iter().find(|l| l.reference == "V4").unwrap();
+    assert!(v4.cells.iter().all(|r| v4.break_at(r).is_none()));
+
+    let markdown = book::to_markdown(&book);
+    let v2 = markdown.lines().find(|l| l.starts_with("| V2 |")).unwrap();
+    assert!(v2.contains("| (v2) 1 |"), "{v2}");
+    assert!(markdown.contains(&format!("- V2 Referrals: {note}")), "{markdown}");
+
+    // The workbook: a note on each marked cell, and the versions under the title.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.xlsx");
+    std::fs::write(&path, book::to_xlsx(&book).unwrap()).unwrap();
+    let script = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nprint('\\n'.join(z.read(n).decode() for n in z.namelist() if 'comments' in n or 'sharedStrings' in n))";
+    let out = std::process::Command::new("python3").args(["-c", script]).arg(&path).output().unwrap();
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.contains(&format!("{note} (not judged against the period before)")), "{xml}");
+    assert!(xml.contains(&format!("Referrals\n{note}")), "{xml}");
 }

@@ -278,3 +278,49 @@ fn rules_new_since_the_base_are_all_added() {
         .code(2)
         .stderr(predicates::str::contains("no revision `no-such-branch` in the git repository holding rules"));
 }
+
+/// A version added from a date is a change of definition (its periods from then on), named by
+/// its date, note and clauses; a version that changes only the target is a judgement; one
+/// that moves only its note is words.
+#[test]
+fn versions_are_classed_by_what_they_change() {
+    let repo = Repo::of("rules");
+    let timescale = "meeting   working_days(start_date, completed_date) <= 10\n    polarity  high\n    benchmark sn 79%, england 77%\n";
+    repo.edit(
+        "2-quality-of-practice.ind",
+        timescale,
+        &format!("{timescale}    version 2 from 2013-07-01 \"Timescale 10 to 15 working days\" {{\n      meeting working_days(start_date, completed_date) <= 15\n    }}\n"),
+    );
+    repo.edit(
+        "2-quality-of-practice.ind",
+        "    target     90%\n",
+        "    target     90%\n    version 2 from 2013-07-01 \"A lower target\" {\n      target 85%\n    }\n",
+    );
+    repo.commit("versions");
+    let doc = json_of(&repo.diff(&["HEAD~1", "HEAD", "rules", "--format", "json"]).code(0));
+    assert_eq!(measure(&doc, "2.1a")["change"], "definition");
+    assert_eq!(
+        measure(&doc, "2.1a")["what"],
+        serde_json::json!([
+            "version 2: + from 2013-07-01 \"Timescale 10 to 15 working days\"",
+            "version 2 meeting: + working_days(start_date, completed_date) <= 15"
+        ])
+    );
+    let judged: Vec<&serde_json::Value> =
+        doc["measures"].as_array().unwrap().iter().filter(|m| m["change"] == "judgement").collect();
+    assert_eq!(judged.len(), 1, "{judged:?}");
+    assert_eq!(judged[0]["what"][1], "version 2 target: + 85%");
+
+    // Only the release note: words.
+    repo.edit("2-quality-of-practice.ind", "\"A lower target\"", "\"A lower target (board, March 2013)\"");
+    repo.commit("note");
+    let doc = json_of(&repo.diff(&["HEAD~1", "HEAD", "rules", "--format", "json"]).code(0));
+    let changed: Vec<(&str, &str)> = doc["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["change"] != "unchanged")
+        .map(|m| (m["ref"].as_str().unwrap(), m["change"].as_str().unwrap()))
+        .collect();
+    assert_eq!(changed, [(judged[0]["ref"].as_str().unwrap(), "metadata")]);
+}

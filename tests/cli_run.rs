@@ -37,11 +37,11 @@ fn csv_output_has_the_contract_columns() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "ref,title,theme,unit,period_kind,period_label,period_start,period_end,numerator,denominator,value,target,rag,direction,judgement,benchmark_sn,benchmark_england,breakdown,breakdown_value,as_of,benchmark_la,benchmark_sn_neighbours,ci_low,ci_high,compared_england,compared_sn,funnel"
+        "ref,title,theme,unit,period_kind,period_label,period_start,period_end,numerator,denominator,value,target,rag,direction,judgement,benchmark_sn,benchmark_england,breakdown,breakdown_value,as_of,benchmark_la,benchmark_sn_neighbours,ci_low,ci_high,compared_england,compared_sn,funnel,definition_version"
     );
     assert_eq!(
         lines.next().unwrap(),
-        "1.1a,Number of children in need at point in time,Setting the scene,count,year,2012-13,2012-04-01,2013-03-31,,,1,,,up,improving,2711,,,,2013-09-30,,,0.025317807984289887,5.571643390938897,not_compared,lower,"
+        "1.1a,Number of children in need at point in time,Setting the scene,count,year,2012-13,2012-04-01,2013-03-31,,,1,,,up,improving,2711,,,,2013-09-30,,,0.025317807984289887,5.571643390938897,not_compared,lower,,1"
     );
     assert!(text.contains("\n2.1a,% initial assessments completed within 10 working days of referral,Quality of practice,percent,month,2013-09,2013-09-01,2013-09-30,2,3,66.66666666666667,"));
     assert_eq!(text.lines().count(), 1 + 32 * 10);
@@ -678,7 +678,7 @@ fn intervals_and_comparisons_reach_every_format() {
 
     let csv = std::fs::read_to_string(write("csv", "book.csv")).unwrap();
     let september = csv.lines().find(|l| l.starts_with("2.1a,") && l.contains(",month,2013-09,")).unwrap();
-    assert!(september.ends_with(&format!(",{low},{high},similar,similar,")), "{september}");
+    assert!(september.ends_with(&format!(",{low},{high},similar,similar,,1")), "{september}");
 
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(write("json", "book.json")).unwrap()).unwrap();
@@ -728,7 +728,7 @@ fn intervals_and_comparisons_reach_every_format() {
     scorebook().args(run_args("tests/fixtures/edge", &args)).assert().code(0);
     let text = std::fs::read_to_string(&out).unwrap();
     let september = text.lines().find(|l| l.contains(",month,2013-09,")).unwrap();
-    assert!(september.ends_with(",,,not_compared,not_compared,"), "{september}");
+    assert!(september.ends_with(",,,not_compared,not_compared,,1"), "{september}");
 }
 
 #[test]

@@ -295,6 +295,33 @@ fn the_public_health_book_on(engine: &str) {
     println!("{engine}, funnels of rates: {rows} rows, all {cells} cells match the local run");
 }
 
+/// Measures with versions (`tests/fixtures/versions`): each period by the version in force at
+/// its end (its `definition_version`), RAG rules by version, the direction not judged across a
+/// change; also `--backcast`, every period by the latest version.
+fn the_versions_book_on(engine: &str) {
+    if !available(engine) {
+        return;
+    }
+    let rules = "tests/fixtures/versions/book.ind";
+    let synth = tempfile::tempdir().unwrap();
+    scorebook().args(["synth", "--children", "6000", "--seed", "7", "--out"]).arg(synth.path()).assert().success();
+    for (data, as_of) in
+        [(Path::new("tests/fixtures/edge"), "2013-09-30"), (synth.path(), "2013-09-30"), (synth.path(), "2014-03-31")]
+    {
+        for args in [&[][..], &["--backcast"][..]] {
+            let (rows, cells) = compare_with(engine, rules, data, as_of, None, args);
+            println!("{engine}, versions {args:?} as of {as_of}: {rows} rows, all {cells} cells match the local run");
+        }
+    }
+}
+
+#[test]
+fn the_versions_book_on_each_warehouse_matches_the_local_run() {
+    for engine in ["duckdb", "sqlite", "postgres"] {
+        the_versions_book_on(engine);
+    }
+}
+
 #[test]
 fn the_housing_cohort_and_snapshot_books_on_duckdb_match_the_local_run() {
     the_public_health_book_on("duckdb");

@@ -105,6 +105,7 @@ def run(
     engine: str = "local",
     schema: Optional[str] = None,
     calendar: Optional[Literal["financial", "calendar", "academic"]] = None,
+    backcast: bool = False,
 ) -> Book: ...
 def compile(
     paths: _Paths,

@@ -616,6 +616,8 @@ fn format_named(name: &str) -> PyResult<OutputFormat> {
 ///     tables, in `schema`), `"ballista://HOST:PORT"` or `"ballista-standalone"` (a build with
 ///     Ballista).
 /// schema: with a PostgreSQL engine, the schema holding the source tables.
+/// backcast: compute every period with the latest version of each measure's definition
+///     (default: each period with the version in force at its end).
 ///
 /// Returns a `Book`. Raises `CheckError` when the rules have errors, `DataError` when the
 /// data does not match them, `Error` otherwise; the run's warnings are issued as
@@ -623,7 +625,7 @@ fn format_named(name: &str) -> PyResult<OutputFormat> {
 #[pyfunction]
 #[pyo3(signature = (paths, *, as_of=None, data=None, tables=None, config=None, years=None, measures=None,
                     suppress=None, profile=None, on_bad_rows="stop", memory_limit=None, timeout=None,
-                    engine="local", schema=None, calendar=None))]
+                    engine="local", schema=None, calendar=None, backcast=false))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -642,10 +644,14 @@ fn run(
     engine: &str,
     schema: Option<String>,
     calendar: Option<&str>,
+    backcast: bool,
 ) -> PyResult<Book> {
     let on = engine::Engine::parse(engine).map_err(|e| PyValueError::new_err(format!("engine: {engine:?}: {e}")))?;
     let paths = paths_of(paths)?;
-    let (files, project) = checked(py, &paths, profile.as_ref())?;
+    let (files, mut project) = checked(py, &paths, profile.as_ref())?;
+    if backcast {
+        project.backcast();
+    }
     let config = config_of(config)?;
     let skip_bad_rows = match on_bad_rows {
         "stop" => false,
@@ -695,6 +701,7 @@ fn run(
         "measures": options.measures,
         "years": options.years.map(|(a, b)| format!("{a}..{b}")),
         "engine": on.shown(),
+        "backcast": backcast,
         "on_bad_rows": on_bad_rows,
         "suppress": suppress,
         "timeout": timeout.map(engine::seconds),

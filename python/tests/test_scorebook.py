@@ -50,9 +50,12 @@ def assert_same_cells(book: scorebook.Book, expected_csv: str) -> None:
     assert list(ours.columns) == list(theirs.columns)
     assert len(ours) == len(theirs) > 0
     numeric = {f.name for f in book.to_pyarrow().schema if pa.types.is_floating(f.type)}
+    whole = {f.name for f in book.to_pyarrow().schema if pa.types.is_integer(f.type)}
     for column in theirs.columns:
         for row, (a, b) in enumerate(zip(ours[column], theirs[column])):
-            if column in numeric:
+            if column in whole:
+                assert str(int(a)) == b, (column, row)
+            elif column in numeric:
                 if b == "":
                     assert pd.isna(a), (column, row)
                 else:
@@ -68,6 +71,18 @@ def test_run_over_files_equals_the_command_line(data, synth_data):
     folder = EDGE if data == "edge" else synth_data
     book = scorebook.run(RULES, data=folder, as_of=AS_OF)
     assert_same_cells(book, cli_csv(folder))
+
+
+@pytest.mark.parametrize("backcast", [False, True])
+def test_versions_and_backcast_equal_the_command_line(backcast):
+    fixture = "tests/fixtures/versions/book.ind"
+    book = scorebook.run(ROOT / fixture, data=EDGE, as_of=AS_OF, backcast=backcast)
+    args = ["run", fixture, "--data", str(EDGE), "--as-of", AS_OF, "--format", "csv"]
+    assert_same_cells(book, cli(*args, *(["--backcast"] if backcast else [])))
+    versions = book.to_pyarrow().column("definition_version")
+    assert versions.type == pa.int64()
+    assert set(versions.to_pylist()) == ({2, 3} if backcast else {1, 2, 3})
+    assert book.manifest["options"]["backcast"] is backcast
 
 
 @pytest.mark.parametrize("calendar", ["calendar", "academic"])

@@ -64,6 +64,8 @@ tbody:has(input.toggle:not(:checked)) tr.breakdown{display:none}
 svg .whisker{stroke:#8c8c8c;stroke-width:1;fill:none}
 body:has(#show-intervals:not(:checked)) .ci,body:has(#show-intervals:not(:checked)) svg .whisker{display:none}
 .legend span.key{display:inline-block;padding:1px 6px;margin:0 6px 0 2px;border:1px solid #999}
+td.break{border-left:3px solid #542788}sup.v{color:#542788;font-weight:bold;margin-right:3px}
+span.version{display:block;font-size:11px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 @media print{label.toggle,label.intervals{display:none}}";
 
@@ -114,6 +116,9 @@ fn legend(book: &Book) -> String {
         }
         out.push_str(" Uncoloured: not compared.</p>\n");
     }
+    if book.has_breaks() {
+        out.push_str("<p class=\"meta legend\"><span class=\"key\" style=\"border-left:3px solid #542788\"><sup class=\"v\">v2</sup></span> A break in the series: the value was computed with a later version of the measure's definition than the period before it, and the direction of travel is not judged across the change (judgement \"definition changed\").</p>\n");
+    }
     out
 }
 
@@ -145,16 +150,30 @@ fn period_cells(book: &Book, line: &BookLine, cells: &[ResultRow]) -> String {
         .iter()
         .map(|(_, label)| {
             let cell = cells.iter().find(|r| &r.period_label == label);
-            let shown = cell.map(|r| esc(&line.shown(r))).unwrap_or_default();
-            match cell.and_then(|r| line.interval(r)) {
-                Some((interval, level)) => format!(
-                    "<td class=\"num\" title=\"{level} confidence interval: {interval}\">{shown}<span class=\"ci\">{}</span></td>",
-                    esc(&interval.replace(" to ", "–"))
-                ),
-                None => format!("<td class=\"num\">{shown}</td>"),
+            let mut shown = cell.map(|r| esc(&line.shown(r))).unwrap_or_default();
+            // A break in the series: the period before was computed with another definition.
+            let mut class = "num";
+            let mut titles: Vec<String> = Vec::new();
+            if let Some(v) = cell.and_then(|r| line.break_at(r)) {
+                class = "num break";
+                titles.push(format!("{} (not judged against the period before)", v.describe()));
+                shown = format!("<sup class=\"v\">v{}</sup>{shown}", v.number);
             }
+            let mut interval_text = String::new();
+            if let Some((interval, level)) = cell.and_then(|r| line.interval(r)) {
+                titles.push(format!("{level} confidence interval: {interval}"));
+                interval_text = format!("<span class=\"ci\">{}</span>", esc(&interval.replace(" to ", "–")));
+            }
+            let title =
+                if titles.is_empty() { String::new() } else { format!(" title=\"{}\"", esc(&titles.join("; "))) };
+            format!("<td class=\"{class}\"{title}>{shown}{interval_text}</td>")
         })
         .collect()
+}
+
+/// Under a measure's title, each later version of its definition: from when, and why.
+fn versions_note(line: &BookLine) -> String {
+    line.versions.iter().map(|v| format!("<span class=\"meta version\">{}</span>", esc(&v.describe()))).collect()
 }
 
 /// One funnel plot: its heading, the chart, and its units' figures and labels.
@@ -259,10 +278,11 @@ pub fn to_html(book: &Book) -> String {
             esc(&line.reference)
         };
         out.push_str(&format!(
-            "<tr data-ref=\"{}\"><td class=\"theme\">{}</td><td>{reference}</td><td>{}{toggle}</td><td>{}</td>{}",
+            "<tr data-ref=\"{}\"><td class=\"theme\">{}</td><td>{reference}</td><td>{}{}{toggle}</td><td>{}</td>{}",
             esc(&line.reference),
             esc(&theme),
             esc(&line.title),
+            versions_note(line),
             esc(&line.polarity.replace('_', " ")),
             rag_cell(latest.and_then(|r| r.rag.map(crate::ir::RagColour::name)))
         ));

@@ -14,7 +14,12 @@ fn row_cells(book: &Book, line: &BookLine, cells: &[ResultRow], benchmarks: bool
     let latest = super::latest_of(cells);
     let mut row = vec![latest.and_then(|r| r.rag.map(|c| c.name().to_string())).unwrap_or_default()];
     for (_, label) in &book.periods {
-        row.push(cells.iter().find(|r| &r.period_label == label).map(|r| line.shown(r)).unwrap_or_default());
+        // A break in the series (another definition than the period before's): `(v2) 61.2%`.
+        let shown = |r: &ResultRow| match line.break_at(r) {
+            Some(v) => format!("(v{}) {}", v.number, line.shown(r)),
+            None => line.shown(r),
+        };
+        row.push(cells.iter().find(|r| &r.period_label == label).map(shown).unwrap_or_default());
     }
     row.push(
         format!(
@@ -57,6 +62,18 @@ pub fn to_markdown(book: &Book) -> String {
             row.extend(row_cells(book, line, &b.cells, false));
             out.push_str(&format!("| {} |\n", row.join(" | ")));
         }
+    }
+    let versions: Vec<String> = book
+        .lines
+        .iter()
+        .flat_map(|l| {
+            l.versions.iter().map(move |v| format!("- {} {}: {}", cell(&l.reference), cell(&l.title), v.describe()))
+        })
+        .collect();
+    if !versions.is_empty() {
+        out.push_str("\nDefinitions changed (`(vN)` marks the first value of a period computed with version N; directions are not judged across a change):\n\n");
+        out.push_str(&versions.join("\n"));
+        out.push('\n');
     }
     for chart in book.funnels() {
         out.push_str(&format!(

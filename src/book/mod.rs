@@ -32,6 +32,23 @@ pub struct BookLine {
     pub cells: Vec<ResultRow>,
     /// The measure's breakdown rows, one line per breakdown value, in the run's order.
     pub breakdowns: Vec<BreakdownLine>,
+    /// The later versions of its definition.
+    pub versions: Vec<VersionMark>,
+}
+
+/// A later version of a measure's definition, as the book marks the break in its series.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionMark {
+    pub number: u32,
+    pub from: NaiveDate,
+    pub note: String,
+}
+
+impl VersionMark {
+    /// `Definition version 2 from 2013-07-01: Timescale 10 to 15 working days`.
+    pub fn describe(&self) -> String {
+        format!("Definition version {} from {}: {}", self.number, self.from, self.note)
+    }
 }
 
 /// One value of a measure's breakdown, shown under its measure.
@@ -92,6 +109,15 @@ impl BookLine {
         self.cells.iter().rev().find_map(|r| r.target)
     }
 
+    /// Where `r` starts a break in the series (the period before it was computed with another
+    /// version of the definition): the version it was computed with.
+    pub fn break_at(&self, r: &ResultRow) -> Option<&VersionMark> {
+        if r.judgement != Some(crate::judgement::Judgement::DefinitionChanged) {
+            return None;
+        }
+        self.versions.iter().find(|v| v.number == r.definition_version)
+    }
+
     /// The breakdowns the line has, as the book heads them (`Legal status`), in order.
     pub fn breakdown_headings(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
@@ -137,6 +163,13 @@ impl Book {
     /// The funnel plots of the measures that have one, in the book's order.
     pub fn funnels(&self) -> Vec<funnel_chart::FunnelChart> {
         self.lines.iter().filter_map(funnel_chart::of).collect()
+    }
+
+    /// Whether any line shows a break in its series, and so the book explains them.
+    pub fn has_breaks(&self) -> bool {
+        self.lines
+            .iter()
+            .any(|l| l.cells.iter().chain(l.breakdowns.iter().flat_map(|b| &b.cells)).any(|r| l.break_at(r).is_some()))
     }
 
     /// Whether any line shows a confidence interval, and so the book explains them.
@@ -202,6 +235,8 @@ pub struct LineFacts {
     pub overdispersed: bool,
     /// Each breakdown's name and the words the book heads its lines with, where they differ.
     pub headings: Vec<(String, String)>,
+    /// The later versions of its definition.
+    pub versions: Vec<VersionMark>,
 }
 
 pub fn layout(rows: &[ResultRow], facts_of: &dyn Fn(&str) -> LineFacts, heading: Heading) -> Book {
@@ -228,6 +263,7 @@ pub fn layout(rows: &[ResultRow], facts_of: &dyn Fn(&str) -> LineFacts, heading:
                     overdispersed: facts.overdispersed,
                     cells: vec![r.clone()],
                     breakdowns: Vec::new(),
+                    versions: facts.versions,
                 })
             }
         }

@@ -131,7 +131,8 @@ pub fn to_xlsx(book: &Book) -> Result<Vec<u8>, XlsxError> {
         r += 1;
         ws.write_string_with_format(r, 0, &line.theme, &plain)?;
         ws.write_string_with_format(r, 1, &line.reference, &plain)?;
-        ws.write_string_with_format(r, 2, &line.title, &plain)?;
+        let title = std::iter::once(line.title.clone()).chain(line.versions.iter().map(|v| v.describe()));
+        ws.write_string_with_format(r, 2, title.collect::<Vec<_>>().join("\n"), &plain)?;
         ws.write_string_with_format(r, 3, line.polarity.replace('_', " "), &plain)?;
         write_judged(ws, r, book, line, &line.cells, true, &plain)?;
         let first = r + 1;
@@ -231,7 +232,19 @@ fn write_judged(
     let latest = super::latest_of(cells);
     write_rag(ws, r, 4, latest.and_then(|x| x.rag.map(crate::ir::RagColour::name)))?;
     for (j, (_, label)) in book.periods.iter().enumerate() {
-        write_shown(ws, r, 5 + j as u16, line, cells.iter().find(|x| &x.period_label == label), plain)?;
+        let cell = cells.iter().find(|x| &x.period_label == label);
+        let col = 5 + j as u16;
+        // A break in the series: marked by a left border, and a note saying which version.
+        match cell.and_then(|x| line.break_at(x)) {
+            Some(v) => {
+                let marked =
+                    plain.clone().set_border_left(FormatBorder::Thick).set_border_left_color(Color::RGB(0x542788));
+                write_shown(ws, r, col, line, cell, &marked)?;
+                let text = format!("{} (not judged against the period before)", v.describe());
+                ws.insert_note(r, col, &rust_xlsxwriter::Note::new(text).set_author("scorebook"))?;
+            }
+            None => write_shown(ws, r, col, line, cell, plain)?,
+        }
     }
     let c = 5 + book.periods.len() as u16;
     ws.write_string_with_format(r, c, arrow(latest.and_then(|x| x.direction)), plain)?;

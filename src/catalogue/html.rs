@@ -183,6 +183,34 @@ fn section(body: &mut String, title: &str, content: &str) {
     body.push_str(&format!("<h2>{}</h2>\n{content}", esc(title)));
 }
 
+/// A measure's versions: the first until the second takes effect, then each later one with
+/// its date, release note, the clauses it changes and its definition in words.
+fn versions(cat: &Catalogue<'_>, m: &Measure) -> String {
+    let mut out = String::from("<ol id=\"versions\">\n");
+    out.push_str(&format!(
+        "<li>Version 1: the definition above, for periods ending before {}.</li>\n",
+        m.versions[0].from
+    ));
+    for (k, v) in m.versions.iter().enumerate() {
+        let until = m.versions.get(k + 1).map(|n| format!(", until {}", n.from)).unwrap_or_default();
+        let dl: String = words::definition(cat, &v.measure)
+            .iter()
+            .map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>", esc(k), with_code(v)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        out.push_str(&format!(
+            "<li>Version {} from {}{until}: {}. Changes {}, at <code>{}</code>.<dl>\n{dl}\n</dl></li>\n",
+            v.number,
+            v.from,
+            esc(&v.note),
+            v.changes.iter().map(|c| format!("<code>{}</code>", esc(c))).collect::<Vec<_>>().join(", "),
+            esc(&cat.place(v.span))
+        ));
+    }
+    out.push_str("</ol>\n<p class=\"muted\">Each period is computed with the version in force at its end; the direction of travel is not judged across a change.</p>\n");
+    out
+}
+
 fn measure_page(cat: &Catalogue<'_>, m: &Measure) -> String {
     let mut body = String::from("<nav><a href=\"../index.html\">All measures</a> · <a href=\"../coverage.html\">Tests and descriptions</a></nav>\n");
     body.push_str(&format!("<h1>{} {}</h1>\n", esc(&m.reference), esc(&m.title)));
@@ -214,6 +242,9 @@ fn measure_page(cat: &Catalogue<'_>, m: &Measure) -> String {
         .collect::<Vec<_>>()
         .join("\n");
     section(&mut body, "Definition", &format!("<dl id=\"definition\">\n{dl}\n</dl>\n"));
+    if !m.versions.is_empty() {
+        section(&mut body, "Versions", &versions(cat, m));
+    }
 
     let breakdowns = if m.breakdowns.is_empty() {
         "<p class=\"muted\">None: the measure's whole only.</p>\n".to_string()

@@ -58,12 +58,19 @@ impl Catalogue<'_> {
         self.project.measures.iter().filter(|x| self.reads(x).iter().any(|r| r.name == m.name)).collect()
     }
 
-    /// Every column a measure's definition and breakdowns read, each once: `source.column`,
-    /// with where it is declared.
+    /// Every column a measure's definition (in any of its versions) and breakdowns read, each
+    /// once: `source.column`, with where it is declared.
     fn columns_read(&self, m: &Measure) -> Vec<(String, String)> {
-        let Some(rows) = m.definition.rows() else { return Vec::new() };
-        let Some(source) = self.project.source(&rows.source) else { return Vec::new() };
         let mut out: Vec<(String, String)> = Vec::new();
+        for version in m.every_version() {
+            self.columns_read_by(version, &mut out);
+        }
+        out
+    }
+
+    fn columns_read_by(&self, m: &Measure, out: &mut Vec<(String, String)>) {
+        let Some(rows) = m.definition.rows() else { return };
+        let Some(source) = self.project.source(&rows.source) else { return };
         let mut push = |name: String, span: Span| {
             if !out.iter().any(|(n, _)| *n == name) {
                 out.push((name, self.place(span)));
@@ -111,7 +118,6 @@ impl Catalogue<'_> {
                 _ => {}
             });
         }
-        out
     }
 
     /// The tests that expect something of a measure, and the RAG bands their runs reached.

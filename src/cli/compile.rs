@@ -48,13 +48,20 @@ pub struct Args {
     /// With `--emit substrait`: the file to write.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Compile every period with the latest version of each measure's definition (as `run
+    /// --backcast`).
+    #[arg(long)]
+    backcast: bool,
 }
 
 pub fn run(args: Args) -> u8 {
-    let (_, project) = match args.project.checked("nothing was compiled") {
+    let (_, mut project) = match args.project.checked("nothing was compiled") {
         Ok(p) => p,
         Err(code) => return code,
     };
+    if args.backcast {
+        project.backcast();
+    }
     let config = match super::run::load_config(args.config.as_ref()) {
         Ok(c) => c,
         Err(e) => return failed(e),

@@ -84,6 +84,11 @@ pub struct Args {
     /// aggregate, the cells, writing) to standard error.
     #[arg(long)]
     timings: bool,
+    /// Compute every period with the latest version of each measure's definition, earlier
+    /// periods included (a series without breaks), rather than each with the version in force
+    /// at its end.
+    #[arg(long)]
+    backcast: bool,
 }
 
 /// The SPC charts the HTML book shows under its tables, computed by a second run over the
@@ -138,10 +143,13 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<Option<Config>, String> {
 
 pub fn run(args: Args) -> u8 {
     let started = std::time::Instant::now();
-    let (files, project, config) = match args.project.checked_with_config(args.config.as_ref(), "nothing was run") {
+    let (files, mut project, config) = match args.project.checked_with_config(args.config.as_ref(), "nothing was run") {
         Ok(p) => p,
         Err(code) => return code,
     };
+    if args.backcast {
+        project.backcast();
+    }
     if args.format.is_binary() && args.out.is_none() {
         return failed(format!("--format {} writes a file: give it --out FILE", args.format.name()));
     }
@@ -212,6 +220,7 @@ pub fn run(args: Args) -> u8 {
         "suppress": args.suppress,
         "timeout": args.timeout.map(engine::seconds),
         "memory_limit": options.memory.bytes().map(engine::memory::show_size),
+        "backcast": args.backcast,
     });
     if let (Some(year), Some(o)) = (args.calendar, options_json.as_object_mut()) {
         o.insert("calendar".into(), year.name().into());

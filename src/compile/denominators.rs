@@ -72,14 +72,20 @@ impl<'a> Wanted<'a> {
     /// The measures of `measures` that divide by it.
     pub fn readers(&self, project: &crate::ir::Project, measures: &[usize]) -> Vec<usize> {
         let key = self.key();
-        measures.iter().copied().filter(|&i| Wanted::of(&project.measures[i]).is_some_and(|w| w.key() == key)).collect()
+        measures
+            .iter()
+            .copied()
+            .filter(|&i| project.measures[i].every_version().any(|m| Wanted::of(m).is_some_and(|w| w.key() == key)))
+            .collect()
     }
 }
 
-/// The populations the rates of `measures` read, each (and each reading) once, in name order.
+/// The populations the rates of `measures` read (in any version), each (and each reading)
+/// once, in name order.
 pub fn wanted<'a>(project: &'a crate::ir::Project, measures: &[usize]) -> Vec<Wanted<'a>> {
     let mut out: Vec<Wanted<'a>> = Vec::new();
-    for new in measures.iter().filter_map(|&i| Wanted::of(&project.measures[i])) {
+    let versions = measures.iter().flat_map(|&i| project.measures[i].every_version());
+    for new in versions.filter_map(Wanted::of) {
         if !out.iter().any(|w| w.key() == new.key()) {
             out.push(new);
         }

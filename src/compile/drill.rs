@@ -26,7 +26,8 @@ pub fn drill(
     period: usize,
     written: &dyn Fn(Span) -> String,
 ) -> Result<LogicalPlan, CompileError> {
-    let m = &inputs.project.measures[measure];
+    // The version of the definition in force at the period's end.
+    let m = inputs.project.measures[measure].in_force(inputs.periods[period].range.end);
     let rows = m.definition.rows().ok_or_else(|| {
         let from = match &m.definition {
             Definition::Derived { expr } => expr.measure_refs().join(", "),

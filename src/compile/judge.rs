@@ -19,6 +19,11 @@ use datafusion::prelude::{col, lit};
 pub const MEASURE: &str = "j_measure";
 /// The previous period's value (a hidden column of each row).
 pub const PREVIOUS: &str = "j_previous";
+/// Whether the previous period's value was computed differently, by an earlier version of the
+/// definition (a hidden column of each row): the direction is then not judged.
+pub const CHANGED: &str = "j_changed";
+/// The version of the definition the row's value was computed with (a result column).
+pub const VERSION: &str = "definition_version";
 /// `10 ^ precision`: values are compared at the measure's display precision.
 const SCALE: &str = "j_scale";
 const POLARITY: &str = "j_polarity";
@@ -26,14 +31,21 @@ const VALUE_SHOWN: &str = "j_value_shown";
 const PREVIOUS_SHOWN: &str = "j_previous_shown";
 
 /// The columns a row carries only for judging; [`finish`] drops them.
-pub const HIDDEN: &[&str] = &[MEASURE, PREVIOUS];
-const WORKING: &[&str] = &[MEASURE, PREVIOUS, SCALE, POLARITY, VALUE_SHOWN, PREVIOUS_SHOWN];
+pub const HIDDEN: &[&str] = &[MEASURE, PREVIOUS, CHANGED];
+const WORKING: &[&str] = &[MEASURE, PREVIOUS, CHANGED, SCALE, POLARITY, VALUE_SHOWN, PREVIOUS_SHOWN];
 /// The columns [`finish`] adds.
 pub const JUDGED: &[&str] = &["rag", "direction", "judgement"];
 
-/// The hidden columns of a row of measure `index`, whose previous period's value is `previous`.
-pub fn row_columns(index: usize, previous: Expr) -> Vec<Expr> {
-    vec![lit(index as i64).alias(MEASURE), previous.alias(PREVIOUS)]
+/// The hidden columns of a row of measure `index`, whose previous period's value is
+/// `previous`, and the row's version of the definition: `version`, and whether the previous
+/// period's value was computed differently.
+pub fn row_columns(index: usize, previous: Expr, version: u32, changed: bool) -> Vec<Expr> {
+    vec![
+        lit(index as i64).alias(MEASURE),
+        previous.alias(PREVIOUS),
+        lit(changed).alias(CHANGED),
+        lit(i64::from(version)).alias(VERSION),
+    ]
 }
 
 fn text(s: &str) -> Expr {
@@ -91,8 +103,27 @@ fn rag_condition(e: &ir::Expr) -> Result<Expr, CompileError> {
     over_figures(e, &figure)
 }
 
-/// A measure's own RAG rules: the first that holds wins; `otherwise` holds always.
-fn own_rules(m: &Measure) -> Option<Result<Expr, CompileError>> {
+/// A measure's own RAG rules (`None`: the project's banding), each version's on the rows
+/// computed with it; a version without rules is banded as the project bands.
+fn own_rules(m: &Measure, default: DefaultRag) -> Option<Result<Expr, CompileError>> {
+    let first = version_rules(m);
+    if m.versions.iter().all(|v| v.measure.rag == m.rag) {
+        return first;
+    }
+    let by_version = || -> Result<Expr, CompileError> {
+        let rules_or_banding = |m: &Measure| version_rules(m).unwrap_or_else(|| default_banding(default));
+        let mut branches = Vec::new();
+        for v in m.versions.iter().rev() {
+            branches.push((col(VERSION).eq(lit(i64::from(v.number))), rules_or_banding(&v.measure)?));
+        }
+        first_of(branches, rules_or_banding(m)?)
+    };
+    Some(by_version())
+}
+
+/// The RAG rules of one version of a measure: the first that holds wins; `otherwise` holds
+/// always.
+fn version_rules(m: &Measure) -> Option<Result<Expr, CompileError>> {
     if m.rag.is_empty() {
         return None;
     }
@@ -132,7 +163,7 @@ fn default_banding(default: DefaultRag) -> Result<Expr, CompileError> {
 /// Up, down or the same, comparing both values at display precision.
 fn direction() -> Result<Expr, CompileError> {
     let (v, p) = (col(VALUE_SHOWN), col(PREVIOUS_SHOWN));
-    Ok(when(v.clone().is_null().or(p.clone().is_null()), null_text())
+    Ok(when(v.clone().is_null().or(p.clone().is_null()).or(col(CHANGED)), null_text())
         .when(v.clone().gt(p.clone()), text(Direction::Up.name()))
         .when(v.lt(p), text(Direction::Down.name()))
         .otherwise(text(Direction::Same.name()))?)
@@ -144,14 +175,20 @@ fn judgement() -> Result<Expr, CompileError> {
     let d = |direction: Direction| col("direction").eq(text(direction.name()));
     let (up, down, same) = (d(Direction::Up), d(Direction::Down), d(Direction::Same));
     let (high, low) = (polarity_is(Polarity::High), polarity_is(Polarity::Low));
-    let [improving, worsening, no_change, not_comparable] =
-        [Judgement::Improving, Judgement::Worsening, Judgement::NoChange, Judgement::NotComparable]
-            .map(|j| text(j.name()));
+    let [improving, worsening, no_change, not_comparable, changed] = [
+        Judgement::Improving,
+        Judgement::Worsening,
+        Judgement::NoChange,
+        Judgement::NotComparable,
+        Judgement::DefinitionChanged,
+    ]
+    .map(|j| text(j.name()));
     let benchmark = coalesce(vec![col("benchmark_sn"), col("benchmark_england")]);
     let now = abs(col(VALUE_SHOWN) - benchmark.clone());
     let before = abs(col(PREVIOUS_SHOWN) - benchmark.clone());
     let in_line = polarity_is(Polarity::InLineWithBenchmark);
-    Ok(when(col("direction").is_null().or(polarity_is(Polarity::None)), not_comparable.clone())
+    Ok(when(col(CHANGED).and(col(VALUE_SHOWN).is_not_null()).and(col(PREVIOUS_SHOWN).is_not_null()), changed)
+        .when(col("direction").is_null().or(polarity_is(Polarity::None)), not_comparable.clone())
         .when(same, no_change.clone())
         .when(high.clone().and(up.clone()).or(low.clone().and(down.clone())), improving.clone())
         .when(high.and(down).or(low.and(up)), worsening.clone())
@@ -189,16 +226,16 @@ pub fn finish(
     figures.push(by_measure(project, measures, polarity, text(Polarity::None.name()))?.alias(POLARITY));
     let plan = plan.project(figures)?.alias("with_figures")?;
 
-    let mut with_shown = keep(&[MEASURE, PREVIOUS, POLARITY]);
+    let mut with_shown = keep(&[MEASURE, PREVIOUS, CHANGED, POLARITY]);
     with_shown.push(shown(col("value"))?.alias(VALUE_SHOWN));
     with_shown.push(shown(col(PREVIOUS))?.alias(PREVIOUS_SHOWN));
     let plan = plan.project(with_shown)?.alias("with_shown")?;
 
-    let mut with_direction = keep(&[POLARITY, VALUE_SHOWN, PREVIOUS_SHOWN]);
+    let mut with_direction = keep(&[CHANGED, POLARITY, VALUE_SHOWN, PREVIOUS_SHOWN]);
     let rag = when(col("value").is_null(), null_text()).otherwise(by_measure(
         project,
         measures,
-        own_rules,
+        |m| own_rules(m, default),
         default_banding(default)?,
     )?)?;
     with_direction.push(rag.alias("rag"));

@@ -111,11 +111,13 @@ pub fn calendar_schema() -> Arc<Schema> {
     Arc::new(Schema::new(vec![Field::new("date", DataType::Date32, false), Field::new("idx", DataType::Int64, false)]))
 }
 
-/// The window a measure looks at for a period, or `None` when the period ends before a
+/// The window a measure looks at for a period (as the version in force at the period's end
+/// sets it), or `None` when the period ends before a
 /// `cumulative since` date, or is a cohort whose follow-up has not ended by `as_of` (the
 /// value is then missing).
 pub fn window_of(m: &Measure, p: &ReportingPeriod, as_of: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     let e = p.range.end;
+    let m = m.in_force(e);
     if m.follow_up.is_some_and(|f| f.final_on(e) > as_of) {
         return None;
     }
@@ -368,7 +370,8 @@ fn cell(
     table: Option<&str>,
 ) -> Result<Figures, CompileError> {
     let project = inputs.project;
-    let m = &project.measures[i];
+    // The version of the definition in force at the period's end.
+    let m = project.measures[i].in_force(p.range.end);
     if let Definition::Derived { expr } = &m.definition {
         let val = derived(project, expr, pi, values)?;
         return Ok((null_f64(), null_f64(), as_f64(val), None));

@@ -187,8 +187,11 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
         let mut branches: Vec<LogicalPlanBuilder> = Vec::new();
         for pi in 0..x.periods.reported {
             let prev = x.periods.previous[pi];
+            let version = m.version_on(x.periods.all[pi].range.end);
+            let changed = x.project.redefined_between(m, x.periods.all[prev].range.end, x.periods.all[pi].range.end);
+            let at = Row { i, pi, prev, version, changed };
             let total = RowSource { table: &totals, cells: &book.cells, breakdown: None };
-            branches.push(scan(&totals, totals_schema.clone())?.project(row_exprs(m, i, pi, prev, &total)?)?);
+            branches.push(scan(&totals, totals_schema.clone())?.project(row_exprs(m, &at, &total)?)?);
             for (k, b) in book.breakdowns.iter().enumerate() {
                 if !b.measures.contains(&i) {
                     continue;
@@ -196,7 +199,7 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
                 let name = breakdown_name(part, k);
                 let schema = Arc::new(b.plan.schema().as_arrow().clone());
                 let rows = RowSource { table: &name, cells: &b.cells, breakdown: Some(&b.column) };
-                branches.push(scan(&name, schema)?.project(row_exprs(m, i, pi, prev, &rows)?)?);
+                branches.push(scan(&name, schema)?.project(row_exprs(m, &at, &rows)?)?);
             }
         }
         per_measure.push(super::union_all(branches)?);
@@ -253,9 +256,21 @@ fn number(v: Option<f64>) -> Expr {
 /// in a CASE on it ([`constants`]), and it orders the rows.
 const ORD_PERIOD: &str = "ord_period";
 
+/// Which row of the result: measure `i` for period `pi` (whose previous period is `prev`),
+/// computed with version `version` of its definition, `changed` when the previous period's
+/// value was computed differently.
+struct Row {
+    i: usize,
+    pi: usize,
+    prev: usize,
+    version: u32,
+    changed: bool,
+}
+
 /// One row of the result: measure `i`'s cells for period `pi` from `rows`, its breakdown, and
 /// the hidden columns that say which measure and period it is (the rest is [`constants`]).
-fn row_exprs(m: &Measure, i: usize, pi: usize, prev: usize, rows: &RowSource<'_>) -> Result<Vec<Expr>, CompileError> {
+fn row_exprs(m: &Measure, at: &Row, rows: &RowSource<'_>) -> Result<Vec<Expr>, CompileError> {
+    let &Row { i, pi, prev, version, changed } = at;
     let cell = |period: usize, part: Part| -> Result<Expr, CompileError> {
         let name = rows.cells.column(Cell::new(i, period, part)).ok_or_else(|| {
             CompileError::internal(format!("`{}` has no {part:?} for period {period} in {}", m.reference, rows.table))
@@ -284,7 +299,7 @@ fn row_exprs(m: &Measure, i: usize, pi: usize, prev: usize, rows: &RowSource<'_>
         breakdown_value.alias("breakdown_value"),
         lit(pi as i64).alias(ORD_PERIOD),
     ];
-    columns.extend(judge::row_columns(i, cell(prev, Part::Value)?));
+    columns.extend(judge::row_columns(i, cell(prev, Part::Value)?, version, changed));
     Ok(columns)
 }
 
@@ -307,6 +322,7 @@ fn constants(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Vec<Expr>, Comp
     ]
     .iter()
     .chain(judge::HIDDEN)
+    .chain(&[judge::VERSION])
     .map(|c| col(*c))
     .collect();
     let of_measure = |of: &dyn Fn(&Measure) -> Option<Expr>, otherwise: Expr, name: &str| {

@@ -383,10 +383,12 @@ fn branch(
     let mut firsts: Vec<cohort::First> = Vec::new();
 
     for &i in measures {
-        let m = &project.measures[i];
+        let measure = &project.measures[i];
         let mut per_measure = || -> Result<(), CompileError> {
             for &pi in periods {
                 let p = &inputs.periods[pi];
+                // The version of the definition in force at the period's end.
+                let m = measure.in_force(p.range.end);
                 let Some(mut c) = period_conditions(inputs, m, p, &scx, &mut needs, &mut latest)? else { continue };
                 if let Some(first) = first_of(inputs, m, p, &scx, &c, &mut needs)? {
                     c.rows = cohort::flag(firsts.len());
@@ -459,7 +461,7 @@ fn branch(
             }
             Ok(())
         };
-        per_measure().map_err(|e| e.in_measure(m))?;
+        per_measure().map_err(|e| e.in_measure(measure))?;
     }
     // The breakdown's value, as text (for a period-dependent one, at the branch's period).
     let group = match group {
@@ -618,10 +620,19 @@ fn envelope(inputs: &PlanInputs<'_>, measures: &[usize]) -> Option<Expr> {
     // starts are looked at by and the earliest day an open row must outlast.
     let mut events: Vec<(Expr, NaiveDate, NaiveDate)> = Vec::new();
     let mut spans: Vec<(&str, &str, NaiveDate, NaiveDate)> = Vec::new();
-    for &i in measures {
-        let m = &inputs.project.measures[i];
+    // Each version of a definition over the periods it is in force for.
+    let versions = measures.iter().flat_map(|&i| {
+        let measure = &inputs.project.measures[i];
+        measure.every_version().map(move |m| (measure, m))
+    });
+    for (measure, m) in versions {
         let Some(rows) = m.definition.rows() else { continue };
-        let windows: Vec<_> = inputs.periods.iter().filter_map(|p| window_of(m, p, inputs.as_of)).collect();
+        let windows: Vec<_> = inputs
+            .periods
+            .iter()
+            .filter(|p| std::ptr::eq(measure.in_force(p.range.end), m))
+            .filter_map(|p| window_of(m, p, inputs.as_of))
+            .collect();
         let (Some(first), Some(last)) = (windows.iter().map(|w| w.0).min(), windows.iter().map(|w| w.1).max()) else {
             continue;
         };

@@ -289,7 +289,7 @@ pub fn bind(
 /// the tables holding data (a subset reads the table it is taken from).
 pub fn sources_used(project: &Project, measures: &[usize]) -> Vec<String> {
     let mut names = BTreeSet::new();
-    for m in measures.iter().map(|&i| &project.measures[i]) {
+    for m in measures.iter().flat_map(|&i| project.measures[i].every_version()) {
         if let Some(rows) = m.definition.rows() {
             names.insert(rows.source.clone());
             if let Some(s) = project.source(&rows.source) {
@@ -357,7 +357,7 @@ pub fn unread_optional_columns(project: &Project) -> BTreeMap<String, BTreeSet<S
     let mut named: BTreeSet<&str> = BTreeSet::new();
     let mut exprs: Vec<&crate::ir::Expr> = Vec::new();
     let mut whole: BTreeSet<&str> = BTreeSet::new();
-    for m in &project.measures {
+    for m in project.measures.iter().flat_map(crate::ir::Measure::every_version) {
         if let Some(rows) = m.definition.rows() {
             exprs.extend(rows.filters.iter().chain(&rows.exclusions));
             match &rows.selection {

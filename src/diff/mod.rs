@@ -21,6 +21,7 @@ pub use values::{compare_values, PeriodChange, ValueChanges};
 use crate::ir::{ExprKind, Measure, Project};
 use crate::span::{FileId, SourceMap};
 use crate::syntax::ast::Module;
+use chrono::NaiveDate;
 use std::collections::BTreeSet;
 
 /// One revision of the rules, checked.
@@ -131,15 +132,47 @@ fn class(base: &Project, head: &Project, b: &Measure, h: &Measure) -> Change {
         Change::Definition
     } else if judges_differently(b, h) {
         Change::Judgement
-    } else if described_differently(b, h) {
+    } else if described_differently(b, h) || notes(b) != notes(h) {
         Change::Metadata
     } else {
         Change::Unchanged
     }
 }
 
-/// Can the two give different values? Their own definitions, then what they read.
+/// The versions' release notes.
+fn notes(m: &Measure) -> Vec<&str> {
+    m.versions.iter().map(|v| v.note.as_str()).collect()
+}
+
+/// A measure's definitions over time: each with the date it takes effect from (the first's
+/// none), keeping only the versions whose definition `differs` from the one before.
+fn timeline<'m>(m: &'m Measure, differs: &dyn Fn(&Measure, &Measure) -> bool) -> Vec<(Option<NaiveDate>, &'m Measure)> {
+    let mut out: Vec<(Option<NaiveDate>, &Measure)> = vec![(None, m)];
+    for v in &m.versions {
+        if differs(out[out.len() - 1].1, &v.measure) {
+            out.push((Some(v.from), &v.measure));
+        }
+    }
+    out
+}
+
+/// Do two measures with versions differ over time: another date of a change, or a version
+/// that `differs`?
+fn differ_over_time(b: &Measure, h: &Measure, differs: &dyn Fn(&Measure, &Measure) -> bool) -> bool {
+    let (x, y) = (timeline(b, differs), timeline(h, differs));
+    x.len() != y.len() || x.iter().zip(&y).any(|((d, p), (e, q))| d != e || differs(p, q))
+}
+
+/// Can the two give different values, in any period? Their own definitions (version by
+/// version), then what they read.
 fn defines_differently(base: &Project, head: &Project, b: &Measure, h: &Measure, seen: &mut Vec<String>) -> bool {
+    if !b.versions.is_empty() || !h.versions.is_empty() {
+        let differs = |x: &Measure, y: &Measure| {
+            let (x, y) = (Measure { versions: Vec::new(), ..x.clone() }, Measure { versions: Vec::new(), ..y.clone() });
+            defines_differently(base, head, &x, &y, &mut seen.clone())
+        };
+        return differ_over_time(b, h, &differs);
+    }
     fn breakdowns(m: &Measure) -> Vec<(&String, &crate::ir::Expr, &Vec<String>)> {
         m.breakdowns.iter().map(|x| (&x.name, &x.expr, &x.order)).collect()
     }
@@ -168,6 +201,10 @@ fn defines_differently(base: &Project, head: &Project, b: &Measure, h: &Measure,
 }
 
 fn judges_differently(b: &Measure, h: &Measure) -> bool {
+    if !b.versions.is_empty() || !h.versions.is_empty() {
+        let differs = |x: &Measure, y: &Measure| x.target != y.target || x.rag != y.rag;
+        return differ_over_time(b, h, &differs) || judges_differently(&b.pinned(1), &h.pinned(1));
+    }
     b.polarity != h.polarity
         || b.target != h.target
         || b.rag != h.rag

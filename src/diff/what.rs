@@ -14,9 +14,16 @@ pub fn changed(base: &Revision, head: &Revision, b: &Measure, h: &Measure) -> Ve
         out.push(format!("name: {} → {}", b.name, h.name));
     }
     let lines = |r: &Revision, name: &str| -> Vec<(String, String)> {
-        measure_decl(r, name)
-            .map(|m| m.clauses.iter().map(|c| (slot(&c.kind).to_string(), clause_line(&c.kind))).collect())
-            .unwrap_or_default()
+        let Some(m) = measure_decl(r, name) else { return Vec::new() };
+        let mut lines: Vec<(String, String)> =
+            m.clauses.iter().map(|c| (c.kind.slot().to_string(), clause_line(&c.kind))).collect();
+        // A version's date and note, and each clause it writes, under its number.
+        for v in &m.versions {
+            let version = format!("version {}", v.number.node);
+            lines.push((version.clone(), format!("from {} {:?}", v.from.node, v.note.node)));
+            lines.extend(v.clauses.iter().map(|c| (format!("{version} {}", c.kind.slot()), clause_line(&c.kind))));
+        }
+        lines
     };
     out.extend(keyed_changes(&lines(base, &b.name), &lines(head, &h.name), ""));
     for input in inputs_changed(&base.project, &head.project, b) {
@@ -50,24 +57,6 @@ pub fn changed(base: &Revision, head: &Revision, b: &Measure, h: &Measure) -> Ve
         }
     }
     out
-}
-
-/// What a clause says of a measure: its keyword, except that the clauses choosing the rows
-/// (`in period by`, `open at period end`, ...) are one slot, `rows`, and those saying what is
-/// computed (`count`, `percent of`, `calculate`, ...) another, `computes`: one replacing
-/// another is a change of that slot.
-fn slot(c: &ast::ClauseKind) -> &'static str {
-    use ast::ClauseKind as K;
-    match c {
-        K::InPeriod(_) | K::OpenAtPeriodEnd | K::OpenDuringPeriod | K::LatestSnapshot { .. } => "rows",
-        K::Count { .. }
-        | K::Percent { .. }
-        | K::RateOf { .. }
-        | K::Ratio { .. }
-        | K::Aggregate { .. }
-        | K::Calculate(_) => "computes",
-        _ => c.keyword(),
-    }
 }
 
 fn measure_decl<'r>(r: &'r Revision, name: &str) -> Option<&'r ast::Measure> {
@@ -126,9 +115,11 @@ fn keyed_changes(old: &[(String, String)], new: &[(String, String)], prefix: &st
     out
 }
 
-/// A line without its leading keyword (`meeting x <= 10` → `x <= 10`).
+/// A line without its leading keyword (`meeting x <= 10` → `x <= 10`; under `version 2
+/// meeting` too).
 fn without_key(line: &str, key: &str) -> String {
-    line.strip_prefix(key).map_or(line, str::trim_start).to_string()
+    let keyword = key.strip_prefix("version ").and_then(|k| k.split_once(' ')).map_or(key, |(_, k)| k);
+    line.strip_prefix(keyword).map_or(line, str::trim_start).to_string()
 }
 
 /// The words where two texts differ, with one word of context before the first difference:

@@ -7,7 +7,9 @@ use crate::compile::judge;
 use crate::compile::CompileError;
 use crate::ir::{Project, RagColour};
 use crate::judgement::{DefaultRag, Direction, Judgement};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use datafusion::catalog::default_table_source::provider_as_source;
@@ -28,6 +30,10 @@ pub struct Figures {
     pub benchmark_sn: Option<f64>,
     pub benchmark_england: Option<f64>,
     pub funnel: Option<crate::funnel::Significance>,
+    /// The version of the definition the value was computed with, and whether the previous
+    /// period's value was computed differently (by an earlier version).
+    pub version: u32,
+    pub changed: bool,
 }
 
 /// A row's RAG rating, direction of travel and judgement.
@@ -57,6 +63,8 @@ pub async fn verdicts(figures: &[Figures], project: &Project, default: DefaultRa
         (judge::MEASURE, DataType::Int64),
         (judge::PREVIOUS, DataType::Float64),
         ("funnel", DataType::Utf8),
+        (judge::CHANGED, DataType::Boolean),
+        (judge::VERSION, DataType::Int64),
     ];
     let schema = Arc::new(Schema::new(fields.iter().map(|(n, t)| Field::new(*n, t.clone(), true)).collect::<Vec<_>>()));
     let columns: Vec<ArrayRef> = vec![
@@ -68,6 +76,8 @@ pub async fn verdicts(figures: &[Figures], project: &Project, default: DefaultRa
         Arc::new(Int64Array::from_iter_values(figures.iter().map(|f| f.measure as i64))),
         number(&|f| f.previous),
         Arc::new(figures.iter().map(|f| f.funnel.map(crate::funnel::Significance::label)).collect::<StringArray>()),
+        Arc::new(figures.iter().map(|f| Some(f.changed)).collect::<BooleanArray>()),
+        Arc::new(Int64Array::from_iter_values(figures.iter().map(|f| i64::from(f.version)))),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(DataFusionError::from)?;
     let table = MemTable::try_new(schema, vec![vec![batch]])?;

@@ -369,8 +369,7 @@ async fn holiday_coverage(
 ) -> Result<Vec<String>, RunError> {
     let Some((first, last)) = holidays.covered_years() else { return Ok(Vec::new()) };
     let mut columns: Vec<(String, String)> = Vec::new();
-    for &i in measures {
-        let m = &project.measures[i];
+    for m in measures.iter().flat_map(|&i| project.measures[i].every_version()) {
         let Some(rows) = m.definition.rows() else { continue };
         let mut exprs: Vec<&crate::ir::Expr> = rows.filters.iter().chain(&rows.exclusions).collect();
         if let Definition::Proportion { numerator, .. } = &m.definition {
@@ -1018,10 +1017,12 @@ pub async fn execute(
                 compared_england: statistics::Comparison::NotCompared,
                 compared_sn: statistics::Comparison::NotCompared,
                 funnel: None,
+                definition_version: m.version_on(p.range.end),
                 confidence: None,
                 precision: m.precision,
                 suppressed: false,
             };
+            let changed = project.redefined_between(m, periods.all[prev].range.end, p.range.end);
             judge(m, &mut base, figure(&totals, 0, &book.cells, Cell::new(i, pi, Part::Scale)), judging);
             let base_previous = figure(&totals, 0, &book.cells, Cell::new(i, prev, Part::Value));
             if m.definition.standardisation().is_some() && crate::compile::window_of(m, p, as_of).is_some() {
@@ -1029,7 +1030,7 @@ pub async fn execute(
                     few_events.entry(i).or_default().push(format!("{} ({})", p.label, crate::results::plain_number(n)));
                 }
             }
-            if let Definition::Rate { population, .. } = &m.definition {
+            if let Definition::Rate { population, .. } = &m.in_force(p.range.end).definition {
                 if base.denominator.is_none() && crate::compile::window_of(m, p, as_of).is_some() {
                     warnings.push(format!(
                         "measure {}: no positive population `{population}` for {} or an earlier year, so its rate for {} is missing",
@@ -1104,6 +1105,8 @@ pub async fn execute(
                     benchmark_sn: row.benchmark_sn,
                     benchmark_england: row.benchmark_england,
                     funnel: row.funnel,
+                    version: row.definition_version,
+                    changed,
                 });
                 rows.push(row);
             }
@@ -1186,6 +1189,7 @@ mod tests {
             compared_england: statistics::Comparison::NotCompared,
             compared_sn: statistics::Comparison::NotCompared,
             funnel: None,
+            definition_version: 1,
             confidence: None,
             precision: 1,
             suppressed: false,

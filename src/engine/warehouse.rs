@@ -364,6 +364,10 @@ fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow, confidence:
             .unwrap_or(Comparison::NotCompared),
         compared_sn: named("compared_sn", text("compared_sn")?, Comparison::parse)?.unwrap_or(Comparison::NotCompared),
         funnel: named("funnel", text("funnel")?, crate::funnel::Significance::parse)?,
+        definition_version: {
+            let v = text("definition_version")?.unwrap_or_default();
+            v.parse().map_err(|_| bad("definition_version", &v))?
+        },
         precision,
         suppressed: false,
         reference,

@@ -164,6 +164,16 @@ fn measure(a: &Analysis, name: &str) -> Option<String> {
             out.push_str(&format!("- {}\n", text_of(a, c.span)));
         }
     }
+    for v in &m.versions {
+        let changes: Vec<String> = v.clauses.iter().map(|c| format!("`{}`", text_of(a, c.span))).collect();
+        out.push_str(&format!(
+            "- version {} from {}: {} ({})\n",
+            v.number.node,
+            v.from.node,
+            v.note.node,
+            changes.join(", ")
+        ));
+    }
     if let Some(d) = checked.and_then(|x| x.description.as_ref()) {
         out.push_str(&format!("\n{d}\n"));
     }

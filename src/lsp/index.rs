@@ -225,7 +225,7 @@ impl Index {
         self.add(m.name.span, Target::Measure(m.name.node.clone()), true);
         let row = row_source(m);
         let scope = row.as_deref().map_or_else(Scope::default, Scope::row);
-        for c in &m.clauses {
+        for c in m.clauses.iter().chain(m.versions.iter().flat_map(|v| &v.clauses)) {
             match &c.kind {
                 ClauseKind::Ratio { source } => self.add(source.span, Target::Source(source.node.clone()), false),
                 ClauseKind::SumPart { expr, .. } => self.expr(file, expr, &scope),

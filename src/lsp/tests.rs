@@ -228,3 +228,30 @@ fn named_values_adjacent_rows_and_date_times_resolve_hover_and_complete() {
         assert!(offered.contains(&wanted.to_string()), "{wanted}: {offered:?}");
     }
 }
+
+#[test]
+fn a_versions_clauses_resolve_and_the_hover_lists_each_version() {
+    let versioned = MEASURES.replace(
+        "  polarity low\n}",
+        "  polarity low\n  version 2 from 2014-04-01 \"A referral with no child left out\" {\n    where child_id is not missing\n  }\n}",
+    );
+    let (mut w, _, rules) = workspace(&versioned);
+    let a = w.analysis(&rules);
+    assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
+    let file = a.file_id(&rules).unwrap();
+    // `child_id` in the version's clause is the source's column.
+    let at = offset_of(&versioned, "where child_id is", 0) + "where ".len() + 1;
+    let o = a.index.at(file, at).unwrap();
+    assert_eq!(o.target, Target::Column { table: "referrals".into(), name: "child_id".into() });
+    let hover = hover::of_target(a, &Target::Measure("repeat_referrals".into())).unwrap();
+    assert!(
+        hover.contains(
+            "- version 2 from 2014-04-01: A referral with no child left out (`where child_id is not missing`)"
+        ),
+        "{hover}"
+    );
+    // `version` is offered where a clause may stand.
+    let at = offset_of(&versioned, "  polarity low", 0);
+    let labels: Vec<String> = complete::at(a, file, at).into_iter().map(|c| c.label).collect();
+    assert!(labels.iter().any(|l| l == "version"), "{labels:?}");
+}

@@ -135,11 +135,12 @@ fn describe(e: &Expectation) -> String {
     };
     let field = match e.field {
         Field::Value => String::new(),
-        f => format!(" {}", format!("{f:?}").to_lowercase()),
+        f => format!(" {}", f.name()),
     };
+    let version = e.version.map(|v| format!(" version {v}")).unwrap_or_default();
     let by =
         e.breakdown.as_ref().map(|(c, v)| format!(" by {c} {}", v.as_deref().unwrap_or("missing"))).unwrap_or_default();
-    format!("{} for {period}{by}{field}", e.measure)
+    format!("{}{version} for {period}{by}{field}", e.measure)
 }
 
 fn shown(v: Option<f64>) -> String {
@@ -174,6 +175,7 @@ pub fn check(project: &Project, rows: &[ResultRow], e: &Expectation) -> Option<F
         Field::Numerator => Some(row.numerator),
         Field::Denominator => Some(row.denominator),
         Field::Target => Some(row.target),
+        Field::DefinitionVersion => Some(Some(f64::from(row.definition_version))),
         _ => None,
     };
     let actual_word = match e.field {
@@ -283,8 +285,6 @@ pub async fn run_test(project: &Project, settings: &Settings, test: &Test) -> Ou
         rows: Vec::new(),
         measures: measures.clone(),
     };
-    let chosen: Vec<usize> =
-        project.measures.iter().enumerate().filter(|(_, m)| measures.contains(&m.name)).map(|(i, _)| i).collect();
     let given = match given_batches(project, test) {
         Ok(g) => g,
         Err(e) => {
@@ -292,13 +292,45 @@ pub async fn run_test(project: &Project, settings: &Settings, test: &Test) -> Ou
             return outcome;
         }
     };
-    match engine::run_given(project, settings, test.as_of, &chosen, given).await {
-        Ok(out) => {
-            outcome.failures = test.expectations.iter().filter_map(|e| check(project, &out.rows, e)).collect();
-            outcome.rows = out.rows;
+    // One run for the expectations of the versions in force, and one for each version an
+    // expectation names (`expect m version 1 ...`), with that version in force throughout.
+    let pin_of = |e: &Expectation| e.version.map(|v| (e.measure.clone(), v));
+    let mut pins: Vec<Option<(String, u32)>> = test.expectations.iter().map(pin_of).collect();
+    pins.sort_unstable();
+    pins.dedup();
+    for pin in pins {
+        let expectations: Vec<&Expectation> = test.expectations.iter().filter(|e| pin_of(e) == pin).collect();
+        let pinned;
+        let run_on = match &pin {
+            Some((name, number)) => {
+                let mut p = project.clone();
+                for m in p.measures.iter_mut().filter(|m| &m.name == name) {
+                    *m = m.pinned(*number);
+                }
+                pinned = p;
+                &pinned
+            }
+            None => project,
+        };
+        let chosen: Vec<usize> = run_on
+            .measures
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| expectations.iter().any(|e| e.measure == m.name))
+            .map(|(i, _)| i)
+            .collect();
+        match engine::run_given(run_on, settings, test.as_of, &chosen, given.clone()).await {
+            Ok(out) => {
+                outcome.failures.extend(expectations.iter().filter_map(|e| check(project, &out.rows, e)));
+                outcome.rows.extend(out.rows);
+            }
+            Err(e) => {
+                outcome.error = Some(e.to_string());
+                break;
+            }
         }
-        Err(e) => outcome.error = Some(e.to_string()),
     }
+    outcome.failures.sort_by_key(|f| f.span.start);
     outcome
 }
 
