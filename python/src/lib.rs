@@ -442,7 +442,7 @@ impl Book {
             return Book::to_pyarrow(slf)?.call_method0("to_pandas");
         }
         use datafusion::arrow::array::{Array, AsArray};
-        use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type};
+        use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type};
         let date = py.import("datetime")?.getattr("date")?;
         let batch = slf.get().batch();
         let columns = PyDict::new(py);
@@ -465,11 +465,21 @@ impl Book {
                         }
                     }
                 }
-                _ => {
+                DataType::Int64 => {
+                    let a = array.as_primitive::<Int64Type>();
+                    for i in 0..a.len() {
+                        values.append((!a.is_null(i)).then(|| a.value(i)))?;
+                    }
+                }
+                DataType::Utf8 => {
                     let a = array.as_string::<i32>();
                     for i in 0..a.len() {
                         values.append((!a.is_null(i)).then(|| a.value(i)))?;
                     }
+                }
+                other => {
+                    let column = field.name();
+                    return Err(Error::new_err(format!("column `{column}` of the result table is {other}, which to_pandas() cannot convert without pyarrow; this is a bug in scorebook")));
                 }
             }
             columns.set_item(field.name(), values)?;

@@ -292,6 +292,7 @@ def test_the_arrow_stream_is_read_by_polars_and_duckdb_without_pyarrow():
         frame = book.to_pandas()  # pandas alone, built from the columns
         assert frame.shape == (len(book), len(book.columns))
         assert str(frame["value"].dtype) == "float64"
+        assert str(frame["definition_version"].dtype) == "int64"
         assert frame[(frame["ref"] == "3.2") & (frame["period_label"] == "2013-09")]["value"].iloc[0] == value
         import datetime
         assert frame["as_of"].iloc[0] == datetime.date.fromisoformat({AS_OF!r}) == row["as_of"]
