@@ -39,7 +39,13 @@ fn merged(m: &ast::Measure) -> Vec<ast::Measure> {
         let written: Vec<&str> = v.clauses.iter().map(|c| c.kind.slot()).collect();
         clauses.retain(|c| !written.contains(&c.kind.slot()));
         clauses.extend(v.clauses.iter().cloned());
-        out.push(ast::Measure { name: m.name.clone(), clauses: clauses.clone(), versions: Vec::new(), ..m.clone() });
+        out.push(ast::Measure {
+            name: m.name.clone(),
+            clauses: clauses.clone(),
+            versions: Vec::new(),
+            span: m.span,
+            close: m.close,
+        });
     }
     out
 }
