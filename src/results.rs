@@ -70,7 +70,7 @@ pub struct ResultRow {
     pub benchmark_la: Option<f64>,
     /// How many statistical neighbours had a published value for the SN benchmark.
     pub benchmark_sn_neighbours: Option<f64>,
-    /// The value's confidence interval (statistics.rs), when the measure has one.
+    /// The value's confidence interval (compile/intervals.rs), when the measure has one.
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     /// The interval against England's value and the neighbours': `higher`, `lower`,

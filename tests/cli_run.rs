@@ -664,9 +664,13 @@ fn a_file_may_lack_an_optional_column_no_measure_reads() {
 /// the neighbours' 79.0 and England's 77.0 reach every output format.
 #[test]
 fn intervals_and_comparisons_reach_every_format() {
+    // Wilson's limits, 100 × (2O + z² ± z√(z² + 4O(1 − O/n))) / (2(n + z²)), with the
+    // operations in the order the plan writes them.
     let (low, high) = {
-        let i = scorebook::statistics::wilson(2.0, 3.0, 95.0).unwrap();
-        (i.low, i.high)
+        let (o, n, z) = (2.0f64, 3.0f64, scorebook::statistics::z(95.0).unwrap());
+        let spread = z * (z * z + 4.0 * o * (1.0 - o / n)).sqrt();
+        let at = |s: f64| (2.0 * o + z * z + s) / (2.0 * (n + z * z)) * 100.0;
+        (at(-spread), at(spread))
     };
     let dir = tempfile::tempdir().unwrap();
     let write = |format: &str, file: &str| {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 /// One of the figures of a measure's cell: the three every measure has, and the scale a
-/// standardised figure's interval is computed with (`statistics::measure_interval`).
+/// standardised figure's interval is computed with (`compile/intervals.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Part {
     Numerator,
@@ -17,7 +17,7 @@ pub enum Part {
     WholeNumerator,
     WholeDenominator,
     /// Beside a rate's funnel unit, the events it would have at the units' average rate
-    /// (`crate::funnel::poisson_significance`).
+    /// (`compile/intervals.rs`).
     FunnelExpected,
     /// Beside an over-dispersed funnel's unit, its adjusted z-score where the period's units
     /// are over-dispersed (`crate::funnel::overdispersion`).

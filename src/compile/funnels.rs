@@ -1,6 +1,6 @@
 //! A rate's funnel in the plan of a breakdown by area: beside each area's row, the events the
 //! area would have at the areas' average rate (`Part::FunnelExpected`), which its count's
-//! Poisson limits are judged against (`crate::funnel::poisson_significance`).
+//! Poisson limits are judged against (`intervals.rs`).
 //!
 //! As PHEindicatormethods' `assign_funnel_significance` for rates: each unit (a row with a
 //! breakdown value) has a denominator D, its population for a crude rate and per × O / DSR for

@@ -1,5 +1,5 @@
-//! Confidence intervals and comparisons in the warehouse script, the same as
-//! `statistics.rs` computes locally: each row of the long result gets its measure's method,
+//! Confidence intervals, comparisons and funnel labels of the result table, for a local run
+//! and the warehouse script alike (`computed.rs` puts them before the judgement): each row of the long result gets its measure's method,
 //! level, z and count as hidden columns (one CASE on the measure for all rows), and two projections over the whole result
 //! compute the limits (Wilson's with `sqrt`; Poisson's from a CASE of the exact limits for 0 to
 //! 9 events at each level the book uses, Byar's with `power` and `sqrt` from 10) and then the
@@ -88,7 +88,7 @@ fn exact(count: &Expr, level: Option<&Expr>, levels: &[f64], high: bool) -> Resu
     let mut branches = Vec::new();
     for &l in levels {
         for o in 0..(BYAR_FROM as i64) {
-            let Some(i) = statistics::poisson(o as f64, l) else { continue };
+            let Some(i) = statistics::exact_poisson(o as f64, l) else { continue };
             let limit = lit(if high { i.high } else { i.low });
             let this = count.clone().eq(lit(o as f64));
             branches.push((level.map_or(this.clone(), |level| level.clone().eq(lit(l)).and(this)), limit));
@@ -133,7 +133,7 @@ fn wilson(high: bool) -> Result<Expr, CompileError> {
     Ok(when(raw.clone().lt(lit(0.0)), lit(0.0)).when(raw.clone().gt(lit(100.0)), lit(100.0)).otherwise(raw)?)
 }
 
-/// Dobson's limit of a standardised rate, as `statistics::dobson`: the value moved by the
+/// Dobson's limit of a standardised rate: the value moved by the
 /// spread times the distance from the count to its Byar's limit, written as one chain of
 /// products (no brackets for an unparser to lose).
 fn dobson(high: bool) -> Expr {
@@ -168,7 +168,9 @@ fn limit(levels: &[f64], high: bool) -> Result<Expr, CompileError> {
         .otherwise(null_f64())?)
 }
 
-/// The comparison of the interval with a benchmark column, as `statistics::compare`.
+/// The comparison of the interval with a benchmark column: wholly above it `higher` (`better`
+/// or `worse` by the polarity), wholly below `lower`, overlapping it `similar`, and
+/// `not_compared` without an interval or a benchmark.
 fn compared(benchmark: &str) -> Result<Expr, CompileError> {
     let b = col(benchmark);
     let by = |better: &str, worse: &str, plain: &str| {
@@ -182,8 +184,9 @@ fn compared(benchmark: &str) -> Result<Expr, CompileError> {
         .otherwise(lit("similar"))?)
 }
 
-/// A funnel's unit against the measure's whole, as `crate::funnel::proportion_significance`:
-/// the limits av ∓ z·√(av − av²)/√n at 0.999 and 0.975, lowest first.
+/// A funnel's unit against the measure's whole (PHE's `assign_funnel_significance` for a
+/// proportion): the limits av ∓ z·√(av − av²)/√n at 0.999 and 0.975, lowest first; none
+/// without a positive denominator or with a numerator outside 0 to it.
 fn funnel_label() -> Result<Expr, CompileError> {
     use crate::funnel::Significance;
     let (n, d) = (col("numerator"), col("denominator"));
@@ -233,7 +236,7 @@ fn funnel_bases() -> Result<Vec<Expr>, CompileError> {
 }
 
 /// A limit of the row's count's Poisson interval at a funnel's `level`, as
-/// `statistics::poisson`: the exact limit below 10 events, Byar's from 10.
+/// the result's intervals: the exact limit below 10 events, Byar's from 10.
 fn funnel_limit(level: f64, high: bool) -> Result<Expr, CompileError> {
     let (_, low_base, high_base) = FUNNEL_LEVELS.into_iter().find(|(l, _, _)| *l == level).expect("a funnel level");
     let byar = if high { byar(col(FUNNEL_NEXT), high_base) } else { byar(col("numerator"), low_base) };
@@ -241,7 +244,10 @@ fn funnel_limit(level: f64, high: bool) -> Result<Expr, CompileError> {
     Ok(when(col("numerator").lt(lit(BYAR_FROM)), exact).otherwise(byar)?)
 }
 
-/// A rate's funnel unit against its expected events, as `crate::funnel::poisson_significance`.
+/// A rate's funnel unit against its expected events (PHE's `assign_funnel_significance` for
+/// ratios and rates): above when its count's Poisson interval at 99.8%, then at 95%, lies
+/// wholly above them, below when wholly below; none for a count that is not a whole number of
+/// events, or nothing expected.
 fn funnel_poisson_label() -> Result<Expr, CompileError> {
     use crate::funnel::Significance;
     let label = |s: Significance| lit(s.label().to_string());
@@ -257,8 +263,8 @@ fn funnel_poisson_label() -> Result<Expr, CompileError> {
         .otherwise(label(Significance::NotSignificant))?)
 }
 
-/// An over-dispersed funnel's unit by its adjusted z-score, as
-/// `crate::funnel::overdispersion::significance`.
+/// An over-dispersed funnel's unit by its adjusted z-score, against the normal quantiles of
+/// 99.8% and 95%.
 fn funnel_overdispersed_label() -> Result<Expr, CompileError> {
     use crate::funnel::Significance;
     let label = |s: Significance| lit(s.label().to_string());

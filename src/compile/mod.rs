@@ -10,6 +10,7 @@
 mod adjacent;
 pub mod cells;
 mod cohort;
+pub mod computed;
 mod denominators;
 mod drill;
 pub mod expected;

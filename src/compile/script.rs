@@ -7,7 +7,7 @@
 use super::cells::{self, Cell, Part};
 use super::exprs::{date_lit, null_f64, null_text};
 use super::sql::{self, Dialect};
-use super::{intervals, judge, BookPlan, CompileError, CALENDAR_TABLE};
+use super::{computed, intervals, judge, BookPlan, CompileError, CALENDAR_TABLE};
 use crate::calendar::working_days::{HolidayList, FIRST_DAY, LAST_DAY};
 use crate::calendar::{BookPeriods, DateRange, ReportingPeriod};
 use crate::ir::{self, Measure};
@@ -216,21 +216,22 @@ fn long_plan(x: &ScriptInputs<'_>) -> Result<datafusion::logical_expr::LogicalPl
         .iter()
         .map(|c| col(*c).sort(true, true))
         .collect::<Vec<_>>();
-    let mut levels: Vec<f64> =
-        measures.iter().map(|&(i, _)| x.project.measures[i].interval.level(x.confidence)).collect();
-    levels.sort_by(f64::total_cmp);
-    levels.dedup();
     let indices: Vec<usize> = measures.iter().map(|&(i, _)| i).collect();
     let sorted = super::union_all(per_measure)?.project(constants(x, &indices)?)?.sort(sort)?;
     // Intervals, comparisons and funnel labels first: a RAG rule may read the funnel label.
-    let unjudged: Vec<&str> = crate::results::COLUMNS
+    let carried: Vec<&str> = crate::results::COLUMNS
         .iter()
         .copied()
         .filter(|c| !judge::JUDGED.contains(c))
         .chain(judge::HIDDEN.iter().copied())
         .collect();
-    let with_intervals = intervals::finish(sorted, &levels, &unjudged)?;
-    Ok(judge::finish(with_intervals, x.project, &indices, x.default_rag, crate::results::COLUMNS)?.build()?)
+    let computing = computed::Computing {
+        project: x.project,
+        measures: &indices,
+        confidence: x.confidence,
+        default_rag: x.default_rag,
+    };
+    Ok(computed::finish(sorted, &computing, &carried, crate::results::COLUMNS)?.build()?)
 }
 
 fn scan(name: &str, schema: Arc<Schema>) -> Result<LogicalPlanBuilder, CompileError> {
@@ -345,7 +346,7 @@ fn constants(x: &ScriptInputs<'_>, measures: &[usize]) -> Result<Vec<Expr>, Comp
     out.push(of_period(&|p| date_lit(p.range.start), super::exprs::null_of(ir::Type::Date), "period_start")?);
     out.push(of_period(&|p| date_lit(p.range.end), super::exprs::null_of(ir::Type::Date), "period_end")?);
     out.push(target(x, measures)?.alias("target"));
-    out.extend(intervals::columns(x.project, measures, x.confidence)?);
+    out.extend(computed::interval_columns(x.project, measures, x.confidence)?);
     Ok(out)
 }
 

@@ -874,30 +874,6 @@ pub fn seconds(d: std::time::Duration) -> String {
     format!("{}s", crate::results::plain_number(d.as_secs_f64()))
 }
 
-/// Fills a row's target, confidence interval and comparisons with the benchmarks (its RAG
-/// rating, direction and judgement come after, for all rows at once: `judged`); `scale` is a
-/// standardised figure's interval scale ([`statistics::measure_interval`]).
-fn judge(m: &crate::ir::Measure, row: &mut ResultRow, scale: Option<f64>, judging: &Judging) {
-    let range = crate::calendar::DateRange { start: row.period_start, end: row.period_end };
-    row.target = judgement::target_for(m, range);
-    let confidence = m.interval.level(judging.confidence);
-    let interval = statistics::measure_interval(
-        m.interval.method,
-        m.unit,
-        row.numerator,
-        row.denominator,
-        row.value,
-        scale,
-        confidence,
-    );
-    let better = statistics::higher_is_better(m.polarity);
-    row.ci_low = interval.map(|i| i.low);
-    row.ci_high = interval.map(|i| i.high);
-    row.confidence = interval.map(|_| confidence);
-    row.compared_england = statistics::compare(interval, row.benchmark_england, better);
-    row.compared_sn = statistics::compare(interval, row.benchmark_sn, better);
-}
-
 /// A percentage whose numerator exceeds its denominator cannot come from a proportion of
 /// rows; should one arrive (a warehouse table, a hand-edited measure), it has no interval and
 /// the run says so.
@@ -1023,8 +999,12 @@ pub async fn execute(
                 suppressed: false,
             };
             let changed = project.redefined_between(m, periods.all[prev].range.end, p.range.end);
-            judge(m, &mut base, figure(&totals, 0, &book.cells, Cell::new(i, pi, Part::Scale)), judging);
-            let base_previous = figure(&totals, 0, &book.cells, Cell::new(i, prev, Part::Value));
+            base.target = judgement::target_for(m, p.range);
+            let base_figures = judged::Figures {
+                scale: figure(&totals, 0, &book.cells, Cell::new(i, pi, Part::Scale)),
+                previous: figure(&totals, 0, &book.cells, Cell::new(i, prev, Part::Value)),
+                ..judged::Figures::default()
+            };
             if m.definition.standardisation().is_some() && crate::compile::window_of(m, p, as_of).is_some() {
                 if let Some(n) = base.numerator.filter(|n| *n < statistics::BYAR_FROM) {
                     few_events.entry(i).or_default().push(format!("{} ({})", p.label, crate::results::plain_number(n)));
@@ -1040,7 +1020,7 @@ pub async fn execute(
                     ));
                 }
             }
-            let mut breakdown_rows: Vec<(ResultRow, Option<f64>)> = Vec::new();
+            let mut breakdown_rows: Vec<(ResultRow, judged::Figures)> = Vec::new();
             for (bi, batch) in &by_breakdown {
                 let b = &book.breakdowns[*bi];
                 if !b.measures.contains(&i) {
@@ -1049,7 +1029,7 @@ pub async fn execute(
                 let values = batch.column_by_name("breakdown_value").map(|c| c.as_string::<i32>().clone());
                 for r in 0..batch.num_rows() {
                     let value = values.as_ref().and_then(|v| (!v.is_null(r)).then(|| v.value(r).to_string()));
-                    let mut row = ResultRow {
+                    let row = ResultRow {
                         numerator: figure(batch, r, &b.cells, Cell::new(i, pi, Part::Numerator)),
                         denominator: figure(batch, r, &b.cells, Cell::new(i, pi, Part::Denominator)),
                         value: figure(batch, r, &b.cells, Cell::new(i, pi, Part::Value)),
@@ -1057,27 +1037,20 @@ pub async fn execute(
                         breakdown_value: value,
                         ..base.clone()
                     };
-                    judge(m, &mut row, figure(batch, r, &b.cells, Cell::new(i, pi, Part::Scale)), judging);
-                    if m.funnel_by(&b.column) && row.breakdown_value.is_some() {
-                        let part = |part| figure(batch, r, &b.cells, Cell::new(i, pi, part));
-                        // Over-dispersed units: by their adjusted z-score, where the period's
-                        // units are over-dispersed; else against PHE's limits.
-                        row.funnel = if let Some(z) = part(Part::FunnelZ) {
-                            crate::funnel::overdispersion::significance(z)
-                        } else if let Some(expected) = part(Part::FunnelExpected) {
-                            row.numerator.and_then(|o| crate::funnel::poisson_significance(o, expected))
-                        } else {
-                            let average = part(Part::WholeNumerator)
-                                .zip(part(Part::WholeDenominator))
-                                .and_then(|(n, d)| (d > 0.0).then(|| n / d));
-                            row.numerator
-                                .zip(row.denominator)
-                                .zip(average)
-                                .and_then(|((n, d), av)| crate::funnel::proportion_significance(n, d, av))
-                        };
-                    }
-                    let previous = figure(batch, r, &b.cells, Cell::new(i, prev, Part::Value));
-                    breakdown_rows.push((row, previous));
+                    let part = |part| figure(batch, r, &b.cells, Cell::new(i, pi, part));
+                    // A funnel's unit: a row of the funnel's breakdown with a value.
+                    let unit = m.funnel_by(&b.column) && row.breakdown_value.is_some();
+                    let of_unit = |part| if unit { figure(batch, r, &b.cells, Cell::new(i, pi, part)) } else { None };
+                    let figures = judged::Figures {
+                        scale: part(Part::Scale),
+                        whole_numerator: of_unit(Part::WholeNumerator),
+                        whole_denominator: of_unit(Part::WholeDenominator),
+                        funnel_expected: of_unit(Part::FunnelExpected),
+                        funnel_z: of_unit(Part::FunnelZ),
+                        previous: figure(batch, r, &b.cells, Cell::new(i, prev, Part::Value)),
+                        ..judged::Figures::default()
+                    };
+                    breakdown_rows.push((row, figures));
                 }
             }
             // By breakdown, then in the breakdown's own order (band labels), then as text; the
@@ -1096,17 +1069,19 @@ pub async fn execute(
             warnings.extend(
                 std::iter::once(&base).chain(breakdown_rows.iter().map(|(r, _)| r)).filter_map(impossible_percentage),
             );
-            for (row, previous) in std::iter::once((base, base_previous)).chain(breakdown_rows) {
+            for (row, f) in std::iter::once((base, base_figures)).chain(breakdown_rows) {
                 figures.push(judged::Figures {
                     measure: i,
+                    numerator: row.numerator,
+                    denominator: row.denominator,
                     value: row.value,
-                    previous,
+                    breakdown_value: row.breakdown_value.clone(),
                     target: row.target,
                     benchmark_sn: row.benchmark_sn,
                     benchmark_england: row.benchmark_england,
-                    funnel: row.funnel,
                     version: row.definition_version,
                     changed,
+                    ..f
                 });
                 rows.push(row);
             }
@@ -1119,8 +1094,12 @@ pub async fn execute(
             periods.join(", ")
         ));
     }
-    let verdicts = judged::verdicts(&figures, project, judging.default_rag).await?;
-    for (row, v) in rows.iter_mut().zip(verdicts) {
+    let verdicts = judged::verdicts(&figures, project, judging.confidence, judging.default_rag).await?;
+    for ((row, v), f) in rows.iter_mut().zip(verdicts).zip(&figures) {
+        let m = &project.measures[f.measure];
+        row.confidence = v.ci_low.and(Some(m.interval.level(judging.confidence)));
+        (row.ci_low, row.ci_high, row.compared_england, row.compared_sn, row.funnel) =
+            (v.ci_low, v.ci_high, v.compared_england, v.compared_sn, v.funnel);
         (row.rag, row.direction, row.judgement) = (v.rag, v.direction, v.judgement);
     }
     warnings.dedup();

@@ -1,7 +1,8 @@
 //! Funnel plots as OHID's Fingertips draws them (PHE, *Technical Guide: Funnel plots*; the
 //! PHEindicatormethods package's `calculate_funnel_limits` and `assign_funnel_significance`):
 //! the control limits of a proportion around the average of all the units plotted, at each
-//! denominator, and which side of them a unit's value falls.
+//! denominator (for the chart), and PHE's labels of which side of them a unit's value falls
+//! (each unit's label is computed by the result plan, `compile/intervals.rs`).
 //!
 //! A proportion's limits are the exact solution PHE publishes for the 95% (two-sided, 0.975)
 //! and 99.8% (0.999) points: with q = z², av the average proportion and n the denominator,
@@ -13,8 +14,8 @@
 //!
 //! (the Wilson score interval solved for the proportion at which the unit's interval would
 //! just touch the average). Multiplied out, the square root is 8·√(av·(1 − av)·(n + q)²/(q·n)),
-//! and the limits are av ∓ z·√(av·(1 − av)/n): computed so here and in the warehouse script
-//! (compile/intervals.rs), operation for operation, so that both judge a unit alike.
+//! and the limits are av ∓ z·√(av·(1 − av)/n): computed so here for the chart, and in the
+//! result plan (compile/intervals.rs) for the label, operation for operation.
 
 pub mod overdispersion;
 
@@ -74,56 +75,6 @@ pub fn proportion_limits(average: f64, denominator: f64, p: f64) -> Option<(f64,
     }
     let half = z * spread / denominator.sqrt();
     Some((average - half, average + half))
-}
-
-/// Where `numerator` of `denominator` falls against the limits around `average` (PHE's
-/// `assign_funnel_significance` for a proportion): below the 99.8% lower limit first, then
-/// the 95%, then above the 99.8% upper limit, then the 95%. `None` without a positive
-/// denominator, or with a numerator outside 0 to the denominator.
-pub fn proportion_significance(numerator: f64, denominator: f64, average: f64) -> Option<Significance> {
-    if denominator.is_nan() || denominator <= 0.0 || !(0.0..=denominator).contains(&numerator) || average.is_nan() {
-        return None;
-    }
-    let value = numerator / denominator;
-    let [wide, narrow] = POINTS.map(|p| proportion_limits(average, denominator, p));
-    let below = |l: Option<(f64, f64)>| l.is_some_and(|(low, _)| value < low);
-    let above = |l: Option<(f64, f64)>| l.is_some_and(|(_, high)| value > high);
-    Some(if below(narrow) {
-        Significance::Low001
-    } else if below(wide) {
-        Significance::Low025
-    } else if above(narrow) {
-        Significance::High001
-    } else if above(wide) {
-        Significance::High025
-    } else {
-        Significance::NotSignificant
-    })
-}
-
-/// Where a count of `observed` events falls against the `expected` events (PHE's
-/// `assign_funnel_significance` for ratios and rates, through `funnel_ratio_significance`):
-/// above when the count's Poisson interval (exact below 10 events, Byar's from 10) at 99.8%,
-/// then at 95%, lies wholly above the expected events; below when it lies wholly below them.
-/// For a rate, the expected events are the unit's at the units' average rate, av × D. `None`
-/// for a count that is not a whole number of events, or nothing expected.
-pub fn poisson_significance(observed: f64, expected: f64) -> Option<Significance> {
-    if observed.is_nan() || observed < 0.0 || observed.fract() != 0.0 || expected.is_nan() || expected <= 0.0 {
-        return None;
-    }
-    let interval = |level: f64| crate::statistics::poisson(observed, level);
-    let (wide, narrow) = (interval(95.0)?, interval(99.8)?);
-    Some(if narrow.low > expected {
-        Significance::High001
-    } else if wide.low > expected {
-        Significance::High025
-    } else if narrow.high < expected {
-        Significance::Low001
-    } else if wide.high < expected {
-        Significance::Low025
-    } else {
-        Significance::NotSignificant
-    })
 }
 
 /// The means at which `events` would lie just on a Poisson funnel's limits at the one-sided
@@ -217,81 +168,6 @@ mod tests {
         assert_eq!(axis_points(900.0, 1_000.0)[0], 800.0);
     }
 
-    const H1: Significance = Significance::High001;
-    const H2: Significance = Significance::High025;
-    const NS: Significance = Significance::NotSignificant;
-    const L2: Significance = Significance::Low025;
-    const L1: Significance = Significance::Low001;
-
-    /// PHEindicatormethods' published test of funnel significance for rates (its
-    /// `testdata_funnel_rate_dsr_inputs`): events, DSR per 100,000 and population of 40 areas,
-    /// and the labels it publishes for the crude rate (with the population given) and the DSR.
-    const PUBLISHED_RATES: &[(f64, f64, f64, Significance, Option<Significance>)] = &[
-        (2419.0, 907.6174266, 264102.0, H1, Some(H1)),
-        (2337.0, 948.5620216, 259711.0, H1, Some(H1)),
-        (2291.0, 799.9690496, 289247.0, H1, Some(H1)),
-        (2242.0, 852.5637927, 265029.0, H1, Some(H1)),
-        (2218.0, 868.5358183, 284649.0, H1, Some(H1)),
-        (2159.0, 769.6242217, 293578.0, H1, Some(H1)),
-        (2130.0, 752.3254955, 286718.0, H1, Some(H2)),
-        (2111.0, 710.2689402, 307381.0, NS, Some(NS)),
-        (2105.0, 815.3530325, 274145.0, H1, Some(H1)),
-        (2083.0, 717.7035916, 297424.0, H2, Some(NS)),
-        (2078.0, 755.8016993, 272628.0, H1, Some(H1)),
-        (2062.0, 825.9742848, 269656.0, H1, Some(H1)),
-        (2061.0, 702.2972468, 294692.0, H2, Some(NS)),
-        (2033.0, 785.6210132, 277710.0, H1, Some(H1)),
-        (2033.0, 743.6763018, 259213.0, H1, Some(H2)),
-        (2010.0, 781.8323058, 285516.0, H2, Some(H1)),
-        (2004.0, 772.6781064, 269449.0, H1, Some(H1)),
-        (2002.0, 652.3391553, 290888.0, NS, Some(L1)),
-        (1977.0, 648.4969973, 287112.0, NS, Some(L1)),
-        (1944.0, 727.5777428, 286492.0, NS, Some(NS)),
-        (1932.0, 625.6551186, 287012.0, NS, Some(L1)),
-        (1922.0, 688.5582424, 291277.0, NS, Some(NS)),
-        (1912.0, 662.4465438, 289859.0, NS, Some(L2)),
-        (1881.0, 627.1624732, 289653.0, NS, Some(L1)),
-        (1844.0, 657.1114147, 282519.0, NS, Some(L2)),
-        (1835.0, 724.8456714, 274220.0, NS, Some(NS)),
-        (1833.0, 659.7820553, 280271.0, NS, Some(L2)),
-        (1825.0, 654.7053631, 284206.0, NS, Some(L1)),
-        (1816.0, 624.4435507, 274508.0, NS, Some(L1)),
-        (1809.0, 646.7588823, 288384.0, L2, Some(L1)),
-        (1798.0, 703.1689982, 287072.0, L2, Some(NS)),
-        (1754.0, 567.9922764, 282744.0, L1, Some(L1)),
-        (1746.0, 617.7750715, 289208.0, L1, Some(L1)),
-        (1709.0, 610.8327232, 287736.0, L1, Some(L1)),
-        (1694.0, 608.5089462, 296175.0, L1, Some(L1)),
-        (1688.0, 662.3775859, 303255.0, L1, Some(L2)),
-        (1649.0, 667.6454503, 285959.0, L1, Some(L2)),
-        (1553.0, 604.1141693, 274661.0, L1, Some(L1)),
-        (1332.0, 469.5645784, 281425.0, L1, Some(L1)),
-        (0.0, f64::NAN, 297820.0, L1, None),
-    ];
-
-    #[test]
-    fn rate_significance_equals_the_published_labels() {
-        // A crude rate: av = Σ O / Σ population, each area expecting av × its population.
-        let av = PUBLISHED_RATES.iter().map(|r| r.0).sum::<f64>() / PUBLISHED_RATES.iter().map(|r| r.2).sum::<f64>();
-        for &(o, _, population, crude, _) in PUBLISHED_RATES {
-            assert_eq!(poisson_significance(o, av * population), Some(crude), "{o} of {population}");
-        }
-        // A DSR: D = 100,000 × O / DSR where there is a DSR, av = Σ O / Σ D.
-        let d = |o: f64, dsr: f64| (o > 0.0 && dsr > 0.0).then(|| 100_000.0 * o / dsr);
-        let sum_d: f64 = PUBLISHED_RATES.iter().filter_map(|r| d(r.0, r.1)).sum();
-        let av = PUBLISHED_RATES.iter().map(|r| r.0).sum::<f64>() / sum_d;
-        for &(o, dsr, _, _, label) in PUBLISHED_RATES {
-            assert_eq!(d(o, dsr).and_then(|d| poisson_significance(o, av * d)), label, "{o} at {dsr}");
-        }
-        // Exact limits below 10 events: 3 events are above 0.6187 expected at 95%, not at 99.8%.
-        assert_eq!(poisson_significance(3.0, 0.6), Some(H2));
-        assert_eq!(poisson_significance(3.0, 0.1), Some(H1));
-        assert_eq!(poisson_significance(0.0, 3.0), Some(NS));
-        assert_eq!(poisson_significance(0.0, 3.7), Some(L2));
-        assert_eq!(poisson_significance(2.5, 3.0), None);
-        assert_eq!(poisson_significance(3.0, 0.0), None);
-    }
-
     #[test]
     fn poisson_limit_means_equal_the_published_ratio_table() {
         // PHEindicatormethods' published ratio funnel (`testdata_funnel_ratio_outputs`): events,
@@ -317,28 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn significance_is_read_lowest_limit_first() {
-        let average = 0.80642448;
-        // At 1,008 the 95% limits are 78.20% and 83.08%, the 99.8% 76.80% and 84.49%.
-        let at = |x: f64| proportion_significance(x, 1008.0, average);
-        assert_eq!(at(770.0), Some(Significance::Low001)); // 76.39%
-        assert_eq!(at(780.0), Some(Significance::Low025)); // 77.38%
-        assert_eq!(at(813.0), Some(Significance::NotSignificant)); // 80.65%
-        assert_eq!(at(843.0), Some(Significance::High025)); // 83.63%
-        assert_eq!(at(855.0), Some(Significance::High001)); // 84.82%
-                                                            // Areas of PHEindicatormethods' published funnel test, with the labels it publishes
-                                                            // (West Norfolk, North Devon, Exeter, New Forest and Norwich PCTs).
-        for (x, n, label) in [
-            (26789.238, 33012.0, "High (0.025)"),
-            (30277.5312, 37828.0, "Low (0.025)"),
-            (24866.916, 30929.0, "Not significant"),
-            (35078.488, 41980.0, "High (0.001)"),
-            (24803.6256, 31824.0, "Low (0.001)"),
-        ] {
-            assert_eq!(proportion_significance(x, n, average).map(Significance::label), Some(label), "{x} of {n}");
-        }
-        assert_eq!(proportion_significance(5.0, 0.0, average), None);
-        assert_eq!(proportion_significance(9.0, 8.0, average), None);
+    fn labels_are_read_back_by_name() {
         for s in Significance::ALL {
             assert_eq!(Significance::parse(s.label()), Some(s));
         }

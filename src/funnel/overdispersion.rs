@@ -22,8 +22,6 @@
 //! over-dispersion), or it cannot be estimated (fewer than two units, or a unit with no events
 //! among those kept), against PHE's own limits, as without `overdispersed`.
 
-use super::Significance;
-
 /// The share of the z-scores winsorised or truncated at each end.
 pub const TRIM: f64 = 0.1;
 
@@ -153,25 +151,6 @@ pub fn adjusted(unit: Scored, tau2: f64) -> f64 {
     unit.z * (s2 / (s2 + tau2)).sqrt()
 }
 
-/// Where an adjusted z-score falls against the normal quantiles of 99.8% and 95%.
-pub fn significance(adjusted_z: f64) -> Option<Significance> {
-    if adjusted_z.is_nan() {
-        return None;
-    }
-    let (wide, narrow) = (crate::statistics::z(95.0)?, crate::statistics::z(99.8)?);
-    Some(if adjusted_z > narrow {
-        Significance::High001
-    } else if adjusted_z > wide {
-        Significance::High025
-    } else if adjusted_z < -narrow {
-        Significance::Low001
-    } else if adjusted_z < -wide {
-        Significance::Low025
-    } else {
-        Significance::NotSignificant
-    })
-}
-
 /// The over-dispersed limits of a unit of weight `weight` (1/s²) around the target on the
 /// transformed scale, at the normal quantile `z`: (target − z√(s² + τ²), target + z√(s² + τ²)).
 pub fn limits(target: f64, weight: f64, tau2: f64, z: f64) -> (f64, f64) {
@@ -237,15 +216,10 @@ mod tests {
     }
 
     #[test]
-    fn adjusted_scores_are_judged_at_the_normal_quantiles() {
+    fn adjusted_scores_shrink_by_the_widened_variance() {
         // s² = 1/100, τ² = 0.03: the score shrinks by √(0.01 / 0.04) = 1/2.
         let unit = Scored { z: 5.0, weight: 100.0 };
         assert!((adjusted(unit, 0.03) - 2.5).abs() < 1e-12);
-        assert_eq!(significance(2.5), Some(Significance::High025));
-        assert_eq!(significance(3.2), Some(Significance::High001));
-        assert_eq!(significance(-2.0), Some(Significance::Low025));
-        assert_eq!(significance(f64::NEG_INFINITY), Some(Significance::Low001));
-        assert_eq!(significance(1.9), Some(Significance::NotSignificant));
         // The same on the transformed scale: asin √0.5 ± 1.96 √(1/100 + 0.03).
         let (low, high) = limits(0.5f64.sqrt().asin(), 100.0, 0.03, 1.96);
         assert!((high - low - 2.0 * 1.96 * 0.2).abs() < 1e-12);
