@@ -44,6 +44,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, TableSource};
 use datafusion::prelude::{lit, Expr};
 use exprs::{as_f64, column, guarded_div, null_f64};
+use source_plan::{AggregateColumn, Aggregated};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -384,23 +385,23 @@ fn cell(
     let snapshot_months = m.definition.rows().is_some_and(|r| !r.snapshot_months.is_empty());
     // The source's aggregate row, or another table of the same aggregates (a funnel's whole).
     let table = table.map_or_else(|| source_plan::source_alias(source), str::to_string);
-    let agg = |what: &str| column(&table, &source_plan::aggregate_name(i, pi, what));
+    let agg = |of: Aggregated| column(&table, &AggregateColumn { measure: i, period: pi, of }.name());
     let (num, den, val) = match &m.definition {
         // Over the snapshots of several months, a count and a percent's parts are their means.
         Definition::Count { .. } if snapshot_months => {
-            (null_f64(), null_f64(), guarded_div(as_f64(agg("count")), as_f64(agg("snapshots"))))
+            (null_f64(), null_f64(), guarded_div(as_f64(agg(Aggregated::Count)), as_f64(agg(Aggregated::Snapshots))))
         }
-        Definition::Count { .. } => (null_f64(), null_f64(), as_f64(agg("count"))),
-        Definition::Aggregate { .. } => (null_f64(), null_f64(), as_f64(agg("agg"))),
+        Definition::Count { .. } => (null_f64(), null_f64(), as_f64(agg(Aggregated::Count))),
+        Definition::Aggregate { .. } => (null_f64(), null_f64(), as_f64(agg(Aggregated::Value))),
         Definition::Proportion { .. } if snapshot_months => {
-            let snapshots = as_f64(agg("snapshots"));
-            let num = guarded_div(as_f64(agg("num")), snapshots.clone());
-            let den = guarded_div(as_f64(agg("den")), snapshots);
+            let snapshots = as_f64(agg(Aggregated::Snapshots));
+            let num = guarded_div(as_f64(agg(Aggregated::Numerator)), snapshots.clone());
+            let den = guarded_div(as_f64(agg(Aggregated::Denominator)), snapshots);
             let val = guarded_div(lit(100.0) * num.clone(), den.clone());
             (num, den, val)
         }
         Definition::Proportion { .. } => {
-            let (num, den) = (as_f64(agg("num")), as_f64(agg("den")));
+            let (num, den) = (as_f64(agg(Aggregated::Numerator)), as_f64(agg(Aggregated::Denominator)));
             let val = guarded_div(lit(100.0) * num.clone(), den.clone());
             (num, den, val)
         }
@@ -412,7 +413,10 @@ fn cell(
                     .otherwise(x)
                     .expect("a CASE with an ELSE builds")
             };
-            let (num, den) = (zero_when_none(as_f64(agg("num"))), zero_when_none(as_f64(agg("den"))));
+            let (num, den) = (
+                zero_when_none(as_f64(agg(Aggregated::Numerator))),
+                zero_when_none(as_f64(agg(Aggregated::Denominator))),
+            );
             let scaled = if *percent { lit(100.0) * num.clone() } else { num.clone() };
             (num, den.clone(), guarded_div(scaled, den))
         }
@@ -432,7 +436,7 @@ fn cell(
             } else {
                 expected::alias(population, &x.reference)
             };
-            let o = as_f64(agg("count"));
+            let o = as_f64(agg(Aggregated::Count));
             let e = as_f64(column(&alias, &expected::expected_name(pi)));
             let per = lit(f64::from(*per));
             let factor = if x.rate { as_f64(column(&alias, &expected::rate_name(pi))) * per } else { per };
@@ -440,7 +444,7 @@ fn cell(
             return Ok((o, e.clone(), value, Some(guarded_div(factor, e))));
         }
         Definition::Rate { per, population, .. } => {
-            let num = as_f64(agg("count"));
+            let num = as_f64(agg(Aggregated::Count));
             let alias = if by_area && population::has_areas(inputs, population) {
                 population::area_alias(population)
             } else {
@@ -473,7 +477,7 @@ fn standardised(
     st: &crate::ir::Standardisation,
     per: u32,
     pi: usize,
-    agg: &dyn Fn(&str) -> Expr,
+    agg: &dyn Fn(Aggregated) -> Expr,
     alias: &str,
 ) -> Result<Figures, CompileError> {
     use datafusion::functions::math::expr_fn::sqrt;
@@ -484,7 +488,7 @@ fn standardised(
     let mut squared = Vec::new();
     let mut unusable = Vec::new();
     for (k, b) in st.bands.iter().enumerate() {
-        let o = zero_when_none(as_f64(agg(&source_plan::band_count(k))))?;
+        let o = zero_when_none(as_f64(agg(Aggregated::BandCount(k))))?;
         let n = as_f64(column(alias, &population::band_value_name(pi, k)));
         unusable.push(n.clone().is_null().or(n.clone().lt_eq(lit(0.0))));
         // Guarded (a warehouse may stop at a division by zero even where the value is not

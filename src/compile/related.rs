@@ -49,8 +49,7 @@ pub fn register(source: &str, parts: Parts, needs: &mut Needs) -> (usize, Option
         fixed: and_all(parts.fixed),
         outputs: Vec::new(),
     };
-    let identity = wanted.identity();
-    let index = match needs.related.iter().position(|j| j.identity() == identity) {
+    let index = match needs.related.iter().position(|j| j.joins_as(&wanted)) {
         Some(i) => i,
         None => {
             needs.related.push(wanted);

@@ -43,7 +43,7 @@ pub struct ExistsFlag {
 
 /// The period-dependent part of an `exists` condition, `inner_expr op date`, taken out of
 /// the join: `exists (c and x <= d)` is `min(x over c) <= d`, and with `>=` it is the `max`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Bound {
     pub expr: Expr,
     pub least: bool,
@@ -85,8 +85,7 @@ pub fn adjacent_column(relation: &str, column: &str) -> String {
 
 impl Needs {
     pub(super) fn calendar_for(&mut self, date: Expr) -> String {
-        let key = date.to_string();
-        if let Some(c) = self.calendars.iter().find(|c| c.date.to_string() == key) {
+        if let Some(c) = self.calendars.iter().find(|c| c.date == date) {
             return c.alias.clone();
         }
         let alias = format!("wd{}", self.calendars.len());
@@ -138,17 +137,12 @@ impl Needs {
     }
 
     pub(super) fn flag_for(&mut self, source: &str, condition: Expr, bound: Option<Bound>) -> String {
-        let key = |f: &ExistsFlag| {
-            let bound = f.bound.as_ref().map(|b| (b.expr.to_string(), b.least));
-            (f.source.clone(), f.condition.to_string(), bound)
-        };
-        let wanted =
-            ExistsFlag { alias: format!("ex{}", self.flags.len()), source: source.to_string(), condition, bound };
-        if let Some(f) = self.flags.iter().find(|f| key(f) == key(&wanted)) {
+        if let Some(f) = self.flags.iter().find(|f| f.source == source && f.condition == condition && f.bound == bound)
+        {
             return f.alias.clone();
         }
-        let alias = wanted.alias.clone();
-        self.flags.push(wanted);
+        let alias = format!("ex{}", self.flags.len());
+        self.flags.push(ExistsFlag { alias: alias.clone(), source: source.to_string(), condition, bound });
         alias
     }
 }
@@ -222,16 +216,19 @@ pub struct RelatedJoin {
 }
 
 impl RelatedJoin {
-    pub(super) fn identity(&self) -> String {
-        let keys: Vec<String> = self.keys.iter().map(|(a, b)| format!("{a}={b}")).collect();
-        let text = |e: &Option<Expr>| e.as_ref().map(Expr::to_string).unwrap_or_default();
-        format!("{}|{}|{}|{}|{}", self.source, self.by_row, keys.join(","), text(&self.on), text(&self.fixed))
+    /// Whether `other` joins the same rows the same way (its outputs aside), so that one join
+    /// can serve both.
+    pub(super) fn joins_as(&self, other: &RelatedJoin) -> bool {
+        self.source == other.source
+            && self.by_row == other.by_row
+            && self.keys == other.keys
+            && self.on == other.on
+            && self.fixed == other.fixed
     }
 
     /// The column holding `aggregate`, added if it is new.
     pub(super) fn output(&mut self, aggregate: Expr) -> String {
-        let key = aggregate.to_string();
-        if let Some((name, _)) = self.outputs.iter().find(|(_, a)| a.to_string() == key) {
+        if let Some((name, _)) = self.outputs.iter().find(|(_, a)| *a == aggregate) {
             return name.clone();
         }
         let name = format!("v{}", self.outputs.len());

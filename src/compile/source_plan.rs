@@ -17,14 +17,44 @@ pub fn source_alias(source: &str) -> String {
     format!("agg_{source}")
 }
 
-/// The name of one aggregate column.
-pub fn aggregate_name(measure: usize, period: usize, what: &str) -> String {
-    format!("a{measure}_p{period}_{what}")
+/// What one aggregate column of a source's row holds for a measure and period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aggregated {
+    /// The rows (or entities) counted.
+    Count,
+    /// How many snapshots a count over several months' snapshots spans.
+    Snapshots,
+    /// A percentage's rows meeting its condition, or a ratio's numerator sum.
+    Numerator,
+    /// A percentage's rows, or a ratio's denominator sum.
+    Denominator,
+    /// An aggregate's value (sum, mean, median, ...).
+    Value,
+    /// A directly standardised rate's count in band `k` of its standard.
+    BandCount(usize),
 }
 
-/// What a standardised rate's count of band `k` is called ([`aggregate_name`]).
-pub fn band_count(k: usize) -> String {
-    format!("count_b{k}")
+/// One aggregate column of a source's row: what it holds, of which measure, in which period.
+/// The source's plan writes it and the cells read it by this, so its name is spelled once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AggregateColumn {
+    pub measure: usize,
+    pub period: usize,
+    pub of: Aggregated,
+}
+
+impl AggregateColumn {
+    pub fn name(self) -> String {
+        let what = match self.of {
+            Aggregated::Count => "count".to_string(),
+            Aggregated::Snapshots => "snapshots".to_string(),
+            Aggregated::Numerator => "num".to_string(),
+            Aggregated::Denominator => "den".to_string(),
+            Aggregated::Value => "agg".to_string(),
+            Aggregated::BandCount(k) => format!("count_b{k}"),
+        };
+        format!("a{}_p{}_{what}", self.measure, self.period)
+    }
 }
 
 const LATEST: &str = "latest";
@@ -394,47 +424,50 @@ fn branch(
                     c.rows = cohort::flag(firsts.len());
                     firsts.push(first);
                 }
-                let name = |what: &str| aggregate_name(i, pi, what);
-                let counted = |what: &str| Output { name: name(what), kind: OutputKind::Count };
-                let figure = |what: &str| Output { name: name(what), kind: OutputKind::Figure };
-                let counted_sum = |what: &str| Output { name: name(what), kind: OutputKind::Sum };
+                let name = |of: Aggregated| AggregateColumn { measure: i, period: pi, of }.name();
+                let counted = |of: Aggregated| Output { name: name(of), kind: OutputKind::Count };
+                let figure = |of: Aggregated| Output { name: name(of), kind: OutputKind::Figure };
+                let counted_sum = |of: Aggregated| Output { name: name(of), kind: OutputKind::Sum };
                 match &m.definition {
                     Definition::Rate { summed: Some(_), .. } => {
                         let x = c.value.expect("a rate of a sum has an expression");
-                        row_aggregates.push((sum(only_where(c.rows, x)?), figure("count")));
+                        row_aggregates.push((sum(only_where(c.rows, x)?), figure(Aggregated::Count)));
                     }
                     Definition::Rate { distinct, standardised: Some(Standardised::Direct(st)), .. } => {
                         // Each band's count: the rate weighs them one by one.
                         let band = c.band.clone().expect("a standardised rate has a band");
                         for (k, b) in st.bands.iter().enumerate() {
                             let in_band = c.rows.clone().and(band.clone().eq(lit(b.label.as_str())));
-                            row_aggregates.push((row_count(distinct.as_ref(), in_band)?, counted(&band_count(k))));
+                            row_aggregates
+                                .push((row_count(distinct.as_ref(), in_band)?, counted(Aggregated::BandCount(k))));
                         }
                     }
                     Definition::Count { distinct, .. } | Definition::Rate { distinct, .. } => {
                         if let Some(n) = c.snapshots.clone() {
-                            row_aggregates.push((max(n), figure("snapshots")));
+                            row_aggregates.push((max(n), figure(Aggregated::Snapshots)));
                         }
-                        row_aggregates.push((row_count(distinct.as_ref(), c.rows)?, counted("count")));
+                        row_aggregates.push((row_count(distinct.as_ref(), c.rows)?, counted(Aggregated::Count)));
                     }
                     Definition::Proportion { distinct, .. } => {
                         let meets = c.meets.expect("a proportion has a numerator");
                         if let Some(n) = c.snapshots.clone() {
-                            row_aggregates.push((max(n), figure("snapshots")));
+                            row_aggregates.push((max(n), figure(Aggregated::Snapshots)));
                         }
-                        row_aggregates.push((row_count(distinct.as_ref(), c.rows.clone())?, counted("den")));
-                        row_aggregates.push((row_count(distinct.as_ref(), c.rows.and(meets))?, counted("num")));
+                        row_aggregates
+                            .push((row_count(distinct.as_ref(), c.rows.clone())?, counted(Aggregated::Denominator)));
+                        row_aggregates
+                            .push((row_count(distinct.as_ref(), c.rows.and(meets))?, counted(Aggregated::Numerator)));
                     }
                     Definition::Aggregate { func, distinct: Some(entity), .. } => {
                         let x = c.value.expect("an aggregate has an expression");
-                        entities.entry(entity.clone()).or_default().push((c.rows, x, *func, figure("agg")));
+                        entities.entry(entity.clone()).or_default().push((c.rows, x, *func, figure(Aggregated::Value)));
                     }
                     Definition::Aggregate { func, distinct: None, .. } if func.is_ranked() => {
                         let value = c.value.expect("an aggregate has an expression");
                         row_medians.push(median::Wanted {
                             rows: c.rows,
                             value,
-                            name: name("agg"),
+                            name: name(Aggregated::Value),
                             at: percentile_of(*func),
                         });
                     }
@@ -449,12 +482,12 @@ fn branch(
                             Some(meets) => c.rows.clone().and(meets),
                             None => c.rows.clone(),
                         };
-                        row_aggregates.push((summed(c.rows, d)?, counted_sum("den")));
-                        row_aggregates.push((summed(num_rows, x)?, counted_sum("num")));
+                        row_aggregates.push((summed(c.rows, d)?, counted_sum(Aggregated::Denominator)));
+                        row_aggregates.push((summed(num_rows, x)?, counted_sum(Aggregated::Numerator)));
                     }
                     Definition::Aggregate { func, distinct: None, .. } => {
                         let x = c.value.expect("an aggregate has an expression");
-                        row_aggregates.push((of_rows(*func, only_where(c.rows, x)?), figure("agg")));
+                        row_aggregates.push((of_rows(*func, only_where(c.rows, x)?), figure(Aggregated::Value)));
                     }
                     Definition::Derived { .. } => {}
                 }
