@@ -42,6 +42,8 @@ pub mod project;
 pub mod refusal;
 #[cfg(feature = "engine")]
 pub mod results;
+#[cfg(feature = "engine")]
+pub mod session;
 pub mod span;
 #[cfg(feature = "engine")]
 pub mod spc;

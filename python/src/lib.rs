@@ -11,7 +11,8 @@ use scorebook::config::Config;
 use scorebook::data::{DataError as LoadFailure, InMemory, Supplied};
 use scorebook::diagnostics::render;
 use scorebook::engine::{self, RunError as Failure, RunOptions};
-use scorebook::output::{self, OutputFormat};
+use scorebook::output::OutputFormat;
+use scorebook::session::{Overrides, Request, Session};
 use scorebook::span::SourceMap;
 use std::collections::BTreeMap;
 use std::ffi::CStr;
@@ -331,34 +332,24 @@ fn supplied(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Supplied> {
 /// A computed book: the result table, with the performance book laid out from it.
 #[pyclass(frozen, module = "scorebook")]
 struct Book {
-    output: engine::RunOutput,
-    project: scorebook::ir::Project,
-    files: SourceMap,
-    config: Option<Config>,
-    /// What the run was asked, its cluster set from `engine`.
-    options: RunOptions,
-    /// Where the book was computed.
-    engine: engine::Engine,
-    paths: Vec<PathBuf>,
-    suppress: Option<u32>,
+    /// The rules, project file and settings the book was run with.
+    session: Session,
+    book: scorebook::session::Book,
     /// The options the manifest records.
     asked: serde_json::Value,
 }
 
 impl Book {
+    fn output(&self) -> &engine::RunOutput {
+        &self.book.output
+    }
+
     fn batch(&self) -> RecordBatch {
-        scorebook::results::to_batch(&self.output.rows)
+        scorebook::results::to_batch(&self.output().rows)
     }
 
     fn built_manifest(&self) -> PyResult<engine::manifest::Manifest> {
-        engine::manifest::build(
-            &self.files,
-            &self.output.bindings,
-            &self.output.load,
-            self.output.as_of,
-            self.asked.clone(),
-        )
-        .map_err(|e| Error::new_err(format!("reading the inputs for the manifest: {e}")))
+        self.session.manifest(&self.book, self.asked.clone()).map_err(Error::new_err)
     }
 
     /// The output in `format`, as the command line writes it.
@@ -366,12 +357,8 @@ impl Book {
         let manifest = if format == OutputFormat::Json { Some(self.built_manifest()?) } else { None };
         // The charts are a second run of the plans, over the last months, where the book ran
         // (as the command line draws them); a book from the warehouse script has none.
-        let plans = matches!(self.engine, engine::Engine::Plans(_));
-        let charts = if format == OutputFormat::Html && plans && self.options.years.is_none() {
-            let (rows, problem) = without_gil(
-                py,
-                scorebook::spc::for_the_book(&self.project, self.config.as_ref(), self.options.clone(), self.suppress),
-            )?;
+        let charts = if format == OutputFormat::Html {
+            let (rows, problem) = without_gil(py, self.session.charts(&self.book))?;
             if let Some(p) = problem {
                 warn(py, &p)?;
             }
@@ -379,14 +366,10 @@ impl Book {
         } else {
             Vec::new()
         };
-        let context = output::Context {
-            project: &self.project,
-            heading: output::heading(self.config.as_ref(), &self.paths),
-            manifest: manifest.as_ref(),
-            charts,
-            colour: false,
-        };
-        output::render(format, &self.output, context).map(|r| r.bytes).map_err(Error::new_err)
+        self.session
+            .render(&self.book, format, manifest.as_ref(), charts, false)
+            .map(|r| r.bytes)
+            .map_err(Error::new_err)
     }
 }
 
@@ -499,24 +482,24 @@ impl Book {
     }
 
     fn __len__(&self) -> usize {
-        self.output.rows.len()
+        self.output().rows.len()
     }
 
     fn __repr__(&self) -> String {
         let measures: std::collections::BTreeSet<&str> =
-            self.output.rows.iter().map(|r| r.reference.as_str()).collect();
+            self.output().rows.iter().map(|r| r.reference.as_str()).collect();
         format!(
             "<scorebook.Book as of {}: {} measures, {} rows>",
-            self.output.as_of,
+            self.output().as_of,
             measures.len(),
-            self.output.rows.len()
+            self.output().rows.len()
         )
     }
 
     /// The book's as-of date.
     #[getter]
     fn as_of<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let d = self.output.as_of;
+        let d = self.output().as_of;
         use chrono::Datelike;
         py.import("datetime")?.getattr("date")?.call1((d.year(), d.month(), d.day()))
     }
@@ -524,19 +507,19 @@ impl Book {
     /// What the run warned about (also issued as Python warnings when the run finished).
     #[getter]
     fn warnings(&self) -> Vec<String> {
-        self.output.warnings.clone()
+        self.output().warnings.clone()
     }
 
     /// The data-quality counts of the run, as `run --format json` lists them.
     #[getter]
     fn data_quality<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        python_of(py, &self.output.quality)
+        python_of(py, &self.output().quality)
     }
 
     /// What was read from each file or table: rows, bad rows, absent optional columns.
     #[getter]
     fn files<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        python_of(py, &self.output.load.files)
+        python_of(py, &self.output().load.files)
     }
 
     /// The run's manifest: scorebook's version, the rules' hash, every input file with its
@@ -658,10 +641,7 @@ fn run(
 ) -> PyResult<Book> {
     let on = engine::Engine::parse(engine).map_err(|e| PyValueError::new_err(format!("engine: {engine:?}: {e}")))?;
     let paths = paths_of(paths)?;
-    let (files, mut project) = checked(py, &paths, profile.as_ref())?;
-    if backcast {
-        project.backcast();
-    }
+    let (files, project) = checked(py, &paths, profile.as_ref())?;
     let config = config_of(config)?;
     let skip_bad_rows = match on_bad_rows {
         "stop" => false,
@@ -675,58 +655,39 @@ fn run(
             given.insert(name.clone(), supplied(&name, &table)?);
         }
     }
-    let configured = engine::project_memory(config.as_ref()).map_err(|e| Error::new_err(e.to_string()))?;
-    let limit = match memory_limit.filter(|m| !m.is_none()) {
-        None => configured.limit,
+    let memory_limit = match memory_limit.filter(|m| !m.is_none()) {
+        None => None,
         Some(m) => Some(match m.extract::<usize>() {
             Ok(bytes) => bytes,
             Err(_) => engine::memory::parse_size(&m.extract::<String>()?).map_err(PyValueError::new_err)?,
         }),
     };
-    let timeout = timeout.map(std::time::Duration::from_secs_f64);
-    let cluster = match &on {
-        engine::Engine::Plans(cluster) => cluster.clone(),
-        engine::Engine::Postgres(_) => Default::default(),
+    let overrides = Overrides {
+        engine: on,
+        schema,
+        memory_limit,
+        spill_dir: None,
+        timeout: timeout.map(std::time::Duration::from_secs_f64),
+        suppress,
+        backcast,
     };
-    let options = RunOptions {
-        cluster,
+    let session = Session::open(paths, files, project, config, overrides).map_err(|e| raised(py, e))?;
+    let request = Request {
         as_of: date_of(as_of, "as_of")?,
-        data_dir: data.clone(),
+        data_dir: data,
+        tables: given,
         skip_bad_rows,
         measures: names_of(measures)?,
         years: years_of(years)?,
         calendar: calendar_of(calendar)?,
-        timeout,
-        memory: engine::memory::Memory { limit, spill_dir: configured.spill_dir },
-        tables: given,
-        ..RunOptions::default()
+        ..Request::default()
     };
-    let asked = serde_json::json!({
-        "paths": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        "data": data.as_ref().map(|p| p.display().to_string()),
-        "tables": options.tables.iter().map(|(name, t)| (name.clone(), match t {
-            Supplied::Path(p) => p.display().to_string(),
-            Supplied::Table(t) => format!("{} rows in memory", t.batches.iter().map(RecordBatch::num_rows).sum::<usize>()),
-        })).collect::<BTreeMap<_, _>>(),
-        "measures": options.measures,
-        "years": options.years.map(|(a, b)| format!("{a}..{b}")),
-        "engine": on.shown(),
-        "backcast": backcast,
-        "on_bad_rows": on_bad_rows,
-        "suppress": suppress,
-        "timeout": timeout.map(engine::seconds),
-        "memory_limit": options.memory.bytes().map(engine::memory::show_size),
-        "calendar": options.calendar.map(|y| y.name()),
-    });
-    let result = without_gil(py, engine::run_on(&on, &project, config.as_ref(), &options, schema.as_deref()))?;
-    let mut output = result.map_err(|e| raised(py, e))?;
-    if let Some(n) = suppress {
-        scorebook::results::suppress(&mut output.rows, f64::from(n));
-    }
-    for w in output.warnings.iter().chain(&output.load.warnings()) {
+    let book = without_gil(py, session.run(request))?.map_err(|e| raised(py, e))?;
+    for w in book.output.warnings.iter().chain(&book.output.load.warnings()) {
         warn(py, w)?;
     }
-    Ok(Book { output, project, files, config, options, engine: on, paths, suppress, asked })
+    let asked = session.asked(&book, serde_json::Map::new());
+    Ok(Book { session, book, asked })
 }
 
 /// The book's plans as text, as `scorebook compile` prints them.

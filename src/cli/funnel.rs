@@ -4,8 +4,8 @@
 
 use super::{exit, failed};
 use crate::book::funnel_chart::FunnelChart;
-use crate::engine;
 use crate::fsutil;
+use crate::session::{Overrides, Session};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -99,36 +99,33 @@ fn to_json(charts: &[FunnelChart]) -> String {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (_, project, config) =
+    let (files, project, config) =
         match args.project.checked_with_config(args.inputs.config.as_ref(), "no funnel was drawn") {
             Ok(p) => p,
             Err(code) => return code,
         };
-    let memory = match engine::project_memory(config.as_ref()) {
-        Ok(m) => m,
+    let overrides = Overrides { suppress: args.suppress, ..Overrides::default() };
+    let session = match Session::open(args.project.paths.clone(), files, project, config, overrides) {
+        Ok(s) => s,
         Err(e) => return failed(e),
     };
-    let run = args.inputs.run_options(memory);
     let runtime = match super::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
     let spinner = super::progress::Spinner::after_a_second("computing the funnels");
-    let result = runtime.block_on(engine::run(&project, config.as_ref(), &run));
+    let result = runtime.block_on(session.run(args.inputs.request()));
     spinner.finish();
-    let mut output = match result {
-        Ok(o) => o,
+    let output = match result {
+        Ok(book) => book.output,
         Err(e) => return failed(e),
     };
-    if let Some(n) = args.suppress {
-        crate::results::suppress(&mut output.rows, f64::from(n));
-    }
     for w in &output.warnings {
         eprintln!("warning: {w}");
     }
-    let heading = crate::output::heading(config.as_ref(), &args.project.paths);
+    let heading = crate::output::heading(session.config.as_ref(), &session.paths);
     let title = format!("{} — funnel plots", heading.title);
-    let charts = crate::output::book_of(&project, &output.rows, heading).funnels();
+    let charts = crate::output::book_of(&session.project, &output.rows, heading).funnels();
     if charts.is_empty() {
         return failed(
             "no measure has a funnel with judged units: give a measure `funnel by BREAKDOWN` (docs/language.md, \"Funnel plots\")",

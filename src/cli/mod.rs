@@ -141,14 +141,13 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// The run's options, within the project's memory budget.
-    pub fn run_options(&self, memory: crate::engine::memory::Memory) -> crate::engine::RunOptions {
-        crate::engine::RunOptions {
+    /// The run these arguments ask a session for.
+    pub fn request(&self) -> crate::session::Request {
+        crate::session::Request {
             as_of: self.as_of,
             data_dir: self.data.clone(),
             measures: self.measures.clone(),
-            memory,
-            ..crate::engine::RunOptions::default()
+            ..crate::session::Request::default()
         }
     }
 }

@@ -3,9 +3,10 @@
 use super::{exit, failed};
 use crate::calendar::{parse_date, parse_years};
 use crate::config::Config;
-use crate::engine::{self, manifest, Engine, RunOptions};
+use crate::engine::{self, Engine};
+use crate::fsutil;
 use crate::output::{self, OutputFormat};
-use crate::{fsutil, results};
+use crate::session::{Overrides, Request, Session};
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
@@ -91,29 +92,6 @@ pub struct Args {
     backcast: bool,
 }
 
-/// The SPC charts the HTML book shows under its tables, computed by a second run over the
-/// months `[spc]` asks for, on the run's engine when it runs plans (not the warehouse script,
-/// nor whole years).
-fn book_charts(
-    args: &Args,
-    project: &crate::ir::Project,
-    config: Option<&Config>,
-    options: &RunOptions,
-    runtime: &tokio::runtime::Runtime,
-) -> Vec<crate::spc::SpcRow> {
-    match &args.engine {
-        Engine::Plans(cluster) if args.years.is_none() => {
-            // Timed as one stage, not as a second run's stages.
-            let on = RunOptions { cluster: cluster.clone(), timings: Default::default(), ..options.clone() };
-            let start = std::time::Instant::now();
-            let charts = super::spc::for_the_book(runtime, project, config, on, args.suppress);
-            options.timings.record("SPC charts (the last 24 months, run again)", start);
-            charts
-        }
-        _ => Vec::new(),
-    }
-}
-
 /// A duration: `90s`, `30m`, `2h`, `500ms`, or a number of seconds (`1.5`).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let t = s.trim();
@@ -143,52 +121,50 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<Option<Config>, String> {
 
 pub fn run(args: Args) -> u8 {
     let started = std::time::Instant::now();
-    let (files, mut project, config) = match args.project.checked_with_config(args.config.as_ref(), "nothing was run") {
+    let (files, project, config) = match args.project.checked_with_config(args.config.as_ref(), "nothing was run") {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if args.backcast {
-        project.backcast();
-    }
     if args.format.is_binary() && args.out.is_none() {
         return failed(format!("--format {} writes a file: give it --out FILE", args.format.name()));
     }
-    let configured = match engine::project_memory(config.as_ref()) {
-        Ok(m) => m,
+    let overrides = Overrides {
+        engine: args.engine.clone(),
+        schema: args.schema.clone(),
+        memory_limit: args.memory_limit,
+        spill_dir: args.spill_dir.clone(),
+        timeout: args.timeout,
+        suppress: args.suppress,
+        backcast: args.backcast,
+    };
+    let session = match Session::open(args.project.paths.clone(), files, project, config, overrides) {
+        Ok(s) => s,
         Err(e) => return failed(e),
     };
-    let memory = engine::memory::Memory {
-        limit: args.memory_limit.or(configured.limit),
-        spill_dir: args.spill_dir.clone().or(configured.spill_dir),
-    };
-    let options = RunOptions {
+    let request = Request {
         as_of: args.as_of,
         data_dir: args.data.clone(),
         skip_bad_rows: args.on_bad_rows == BadRows::Skip,
         measures: args.measures.clone(),
         years: args.years,
         calendar: args.calendar,
-        timeout: args.timeout,
-        memory,
-        ..RunOptions::default()
+        ..Request::default()
     };
     let runtime = match super::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let output = runtime.block_on(async {
+    let book = runtime.block_on(async {
         let spinner = super::progress::Spinner::after_a_second("running the book");
-        let out = engine::run_on(&args.engine, &project, config.as_ref(), &options, args.schema.as_deref()).await;
+        let out = session.run(request).await;
         spinner.finish();
         out
     });
-    let mut output = match output {
-        Ok(o) => o,
+    let book = match book {
+        Ok(b) => b,
         Err(e) => return failed(e),
     };
-    if let Some(n) = args.suppress {
-        results::suppress(&mut output.rows, f64::from(n));
-    }
+    let output = &book.output;
     for w in &output.warnings {
         eprintln!("warning: {w}");
     }
@@ -209,49 +185,35 @@ pub fn run(args: Args) -> u8 {
     for w in output.load.warnings() {
         eprintln!("warning: {w}");
     }
-    let mut options_json = serde_json::json!({
-        "paths": args.project.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        "data": args.data.as_ref().map(|p| p.display().to_string()),
-        "format": args.format.name(),
-        "measures": args.measures,
-        "years": args.years.map(|(a, b)| format!("{a}..{b}")),
-        "engine": args.engine.shown(),
-        "on_bad_rows": format!("{:?}", args.on_bad_rows).to_lowercase(),
-        "suppress": args.suppress,
-        "timeout": args.timeout.map(engine::seconds),
-        "memory_limit": options.memory.bytes().map(engine::memory::show_size),
-        "backcast": args.backcast,
-    });
-    if let (Some(year), Some(o)) = (args.calendar, options_json.as_object_mut()) {
-        o.insert("calendar".into(), year.name().into());
-    }
+    let timings = &book.options.timings;
     // The manifest hashes every input file: only when JSON output or --manifest shows it.
     let manifest = if matches!(args.format, OutputFormat::Json) || args.manifest.is_some() {
-        match manifest::build(&files, &output.bindings, &output.load, output.as_of, options_json) {
+        let mut format = serde_json::Map::new();
+        format.insert("format".into(), args.format.name().into());
+        match session.manifest(&book, session.asked(&book, format)) {
             Ok(m) => Some(m),
-            Err(e) => return failed(format!("reading the inputs for the manifest: {e}")),
+            Err(e) => return failed(e),
         }
     } else {
         None
     };
     let charts = if args.format == OutputFormat::Html {
-        book_charts(&args, &project, config.as_ref(), &options, &runtime)
+        let (charts, problem) = runtime.block_on(session.charts(&book));
+        if let Some(p) = problem {
+            eprintln!("warning: {p}");
+        }
+        charts
     } else {
         Vec::new()
     };
-    let context = output::Context {
-        project: &project,
-        heading: output::heading(config.as_ref(), &args.project.paths),
-        manifest: manifest.as_ref(),
-        charts,
-        colour: args.out.is_none() && super::use_colour(&std::io::stdout()),
-    };
     let start = std::time::Instant::now();
-    let output::Rendered { bytes, summary } = match output::render(args.format, &output, context) {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
-    options.timings.record(format!("render {}", args.format.name()), start);
+    let colour = args.out.is_none() && super::use_colour(&std::io::stdout());
+    let output::Rendered { bytes, summary } =
+        match session.render(&book, args.format, manifest.as_ref(), charts, colour) {
+            Ok(r) => r,
+            Err(e) => return failed(e),
+        };
+    timings.record(format!("render {}", args.format.name()), start);
     let start = std::time::Instant::now();
     if let (Some(path), Some(manifest)) = (&args.manifest, &manifest) {
         let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
@@ -271,9 +233,9 @@ pub fn run(args: Args) -> u8 {
             let _ = std::io::stdout().write_all(&bytes);
         }
     }
-    options.timings.record("write", start);
+    timings.record("write", start);
     if args.timings {
-        eprint!("timings:\n{}", crate::timings::table(&options.timings.stages(), started.elapsed()));
+        eprint!("timings:\n{}", crate::timings::table(&timings.stages(), started.elapsed()));
     }
     exit::CLEAN
 }

@@ -1,8 +1,9 @@
 //! `scorebook spc`: Making Data Count's XmR charts of each measure's monthly values.
 
 use super::{exit, failed};
-use crate::engine::{self, RunOptions};
+use crate::engine::RunOptions;
 use crate::fsutil;
+use crate::session::{Overrides, Session};
 use crate::spc::{self, SpcOptions};
 use std::path::PathBuf;
 
@@ -72,26 +73,26 @@ pub fn for_the_book(
 }
 
 pub fn run(args: Args) -> u8 {
-    let (_, project, config) = match args.project.checked_with_config(args.inputs.config.as_ref(), "no chart was drawn")
-    {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let (files, project, config) =
+        match args.project.checked_with_config(args.inputs.config.as_ref(), "no chart was drawn") {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
     let options = match options(&args, config.as_ref()) {
         Ok(o) => o,
         Err(e) => return failed(e),
     };
-    let memory = match engine::project_memory(config.as_ref()) {
-        Ok(m) => m,
+    let overrides = Overrides { suppress: args.suppress, ..Overrides::default() };
+    let session = match Session::open(args.project.paths.clone(), files, project, config, overrides) {
+        Ok(s) => s,
         Err(e) => return failed(e),
     };
-    let run = args.inputs.run_options(memory);
     let runtime = match super::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
     let spinner = super::progress::Spinner::after_a_second("computing the monthly values");
-    let result = runtime.block_on(spc::charts(&project, config.as_ref(), run, &options, args.suppress));
+    let result = runtime.block_on(session.spc(args.inputs.request(), &options));
     spinner.finish();
     let (rows, warnings, as_of) = match result {
         Ok(r) => r,
@@ -104,7 +105,7 @@ pub fn run(args: Args) -> u8 {
         SpcFormat::Csv => spc::to_csv(&rows),
         SpcFormat::Json => spc::to_json(&rows, as_of, &options),
         SpcFormat::Html => {
-            let heading = crate::output::heading(config.as_ref(), &args.project.paths);
+            let heading = crate::output::heading(session.config.as_ref(), &session.paths);
             spc::to_html(&rows, &format!("{} — SPC charts", heading.title), as_of, &options)
         }
     };

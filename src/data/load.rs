@@ -72,6 +72,16 @@ pub enum Supplied {
     Table(InMemory),
 }
 
+impl Supplied {
+    /// What was given, as a run's manifest records it: the path, or `N rows in memory`.
+    pub fn described(&self) -> String {
+        match self {
+            Supplied::Path(p) => p.display().to_string(),
+            Supplied::Table(t) => format!("{} rows in memory", t.batches.iter().map(|b| b.num_rows()).sum::<usize>()),
+        }
+    }
+}
+
 /// A row that could not be read, and why (never the row's other values).
 #[derive(Clone, Debug, Serialize)]
 pub struct BadRow {

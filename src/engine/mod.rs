@@ -193,6 +193,13 @@ pub enum Engine {
     Postgres(String),
 }
 
+impl Default for Engine {
+    /// DataFusion plans in this process.
+    fn default() -> Engine {
+        Engine::Plans(Cluster::Local)
+    }
+}
+
 impl Engine {
     /// `local`, `ballista-standalone`, `ballista://HOST:PORT` or a PostgreSQL URL.
     pub fn parse(name: &str) -> Result<Engine, String> {
@@ -912,7 +919,8 @@ fn lost_executor(e: RunError, cluster: &Cluster) -> RunError {
     e
 }
 
-/// Executes a compiled book and lays its cells out as result rows.
+/// Executes a compiled book, lays its cells out as result rows, and computes their intervals,
+/// comparisons, funnel labels and judgement by the result plan (`judged`).
 #[allow(clippy::too_many_arguments)]
 pub async fn execute(
     ctx: &SessionContext,
@@ -1029,18 +1037,18 @@ pub async fn execute(
                 let values = batch.column_by_name("breakdown_value").map(|c| c.as_string::<i32>().clone());
                 for r in 0..batch.num_rows() {
                     let value = values.as_ref().and_then(|v| (!v.is_null(r)).then(|| v.value(r).to_string()));
+                    let part = |part| figure(batch, r, &b.cells, Cell::new(i, pi, part));
                     let row = ResultRow {
-                        numerator: figure(batch, r, &b.cells, Cell::new(i, pi, Part::Numerator)),
-                        denominator: figure(batch, r, &b.cells, Cell::new(i, pi, Part::Denominator)),
-                        value: figure(batch, r, &b.cells, Cell::new(i, pi, Part::Value)),
+                        numerator: part(Part::Numerator),
+                        denominator: part(Part::Denominator),
+                        value: part(Part::Value),
                         breakdown: Some(b.column.clone()),
                         breakdown_value: value,
                         ..base.clone()
                     };
-                    let part = |part| figure(batch, r, &b.cells, Cell::new(i, pi, part));
                     // A funnel's unit: a row of the funnel's breakdown with a value.
                     let unit = m.funnel_by(&b.column) && row.breakdown_value.is_some();
-                    let of_unit = |part| if unit { figure(batch, r, &b.cells, Cell::new(i, pi, part)) } else { None };
+                    let of_unit = |p| part(p).filter(|_| unit);
                     let figures = judged::Figures {
                         scale: part(Part::Scale),
                         whole_numerator: of_unit(Part::WholeNumerator),
