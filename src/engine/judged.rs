@@ -19,8 +19,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Sche
 use datafusion::catalog::default_table_source::provider_as_source;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlanBuilder;
-use datafusion::prelude::{col, SessionConfig, SessionContext};
+use datafusion::prelude::{col, SessionConfig};
 use std::sync::Arc;
 
 /// What a row's computed columns are computed from: its measure (an index into the project),
@@ -134,8 +135,19 @@ pub async fn verdicts(
     let carried: Vec<&str> = columns.iter().map(|(n, _)| *n).chain(OUT[1..6].iter().copied()).collect();
     let computing = Computing { project, measures: &measures, confidence, default_rag: default };
     let plan = computed::finish(rows, &computing, &carried, &OUT)?.build().map_err(CompileError::from)?;
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
-    for batch in ctx.execute_logical_plan(plan).await?.collect().await? {
+    // A few thousand rows in one partition, under projections of CASEs on each row's measure:
+    // the optimizers have nothing to gain there and, over those expressions, cost more than
+    // the work (as for the cells' top plan, `pieces::collect`). The simplifier stays: it is
+    // what turns `coalesce` into the CASE the physical planner takes.
+    let simplify = datafusion::optimizer::simplify_expressions::SimplifyExpressions::new();
+    let state = SessionStateBuilder::new()
+        .with_config(SessionConfig::new().with_target_partitions(1))
+        .with_default_features()
+        .with_optimizer_rules(vec![Arc::new(simplify)])
+        .with_physical_optimizer_rules(vec![])
+        .build();
+    let physical = state.create_physical_plan(&plan).await?;
+    for batch in datafusion::physical_plan::collect(physical, state.task_ctx()).await? {
         let row = batch.column(0).as_primitive::<Int64Type>();
         let number = |c: usize| -> Result<Float64Array, RunError> {
             let a = cast(batch.column(c), &DataType::Float64).map_err(DataFusionError::from)?;
