@@ -52,7 +52,7 @@ pub fn exact_poisson(count: f64, confidence: f64) -> Option<Interval> {
 }
 
 /// A value judged against a benchmark by its interval.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Comparison {
     Higher,
@@ -60,6 +60,7 @@ pub enum Comparison {
     Similar,
     Better,
     Worse,
+    #[default]
     NotCompared,
 }
 

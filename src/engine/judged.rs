@@ -53,7 +53,7 @@ pub struct Figures {
 }
 
 /// A row's computed columns.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Verdict {
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
@@ -63,21 +63,6 @@ pub struct Verdict {
     pub rag: Option<RagColour>,
     pub direction: Option<Direction>,
     pub judgement: Option<Judgement>,
-}
-
-impl Default for Verdict {
-    fn default() -> Verdict {
-        Verdict {
-            ci_low: None,
-            ci_high: None,
-            compared_england: Comparison::NotCompared,
-            compared_sn: Comparison::NotCompared,
-            funnel: None,
-            rag: None,
-            direction: None,
-            judgement: None,
-        }
-    }
 }
 
 const ROW: &str = "row";
