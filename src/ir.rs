@@ -614,6 +614,12 @@ impl IntervalSpec {
     pub fn level(&self, project: f64) -> f64 {
         self.confidence.unwrap_or(project)
     }
+
+    /// The level a result row states beside its interval's lower limit `ci_low`: none when
+    /// the row has no interval.
+    pub fn level_of_row(&self, ci_low: Option<f64>, project: f64) -> Option<f64> {
+        ci_low.map(|_| self.level(project))
+    }
 }
 
 /// One breakdown of a measure: a result row per value of `expr`, under `name`.

@@ -4,10 +4,14 @@
 //! every period takes the latest definition — offering a run that returns a book, which
 //! renders itself in every format with its manifest and charts. The command line and the
 //! Python package turn their arguments into a [`Session`] and a [`Request`], and print or
-//! hand back what comes out; neither assembles a run itself.
+//! hand back what comes out; neither assembles a run itself. The other commands that run the
+//! rules (`test`, `drill`, `catalogue`, `diff --data`) run them through a session too, so each
+//! reads scorebook.toml's settings, memory included, as `run` does.
 
+use crate::compile::sql::Dialect;
 use crate::config::Config;
-use crate::engine::{self, memory::Memory, Engine, RunError, RunOptions, RunOutput};
+use crate::engine::warehouse::{self, Listing, ScriptRequest};
+use crate::engine::{self, memory::Memory, Engine, RunError, RunOptions, RunOutput, Settings};
 use crate::ir::Project;
 use crate::output::{self, OutputFormat, Rendered};
 use crate::span::SourceMap;
@@ -201,6 +205,82 @@ impl Session {
         crate::spc::charts(&self.project, self.config.as_ref(), run, options, self.suppress).await
     }
 
+    /// The settings every run and test of the session reads: scorebook.toml's (else the
+    /// defaults), with the session's memory.
+    pub fn settings(&self) -> Result<Settings, RunError> {
+        Ok(Settings { memory: self.memory.clone(), ..Settings::resolve(&self.project, self.config.as_ref())? })
+    }
+
+    /// The project's test blocks whose name holds `filter` (all without one), each run over its
+    /// given rows with the session's settings.
+    pub async fn test(&self, filter: Option<&str>) -> Result<Vec<crate::testing::Outcome>, RunError> {
+        Ok(crate::testing::run_all(&self.project, &self.settings()?, filter).await)
+    }
+
+    /// The rows behind the figure of `request`'s one measure in the period labelled `period`
+    /// (`2013-09`, `2013-14 Q2`), with every value its definition read (`scorebook drill`).
+    pub async fn drill(
+        &self,
+        request: Request,
+        period: &str,
+    ) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>, RunError> {
+        let options = self.options(request);
+        engine::drill(&self.project, self.config.as_ref(), &options, period, &self.files).await
+    }
+
+    /// The catalogue's pages: the tests run for what covers each measure, and with `data`, the
+    /// book it asks for (each measure's latest value, withheld as the session's disclosure
+    /// control says).
+    pub async fn catalogue(&self, data: Option<Request>) -> Result<Vec<crate::catalogue::Page>, RunError> {
+        let settings = self.settings()?;
+        let tests = crate::testing::run_all(&self.project, &settings, None).await;
+        let rows = match data {
+            Some(request) => self.run(request).await?.output.rows,
+            None => Vec::new(),
+        };
+        Ok(crate::catalogue::pages(&crate::catalogue::Catalogue {
+            project: &self.project,
+            files: &self.files,
+            tests: &tests,
+            rows: &rows,
+            suppress: self.suppress,
+            confidence: settings.judging.confidence,
+            amber_within_percent: settings.judging.default_rag.amber_within_percent,
+        }))
+    }
+
+    /// The book's plans for `request` (its as-of date, else scorebook.toml's, else today; its
+    /// measures; its reporting year) as `listing` shows them, in `dialect`, the session's
+    /// schema naming the source tables (`scorebook compile`).
+    pub fn compile(&self, listing: Listing, dialect: Dialect, request: &Request) -> Result<String, RunError> {
+        self.scripted(dialect, request, |script| {
+            warehouse::listing(&self.project, self.config.as_ref(), listing, script)
+        })
+    }
+
+    /// The book's plans for `request` themselves, as [`Session::compile`] lists them (what
+    /// `compile --emit substrait` serialises).
+    pub fn plans(&self, dialect: Dialect, request: &Request) -> Result<warehouse::BookPlan, RunError> {
+        self.scripted(dialect, request, |script| warehouse::declared_book(&self.project, self.config.as_ref(), script))
+    }
+
+    fn scripted<T>(
+        &self,
+        dialect: Dialect,
+        request: &Request,
+        then: impl FnOnce(&ScriptRequest<'_>) -> Result<T, RunError>,
+    ) -> Result<T, RunError> {
+        let as_of = engine::as_of_or_today(request.as_of, self.config.as_ref())?;
+        let chosen = engine::chosen_measures(&self.project, &request.measures)?;
+        then(&ScriptRequest {
+            as_of,
+            chosen: chosen.as_deref(),
+            dialect,
+            schema: self.schema.as_deref(),
+            calendar: request.calendar,
+        })
+    }
+
     /// `book` in `format`, as `scorebook run` writes it: JSON with its `manifest`, HTML with
     /// its `charts`, the terminal table in `colour` or not.
     pub fn render(
@@ -220,6 +300,20 @@ impl Session {
         };
         output::render(format, &book.output, context)
     }
+}
+
+/// Both revisions' books of `request`, each computed by its own session, and what each
+/// measure's values did between them (`scorebook diff --data`).
+pub async fn compare_values(
+    base: &Session,
+    head: &Session,
+    request: Request,
+    diffs: &mut [crate::diff::MeasureDiff],
+) -> Result<(), RunError> {
+    let old = base.run(request.clone()).await?;
+    let new = head.run(request).await?;
+    crate::diff::compare_values(diffs, &old.output.rows, &new.output.rows);
+    Ok(())
 }
 
 #[cfg(test)]

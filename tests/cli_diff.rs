@@ -206,6 +206,15 @@ fn with_data_the_periods_changed_are_those_the_runs_differ_on() {
     let first = &measure(&doc, "2.1a")["periods"][0];
     assert!(first["old"].is_number() && first["new"].is_number() && first["old"] != first["new"], "{first}");
     assert_eq!(measure(&doc, "1.2a")["periods_changed"], 0);
+
+    // Both runs keep to the project's memory limit, as `run` does.
+    let config = repo.dir.path().join("scorebook.toml");
+    std::fs::write(&config, "[run]\nmemory_limit = \"64KB\"\n").unwrap();
+    let starved = repo
+        .diff(&["HEAD~1", "HEAD", "--data", edge, "--as-of", "2013-09-30", "--config", config.to_str().unwrap()])
+        .code(2);
+    let message = String::from_utf8_lossy(&starved.get_output().stderr).into_owned();
+    assert!(message.contains("the run needed more memory than its limit of 64KB"), "{message}");
 }
 
 /// A change to every measure of the council book and the SSDA903 book: the comment stays under

@@ -371,6 +371,39 @@ fn a_memory_limit_gives_the_same_book_or_names_the_limit_and_the_operator() {
     assert!(stderr_of(&nowhere).contains("--spill-dir /no/such/dir: no such directory"));
 }
 
+/// scorebook.toml's `[run] memory_limit` bounds every command that runs the rules over data,
+/// as it bounds `run`: each stops naming the limit, and says so as `run` does.
+#[test]
+fn every_command_that_runs_the_rules_keeps_to_the_projects_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("scorebook.toml");
+    std::fs::write(&config, "[run]\nmemory_limit = \"64KB\"\n").unwrap();
+    let config = config.to_str().unwrap();
+    let edge = ["--data", "tests/fixtures/edge", "--as-of", "2013-09-30", "--config", config];
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let commands: [Vec<String>; 3] = [
+        ["run", "rules", "--format", "csv"].map(String::from).to_vec(),
+        ["drill", "2.1a", "rules", "--period", "2013-09", "--out", &out("drill.csv")].map(String::from).to_vec(),
+        ["catalogue", "rules", "--out", &out("site")].map(String::from).to_vec(),
+    ];
+    for command in &commands {
+        let output = scorebook().args(command).args(edge).output().unwrap();
+        let message = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{command:?}: {message}");
+        assert!(
+            message.contains("error: the run needed more memory than its limit of 64KB (--memory-limit)"),
+            "{command:?}: {message}"
+        );
+    }
+    // Nothing was written where the run stopped.
+    assert!(!dir.path().join("drill.csv").exists() && !dir.path().join("site").exists());
+    // Without the limit, each of them completes.
+    for command in &commands {
+        let output = scorebook().args(command).args(&edge[..4]).output().unwrap();
+        assert!(output.status.success(), "{command:?}: {}", stderr_of(&output));
+    }
+}
+
 /// A scheduler and two executors on loopback, stopped when dropped.
 #[cfg(feature = "ballista")]
 struct Cluster {

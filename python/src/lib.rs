@@ -10,7 +10,7 @@ use pyo3::types::{PyCapsule, PyDict, PyList, PyString};
 use scorebook::config::Config;
 use scorebook::data::{DataError as LoadFailure, InMemory, Supplied};
 use scorebook::diagnostics::render;
-use scorebook::engine::{self, RunError as Failure, RunOptions};
+use scorebook::engine::{self, RunError as Failure};
 use scorebook::output::OutputFormat;
 use scorebook::session::{Overrides, Request, Session};
 use scorebook::span::SourceMap;
@@ -727,20 +727,18 @@ fn compile(
         PyValueError::new_err(format!("dialect: {dialect:?} is not one of {}", names.join(", ")))
     })?;
     let paths = paths_of(paths)?;
-    let (_, project) = checked(py, &paths, profile.as_ref())?;
+    let (files, project) = checked(py, &paths, profile.as_ref())?;
     let config = config_of(config)?;
-    let fail = |e: Failure| raised(py, e);
+    let overrides = Overrides { schema, ..Overrides::default() };
+    let session = Session::open(paths, files, project, config, overrides).map_err(|e| raised(py, e))?;
     // A script or plan for today unless asked for another day, as `scorebook compile`.
-    let as_of = engine::as_of_or_today(date_of(as_of, "as_of")?, config.as_ref()).map_err(fail)?;
-    let chosen = engine::chosen_measures(&project, &names_of(measures)?).map_err(fail)?;
-    let request = engine::warehouse::ScriptRequest {
-        as_of,
-        chosen: chosen.as_deref(),
-        dialect,
-        schema: schema.as_deref(),
+    let request = Request {
+        as_of: date_of(as_of, "as_of")?,
+        measures: names_of(measures)?,
         calendar: calendar_of(calendar)?,
+        ..Request::default()
     };
-    py.detach(|| engine::warehouse::listing(&project, config.as_ref(), listing, &request)).map_err(fail)
+    py.detach(|| session.compile(listing, dialect, &request)).map_err(|e| raised(py, e))
 }
 
 /// One test block's outcome.
@@ -809,8 +807,10 @@ fn test(
     let paths = paths_of(paths)?;
     let (files, project) = checked(py, &paths, profile.as_ref())?;
     let config = config_of(config)?;
-    let settings = engine::Settings::resolve(&project, config.as_ref()).map_err(|e| Error::new_err(e.to_string()))?;
-    let outcomes = without_gil(py, scorebook::testing::run_all(&project, &settings, filter.as_deref()))?;
+    let session = Session::open(paths, files, project, config, Overrides::default())
+        .map_err(|e| Error::new_err(e.to_string()))?;
+    let outcomes = without_gil(py, session.test(filter.as_deref()))?.map_err(|e| Error::new_err(e.to_string()))?;
+    let files = &session.files;
     let tests = PyList::empty(py);
     for o in &outcomes {
         let f = files.get(o.span.file);
@@ -934,8 +934,13 @@ fn diff<'py>(
     let mut diffs = diff::compare(&old, &new);
     if let Some(data) = data {
         let config = config_of(config)?;
-        let options = RunOptions { as_of: date_of(as_of, "as_of")?, data_dir: Some(data), ..RunOptions::default() };
-        without_gil(py, diff::add_values(&old, &new, &mut diffs, config.as_ref(), &options))?
+        let opened = |rev: &diff::Revision| {
+            Session::open(paths.clone(), rev.files.clone(), rev.project.clone(), config.clone(), Overrides::default())
+                .map_err(|e| raised(py, e))
+        };
+        let (base, head) = (opened(&old)?, opened(&new)?);
+        let request = Request { as_of: date_of(as_of, "as_of")?, data_dir: Some(data), ..Request::default() };
+        without_gil(py, scorebook::session::compare_values(&base, &head, request, &mut diffs))?
             .map_err(|e| raised(py, e))?;
     }
     match format {
@@ -972,13 +977,13 @@ fn catalogue(
     let paths = paths_of(paths)?;
     let (files, project) = checked(py, &paths, profile.as_ref())?;
     let config = config_of(config)?;
-    let options = match data {
-        Some(d) => Some(RunOptions { as_of: date_of(as_of, "as_of")?, data_dir: Some(d), ..RunOptions::default() }),
+    let overrides = Overrides { suppress, ..Overrides::default() };
+    let session = Session::open(paths, files, project, config, overrides).map_err(|e| raised(py, e))?;
+    let data = match data {
+        Some(d) => Some(Request { as_of: date_of(as_of, "as_of")?, data_dir: Some(d), ..Request::default() }),
         None => None,
     };
-    let pages =
-        without_gil(py, scorebook::catalogue::site(&project, &files, config.as_ref(), options.as_ref(), suppress))?
-            .map_err(|e| raised(py, e))?;
+    let pages = without_gil(py, session.catalogue(data))?.map_err(|e| raised(py, e))?;
     scorebook::catalogue::write_site(&out, &pages).map_err(Error::new_err)?;
     Ok(pages.iter().map(|p| out.join(&p.path)).collect())
 }

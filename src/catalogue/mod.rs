@@ -139,36 +139,6 @@ impl Catalogue<'_> {
     }
 }
 
-/// The site of a project: its tests run with the project's settings (for what covers each
-/// measure), and with `data`, the book run over it (each measure's latest value).
-pub async fn site(
-    project: &Project,
-    files: &SourceMap,
-    config: Option<&crate::config::Config>,
-    data: Option<&crate::engine::RunOptions>,
-    suppress: Option<u32>,
-) -> Result<Vec<Page>, crate::engine::RunError> {
-    let settings = crate::engine::Settings::resolve(project, config)?;
-    let tests = crate::testing::run_all(project, &settings, None).await;
-    let mut rows = Vec::new();
-    if let Some(options) = data {
-        rows = crate::engine::run(project, config, options).await?.rows;
-        if let Some(n) = suppress {
-            crate::results::suppress(&mut rows, f64::from(n));
-        }
-    }
-    let cat = Catalogue {
-        project,
-        files,
-        tests: &tests,
-        rows: &rows,
-        suppress,
-        confidence: settings.judging.confidence,
-        amber_within_percent: settings.judging.default_rag.amber_within_percent,
-    };
-    Ok(pages(&cat))
-}
-
 /// Writes the site's pages under `dir`, each file replaced whole.
 pub fn write_site(dir: &std::path::Path, pages: &[Page]) -> Result<(), String> {
     for page in pages {

@@ -2,7 +2,7 @@
 
 use super::{exit, failed};
 use crate::catalogue;
-use crate::engine::RunOptions;
+use crate::session::{Overrides, Request, Session};
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
@@ -30,17 +30,18 @@ pub fn run(args: Args) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
+    let overrides = Overrides { suppress: args.suppress, ..Overrides::default() };
+    let session = match Session::open(args.project.paths.clone(), files, project, config, overrides) {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
     let runtime = match super::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let data = args.data.as_ref().map(|d| RunOptions {
-        as_of: args.as_of,
-        data_dir: Some(d.clone()),
-        ..RunOptions::default()
-    });
-    let pages = match runtime.block_on(catalogue::site(&project, &files, config.as_ref(), data.as_ref(), args.suppress))
-    {
+    let data =
+        args.data.as_ref().map(|d| Request { as_of: args.as_of, data_dir: Some(d.clone()), ..Request::default() });
+    let pages = match runtime.block_on(session.catalogue(data)) {
         Ok(p) => p,
         Err(e) => return failed(e),
     };
@@ -49,7 +50,7 @@ pub fn run(args: Args) -> u8 {
     }
     eprintln!(
         "wrote the catalogue of {} measures ({} pages) to {}",
-        project.measures.len(),
+        session.project.measures.len(),
         pages.len(),
         args.out.join("index.html").display()
     );

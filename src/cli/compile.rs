@@ -2,7 +2,8 @@
 
 use super::{exit, failed};
 use crate::compile::sql::Dialect;
-use crate::engine;
+use crate::engine::warehouse::Listing;
+use crate::session::{Overrides, Request, Session};
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
@@ -55,39 +56,28 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
-    let (_, mut project) = match args.project.checked("nothing was compiled") {
+    let (files, project) = match args.project.checked("nothing was compiled") {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if args.backcast {
-        project.backcast();
-    }
     let config = match super::run::load_config(args.config.as_ref()) {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    let as_of = match engine::as_of_or_today(args.as_of, config.as_ref()) {
-        Ok(d) => d,
+    let overrides = Overrides { schema: args.schema.clone(), backcast: args.backcast, ..Overrides::default() };
+    let session = match Session::open(args.project.paths.clone(), files, project, config, overrides) {
+        Ok(s) => s,
         Err(e) => return failed(e),
     };
-    let chosen = match engine::chosen_measures(&project, &args.measures) {
-        Ok(c) => c,
-        Err(e) => return failed(e),
-    };
-    let request = engine::warehouse::ScriptRequest {
-        as_of,
-        chosen: chosen.as_deref(),
-        dialect: args.dialect,
-        schema: args.schema.as_deref(),
-        calendar: args.calendar,
-    };
+    let request =
+        Request { as_of: args.as_of, measures: args.measures.clone(), calendar: args.calendar, ..Request::default() };
     let listing = match args.emit {
-        Emit::Plan => engine::warehouse::Listing::Plan,
-        Emit::Sql => engine::warehouse::Listing::Sql,
-        Emit::Script => engine::warehouse::Listing::Script,
-        Emit::Substrait => return write_substrait(&project, config.as_ref(), &request, args.out.as_deref()),
+        Emit::Plan => Listing::Plan,
+        Emit::Sql => Listing::Sql,
+        Emit::Script => Listing::Script,
+        Emit::Substrait => return write_substrait(&session, args.dialect, &request, args.out.as_deref()),
     };
-    match engine::warehouse::listing(&project, config.as_ref(), listing, &request) {
+    match session.compile(listing, args.dialect, &request) {
         Ok(text) => {
             print!("{text}");
             exit::CLEAN
@@ -97,16 +87,11 @@ pub fn run(args: Args) -> u8 {
 }
 
 /// Writes the book's totals plan as Substrait protobuf.
-fn write_substrait(
-    project: &crate::ir::Project,
-    config: Option<&crate::config::Config>,
-    request: &engine::warehouse::ScriptRequest<'_>,
-    out: Option<&std::path::Path>,
-) -> u8 {
+fn write_substrait(session: &Session, dialect: Dialect, request: &Request, out: Option<&std::path::Path>) -> u8 {
     let Some(out) = out else {
         return failed("--emit substrait writes a binary file: give it --out FILE");
     };
-    let book = match engine::warehouse::declared_book(project, config, request) {
+    let book = match session.plans(dialect, request) {
         Ok(b) => b,
         Err(e) => return failed(e),
     };

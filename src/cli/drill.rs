@@ -1,8 +1,8 @@
 //! `scorebook drill`: the cases behind a figure, for case audits.
 
 use super::{exit, failed};
-use crate::engine::{self, RunOptions};
 use crate::fsutil;
+use crate::session::{Overrides, Request, Session};
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
@@ -43,18 +43,22 @@ pub fn run(args: Args) -> u8 {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    let options = RunOptions {
+    let session = match Session::open(paths.clone(), files, project, config, Overrides::default()) {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let request = Request {
         as_of: args.as_of,
         data_dir: args.data.clone(),
         measures: vec![args.reference.clone()],
         calendar: args.calendar,
-        ..RunOptions::default()
+        ..Request::default()
     };
     let runtime = match super::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let batches = match runtime.block_on(engine::drill(&project, config.as_ref(), &options, &args.period, &files)) {
+    let batches = match runtime.block_on(session.drill(request, &args.period)) {
         Ok(b) => b,
         Err(e) => return failed(e),
     };
@@ -70,7 +74,7 @@ pub fn run(args: Args) -> u8 {
     if let Err(e) = fsutil::write_atomically(&args.out, &bytes) {
         return failed(crate::fsutil::write_failed(&args.out, &e));
     }
-    let measure = project.measures.iter().find(|m| m.reference == args.reference || m.name == args.reference);
+    let measure = session.project.measures.iter().find(|m| m.reference == args.reference || m.name == args.reference);
     let (rows, counts) = counted(&batches, measure.and_then(|m| m.definition.entity()));
     eprintln!("wrote {rows} behind {} for {}{counts} to {}", args.reference, args.period, args.out.display());
     exit::CLEAN

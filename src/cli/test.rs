@@ -2,6 +2,7 @@
 
 use super::{exit, use_colour};
 use crate::diagnostics::render::human;
+use crate::session::{Overrides, Session};
 use crate::testing::{self, Outcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -41,7 +42,7 @@ pub fn run(args: Args) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let settings = match crate::engine::Settings::resolve(&project, config.as_ref()) {
+    let session = match Session::open(args.project.paths.clone(), files, project, config, Overrides::default()) {
         Ok(s) => s,
         Err(e) => return super::failed(e),
     };
@@ -49,7 +50,11 @@ pub fn run(args: Args) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let outcomes: Vec<Outcome> = runtime.block_on(testing::run_all(&project, &settings, args.filter.as_deref()));
+    let outcomes: Vec<Outcome> = match runtime.block_on(session.test(args.filter.as_deref())) {
+        Ok(o) => o,
+        Err(e) => return super::failed(e),
+    };
+    let (files, project) = (&session.files, &session.project);
     let passed = outcomes.iter().filter(|o| o.passed()).count();
     let failed_count = outcomes.len() - passed;
     let place = |o: &Outcome| {
@@ -67,12 +72,12 @@ pub fn run(args: Args) -> u8 {
                     println!("  error: {}", e.replace('\n', "\n  "));
                 }
                 for f in &o.failures {
-                    print!("{}", human(&f.diagnostic(), &files, colour));
+                    print!("{}", human(&f.diagnostic(), files, colour));
                 }
             }
             if args.coverage {
                 println!();
-                let coverage = testing::coverage(&project, &outcomes);
+                let coverage = testing::coverage(project, &outcomes);
                 // Columns as wide as their longest entry (at least the council book's widths).
                 let refs = coverage.iter().map(|c| c.reference.chars().count()).max().unwrap_or(0).max(6);
                 let names = coverage.iter().map(|c| c.measure.chars().count()).max().unwrap_or(0).max(40);
@@ -105,7 +110,7 @@ pub fn run(args: Args) -> u8 {
             let mut doc = serde_json::json!({"passed": passed, "failed": failed_count, "tests": tests});
             if args.coverage {
                 doc["coverage"] =
-                    serde_json::to_value(testing::coverage(&project, &outcomes)).expect("coverage serialises");
+                    serde_json::to_value(testing::coverage(project, &outcomes)).expect("coverage serialises");
             }
             println!("{}", serde_json::to_string_pretty(&doc).expect("results serialise"));
         }

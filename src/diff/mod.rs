@@ -324,20 +324,6 @@ fn related_sources(e: &crate::ir::Expr, out: &mut Vec<String>) {
     });
 }
 
-/// Runs both revisions over the same data and adds to each measure what its values did.
-pub async fn add_values(
-    base: &Revision,
-    head: &Revision,
-    diffs: &mut [MeasureDiff],
-    config: Option<&crate::config::Config>,
-    options: &crate::engine::RunOptions,
-) -> Result<(), crate::engine::RunError> {
-    let old = crate::engine::run(&base.project, config, options).await?;
-    let new = crate::engine::run(&head.project, config, options).await?;
-    compare_values(diffs, &old.rows, &new.rows);
-    Ok(())
-}
-
 /// How many measures have each change, weightiest first, leaving out none.
 pub fn counts(diffs: &[MeasureDiff]) -> Vec<(Change, usize)> {
     let order =

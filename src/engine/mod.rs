@@ -695,8 +695,20 @@ async fn run_given_in_year(
 
 /// The rows behind one measure's figure for one period (by label: `2013-09`, `2013-14 Q2`,
 /// `2013-14 YTD`, `2012-13`), with every value the definition read; `files` holds the rules'
-/// text, which heads the values computed from the rows.
+/// text, which heads the values computed from the rows. A plan that runs out of the memory
+/// `options` allows says so, as a run's does.
 pub async fn drill(
+    project: &Project,
+    config: Option<&Config>,
+    options: &RunOptions,
+    period_label: &str,
+    files: &crate::span::SourceMap,
+) -> Result<Vec<RecordBatch>, RunError> {
+    let explain = |e| lost_executor(memory::explain(e, &options.memory), &options.cluster);
+    drilled(project, config, options, period_label, files).await.map_err(explain)
+}
+
+async fn drilled(
     project: &Project,
     config: Option<&Config>,
     options: &RunOptions,
@@ -1105,7 +1117,7 @@ pub async fn execute(
     let verdicts = judged::verdicts(&figures, project, judging.confidence, judging.default_rag).await?;
     for ((row, v), f) in rows.iter_mut().zip(verdicts).zip(&figures) {
         let m = &project.measures[f.measure];
-        row.confidence = v.ci_low.and(Some(m.interval.level(judging.confidence)));
+        row.confidence = m.interval.level_of_row(v.ci_low, judging.confidence);
         (row.ci_low, row.ci_high, row.compared_england, row.compared_sn, row.funnel) =
             (v.ci_low, v.ci_high, v.compared_england, v.compared_sn, v.funnel);
         (row.rag, row.direction, row.judgement) = (v.rag, v.direction, v.judgement);

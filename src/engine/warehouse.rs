@@ -4,7 +4,8 @@
 
 use super::{RunError, Settings};
 use crate::calendar::{book_periods, BookPeriods, PeriodKind, ReportingYear};
-use crate::compile::{self, script, sql::Dialect, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
+pub use crate::compile::BookPlan;
+use crate::compile::{self, script, sql::Dialect, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
 use crate::ir::{Project, RagColour, Unit};
 use crate::judgement::{Direction, Judgement};
@@ -357,7 +358,7 @@ fn result_row(project: &Project, r: &tokio_postgres::SimpleQueryRow, confidence:
         as_of: date("as_of")?,
         benchmark_la: number("benchmark_la")?,
         benchmark_sn_neighbours: number("benchmark_sn_neighbours")?,
-        confidence: ci_low.and(measure.map(|m| m.interval.level(confidence))),
+        confidence: measure.and_then(|m| m.interval.level_of_row(ci_low, confidence)),
         ci_low,
         ci_high: number("ci_high")?,
         compared_england: named("compared_england", text("compared_england")?, Comparison::parse)?
