@@ -134,7 +134,10 @@ pub fn check_with_profile(paths: &[PathBuf], profile: Option<&Path>) -> Result<(
     all.extend(profile_files.iter().cloned());
     let mut parsed = parse_files(&all)?;
     if !parsed.diagnostics.is_empty() {
-        return Ok((parsed.files, Checked { project: None, diagnostics: parsed.diagnostics }));
+        return Ok((
+            parsed.files,
+            Checked { project: None, diagnostics: parsed.diagnostics, resolutions: Default::default() },
+        ));
     }
     let is_profile = |files: &SourceMap, id: FileId| profile_files.iter().any(|p| *p == files.get(id).path);
     let replaced: Vec<String> = parsed
@@ -169,7 +172,7 @@ pub fn check_texts(texts: &[(&str, &str)]) -> (SourceMap, Checked) {
         }
     }
     if !diagnostics.is_empty() {
-        return (files, Checked { project: None, diagnostics });
+        return (files, Checked { project: None, diagnostics, resolutions: Default::default() });
     }
     let checked = check::check(&files, &modules);
     (files, checked)

@@ -1,5 +1,6 @@
 //! Expressions: name resolution in their scope, and types.
 
+use super::resolution::Target;
 use super::Checker;
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, ColumnType, ExprKind, Function, NumberKind, RagOperand, RelatedFn, Type, Unit, Value};
@@ -19,12 +20,16 @@ pub(crate) enum Place {
     Plain,
 }
 
+/// A name for the related rows of an `exists` or an aggregate: the alias (or the source's own
+/// name), their source, and what the name resolves to.
+pub(crate) type Alias = (String, ir::Source, Target);
+
 /// What names mean where an expression stands.
 #[derive(Clone)]
 pub(crate) enum Scope {
     /// A row of `source`; `exists` and aggregates over related rows add aliases; what else
     /// it may read depends on the place.
-    Row { source: Box<ir::Source>, aliases: Vec<(String, ir::Source)>, place: Place },
+    Row { source: Box<ir::Source>, aliases: Vec<Alias>, place: Place },
     /// `calculate`: names are other measures.
     Derived { units: HashMap<String, Unit> },
     /// A RAG rule: `value`, `target`, `benchmark`, `england`, `previous`, `funnel`.
@@ -155,7 +160,7 @@ impl Checker<'_> {
                 let inner_source = self.lookup_source(source)?;
                 let alias_name = alias.as_ref().map_or_else(|| source.node.clone(), |a| a.node.clone());
                 let mut inner_aliases = aliases.clone();
-                inner_aliases.push((alias_name.clone(), inner_source.clone()));
+                inner_aliases.push((alias_name.clone(), inner_source.clone(), self.alias(source, alias.as_ref())));
                 let inner_scope =
                     Scope::Row { source: Box::new(row.clone()), aliases: inner_aliases, place: Place::Measure };
                 let cond = match condition {
@@ -186,6 +191,24 @@ impl Checker<'_> {
         Some(ir::Expr { kind, ty, span: e.span })
     }
 
+    /// What the related rows of `source` are called inside an `exists` or aggregate: its
+    /// alias, defined here, or the source's own name.
+    fn alias(&mut self, source: &ast::Ident, alias: Option<&ast::Ident>) -> Target {
+        match alias {
+            Some(a) => {
+                let target = Target::Alias {
+                    file: a.span.file,
+                    at: a.span.start,
+                    name: a.node.clone(),
+                    source: source.node.clone(),
+                };
+                self.defines(a.span, target.clone());
+                target
+            }
+            None => Target::Source(source.node.clone()),
+        }
+    }
+
     /// The measure's row and the aliases around an `exists` or an aggregate over related
     /// rows, which stand only in a measure's conditions and not inside another of them.
     fn related_scope<'s>(
@@ -193,7 +216,7 @@ impl Checker<'_> {
         scope: &'s Scope,
         e: &ast::Expr,
         what: &str,
-    ) -> Option<(&'s ir::Source, &'s Vec<(String, ir::Source)>)> {
+    ) -> Option<(&'s ir::Source, &'s Vec<Alias>)> {
         let Scope::Row { source, aliases, place: Place::Measure } = scope else {
             self.error(not_here(
                 e.span,
@@ -225,7 +248,7 @@ impl Checker<'_> {
         let inner_source = self.lookup_source(source)?;
         let alias_name = alias.map_or_else(|| source.node.clone(), |a| a.node.clone());
         let mut inner_aliases = aliases.clone();
-        inner_aliases.push((alias_name.clone(), inner_source.clone()));
+        inner_aliases.push((alias_name.clone(), inner_source.clone(), self.alias(source, alias)));
         let inner_scope = Scope::Row { source: Box::new(row.clone()), aliases: inner_aliases, place: Place::Measure };
         let example = format!("latest {alias_name}.DATE_COLUMN of {} as {alias_name} where ...", source.node);
         let value = match (f, value) {
@@ -332,7 +355,11 @@ impl Checker<'_> {
                     return None;
                 }
                 match units.get(&name.node) {
-                    Some(unit) => (ExprKind::Measure(name.node.clone()), Type::Number(number_kind_of(*unit))),
+                    Some(unit) => {
+                        let found = (ExprKind::Measure(name.node.clone()), Type::Number(number_kind_of(*unit)));
+                        self.resolves(name.span, Target::Measure(name.node.clone()));
+                        found
+                    }
                     None => {
                         let suggestion = did_you_mean(&name.node, units.keys().map(String::as_str));
                         self.error(super::unknown(
@@ -431,6 +458,7 @@ impl Checker<'_> {
             ));
             return None;
         };
+        self.resolves(func.span, Target::Function(func.node.clone()));
         if f == Function::DaysInWindow && !matches!(scope, Scope::Row { place: Place::Measure, .. }) {
             self.error(
                 Diagnostic::new(Code::NotAllowedHere, e.span, "days in the window are counted only in a measure")

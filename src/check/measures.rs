@@ -3,6 +3,7 @@
 mod versions;
 
 use super::exprs::Scope;
+use super::resolution::Target;
 use super::{unknown_word, Checker, MeasureDecl};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, AggregateFn, Definition, Polarity, RowSet, Selection, Type, Unit, Window};
@@ -661,6 +662,8 @@ impl Checker<'_> {
             if source.column(&col.node).is_none() {
                 self.unknown_column(col, &source);
                 ok = false;
+            } else {
+                self.resolves_value(col, &source);
             }
         }
         let selection = match parts.selection {
@@ -1443,7 +1446,7 @@ impl Checker<'_> {
                             );
                             continue;
                         }
-                        Some(_) => {}
+                        Some(_) => self.resolves_value(column, &src),
                     }
                     let filter = match filter {
                         Some(f) => match self.condition(f, &Scope::plain_row(src.clone())) {
@@ -1554,6 +1557,9 @@ impl Checker<'_> {
         if let Some(st) = &per.standardised {
             self.not_standardised(st, "`rate of MEASURE`");
             return None;
+        }
+        if self.measure_names.contains_key(&measure.node) {
+            self.resolves(measure.span, Target::Measure(measure.node.clone()));
         }
         let (per, population) = self.per_spec(per)?;
         let Some(counted) = built.iter().flatten().find(|b| b.name == measure.node) else {

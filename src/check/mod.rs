@@ -5,6 +5,7 @@ mod exprs;
 mod measures;
 mod paths;
 mod rag;
+pub mod resolution;
 mod sources;
 mod test_blocks;
 
@@ -12,12 +13,15 @@ use crate::diagnostics::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::ir::{self, Project};
 use crate::span::{FileId, SourceMap, Span};
 use crate::syntax::ast::{self, ItemKind, Module};
+use resolution::{Resolutions, Target};
 use std::collections::HashMap;
 
-/// The result of checking: the IR when there were no errors, and every diagnostic.
+/// The result of checking: the IR when there were no errors, every diagnostic, and every
+/// name resolved (with errors too: each name that did resolve).
 pub struct Checked {
     pub project: Option<Project>,
     pub diagnostics: Vec<Diagnostic>,
+    pub resolutions: Resolutions,
 }
 
 /// A measure as declared, with the theme of the block around it.
@@ -42,6 +46,10 @@ pub(crate) struct Checker<'a> {
     measure_names: HashMap<String, Span>,
     /// Subsets by name (and their parent), known before they are checked.
     subset_names: HashMap<String, String>,
+    /// Every name resolved so far.
+    resolved: Resolutions,
+    /// The source declaring each named value, by where the value is written.
+    named_owners: HashMap<(FileId, usize), String>,
 }
 
 /// Checks a project: every parsed file, in project order.
@@ -63,6 +71,8 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
         reference_names: HashMap::new(),
         measure_names: HashMap::new(),
         subset_names: HashMap::new(),
+        resolved: Resolutions::default(),
+        named_owners: HashMap::new(),
     };
 
     let mut global_names: HashMap<String, (Span, &'static str)> = HashMap::new();
@@ -98,11 +108,13 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
             match &item.kind {
                 ItemKind::Source(s) => {
                     if declare(&mut c, &s.name, "source") {
+                        c.resolved.add(s.name.span, Target::Source(s.name.node.clone()), true);
                         source_decls.push(s);
                     }
                 }
                 ItemKind::Population(p) => {
                     if declare(&mut c, &p.name, "population") {
+                        c.resolved.add(p.name.span, Target::Population(p.name.node.clone()), true);
                         population_decls.push(p);
                     }
                 }
@@ -124,12 +136,14 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
                 ItemKind::Theme(t) => {
                     for m in &t.measures {
                         if declare(&mut c, &m.name, "measure") {
+                            c.resolved.add(m.name.span, Target::Measure(m.name.node.clone()), true);
                             measure_decls.push(MeasureDecl { ast: m, theme: Some(&t.name) });
                         }
                     }
                 }
                 ItemKind::Measure(m) => {
                     if declare(&mut c, &m.name, "measure") {
+                        c.resolved.add(m.name.span, Target::Measure(m.name.node.clone()), true);
                         measure_decls.push(MeasureDecl { ast: m, theme: None });
                     }
                 }
@@ -156,6 +170,9 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
         c.named_values(s);
     }
     c.subsets(&subsets);
+    for s in c.sources.iter().filter(|s| s.subset.is_some()) {
+        c.resolved.add_table(&s.name, &c.table_of(s));
+    }
     let populations: Vec<ir::Population> = population_decls.iter().filter_map(|p| c.population(p)).collect();
     for p in &populations {
         c.populations.insert(p.name.clone(), (p.span, p.source.clone()));
@@ -175,6 +192,7 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
     let tests: Vec<ir::Test> = test_decls.iter().filter_map(|(t, file)| c.test_block(t, *file, &measures)).collect();
 
     let diagnostics = c.diags.sorted();
+    let resolutions = std::mem::take(&mut c.resolved).finish();
     let project = (!diagnostics.iter().any(Diagnostic::is_error)).then_some(Project {
         sources: c.sources,
         populations,
@@ -183,7 +201,7 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
         measures,
         tests,
     });
-    Checked { project, diagnostics }
+    Checked { project, diagnostics, resolutions }
 }
 
 impl<'a> Checker<'a> {
@@ -195,10 +213,47 @@ impl<'a> Checker<'a> {
         self.source_index.get(name).map(|&i| &self.sources[i])
     }
 
+    /// Records that `span` names `target`.
+    fn resolves(&mut self, span: Span, target: Target) {
+        self.resolved.add(span, target, false);
+    }
+
+    /// Records the definition of `target` at `span`.
+    fn defines(&mut self, span: Span, target: Target) {
+        self.resolved.add(span, target, true);
+    }
+
+    /// The table holding `source`'s rows: itself, or for a subset the table it is taken from.
+    fn table_of(&self, source: &ir::Source) -> String {
+        let mut at = source;
+        for _ in 0..32 {
+            match at.subset.as_ref().and_then(|s| self.source_named(&s.parent)) {
+                Some(parent) => at = parent,
+                None => break,
+            }
+        }
+        at.name.clone()
+    }
+
+    /// Records `name` as the named value or column of `source`'s rows it is, if it is one.
+    fn resolves_value(&mut self, name: &ast::Ident, source: &ir::Source) {
+        let target = if let Some(n) = source.named_value(&name.node) {
+            let owner = self.named_owners.get(&(n.span.file, n.span.start)).cloned();
+            Target::Named { source: owner.unwrap_or_else(|| source.name.clone()), name: name.node.clone() }
+        } else if source.column(&name.node).is_some() {
+            Target::Column { table: self.table_of(source), name: name.node.clone() }
+        } else {
+            return;
+        };
+        self.resolves(name.span, target);
+    }
+
     /// Resolves a source name or reports it (with a suggestion).
     fn lookup_source(&mut self, name: &ast::Ident) -> Option<ir::Source> {
         if let Some(s) = self.source_named(&name.node) {
-            return Some(s.clone());
+            let s = s.clone();
+            self.resolves(name.span, Target::Source(name.node.clone()));
+            return Some(s);
         }
         let suggestion = did_you_mean(&name.node, self.source_index.keys().map(String::as_str));
         self.error(unknown(Code::UnknownSource, name, "source", suggestion, "declare it with `source NAME { ... }`"));
@@ -232,6 +287,7 @@ impl<'a> Checker<'a> {
 
     fn lookup_population(&mut self, name: &ast::Ident) -> bool {
         if self.populations.contains_key(&name.node) {
+            self.resolves(name.span, Target::Population(name.node.clone()));
             return true;
         }
         let suggestion = did_you_mean(&name.node, self.populations.keys().map(String::as_str));

@@ -1,7 +1,8 @@
 //! Names in a row's expressions: the row's columns and named values, the period's dates,
 //! aliases of related rows, lookups (one after another), and adjacent rows.
 
-use super::exprs::{column_type, Place};
+use super::exprs::{column_type, Alias, Place};
+use super::resolution::Target;
 use super::Checker;
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, ExprKind, Type};
@@ -105,13 +106,15 @@ impl Checker<'_> {
         name: &ast::Ident,
         e: &ast::Expr,
         source: &ir::Source,
-        aliases: &[(String, ir::Source)],
+        aliases: &[Alias],
         place: Place,
     ) -> Option<ir::Expr> {
         let Some((q, rest)) = qualifiers.split_first() else {
             return self.own_value(name, e, source, aliases, place);
         };
-        if let Some((alias, related)) = aliases.iter().rev().find(|(a, _)| *a == q.node) {
+        if let Some((alias, related, target)) = aliases.iter().rev().find(|(a, _, _)| *a == q.node) {
+            self.resolves(q.span, target.clone());
+            self.resolves_value(name, related);
             if let Some(extra) = rest.first() {
                 self.error(
                     Diagnostic::new(
@@ -147,9 +150,13 @@ impl Checker<'_> {
             return None;
         }
         if q.node == source.name && rest.is_empty() {
+            self.resolves(q.span, Target::Source(source.name.clone()));
             return self.own_value(name, e, source, aliases, place);
         }
         if let (Some(adj), true) = (source.adjacent(&q.node), rest.is_empty()) {
+            let table = self.table_of(source);
+            self.resolves(q.span, Target::Adjacent { table, name: q.node.clone() });
+            self.resolves_value(name, source);
             if place != Place::Measure || !aliases.is_empty() {
                 self.error(
                     Diagnostic::new(
@@ -192,6 +199,7 @@ impl Checker<'_> {
                 self.unknown_qualifier(step, &at, if i == 0 { aliases } else { &[] }, i == 0);
                 return None;
             };
+            self.resolves(step.span, Target::Source(target.name.clone()));
             path.push(target.name.clone());
             at = target;
         }
@@ -207,6 +215,7 @@ impl Checker<'_> {
             );
             return None;
         }
+        self.resolves_value(name, &at);
         if let Some(col) = at.column(&name.node) {
             let kind = ExprKind::LookupColumn { path, name: name.node.clone() };
             return Some(ir::Expr { kind, ty: column_type(col.ty), span: e.span });
@@ -231,9 +240,10 @@ impl Checker<'_> {
         name: &ast::Ident,
         e: &ast::Expr,
         source: &ir::Source,
-        aliases: &[(String, ir::Source)],
+        aliases: &[Alias],
         place: Place,
     ) -> Option<ir::Expr> {
+        self.resolves_value(name, source);
         if let Some(col) = source.column(&name.node) {
             let kind = ExprKind::Column { scope: None, name: name.node.clone() };
             return Some(ir::Expr { kind, ty: column_type(col.ty), span: e.span });
@@ -279,8 +289,8 @@ impl Checker<'_> {
     }
 
     /// A qualifier that is no alias, lookup or adjacent row of `at`: says what it could be.
-    fn unknown_qualifier(&mut self, q: &ast::Ident, at: &ir::Source, aliases: &[(String, ir::Source)], first: bool) {
-        let mut known: Vec<&str> = aliases.iter().map(|(a, _)| a.as_str()).collect();
+    fn unknown_qualifier(&mut self, q: &ast::Ident, at: &ir::Source, aliases: &[Alias], first: bool) {
+        let mut known: Vec<&str> = aliases.iter().map(|(a, _, _)| a.as_str()).collect();
         known.extend(at.lookups.iter().map(|l| l.source.as_str()));
         if first {
             known.extend(at.adjacent.iter().map(|a| a.name.as_str()));

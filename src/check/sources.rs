@@ -1,6 +1,7 @@
 //! Sources, populations and the calendar.
 
 use super::exprs::Scope;
+use super::resolution::Target;
 use super::{unknown_word, Checker};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{self, ColumnType, Value};
@@ -45,6 +46,8 @@ impl Checker<'_> {
                         continue;
                     }
                     columns.push(self.column(c));
+                    let target = Target::Column { table: s.name.node.clone(), name: c.name.node.clone() };
+                    self.defines(c.name.span, target);
                 }
                 SourceEntryKind::Spans { start, end } => {
                     if spans_decl.is_some() {
@@ -129,7 +132,10 @@ impl Checker<'_> {
                     continue;
                 }
                 let by_ok = match source.column(&by.node) {
-                    Some(_) => true,
+                    Some(_) => {
+                        self.resolves_value(by, &source);
+                        true
+                    }
                     None => {
                         self.unknown_column(by, &source);
                         false
@@ -158,6 +164,8 @@ impl Checker<'_> {
                     continue;
                 }
                 if by_ok && order_ok {
+                    let table = self.table_of(&source);
+                    self.defines(name.span, Target::Adjacent { table, name: name.node.clone() });
                     self.sources[index].adjacent.push(ir::Adjacent {
                         name: name.node.clone(),
                         next: *next,
@@ -192,6 +200,9 @@ impl Checker<'_> {
                 );
                 continue;
             }
+            let target = Target::Named { source: decl.name.node.clone(), name: name.node.clone() };
+            self.defines(name.span, target);
+            self.named_owners.insert((name.span.file, name.span.start), decl.name.node.clone());
             if let Some(checked) = self.expr(expr, &Scope::measure_row(source)) {
                 self.sources[index].named.push(ir::NamedValue {
                     name: name.node.clone(),
@@ -234,6 +245,7 @@ impl Checker<'_> {
             self.unknown_column(by, &source);
             return None;
         };
+        self.resolves_value(by, &source);
         let keys: Vec<&ir::Column> = target.columns.iter().filter(|c| c.key).collect();
         let [key] = keys[..] else {
             self.error(
@@ -315,6 +327,7 @@ impl Checker<'_> {
 
     fn subset(&mut self, s: &ast::SourceDecl, subset: &ast::SubsetOf) -> Option<ir::Source> {
         let parent = self.source_named(&subset.parent.node).expect("the parent is checked").clone();
+        self.resolves(subset.parent.span, Target::Source(parent.name.clone()));
         let scope = Scope::subset_row(parent.clone());
         let mut filters = Vec::new();
         let mut exclusions = Vec::new();
@@ -408,7 +421,10 @@ impl Checker<'_> {
                 self.unknown_column(name, source);
                 false
             }
-            Some(c) if c.ty == ColumnType::Date || (datetime_ok && c.ty == ColumnType::DateTime) => true,
+            Some(c) if c.ty == ColumnType::Date || (datetime_ok && c.ty == ColumnType::DateTime) => {
+                self.resolves_value(name, source);
+                true
+            }
             Some(c) => {
                 let ty = c.ty.name();
                 let (wanted, help) = if datetime_ok {

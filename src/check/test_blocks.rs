@@ -1,6 +1,7 @@
 //! `test` blocks: given data against the sources, expectations against measures and the
 //! periods a run as of the test's date reports.
 
+use super::resolution::Target;
 use super::Checker;
 use crate::calendar::{periods_as_of, PeriodKind, ReportingYear};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
@@ -134,7 +135,10 @@ impl Checker<'_> {
         let mut types = Vec::new();
         for h in &table.header {
             match src.column(&h.node) {
-                Some(c) => types.push(c.ty),
+                Some(c) => {
+                    types.push(c.ty);
+                    self.resolves_value(h, &src);
+                }
                 None => {
                     let help = match did_you_mean(&h.node, src.columns.iter().map(|c| c.name.as_str())) {
                         Some(s) => format!("did you mean `{s}`?"),
@@ -215,6 +219,9 @@ impl Checker<'_> {
         as_of: NaiveDate,
         measures: &[ir::Measure],
     ) -> Option<ir::Expectation> {
+        if self.measure_names.contains_key(&e.measure.node) {
+            self.resolves(e.measure.span, Target::Measure(e.measure.node.clone()));
+        }
         let Some(measure) = measures.iter().find(|m| m.name == e.measure.node) else {
             if !self.measure_names.contains_key(&e.measure.node) {
                 let suggestion = did_you_mean(&e.measure.node, self.measure_names.keys().map(String::as_str));

@@ -142,7 +142,9 @@ pub fn at(a: &Analysis, file: FileId, offset: usize) -> Vec<Item> {
             .occurrences
             .iter()
             .find_map(|o| match &o.target {
-                super::index::Target::Alias { name, source, .. } if name == qualifier && o.span.file == file => {
+                crate::check::resolution::Target::Alias { name, source, .. }
+                    if name == qualifier && o.span.file == file =>
+                {
                     Some(source.clone())
                 }
                 _ => None,
@@ -155,7 +157,9 @@ pub fn at(a: &Analysis, file: FileId, offset: usize) -> Vec<Item> {
             .or_else(|| {
                 // An adjacent row (`earlier.`): the columns of the table declaring it.
                 a.index.occurrences.iter().find_map(|o| match &o.target {
-                    super::index::Target::Adjacent { table, name } if name == qualifier => Some(table.clone()),
+                    crate::check::resolution::Target::Adjacent { table, name } if name == qualifier => {
+                        Some(table.clone())
+                    }
                     _ => None,
                 })
             })

@@ -1,8 +1,8 @@
 //! What a hover shows: a measure's definition in plain words, a column's declaration, a
 //! function's signature, a source's columns, a diagnostic code's explanation.
 
-use super::index::{row_source, Target};
 use super::workspace::Analysis;
+use crate::check::resolution::Target;
 use crate::ir::{self, Function};
 use crate::syntax::ast::{self, ClauseKind, ItemKind};
 
@@ -360,4 +360,15 @@ pub fn meaning(f: Function) -> &'static str {
 pub fn measure_at(a: &Analysis, file: crate::span::FileId, offset: usize) -> Option<(&ast::Measure, Option<String>)> {
     let m = a.module(file)?.measures().find(|m| m.span.start <= offset && offset <= m.close.end)?;
     Some((m, row_source(m)))
+}
+
+/// The source a measure counts or aggregates rows of, if it does.
+pub fn row_source(m: &ast::Measure) -> Option<String> {
+    m.clauses.iter().find_map(|c| match &c.kind {
+        ClauseKind::Count { source, .. }
+        | ClauseKind::Percent { source, .. }
+        | ClauseKind::Ratio { source }
+        | ClauseKind::Aggregate { source, .. } => Some(source.node.clone()),
+        _ => None,
+    })
 }

@@ -4,12 +4,11 @@
 
 mod complete;
 mod hover;
-mod index;
 mod workspace;
 
+use crate::check::resolution::Target;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{FileId, Span};
-use index::Target;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types as lsp;
 use serde_json::{json, Value};

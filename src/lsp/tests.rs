@@ -1,7 +1,7 @@
 use super::complete;
 use super::hover;
-use super::index::Target;
 use super::workspace::Workspace;
+use crate::check::resolution::Target;
 use std::path::PathBuf;
 
 const SOURCES: &str = r#"source referrals "Referrals to children's social care" {

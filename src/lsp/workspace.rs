@@ -1,7 +1,7 @@
 //! The editor's view of the projects: open documents over the files on disk, each project
 //! (the folder holding a file's `.ind` files) parsed, checked and indexed when it changed.
 
-use super::index::Index;
+use crate::check::resolution::Resolutions;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Project;
 use crate::span::{FileId, SourceMap};
@@ -16,7 +16,8 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// The checked project, when the rules have no errors.
     pub project: Option<Project>,
-    pub index: Index,
+    /// Every name the checker resolved (what parsed, when a file does not).
+    pub index: Resolutions,
 }
 
 impl Analysis {
@@ -114,9 +115,11 @@ impl Workspace {
                 })
             }
         };
-        let index = Index::build(&parsed.modules);
+        // Checked whatever parsed, for the names: a file that does not parse shows its syntax
+        // errors alone.
+        let checked = crate::check::check(&parsed.files, &parsed.modules);
+        let index = checked.resolutions;
         let (diagnostics, project) = if parsed.diagnostics.is_empty() {
-            let checked = crate::check::check(&parsed.files, &parsed.modules);
             (checked.diagnostics, checked.project)
         } else {
             (std::mem::take(&mut parsed.diagnostics), None)
