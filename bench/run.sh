@@ -2,6 +2,7 @@
 # Times `scorebook run rules/` as a whole process over generated data, against DuckDB running
 # the same book in hand-written SQL over the same files:
 #   bash bench/run.sh [CHILDREN...]        (default: 100000 1000000 5000000 20000000)
+#   HISTORIES=dense bash bench/run.sh ...  (children with dense histories: `synth --histories dense`)
 # For each size and format (Parquet, CSV) it generates five years of data with `synth`
 # (cached under ~/.cache/scorebook-bench), then runs, RUNS times each (default 3):
 #   - scorebook run rules/ --as-of 2014-03-31
@@ -19,6 +20,7 @@ python3 -c 'import duckdb' 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore duckdb
 cache="${SCOREBOOK_BENCH_DIR:-$HOME/.cache/scorebook-bench}"
 runs="${RUNS:-3}"
+histories="${HISTORIES:-sparse}"
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(100000 1000000 5000000 20000000)
 as_of=2014-03-31
@@ -34,7 +36,8 @@ echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in "${sizes[@]}"; do
   for format in parquet csv; do
     data="$cache/$n-$format"
-    council_data "$bin" "$data" "$n" "$format" "$as_of"
+    [ "$histories" = sparse ] || data="$data-$histories"
+    council_data "$bin" "$data" "$n" "$format" "$as_of" "$histories"
     rows="$(cat "$data/.rows")"
     size="$(du -sh --apparent-size "$data" | cut -f1)"
 

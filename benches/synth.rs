@@ -11,6 +11,7 @@ fn main() {
         seed: 1,
         from: "2012-04-01".parse().unwrap(),
         to: "2013-09-30".parse().unwrap(),
+        histories: Default::default(),
     };
     let started = Instant::now();
     let tables = synth::generate(&opts);

@@ -54,6 +54,7 @@ fn generated(format: OutputFormat) -> tempfile::TempDir {
         seed: 7,
         from: "2012-04-01".parse().unwrap(),
         to: "2013-09-30".parse().unwrap(),
+        histories: Default::default(),
     };
     synth::write_tables(&synth::generate(&opts), dir.path(), format, synth::Layout::Contract).unwrap();
     dir
@@ -177,8 +178,13 @@ fn an_unreachable_scheduler_is_named_with_what_to_do() {
 fn the_ssda903_book_on_ballista_standalone_equals_the_local_run() {
     // Lookups, subsets, related rows, entities, medians and a breakdown by each period's age band.
     let dir = tempfile::tempdir().unwrap();
-    let opts =
-        SynthOptions { children: 800, seed: 5, from: "2012-04-01".parse().unwrap(), to: "2014-03-31".parse().unwrap() };
+    let opts = SynthOptions {
+        children: 800,
+        seed: 5,
+        from: "2012-04-01".parse().unwrap(),
+        to: "2014-03-31".parse().unwrap(),
+        histories: Default::default(),
+    };
     synth::write_ssda903(&synth::generate_ssda903(&opts), dir.path(), OutputFormat::Parquet).unwrap();
     let local = run_book("examples/ssda903", "2014-03-31", dir.path(), Cluster::Local).unwrap();
     let remote = run_book("examples/ssda903", "2014-03-31", dir.path(), Cluster::BallistaStandalone).unwrap();

@@ -314,6 +314,7 @@ fn an_annex_a_export_read_with_its_profile_gives_the_same_book() {
         seed: 11,
         from: "2012-04-01".parse().unwrap(),
         to: "2013-09-30".parse().unwrap(),
+        histories: Default::default(),
     };
     let tables = synth::generate(&opts);
     let (contract, raw) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

@@ -269,7 +269,13 @@ fn same(a: Option<f64>, b: Option<f64>) -> bool {
 fn the_book_over_generated_data_matches_an_independent_calculation() {
     let dir = tempfile::tempdir().unwrap();
     let to: NaiveDate = "2013-10-15".parse().unwrap();
-    let opts = SynthOptions { children: 12_000, seed: 42, from: "2012-04-01".parse().unwrap(), to };
+    let opts = SynthOptions {
+        children: 12_000,
+        seed: 42,
+        from: "2012-04-01".parse().unwrap(),
+        to,
+        histories: Default::default(),
+    };
     synth::write_tables(&synth::generate(&opts), dir.path(), OutputFormat::Csv, synth::Layout::Contract).unwrap();
 
     let project = project::check_paths(&[PathBuf::from("rules")]).unwrap().1.project.unwrap();

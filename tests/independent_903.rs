@@ -350,7 +350,13 @@ fn check(dir: &Path, as_of: &str, years: Option<(i32, i32)>) -> usize {
 fn the_book_over_generated_returns_matches_an_independent_calculation() {
     for (seed, to) in [(7, "2014-03-31"), (11, "2013-10-20")] {
         let dir = tempfile::tempdir().unwrap();
-        let opts = SynthOptions { children: 2_500, seed, from: "2012-04-01".parse().unwrap(), to: to.parse().unwrap() };
+        let opts = SynthOptions {
+            children: 2_500,
+            seed,
+            from: "2012-04-01".parse().unwrap(),
+            to: to.parse().unwrap(),
+            histories: Default::default(),
+        };
         synth::write_ssda903(&synth::generate_ssda903(&opts), dir.path(), OutputFormat::Csv).unwrap();
         for as_of in ["2013-09-30", "2013-10-20", "2013-03-31"] {
             let rows = check(dir.path(), as_of, None);
@@ -367,6 +373,7 @@ fn whole_years_of_a_generated_return_match_an_independent_calculation() {
         seed: 3,
         from: "2011-04-01".parse().unwrap(),
         to: "2014-03-31".parse().unwrap(),
+        histories: Default::default(),
     };
     synth::write_ssda903(&synth::generate_ssda903(&opts), dir.path(), OutputFormat::Csv).unwrap();
     let rows = check(dir.path(), "2014-03-31", Some((2011, 2014)));

@@ -72,6 +72,7 @@ fn the_book_written_as_substrait_and_read_back_gives_the_same_cells() {
         seed: 11,
         from: "2012-04-01".parse().unwrap(),
         to: "2013-09-30".parse().unwrap(),
+        histories: Default::default(),
     };
     synth::write_tables(&synth::generate(&opts), dir.path(), OutputFormat::Parquet, synth::Layout::Contract).unwrap();
     let (_, present, _) = round_trip("rules", dir.path(), "2013-09-30");
@@ -81,8 +82,13 @@ fn the_book_written_as_substrait_and_read_back_gives_the_same_cells() {
 #[test]
 fn the_ssda903_book_written_as_substrait_and_read_back_gives_the_same_cells() {
     let dir = tempfile::tempdir().unwrap();
-    let opts =
-        SynthOptions { children: 800, seed: 3, from: "2012-04-01".parse().unwrap(), to: "2014-03-31".parse().unwrap() };
+    let opts = SynthOptions {
+        children: 800,
+        seed: 3,
+        from: "2012-04-01".parse().unwrap(),
+        to: "2014-03-31".parse().unwrap(),
+        histories: Default::default(),
+    };
     synth::write_ssda903(&synth::generate_ssda903(&opts), dir.path(), OutputFormat::Parquet).unwrap();
     let (cells, present, periods) = round_trip("examples/ssda903", dir.path(), "2014-03-31");
     assert_eq!(cells, 13 * periods * 3, "every measure's numerator, denominator and value in every period");

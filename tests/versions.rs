@@ -151,8 +151,13 @@ fn plain_rows(on: NaiveDate, data: &Path, as_of: &str) -> BTreeMap<Key, ResultRo
 
 fn synth() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let opts =
-        scorebook::synth::SynthOptions { children: 6_000, seed: 7, from: day("2011-04-01"), to: day("2014-03-31") };
+    let opts = scorebook::synth::SynthOptions {
+        children: 6_000,
+        seed: 7,
+        from: day("2011-04-01"),
+        to: day("2014-03-31"),
+        histories: Default::default(),
+    };
     let tables = scorebook::synth::generate(&opts);
     scorebook::synth::write_tables(
         &tables,

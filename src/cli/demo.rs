@@ -21,7 +21,13 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return failed(crate::fsutil::write_failed(&args.out, &e)),
     };
     let data = args.out.join("data");
-    let options = SynthOptions { children: 80_000, seed: 2013, from: "2012-04-01".parse().expect("a date"), to: as_of };
+    let options = SynthOptions {
+        children: 80_000,
+        seed: 2013,
+        from: "2012-04-01".parse().expect("a date"),
+        to: as_of,
+        histories: Default::default(),
+    };
     if let Err(e) = synth::write_tables(&synth::generate(&options), &data, OutputFormat::Csv, synth::Layout::Contract) {
         return failed(fsutil::write_failed(&data, &e));
     }

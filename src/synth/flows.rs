@@ -80,8 +80,8 @@ pub(super) fn simulate(opts: &SynthOptions, d: &mut Draw) -> Vec<Table> {
     let mut known: Vec<u64> = Vec::new();
     let mut plans_of: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
     let pick_child = |d: &mut Draw, known: &mut Vec<u64>, children: &mut Vec<bool>| -> u64 {
-        let c = if !known.is_empty() && d.chance(0.22) {
-            let lo = known.len().saturating_sub(4_000);
+        let c = if !known.is_empty() && d.chance(opts.histories.returning()) {
+            let lo = known.len().saturating_sub(opts.histories.memory());
             known[d.int(lo as i64, known.len() as i64 - 1) as usize]
         } else {
             d.int(1, opts.children.max(1) as i64) as u64
@@ -111,7 +111,7 @@ pub(super) fn simulate(opts: &SynthOptions, d: &mut Draw) -> Vec<Table> {
         }
         let per_day = |a_year: f64| a_year * scale / WORKING_DAYS_A_YEAR;
 
-        for _ in 0..d.poisson(per_day(CONTACTS_A_YEAR)) {
+        for _ in 0..d.poisson(per_day(CONTACTS_A_YEAR * opts.histories.contacts())) {
             let c = pick_child(d, &mut known, &mut children);
             let source = *d.pick(&[
                 ("police", 0.30),
@@ -122,7 +122,7 @@ pub(super) fn simulate(opts: &SynthOptions, d: &mut Draw) -> Vec<Table> {
                 ("other", 0.08),
             ]);
             let method = *d.pick(&[("telephone", 0.64), ("email", 0.19), ("form", 0.13), ("in_person", 0.04)]);
-            let outcome = *d.pick(&[("referral", 0.40), ("early_help", 0.15), ("advice", 0.30), ("nfa", 0.15)]);
+            let outcome = *d.pick(&opts.histories.outcomes());
             let contact_id = ids.next(0, "K", 8);
             contacts.push(vec![contact_id, child(c), day.to_string(), source.into(), method.into(), outcome.into()]);
             if outcome != "referral" {

@@ -30,6 +30,58 @@ pub struct SynthOptions {
     pub seed: u64,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// How many times a child comes back to the service (the council book's tables only).
+    pub histories: Histories,
+}
+
+/// How full the children's histories are: how many contacts a year the authority takes, and
+/// how many of them concern a child already known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Histories {
+    /// The 2013 book's authority: 7,000 contacts a year per 80,000 children, 22% of them about
+    /// a child known in the last few thousand contacts; 40% become referrals.
+    #[default]
+    Sparse,
+    /// Histories as dense as a large authority's case records: 4.35 times the contacts, 60% of
+    /// them about a child already known (from the whole time the simulation has run), 26%
+    /// becoming referrals, so that a child has many referrals and assessments and the
+    /// look-backs (repeat referrals, earlier plans) find many rows of the same child.
+    Dense,
+}
+
+impl Histories {
+    /// Contacts a year, as a multiple of the 2013 book's authority's.
+    pub(crate) fn contacts(self) -> f64 {
+        match self {
+            Histories::Sparse => 1.0,
+            Histories::Dense => 4.35,
+        }
+    }
+
+    /// The chance that a contact concerns a child already known.
+    pub(crate) fn returning(self) -> f64 {
+        match self {
+            Histories::Sparse => 0.22,
+            Histories::Dense => 0.6,
+        }
+    }
+
+    /// How far back the known children a contact may return to reach (in contacts).
+    pub(crate) fn memory(self) -> usize {
+        match self {
+            Histories::Sparse => 4_000,
+            Histories::Dense => usize::MAX,
+        }
+    }
+
+    /// A contact's outcomes and their shares.
+    pub(crate) fn outcomes(self) -> [(&'static str, f64); 4] {
+        match self {
+            Histories::Sparse => [("referral", 0.40), ("early_help", 0.15), ("advice", 0.30), ("nfa", 0.15)],
+            Histories::Dense => [("referral", 0.26), ("early_help", 0.15), ("advice", 0.44), ("nfa", 0.15)],
+        }
+    }
 }
 
 /// One table: column names (the contract's) and rows of cells; an empty cell is missing.
@@ -158,7 +210,13 @@ mod tests {
     use super::*;
 
     fn opts(children: u64, seed: u64) -> SynthOptions {
-        SynthOptions { children, seed, from: "2012-04-01".parse().unwrap(), to: "2013-09-30".parse().unwrap() }
+        SynthOptions {
+            children,
+            seed,
+            from: "2012-04-01".parse().unwrap(),
+            to: "2013-09-30".parse().unwrap(),
+            histories: Histories::Sparse,
+        }
     }
 
     #[test]
@@ -169,6 +227,29 @@ mod tests {
         let rows = |t: &[Table]| t.iter().map(|t| t.rows.clone()).collect::<Vec<_>>();
         assert_eq!(rows(&a), rows(&b));
         assert_ne!(rows(&a), rows(&c));
+    }
+
+    #[test]
+    fn dense_histories_bring_children_back_many_times() {
+        let tables = |histories| generate(&SynthOptions { histories, ..opts(20_000, 5) });
+        let (sparse, dense) = (tables(Histories::Sparse), tables(Histories::Dense));
+        let rows = |t: &[Table], name: &str| t.iter().find(|t| t.name == name).unwrap().rows.len() as f64;
+        // The contacts 4.35 times as many; the referrals and assessments two to three times.
+        let contacts = rows(&dense, "contacts") / rows(&sparse, "contacts");
+        assert!((4.0..4.7).contains(&contacts), "{contacts}");
+        for table in ["referrals", "assessments"] {
+            let more = rows(&dense, table) / rows(&sparse, table);
+            assert!((2.3..3.3).contains(&more), "{table}: {more}");
+        }
+        // Referrals per referred child over these 18 months: 1.8 in dense histories, 1.2 in
+        // sparse (more, the longer the data runs).
+        let per_child = |t: &[Table]| {
+            let referrals = &t.iter().find(|t| t.name == "referrals").unwrap().rows;
+            let children: std::collections::HashSet<&String> = referrals.iter().map(|r| &r[1]).collect();
+            referrals.len() as f64 / children.len() as f64
+        };
+        let (few, many) = (per_child(&sparse), per_child(&dense));
+        assert!(few < 1.3 && many > 1.6, "sparse {few}, dense {many}");
     }
 
     #[test]
