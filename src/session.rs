@@ -4,9 +4,9 @@
 //! every period takes the latest definition — offering a run that returns a book, which
 //! renders itself in every format with its manifest and charts. The command line and the
 //! Python package turn their arguments into a [`Session`] and a [`Request`], and print or
-//! hand back what comes out; neither assembles a run itself. The other commands that run the
-//! rules (`test`, `drill`, `catalogue`, `diff --data`) run them through a session too, so each
-//! reads scorebook.toml's settings, memory included, as `run` does.
+//! hand back what comes out; neither assembles a run itself. The other commands that run or
+//! compile the rules (`test`, `drill`, `catalogue`, `diff --data`, `compile`) go through a
+//! session too, so each reads scorebook.toml's settings, memory included, as `run` does.
 
 use crate::compile::sql::Dialect;
 use crate::config::Config;
