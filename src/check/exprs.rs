@@ -480,11 +480,14 @@ impl Checker<'_> {
             return None;
         }
         let usage = f.usage();
-        let checked: Vec<ir::Expr> = args
+        // Every argument checked (each reports its own mistakes, and its names resolve) before
+        // a call with one that does not check is given up.
+        let checked: Vec<Option<ir::Expr>> = args
             .iter()
             .enumerate()
             .map(|(i, a)| if f == Function::If && i == 0 { self.condition(a, scope) } else { self.expr(a, scope) })
-            .collect::<Option<_>>()?;
+            .collect();
+        let checked: Vec<ir::Expr> = checked.into_iter().collect::<Option<_>>()?;
         let n = checked.len();
         let (arity_ok, wanted) = match f {
             Function::Coalesce => (n >= 2, "two or more"),

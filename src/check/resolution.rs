@@ -119,7 +119,7 @@ measure repeat_share {
 measure broken {
   ref "9"
   count referrals
-  where no_such = 1 and child_id = "a"
+  where no_such = 1 and child_id = "a" and days_between(no_date, referral_date) > 1
 }
 "#;
 
@@ -167,6 +167,8 @@ measure broken {
         assert_eq!(of("child_id").iter().filter(|(_, d)| *d).count(), 1);
         // The period's end is no column; an unknown name resolves to nothing.
         assert!(of("period_end").is_empty() && of("no_such").is_empty());
+        // A call's other arguments resolve when one does not.
+        assert_eq!(of("referral_date").len(), 4, "{:?}", of("referral_date"));
         assert_eq!(of("broken"), [(Target::Measure("broken".into()), true)]);
     }
 }
