@@ -19,6 +19,19 @@ pub struct Project {
     pub tests: Vec<Test>,
 }
 
+/// The source whose data `name`'s rows are read from, among the `count` sources `find` knows:
+/// itself, or for a subset the source at the top of its chain of parents.
+pub fn table_among<'a>(name: &'a str, count: usize, find: impl Fn(&str) -> Option<&'a Source>) -> &'a str {
+    let mut current = name;
+    for _ in 0..count {
+        match find(current).and_then(|s| s.subset.as_ref()) {
+            Some(sub) => current = &sub.parent,
+            None => break,
+        }
+    }
+    current
+}
+
 impl Project {
     pub fn source(&self, name: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.name == name)
@@ -27,14 +40,7 @@ impl Project {
     /// The source whose data a source's rows are read from: itself, or for a subset the
     /// source at the top of its chain of parents.
     pub fn table_of<'a>(&'a self, name: &'a str) -> &'a str {
-        let mut current = name;
-        for _ in 0..self.sources.len() {
-            match self.source(current).and_then(|s| s.subset.as_ref()) {
-                Some(sub) => current = &sub.parent,
-                None => break,
-            }
-        }
-        current
+        table_among(name, self.sources.len(), |n| self.source(n))
     }
 
     pub fn measure(&self, name: &str) -> Option<&Measure> {

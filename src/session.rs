@@ -260,7 +260,7 @@ impl Session {
 
     /// The book's plans for `request` themselves, as [`Session::compile`] lists them (what
     /// `compile --emit substrait` serialises).
-    pub fn plans(&self, dialect: Dialect, request: &Request) -> Result<warehouse::BookPlan, RunError> {
+    pub fn plans(&self, dialect: Dialect, request: &Request) -> Result<crate::compile::BookPlan, RunError> {
         self.scripted(dialect, request, |script| warehouse::declared_book(&self.project, self.config.as_ref(), script))
     }
 
@@ -302,16 +302,21 @@ impl Session {
     }
 }
 
-/// Both revisions' books of `request`, each computed by its own session, and what each
-/// measure's values did between them (`scorebook diff --data`).
+/// Both revisions' books of `request`, each computed by a session of its rules (read from
+/// `paths`) under `config`, and what each measure's values did between them (`scorebook diff
+/// --data`).
 pub async fn compare_values(
-    base: &Session,
-    head: &Session,
+    paths: &[PathBuf],
+    config: Option<&Config>,
+    (base, head): (&crate::diff::Revision, &crate::diff::Revision),
     request: Request,
     diffs: &mut [crate::diff::MeasureDiff],
 ) -> Result<(), RunError> {
-    let old = base.run(request.clone()).await?;
-    let new = head.run(request).await?;
+    let opened = |rev: &crate::diff::Revision| {
+        Session::open(paths.to_vec(), rev.files.clone(), rev.project.clone(), config.cloned(), Overrides::default())
+    };
+    let old = opened(base)?.run(request.clone()).await?;
+    let new = opened(head)?.run(request).await?;
     crate::diff::compare_values(diffs, &old.output.rows, &new.output.rows);
     Ok(())
 }

@@ -934,14 +934,9 @@ fn diff<'py>(
     let mut diffs = diff::compare(&old, &new);
     if let Some(data) = data {
         let config = config_of(config)?;
-        let opened = |rev: &diff::Revision| {
-            Session::open(paths.clone(), rev.files.clone(), rev.project.clone(), config.clone(), Overrides::default())
-                .map_err(|e| raised(py, e))
-        };
-        let (base, head) = (opened(&old)?, opened(&new)?);
         let request = Request { as_of: date_of(as_of, "as_of")?, data_dir: Some(data), ..Request::default() };
-        without_gil(py, scorebook::session::compare_values(&base, &head, request, &mut diffs))?
-            .map_err(|e| raised(py, e))?;
+        let compared = scorebook::session::compare_values(&paths, config.as_ref(), (&old, &new), request, &mut diffs);
+        without_gil(py, compared)?.map_err(|e| raised(py, e))?;
     }
     match format {
         "text" => Ok(diff::to_text(&old, &new, &diffs).into_pyobject(py)?.into_any()),

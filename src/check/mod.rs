@@ -108,13 +108,13 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
             match &item.kind {
                 ItemKind::Source(s) => {
                     if declare(&mut c, &s.name, "source") {
-                        c.resolved.add(s.name.span, Target::Source(s.name.node.clone()), true);
+                        c.defines(s.name.span, Target::Source(s.name.node.clone()));
                         source_decls.push(s);
                     }
                 }
                 ItemKind::Population(p) => {
                     if declare(&mut c, &p.name, "population") {
-                        c.resolved.add(p.name.span, Target::Population(p.name.node.clone()), true);
+                        c.defines(p.name.span, Target::Population(p.name.node.clone()));
                         population_decls.push(p);
                     }
                 }
@@ -136,14 +136,14 @@ pub fn check(files: &SourceMap, modules: &[(FileId, Module)]) -> Checked {
                 ItemKind::Theme(t) => {
                     for m in &t.measures {
                         if declare(&mut c, &m.name, "measure") {
-                            c.resolved.add(m.name.span, Target::Measure(m.name.node.clone()), true);
+                            c.defines(m.name.span, Target::Measure(m.name.node.clone()));
                             measure_decls.push(MeasureDecl { ast: m, theme: Some(&t.name) });
                         }
                     }
                 }
                 ItemKind::Measure(m) => {
                     if declare(&mut c, &m.name, "measure") {
-                        c.resolved.add(m.name.span, Target::Measure(m.name.node.clone()), true);
+                        c.defines(m.name.span, Target::Measure(m.name.node.clone()));
                         measure_decls.push(MeasureDecl { ast: m, theme: None });
                     }
                 }
@@ -225,14 +225,7 @@ impl<'a> Checker<'a> {
 
     /// The table holding `source`'s rows: itself, or for a subset the table it is taken from.
     fn table_of(&self, source: &ir::Source) -> String {
-        let mut at = source;
-        for _ in 0..32 {
-            match at.subset.as_ref().and_then(|s| self.source_named(&s.parent)) {
-                Some(parent) => at = parent,
-                None => break,
-            }
-        }
-        at.name.clone()
+        ir::table_among(&source.name, self.sources.len(), |n| self.source_named(n)).to_string()
     }
 
     /// Records `name` as the named value or column of `source`'s rows it is, if it is one.

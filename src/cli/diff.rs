@@ -4,7 +4,7 @@
 use super::{exit, failed};
 use crate::diff::{self, revision, Change, Revision};
 use crate::fsutil;
-use crate::session::{self, Overrides, Request, Session};
+use crate::session::{self, Request};
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
@@ -65,19 +65,14 @@ pub fn run(args: Args) -> u8 {
             Ok(c) => c,
             Err(e) => return failed(e),
         };
-        let opened = |rev: &Revision| {
-            Session::open(paths.clone(), rev.files.clone(), rev.project.clone(), config.clone(), Overrides::default())
-        };
-        let (old, new) = match (opened(&base), opened(&head)) {
-            (Ok(o), Ok(n)) => (o, n),
-            (Err(e), _) | (_, Err(e)) => return failed(e),
-        };
         let request = Request { as_of: args.as_of, data_dir: Some(data.clone()), ..Request::default() };
         let runtime = match super::runtime() {
             Ok(r) => r,
             Err(code) => return code,
         };
-        if let Err(e) = runtime.block_on(session::compare_values(&old, &new, request, &mut diffs)) {
+        if let Err(e) =
+            runtime.block_on(session::compare_values(&paths, config.as_ref(), (&base, &head), request, &mut diffs))
+        {
             return failed(e);
         }
     }

@@ -4,8 +4,7 @@
 
 use super::{RunError, Settings};
 use crate::calendar::{book_periods, BookPeriods, PeriodKind, ReportingYear};
-pub use crate::compile::BookPlan;
-use crate::compile::{self, script, sql::Dialect, CompileError, PlanInputs, CALENDAR_TABLE};
+use crate::compile::{self, script, sql::Dialect, BookPlan, CompileError, PlanInputs, CALENDAR_TABLE};
 use crate::config::Config;
 use crate::ir::{Project, RagColour, Unit};
 use crate::judgement::{Direction, Judgement};
